@@ -1,0 +1,1 @@
+// AMQPClient: see its README in the module folder.

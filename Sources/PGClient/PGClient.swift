@@ -1,0 +1,1 @@
+// PGClient: see its README in the module folder.

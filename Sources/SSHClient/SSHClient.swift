@@ -1,0 +1,1 @@
+// SSHClient: see its README in the module folder.
