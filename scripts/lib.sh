@@ -1,0 +1,56 @@
+# Shared by the scripts in scripts/ and scripts/servers/: paths, logging, env fragments.
+# Source it; do not run it.
+
+KEEL_ROOT="${KEEL_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
+KEEL_STATE_DIR="${KEEL_STATE_DIR:-$KEEL_ROOT/.keel}"
+export KEEL_ROOT KEEL_STATE_DIR
+
+say() { printf '\033[1m[keel]\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[31m[keel] error:\033[0m %s\n' "$*" >&2; exit 1; }
+
+# Installs the Debian packages that are missing (needs root or sudo); quiet when all are present.
+ensure_packages() {
+    local missing=()
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    say "installing Debian packages: ${missing[*]}"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# Each server script writes its connection settings as KEY=value lines to .keel/env.d/<name>;
+# .keel/env is rebuilt from all fragments, so clients, tests and the CLI read one file.
+write_env_fragment() {
+    local name="$1"; shift
+    mkdir -p "$KEEL_STATE_DIR/env.d"
+    printf '%s\n' "$@" >"$KEEL_STATE_DIR/env.d/$name"
+    rebuild_env_file
+}
+
+remove_env_fragment() {
+    rm -f "$KEEL_STATE_DIR/env.d/$1"
+    rebuild_env_file
+}
+
+rebuild_env_file() {
+    mkdir -p "$KEEL_STATE_DIR/env.d"
+    {
+        echo "# Written by Keel's local stack scripts; one KEY=value per line."
+        cat "$KEEL_STATE_DIR"/env.d/* 2>/dev/null || true
+    } >"$KEEL_STATE_DIR/env.tmp"
+    mv "$KEEL_STATE_DIR/env.tmp" "$KEEL_STATE_DIR/env"
+}
+
+# Waits up to $2 seconds (default 60) for the command in $1 to succeed.
+wait_for() {
+    local check="$1" limit="${2:-60}" i=0
+    until eval "$check" >/dev/null 2>&1; do
+        i=$((i + 1))
+        [ "$i" -ge $((limit * 4)) ] && return 1
+        sleep 0.25
+    done
+}
