@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Where the integration tests find the servers that `scripts/test` started.
 ///
