@@ -16,6 +16,15 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(
+            url: "https://github.com/apple/swift-configuration", from: "1.4.0",
+            traits: [.defaults, "CommandLineArguments"]),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // C libraries through pkg-config, each with the thinnest header-only shim.
@@ -49,6 +58,57 @@ let package = Package(
             ],
             swiftSettings: strict),
 
+        // Keel's own libraries.
+        .target(
+            name: "KeelSchema",
+            path: "Schema",
+            exclude: ["README.md"],
+            resources: [.copy("migrations")],
+            swiftSettings: strict),
+        .target(
+            name: "KeelStore",
+            dependencies: [
+                "PGClient", "KeelSchema",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .target(
+            name: "KeelService",
+            dependencies: [
+                "PGClient", "AMQPClient", "KeelStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict),
+
+        // The four services, each its own executable, and the CLI.
+        .executableTarget(
+            name: "trigger-intake", dependencies: ["KeelService"], path: "Services/TriggerIntake",
+            exclude: ["README.md", "Dockerfile"], swiftSettings: strict),
+        .executableTarget(
+            name: "step-executor", dependencies: ["KeelService"], path: "Services/StepExecutor",
+            exclude: ["README.md", "Dockerfile"], swiftSettings: strict),
+        .executableTarget(
+            name: "approval-service", dependencies: ["KeelService"], path: "Services/ApprovalService",
+            exclude: ["README.md", "Dockerfile"], swiftSettings: strict),
+        .executableTarget(
+            name: "callback-gateway", dependencies: ["KeelService"], path: "Services/CallbackGateway",
+            exclude: ["README.md", "Dockerfile"], swiftSettings: strict),
+        .executableTarget(
+            name: "keel",
+            dependencies: [
+                "KeelStore", "PGClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/keel",
+            swiftSettings: strict),
+
         // The performance harness: a program, not a test.
         .executableTarget(
             name: "keel-bench",
@@ -57,7 +117,9 @@ let package = Package(
             swiftSettings: strict),
 
         // Tests against the real servers started by scripts/test.
-        .target(name: "KeelTestSupport", path: "Tests/KeelTestSupport", swiftSettings: strict),
+        .target(
+            name: "KeelTestSupport", dependencies: ["PGClient", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/KeelTestSupport", swiftSettings: strict),
         .testTarget(
             name: "PGClientTests", dependencies: ["PGClient", "KeelTestSupport"],
             swiftSettings: strict),
@@ -67,5 +129,17 @@ let package = Package(
         .testTarget(
             name: "SSHClientTests", dependencies: ["SSHClient", "KeelTestSupport"],
             swiftSettings: strict),
+        .testTarget(
+            name: "KeelStoreTests", dependencies: ["KeelStore", "PGClient", "KeelTestSupport"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "KeelServiceTests",
+            dependencies: [
+                "KeelService", "KeelTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "EndToEndTests", dependencies: ["KeelTestSupport"], swiftSettings: strict),
     ]
 )
