@@ -44,6 +44,12 @@ public struct PGQuery: ExpressibleByStringInterpolation, Sendable, CustomStringC
             sql += "$\(binds.count)"
         }
 
+        /// Binds an optional value; `nil` is sent as NULL of the wrapped type.
+        public mutating func appendInterpolation<Value: PGEncodable>(_ value: Value?) {
+            binds.append(value)
+            sql += "$\(binds.count)"
+        }
+
         /// Splices trusted SQL text (identifiers, keywords) verbatim. Never pass user input here.
         public mutating func appendInterpolation(unescaped text: String) {
             sql += text
