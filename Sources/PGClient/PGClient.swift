@@ -1,1 +1,0 @@
-// PGClient: see its README in the module folder.

@@ -1,0 +1,131 @@
+import Dispatch
+public import Logging
+
+/// One PostgreSQL connection. Its blocking libpq calls run on the connection's own serial queue,
+/// never on Swift's cooperative pool; statements from concurrent callers run one after another.
+///
+/// Cancelling the Task awaiting a statement sends a cancel request to the server and the statement
+/// fails with `PGError(.cancelled)`. Most code borrows connections from a `PGPool` instead.
+public final class PGConnection: Sendable {
+    private let handle: PGHandle
+    private let queue: DispatchQueue
+    let logger: Logger
+
+    private init(handle: PGHandle, queue: DispatchQueue, logger: Logger) {
+        self.handle = handle
+        self.queue = queue
+        self.logger = logger
+    }
+
+    /// Connects, failing with `.timeout` after `configuration.connectTimeout` and `.cancelled` when
+    /// the Task is cancelled.
+    public static func connect(_ configuration: PGConfiguration, logger: Logger) async throws -> PGConnection {
+        let queue = DispatchQueue(label: "keel.pg.connection")
+        let handle = try await run(on: queue, canceller: nil, query: nil) { operation in
+            try PGHandle.connect(configuration, logger: logger, isCancelled: { operation.isCancelled })
+        }
+        logger.debug("postgres connected", metadata: ["postgres": "\(configuration)"])
+        return PGConnection(handle: handle, queue: queue, logger: logger)
+    }
+
+    /// Runs one statement (parameters bound, never spliced) and returns its rows and affected-row count.
+    @discardableResult
+    public func execute(_ query: PGQuery) async throws -> PGResult {
+        logger.trace("postgres query", metadata: ["sql": "\(query.sql)"])
+        return try await run(query: query.sql) { handle in try handle.execute(query) }
+    }
+
+    /// Runs one statement and returns its rows.
+    public func query(_ query: PGQuery) async throws -> [PGRow] {
+        try await execute(query).rows
+    }
+
+    /// Runs trusted SQL text holding any number of statements and no parameters, e.g. a migration.
+    public func executeScript(_ sql: String) async throws {
+        logger.trace("postgres script", metadata: ["sql": "\(sql)"])
+        try await run(query: sql) { handle in try handle.executeScript(sql) }
+    }
+
+    /// Closes the connection; later statements fail with `.connectionClosed`.
+    public func close() async {
+        await runToCompletion { handle in handle.close() }
+        logger.debug("postgres connection closed")
+    }
+
+    /// Where the connection stands with respect to transactions (`.broken` once it is lost or closed).
+    var transactionState: PGHandle.TransactionState {
+        get async { await runToCompletion { handle in handle.transactionState } }
+    }
+
+    /// Whether an idle connection still works; false after the server closed it (e.g. it restarted).
+    func isAlive() async -> Bool {
+        await runToCompletion { handle in handle.isAlive() }
+    }
+
+    /// Ends a transaction left open (by a throwing body, say) so the next user starts clean;
+    /// returns false when the connection is unusable and must be discarded. Runs even in a cancelled Task.
+    func resetForReuse() async -> Bool {
+        await runToCompletion { handle in
+            switch handle.transactionState {
+            case .idle:
+                return true
+            case .inTransaction, .failedTransaction:
+                do {
+                    try handle.executeScript("ROLLBACK")
+                    return handle.transactionState == .idle
+                } catch {
+                    return false
+                }
+            case .busy, .broken:
+                return false
+            }
+        }
+    }
+
+    /// Runs `work` on the queue with cancellation wired to `PQcancel`.
+    private func run<T: Sendable>(
+        query: String?, _ work: @escaping @Sendable (PGHandle) throws -> T
+    ) async throws -> T {
+        let handle = handle
+        return try await Self.run(on: queue, canceller: handle.canceller, query: query) { _ in
+            try work(handle)
+        }
+    }
+
+    /// Runs `work` on the queue whether or not the Task is cancelled (cleanup must not be skipped).
+    private func runToCompletion<T: Sendable>(_ work: @escaping @Sendable (PGHandle) -> T) async -> T {
+        let handle = handle
+        return await withCheckedContinuation { continuation in
+            queue.async { continuation.resume(returning: work(handle)) }
+        }
+    }
+
+    private static func run<T: Sendable>(
+        on queue: DispatchQueue, canceller: PGCanceller?, query: String?,
+        _ work: @escaping @Sendable (PGOperation) throws -> T
+    ) async throws -> T {
+        let operation = PGOperation(canceller: canceller)
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+                queue.async {
+                    guard operation.start() else {
+                        continuation.resume(throwing: PGError.cancelled(query: query))
+                        return
+                    }
+                    let result = Result { try work(operation) }
+                    let cancelRequested = operation.finish()
+                    if cancelRequested, case .failure(let error as PGError) = result, error.sqlState == "57014" {
+                        continuation.resume(
+                            throwing: PGError(
+                                code: .cancelled, sqlState: error.sqlState, message: error.message,
+                                query: error.query))
+                        return
+                    }
+                    continuation.resume(with: result)
+                }
+            }
+        } onCancel: {
+            operation.cancel()
+        }
+    }
+}
