@@ -1,1 +1,0 @@
-// AMQPClient: see its README in the module folder.

@@ -1,0 +1,49 @@
+public import Logging
+
+/// A connection to RabbitMQ that survives broker restarts.
+///
+/// One dedicated thread owns the underlying librabbitmq connection and multiplexes all its channels;
+/// async calls are handed to it and resumed from it, so no blocking C call runs on Swift's cooperative
+/// thread pool. When the connection is lost it reconnects with backoff and restores declared topology,
+/// channels, prefetch, confirm mode and consumers (see the module README).
+public final class AMQPConnection: Sendable {
+    let loop: ConnectionLoop
+
+    private init(loop: ConnectionLoop) {
+        self.loop = loop
+    }
+
+    deinit {
+        loop.requestShutdown()
+    }
+
+    /// Connects and logs in; fails with `.connectionFailed` (no retry) when the broker is unreachable or
+    /// refuses the login. Recovery applies only to connections that were established once.
+    public static func connect(_ configuration: AMQPConfiguration, logger: Logger) async throws -> AMQPConnection {
+        AMQPConnection(loop: try await ConnectionLoop.start(configuration: configuration, logger: logger))
+    }
+
+    /// Opens a channel: the unit of ordering, prefetch and publisher confirms. Use one per concurrent
+    /// consumer or publisher stream; channels are cheap.
+    public func openChannel() async throws -> AMQPChannel {
+        let id = try await loop.perform { loop, waiter in loop.openChannel(waiter) }
+        return AMQPChannel(connection: self, id: id)
+    }
+
+    /// Closes the connection; consumers end, calls in flight fail with `.connectionClosed`.
+    public func close() async {
+        let waiter = Waiter<Void>()
+        // Closing must finish even when the calling task is cancelled.
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            loop.submit(
+                ConnectionLoop.Command(
+                    whenReady: false,
+                    run: { loop in
+                        loop.close(waiter: waiter)
+                        continuation.resume()
+                    },
+                    fail: { _ in continuation.resume() }))
+        }
+        _ = waiter
+    }
+}

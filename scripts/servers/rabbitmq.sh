@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# Runs Keel's own RabbitMQ node for development and tests: start|stop|restart|status.
+#
+# The node is not the Debian service: its data, logs, config, Erlang cookie and pid file live under
+# "$KEEL_STATE_DIR/rabbitmq", it listens on 127.0.0.1 only (AMQP port KEEL_AMQP_PORT, default 5672;
+# distribution port KEEL_AMQP_DIST_PORT, default AMQP port + 20000), and `stop` only stops the node
+# this script started. Durable queues and messages survive `restart`.
+set -euo pipefail
+source "$(dirname "$0")/../lib.sh"
+
+NAME=rabbitmq
+PORT="${KEEL_AMQP_PORT:-5672}"
+DIST_PORT="${KEEL_AMQP_DIST_PORT:-$((PORT + 20000))}"
+STATE="$KEEL_STATE_DIR/$NAME"
+RMQ_BIN=/usr/lib/rabbitmq/bin
+
+# Everything the node and its CLI tools need to find each other and our state, and nothing shared.
+export HOME="$STATE"
+export RABBITMQ_NODENAME="${KEEL_AMQP_NODENAME:-keel-$PORT@localhost}"
+export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
+export RABBITMQ_NODE_PORT="$PORT"
+export RABBITMQ_DIST_PORT="$DIST_PORT"
+export RABBITMQ_MNESIA_BASE="$STATE/mnesia"
+export RABBITMQ_LOG_BASE="$STATE/log"
+export RABBITMQ_CONFIG_FILE="$STATE/rabbitmq.conf"
+export RABBITMQ_ADVANCED_CONFIG_FILE="$STATE/advanced.config"
+export RABBITMQ_CONF_ENV_FILE="$STATE/rabbitmq-env.conf"
+export RABBITMQ_ENABLED_PLUGINS_FILE="$STATE/enabled_plugins"
+export RABBITMQ_PID_FILE="$STATE/node.pid"
+export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+export ERL_EPMD_ADDRESS=127.0.0.1
+
+ctl() { "$RMQ_BIN/rabbitmqctl" -q "$@"; }
+
+node_pid() {
+    [ -s "$RABBITMQ_PID_FILE" ] || return 1
+    local pid
+    pid="$(cat "$RABBITMQ_PID_FILE")"
+    kill -0 "$pid" 2>/dev/null || return 1
+    echo "$pid"
+}
+
+amqp_port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; }
+
+write_config() {
+    mkdir -p "$STATE/mnesia" "$STATE/log"
+    chmod 700 "$STATE"
+    # The Erlang cookie must exist, be private, and stay the same across restarts.
+    if [ ! -s "$STATE/.erlang.cookie" ]; then
+        head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$STATE/.erlang.cookie"
+    fi
+    chmod 400 "$STATE/.erlang.cookie"
+    # No plugins: the management UI is not needed and every plugin slows the start.
+    echo '[].' >"$RABBITMQ_ENABLED_PLUGINS_FILE"
+    : >"$RABBITMQ_CONF_ENV_FILE"
+    echo '[].' >"$RABBITMQ_ADVANCED_CONFIG_FILE"
+    cat >"$RABBITMQ_CONFIG_FILE" <<CONF
+listeners.tcp.1 = 127.0.0.1:$PORT
+loopback_users = none
+log.file.level = info
+log.console = false
+disk_free_limit.absolute = 50MB
+CONF
+}
+
+start() {
+    if node_pid >/dev/null && amqp_port_open; then
+        say "rabbitmq already running on 127.0.0.1:$PORT"
+    else
+        ensure_packages rabbitmq-server librabbitmq-dev
+        if amqp_port_open; then
+            die "127.0.0.1:$PORT is in use by another process; set KEEL_AMQP_PORT"
+        fi
+        write_config
+        say "starting rabbitmq node $RABBITMQ_NODENAME on 127.0.0.1:$PORT"
+        rm -f "$RABBITMQ_PID_FILE"
+        (cd "$STATE" && nohup "$RMQ_BIN/rabbitmq-server" >"$STATE/log/startup.log" 2>&1 &)
+        wait_for "[ -s '$RABBITMQ_PID_FILE' ]" 60 || die "rabbitmq wrote no pid file; see $STATE/log"
+        if ! ctl wait --timeout 120 "$RABBITMQ_PID_FILE" >/dev/null 2>&1; then
+            die "rabbitmq did not start; see $STATE/log/startup.log and $STATE/log"
+        fi
+        wait_for amqp_port_open 60 || die "rabbitmq is up but 127.0.0.1:$PORT does not accept connections"
+    fi
+    ensure_vhost_and_user
+    write_env_fragment "$NAME" \
+        "KEEL_AMQP_URL=amqp://keel:keel@127.0.0.1:$PORT/keel" \
+        "KEEL_AMQP_PORT=$PORT"
+}
+
+# The keel vhost and user with full permissions on it; a no-op when they exist.
+ensure_vhost_and_user() {
+    ctl list_vhosts | grep -qx keel || ctl add_vhost keel >/dev/null
+    if ! ctl list_users | awk '{print $1}' | grep -qx keel; then
+        ctl add_user keel keel >/dev/null
+    fi
+    ctl set_permissions -p keel keel '.*' '.*' '.*' >/dev/null
+}
+
+stop() {
+    local pid
+    if pid="$(node_pid)"; then
+        say "stopping rabbitmq node $RABBITMQ_NODENAME (pid $pid)"
+        # `stop <pidfile>` returns once the Erlang VM has exited; fall back to the pid if the CLI fails.
+        if ! ctl stop "$RABBITMQ_PID_FILE" >/dev/null 2>&1; then
+            kill "$pid" 2>/dev/null || true
+            wait_for "! kill -0 $pid" 60 || kill -9 "$pid" 2>/dev/null || true
+        fi
+    fi
+    rm -f "$RABBITMQ_PID_FILE"
+    remove_env_fragment "$NAME"
+}
+
+status() {
+    if node_pid >/dev/null && amqp_port_open; then
+        echo "rabbitmq running: node $RABBITMQ_NODENAME, amqp://127.0.0.1:$PORT/keel"
+    else
+        echo "rabbitmq not running"
+        return 1
+    fi
+}
+
+case "${1:-}" in
+start) start ;;
+stop) stop ;;
+restart) stop && start ;;
+status) status ;;
+*) die "usage: $0 start|stop|restart|status" ;;
+esac
