@@ -4,7 +4,7 @@ import KeelService
 
 @main
 enum ApprovalService {
-  static func main() async {
-    await KeelServiceMain.main(.approvalService)
-  }
+    static func main() async {
+        await KeelServiceMain.main(.approvalService)
+    }
 }

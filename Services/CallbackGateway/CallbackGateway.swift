@@ -4,7 +4,7 @@ import KeelService
 
 @main
 enum CallbackGateway {
-  static func main() async {
-    await KeelServiceMain.main(.callbackGateway)
-  }
+    static func main() async {
+        await KeelServiceMain.main(.callbackGateway)
+    }
 }

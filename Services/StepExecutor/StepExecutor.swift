@@ -4,7 +4,7 @@ import KeelService
 
 @main
 enum StepExecutor {
-  static func main() async {
-    await KeelServiceMain.main(.stepExecutor)
-  }
+    static func main() async {
+        await KeelServiceMain.main(.stepExecutor)
+    }
 }

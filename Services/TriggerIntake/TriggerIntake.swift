@@ -4,7 +4,7 @@ import KeelService
 
 @main
 enum TriggerIntake {
-  static func main() async {
-    await KeelServiceMain.main(.triggerIntake)
-  }
+    static func main() async {
+        await KeelServiceMain.main(.triggerIntake)
+    }
 }

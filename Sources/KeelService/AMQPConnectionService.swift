@@ -9,53 +9,53 @@ import Synchronization
 /// `/health/live`) while the broker is still coming up; once connected, the client's own recovery handles
 /// broker restarts. On graceful shutdown the connection is closed.
 public final class AMQPConnectionService: Service, Sendable {
-  let configuration: AMQPConfiguration
-  let logger: Logger
-  let state = Mutex<AMQPConnection?>(nil)
+    let configuration: AMQPConfiguration
+    let logger: Logger
+    let state = Mutex<AMQPConnection?>(nil)
 
-  public init(configuration: AMQPConfiguration, logger: Logger) {
-    self.configuration = configuration
-    self.logger = logger
-  }
-
-  /// The connection, once made.
-  public var connection: AMQPConnection? { state.withLock { $0 } }
-
-  public func run() async throws {
-    var delay = Duration.milliseconds(200)
-    while !Task.isCancelled && !Task.isShuttingDownGracefully {
-      do {
-        let connection = try await AMQPConnection.connect(configuration, logger: logger)
-        state.withLock { $0 = connection }
-        logger.info("connected to the broker")
-        break
-      } catch {
-        logger.warning(
-          "broker connection failed; retrying",
-          metadata: ["error": .string(String(describing: error)), "retry_in": .string("\(delay)")])
-        try? await Task.sleep(for: delay)
-        delay = min(delay * 2, .seconds(5))
-      }
+    public init(configuration: AMQPConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
     }
-    try? await gracefulShutdown()
-    if let connection = state.withLock({ current in
-      defer { current = nil }
-      return current
-    }) {
-      await connection.close()
-    }
-  }
 
-  /// Readiness: connected, and the broker answers a channel open.
-  public var readinessCheck: ReadinessCheck {
-    ReadinessCheck(name: "rabbitmq") { [self] in
-      guard let connection else { throw NotConnected() }
-      let channel = try await connection.openChannel()
-      try await channel.close()
-    }
-  }
+    /// The connection, once made.
+    public var connection: AMQPConnection? { state.withLock { $0 } }
 
-  struct NotConnected: Error, CustomStringConvertible {
-    var description: String { "not connected to the broker yet" }
-  }
+    public func run() async throws {
+        var delay = Duration.milliseconds(200)
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                let connection = try await AMQPConnection.connect(configuration, logger: logger)
+                state.withLock { $0 = connection }
+                logger.info("connected to the broker")
+                break
+            } catch {
+                logger.warning(
+                    "broker connection failed; retrying",
+                    metadata: ["error": .string(String(describing: error)), "retry_in": .string("\(delay)")])
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(5))
+            }
+        }
+        try? await gracefulShutdown()
+        if let connection = state.withLock({ current in
+            defer { current = nil }
+            return current
+        }) {
+            await connection.close()
+        }
+    }
+
+    /// Readiness: connected, and the broker answers a channel open.
+    public var readinessCheck: ReadinessCheck {
+        ReadinessCheck(name: "rabbitmq") { [self] in
+            guard let connection else { throw NotConnected() }
+            let channel = try await connection.openChannel()
+            try await channel.close()
+        }
+    }
+
+    struct NotConnected: Error, CustomStringConvertible {
+        var description: String { "not connected to the broker yet" }
+    }
 }

@@ -7,24 +7,24 @@ public import ServiceLifecycle
 /// endpoints, and whatever routes the service adds. Tests call this directly with their own readiness
 /// checks and registry; the executables call it from ``KeelServiceMain``.
 public func buildApplication(
-  configuration: KeelConfiguration,
-  readiness: Readiness,
-  registry: PrometheusCollectorRegistry,
-  logger: Logger,
-  services: [any Service] = [],
-  routes: (Router<BasicRequestContext>) -> Void = { _ in }
+    configuration: KeelConfiguration,
+    readiness: Readiness,
+    registry: PrometheusCollectorRegistry,
+    logger: Logger,
+    services: [any Service] = [],
+    routes: (Router<BasicRequestContext>) -> Void = { _ in }
 ) -> some ApplicationProtocol {
-  let router = Router()
-  router.add(middleware: ProblemMiddleware())
-  router.add(middleware: MetricsMiddleware())
-  HealthRoutes.add(
-    to: router, service: configuration.service, readiness: readiness, registry: registry)
-  routes(router)
-  return Application(
-    router: router,
-    configuration: .init(
-      address: .hostname(configuration.host, port: configuration.port),
-      serverName: configuration.service.rawValue),
-    services: services,
-    logger: logger)
+    let router = Router()
+    router.add(middleware: ProblemMiddleware())
+    router.add(middleware: MetricsMiddleware())
+    HealthRoutes.add(
+        to: router, service: configuration.service, readiness: readiness, registry: registry)
+    routes(router)
+    return Application(
+        router: router,
+        configuration: .init(
+            address: .hostname(configuration.host, port: configuration.port),
+            serverName: configuration.service.rawValue),
+        services: services,
+        logger: logger)
 }

@@ -7,70 +7,70 @@ public import Logging
 /// variable (`KEEL_DATABASE_URL`), or the local-stack default of DESIGN §4. Connection URLs are read as
 /// secrets, so configuration access logging never shows their passwords.
 public struct KeelConfiguration: Sendable {
-  public var service: KeelServiceKind
-  /// Address the HTTP server binds; loopback by default.
-  public var host: String
-  public var port: Int
-  public var databaseURL: String
-  public var amqpURL: String
-  /// Connections the service's PostgreSQL pool may open.
-  public var databasePoolSize: Int
-  public var logLevel: Logger.Level
-  public var logFormat: LogFormat
+    public var service: KeelServiceKind
+    /// Address the HTTP server binds; loopback by default.
+    public var host: String
+    public var port: Int
+    public var databaseURL: String
+    public var amqpURL: String
+    /// Connections the service's PostgreSQL pool may open.
+    public var databasePoolSize: Int
+    public var logLevel: Logger.Level
+    public var logFormat: LogFormat
 
-  public static let defaultDatabaseURL = "postgres://keel:keel@127.0.0.1:5432/keel"
-  public static let defaultAMQPURL = "amqp://keel:keel@127.0.0.1:5672/keel"
+    public static let defaultDatabaseURL = "postgres://keel:keel@127.0.0.1:5432/keel"
+    public static let defaultAMQPURL = "amqp://keel:keel@127.0.0.1:5672/keel"
 
-  /// Reads the configuration; an unparsable value is an error naming the setting.
-  public init(service: KeelServiceKind, reader: ConfigReader) throws {
-    self.service = service
-    host = reader.string(forKey: "http.host", default: "127.0.0.1")
-    port = reader.int(forKey: "http.port", default: service.defaultPort)
-    databaseURL = reader.string(
-      forKey: "database.url", isSecret: true, default: Self.defaultDatabaseURL)
-    amqpURL = reader.string(forKey: "amqp.url", isSecret: true, default: Self.defaultAMQPURL)
-    databasePoolSize = reader.int(forKey: "database.pool.size", default: 8)
+    /// Reads the configuration; an unparsable value is an error naming the setting.
+    public init(service: KeelServiceKind, reader: ConfigReader) throws {
+        self.service = service
+        host = reader.string(forKey: "http.host", default: "127.0.0.1")
+        port = reader.int(forKey: "http.port", default: service.defaultPort)
+        databaseURL = reader.string(
+            forKey: "database.url", isSecret: true, default: Self.defaultDatabaseURL)
+        amqpURL = reader.string(forKey: "amqp.url", isSecret: true, default: Self.defaultAMQPURL)
+        databasePoolSize = reader.int(forKey: "database.pool.size", default: 8)
 
-    let level = reader.string(forKey: "log.level", default: "info")
-    guard let parsedLevel = Logger.Level(rawValue: level) else {
-      throw ConfigurationError(
-        setting: "log.level", value: level,
-        expected: Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))
+        let level = reader.string(forKey: "log.level", default: "info")
+        guard let parsedLevel = Logger.Level(rawValue: level) else {
+            throw ConfigurationError(
+                setting: "log.level", value: level,
+                expected: Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        logLevel = parsedLevel
+        let format = reader.string(forKey: "log.format", default: LogFormat.logfmt.rawValue)
+        guard let parsedFormat = LogFormat(rawValue: format) else {
+            throw ConfigurationError(
+                setting: "log.format", value: format,
+                expected: LogFormat.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        logFormat = parsedFormat
+        guard (1...65535).contains(port) else {
+            throw ConfigurationError(
+                setting: "http.port", value: String(port), expected: "a port between 1 and 65535")
+        }
+        guard databasePoolSize >= 1 else {
+            throw ConfigurationError(
+                setting: "database.pool.size", value: String(databasePoolSize),
+                expected: "at least 1")
+        }
     }
-    logLevel = parsedLevel
-    let format = reader.string(forKey: "log.format", default: LogFormat.logfmt.rawValue)
-    guard let parsedFormat = LogFormat(rawValue: format) else {
-      throw ConfigurationError(
-        setting: "log.format", value: format,
-        expected: LogFormat.allCases.map(\.rawValue).joined(separator: ", "))
-    }
-    logFormat = parsedFormat
-    guard (1...65535).contains(port) else {
-      throw ConfigurationError(
-        setting: "http.port", value: String(port), expected: "a port between 1 and 65535")
-    }
-    guard databasePoolSize >= 1 else {
-      throw ConfigurationError(
-        setting: "database.pool.size", value: String(databasePoolSize),
-        expected: "at least 1")
-    }
-  }
 
-  /// The standard sources: command-line flags, then `KEEL_`-prefixed environment variables.
-  public static func standardReader(arguments: [String] = CommandLine.arguments) -> ConfigReader {
-    ConfigReader(providers: [
-      CommandLineArgumentsProvider(arguments: arguments),
-      EnvironmentVariablesProvider().prefixKeys(with: ["keel"]),
-    ])
-  }
+    /// The standard sources: command-line flags, then `KEEL_`-prefixed environment variables.
+    public static func standardReader(arguments: [String] = CommandLine.arguments) -> ConfigReader {
+        ConfigReader(providers: [
+            CommandLineArgumentsProvider(arguments: arguments),
+            EnvironmentVariablesProvider().prefixKeys(with: ["keel"]),
+        ])
+    }
 }
 
 /// A configuration value that cannot be used; says which setting and what was expected.
 public struct ConfigurationError: Error, CustomStringConvertible {
-  public let setting: String
-  public let value: String
-  public let expected: String
-  public var description: String {
-    "invalid setting \(setting)=\(value): expected \(expected)"
-  }
+    public let setting: String
+    public let value: String
+    public let expected: String
+    public var description: String {
+        "invalid setting \(setting)=\(value): expected \(expected)"
+    }
 }

@@ -2,9 +2,9 @@ import AMQPClient
 import Foundation
 public import Hummingbird
 import KeelStore
-import Logging
+public import Logging
 import Metrics
-import PGClient
+public import PGClient
 import Prometheus
 public import ServiceLifecycle
 
@@ -14,85 +14,85 @@ public import ServiceLifecycle
 /// A service passes its own long-lived work as `services` (consumers, relays, sweepers) and its HTTP
 /// endpoints as `routes`; they start after the shared dependencies and stop, gracefully, before them.
 public enum KeelServiceMain {
-  /// The dependencies a service's own work is built from.
-  public struct Dependencies: Sendable {
-    public let configuration: KeelConfiguration
-    public let pool: PGPool
-    public let amqp: AMQPConnectionService
-    public let logger: Logger
-  }
-
-  public static func run(
-    _ service: KeelServiceKind,
-    arguments: [String] = CommandLine.arguments,
-    services: (Dependencies) -> [any Service] = { _ in [] },
-    routes: @escaping (Router<BasicRequestContext>, Dependencies) -> Void = { _, _ in }
-  ) async throws {
-    let configuration: KeelConfiguration
-    do {
-      configuration = try KeelConfiguration(
-        service: service, reader: KeelConfiguration.standardReader(arguments: arguments))
-    } catch {
-      KeelLogHandler.standardError("\(service.rawValue): \(error)")
-      throw error
+    /// The dependencies a service's own work is built from.
+    public struct Dependencies: Sendable {
+        public let configuration: KeelConfiguration
+        public let pool: PGPool
+        public let amqp: AMQPConnectionService
+        public let logger: Logger
     }
-    KeelLogHandler.bootstrap(
-      service: service.rawValue, format: configuration.logFormat, level: configuration.logLevel)
-    let registry = PrometheusCollectorRegistry()
-    MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-    let logger = Logger(label: "keel.\(service.rawValue)")
 
-    let pool = PGPool(
-      configuration: try PGConfiguration(url: configuration.databaseURL),
-      size: configuration.databasePoolSize, logger: logger)
-    let amqp = AMQPConnectionService(
-      configuration: try AMQPConfiguration(url: configuration.amqpURL), logger: logger)
-    let poolService = PGPoolService(pool: pool)
-    let dependencies = Dependencies(
-      configuration: configuration, pool: pool, amqp: amqp, logger: logger)
+    public static func run(
+        _ service: KeelServiceKind,
+        arguments: [String] = CommandLine.arguments,
+        services: (Dependencies) -> [any Service] = { _ in [] },
+        routes: @escaping (Router<BasicRequestContext>, Dependencies) -> Void = { _, _ in }
+    ) async throws {
+        let configuration: KeelConfiguration
+        do {
+            configuration = try KeelConfiguration(
+                service: service, reader: KeelConfiguration.standardReader(arguments: arguments))
+        } catch {
+            KeelLogHandler.standardError("\(service.rawValue): \(error)")
+            throw error
+        }
+        KeelLogHandler.bootstrap(
+            service: service.rawValue, format: configuration.logFormat, level: configuration.logLevel)
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let logger = Logger(label: "keel.\(service.rawValue)")
 
-    Gauge(
-      label: "keel_service_info",
-      dimensions: [("service", service.rawValue), ("version", KeelVersion.current)]
-    )
-    .record(1)
-    let readiness = Readiness(checks: [
-      poolService.readinessCheck,
-      poolService.schemaCheck(migrator: try Migrator.bundled()),
-      amqp.readinessCheck,
-    ])
-    let app = buildApplication(
-      configuration: configuration, readiness: readiness, registry: registry, logger: logger,
-      routes: { routes($0, dependencies) })
-    let group = ServiceGroup(
-      configuration: .init(
-        services: [
-          .init(service: poolService),
-          .init(service: amqp),
-        ] + services(dependencies).map { .init(service: $0) } + [.init(service: app)],
-        gracefulShutdownSignals: [.sigterm, .sigint],
-        logger: logger))
-    logger.info(
-      "starting",
-      metadata: ["address": .string("\(configuration.host):\(configuration.port)")])
-    try await group.run()
-  }
+        let pool = PGPool(
+            configuration: try PGConfiguration(url: configuration.databaseURL),
+            size: configuration.databasePoolSize, logger: logger)
+        let amqp = AMQPConnectionService(
+            configuration: try AMQPConfiguration(url: configuration.amqpURL), logger: logger)
+        let poolService = PGPoolService(pool: pool)
+        let dependencies = Dependencies(
+            configuration: configuration, pool: pool, amqp: amqp, logger: logger)
+
+        Gauge(
+            label: "keel_service_info",
+            dimensions: [("service", service.rawValue), ("version", KeelVersion.current)]
+        )
+        .record(1)
+        let readiness = Readiness(checks: [
+            poolService.readinessCheck,
+            poolService.schemaCheck(migrator: try Migrator.bundled()),
+            amqp.readinessCheck,
+        ])
+        let app = buildApplication(
+            configuration: configuration, readiness: readiness, registry: registry, logger: logger,
+            routes: { routes($0, dependencies) })
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: poolService),
+                    .init(service: amqp),
+                ] + services(dependencies).map { .init(service: $0) } + [.init(service: app)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        logger.info(
+            "starting",
+            metadata: ["address": .string("\(configuration.host):\(configuration.port)")])
+        try await group.run()
+    }
 }
 
 extension KeelServiceMain {
-  /// Runs a service and exits the process: 0 after a graceful shutdown, 1 when start-up or the service
-  /// failed (the reason is on standard error).
-  public static func main(
-    _ service: KeelServiceKind,
-    services: (Dependencies) -> [any Service] = { _ in [] },
-    routes: @escaping (Router<BasicRequestContext>, Dependencies) -> Void = { _, _ in }
-  ) async -> Never {
-    do {
-      try await run(service, services: services, routes: routes)
-      exit(0)
-    } catch {
-      KeelLogHandler.standardError("\(service.rawValue) stopped: \(error)")
-      exit(1)
+    /// Runs a service and exits the process: 0 after a graceful shutdown, 1 when start-up or the service
+    /// failed (the reason is on standard error).
+    public static func main(
+        _ service: KeelServiceKind,
+        services: (Dependencies) -> [any Service] = { _ in [] },
+        routes: @escaping (Router<BasicRequestContext>, Dependencies) -> Void = { _, _ in }
+    ) async -> Never {
+        do {
+            try await run(service, services: services, routes: routes)
+            exit(0)
+        } catch {
+            KeelLogHandler.standardError("\(service.rawValue) stopped: \(error)")
+            exit(1)
+        }
     }
-  }
 }

@@ -10,170 +10,170 @@ public import PGClient
 /// file runs in its own transaction together with the row that records it, so a failure leaves the
 /// database at the last complete version.
 public struct Migrator: Sendable {
-  /// The advisory lock key: "keelmigr" in ASCII.
-  public static let lockKey: Int64 = 0x6b65_656c_6d69_6772
+    /// The advisory lock key: "keelmigr" in ASCII.
+    public static let lockKey: Int64 = 0x6b65_656c_6d69_6772
 
-  public let files: [KeelSchema.File]
+    public let files: [KeelSchema.File]
 
-  public init(files: [KeelSchema.File]) {
-    self.files = files
-  }
-
-  /// The migrations shipped in this build.
-  public static func bundled() throws -> Migrator {
-    Migrator(files: try KeelSchema.files())
-  }
-
-  /// The SHA-256 of a migration file's text, as lowercase hex.
-  public static func checksum(of file: KeelSchema.File) -> String {
-    SHA256.hash(data: Array(file.sql.utf8)).map { byte in
-      let hex = String(byte, radix: 16)
-      return byte < 16 ? "0" + hex : hex
-    }.joined()
-  }
-
-  /// Brings the database up to date and returns the files applied now (empty when it was current).
-  @discardableResult
-  public func migrate(pool: PGPool, logger: Logger) async throws -> [KeelSchema.File] {
-    try await pool.withConnection { connection in
-      try await connection.execute("SELECT pg_advisory_lock(\(Self.lockKey))")
-      do {
-        let applied = try await migrate(on: connection, logger: logger)
-        try await connection.execute("SELECT pg_advisory_unlock(\(Self.lockKey))")
-        return applied
-      } catch {
-        // Release the lock before the connection goes back to the pool; if that fails too, the
-        // connection is broken and the server drops the lock with the session.
-        _ = try? await connection.execute("SELECT pg_advisory_unlock(\(Self.lockKey))")
-        throw error
-      }
+    public init(files: [KeelSchema.File]) {
+        self.files = files
     }
-  }
 
-  /// How the database compares with this build's files, without changing anything.
-  public func status(pool: PGPool) async throws -> SchemaStatus {
-    try await pool.withConnection { connection in
-      let exists =
+    /// The migrations shipped in this build.
+    public static func bundled() throws -> Migrator {
+        Migrator(files: try KeelSchema.files())
+    }
+
+    /// The SHA-256 of a migration file's text, as lowercase hex.
+    public static func checksum(of file: KeelSchema.File) -> String {
+        SHA256.hash(data: Array(file.sql.utf8)).map { byte in
+            let hex = String(byte, radix: 16)
+            return byte < 16 ? "0" + hex : hex
+        }.joined()
+    }
+
+    /// Brings the database up to date and returns the files applied now (empty when it was current).
+    @discardableResult
+    public func migrate(pool: PGPool, logger: Logger) async throws -> [KeelSchema.File] {
+        try await pool.withConnection { connection in
+            try await connection.execute("SELECT pg_advisory_lock(\(Self.lockKey))")
+            do {
+                let applied = try await migrate(on: connection, logger: logger)
+                try await connection.execute("SELECT pg_advisory_unlock(\(Self.lockKey))")
+                return applied
+            } catch {
+                // Release the lock before the connection goes back to the pool; if that fails too, the
+                // connection is broken and the server drops the lock with the session.
+                _ = try? await connection.execute("SELECT pg_advisory_unlock(\(Self.lockKey))")
+                throw error
+            }
+        }
+    }
+
+    /// How the database compares with this build's files, without changing anything.
+    public func status(pool: PGPool) async throws -> SchemaStatus {
+        try await pool.withConnection { connection in
+            let exists =
+                try await connection.query(
+                    "SELECT to_regclass('keel_schema_migrations') IS NOT NULL"
+                ).first?.decode(Bool.self, at: 0) ?? false
+            let applied = exists ? try await appliedMigrations(on: connection) : []
+            return compare(applied: applied)
+        }
+    }
+
+    func migrate(on connection: PGConnection, logger: Logger) async throws -> [KeelSchema.File] {
+        try await connection.executeScript(
+            """
+            CREATE TABLE IF NOT EXISTS keel_schema_migrations (
+                version     integer PRIMARY KEY,
+                name        text NOT NULL,
+                checksum    text NOT NULL,
+                applied_at  timestamptz NOT NULL DEFAULT now(),
+                duration_ms integer NOT NULL
+            )
+            """)
+        let status = compare(applied: try await appliedMigrations(on: connection))
+        if !status.changed.isEmpty || !status.unknown.isEmpty {
+            throw MigrationError.mismatch(status)
+        }
+        var done: [KeelSchema.File] = []
+        for file in status.pending {
+            let clock = ContinuousClock()
+            let started = clock.now
+            try await connection.executeScript("BEGIN")
+            do {
+                try await connection.executeScript(file.sql)
+                let elapsed = clock.now - started
+                let milliseconds =
+                    Int(elapsed.components.seconds * 1000)
+                    + Int(elapsed.components.attoseconds / 1_000_000_000_000_000)
+                try await connection.execute(
+                    """
+                    INSERT INTO keel_schema_migrations (version, name, checksum, duration_ms)
+                    VALUES (\(file.version), \(file.name), \(Self.checksum(of: file)), \(milliseconds))
+                    """)
+                try await connection.executeScript("COMMIT")
+            } catch {
+                _ = try? await connection.executeScript("ROLLBACK")
+                throw MigrationError.failed(file: file.name, underlying: error)
+            }
+            logger.info("applied migration", metadata: ["migration": .string(file.name)])
+            done.append(file)
+        }
+        return done
+    }
+
+    func appliedMigrations(on connection: PGConnection) async throws -> [AppliedMigration] {
         try await connection.query(
-          "SELECT to_regclass('keel_schema_migrations') IS NOT NULL"
-        ).first?.decode(Bool.self, at: 0) ?? false
-      let applied = exists ? try await appliedMigrations(on: connection) : []
-      return compare(applied: applied)
+            "SELECT version, name, checksum FROM keel_schema_migrations ORDER BY version"
+        ).map { row in
+            AppliedMigration(
+                version: try row.decode(Int.self, at: 0),
+                name: try row.decode(String.self, at: 1),
+                checksum: try row.decode(String.self, at: 2))
+        }
     }
-  }
 
-  func migrate(on connection: PGConnection, logger: Logger) async throws -> [KeelSchema.File] {
-    try await connection.executeScript(
-      """
-      CREATE TABLE IF NOT EXISTS keel_schema_migrations (
-          version     integer PRIMARY KEY,
-          name        text NOT NULL,
-          checksum    text NOT NULL,
-          applied_at  timestamptz NOT NULL DEFAULT now(),
-          duration_ms integer NOT NULL
-      )
-      """)
-    let status = compare(applied: try await appliedMigrations(on: connection))
-    if !status.changed.isEmpty || !status.unknown.isEmpty {
-      throw MigrationError.mismatch(status)
+    func compare(applied: [AppliedMigration]) -> SchemaStatus {
+        let byVersion = Dictionary(uniqueKeysWithValues: files.map { ($0.version, $0) })
+        let appliedVersions = Set(applied.map(\.version))
+        var status = SchemaStatus(applied: applied)
+        for migration in applied {
+            guard let file = byVersion[migration.version] else {
+                status.unknown.append(migration)
+                continue
+            }
+            if Self.checksum(of: file) != migration.checksum { status.changed.append(file) }
+        }
+        status.pending = files.filter { !appliedVersions.contains($0.version) }
+        return status
     }
-    var done: [KeelSchema.File] = []
-    for file in status.pending {
-      let clock = ContinuousClock()
-      let started = clock.now
-      try await connection.executeScript("BEGIN")
-      do {
-        try await connection.executeScript(file.sql)
-        let elapsed = clock.now - started
-        let milliseconds =
-          Int(elapsed.components.seconds * 1000)
-          + Int(elapsed.components.attoseconds / 1_000_000_000_000_000)
-        try await connection.execute(
-          """
-          INSERT INTO keel_schema_migrations (version, name, checksum, duration_ms)
-          VALUES (\(file.version), \(file.name), \(Self.checksum(of: file)), \(milliseconds))
-          """)
-        try await connection.executeScript("COMMIT")
-      } catch {
-        _ = try? await connection.executeScript("ROLLBACK")
-        throw MigrationError.failed(file: file.name, underlying: error)
-      }
-      logger.info("applied migration", metadata: ["migration": .string(file.name)])
-      done.append(file)
-    }
-    return done
-  }
-
-  func appliedMigrations(on connection: PGConnection) async throws -> [AppliedMigration] {
-    try await connection.query(
-      "SELECT version, name, checksum FROM keel_schema_migrations ORDER BY version"
-    ).map { row in
-      AppliedMigration(
-        version: try row.decode(Int.self, at: 0),
-        name: try row.decode(String.self, at: 1),
-        checksum: try row.decode(String.self, at: 2))
-    }
-  }
-
-  func compare(applied: [AppliedMigration]) -> SchemaStatus {
-    let byVersion = Dictionary(uniqueKeysWithValues: files.map { ($0.version, $0) })
-    let appliedVersions = Set(applied.map(\.version))
-    var status = SchemaStatus(applied: applied)
-    for migration in applied {
-      guard let file = byVersion[migration.version] else {
-        status.unknown.append(migration)
-        continue
-      }
-      if Self.checksum(of: file) != migration.checksum { status.changed.append(file) }
-    }
-    status.pending = files.filter { !appliedVersions.contains($0.version) }
-    return status
-  }
 }
 
 /// A row of `keel_schema_migrations`.
 public struct AppliedMigration: Sendable, Hashable {
-  public var version: Int
-  public var name: String
-  public var checksum: String
+    public var version: Int
+    public var name: String
+    public var checksum: String
 }
 
 /// The database's migrations compared with this build's files.
 public struct SchemaStatus: Sendable, Hashable {
-  public var applied: [AppliedMigration]
-  /// Files not applied yet.
-  public var pending: [KeelSchema.File] = []
-  /// Applied files whose text has changed since.
-  public var changed: [KeelSchema.File] = []
-  /// Applied versions this build has no file for: the database is newer than the binary.
-  public var unknown: [AppliedMigration] = []
+    public var applied: [AppliedMigration]
+    /// Files not applied yet.
+    public var pending: [KeelSchema.File] = []
+    /// Applied files whose text has changed since.
+    public var changed: [KeelSchema.File] = []
+    /// Applied versions this build has no file for: the database is newer than the binary.
+    public var unknown: [AppliedMigration] = []
 
-  /// The database holds exactly this build's schema.
-  public var isCurrent: Bool { pending.isEmpty && changed.isEmpty && unknown.isEmpty }
+    /// The database holds exactly this build's schema.
+    public var isCurrent: Bool { pending.isEmpty && changed.isEmpty && unknown.isEmpty }
 }
 
 /// Why `keel migrate` stopped. The description names the files involved and never SQL values.
 public enum MigrationError: Error, CustomStringConvertible {
-  case mismatch(SchemaStatus)
-  case failed(file: String, underlying: any Error)
+    case mismatch(SchemaStatus)
+    case failed(file: String, underlying: any Error)
 
-  public var description: String {
-    switch self {
-    case .mismatch(let status):
-      var reasons: [String] = []
-      for file in status.changed {
-        reasons.append(
-          "\(file.name) was changed after it was applied (checksums differ); add a new migration instead"
-        )
-      }
-      for migration in status.unknown {
-        reasons.append(
-          "the database has migration \(migration.version) (\(migration.name)) that this build does not know; it is newer than this binary"
-        )
-      }
-      return "refusing to migrate: " + reasons.joined(separator: "; ")
-    case .failed(let file, let underlying):
-      return "migration \(file) failed and was rolled back: \(underlying)"
+    public var description: String {
+        switch self {
+        case .mismatch(let status):
+            var reasons: [String] = []
+            for file in status.changed {
+                reasons.append(
+                    "\(file.name) was changed after it was applied (checksums differ); add a new migration instead"
+                )
+            }
+            for migration in status.unknown {
+                reasons.append(
+                    "the database has migration \(migration.version) (\(migration.name)) that this build does not know; it is newer than this binary"
+                )
+            }
+            return "refusing to migrate: " + reasons.joined(separator: "; ")
+        case .failed(let file, let underlying):
+            return "migration \(file) failed and was rolled back: \(underlying)"
+        }
     }
-  }
 }

@@ -3,18 +3,18 @@ import ArgumentParser
 /// The `keel` command: operators' and agents' way into a Keel installation.
 @main
 struct Keel: AsyncParsableCommand {
-  static let configuration = CommandConfiguration(
-    commandName: "keel",
-    abstract: "Run and inspect reliable workflows around coding agents.",
-    discussion: """
-      Settings come from flags, then environment variables (KEEL_DATABASE_URL, ...), then the .keel/env \
-      file the local stack writes. Exit codes: 0 success, 1 user error (bad input, refused operation), \
-      2 infrastructure error (database or broker unreachable), 64 usage error.
-      """,
-    version: KeelCLIVersion.current,
-    subcommands: [Migrate.self, Status.self])
+    static let configuration = CommandConfiguration(
+        commandName: "keel",
+        abstract: "Run and inspect reliable workflows around coding agents.",
+        discussion: """
+            Settings come from flags, then environment variables (KEEL_DATABASE_URL, ...), then the .keel/env \
+            file the local stack writes. Exit codes: 0 success, 1 user error (bad input, refused operation), \
+            2 infrastructure error (database or broker unreachable), 64 usage error.
+            """,
+        version: KeelCLIVersion.current,
+        subcommands: [Migrate.self, Status.self])
 }
 
 enum KeelCLIVersion {
-  static let current = "0.1.0"
+    static let current = "0.1.0"
 }

@@ -3,124 +3,124 @@ import KeelTestSupport
 import Testing
 
 #if canImport(Glibc)
-  import Glibc
+    import Glibc
 #endif
 
 /// The four real service executables against the real PostgreSQL and RabbitMQ: they start, report ready
 /// only when their dependencies and schema are, serve metrics, keep secrets out of their logs, and stop
 /// cleanly on SIGTERM.
 @Suite(.serialized) struct ServiceLifecycleTests {
-  static let services = ["trigger-intake", "step-executor", "approval-service", "callback-gateway"]
+    static let services = ["trigger-intake", "step-executor", "approval-service", "callback-gateway"]
 
-  func migratedDatabase() async throws -> TestDatabase {
-    let database = try await TestDatabase.create()
-    let result = try await ServiceProcess.run(
-      "keel", arguments: ["migrate", "--database-url", database.url])
-    try #require(result.status == 0, "keel migrate failed: \(result.output)")
-    return database
-  }
-
-  @Test func everyServiceBecomesReadyServesMetricsAndStopsOnSIGTERM() async throws {
-    let database = try await migratedDatabase()
-    let amqpURL = try TestEnvironment.require("KEEL_AMQP_URL")
-    var running: [(ServiceProcess, Int)] = []
-    for name in Self.services {
-      let port = TestHTTP.freePort()
-      let process = try ServiceProcess(
-        name,
-        environment: [
-          "KEEL_DATABASE_URL": database.url, "KEEL_AMQP_URL": amqpURL, "KEEL_HTTP_PORT": "\(port)",
-        ])
-      running.append((process, port))
+    func migratedDatabase() async throws -> TestDatabase {
+        let database = try await TestDatabase.create()
+        let result = try await ServiceProcess.run(
+            "keel", arguments: ["migrate", "--database-url", database.url])
+        try #require(result.status == 0, "keel migrate failed: \(result.output)")
+        return database
     }
-    for (process, port) in running {
-      let ready = await TestHTTP.waitFor("http://127.0.0.1:\(port)/health/ready", status: 200)
-      #expect(
-        ready?.status == 200,
-        "\(process.name) not ready: \(ready?.body ?? "no answer")\n\(process.output)")
-      #expect(ready?.body.contains("\"rabbitmq\"") == true)
 
-      let live = await TestHTTP.get("http://127.0.0.1:\(port)/health/live")
-      #expect(live?.status == 200)
-      let metrics = try #require(await TestHTTP.get("http://127.0.0.1:\(port)/metrics"))
-      #expect(metrics.status == 200)
-      #expect(metrics.body.contains("keel_service_info{service=\"\(process.name)\""))
-      #expect(metrics.body.contains("keel_dependency_up{dependency=\"postgres\"} 1"))
-      #expect(metrics.body.contains("keel_dependency_up{dependency=\"schema\"} 1"))
-      #expect(metrics.body.contains("keel_dependency_up{dependency=\"rabbitmq\"} 1"))
-      // The request metrics middleware counted the probes above.
-      #expect(metrics.body.contains("hb_requests"))
+    @Test func everyServiceBecomesReadyServesMetricsAndStopsOnSIGTERM() async throws {
+        let database = try await migratedDatabase()
+        let amqpURL = try TestEnvironment.require("KEEL_AMQP_URL")
+        var running: [(ServiceProcess, Int)] = []
+        for name in Self.services {
+            let port = TestHTTP.freePort()
+            let process = try ServiceProcess(
+                name,
+                environment: [
+                    "KEEL_DATABASE_URL": database.url, "KEEL_AMQP_URL": amqpURL, "KEEL_HTTP_PORT": "\(port)",
+                ])
+            running.append((process, port))
+        }
+        for (process, port) in running {
+            let ready = await TestHTTP.waitFor("http://127.0.0.1:\(port)/health/ready", status: 200)
+            #expect(
+                ready?.status == 200,
+                "\(process.name) not ready: \(ready?.body ?? "no answer")\n\(process.output)")
+            #expect(ready?.body.contains("\"rabbitmq\"") == true)
+
+            let live = await TestHTTP.get("http://127.0.0.1:\(port)/health/live")
+            #expect(live?.status == 200)
+            let metrics = try #require(await TestHTTP.get("http://127.0.0.1:\(port)/metrics"))
+            #expect(metrics.status == 200)
+            #expect(metrics.body.contains("keel_service_info{service=\"\(process.name)\""))
+            #expect(metrics.body.contains("keel_dependency_up{dependency=\"postgres\"} 1"))
+            #expect(metrics.body.contains("keel_dependency_up{dependency=\"schema\"} 1"))
+            #expect(metrics.body.contains("keel_dependency_up{dependency=\"rabbitmq\"} 1"))
+            // The request metrics middleware counted the probes above.
+            #expect(metrics.body.contains("hb_requests"))
+        }
+        for (process, _) in running {
+            let status = await process.stop(signal: SIGTERM)
+            #expect(status == 0, "\(process.name) did not exit cleanly on SIGTERM:\n\(process.output)")
+        }
+        try await database.drop()
     }
-    for (process, _) in running {
-      let status = await process.stop(signal: SIGTERM)
-      #expect(status == 0, "\(process.name) did not exit cleanly on SIGTERM:\n\(process.output)")
+
+    @Test func notReadyUntilTheSchemaIsMigrated() async throws {
+        let database = try await TestDatabase.create()
+        let port = TestHTTP.freePort()
+        let process = try ServiceProcess(
+            "step-executor",
+            environment: [
+                "KEEL_DATABASE_URL": database.url,
+                "KEEL_AMQP_URL": try TestEnvironment.require("KEEL_AMQP_URL"),
+                "KEEL_HTTP_PORT": "\(port)",
+            ])
+        let live = await TestHTTP.waitFor("http://127.0.0.1:\(port)/health/live", status: 200)
+        #expect(live?.status == 200)
+        let notReady = await TestHTTP.get("http://127.0.0.1:\(port)/health/ready")
+        #expect(notReady?.status == 503)
+        #expect(notReady?.body.contains("schema") == true)
+        #expect(notReady?.body.contains("keel migrate") == true)
+
+        let migrate = try await ServiceProcess.run(
+            "keel", arguments: ["migrate", "--json", "--database-url", database.url])
+        #expect(migrate.status == 0)
+        #expect(migrate.output.contains("\"appliedNow\""))
+        #expect(migrate.output.contains("0001_flows.sql"))
+        let ready = await TestHTTP.waitFor("http://127.0.0.1:\(port)/health/ready", status: 200)
+        #expect(ready?.status == 200, "\(ready?.body ?? "")")
+        #expect(await process.stop() == 0)
+        try await database.drop()
     }
-    try await database.drop()
-  }
 
-  @Test func notReadyUntilTheSchemaIsMigrated() async throws {
-    let database = try await TestDatabase.create()
-    let port = TestHTTP.freePort()
-    let process = try ServiceProcess(
-      "step-executor",
-      environment: [
-        "KEEL_DATABASE_URL": database.url,
-        "KEEL_AMQP_URL": try TestEnvironment.require("KEEL_AMQP_URL"),
-        "KEEL_HTTP_PORT": "\(port)",
-      ])
-    let live = await TestHTTP.waitFor("http://127.0.0.1:\(port)/health/live", status: 200)
-    #expect(live?.status == 200)
-    let notReady = await TestHTTP.get("http://127.0.0.1:\(port)/health/ready")
-    #expect(notReady?.status == 503)
-    #expect(notReady?.body.contains("schema") == true)
-    #expect(notReady?.body.contains("keel migrate") == true)
+    @Test func brokerCredentialsNeverReachLogsOrHealthAnswers() async throws {
+        let database = try await migratedDatabase()
+        let secret = "Wr0ng-" + UUID().uuidString
+        let port = TestHTTP.freePort()
+        let process = try ServiceProcess(
+            "callback-gateway",
+            environment: [
+                "KEEL_DATABASE_URL": database.url,
+                "KEEL_AMQP_URL":
+                    "amqp://keel:\(secret)@127.0.0.1:\(try TestEnvironment.require("KEEL_AMQP_PORT"))/keel",
+                "KEEL_HTTP_PORT": "\(port)", "KEEL_LOG_LEVEL": "trace",
+            ])
+        let answer = await TestHTTP.waitFor("http://127.0.0.1:\(port)/health/ready", status: 503)
+        #expect(answer?.status == 503)
+        #expect(answer?.body.contains("rabbitmq") == true)
+        #expect(answer?.body.contains(secret) == false)
+        // Let it fail to connect a few times so the failures are logged.
+        try await Task.sleep(for: .seconds(2))
+        #expect(process.output.contains("broker connection failed"))
+        #expect(!process.output.contains(secret))
+        #expect(await process.stop() == 0)
+        try await database.drop()
+    }
 
-    let migrate = try await ServiceProcess.run(
-      "keel", arguments: ["migrate", "--json", "--database-url", database.url])
-    #expect(migrate.status == 0)
-    #expect(migrate.output.contains("\"appliedNow\""))
-    #expect(migrate.output.contains("0001_flows.sql"))
-    let ready = await TestHTTP.waitFor("http://127.0.0.1:\(port)/health/ready", status: 200)
-    #expect(ready?.status == 200, "\(ready?.body ?? "")")
-    #expect(await process.stop() == 0)
-    try await database.drop()
-  }
-
-  @Test func brokerCredentialsNeverReachLogsOrHealthAnswers() async throws {
-    let database = try await migratedDatabase()
-    let secret = "Wr0ng-" + UUID().uuidString
-    let port = TestHTTP.freePort()
-    let process = try ServiceProcess(
-      "callback-gateway",
-      environment: [
-        "KEEL_DATABASE_URL": database.url,
-        "KEEL_AMQP_URL":
-          "amqp://keel:\(secret)@127.0.0.1:\(try TestEnvironment.require("KEEL_AMQP_PORT"))/keel",
-        "KEEL_HTTP_PORT": "\(port)", "KEEL_LOG_LEVEL": "trace",
-      ])
-    let answer = await TestHTTP.waitFor("http://127.0.0.1:\(port)/health/ready", status: 503)
-    #expect(answer?.status == 503)
-    #expect(answer?.body.contains("rabbitmq") == true)
-    #expect(answer?.body.contains(secret) == false)
-    // Let it fail to connect a few times so the failures are logged.
-    try await Task.sleep(for: .seconds(2))
-    #expect(process.output.contains("broker connection failed"))
-    #expect(!process.output.contains(secret))
-    #expect(await process.stop() == 0)
-    try await database.drop()
-  }
-
-  @Test func keelMigrateExitCodes() async throws {
-    let unreachable = try await ServiceProcess.run(
-      "keel",
-      arguments: [
-        "migrate", "--json", "--database-url", "postgres://keel:Secret-Pw@127.0.0.1:1/keel",
-      ])
-    #expect(unreachable.status == 2, "\(unreachable.output)")
-    #expect(unreachable.output.contains("\"kind\" : \"infrastructure\""))
-    #expect(!unreachable.output.contains("Secret-Pw"))
-    let malformed = try await ServiceProcess.run(
-      "keel", arguments: ["migrate", "--database-url", "not a url"])
-    #expect(malformed.status == 1, "\(malformed.output)")
-  }
+    @Test func keelMigrateExitCodes() async throws {
+        let unreachable = try await ServiceProcess.run(
+            "keel",
+            arguments: [
+                "migrate", "--json", "--database-url", "postgres://keel:Secret-Pw@127.0.0.1:1/keel",
+            ])
+        #expect(unreachable.status == 2, "\(unreachable.output)")
+        #expect(unreachable.output.contains("\"kind\" : \"infrastructure\""))
+        #expect(!unreachable.output.contains("Secret-Pw"))
+        let malformed = try await ServiceProcess.run(
+            "keel", arguments: ["migrate", "--database-url", "not a url"])
+        #expect(malformed.status == 1, "\(malformed.output)")
+    }
 }

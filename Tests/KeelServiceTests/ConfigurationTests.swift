@@ -3,42 +3,42 @@ import KeelService
 import Testing
 
 @Suite struct ConfigurationTests {
-  @Test func localDefaults() throws {
-    let configuration = try KeelConfiguration(
-      service: .approvalService, reader: ConfigReader(providers: [InMemoryProvider(values: [:])]))
-    #expect(configuration.host == "127.0.0.1")
-    #expect(configuration.port == 7403)
-    #expect(configuration.databaseURL == KeelConfiguration.defaultDatabaseURL)
-    #expect(configuration.amqpURL == KeelConfiguration.defaultAMQPURL)
-  }
-
-  @Test func flagsOverrideEnvironment() throws {
-    let reader = KeelConfiguration.standardReader(arguments: [
-      "step-executor", "--http-port", "9999", "--database-url", "postgres://a:b@h/d",
-    ])
-    let configuration = try KeelConfiguration(service: .stepExecutor, reader: reader)
-    #expect(configuration.port == 9999)
-    #expect(configuration.databaseURL == "postgres://a:b@h/d")
-  }
-
-  @Test func environmentVariablesAreKeelPrefixed() throws {
-    let reader = ConfigReader(providers: [
-      EnvironmentVariablesProvider(environmentVariables: [
-        "KEEL_HTTP_PORT": "8123", "KEEL_LOG_FORMAT": "json", "HTTP_PORT": "1",
-      ]).prefixKeys(with: ["keel"])
-    ])
-    let configuration = try KeelConfiguration(service: .triggerIntake, reader: reader)
-    #expect(configuration.port == 8123)
-    #expect(configuration.logFormat == .json)
-  }
-
-  @Test func invalidValueNamesTheSetting() {
-    let reader = ConfigReader(providers: [InMemoryProvider(values: ["log.level": "loud"])])
-    #expect {
-      try KeelConfiguration(service: .triggerIntake, reader: reader)
-    } throws: { error in
-      let text = String(describing: error)
-      return text.contains("log.level") && text.contains("loud") && text.contains("debug")
+    @Test func localDefaults() throws {
+        let configuration = try KeelConfiguration(
+            service: .approvalService, reader: ConfigReader(providers: [InMemoryProvider(values: [:])]))
+        #expect(configuration.host == "127.0.0.1")
+        #expect(configuration.port == 7403)
+        #expect(configuration.databaseURL == KeelConfiguration.defaultDatabaseURL)
+        #expect(configuration.amqpURL == KeelConfiguration.defaultAMQPURL)
     }
-  }
+
+    @Test func flagsOverrideEnvironment() throws {
+        let reader = KeelConfiguration.standardReader(arguments: [
+            "step-executor", "--http-port", "9999", "--database-url", "postgres://a:b@h/d",
+        ])
+        let configuration = try KeelConfiguration(service: .stepExecutor, reader: reader)
+        #expect(configuration.port == 9999)
+        #expect(configuration.databaseURL == "postgres://a:b@h/d")
+    }
+
+    @Test func environmentVariablesAreKeelPrefixed() throws {
+        let reader = ConfigReader(providers: [
+            EnvironmentVariablesProvider(environmentVariables: [
+                "KEEL_HTTP_PORT": "8123", "KEEL_LOG_FORMAT": "json", "HTTP_PORT": "1",
+            ]).prefixKeys(with: ["keel"])
+        ])
+        let configuration = try KeelConfiguration(service: .triggerIntake, reader: reader)
+        #expect(configuration.port == 8123)
+        #expect(configuration.logFormat == .json)
+    }
+
+    @Test func invalidValueNamesTheSetting() {
+        let reader = ConfigReader(providers: [InMemoryProvider(values: ["log.level": "loud"])])
+        #expect {
+            try KeelConfiguration(service: .triggerIntake, reader: reader)
+        } throws: { error in
+            let text = String(describing: error)
+            return text.contains("log.level") && text.contains("loud") && text.contains("debug")
+        }
+    }
 }

@@ -8,156 +8,156 @@ import Testing
 
 /// `keel migrate`'s engine against the real PostgreSQL, each test in a database of its own.
 @Suite struct MigratorTests {
-  let logger = Logger(label: "migrator-tests")
+    let logger = Logger(label: "migrator-tests")
 
-  func withDatabase(_ body: (PGPool) async throws -> Void) async throws {
-    let database = try await TestDatabase.create()
-    let pool = try database.pool()
-    do {
-      try await body(pool)
-    } catch {
-      await pool.close()
-      try await database.drop()
-      throw error
-    }
-    await pool.close()
-    try await database.drop()
-  }
-
-  @Test func appliesEveryFileOnceAndIsIdempotent() async throws {
-    try await withDatabase { pool in
-      let migrator = try Migrator.bundled()
-      #expect(!migrator.files.isEmpty)
-      let first = try await migrator.migrate(pool: pool, logger: logger)
-      #expect(first.map(\.version) == migrator.files.map(\.version))
-      let second = try await migrator.migrate(pool: pool, logger: logger)
-      #expect(second.isEmpty)
-      let status = try await migrator.status(pool: pool)
-      #expect(status.isCurrent)
-      #expect(status.applied.map(\.checksum) == migrator.files.map(Migrator.checksum(of:)))
-      // The tables the next issues build on exist.
-      for table in [
-        "flows", "flow_versions", "flow_releases", "runs", "run_history", "step_attempts", "outbox",
-      ] {
-        let exists = try await pool.withConnection {
-          try await $0.query("SELECT to_regclass(\(table)) IS NOT NULL").first?.decode(
-            Bool.self, at: 0)
+    func withDatabase(_ body: (PGPool) async throws -> Void) async throws {
+        let database = try await TestDatabase.create()
+        let pool = try database.pool()
+        do {
+            try await body(pool)
+        } catch {
+            await pool.close()
+            try await database.drop()
+            throw error
         }
-        #expect(exists == true, "table \(table)")
-      }
+        await pool.close()
+        try await database.drop()
     }
-  }
 
-  @Test func concurrentMigratorsApplyEachFileExactlyOnce() async throws {
-    try await withDatabase { pool in
-      let migrator = try Migrator.bundled()
-      let applied = try await withThrowingTaskGroup(of: [KeelSchema.File].self) { group in
-        for _ in 0..<4 {
-          group.addTask { try await migrator.migrate(pool: pool, logger: logger) }
+    @Test func appliesEveryFileOnceAndIsIdempotent() async throws {
+        try await withDatabase { pool in
+            let migrator = try Migrator.bundled()
+            #expect(!migrator.files.isEmpty)
+            let first = try await migrator.migrate(pool: pool, logger: logger)
+            #expect(first.map(\.version) == migrator.files.map(\.version))
+            let second = try await migrator.migrate(pool: pool, logger: logger)
+            #expect(second.isEmpty)
+            let status = try await migrator.status(pool: pool)
+            #expect(status.isCurrent)
+            #expect(status.applied.map(\.checksum) == migrator.files.map(Migrator.checksum(of:)))
+            // The tables the next issues build on exist.
+            for table in [
+                "flows", "flow_versions", "flow_releases", "runs", "run_history", "step_attempts", "outbox",
+            ] {
+                let exists = try await pool.withConnection {
+                    try await $0.query("SELECT to_regclass(\(table)) IS NOT NULL").first?.decode(
+                        Bool.self, at: 0)
+                }
+                #expect(exists == true, "table \(table)")
+            }
         }
-        var all: [KeelSchema.File] = []
-        for try await files in group { all += files }
-        return all
-      }
-      #expect(applied.map(\.version).sorted() == migrator.files.map(\.version))
-      let rows = try await pool.withConnection {
-        try await $0.query("SELECT count(*)::int8 FROM keel_schema_migrations").first?.decode(
-          Int.self, at: 0)
-      }
-      #expect(rows == migrator.files.count)
     }
-  }
 
-  @Test func refusesWhenAnAppliedFileChanged() async throws {
-    try await withDatabase { pool in
-      let migrator = try Migrator.bundled()
-      try await migrator.migrate(pool: pool, logger: logger)
-      var files = migrator.files
-      files[0] = KeelSchema.File(
-        version: files[0].version, name: files[0].name, sql: files[0].sql + "\n-- edited")
-      let edited = Migrator(files: files)
-      await #expect {
-        try await edited.migrate(pool: pool, logger: logger)
-      } throws: { error in
-        String(describing: error).contains(files[0].name)
-          && String(describing: error).contains("changed")
-      }
-      #expect(try await edited.status(pool: pool).changed.map(\.name) == [files[0].name])
-    }
-  }
-
-  @Test func refusesADatabaseNewerThanTheBuild() async throws {
-    try await withDatabase { pool in
-      let migrator = try Migrator.bundled()
-      try await migrator.migrate(pool: pool, logger: logger)
-      let older = Migrator(files: Array(migrator.files.dropLast()))
-      await #expect {
-        try await older.migrate(pool: pool, logger: logger)
-      } throws: { error in
-        String(describing: error).contains("newer than this binary")
-      }
-      #expect(try await older.status(pool: pool).isCurrent == false)
-    }
-  }
-
-  @Test func aFailingMigrationRollsBackCompletely() async throws {
-    try await withDatabase { pool in
-      let broken = Migrator(files: [
-        KeelSchema.File(version: 1, name: "0001_ok.sql", sql: "CREATE TABLE a (x int);"),
-        KeelSchema.File(
-          version: 2, name: "0002_broken.sql",
-          sql: "CREATE TABLE b (x int); INSERT INTO b VALUES ('not a number');"),
-      ])
-      await #expect {
-        try await broken.migrate(pool: pool, logger: logger)
-      } throws: { error in
-        String(describing: error).contains("0002_broken.sql")
-      }
-      let status = try await broken.status(pool: pool)
-      #expect(status.applied.map(\.version) == [1])
-      let tableB = try await pool.withConnection {
-        try await $0.query("SELECT to_regclass('b') IS NOT NULL").first?.decode(Bool.self, at: 0)
-      }
-      #expect(tableB == false)
-    }
-  }
-
-  @Test func historyAndReleasesAreAppendOnly() async throws {
-    try await withDatabase { pool in
-      try await Migrator.bundled().migrate(pool: pool, logger: logger)
-      let run = UUID()
-      try await pool.withConnection { connection in
-        try await connection.execute("INSERT INTO flows (name) VALUES ('demo')")
-        try await connection.execute(
-          """
-          INSERT INTO flow_versions (flow, version, sha256, definition, source, author)
-          VALUES ('demo', 1, \(String(repeating: "a", count: 64)), '{}'::jsonb, 'flow: demo', 'test')
-          """)
-        try await connection.execute(
-          """
-          INSERT INTO runs (id, flow, version, input, idempotency_key, correlation_id, actor)
-          VALUES (\(run), 'demo', 1, '{}'::jsonb, 'k1', 'c1', 'test')
-          """)
-        try await connection.execute(
-          "INSERT INTO run_history (run_id, seq, kind, fact) VALUES (\(run), 1, 'run.triggered', '{}'::jsonb)"
-        )
-      }
-      for statement: PGQuery in [
-        "UPDATE run_history SET kind = 'forged' WHERE run_id = \(run)",
-        "DELETE FROM run_history WHERE run_id = \(run)",
-        "TRUNCATE run_history CASCADE",
-        "UPDATE flow_versions SET source = 'changed'",
-      ] {
-        await #expect(throws: PGError.self) {
-          try await pool.withConnection { try await $0.execute(statement) }
+    @Test func concurrentMigratorsApplyEachFileExactlyOnce() async throws {
+        try await withDatabase { pool in
+            let migrator = try Migrator.bundled()
+            let applied = try await withThrowingTaskGroup(of: [KeelSchema.File].self) { group in
+                for _ in 0..<4 {
+                    group.addTask { try await migrator.migrate(pool: pool, logger: logger) }
+                }
+                var all: [KeelSchema.File] = []
+                for try await files in group { all += files }
+                return all
+            }
+            #expect(applied.map(\.version).sorted() == migrator.files.map(\.version))
+            let rows = try await pool.withConnection {
+                try await $0.query("SELECT count(*)::int8 FROM keel_schema_migrations").first?.decode(
+                    Int.self, at: 0)
+            }
+            #expect(rows == migrator.files.count)
         }
-      }
-      let kinds = try await pool.withConnection {
-        try await $0.query("SELECT kind FROM run_history WHERE run_id = \(run)").map {
-          try $0.decode(String.self, at: 0)
-        }
-      }
-      #expect(kinds == ["run.triggered"])
     }
-  }
+
+    @Test func refusesWhenAnAppliedFileChanged() async throws {
+        try await withDatabase { pool in
+            let migrator = try Migrator.bundled()
+            try await migrator.migrate(pool: pool, logger: logger)
+            var files = migrator.files
+            files[0] = KeelSchema.File(
+                version: files[0].version, name: files[0].name, sql: files[0].sql + "\n-- edited")
+            let edited = Migrator(files: files)
+            await #expect {
+                try await edited.migrate(pool: pool, logger: logger)
+            } throws: { error in
+                String(describing: error).contains(files[0].name)
+                    && String(describing: error).contains("changed")
+            }
+            #expect(try await edited.status(pool: pool).changed.map(\.name) == [files[0].name])
+        }
+    }
+
+    @Test func refusesADatabaseNewerThanTheBuild() async throws {
+        try await withDatabase { pool in
+            let migrator = try Migrator.bundled()
+            try await migrator.migrate(pool: pool, logger: logger)
+            let older = Migrator(files: Array(migrator.files.dropLast()))
+            await #expect {
+                try await older.migrate(pool: pool, logger: logger)
+            } throws: { error in
+                String(describing: error).contains("newer than this binary")
+            }
+            #expect(try await older.status(pool: pool).isCurrent == false)
+        }
+    }
+
+    @Test func aFailingMigrationRollsBackCompletely() async throws {
+        try await withDatabase { pool in
+            let broken = Migrator(files: [
+                KeelSchema.File(version: 1, name: "0001_ok.sql", sql: "CREATE TABLE a (x int);"),
+                KeelSchema.File(
+                    version: 2, name: "0002_broken.sql",
+                    sql: "CREATE TABLE b (x int); INSERT INTO b VALUES ('not a number');"),
+            ])
+            await #expect {
+                try await broken.migrate(pool: pool, logger: logger)
+            } throws: { error in
+                String(describing: error).contains("0002_broken.sql")
+            }
+            let status = try await broken.status(pool: pool)
+            #expect(status.applied.map(\.version) == [1])
+            let tableB = try await pool.withConnection {
+                try await $0.query("SELECT to_regclass('b') IS NOT NULL").first?.decode(Bool.self, at: 0)
+            }
+            #expect(tableB == false)
+        }
+    }
+
+    @Test func historyAndReleasesAreAppendOnly() async throws {
+        try await withDatabase { pool in
+            try await Migrator.bundled().migrate(pool: pool, logger: logger)
+            let run = UUID()
+            try await pool.withConnection { connection in
+                try await connection.execute("INSERT INTO flows (name) VALUES ('demo')")
+                try await connection.execute(
+                    """
+                    INSERT INTO flow_versions (flow, version, sha256, definition, source, author)
+                    VALUES ('demo', 1, \(String(repeating: "a", count: 64)), '{}'::jsonb, 'flow: demo', 'test')
+                    """)
+                try await connection.execute(
+                    """
+                    INSERT INTO runs (id, flow, version, input, idempotency_key, correlation_id, actor)
+                    VALUES (\(run), 'demo', 1, '{}'::jsonb, 'k1', 'c1', 'test')
+                    """)
+                try await connection.execute(
+                    "INSERT INTO run_history (run_id, seq, kind, fact) VALUES (\(run), 1, 'run.triggered', '{}'::jsonb)"
+                )
+            }
+            for statement: PGQuery in [
+                "UPDATE run_history SET kind = 'forged' WHERE run_id = \(run)",
+                "DELETE FROM run_history WHERE run_id = \(run)",
+                "TRUNCATE run_history CASCADE",
+                "UPDATE flow_versions SET source = 'changed'",
+            ] {
+                await #expect(throws: PGError.self) {
+                    try await pool.withConnection { try await $0.execute(statement) }
+                }
+            }
+            let kinds = try await pool.withConnection {
+                try await $0.query("SELECT kind FROM run_history WHERE run_id = \(run)").map {
+                    try $0.decode(String.self, at: 0)
+                }
+            }
+            #expect(kinds == ["run.triggered"])
+        }
+    }
 }

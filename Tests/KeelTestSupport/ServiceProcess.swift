@@ -1,125 +1,125 @@
 public import Foundation
 
 #if canImport(FoundationNetworking)
-  public import FoundationNetworking
+    import FoundationNetworking
 #endif
 #if canImport(Glibc)
-  import Glibc
+    import Glibc
 #endif
 
 /// One of the project's executables, built by `swift build`, run as a real child process for end-to-end
 /// tests. Its standard error is captured so tests can check what it logged.
 public final class ServiceProcess: @unchecked Sendable {
-  // @unchecked: `process` and `output` are set once in init; `output` is a thread-safe file handle.
-  public let name: String
-  let process: Process
-  let logFile: URL
+    // @unchecked: `process` and `output` are set once in init; `output` is a thread-safe file handle.
+    public let name: String
+    let process: Process
+    let logFile: URL
 
-  /// The folder holding the built executables: `KEEL_BIN_DIR` (set by scripts/test), else `.build/debug`.
-  public static var binDirectory: URL {
-    if let dir = TestEnvironment.value("KEEL_BIN_DIR") { return URL(fileURLWithPath: dir) }
-    return TestEnvironment.packageRoot.appendingPathComponent(".build/debug")
-  }
-
-  /// Starts `name` with the given extra environment and arguments.
-  public init(_ name: String, arguments: [String] = [], environment: [String: String]) throws {
-    self.name = name
-    process = Process()
-    process.executableURL = Self.binDirectory.appendingPathComponent(name)
-    process.arguments = arguments
-    var env = ProcessInfo.processInfo.environment
-    env.merge(environment) { _, new in new }
-    process.environment = env
-    logFile = FileManager.default.temporaryDirectory.appendingPathComponent(
-      "keel-\(name)-\(UUID().uuidString).log")
-    FileManager.default.createFile(atPath: logFile.path, contents: nil)
-    let handle = try FileHandle(forWritingTo: logFile)
-    process.standardError = handle
-    process.standardOutput = handle
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-  }
-
-  /// Everything the process wrote so far.
-  public var output: String {
-    (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
-  }
-
-  public var isRunning: Bool { process.isRunning }
-
-  /// Sends a signal (SIGTERM by default) and waits up to `timeout` for the exit status; nil if still running.
-  public func stop(signal: Int32 = SIGTERM, timeout: Duration = .seconds(20)) async -> Int32? {
-    if process.isRunning { kill(process.processIdentifier, signal) }
-    let deadline = ContinuousClock.now + timeout
-    while process.isRunning && ContinuousClock.now < deadline {
-      try? await Task.sleep(for: .milliseconds(50))
+    /// The folder holding the built executables: `KEEL_BIN_DIR` (set by scripts/test), else `.build/debug`.
+    public static var binDirectory: URL {
+        if let dir = TestEnvironment.value("KEEL_BIN_DIR") { return URL(fileURLWithPath: dir) }
+        return TestEnvironment.packageRoot.appendingPathComponent(".build/debug")
     }
-    if process.isRunning {
-      kill(process.processIdentifier, SIGKILL)
-      return nil
-    }
-    return process.terminationStatus
-  }
 
-  /// Runs a command to completion (e.g. `keel migrate --json`) and returns its status and output.
-  public static func run(
-    _ name: String, arguments: [String], environment: [String: String] = [:],
-    timeout: Duration = .seconds(60)
-  ) async throws -> (status: Int32, output: String) {
-    let child = try ServiceProcess(name, arguments: arguments, environment: environment)
-    let deadline = ContinuousClock.now + timeout
-    while child.isRunning && ContinuousClock.now < deadline {
-      try await Task.sleep(for: .milliseconds(20))
+    /// Starts `name` with the given extra environment and arguments.
+    public init(_ name: String, arguments: [String] = [], environment: [String: String]) throws {
+        self.name = name
+        process = Process()
+        process.executableURL = Self.binDirectory.appendingPathComponent(name)
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env.merge(environment) { _, new in new }
+        process.environment = env
+        logFile = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "keel-\(name)-\(UUID().uuidString).log")
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: logFile)
+        process.standardError = handle
+        process.standardOutput = handle
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
     }
-    guard !child.isRunning else {
-      _ = await child.stop(signal: SIGKILL)
-      throw ScriptFailed(script: name, status: -1, output: "timed out: " + child.output)
+
+    /// Everything the process wrote so far.
+    public var output: String {
+        (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
     }
-    return (child.process.terminationStatus, child.output)
-  }
+
+    public var isRunning: Bool { process.isRunning }
+
+    /// Sends a signal (SIGTERM by default) and waits up to `timeout` for the exit status; nil if still running.
+    public func stop(signal: Int32 = SIGTERM, timeout: Duration = .seconds(20)) async -> Int32? {
+        if process.isRunning { kill(process.processIdentifier, signal) }
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            return nil
+        }
+        return process.terminationStatus
+    }
+
+    /// Runs a command to completion (e.g. `keel migrate --json`) and returns its status and output.
+    public static func run(
+        _ name: String, arguments: [String], environment: [String: String] = [:],
+        timeout: Duration = .seconds(60)
+    ) async throws -> (status: Int32, output: String) {
+        let child = try ServiceProcess(name, arguments: arguments, environment: environment)
+        let deadline = ContinuousClock.now + timeout
+        while child.isRunning && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        guard !child.isRunning else {
+            _ = await child.stop(signal: SIGKILL)
+            throw ScriptFailed(script: name, status: -1, output: "timed out: " + child.output)
+        }
+        return (child.process.terminationStatus, child.output)
+    }
 }
 
 /// Small HTTP helpers for end-to-end tests.
 public enum TestHTTP {
-  /// GETs a URL; returns status and body, or nil when nothing answers.
-  public static func get(_ url: String) async -> (status: Int, body: String)? {
-    guard let url = URL(string: url) else { return nil }
-    var request = URLRequest(url: url)
-    request.timeoutInterval = 5
-    guard let (data, response) = try? await URLSession.shared.data(for: request),
-      let http = response as? HTTPURLResponse
-    else { return nil }
-    return (http.statusCode, String(decoding: data, as: UTF8.self))
-  }
-
-  /// Polls a URL until it answers with `status` or the deadline passes; returns the last answer.
-  public static func waitFor(
-    _ url: String, status: Int, timeout: Duration = .seconds(60)
-  ) async -> (status: Int, body: String)? {
-    let deadline = ContinuousClock.now + timeout
-    var last: (status: Int, body: String)?
-    while ContinuousClock.now < deadline {
-      last = await get(url)
-      if last?.status == status { return last }
-      try? await Task.sleep(for: .milliseconds(200))
+    /// GETs a URL; returns status and body, or nil when nothing answers.
+    public static func get(_ url: String) async -> (status: Int, body: String)? {
+        guard let url = URL(string: url) else { return nil }
+        var request = URLRequest(url: url)
+        request.timeoutInterval = 5
+        guard let (data, response) = try? await URLSession.shared.data(for: request),
+            let http = response as? HTTPURLResponse
+        else { return nil }
+        return (http.statusCode, String(decoding: data, as: UTF8.self))
     }
-    return last
-  }
 
-  /// A TCP port on 127.0.0.1 that nothing listens on right now.
-  public static func freePort() -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = 0
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) { pointer in
-      pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
-        bind(fd, generic, length) == 0 && getsockname(fd, generic, &length) == 0
-      }
+    /// Polls a URL until it answers with `status` or the deadline passes; returns the last answer.
+    public static func waitFor(
+        _ url: String, status: Int, timeout: Duration = .seconds(60)
+    ) async -> (status: Int, body: String)? {
+        let deadline = ContinuousClock.now + timeout
+        var last: (status: Int, body: String)?
+        while ContinuousClock.now < deadline {
+            last = await get(url)
+            if last?.status == status { return last }
+            try? await Task.sleep(for: .milliseconds(200))
+        }
+        return last
     }
-    return bound ? Int(UInt16(bigEndian: address.sin_port)) : Int.random(in: 20000..<30000)
-  }
+
+    /// A TCP port on 127.0.0.1 that nothing listens on right now.
+    public static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
+                bind(fd, generic, length) == 0 && getsockname(fd, generic, &length) == 0
+            }
+        }
+        return bound ? Int(UInt16(bigEndian: address.sin_port)) : Int.random(in: 20000..<30000)
+    }
 }

@@ -1,53 +1,53 @@
-public import Foundation
+import Foundation
 public import Logging
 public import PGClient
 
 /// A fresh, empty PostgreSQL database on the test server, dropped by `drop()`, so tests that migrate or
 /// fill a schema never see each other's tables.
 public struct TestDatabase: Sendable {
-  public let name: String
-  public let url: String
-  let adminURL: String
+    public let name: String
+    public let url: String
+    let adminURL: String
 
-  /// Creates `keel_test_<random hex>` through the server in `KEEL_DATABASE_URL`.
-  public static func create(logger: Logger = Logger(label: "test")) async throws -> TestDatabase {
-    let adminURL = try TestEnvironment.require("KEEL_DATABASE_URL")
-    let name = "keel_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-    let admin = PGPool(configuration: try PGConfiguration(url: adminURL), size: 1, logger: logger)
-    do {
-      // Identifiers cannot be bound; this one is made only of hex digits above.
-      try await admin.withConnection { try await $0.execute("CREATE DATABASE \(unescaped: name)") }
-    } catch {
-      await admin.close()
-      throw error
+    /// Creates `keel_test_<random hex>` through the server in `KEEL_DATABASE_URL`.
+    public static func create(logger: Logger = Logger(label: "test")) async throws -> TestDatabase {
+        let adminURL = try TestEnvironment.require("KEEL_DATABASE_URL")
+        let name = "keel_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        let admin = PGPool(configuration: try PGConfiguration(url: adminURL), size: 1, logger: logger)
+        do {
+            // Identifiers cannot be bound; this one is made only of hex digits above.
+            _ = try await admin.withConnection { try await $0.execute("CREATE DATABASE \(unescaped: name)") }
+        } catch {
+            await admin.close()
+            throw error
+        }
+        await admin.close()
+        return TestDatabase(
+            name: name, url: Self.replacingDatabase(in: adminURL, with: name), adminURL: adminURL)
     }
-    await admin.close()
-    return TestDatabase(
-      name: name, url: Self.replacingDatabase(in: adminURL, with: name), adminURL: adminURL)
-  }
 
-  /// A pool on the test database; the caller closes it.
-  public func pool(size: Int = 4, logger: Logger = Logger(label: "test")) throws -> PGPool {
-    PGPool(configuration: try PGConfiguration(url: url), size: size, logger: logger)
-  }
-
-  /// Drops the database, ending any sessions still connected to it.
-  public func drop(logger: Logger = Logger(label: "test")) async throws {
-    let admin = PGPool(configuration: try PGConfiguration(url: adminURL), size: 1, logger: logger)
-    do {
-      try await admin.withConnection {
-        try await $0.execute("DROP DATABASE IF EXISTS \(unescaped: name) WITH (FORCE)")
-      }
-    } catch {
-      await admin.close()
-      throw error
+    /// A pool on the test database; the caller closes it.
+    public func pool(size: Int = 4, logger: Logger = Logger(label: "test")) throws -> PGPool {
+        PGPool(configuration: try PGConfiguration(url: url), size: size, logger: logger)
     }
-    await admin.close()
-  }
 
-  static func replacingDatabase(in url: String, with database: String) -> String {
-    guard var components = URLComponents(string: url) else { return url }
-    components.path = "/" + database
-    return components.string ?? url
-  }
+    /// Drops the database, ending any sessions still connected to it.
+    public func drop(logger: Logger = Logger(label: "test")) async throws {
+        let admin = PGPool(configuration: try PGConfiguration(url: adminURL), size: 1, logger: logger)
+        do {
+            _ = try await admin.withConnection {
+                try await $0.execute("DROP DATABASE IF EXISTS \(unescaped: name) WITH (FORCE)")
+            }
+        } catch {
+            await admin.close()
+            throw error
+        }
+        await admin.close()
+    }
+
+    static func replacingDatabase(in url: String, with database: String) -> String {
+        guard var components = URLComponents(string: url) else { return url }
+        components.path = "/" + database
+        return components.string ?? url
+    }
 }
