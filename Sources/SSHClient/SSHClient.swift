@@ -1,1 +1,0 @@
-// SSHClient: see its README in the module folder.
