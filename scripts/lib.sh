@@ -5,8 +5,13 @@ KEEL_ROOT="${KEEL_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 KEEL_STATE_DIR="${KEEL_STATE_DIR:-$KEEL_ROOT/.keel}"
 export KEEL_ROOT KEEL_STATE_DIR
 
-say() { printf '\033[1m[keel]\033[0m %s\n' "$*" >&2; }
-die() { printf '\033[31m[keel] error:\033[0m %s\n' "$*" >&2; exit 1; }
+if [ -t 2 ]; then
+    say() { printf '\033[1m[keel]\033[0m %s\n' "$*" >&2; }
+    die() { printf '\033[31m[keel] error:\033[0m %s\n' "$*" >&2; exit 1; }
+else
+    say() { printf '[keel] %s\n' "$*" >&2; }
+    die() { printf '[keel] error: %s\n' "$*" >&2; exit 1; }
+fi
 
 # Installs the Debian packages that are missing (needs root or sudo); quiet when all are present.
 ensure_packages() {
