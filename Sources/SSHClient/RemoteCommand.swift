@@ -6,25 +6,35 @@ struct RemoteExit: Sendable {
     var signal: String?
 }
 
-/// Running one command on its own channel of the session: exec, read stdout and stderr until EOF,
-/// collect the exit status. On a timeout, cancellation or close the command is signalled (best effort,
-/// see ``terminate(_:signal:)``) and the channel closed before the error is thrown.
+/// Running one command on its own channel of the session: exec, EOF on its stdin, read stdout and
+/// stderr until EOF, collect the exit status. When the command has to stop early (timeout, cancellation,
+/// close) the channel is closed and the command's processes are killed, see ``RemoteKill``.
 extension SessionConnection {
-    func run(_ commandLine: String, _ operation: OperationContext, output: (SSHOutput) -> Void) throws -> RemoteExit {
+    func run(
+        _ commandLine: String, _ operation: OperationContext, killOnFailure: Bool = true,
+        output: (SSHOutput) -> Void
+    ) throws -> RemoteExit {
         try checkInterruption(operation)
         if let unusableReason { throw failure(.connectionClosed, unusableReason) }
         guard let session else { throw failure(.connectionClosed, "the session is closed") }
 
+        let runID = RemoteKill.newRunID()
+        let tagged = RemoteKill.tag(commandLine, runID: runID)
         let channel = try openChannel(session, operation)
         var started = false
         do {
             let rc = try retry(operation) {
-                libssh2_channel_process_startup(channel, "exec", 4, commandLine, UInt32(commandLine.utf8.count))
+                libssh2_channel_process_startup(channel, "exec", 4, tagged, UInt32(tagged.utf8.count))
             }
             guard rc == 0 else {
                 throw failure(code(for: rc, connected: true), "the server refused to run the command", libssh2: rc)
             }
             started = true
+            // Nothing is ever written to the command's stdin: it reads EOF, as with `ssh -n`.
+            let eof = try retry(operation) { libssh2_channel_send_eof(channel) }
+            guard eof == 0 else {
+                throw failure(code(for: eof, connected: true), "closing the command's stdin failed", libssh2: eof)
+            }
             try pump(channel, operation, output: output)
             let closed = try retry(operation) { libssh2_channel_close(channel) }
             let waited = closed == 0 ? try retry(operation) { libssh2_channel_wait_closed(channel) } : closed
@@ -35,8 +45,28 @@ extension SessionConnection {
             free(channel)
             return exit
         } catch {
-            terminate(channel, signal: started)
+            abandon(channel)
+            if started && killOnFailure { kill(runID: runID) }
             throw error
+        }
+    }
+
+    /// Closes a channel without waiting for the command (sshd keeps running it) and frees it; bounded.
+    private func abandon(_ channel: OpaquePointer) {
+        let closing = OperationContext.cleanup("closing the channel", within: .seconds(1))
+        _ = try? retry(closing) { libssh2_channel_close(channel) }
+        free(channel)
+    }
+
+    /// Runs ``RemoteKill/command(runID:)`` on a new channel, bounded to a few seconds, ignoring failures.
+    private func kill(runID: String) {
+        guard unusableReason == nil else { return }
+        let operation = OperationContext.cleanup("killing the command", within: .seconds(5))
+        do {
+            let exit = try run(RemoteKill.command(runID: runID), operation, killOnFailure: false) { _ in }
+            logger.debug("killed the remote command", metadata: ["ssh.kill.status": "\(exit.status)"])
+        } catch {
+            logger.debug("the remote command could not be killed", metadata: ["ssh.error": "\(error)"])
         }
     }
 
@@ -115,47 +145,6 @@ extension SessionConnection {
             "PIPE": 13, "ALRM": 14, "TERM": 15,
         ]
         return numbers[name].map { 128 + $0 } ?? -1
-    }
-
-    /// Best-effort end of a command that has to stop early: the SSH "signal" request delivers TERM, then
-    /// KILL a second later if the command has not ended, to the process sshd started (the login shell
-    /// running the command line, or the command itself when the shell exec'd it). Processes that command
-    /// started in the background are not reached. The channel is then closed without waiting further.
-    /// Every step is bounded, so this takes at most a few seconds even on a dead connection.
-    private func terminate(_ channel: OpaquePointer, signal: Bool) {
-        var ended = false
-        if signal && unusableReason == nil {
-            for name in ["TERM", "KILL"] {
-                let request = OperationContext.cleanup("signalling the command", within: .seconds(1))
-                let sent = try? retry(request) {
-                    libssh2_channel_process_startup(channel, "signal", 6, name, UInt32(name.utf8.count))
-                }
-                guard sent == 0 else {
-                    logger.debug("the server did not deliver the signal", metadata: ["ssh.signal": "\(name)"])
-                    break
-                }
-                if awaitEnd(channel, within: .seconds(1)) {
-                    ended = true
-                    break
-                }
-            }
-        }
-        if !ended {
-            let closing = OperationContext.cleanup("closing the channel", within: .seconds(1))
-            _ = try? retry(closing) { libssh2_channel_close(channel) }
-        }
-        free(channel)
-    }
-
-    /// Discards output until the server reports the command ended and closes the channel.
-    private func awaitEnd(_ channel: OpaquePointer, within duration: Duration) -> Bool {
-        let operation = OperationContext.cleanup("waiting for the command to end", within: duration)
-        do {
-            try pump(channel, operation) { _ in }
-            return try retry(operation) { libssh2_channel_wait_closed(channel) } == 0
-        } catch {
-            return false
-        }
     }
 
     private func free(_ channel: OpaquePointer) {

@@ -20,6 +20,14 @@ extension SSHServerTests {
             }
         }
 
+        @Test("a command reading stdin sees EOF at once")
+        func stdinIsEmpty() async throws {
+            try await TestSSH.withSession { session async throws in
+                let result = try await session.execute("cat; echo read-all", timeout: .seconds(20))
+                #expect(result.stdoutText == "read-all\n")
+            }
+        }
+
         @Test("a command killed by a signal reports 128 + its number and the signal's name")
         func killedBySignal() async throws {
             try await TestSSH.withSession { session async throws in

@@ -23,17 +23,19 @@ extension SSHServerTests {
             }
         }
 
-        @Test("a command that ignores TERM is killed")
+        @Test("a command that ignores TERM is killed, with the processes it started")
         func commandIgnoringTerm() async throws {
             let marker = "31.\(Int.random(in: 100_000...999_999))"
             try await TestSSH.withSession { session async throws in
+                let started = ContinuousClock.now
                 let error = try await TestSSH.sshError {
-                    _ = try await session.execute("trap '' TERM; sleep \(marker); true", timeout: .seconds(1))
+                    _ = try await session.execute(
+                        "trap '' TERM; sleep \(marker) & sleep \(marker); wait", timeout: .seconds(1))
                 }
                 #expect(error.code == .timeout)
-                // The shell ignores TERM and is then killed; its child `sleep` may outlive it.
-                let leftovers = TestSSH.localProcesses(withArguments: ["sleep", marker])
-                for pid in leftovers { try await session.signal(pid: pid, "KILL") }
+                #expect(ContinuousClock.now - started < .seconds(15))
+                #expect(
+                    await TestSSH.eventually { TestSSH.localProcesses(withArguments: ["sleep", marker]).isEmpty })
                 #expect(try await session.execute("echo still usable").stdoutText == "still usable\n")
             }
         }
