@@ -65,7 +65,8 @@ let package = Package(
             name: "AMQPClientTests", dependencies: ["AMQPClient", "KeelTestSupport"],
             swiftSettings: strict),
         .testTarget(
-            name: "SSHClientTests", dependencies: ["SSHClient", "KeelTestSupport"],
+            name: "SSHClientTests",
+            dependencies: ["SSHClient", "KeelTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
     ]
 )
