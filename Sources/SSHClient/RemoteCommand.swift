@@ -21,7 +21,6 @@ extension SessionConnection {
     let runID = RemoteKill.newRunID()
     let tagged = RemoteKill.tag(commandLine, runID: runID)
     let channel = try openChannel(session, operation)
-    var started = false
     do {
       let rc = try retry(operation) {
         libssh2_channel_process_startup(channel, "exec", 4, tagged, UInt32(tagged.utf8.count))
@@ -30,7 +29,6 @@ extension SessionConnection {
         throw failure(
           code(for: rc, connected: true), "the server refused to run the command", libssh2: rc)
       }
-      started = true
       // Nothing is ever written to the command's stdin: it reads EOF, as with `ssh -n`.
       let eof = try retry(operation) { libssh2_channel_send_eof(channel) }
       guard eof == 0 else {
@@ -46,11 +44,12 @@ extension SessionConnection {
           code(for: waited, connected: true), "closing the channel failed", libssh2: waited)
       }
       let exit = exitStatus(session, channel)
-      free(channel)
+      freeChannel(channel)
       return exit
     } catch {
-      // Killing first lets sshd finish the channel, so closing it then does not have to wait.
-      if started && killOnFailure { kill(runID: runID) }
+      // The exec request may have reached sshd even when its reply did not reach us, so the kill is
+      // always tried. Killing first lets sshd finish the channel, so closing it need not wait.
+      if killOnFailure { kill(runID: runID) }
       abandon(channel)
       throw error
     }
@@ -60,13 +59,13 @@ extension SessionConnection {
   private func abandon(_ channel: OpaquePointer) {
     let closing = OperationContext.cleanup("closing the channel", within: .seconds(1))
     _ = try? retry(closing) { libssh2_channel_close(channel) }
-    free(channel)
+    freeChannel(channel)
   }
 
-  /// Runs ``RemoteKill/command(runID:)`` on a new channel, bounded to a few seconds, ignoring failures.
+  /// Runs ``RemoteKill/command(runID:)`` on a new channel, bounded to ten seconds, ignoring failures.
   private func kill(runID: String) {
     guard unusableReason == nil else { return }
-    let operation = OperationContext.cleanup("killing the command", within: .seconds(5))
+    let operation = OperationContext.cleanup("killing the command", within: .seconds(10))
     do {
       let exit = try run(RemoteKill.command(runID: runID), operation, killOnFailure: false) { _ in }
       logger.debug("killed the remote command", metadata: ["ssh.kill.status": "\(exit.status)"])
@@ -158,7 +157,7 @@ extension SessionConnection {
     return numbers[name].map { 128 + $0 } ?? -1
   }
 
-  private func free(_ channel: OpaquePointer) {
+  private func freeChannel(_ channel: OpaquePointer) {
     let operation = OperationContext.cleanup("freeing the channel", within: .seconds(1))
     if (try? retry(operation) { libssh2_channel_free(channel) }) != 0 {
       logger.debug("a channel could not be freed; the session frees it when it closes")
