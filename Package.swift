@@ -47,6 +47,7 @@ let package = Package(
                 "CLibSSH2",
                 .product(name: "Logging", package: "swift-log"),
             ],
+            exclude: ["README.md"],
             swiftSettings: strict),
 
         // The performance harness: a program, not a test.

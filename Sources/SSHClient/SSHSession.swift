@@ -38,11 +38,9 @@ public final class SSHSession: Sendable {
     let session = SSHSession(
       connection: SessionConnection(
         configuration: configuration, logger: logger, interrupter: interrupter))
-    try await session.perform(
-      activity: "connecting", timeout: configuration.connectTimeout, command: nil
-    ) {
-      connection, operation in
-      try connection.connect(operation)
+    let timeout = configuration.connectTimeout
+    try await session.perform(activity: "connecting", timeout: timeout, command: nil) {
+      connection, operation in try connection.connect(operation)
     }
     return session
   }
@@ -59,20 +57,8 @@ public final class SSHSession: Sendable {
     async throws -> SSHCommandResult
   {
     let line = try commandLine(command, environment)
-    return try await perform(activity: "running the command", timeout: timeout, command: command) {
-      connection, operation in
-      var stdout: [UInt8] = []
-      var stderr: [UInt8] = []
-      let exit = try connection.run(line, operation) { output in
-        switch output {
-        case .stdout(let bytes): stdout += bytes
-        case .stderr(let bytes): stderr += bytes
-        case .exit: break
-        }
-      }
-      return SSHCommandResult(
-        stdout: stdout, stderr: stderr, exitStatus: exit.status, exitSignal: exit.signal)
-    }
+    return try await collect(
+      line, activity: "running the command", timeout: timeout, command: command)
   }
 
   /// Runs `command` like ``execute(_:environment:timeout:)`` but hands over output as it arrives, ending
@@ -130,21 +116,9 @@ public final class SSHSession: Sendable {
   {
     let detached = try commandLine(
       try validated { try ShellCommand.detached(command, logFile: logFile) }, environment)
-    let result = try await perform(
-      activity: "starting the detached command", timeout: Self.helperTimeout, command: command
-    ) { connection, operation in
-      var stdout: [UInt8] = []
-      var stderr: [UInt8] = []
-      let exit = try connection.run(detached, operation) { output in
-        switch output {
-        case .stdout(let bytes): stdout += bytes
-        case .stderr(let bytes): stderr += bytes
-        case .exit: break
-        }
-      }
-      return SSHCommandResult(
-        stdout: stdout, stderr: stderr, exitStatus: exit.status, exitSignal: exit.signal)
-    }
+    let result = try await collect(
+      detached, activity: "starting the detached command", timeout: Self.helperTimeout,
+      command: command)
     let text = result.stdoutText.filter { !$0.isWhitespace }
     guard result.exitStatus == 0, let pid = Int32(text), pid > 0 else {
       throw remoteFailure(
@@ -173,7 +147,7 @@ public final class SSHSession: Sendable {
   }
 
   /// Ends the session: running and waiting operations stop with `.connectionClosed` (a running command
-  /// is signalled as on a timeout), then the server is told goodbye and the connection is released.
+  /// is stopped as on a timeout), then the server is told goodbye and the connection is released.
   /// Calling it again does nothing.
   public func close() async {
     let connection = self.connection
@@ -188,6 +162,26 @@ public final class SSHSession: Sendable {
   }
 
   // MARK: Internals
+
+  /// Runs a complete command line and gathers its output into one result.
+  private func collect(
+    _ line: String, activity: String, timeout: Duration?, command: String
+  ) async throws -> SSHCommandResult {
+    try await perform(activity: activity, timeout: timeout, command: command) {
+      connection, operation in
+      var stdout: [UInt8] = []
+      var stderr: [UInt8] = []
+      let exit = try connection.run(line, operation) { output in
+        switch output {
+        case .stdout(let bytes): stdout += bytes
+        case .stderr(let bytes): stderr += bytes
+        case .exit: break
+        }
+      }
+      return SSHCommandResult(
+        stdout: stdout, stderr: stderr, exitStatus: exit.status, exitSignal: exit.signal)
+    }
+  }
 
   /// Runs `body` on the session's queue; Task cancellation sets the operation's flag and wakes the queue.
   private func perform<T: Sendable>(
