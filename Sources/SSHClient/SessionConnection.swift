@@ -22,6 +22,8 @@ final class SessionConnection: @unchecked Sendable {
   let closing = InterruptFlag()
 
   private var socket: Int32 = -1
+  /// Whether `connect` completed, i.e. the session was handed to a caller who should close it.
+  private var established = false
   private(set) var session: OpaquePointer?
   /// Why the session cannot be used any more, after an operation was interrupted half-way through one
   /// of libssh2's multi-step exchanges.
@@ -41,6 +43,9 @@ final class SessionConnection: @unchecked Sendable {
   }
 
   deinit {
+    if established && session != nil {
+      logger.warning("SSH session released without close(); the server was not told goodbye")
+    }
     release()
     buffer.deallocate()
   }
@@ -71,6 +76,7 @@ final class SessionConnection: @unchecked Sendable {
     }
     try verifyHostKey(session, against: check)
     try authenticate(session, operation)
+    established = true
     logger.debug("SSH session established")
   }
 

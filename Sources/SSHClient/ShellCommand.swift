@@ -13,16 +13,21 @@ enum ShellCommand {
   }
 
   /// `value` as one shell word, taken literally: quotes, `$`, backslashes and newlines included.
+  ///
+  /// Works on Unicode scalars, not Characters: a quote followed by a combining mark is one Character,
+  /// but the shell still sees the quote byte.
   static func quote(_ value: String) -> String {
-    var quoted = "'"
-    for character in value {
-      if character == "'" {
-        quoted += "'\\''"
+    var quoted = String.UnicodeScalarView()
+    quoted.append("'")
+    for scalar in value.unicodeScalars {
+      if scalar == "'" {
+        quoted.append(contentsOf: "'\\''".unicodeScalars)
       } else {
-        quoted.append(character)
+        quoted.append(scalar)
       }
     }
-    return quoted + "'"
+    quoted.append("'")
+    return String(quoted)
   }
 
   /// The command preceded by the exports of `environment` (sorted by name, for reproducible logs).

@@ -65,6 +65,7 @@ extension SSHServerTests {
         "KEEL_EMPTY": "",
         "KEEL_UNICODE": "grüße 🚀 ✓",
         "_underscore_1": "'",
+        "KEEL_COMBINING": "'\u{301}; echo broken-out; '\u{308}",
       ]
       let names = environment.keys.sorted()
       try await TestSSH.withSession { session async throws in
