@@ -26,6 +26,37 @@ extension SSHServerTests {
       }
     }
 
+    @Test("a known_hosts file with only the ECDSA key makes the server present that key")
+    func knownHostsOnlyECDSA() async throws {
+      let directory = try TestSSH.temporaryDirectory()
+      defer { try? FileManager.default.removeItem(at: directory) }
+      let knownHosts = directory.appendingPathComponent("known_hosts").path
+      let lines = try Self.knownHostEntries().filter { $0.type.hasPrefix("ecdsa") }
+      try #require(lines.count == 1)
+      try lines.map { "\($0.name) \($0.type) \($0.key)\n" }.joined()
+        .write(toFile: knownHosts, atomically: true, encoding: .utf8)
+      let configuration = try TestSSH.configuration(hostKey: .knownHosts(path: knownHosts))
+      try await TestSSH.withSession(configuration) { session async throws in
+        #expect(try await session.execute("echo ecdsa").stdoutText == "ecdsa\n")
+      }
+    }
+
+    @Test("hashed known_hosts entries (ssh-keygen -H) are understood")
+    func knownHostsHashed() async throws {
+      let directory = try TestSSH.temporaryDirectory()
+      defer { try? FileManager.default.removeItem(at: directory) }
+      let knownHosts = directory.appendingPathComponent("known_hosts").path
+      try FileManager.default.copyItem(atPath: try TestSSH.knownHostsPath, toPath: knownHosts)
+      try TestSSH.runLocal("/usr/bin/ssh-keygen", ["-q", "-H", "-f", knownHosts])
+      let hashed = try String(contentsOfFile: knownHosts, encoding: .utf8)
+      #expect(hashed.hasPrefix("|1|"))
+      #expect(!hashed.contains(try TestSSH.host))
+      let configuration = try TestSSH.configuration(hostKey: .knownHosts(path: knownHosts))
+      try await TestSSH.withSession(configuration) { session async throws in
+        #expect(try await session.execute("echo hashed").stdoutText == "hashed\n")
+      }
+    }
+
     @Test("another key for the host in known_hosts is a mismatch")
     func knownHostsMismatch() async throws {
       let directory = try TestSSH.temporaryDirectory()

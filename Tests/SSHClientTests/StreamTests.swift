@@ -76,6 +76,24 @@ extension SSHServerTests {
       }
     }
 
+    @Test("a stream past its timeout ends with timeout after the output so far")
+    func streamTimeout() async throws {
+      try await TestSSH.withSession { session async throws in
+        var events: [SSHOutput] = []
+        let started = ContinuousClock.now
+        do {
+          for try await event in session.stream("echo early; sleep 30", timeout: .seconds(1)) {
+            events.append(event)
+          }
+          Issue.record("the stream ended without an error")
+        } catch let error as SSHError {
+          #expect(error.code == .timeout)
+        }
+        #expect(events == [.stdout(Array("early\n".utf8))])
+        #expect(ContinuousClock.now - started < .seconds(10))
+      }
+    }
+
     @Test("closing the session ends a running stream with connectionClosed")
     func closeDuringStream() async throws {
       let session = try await SSHSession.connect(
