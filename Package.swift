@@ -67,7 +67,9 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "SSHClientTests",
-            dependencies: ["SSHClient", "KeelTestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "SSHClient", "KeelTestSupport", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict),
     ]
 )
