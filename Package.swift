@@ -56,6 +56,7 @@ let package = Package(
                 "CLibSSH2",
                 .product(name: "Logging", package: "swift-log"),
             ],
+            exclude: ["README.md"],
             swiftSettings: strict),
 
         // Keel's own libraries.
@@ -127,7 +128,10 @@ let package = Package(
             name: "AMQPClientTests", dependencies: ["AMQPClient", "KeelTestSupport"],
             swiftSettings: strict),
         .testTarget(
-            name: "SSHClientTests", dependencies: ["SSHClient", "KeelTestSupport"],
+            name: "SSHClientTests",
+            dependencies: [
+                "SSHClient", "KeelTestSupport", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "KeelStoreTests", dependencies: ["KeelStore", "PGClient", "KeelTestSupport"],
