@@ -70,7 +70,9 @@ public struct FlowStore: Sendable {
             if let version {
                 let exists = try await connection.query(
                     "SELECT 1 FROM flow_versions WHERE flow = \(flow) AND version = \(version)")
-                guard !exists.isEmpty else { throw FlowStoreError.unknownVersion(flow: flow, version: version) }
+                guard !exists.isEmpty else {
+                    throw FlowStoreError.unknownVersion(flow: flow, version: version)
+                }
                 target = version
             } else {
                 target =
@@ -80,7 +82,8 @@ public struct FlowStore: Sendable {
             }
             if live == target { throw FlowStoreError.alreadyLive(flow: flow, version: target) }
             return try await makeLive(
-                flow: flow, from: live, to: target, kind: .release, actor: actor, reason: reason, on: connection)
+                flow: flow, from: live, to: target, kind: .release, actor: actor, reason: reason,
+                on: connection)
         }
     }
 
@@ -89,7 +92,8 @@ public struct FlowStore: Sendable {
     /// Releases form a stack: a release pushes a version, a rollback pops one. Rolling back twice after
     /// releasing v2 then v3 makes v1 live.
     @discardableResult
-    public func rollback(flow: String, actor: String, reason: String? = nil) async throws -> FlowReleaseRecord {
+    public func rollback(flow: String, actor: String, reason: String? = nil) async throws -> FlowReleaseRecord
+    {
         try await pool.withTransaction { connection in
             let live = try await lockFlow(flow, on: connection)
             var stack: [Int] = []
@@ -162,7 +166,8 @@ public struct FlowStore: Sendable {
             ).map { row in
                 FlowSummary(
                     name: try row.decode(String.self, at: 0), description: try row.decode(String.self, at: 1),
-                    liveVersion: try row.decode(Int?.self, at: 2), latestVersion: try row.decode(Int.self, at: 3),
+                    liveVersion: try row.decode(Int?.self, at: 2),
+                    latestVersion: try row.decode(Int.self, at: 3),
                     updatedAt: try row.decode(Date.self, at: 4))
             }
         }
@@ -180,7 +185,8 @@ public struct FlowStore: Sendable {
 
     /// Locks the flow's row and returns its live version.
     func lockFlow(_ flow: String, on connection: PGConnection) async throws -> Int? {
-        let rows = try await connection.query("SELECT live_version FROM flows WHERE name = \(flow) FOR UPDATE")
+        let rows = try await connection.query(
+            "SELECT live_version FROM flows WHERE name = \(flow) FOR UPDATE")
         guard let row = rows.first else { throw FlowStoreError.unknownFlow(flow) }
         return try row.decode(Int?.self, at: 0)
     }

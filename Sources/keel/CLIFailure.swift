@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KeelStore
 import PGClient
 
 /// How a command failed, which decides the process's exit code (documented in `keel --help`).
@@ -25,6 +26,7 @@ enum CLIFailure: Error {
     /// Classifies an error thrown by a client library.
     static func from(_ error: any Error) -> CLIFailure {
         if let failure = error as? CLIFailure { return failure }
+        if error is FlowStoreError || error is MigrationError { return .user(String(describing: error)) }
         if let error = error as? PGError {
             return error.code == .invalidConfiguration
                 ? .user(String(describing: error)) : .infrastructure(String(describing: error))

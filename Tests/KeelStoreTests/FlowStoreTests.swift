@@ -30,7 +30,9 @@ import Testing
             #expect(second.created && second.version.version == 2)
             #expect(try await store.versions(flow: "demo").map(\.version) == [1, 2])
             #expect(try await store.version(flow: "demo", number: 2).source.contains("# 2"))
-            #expect(second.version.definition.contains("\"n\": 2") || second.version.definition.contains("\"n\":2"))
+            #expect(
+                second.version.definition.contains("\"n\": 2")
+                    || second.version.definition.contains("\"n\":2"))
         }
     }
 
@@ -65,7 +67,9 @@ import Testing
             try await store.release(flow: "demo", version: 1, actor: "ana")
             #expect(try await store.resolve(flow: "demo").version == 1)
             #expect(try await store.resolve(flow: "demo", draft: 2).version == 2)
-            await #expect(throws: FlowStoreError.unknownFlow("nope")) { try await store.resolve(flow: "nope") }
+            await #expect(throws: FlowStoreError.unknownFlow("nope")) {
+                try await store.resolve(flow: "nope")
+            }
             await #expect(throws: FlowStoreError.unknownVersion(flow: "demo", version: 9)) {
                 try await store.resolve(flow: "demo", draft: 9)
             }

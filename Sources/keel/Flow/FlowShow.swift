@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+import KeelStore
+
+/// `keel flow show NAME [--version N]`: one version's source and identity (the live one by default).
+struct FlowShow: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show",
+        abstract: "Show a flow version's YAML, hash and author (the live release by default).")
+
+    @Argument(help: "The flow's name.") var name: String
+    @Option(help: "The version to show (default: the live release, else the newest).") var version: Int?
+    @OptionGroup var database: DatabaseOptions
+
+    struct Report: Encodable {
+        var version: FlowVersionRecord
+        var live: Bool
+        var releases: [FlowReleaseRecord]
+    }
+
+    func run() async throws {
+        let report = try await database.withPool { pool in
+            let store = FlowStore(pool: pool)
+            let summary = try await store.list().first { $0.name == name }
+            guard let summary else { throw FlowStoreError.unknownFlow(name) }
+            let number = version ?? summary.liveVersion ?? summary.latestVersion
+            return Report(
+                version: try await store.version(flow: name, number: number),
+                live: number == summary.liveVersion, releases: try await store.releases(flow: name))
+        }
+        database.output.emit(report) {
+            let record = report.version
+            var lines = [
+                "flow:    \(record.flow)",
+                "version: v\(record.version)\(report.live ? " (live)" : "")",
+                "sha256:  \(record.sha256)",
+                "author:  \(record.author), \(record.createdAt.formatted(.iso8601))",
+                "",
+                record.source,
+            ]
+            if !report.releases.isEmpty {
+                lines.append("releases:")
+                lines += report.releases.map { release in
+                    "  \(release.createdAt.formatted(.iso8601)) \(release.kind.rawValue) "
+                        + "\(release.fromVersion.map { "v\($0)" } ?? "-") -> v\(release.toVersion) by \(release.actor)"
+                        + (release.reason.map { ": \($0)" } ?? "")
+                }
+            }
+            return lines.joined(separator: "\n")
+        }
+    }
+}
