@@ -191,14 +191,16 @@ extension JSONNumber {
 }
 
 extension JSONNumber: CustomStringConvertible {
-    /// The canonical text: the shortest exact spelling, in the layout ECMAScript uses for numbers
-    /// (plain digits while the leading digit's exponent is in -7 < e < 21, else `d.ddde±x`).
+    /// The canonical text, the shortest exact spelling: integers in plain digits unless that takes
+    /// more than 20 zeros after the significant digits (`1e21` is `1e+21`, but
+    /// `123456789012345678901234567890` stays as is); other numbers in plain notation while the
+    /// leading digit's power of ten is in -7 < e < 21 (`0.000001`), else `d.ddde±x` (`1.5e-7`).
     public var description: String {
         if isZero { return "0" }
         var text = isNegative ? "-" : ""
         let count = digitCount
         let scientific = scientificExponent
-        if exponent >= 0 && scientific < 21 {
+        if exponent >= 0 && exponent <= 20 {
             text += digits
             text += String(repeating: "0", count: exponent)
         } else if exponent < 0 && scientific >= -6 && scientific < 21 {

@@ -104,6 +104,11 @@ public struct JSONPointerError: Error, Sendable, Hashable, CustomStringConvertib
     public let pointer: String
     public let reason: Reason
 
+    public init(pointer: String, reason: Reason) {
+        self.pointer = pointer
+        self.reason = reason
+    }
+
     public var description: String {
         switch reason {
         case .missingSlash: return "JSON pointer \"\(pointer)\" must be empty or start with '/'"

@@ -9,10 +9,11 @@ extension JSONValue {
         /// - object members sorted by their names' UTF-16 code units (as RFC 8785 does);
         /// - strings escape only `"`, `\` and U+0000–U+001F (`\b \f \n \r \t` short forms, else
         ///   `\u00xx` in lower case); everything else is raw UTF-8;
-        /// - numbers in their shortest exact decimal form: no `+`, no leading zeros, no trailing
-        ///   fractional zeros, `-0` written `0`, plain digits while the leading digit's power of ten
-        ///   is in -7 < e < 21, otherwise `d.ddde±x` (the ECMAScript layout RFC 8785 uses, but with
-        ///   the exact decimal digits instead of a Double's), so `1.0`, `1` and `10E-1` are all `1`.
+        /// - numbers in their shortest exact decimal form (`JSONNumber.description`): no leading
+        ///   zeros, no trailing fractional zeros, `-0` written `0`, integers in plain digits unless
+        ///   that needs more than 20 trailing zeros, other numbers plain while the leading digit's
+        ///   power of ten is in -7 < e < 21, else `d.ddde±x`; so `1.0`, `1` and `10E-1` are all `1`.
+        ///   Unlike RFC 8785, digits are the exact decimal ones, never rounded through a Double.
         case canonical
     }
 
