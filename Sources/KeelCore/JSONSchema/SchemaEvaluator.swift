@@ -47,11 +47,13 @@ struct SchemaEvaluator {
             })
     }
 
-    private mutating func report(_ keywordLocation: JSONPointer, _ message: @autoclosure () -> String) {
+    private mutating func report(
+        _ keywordLocation: @autoclosure () -> JSONPointer, _ message: @autoclosure () -> String
+    ) {
         guard collecting else { return }
         errors.append(
             JSONSchemaValidationError(
-                instanceLocation: instanceLocation, keywordLocation: keywordLocation, message: message()))
+                instanceLocation: instanceLocation, keywordLocation: keywordLocation(), message: message()))
     }
 
     /// Runs `body` with error collection off, restoring the previous state afterwards.
@@ -119,7 +121,7 @@ struct SchemaEvaluator {
         _ keyword: SchemaKeyword, at location: JSONPointer, to instance: JSONValue,
         marks: inout EvaluatedMarks
     ) -> Bool {
-        let keywordLocation = location.appending(keyword.name)
+        var keywordLocation: JSONPointer { location.appending(keyword.name) }
         switch keyword {
         case .type(let types):
             guard types.admits(instance) else {
@@ -453,8 +455,9 @@ struct SchemaEvaluator {
         _ schema: Int, _ member: JSONObject.Element, falseMessage: @autoclosure () -> String
     ) -> Bool {
         if isRejectAll(schema) {
+            let location = nodes[schema].location
             path.append(.key(member.key))
-            report(nodes[schema].location, falseMessage())
+            report(location, falseMessage())
             path.removeLast()
             return false
         }
