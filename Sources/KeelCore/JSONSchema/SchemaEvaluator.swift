@@ -160,7 +160,7 @@ struct SchemaEvaluator {
             }
         case .minLength(let limit):
             guard case .string(let string) = instance else { return true }
-            let length = string.unicodeScalars.count
+            let length = Self.scalarCount(string)
             guard length >= limit else {
                 report(keywordLocation, "expected at least \(Self.counted(limit, "character")), got \(length)")
                 return false
@@ -168,7 +168,7 @@ struct SchemaEvaluator {
             return true
         case .maxLength(let limit):
             guard case .string(let string) = instance else { return true }
-            let length = string.unicodeScalars.count
+            let length = Self.scalarCount(string)
             guard length <= limit else {
                 report(keywordLocation, "expected at most \(Self.counted(limit, "character")), got \(length)")
                 return false
@@ -471,6 +471,17 @@ struct SchemaEvaluator {
         guard case .number(let number) = instance, !test(number) else { return true }
         report(keywordLocation, message(number))
         return false
+    }
+
+    /// The length JSON Schema means: Unicode scalars (code points), counted from the UTF-8 bytes
+    /// (every byte that does not continue a sequence starts a scalar).
+    private static func scalarCount(_ string: String) -> Int {
+        var string = string
+        return string.withUTF8 { bytes in
+            var count = 0
+            for byte in bytes where byte & 0xC0 != 0x80 { count += 1 }
+            return count
+        }
     }
 
     // MARK: Messages

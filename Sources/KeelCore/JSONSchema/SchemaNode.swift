@@ -52,8 +52,8 @@ struct JSONTypeSet: OptionSet, Sendable {
 }
 
 /// A compiled keyword. Subschemas are node indexes; `$ref` targets are patched in once the whole
-/// document has been walked.
-enum SchemaKeyword: Sendable {
+/// document has been walked. Indirect, so passing a keyword around is one reference count.
+indirect enum SchemaKeyword: Sendable {
     case type(JSONTypeSet)
     case enumeration([JSONValue])
     case constant(JSONValue)
