@@ -19,7 +19,8 @@ struct JSONParserTests {
 
     @Test("keeps integers beyond Int64 and 2^53 exact")
     func bigIntegers() throws {
-        let text = "[123456789012345678901234567890,9007199254740993,-9223372036854775808,18446744073709551616]"
+        let text =
+            "[123456789012345678901234567890,9007199254740993,-9223372036854775808,18446744073709551616]"
         let value = try JSONValue(parsing: text)
         #expect(value.jsonString() == text)
         #expect(value.jsonString(.canonical) == text)
@@ -86,7 +87,9 @@ struct JSONParserTests {
             _ = try JSONValue(parsing: "{\n\"a\" 1}")
             Issue.record("parsed invalid JSON")
         } catch {
-            #expect(error.description == "invalid JSON at line 2, column 5: expected ':' after a member name, found '1'")
+            #expect(
+                error.description
+                    == "invalid JSON at line 2, column 5: expected ':' after a member name, found '1'")
         }
     }
 
@@ -113,7 +116,9 @@ struct JSONParserTests {
         }
         #expect(throws: JSONParseError.self) { try JSONValue(parsing: "[[[1]]]", maximumDepth: 2) }
         // Far beyond the limit must fail cleanly, not overflow the stack.
-        #expect(throws: JSONParseError.self) { try JSONValue(parsing: String(repeating: "{\"a\":", count: 100_000)) }
+        #expect(throws: JSONParseError.self) {
+            try JSONValue(parsing: String(repeating: "{\"a\":", count: 100_000))
+        }
     }
 
     @Test("rejects exponents too large to be meaningful")

@@ -44,7 +44,9 @@ struct JSONSchemaConformanceTests {
             let schemaDocument = try #require(group["schema"])
             let cases = try #require(group["tests"]?.arrayValue)
             let skipped = cases.filter { testCase in
-                skips[Skip(file: file, group: groupName, testCase: testCase["description"]?.stringValue ?? "")] != nil
+                skips[
+                    Skip(file: file, group: groupName, testCase: testCase["description"]?.stringValue ?? "")]
+                    != nil
             }
             let schema: JSONSchema
             do {
@@ -52,7 +54,8 @@ struct JSONSchemaConformanceTests {
             } catch {
                 // Only skipped (remote-reference) cases may fail to compile, and only for that reason.
                 #expect(
-                    skipped.count == cases.count && error.message.contains("remote references are not supported"),
+                    skipped.count == cases.count
+                        && error.message.contains("remote references are not supported"),
                     "\(file) / \(groupName): schema did not compile: \(error)")
                 continue
             }

@@ -6,24 +6,40 @@ struct JSONSchemaCompileErrorTests {
     @Test(
         "malformed schemas are rejected with the schema location",
         arguments: [
-            (#"{"properties": {"name": {"minLength": -1}}}"#, "/properties/name/minLength",
-             "minLength must be a non-negative integer, found -1"),
+            (
+                #"{"properties": {"name": {"minLength": -1}}}"#, "/properties/name/minLength",
+                "minLength must be a non-negative integer, found -1"
+            ),
             (#"{"maxItems": 1.5}"#, "/maxItems", "maxItems must be a non-negative integer, found 1.5"),
-            (#"{"type": "text"}"#, "/type",
-             #"unknown type "text"; expected one of null, boolean, integer, number, string, array, object"#),
+            (
+                #"{"type": "text"}"#, "/type",
+                #"unknown type "text"; expected one of null, boolean, integer, number, string, array, object"#
+            ),
             (#"{"type": ["string", "string"]}"#, "/type", #"type "string" is listed twice"#),
-            (##"{"items": {"$ref": "#/$defs/missing"}}"##, "/items/$ref",
-             ##"cannot resolve "#/$defs/missing": nothing at "/$defs/missing""##),
-            (##"{"$ref": "#nowhere"}"##, "/$ref",
-             ##"cannot resolve "#nowhere": no $anchor "nowhere" in "keel-schema:///root.json""##),
-            (#"{"$ref": "https://example.com/other.json"}"#, "/$ref",
-             #"cannot resolve "https://example.com/other.json": no schema in this document has $id "https://example.com/other.json" (remote references are not supported)"#),
+            (
+                ##"{"items": {"$ref": "#/$defs/missing"}}"##, "/items/$ref",
+                ##"cannot resolve "#/$defs/missing": nothing at "/$defs/missing""##
+            ),
+            (
+                ##"{"$ref": "#nowhere"}"##, "/$ref",
+                ##"cannot resolve "#nowhere": no $anchor "nowhere" in "keel-schema:///root.json""##
+            ),
+            (
+                #"{"$ref": "https://example.com/other.json"}"#, "/$ref",
+                #"cannot resolve "https://example.com/other.json": no schema in this document has $id "https://example.com/other.json" (remote references are not supported)"#
+            ),
             (#"{"pattern": "(unclosed"}"#, "/pattern", ""),
             (#"{"patternProperties": {"[": {}}}"#, "/patternProperties/[", ""),
             (#"{"anyOf": []}"#, "/anyOf", "anyOf must be a non-empty array of schemas"),
-            (#"{"properties": {"a": 3}}"#, "/properties/a", "a schema must be an object or a boolean, found integer"),
+            (
+                #"{"properties": {"a": 3}}"#, "/properties/a",
+                "a schema must be an object or a boolean, found integer"
+            ),
             (#"{"multipleOf": 0}"#, "/multipleOf", "multipleOf must be greater than 0, found 0"),
-            (#"{"required": ["a", 1]}"#, "/required", "expected an array of strings, found an element of type integer"),
+            (
+                #"{"required": ["a", 1]}"#, "/required",
+                "expected an array of strings, found an element of type integer"
+            ),
             (##"{"$defs": {"loop": {"$ref": "#/$defs/loop"}}}"##, "/$defs/loop", ""),
             (##"{"allOf": [{"$ref": "#"}]}"##, "", ""),
             (#""schema""#, "", "a schema must be an object or a boolean, found string"),
@@ -48,7 +64,8 @@ struct JSONSchemaCompileErrorTests {
         } catch {
             #expect(
                 error.description
-                    == #"invalid JSON Schema at "/properties/name/minLength": minLength must be a non-negative integer, found -1"#)
+                    == #"invalid JSON Schema at "/properties/name/minLength": minLength must be a non-negative integer, found -1"#
+            )
         }
     }
 
@@ -100,7 +117,8 @@ struct JSONSchemaValidationErrorTests {
         #expect(errors.first?.keyword == "required")
         #expect(
             errors[1].description
-                == #""/task": expected at most 4000 characters, got 4120 (schema "/properties/task/maxLength")"#)
+                == #""/task": expected at most 4000 characters, got 4120 (schema "/properties/task/maxLength")"#
+        )
     }
 
     @Test("a valid instance has no errors")
@@ -125,28 +143,49 @@ struct JSONSchemaValidationErrorTests {
             (#"{"minItems": 1}"#, "[]", "", "expected at least 1 item, got 0"),
             (#"{"minProperties": 2}"#, #"{"a": 1}"#, "", "expected at least 2 properties, got 1"),
             (#"{"maxProperties": 0}"#, #"{"a": 1}"#, "", "expected at most 0 properties, got 1"),
-            (#"{"contains": {"type": "string"}, "minContains": 2}"#, #"["a", 1]"#, "",
-             "expected at least 2 items matching the contains schema, found 1"),
-            (#"{"contains": {"type": "string"}, "maxContains": 1}"#, #"["a", "b"]"#, "",
-             "expected at most 1 item matching the contains schema, found 2"),
-            (#"{"dependentRequired": {"card": ["cvv"]}}"#, #"{"card": 1}"#, "",
-             #"property "cvv" is required when "card" is present"#),
-            (#"{"anyOf": [{"type": "string"}, {"type": "integer"}]}"#, "null", "",
-             "expected a value matching at least one of the 2 schemas in anyOf"),
-            (#"{"oneOf": [{"type": "integer"}, {"minimum": 0}]}"#, "3", "",
-             "expected a value matching exactly one of the 2 schemas in oneOf, it matches the schemas at 0 and 1"),
-            (#"{"oneOf": [{"type": "integer"}, {"type": "string"}]}"#, "null", "",
-             "expected a value matching exactly one of the 2 schemas in oneOf, it matches none"),
+            (
+                #"{"contains": {"type": "string"}, "minContains": 2}"#, #"["a", 1]"#, "",
+                "expected at least 2 items matching the contains schema, found 1"
+            ),
+            (
+                #"{"contains": {"type": "string"}, "maxContains": 1}"#, #"["a", "b"]"#, "",
+                "expected at most 1 item matching the contains schema, found 2"
+            ),
+            (
+                #"{"dependentRequired": {"card": ["cvv"]}}"#, #"{"card": 1}"#, "",
+                #"property "cvv" is required when "card" is present"#
+            ),
+            (
+                #"{"anyOf": [{"type": "string"}, {"type": "integer"}]}"#, "null", "",
+                "expected a value matching at least one of the 2 schemas in anyOf"
+            ),
+            (
+                #"{"oneOf": [{"type": "integer"}, {"minimum": 0}]}"#, "3", "",
+                "expected a value matching exactly one of the 2 schemas in oneOf, it matches the schemas at 0 and 1"
+            ),
+            (
+                #"{"oneOf": [{"type": "integer"}, {"type": "string"}]}"#, "null", "",
+                "expected a value matching exactly one of the 2 schemas in oneOf, it matches none"
+            ),
             (#"{"not": {"type": "null"}}"#, "null", "", "expected a value not matching the schema in not"),
-            (#"{"if": {"type": "string"}, "then": {"minLength": 3}, "else": {"type": "integer"}}"#, #""ab""#, "",
-             "expected at least 3 characters, got 2"),
+            (
+                #"{"if": {"type": "string"}, "then": {"minLength": 3}, "else": {"type": "integer"}}"#,
+                #""ab""#, "",
+                "expected at least 3 characters, got 2"
+            ),
             (#"{"prefixItems": [{}], "items": false}"#, "[1, 2]", "", "expected at most 1 item, got 2"),
-            (#"{"propertyNames": {"maxLength": 3}}"#, #"{"long": 1}"#, "/long",
-             "invalid property name: expected at most 3 characters, got 4"),
-            (#"{"properties": {"a": true}, "unevaluatedProperties": false}"#, #"{"a": 1, "b": 2}"#, "/b",
-             #"property "b" is not allowed (unevaluatedProperties is false)"#),
-            (#"{"prefixItems": [true], "unevaluatedItems": false}"#, "[1, 2]", "/1",
-             "item is not allowed (unevaluatedItems is false)"),
+            (
+                #"{"propertyNames": {"maxLength": 3}}"#, #"{"long": 1}"#, "/long",
+                "invalid property name: expected at most 3 characters, got 4"
+            ),
+            (
+                #"{"properties": {"a": true}, "unevaluatedProperties": false}"#, #"{"a": 1, "b": 2}"#, "/b",
+                #"property "b" is not allowed (unevaluatedProperties is false)"#
+            ),
+            (
+                #"{"prefixItems": [true], "unevaluatedItems": false}"#, "[1, 2]", "/1",
+                "item is not allowed (unevaluatedItems is false)"
+            ),
             ("false", "1", "", "no value is allowed here (the schema is false)"),
         ])
     func messages(schema: String, instance: String, location: String, message: String) throws {
@@ -173,7 +212,9 @@ struct JSONSchemaLimitTests {
     func deepInstance() throws {
         var instance: JSONValue = 1
         for _ in 0..<5_000 { instance = [instance] }
-        let schema = try JSONSchema(["$defs": ["node": ["items": ["$ref": "#/$defs/node"]]], "$ref": "#/$defs/node"])
+        let schema = try JSONSchema([
+            "$defs": ["node": ["items": ["$ref": "#/$defs/node"]]], "$ref": "#/$defs/node",
+        ])
         let errors = schema.validate(instance)
         #expect(errors.count == 1)
         #expect(errors.first?.message == "validation stopped: schemas nested deeper than 256 levels")
@@ -208,7 +249,8 @@ struct JSONSchemaLimitTests {
     func speed() async throws {
         let schema = try JSONSchema(JSONSchemaValidationErrorTests.taskSchema)
         let input: JSONValue = [
-            "task": .string(String(repeating: "Summarise the incident report and page the on-call. ", count: 16)),
+            "task": .string(
+                String(repeating: "Summarise the incident report and page the on-call. ", count: 16)),
             "priority": 3,
             "tags": ["ops", "incident", "pager"],
             "mode": "safe",
@@ -225,7 +267,10 @@ struct JSONSchemaLimitTests {
         // One compiled schema used from concurrent tasks gives the same answers.
         let results = await withTaskGroup(of: Bool.self) { group in
             for _ in 0..<4 {
-                group.addTask { (0..<200).allSatisfy { _ in schema.isValid(input) && schema.validate(["x": 1]).count == 3 } }
+                group.addTask {
+                    (0..<200).allSatisfy { _ in schema.isValid(input) && schema.validate(["x": 1]).count == 3
+                    }
+                }
             }
             return await group.reduce(into: [Bool]()) { $0.append($1) }
         }

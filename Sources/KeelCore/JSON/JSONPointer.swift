@@ -16,7 +16,9 @@ public struct JSONPointer: Sendable, Hashable {
         }
         guard text.hasPrefix("/") else { throw JSONPointerError(pointer: text, reason: .missingSlash) }
         var tokens: [String] = []
-        for token in text.utf8.dropFirst().split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false) {
+        for token in text.utf8.dropFirst().split(
+            separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
+        {
             guard let unescaped = Self.unescape(String(decoding: token, as: UTF8.self)) else {
                 throw JSONPointerError(pointer: text, reason: .invalidEscape)
             }

@@ -74,11 +74,13 @@ struct SchemaCompiler {
             guard case .string(let name) = anchor, Self.isValidAnchor(name) else {
                 throw fail(
                     location.appending(anchorKeyword),
-                    "\(anchorKeyword) must be a name like \"node\" (a letter or '_', then letters, digits, '-', '_', '.')")
+                    "\(anchorKeyword) must be a name like \"node\" (a letter or '_', then letters, digits, '-', '_', '.')"
+                )
             }
             let key = base.description + "#" + name
             if let existing = anchors[key], existing != location {
-                throw fail(location.appending(anchorKeyword), "anchor \"\(name)\" is defined twice in one resource")
+                throw fail(
+                    location.appending(anchorKeyword), "anchor \"\(name)\" is defined twice in one resource")
             }
             anchors[key] = location
         }
@@ -169,7 +171,8 @@ struct SchemaCompiler {
                 keywords.append(.required(try stringList(value, at: keywordLocation)))
             case "dependentRequired":
                 guard case .object(let members) = value else {
-                    throw fail(keywordLocation, "dependentRequired must be an object, found \(value.typeName)")
+                    throw fail(
+                        keywordLocation, "dependentRequired must be an object, found \(value.typeName)")
                 }
                 var entries: [(property: String, required: [String])] = []
                 for (property, list) in members {
@@ -242,11 +245,14 @@ struct SchemaCompiler {
         else { return false }
         return name.unicodeScalars.allSatisfy { scalar in
             scalar.isASCII
-                && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || "-_.".unicodeScalars.contains(scalar))
+                && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar)
+                    || "-_.".unicodeScalars.contains(scalar))
         }
     }
 
-    private mutating func register(resource uri: String, at location: JSONPointer) throws(JSONSchemaCompileError) {
+    private mutating func register(resource uri: String, at location: JSONPointer)
+        throws(JSONSchemaCompileError)
+    {
         if let existing = resources[uri], existing != location {
             throw fail(location.appending("$id"), "$id \"\(uri)\" is already used at \"\(existing)\"")
         }
@@ -255,12 +261,15 @@ struct SchemaCompiler {
 
     // MARK: Keyword values
 
-    private func typeSet(_ value: JSONValue, at location: JSONPointer) throws(JSONSchemaCompileError) -> JSONTypeSet {
+    private func typeSet(_ value: JSONValue, at location: JSONPointer) throws(JSONSchemaCompileError)
+        -> JSONTypeSet
+    {
         func single(_ name: String) throws(JSONSchemaCompileError) -> JSONTypeSet {
             guard let entry = JSONTypeSet.names.first(where: { $0.0 == name }) else {
                 throw fail(
                     location,
-                    "unknown type \"\(name)\"; expected one of \(JSONTypeSet.names.map(\.0).joined(separator: ", "))")
+                    "unknown type \"\(name)\"; expected one of \(JSONTypeSet.names.map(\.0).joined(separator: ", "))"
+                )
             }
             return entry.1
         }
@@ -283,7 +292,9 @@ struct SchemaCompiler {
         }
     }
 
-    private func number(_ value: JSONValue, at location: JSONPointer) throws(JSONSchemaCompileError) -> JSONNumber {
+    private func number(_ value: JSONValue, at location: JSONPointer) throws(JSONSchemaCompileError)
+        -> JSONNumber
+    {
         guard case .number(let number) = value else {
             throw fail(location, "\(location.tokens.last ?? "") must be a number, found \(value.typeName)")
         }
@@ -295,12 +306,15 @@ struct SchemaCompiler {
     private func count(_ value: JSONValue, at location: JSONPointer) throws(JSONSchemaCompileError) -> Int {
         guard case .number(let number) = value, number.isInteger, !number.isNegative else {
             let found = value.numberValue.map { "\($0)" } ?? value.typeName
-            throw fail(location, "\(location.tokens.last ?? "") must be a non-negative integer, found \(found)")
+            throw fail(
+                location, "\(location.tokens.last ?? "") must be a non-negative integer, found \(found)")
         }
         return number.int64Value.map { Int(clamping: $0) } ?? Int.max
     }
 
-    private func pattern(_ value: JSONValue, at location: JSONPointer) throws(JSONSchemaCompileError) -> SchemaPattern {
+    private func pattern(_ value: JSONValue, at location: JSONPointer) throws(JSONSchemaCompileError)
+        -> SchemaPattern
+    {
         guard case .string(let source) = value else {
             throw fail(location, "pattern must be a string, found \(value.typeName)")
         }
@@ -311,7 +325,9 @@ struct SchemaCompiler {
         }
     }
 
-    private func stringList(_ value: JSONValue, at location: JSONPointer) throws(JSONSchemaCompileError) -> [String] {
+    private func stringList(_ value: JSONValue, at location: JSONPointer) throws(JSONSchemaCompileError)
+        -> [String]
+    {
         guard case .array(let elements) = value else {
             throw fail(location, "expected an array of strings, found \(value.typeName)")
         }
@@ -319,7 +335,8 @@ struct SchemaCompiler {
         var strings: [String] = []
         for element in elements {
             guard case .string(let string) = element else {
-                throw fail(location, "expected an array of strings, found an element of type \(element.typeName)")
+                throw fail(
+                    location, "expected an array of strings, found an element of type \(element.typeName)")
             }
             guard seen.insert(ExactString(string)).inserted else {
                 throw fail(location, "\"\(string)\" is listed twice")
@@ -346,7 +363,9 @@ struct SchemaCompiler {
         throws(JSONSchemaCompileError) -> [(String, Int)]
     {
         guard case .object(let members) = value else {
-            throw fail(location, "\(location.tokens.last ?? "") must be an object of schemas, found \(value.typeName)")
+            throw fail(
+                location,
+                "\(location.tokens.last ?? "") must be an object of schemas, found \(value.typeName)")
         }
         var entries: [(String, Int)] = []
         for (name, schema) in members {
@@ -371,7 +390,8 @@ struct SchemaCompiler {
         while let pending = pendingReferences.popLast() {
             let target = try resolve(pending.reference, base: pending.base, at: pending.location)
             guard case .keywords(var keywords) = nodes[pending.node].body else { continue }
-            keywords[pending.keywordIndex] = .reference(target, keyword: pending.location.tokens.last ?? "$ref")
+            keywords[pending.keywordIndex] = .reference(
+                target, keyword: pending.location.tokens.last ?? "$ref")
             nodes[pending.node].body = .keywords(keywords)
         }
     }
@@ -392,14 +412,16 @@ struct SchemaCompiler {
         if fragment.isEmpty {
             targetLocation = resourceLocation
         } else if fragment.hasPrefix("/") {
-            guard let decoded = fragment.percentDecoded, let pointer = try? JSONPointer(parsing: decoded) else {
+            guard let decoded = fragment.percentDecoded, let pointer = try? JSONPointer(parsing: decoded)
+            else {
                 throw fail(location, "\"\(reference)\" has a malformed JSON Pointer fragment")
             }
             targetLocation = JSONPointer(tokens: resourceLocation.tokens + pointer.tokens)
         } else if let anchored = anchors[resourceURI + "#" + fragment] {
             targetLocation = anchored
         } else {
-            throw fail(location, "cannot resolve \"\(reference)\": no $anchor \"\(fragment)\" in \"\(resourceURI)\"")
+            throw fail(
+                location, "cannot resolve \"\(reference)\": no $anchor \"\(fragment)\" in \"\(resourceURI)\"")
         }
         if let compiled = nodeAtLocation[targetLocation] { return compiled }
         guard let target = document[pointer: targetLocation] else {
@@ -445,7 +467,8 @@ struct SchemaCompiler {
                     throw fail(
                         nodes[child].location,
                         "this schema refers back to itself (through $ref, allOf, anyOf, oneOf, not, if/then/else "
-                            + "or dependentSchemas) without descending into the instance; validation would never end")
+                            + "or dependentSchemas) without descending into the instance; validation would never end"
+                    )
                 case .done:
                     continue
                 case nil:

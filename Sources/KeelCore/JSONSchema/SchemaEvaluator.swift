@@ -142,27 +142,47 @@ struct SchemaEvaluator {
                 let text = value.jsonString()
                 report(
                     keywordLocation,
-                    text.count <= 80 ? "expected the constant \(text)" : "expected the constant value of the schema")
+                    text.count <= 80
+                        ? "expected the constant \(text)" : "expected the constant value of the schema")
                 return false
             }
             return true
         case .minimum(let limit):
-            return checkNumber(instance, keywordLocation) { $0 >= limit } message: { "expected at least \(limit), got \($0)" }
+            return checkNumber(instance, keywordLocation) {
+                $0 >= limit
+            } message: {
+                "expected at least \(limit), got \($0)"
+            }
         case .exclusiveMinimum(let limit):
-            return checkNumber(instance, keywordLocation) { $0 > limit } message: { "expected more than \(limit), got \($0)" }
+            return checkNumber(instance, keywordLocation) {
+                $0 > limit
+            } message: {
+                "expected more than \(limit), got \($0)"
+            }
         case .maximum(let limit):
-            return checkNumber(instance, keywordLocation) { $0 <= limit } message: { "expected at most \(limit), got \($0)" }
+            return checkNumber(instance, keywordLocation) {
+                $0 <= limit
+            } message: {
+                "expected at most \(limit), got \($0)"
+            }
         case .exclusiveMaximum(let limit):
-            return checkNumber(instance, keywordLocation) { $0 < limit } message: { "expected less than \(limit), got \($0)" }
+            return checkNumber(instance, keywordLocation) {
+                $0 < limit
+            } message: {
+                "expected less than \(limit), got \($0)"
+            }
         case .multipleOf(let divisor):
-            return checkNumber(instance, keywordLocation) { $0.isMultiple(of: divisor) } message: {
+            return checkNumber(instance, keywordLocation) {
+                $0.isMultiple(of: divisor)
+            } message: {
                 "expected a multiple of \(divisor), got \($0)"
             }
         case .minLength(let limit):
             guard case .string(let string) = instance else { return true }
             let length = Self.scalarCount(string)
             guard length >= limit else {
-                report(keywordLocation, "expected at least \(Self.counted(limit, "character")), got \(length)")
+                report(
+                    keywordLocation, "expected at least \(Self.counted(limit, "character")), got \(length)")
                 return false
             }
             return true
@@ -184,14 +204,17 @@ struct SchemaEvaluator {
         case .minItems(let limit):
             guard case .array(let elements) = instance else { return true }
             guard elements.count >= limit else {
-                report(keywordLocation, "expected at least \(Self.counted(limit, "item")), got \(elements.count)")
+                report(
+                    keywordLocation, "expected at least \(Self.counted(limit, "item")), got \(elements.count)"
+                )
                 return false
             }
             return true
         case .maxItems(let limit):
             guard case .array(let elements) = instance else { return true }
             guard elements.count <= limit else {
-                report(keywordLocation, "expected at most \(Self.counted(limit, "item")), got \(elements.count)")
+                report(
+                    keywordLocation, "expected at most \(Self.counted(limit, "item")), got \(elements.count)")
                 return false
             }
             return true
@@ -213,7 +236,8 @@ struct SchemaEvaluator {
             guard case .array(let elements) = instance, elements.count > start else { return true }
             if tracksAnnotations { marks.insert(start..<elements.count) }
             if isRejectAll(schema) {
-                report(keywordLocation, "expected at most \(Self.counted(start, "item")), got \(elements.count)")
+                report(
+                    keywordLocation, "expected at most \(Self.counted(start, "item")), got \(elements.count)")
                 return false
             }
             var valid = true
@@ -235,27 +259,33 @@ struct SchemaEvaluator {
             if matches < minimum {
                 report(
                     keywordLocation,
-                    "expected at least \(Self.counted(minimum, "item")) matching the contains schema, found \(matches)")
+                    "expected at least \(Self.counted(minimum, "item")) matching the contains schema, found \(matches)"
+                )
                 return false
             }
             if let maximum, matches > maximum {
                 report(
                     location.appending("maxContains"),
-                    "expected at most \(Self.counted(maximum, "item")) matching the contains schema, found \(matches)")
+                    "expected at most \(Self.counted(maximum, "item")) matching the contains schema, found \(matches)"
+                )
                 return false
             }
             return true
         case .minProperties(let limit):
             guard case .object(let object) = instance else { return true }
             guard object.count >= limit else {
-                report(keywordLocation, "expected at least \(Self.counted(limit, "property")), got \(object.count)")
+                report(
+                    keywordLocation,
+                    "expected at least \(Self.counted(limit, "property")), got \(object.count)")
                 return false
             }
             return true
         case .maxProperties(let limit):
             guard case .object(let object) = instance else { return true }
             guard object.count <= limit else {
-                report(keywordLocation, "expected at most \(Self.counted(limit, "property")), got \(object.count)")
+                report(
+                    keywordLocation,
+                    "expected at most \(Self.counted(limit, "property")), got \(object.count)")
                 return false
             }
             return true
@@ -276,7 +306,8 @@ struct SchemaEvaluator {
                     valid = false
                     report(
                         keywordLocation.appending(entry.property),
-                        "property \(Self.quoted(name)) is required when \(Self.quoted(entry.property)) is present")
+                        "property \(Self.quoted(name)) is required when \(Self.quoted(entry.property)) is present"
+                    )
                     if !collecting { return false }
                 }
             }
@@ -297,7 +328,8 @@ struct SchemaEvaluator {
             for (position, member) in object.enumerated() {
                 for entry in entries where entry.pattern.matches(member.key) {
                     if tracksAnnotations { marks.insert(position) }
-                    valid = evaluateMember(entry.node, member, falseMessage: "property is not allowed") && valid
+                    valid =
+                        evaluateMember(entry.node, member, falseMessage: "property is not allowed") && valid
                     if !valid && !collecting { return false }
                 }
             }
@@ -312,7 +344,9 @@ struct SchemaEvaluator {
                 valid =
                     evaluateMember(
                         schema, member,
-                        falseMessage: "property \(Self.quoted(member.key)) is not allowed (additionalProperties is false)")
+                        falseMessage:
+                            "property \(Self.quoted(member.key)) is not allowed (additionalProperties is false)"
+                    )
                     && valid
                 if !valid && !collecting { return false }
             }
@@ -372,7 +406,9 @@ struct SchemaEvaluator {
                 }
             }
             if !matched {
-                report(keywordLocation, "expected a value matching at least one of the \(schemas.count) schemas in anyOf")
+                report(
+                    keywordLocation,
+                    "expected a value matching at least one of the \(schemas.count) schemas in anyOf")
             }
             return matched
         case .oneOf(let schemas):
@@ -392,12 +428,16 @@ struct SchemaEvaluator {
                 return true
             }
             if matching.isEmpty {
-                report(keywordLocation, "expected a value matching exactly one of the \(schemas.count) schemas in oneOf, it matches none")
+                report(
+                    keywordLocation,
+                    "expected a value matching exactly one of the \(schemas.count) schemas in oneOf, it matches none"
+                )
             } else {
                 report(
                     keywordLocation,
                     "expected a value matching exactly one of the \(schemas.count) schemas in oneOf, "
-                        + "it matches \(matching.count > 2 ? "more than one" : "the schemas at \(matching[0]) and \(matching[1])")")
+                        + "it matches \(matching.count > 2 ? "more than one" : "the schemas at \(matching[0]) and \(matching[1])")"
+                )
             }
             return false
         case .not(let schema):
@@ -441,7 +481,9 @@ struct SchemaEvaluator {
                 valid =
                     evaluateMember(
                         schema, member,
-                        falseMessage: "property \(Self.quoted(member.key)) is not allowed (unevaluatedProperties is false)")
+                        falseMessage:
+                            "property \(Self.quoted(member.key)) is not allowed (unevaluatedProperties is false)"
+                    )
                     && valid
                 if !valid && !collecting { return false }
             }
