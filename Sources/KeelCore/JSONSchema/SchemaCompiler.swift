@@ -84,11 +84,9 @@ struct SchemaCompiler {
             }
             anchors[key] = location
         }
-        for definitionsKeyword in ["$defs", "definitions"] {
-            guard let definitions = object[definitionsKeyword] else { continue }
-            let definitionsLocation = location.appending(definitionsKeyword)
+        if let definitions = object["$defs"] {
+            let definitionsLocation = location.appending("$defs")
             guard case .object(let members) = definitions else {
-                if definitionsKeyword == "definitions" { continue }
                 throw fail(definitionsLocation, "$defs must be an object, found \(definitions.typeName)")
             }
             for (name, schema) in members {
