@@ -69,6 +69,22 @@ struct JSONSchemaCompileErrorTests {
         }
     }
 
+    @Test("format is an annotation; references reach legacy definitions and anchors")
+    func annotationsAndReferences() throws {
+        let format = try JSONSchema(["type": "string", "format": "email"])
+        #expect(format.isValid("not an email"))
+        let legacy = try JSONSchema(
+            [
+                "definitions": ["id": ["type": "integer"]],
+                "$defs": ["name": ["$anchor": "name", "type": "string"]],
+                "properties": ["id": ["$ref": "#/definitions/id"], "name": ["$ref": "#name"]],
+            ])
+        #expect(legacy.isValid(["id": 1, "name": "a"]))
+        let errors = legacy.validate(["id": "1", "name": 2])
+        #expect(errors.map(\.keywordLocation.description) == ["/definitions/id/type", "/$defs/name/type"])
+        #expect(errors.map(\.instanceLocation.description) == ["/id", "/name"])
+    }
+
     @Test("recursion through a descending keyword is fine")
     func recursionThatDescends() throws {
         let schema = try JSONSchema(["type": "array", "items": ["$ref": "#"]])
