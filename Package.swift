@@ -51,7 +51,7 @@ let package = Package(
             swiftSettings: strict),
 
         // Keel's domain core: the JSON model and the JSON Schema validator. Pure Swift, no dependencies.
-        .target(name: "KeelCore", swiftSettings: strict),
+        .target(name: "KeelCore", exclude: ["README.md"], swiftSettings: strict),
 
         // The performance harness: a program, not a test.
         .executableTarget(
