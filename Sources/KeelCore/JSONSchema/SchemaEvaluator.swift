@@ -124,23 +124,23 @@ struct SchemaEvaluator {
         // recursion path stay small (deep instances recurse through here).
         switch keyword {
         case .prefixItems(let schemas):
-            return applyPrefixItems(schemas, location, instance, &marks)
+            return applyPrefixItems(schemas, instance, &marks)
         case .items(let schema, let start):
             return applyItems(schema, start, location, instance, &marks)
         case .contains(let schema, let minimum, let maximum):
             return applyContains(schema, minimum, maximum, location, instance, &marks)
         case .properties(let table):
-            return applyProperties(table, location, instance, &marks)
+            return applyProperties(table, instance, &marks)
         case .patternProperties(let entries):
-            return applyPatternProperties(entries, location, instance, &marks)
+            return applyPatternProperties(entries, instance, &marks)
         case .additionalProperties(let schema, let known, let patterns):
-            return applyAdditionalProperties(schema, known, patterns, location, instance, &marks)
+            return applyAdditionalProperties(schema, known, patterns, instance, &marks)
         case .propertyNames(let schema):
-            return applyPropertyNames(schema, location, instance, &marks)
+            return applyPropertyNames(schema, instance, &marks)
         case .dependentSchemas(let entries):
-            return applyDependentSchemas(entries, location, instance, &marks)
+            return applyDependentSchemas(entries, instance, &marks)
         case .allOf(let schemas):
-            return applyAllOf(schemas, location, instance, &marks)
+            return applyAllOf(schemas, instance, &marks)
         case .anyOf(let schemas):
             return applyAnyOf(schemas, location, instance, &marks)
         case .oneOf(let schemas):
@@ -148,9 +148,9 @@ struct SchemaEvaluator {
         case .not(let schema):
             return applyNot(schema, location, instance, &marks)
         case .conditional(let condition, let then, let otherwise):
-            return applyConditional(condition, then, otherwise, location, instance, &marks)
+            return applyConditional(condition, then, otherwise, instance, &marks)
         case .reference(let target, _):
-            return applyReference(target, location, instance, &marks)
+            return applyReference(target, instance, &marks)
         case .unevaluatedItems(let schema):
             return applyUnevaluatedItems(schema, location, instance, &marks)
         case .unevaluatedProperties(let schema):
@@ -313,7 +313,7 @@ struct SchemaEvaluator {
     }
 
     private mutating func applyPrefixItems(
-        _ schemas: [Int], _ location: JSONPointer, _ instance: JSONValue, _ marks: inout EvaluatedMarks
+        _ schemas: [Int], _ instance: JSONValue, _ marks: inout EvaluatedMarks
     ) -> Bool {
         guard case .array(let elements) = instance else { return true }
         var valid = true
@@ -377,7 +377,7 @@ struct SchemaEvaluator {
     }
 
     private mutating func applyProperties(
-        _ table: [ExactString: Int], _ location: JSONPointer, _ instance: JSONValue,
+        _ table: [ExactString: Int], _ instance: JSONValue,
         _ marks: inout EvaluatedMarks
     ) -> Bool {
         guard case .object(let object) = instance else { return true }
@@ -392,7 +392,7 @@ struct SchemaEvaluator {
     }
 
     private mutating func applyPatternProperties(
-        _ entries: [(pattern: SchemaPattern, node: Int)], _ location: JSONPointer, _ instance: JSONValue,
+        _ entries: [(pattern: SchemaPattern, node: Int)], _ instance: JSONValue,
         _ marks: inout EvaluatedMarks
     ) -> Bool {
         guard case .object(let object) = instance else { return true }
@@ -409,7 +409,7 @@ struct SchemaEvaluator {
     }
 
     private mutating func applyAdditionalProperties(
-        _ schema: Int, _ known: Set<ExactString>, _ patterns: [SchemaPattern], _ location: JSONPointer,
+        _ schema: Int, _ known: Set<ExactString>, _ patterns: [SchemaPattern],
         _ instance: JSONValue, _ marks: inout EvaluatedMarks
     ) -> Bool {
         guard case .object(let object) = instance else { return true }
@@ -431,9 +431,8 @@ struct SchemaEvaluator {
     }
 
     private mutating func applyPropertyNames(
-        _ schema: Int, _ location: JSONPointer, _ instance: JSONValue, _ marks: inout EvaluatedMarks
+        _ schema: Int, _ instance: JSONValue, _ marks: inout EvaluatedMarks
     ) -> Bool {
-        var keywordLocation: JSONPointer { location.appending("propertyNames") }
         guard case .object(let object) = instance else { return true }
         var valid = true
         for key in object.keys {
@@ -454,7 +453,7 @@ struct SchemaEvaluator {
     }
 
     private mutating func applyDependentSchemas(
-        _ entries: [(property: String, node: Int)], _ location: JSONPointer, _ instance: JSONValue,
+        _ entries: [(property: String, node: Int)], _ instance: JSONValue,
         _ marks: inout EvaluatedMarks
     ) -> Bool {
         guard case .object(let object) = instance else { return true }
@@ -472,7 +471,7 @@ struct SchemaEvaluator {
     }
 
     private mutating func applyAllOf(
-        _ schemas: [Int], _ location: JSONPointer, _ instance: JSONValue, _ marks: inout EvaluatedMarks
+        _ schemas: [Int], _ instance: JSONValue, _ marks: inout EvaluatedMarks
     ) -> Bool {
         var valid = true
         for schema in schemas {
@@ -556,7 +555,7 @@ struct SchemaEvaluator {
     }
 
     private mutating func applyConditional(
-        _ condition: Int, _ then: Int?, _ otherwise: Int?, _ location: JSONPointer, _ instance: JSONValue,
+        _ condition: Int, _ then: Int?, _ otherwise: Int?, _ instance: JSONValue,
         _ marks: inout EvaluatedMarks
     ) -> Bool {
         let test = silently { $0.evaluate(condition, instance) }
@@ -568,7 +567,7 @@ struct SchemaEvaluator {
     }
 
     private mutating func applyReference(
-        _ target: Int, _ location: JSONPointer, _ instance: JSONValue, _ marks: inout EvaluatedMarks
+        _ target: Int, _ instance: JSONValue, _ marks: inout EvaluatedMarks
     ) -> Bool {
         let outcome = evaluate(target, instance)
         if outcome.valid { marks.formUnion(outcome.evaluated) }
