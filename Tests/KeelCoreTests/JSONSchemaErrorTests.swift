@@ -235,6 +235,15 @@ struct JSONSchemaLimitTests {
         #expect(errors.count == 1)
         #expect(errors.first?.message == "validation stopped: schemas nested deeper than 512 levels")
         #expect(!schema.isValid(instance))
+        // A stop inside `not` must not turn into a pass.
+        let negated = try JSONSchema([
+            "not": ["$ref": "#/$defs/node"], "$defs": ["node": ["items": ["$ref": "#/$defs/node"]]],
+        ])
+        #expect(!negated.isValid(instance))
+        #expect(
+            negated.validate(instance).map(\.message) == [
+                "validation stopped: schemas nested deeper than 512 levels"
+            ])
         // Within the limit the same schema validates normally.
         var shallow: JSONValue = 1
         for _ in 0..<250 { shallow = [shallow] }

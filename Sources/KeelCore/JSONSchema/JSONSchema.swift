@@ -54,6 +54,7 @@ public struct JSONSchema: Sendable {
     public func isValid(_ instance: JSONValue) -> Bool {
         var evaluator = SchemaEvaluator(
             nodes: nodes, tracksAnnotations: tracksAnnotations, limits: limits, collecting: false)
-        return evaluator.evaluate(0, instance).valid
+        let valid = evaluator.evaluate(0, instance).valid
+        return valid && !evaluator.aborted
     }
 }

@@ -12,7 +12,9 @@ struct SchemaEvaluator {
     private var path: [PathToken] = []
     private var depth = 0
     private var steps = 0
-    private var aborted = false
+    /// Set when a limit stopped the validation; the instance then counts as invalid whatever the
+    /// partial result (a stop inside `not` would otherwise read as a pass).
+    private(set) var aborted = false
 
     private enum PathToken {
         case key(String)
