@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "PGClient", targets: ["PGClient"]),
         .library(name: "AMQPClient", targets: ["AMQPClient"]),
         .library(name: "SSHClient", targets: ["SSHClient"]),
+        .library(name: "KeelCore", targets: ["KeelCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -110,6 +111,9 @@ let package = Package(
             path: "Sources/keel",
             swiftSettings: strict),
 
+        // Keel's domain core: the JSON model and the JSON Schema validator. Pure Swift, no dependencies.
+        .target(name: "KeelCore", exclude: ["README.md"], swiftSettings: strict),
+
         // The performance harness: a program, not a test.
         .executableTarget(
             name: "keel-bench",
@@ -126,6 +130,9 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "AMQPClientTests", dependencies: ["AMQPClient", "KeelTestSupport"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "KeelCoreTests", dependencies: ["KeelCore"], resources: [.copy("Fixtures")],
             swiftSettings: strict),
         .testTarget(
             name: "SSHClientTests",
