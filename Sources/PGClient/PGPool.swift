@@ -63,7 +63,7 @@ public final class PGPool: Sendable {
             var attempt = 1
             while true {
                 do {
-                    try await connection.execute(PGQuery("BEGIN ISOLATION LEVEL \(isolation.rawValue)"))
+                    try await connection.execute("BEGIN ISOLATION LEVEL \(unescaped: isolation.rawValue)")
                     let result = try await body(connection)
                     let commit = try await connection.execute("COMMIT")
                     guard commit.commandTag == "COMMIT" else {
