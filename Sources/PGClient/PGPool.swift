@@ -134,6 +134,13 @@ public final class PGPool: Sendable {
         for connection in idle { await connection.close() }
     }
 
+    /// A snapshot of the pool's connections and waiting callers, for metrics and health checks.
+    public var statistics: PGPoolStatistics {
+        state.withLock { state in
+            PGPoolStatistics(open: state.open, idle: state.idle.count, waiting: state.waiters.count)
+        }
+    }
+
     private static let closedError = PGError(code: .poolClosed, message: "the connection pool is closed")
 
     private func acquire() async throws -> PGConnection {

@@ -47,13 +47,14 @@ extension PGClientTests {
                 }
                 for await _ in holding.stream { break }
                 let waiter = Task { try await pool.withConnection { _ in 1 } }
-                try await Task.sleep(for: .milliseconds(200))
+                try await PGTest.eventually(.seconds(10), "the waiter queues") { pool.statistics.waiting == 1 }
                 waiter.cancel()
                 let outcome = try await PGTest.within(.seconds(5), "the waiter to give up") { await waiter.result }
                 let error = try #require(throws: PGError.self) { try outcome.get() }
                 #expect(error.code == .cancelled)
                 release.continuation.yield()
                 try await holder.value
+                #expect(pool.statistics.waiting == 0, "the cancelled waiter left the queue")
                 #expect(try await pool.withConnection { _ in 2 } == 2, "the pool still works")
             }
         }
