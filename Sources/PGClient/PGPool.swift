@@ -39,6 +39,7 @@ public final class PGPool: Sendable {
     }
 
     /// Lends a connection to `body` and takes it back afterwards, whether `body` returns or throws.
+    @discardableResult
     public func withConnection<T: Sendable>(_ body: (PGConnection) async throws -> T) async throws -> T {
         let connection = try await acquire()
         let result: T
@@ -55,6 +56,7 @@ public final class PGPool: Sendable {
     /// Runs `body` in a transaction: COMMIT when it returns, ROLLBACK when it throws. On a serialization
     /// failure (40001) or deadlock (40P01) the whole body runs again, up to `maxAttempts` times in all,
     /// after a short jittered pause; then the error is rethrown. `body` must therefore be safe to repeat.
+    @discardableResult
     public func withTransaction<T: Sendable>(
         isolation: PGIsolationLevel = .readCommitted, maxAttempts: Int = 3,
         _ body: (PGConnection) async throws -> T
