@@ -1,5 +1,6 @@
 import Dispatch
 public import Logging
+import Synchronization
 
 /// One PostgreSQL connection. Its blocking libpq calls run on the connection's own serial queue,
 /// never on Swift's cooperative pool; statements from concurrent callers run one after another.
@@ -10,6 +11,9 @@ public final class PGConnection: Sendable {
     private let handle: PGHandle
     private let queue: DispatchQueue
     let logger: Logger
+    /// The handle's transaction state after the last operation, written on the queue when each
+    /// operation ends, so the pool can take back a clean connection without another trip to the queue.
+    private let lastState = Atomic<UInt8>(PGHandle.TransactionState.idle.rawValue)
 
     private init(handle: PGHandle, queue: DispatchQueue, logger: Logger) {
         self.handle = handle
@@ -52,9 +56,9 @@ public final class PGConnection: Sendable {
         logger.debug("postgres connection closed")
     }
 
-    /// Where the connection stands with respect to transactions (`.broken` once it is lost or closed).
-    var transactionState: PGHandle.TransactionState {
-        get async { await runToCompletion { handle in handle.transactionState } }
+    /// The transaction state after the last operation (`.broken` once the connection is lost or closed).
+    var lastTransactionState: PGHandle.TransactionState {
+        PGHandle.TransactionState(rawValue: lastState.load(ordering: .acquiring)) ?? .broken
     }
 
     /// Whether an idle connection still works; false after the server closed it (e.g. it restarted).
@@ -82,13 +86,19 @@ public final class PGConnection: Sendable {
         }
     }
 
+    /// Called on the queue after every operation.
+    private func recordState() {
+        lastState.store(handle.transactionState.rawValue, ordering: .releasing)
+    }
+
     /// Runs `work` on the queue with cancellation wired to `PQcancel`.
     private func run<T: Sendable>(
         query: String?, _ work: @escaping @Sendable (PGHandle) throws -> T
     ) async throws -> T {
         let handle = handle
         return try await Self.run(on: queue, canceller: handle.canceller, query: query) { _ in
-            try work(handle)
+            defer { self.recordState() }
+            return try work(handle)
         }
     }
 
@@ -96,7 +106,11 @@ public final class PGConnection: Sendable {
     private func runToCompletion<T: Sendable>(_ work: @escaping @Sendable (PGHandle) -> T) async -> T {
         let handle = handle
         return await withCheckedContinuation { continuation in
-            queue.async { continuation.resume(returning: work(handle)) }
+            queue.async {
+                let result = work(handle)
+                self.recordState()
+                continuation.resume(returning: result)
+            }
         }
     }
 

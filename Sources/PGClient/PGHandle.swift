@@ -12,7 +12,7 @@ import Logging
 /// Not thread-safe, like the `PGconn` it wraps: `PGConnection` confines it to its serial queue and
 /// `PGListener` to its thread. Only `canceller` may be used from elsewhere.
 final class PGHandle: @unchecked Sendable {
-    enum TransactionState: Sendable {
+    enum TransactionState: UInt8, Sendable {
         case idle, inTransaction, failedTransaction, busy, broken
     }
 

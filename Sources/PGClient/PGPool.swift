@@ -185,7 +185,9 @@ public final class PGPool: Sendable {
     }
 
     private func release(_ connection: PGConnection) async {
-        let reusable = await connection.resetForReuse()
+        // The common case, a clean idle connection, needs no trip to the connection's queue.
+        let reusable =
+            connection.lastTransactionState == .idle ? true : await connection.resetForReuse()
         if !reusable {
             logger.debug("postgres connection discarded")
             await connection.close()
