@@ -2,34 +2,49 @@ import Dispatch
 public import Logging
 import Synchronization
 
-/// One PostgreSQL connection. Its blocking libpq calls run on the connection's own serial queue,
-/// never on Swift's cooperative pool; statements from concurrent callers run one after another.
+/// One PostgreSQL connection. Its blocking libpq calls run on the connection's own thread, never on
+/// Swift's cooperative pool; statements from concurrent callers run one after another. Code running
+/// on that thread (a `PGPool.withConnection` body) calls libpq directly, without a thread hop.
 ///
 /// Cancelling the Task awaiting a statement sends a cancel request to the server and the statement
 /// fails with `PGError(.cancelled)`. Most code borrows connections from a `PGPool` instead.
 public final class PGConnection: Sendable {
     private let handle: PGHandle
-    private let queue: DispatchQueue
+    private let thread: PGConnectionThread
     let logger: Logger
-    /// The handle's transaction state after the last operation, written on the queue when each
-    /// operation ends, so the pool can take back a clean connection without another trip to the queue.
+    /// The handle's transaction state after the last operation, written on its thread when each
+    /// operation ends, so the pool can take back a clean connection without another trip to the thread.
     private let lastState = Atomic<UInt8>(PGHandle.TransactionState.idle.rawValue)
 
-    private init(handle: PGHandle, queue: DispatchQueue, logger: Logger) {
+    private init(handle: PGHandle, thread: PGConnectionThread, logger: Logger) {
         self.handle = handle
-        self.queue = queue
+        self.thread = thread
         self.logger = logger
     }
+
+    deinit {
+        let handle = handle
+        thread.async { handle.close() }
+        thread.stop()
+    }
+
+    /// The connection's thread as a task executor: code that prefers it runs statements without hops.
+    var executor: any TaskExecutor { thread }
 
     /// Connects, failing with `.timeout` after `configuration.connectTimeout` and `.cancelled` when
     /// the Task is cancelled.
     public static func connect(_ configuration: PGConfiguration, logger: Logger) async throws -> PGConnection {
-        let queue = DispatchQueue(label: "keel.pg.connection")
-        let handle = try await run(on: queue, canceller: nil, query: nil) { operation in
-            try PGHandle.connect(configuration, logger: logger, isCancelled: { operation.isCancelled })
+        let thread = PGConnectionThread(name: "keel.pg.connection")
+        do {
+            let handle = try await run(on: thread, canceller: nil, query: nil) { operation in
+                try PGHandle.connect(configuration, logger: logger, isCancelled: { operation.isCancelled })
+            }
+            logger.debug("postgres connected", metadata: ["postgres": "\(configuration)"])
+            return PGConnection(handle: handle, thread: thread, logger: logger)
+        } catch {
+            thread.stop()
+            throw error
         }
-        logger.debug("postgres connected", metadata: ["postgres": "\(configuration)"])
-        return PGConnection(handle: handle, queue: queue, logger: logger)
     }
 
     /// Runs one statement (parameters bound, never spliced) and returns its rows and affected-row count.
@@ -53,6 +68,7 @@ public final class PGConnection: Sendable {
     /// Closes the connection; later statements fail with `.connectionClosed`.
     public func close() async {
         await runToCompletion { handle in handle.close() }
+        thread.stop()
         logger.debug("postgres connection closed")
     }
 
@@ -86,27 +102,31 @@ public final class PGConnection: Sendable {
         }
     }
 
-    /// Called on the queue after every operation.
+    /// Called on the connection's thread after every operation.
     private func recordState() {
         lastState.store(handle.transactionState.rawValue, ordering: .releasing)
     }
 
-    /// Runs `work` on the queue with cancellation wired to `PQcancel`.
+    /// Runs `work` on the connection's thread with cancellation wired to `PQcancel`.
     private func run<T: Sendable>(
         query: String?, _ work: @escaping @Sendable (PGHandle) throws -> T
     ) async throws -> T {
         let handle = handle
-        return try await Self.run(on: queue, canceller: handle.canceller, query: query) { _ in
+        return try await Self.run(on: thread, canceller: handle.canceller, query: query) { _ in
             defer { self.recordState() }
             return try work(handle)
         }
     }
 
-    /// Runs `work` on the queue whether or not the Task is cancelled (cleanup must not be skipped).
+    /// Runs `work` on the connection's thread whether or not the Task is cancelled (cleanup must not be skipped).
     private func runToCompletion<T: Sendable>(_ work: @escaping @Sendable (PGHandle) -> T) async -> T {
         let handle = handle
+        if thread.isCurrent {
+            defer { recordState() }
+            return work(handle)
+        }
         return await withCheckedContinuation { continuation in
-            queue.async {
+            thread.async {
                 let result = work(handle)
                 self.recordState()
                 continuation.resume(returning: result)
@@ -114,32 +134,36 @@ public final class PGConnection: Sendable {
         }
     }
 
+    /// Runs `work` on `thread`: inline when already there, else handed over while the caller waits.
     private static func run<T: Sendable>(
-        on queue: DispatchQueue, canceller: PGCanceller?, query: String?,
+        on thread: PGConnectionThread, canceller: PGCanceller?, query: String?,
         _ work: @escaping @Sendable (PGOperation) throws -> T
     ) async throws -> T {
         let operation = PGOperation(canceller: canceller)
         return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-                queue.async {
-                    guard operation.start() else {
-                        continuation.resume(throwing: PGError.cancelled(query: query))
-                        return
-                    }
-                    let result = Result { try work(operation) }
-                    let cancelRequested = operation.finish()
-                    if cancelRequested, case .failure(let error as PGError) = result, error.sqlState == "57014" {
-                        continuation.resume(
-                            throwing: PGError(
-                                code: .cancelled, sqlState: error.sqlState, message: error.message,
-                                query: error.query))
-                        return
-                    }
-                    continuation.resume(with: result)
-                }
+            if thread.isCurrent {
+                return try perform(operation, query: query, work).get()
+            }
+            return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+                thread.async { continuation.resume(with: perform(operation, query: query, work)) }
             }
         } onCancel: {
             operation.cancel()
         }
+    }
+
+    /// Runs one operation on the connection's thread, reporting a statement the server cancelled at
+    /// our request as `.cancelled`.
+    private static func perform<T>(
+        _ operation: PGOperation, query: String?, _ work: (PGOperation) throws -> T
+    ) -> Result<T, any Error> {
+        guard operation.start() else { return .failure(PGError.cancelled(query: query)) }
+        let result = Result { try work(operation) }
+        let cancelRequested = operation.finish()
+        if cancelRequested, case .failure(let error as PGError) = result, error.sqlState == "57014" {
+            return .failure(
+                PGError(code: .cancelled, sqlState: error.sqlState, message: error.message, query: error.query))
+        }
+        return result
     }
 }

@@ -39,9 +39,28 @@ public final class PGPool: Sendable {
     }
 
     /// Lends a connection to `body` and takes it back afterwards, whether `body` returns or throws.
+    ///
+    /// `body` runs on the connection's own thread (as its task executor preference), so its statements
+    /// reach libpq without a thread hop each; work it awaits elsewhere hops as usual.
     @discardableResult
     public func withConnection<T: Sendable>(_ body: (PGConnection) async throws -> T) async throws -> T {
-        let connection = try await acquire()
+        let (leased, reused) = try await acquire()
+        return try await withTaskExecutorPreference(leased.executor) {
+            guard reused, !(await leased.isAlive()) else {
+                return try await lend(leased, to: body)
+            }
+            logger.info("postgres connection lost while idle; replacing it")
+            await leased.close()
+            let replacement = try await connect()
+            return try await withTaskExecutorPreference(replacement.executor) {
+                try await lend(replacement, to: body)
+            }
+        }
+    }
+
+    private func lend<T: Sendable>(
+        _ connection: PGConnection, to body: (PGConnection) async throws -> T
+    ) async throws -> T {
         let result: T
         do {
             result = try await body(connection)
@@ -145,7 +164,8 @@ public final class PGPool: Sendable {
 
     private static let closedError = PGError(code: .poolClosed, message: "the connection pool is closed")
 
-    private func acquire() async throws -> PGConnection {
+    /// A connection for the caller: an idle one (`reused`, to be checked before use) or a new one.
+    private func acquire() async throws -> (connection: PGConnection, reused: Bool) {
         let id = state.withLock { state in
             state.nextID += 1
             return state.nextID
@@ -171,11 +191,16 @@ public final class PGPool: Sendable {
             }
             waiter?.continuation.resume(throwing: PGError.cancelled())
         }
-        if case .connection(let connection) = lease {
-            if await connection.isAlive() { return connection }
-            logger.info("postgres connection lost while idle; replacing it")
-            await connection.close()
+        switch lease {
+        case .connection(let connection):
+            return (connection, true)
+        case .newConnection:
+            return (try await connect(), false)
         }
+    }
+
+    /// Opens a connection for a slot already counted in `open`; gives the slot up if that fails.
+    private func connect() async throws -> PGConnection {
         do {
             return try await PGConnection.connect(configuration, logger: logger)
         } catch {
