@@ -5,12 +5,13 @@ import PGClient
 
 /// Single-row autocommit INSERTs on one connection, sequentially: through PGClient (a bare
 /// `PGConnection`, and a `PGPool` borrowing per statement) and through raw libpq `PQexecParams`,
-/// against the same server in the same run. Rounds alternate between the two so that load from
-/// other processes on the machine affects both alike.
+/// against the same server in the same run. The variants alternate in small blocks of statements so
+/// that load from other processes (compilers, other databases' fsyncs) affects them alike.
 enum PGBenchmark {
     /// How long each variant should run in total.
     static let targetSeconds = 4.0
-    static let rounds = 4
+    /// Statements per block; variants take turns block by block.
+    static let block = 25
 
     struct Failure: Error, CustomStringConvertible {
         let description: String
@@ -44,27 +45,30 @@ enum PGBenchmark {
         _ = try raw.insert(count: 200, startingAt: 0)
         _ = try await insert(count: 200, on: connection)
         let probe = try raw.insert(count: 500, startingAt: 0)
-        let perRound = max(200, Int(targetSeconds * 500 / probe / Double(rounds)))
+        let blocks = max(8, Int(targetSeconds * 500 / probe / Double(block)))
 
-        if ProcessInfo.processInfo.environment["KEEL_BENCH_PG_ROUNDTRIP"] != nil {
-            let n = 5000
-            var t0 = ContinuousClock.now
-            for _ in 0..<n { PQclear(PQexecParams(raw.raw, "SELECT 1", 0, nil, nil, nil, nil, 1)) }
-            let rawRT = (ContinuousClock.now - t0).seconds
-            t0 = ContinuousClock.now
-            for _ in 0..<n { try await connection.execute("SELECT 1") }
-            let swiftRT = (ContinuousClock.now - t0).seconds
-            print("roundtrip us raw", rawRT / Double(n) * 1e6, "swift", swiftRT / Double(n) * 1e6)
-        }
         var rawSeconds = 0.0
         var connectionSeconds = 0.0
         var poolSeconds = 0.0
-        for round in 0..<rounds {
-            rawSeconds += try raw.insert(count: perRound, startingAt: round * perRound)
-            connectionSeconds += try await insert(count: perRound, on: connection)
-            poolSeconds += try await insert(count: perRound, through: pool)
+        var borrowedSeconds = 0.0
+        for index in 0..<blocks {
+            rawSeconds += try raw.insert(count: block, startingAt: index * block)
+            connectionSeconds += try await insert(count: block, on: connection)
+            poolSeconds += try await insert(count: block, through: pool)
+            borrowedSeconds += try await pool.withConnection { try await insert(count: block, on: $0) }
         }
-        let total = Double(perRound * rounds)
+        let total = Double(blocks * block)
+
+        // Statement round trips without a commit to wait for: the client's own cost per statement.
+        var rawTripSeconds = 0.0
+        var tripSeconds = 0.0
+        var borrowedTripSeconds = 0.0
+        for _ in 0..<blocks {
+            rawTripSeconds += try raw.selectOne(count: block * 4)
+            tripSeconds += try await selectOne(count: block * 4, on: connection)
+            borrowedTripSeconds += try await pool.withConnection { try await selectOne(count: block * 4, on: $0) }
+        }
+        let trips = blocks * block * 4
 
         try await connection.executeScript("DROP TABLE bench_pg")
         await pool.close()
@@ -72,14 +76,25 @@ enum PGBenchmark {
 
         let workload =
             "autocommit INSERT INTO bench_pg(v) VALUES ($1), 1 connection, sequential, "
-            + "\(perRound * rounds) rows per variant in \(rounds) alternating rounds"
+            + "\(blocks * block) rows per variant, variants alternating every \(block) rows"
+        let tripWorkload = "SELECT 1, 1 connection, sequential, \(trips) statements, alternating every \(block * 4)"
         return [
             BenchFigure(
                 name: "pg single-row commits/s (PGConnection)", swift: total / connectionSeconds,
                 raw: total / rawSeconds, workload: workload),
             BenchFigure(
-                name: "pg single-row commits/s (PGPool.withConnection)", swift: total / poolSeconds,
+                name: "pg single-row commits/s (PGPool.withConnection per INSERT)", swift: total / poolSeconds,
                 raw: total / rawSeconds, workload: workload),
+            BenchFigure(
+                name: "pg single-row commits/s (all INSERTs in one PGPool.withConnection)",
+                swift: total / borrowedSeconds, raw: total / rawSeconds, workload: workload),
+            BenchFigure(
+                name: "pg SELECT 1 round trips/s (PGConnection)", swift: Double(trips) / tripSeconds,
+                raw: Double(trips) / rawTripSeconds, workload: tripWorkload),
+            BenchFigure(
+                name: "pg SELECT 1 round trips/s (all in one PGPool.withConnection)",
+                swift: Double(trips) / borrowedTripSeconds, raw: Double(trips) / rawTripSeconds,
+                workload: tripWorkload),
         ]
     }
 
@@ -88,6 +103,15 @@ enum PGBenchmark {
         let started = ContinuousClock.now
         for value in 0..<count {
             try await connection.execute("INSERT INTO bench_pg(v) VALUES (\(value))")
+        }
+        return (ContinuousClock.now - started).seconds
+    }
+
+    /// Seconds taken for `count` round trips of `SELECT 1` through a `PGConnection`.
+    static func selectOne(count: Int, on connection: PGConnection) async throws -> Double {
+        let started = ContinuousClock.now
+        for _ in 0..<count {
+            try await connection.execute("SELECT 1")
         }
         return (ContinuousClock.now - started).seconds
     }
@@ -106,7 +130,6 @@ enum PGBenchmark {
     /// The baseline: libpq called directly, parameters and results in binary like PGClient.
     final class RawConnection {
         private let connection: OpaquePointer
-        var raw: OpaquePointer { connection }
 
         init(url: String) throws {
             guard let connection = PQconnectdb(url), PQstatus(connection) == CONNECTION_OK else {
@@ -130,6 +153,18 @@ enum PGBenchmark {
                 defer { PQclear(result) }
                 guard PQresultStatus(result) == PGRES_COMMAND_OK else {
                     throw Failure(description: "raw INSERT failed: \(String(cString: PQerrorMessage(connection)))")
+                }
+            }
+            return (ContinuousClock.now - started).seconds
+        }
+
+        func selectOne(count: Int) throws -> Double {
+            let started = ContinuousClock.now
+            for _ in 0..<count {
+                let result = PQexecParams(connection, "SELECT 1", 0, nil, nil, nil, nil, 1)
+                defer { PQclear(result) }
+                guard PQresultStatus(result) == PGRES_TUPLES_OK else {
+                    throw Failure(description: "raw SELECT failed: \(String(cString: PQerrorMessage(connection)))")
                 }
             }
             return (ContinuousClock.now - started).seconds
