@@ -1,4 +1,3 @@
-import Dispatch
 public import Logging
 import Synchronization
 

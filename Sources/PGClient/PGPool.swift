@@ -215,7 +215,7 @@ public final class PGPool: Sendable {
   }
 
   private func release(_ connection: PGConnection) async {
-    // The common case, a clean idle connection, needs no trip to the connection's queue.
+    // The common case, a clean idle connection, needs no trip to the connection's thread.
     let reusable =
       connection.lastTransactionState == .idle ? true : await connection.resetForReuse()
     if !reusable {
