@@ -70,6 +70,49 @@ extension PGClientTests {
       }
     }
 
+    /// Many tasks, few connections, transactions and plain statements mixed: everything completes,
+    /// every write lands exactly once, and the pool ends with all its connections idle.
+    @Test func manyConcurrentUsersAllComplete() async throws {
+      try await PGTest.withPool(size: 3) { pool in
+        let table = PGTest.uniqueName("pool_stress")
+        try await pool.withConnection { connection in
+          try await connection.executeScript("CREATE TABLE \(table) (task int, step int)")
+        }
+        try await PGTest.within(.seconds(90), "40 tasks of 10 statements") {
+          try await withThrowingTaskGroup(of: Void.self) { group in
+            for task in 0..<40 {
+              group.addTask {
+                for step in 0..<10 {
+                  if step.isMultiple(of: 2) {
+                    try await pool.withTransaction { connection in
+                      try await connection.execute(
+                        "INSERT INTO \(unescaped: table) VALUES (\(task), \(step))")
+                    }
+                  } else {
+                    try await pool.withConnection { connection in
+                      try await connection.execute(
+                        "INSERT INTO \(unescaped: table) VALUES (\(task), \(step))")
+                    }
+                  }
+                }
+              }
+            }
+            try await group.waitForAll()
+          }
+        }
+        let row = try await pool.withConnection { connection in
+          try await connection.query(
+            "SELECT count(*), count(DISTINCT (task, step)) FROM \(unescaped: table)")[0]
+        }
+        #expect(try row.decode(Int.self, at: 0) == 400)
+        #expect(try row.decode(Int.self, at: 1) == 400)
+        #expect(pool.statistics.waiting == 0)
+        #expect(pool.statistics.open <= 3)
+        #expect(pool.statistics.idle == pool.statistics.open)
+        try await pool.withConnection { try await $0.executeScript("DROP TABLE \(table)") }
+      }
+    }
+
     @Test func closedPoolRefusesWork() async throws {
       let pool = PGPool(configuration: try PGTest.configuration(), size: 1, logger: PGTest.logger)
       #expect(try await pool.withConnection { try await $0.query("SELECT 1").count } == 1)
