@@ -43,6 +43,7 @@ let package = Package(
                 "CLibPQ",
                 .product(name: "Logging", package: "swift-log"),
             ],
+            exclude: ["README.md"],
             swiftSettings: strict),
         .target(
             name: "AMQPClient",

@@ -4,6 +4,9 @@ import Foundation
 
 var figures: [BenchFigure] = []
 // Each client contributes its figures here (see PGBenchmark.swift, AMQPBenchmark.swift).
+if let databaseURL = PGBenchmark.databaseURL() {
+    figures += try await PGBenchmark.run(databaseURL: databaseURL)
+}
 
 print("figure | swift | raw C | overhead | workload")
 for figure in figures {
