@@ -1,7 +1,7 @@
 /// What an expression reads, found statically so a flow validator can reject a typo'd step id or a
 /// step that reads another step's outputs without `needs`-ing it, and list the secrets a flow uses.
 ///
-/// Each list keeps the first occurrence of each reference, in source order.
+/// Each list holds every distinct reference once.
 public struct ExpressionReferences: Sendable, Hashable {
   /// Which part of a step is read.
   public enum StepField: Sendable, Hashable {
