@@ -105,7 +105,7 @@ let package = Package(
         .executableTarget(
             name: "keel",
             dependencies: [
-                "KeelStore", "PGClient",
+                "KeelCore", "KeelStore", "PGClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

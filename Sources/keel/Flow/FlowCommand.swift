@@ -6,7 +6,7 @@ struct FlowCommand: AsyncParsableCommand {
         commandName: "flow",
         abstract: "Store, release, roll back and inspect versioned flows.",
         subcommands: [
-            FlowList.self, FlowShow.self, FlowVersions.self, FlowRelease.self, FlowRollback.self,
+            FlowValidate.self, FlowPush.self, FlowList.self, FlowShow.self, FlowVersions.self, FlowRelease.self, FlowRollback.self,
             FlowDiff.self,
         ])
 }
