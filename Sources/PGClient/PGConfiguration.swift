@@ -2,8 +2,9 @@ import Foundation
 
 /// Where and how to connect, usually parsed from a `postgres://` URL given in the environment.
 ///
-/// `description` leaves the password out, so a configuration can be logged.
-public struct PGConfiguration: Sendable, CustomStringConvertible {
+/// `description`, `debugDescription` and the mirror (`dump`) leave the password and the libpq
+/// `options` (which may hold `sslpassword`) out, so a configuration can be logged.
+public struct PGConfiguration: Sendable {
   public var host: String
   public var port: Int
   public var user: String
@@ -72,9 +73,25 @@ public struct PGConfiguration: Sendable, CustomStringConvertible {
     }
   }
 
+}
+
+extension PGConfiguration: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
   public var description: String {
     var text = "postgres://\(user)@\(host):\(port)/\(database)"
     if let applicationName { text += "?application_name=\(applicationName)" }
     return text
+  }
+
+  public var debugDescription: String { description }
+
+  public var customMirror: Mirror {
+    Mirror(
+      self,
+      children: [
+        "host": host, "port": port, "user": user, "database": database,
+        "applicationName": applicationName as Any, "connectTimeout": connectTimeout,
+        "password": password == nil ? "nil" : "<redacted>",
+        "options": options.keys.sorted(),
+      ])
   }
 }
