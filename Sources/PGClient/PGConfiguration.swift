@@ -63,8 +63,10 @@ public struct PGConfiguration: Sendable {
       case "application_name":
         applicationName = value
       case "connect_timeout":
-        guard let seconds = Double(value), seconds > 0 else {
-          throw invalid("connect_timeout must be a positive number of seconds")
+        // The upper bound keeps the conversion to milliseconds from trapping on "inf" or "1e300".
+        guard let seconds = Double(value), seconds > 0, seconds <= Self.maximumConnectTimeout
+        else {
+          throw invalid("connect_timeout must be a positive number of seconds, at most a day")
         }
         connectTimeout = .milliseconds(Int64((seconds * 1000).rounded()))
       default:
@@ -73,6 +75,8 @@ public struct PGConfiguration: Sendable {
     }
   }
 
+  /// The longest `connect_timeout` a URL may give, in seconds.
+  static let maximumConnectTimeout: Double = 86_400
 }
 
 extension PGConfiguration: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {

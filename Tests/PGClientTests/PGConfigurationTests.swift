@@ -29,6 +29,8 @@ import Testing
   @Test func rejectsMalformedURLs() {
     for url in [
       "mysql://u:p@h/db", "postgres://h/db", "not a url", "postgres://u@h/db?connect_timeout=soon",
+      "postgres://u@h/db?connect_timeout=inf", "postgres://u@h/db?connect_timeout=1e300",
+      "postgres://u@h/db?connect_timeout=nan", "postgres://u@h/db?connect_timeout=-1",
     ] {
       #expect(throws: PGError.self, "\(url)") { try PGConfiguration(url: url) }
     }
