@@ -102,8 +102,11 @@ import Testing
         #expect(answer?.status == 503)
         #expect(answer?.body.contains("rabbitmq") == true)
         #expect(answer?.body.contains(secret) == false)
-        // Let it fail to connect a few times so the failures are logged.
-        try await Task.sleep(for: .seconds(2))
+        // Wait (with a deadline) until the refused connections have been logged.
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !process.output.contains("broker connection failed") && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+        }
         #expect(process.output.contains("broker connection failed"))
         #expect(!process.output.contains(secret))
         #expect(await process.stop() == 0)
