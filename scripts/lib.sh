@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the scripts in scripts/ and scripts/servers/: paths, logging, env fragments.
 # Source it; do not run it.
 
@@ -58,4 +59,23 @@ wait_for() {
         [ "$i" -ge $((limit * 4)) ] && return 1
         sleep 0.25
     done
+}
+
+# Closes every descriptor of the current shell above stderr. A daemon started from a script would otherwise
+# inherit whatever the caller left open, such as the socket Foundation's Process uses to notice that the
+# script exited (swift-corelibs-foundation#4795) or a CI log pipe, and the caller would never see EOF.
+close_inherited_fds() {
+    local fd_path fd
+    for fd_path in /proc/self/fd/*; do
+        fd="${fd_path##*/}"
+        if [ "$fd" -gt 2 ]; then eval "exec ${fd}>&-" 2>/dev/null || true; fi
+    done
+}
+
+# Runs a command with only stdin, stdout and stderr open (see close_inherited_fds).
+without_inherited_fds() {
+    (
+        close_inherited_fds
+        "$@"
+    )
 }

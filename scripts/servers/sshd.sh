@@ -158,7 +158,7 @@ start() {
             die "port $HOST:$PORT is in use by another process; set KEEL_SSH_PORT"
         fi
         rm -f "$PIDFILE"
-        /usr/sbin/sshd -f "$CONFIG" -E "$LOGFILE"
+        without_inherited_fds /usr/sbin/sshd -f "$CONFIG" -E "$LOGFILE"
         wait_for running_pid 30 || die "sshd did not start; see $LOGFILE"
     fi
     wait_for can_log_in 60 || die "sshd on $HOST:$PORT does not accept $LOGIN_USER's key; see $LOGFILE"
