@@ -10,20 +10,6 @@ import Testing
 @Suite struct MigratorTests {
     let logger = Logger(label: "migrator-tests")
 
-    func withDatabase(_ body: (PGPool) async throws -> Void) async throws {
-        let database = try await TestDatabase.create()
-        let pool = try database.pool()
-        do {
-            try await body(pool)
-        } catch {
-            await pool.close()
-            try await database.drop()
-            throw error
-        }
-        await pool.close()
-        try await database.drop()
-    }
-
     @Test func appliesEveryFileOnceAndIsIdempotent() async throws {
         try await withDatabase { pool in
             let migrator = try Migrator.bundled()
