@@ -96,11 +96,19 @@ public enum TestHTTP {
     public static func waitFor(
         _ url: String, status: Int, timeout: Duration = .seconds(60)
     ) async -> (status: Int, body: String)? {
+        await waitFor(url, timeout: timeout) { answer in answer.status == status }
+    }
+
+    /// Polls a URL until an answer satisfies `accept` or the deadline passes; returns the last answer.
+    public static func waitFor(
+        _ url: String, timeout: Duration = .seconds(60),
+        until accept: ((status: Int, body: String)) -> Bool
+    ) async -> (status: Int, body: String)? {
         let deadline = ContinuousClock.now + timeout
         var last: (status: Int, body: String)?
         while ContinuousClock.now < deadline {
             last = await get(url)
-            if last?.status == status { return last }
+            if let answer = last, accept(answer) { return last }
             try? await Task.sleep(for: .milliseconds(200))
         }
         return last
