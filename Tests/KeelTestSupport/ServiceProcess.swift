@@ -40,6 +40,16 @@ public final class ServiceProcess: @unchecked Sendable {
         try process.run()
     }
 
+    /// A test that throws half-way never leaves a service running (holding its port and database) or
+    /// its log file behind.
+    deinit {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(at: logFile)
+    }
+
     /// Everything the process wrote so far.
     public var output: String {
         (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
