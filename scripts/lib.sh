@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the scripts in scripts/ and scripts/servers/: paths, logging, env fragments.
 # Source it; do not run it.
 
@@ -14,17 +15,35 @@ else
 fi
 
 # Installs the Debian packages that are missing (needs root or sudo); quiet when all are present.
+# Packages such as openssh-server, postgresql and rabbitmq-server start their system-wide daemon (on the
+# default ports, all addresses) from their postinst; a temporary policy-rc.d forbids that, as Keel runs only
+# its own servers.
 ensure_packages() {
-    local missing=()
+    local missing=() pkg
     for pkg in "$@"; do
         dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
     done
     [ ${#missing[@]} -eq 0 ] && return 0
     say "installing Debian packages: ${missing[*]}"
-    local sudo=""
+    local sudo="" policy=/usr/sbin/policy-rc.d created="" status=0
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null && $sudo chmod +x "$policy" && created=1
+    fi
+    {
+        $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null &&
+            $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+                "${missing[@]}" >/dev/null
+    } || status=$?
+    [ -z "$created" ] || $sudo rm -f "$policy"
+    return "$status"
+}
+
+# Installs every package the project needs (the list in scripts/debian-packages, one per line).
+ensure_project_packages() {
+    local packages
+    mapfile -t packages < <(grep -v '^[[:space:]]*\(#\|$\)' "$KEEL_ROOT/scripts/debian-packages")
+    ensure_packages "${packages[@]}"
 }
 
 # Each server script writes its connection settings as KEY=value lines to .keel/env.d/<name>;
@@ -58,4 +77,23 @@ wait_for() {
         [ "$i" -ge $((limit * 4)) ] && return 1
         sleep 0.25
     done
+}
+
+# Closes every descriptor of the current shell above stderr. A daemon started from a script would otherwise
+# inherit whatever the caller left open, such as the socket Foundation's Process uses to notice that the
+# script exited (swift-corelibs-foundation#4795) or a CI log pipe, and the caller would never see EOF.
+close_inherited_fds() {
+    local fd_path fd
+    for fd_path in /proc/self/fd/*; do
+        fd="${fd_path##*/}"
+        if [ "$fd" -gt 2 ]; then eval "exec ${fd}>&-" 2>/dev/null || true; fi
+    done
+}
+
+# Runs a command with only stdin, stdout and stderr open (see close_inherited_fds).
+without_inherited_fds() {
+    (
+        close_inherited_fds
+        "$@"
+    )
 }

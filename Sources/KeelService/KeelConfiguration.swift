@@ -65,6 +65,29 @@ public struct KeelConfiguration: Sendable {
     }
 }
 
+/// The URLs' passwords are masked in every textual form (`"\(configuration)"`, `debugDescription`,
+/// `dump`), so a configuration can be logged or printed while debugging without leaking credentials.
+extension KeelConfiguration: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    public var description: String {
+        "KeelConfiguration(service: \(service.rawValue), http: \(host):\(port), "
+            + "database: \(Redaction.maskingURLPasswords(in: databaseURL)) (pool \(databasePoolSize)), "
+            + "amqp: \(Redaction.maskingURLPasswords(in: amqpURL)), log: \(logLevel) \(logFormat.rawValue))"
+    }
+
+    public var debugDescription: String { description }
+
+    public var customMirror: Mirror {
+        Mirror(
+            self,
+            children: [
+                "service": service, "host": host, "port": port,
+                "databaseURL": Redaction.maskingURLPasswords(in: databaseURL),
+                "amqpURL": Redaction.maskingURLPasswords(in: amqpURL),
+                "databasePoolSize": databasePoolSize, "logLevel": logLevel, "logFormat": logFormat,
+            ])
+    }
+}
+
 /// A configuration value that cannot be used; says which setting and what was expected.
 public struct ConfigurationError: Error, CustomStringConvertible {
     public let setting: String

@@ -42,9 +42,14 @@ public struct Migrator: Sendable {
                 try await connection.execute("SELECT pg_advisory_unlock(\(Self.lockKey))")
                 return applied
             } catch {
-                // Release the lock before the connection goes back to the pool; if that fails too, the
-                // connection is broken and the server drops the lock with the session.
-                _ = try? await connection.execute("SELECT pg_advisory_unlock(\(Self.lockKey))")
+                // The lock belongs to the session, so it must not go back to the pool with the connection:
+                // release it, and if that fails (a cancelled Task skips the statement, a lost connection
+                // cannot run it) close the connection, which drops the lock and makes the pool discard it.
+                do {
+                    try await connection.execute("SELECT pg_advisory_unlock(\(Self.lockKey))")
+                } catch {
+                    await connection.close()
+                }
                 throw error
             }
         }

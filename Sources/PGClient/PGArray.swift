@@ -49,6 +49,11 @@ extension PGArrayElement where Self: PGEncodable & PGDecodable {
       throw PGError.decoding("cannot decode a \(dimensions)-dimensional array as [\(Self.self)]")
     }
     let count = Int(try bytes.readInteger(Int32.self, at: 12))
+    // Every element takes at least its 4-byte length, so a larger count is corrupt data, not a
+    // reason to reserve gigabytes (or to trap on a negative range).
+    guard count >= 0, count <= (bytes.count - 20) / 4 else {
+      throw PGError.decoding("invalid element count \(count) in \(value.type) value")
+    }
     var offset = 20
     var elements: [Self] = []
     elements.reserveCapacity(count)

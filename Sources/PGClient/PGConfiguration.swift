@@ -2,8 +2,9 @@ import Foundation
 
 /// Where and how to connect, usually parsed from a `postgres://` URL given in the environment.
 ///
-/// `description` leaves the password out, so a configuration can be logged.
-public struct PGConfiguration: Sendable, CustomStringConvertible {
+/// `description`, `debugDescription` and the mirror (`dump`) leave the password and the libpq
+/// `options` (which may hold `sslpassword`) out, so a configuration can be logged.
+public struct PGConfiguration: Sendable {
   public var host: String
   public var port: Int
   public var user: String
@@ -62,8 +63,10 @@ public struct PGConfiguration: Sendable, CustomStringConvertible {
       case "application_name":
         applicationName = value
       case "connect_timeout":
-        guard let seconds = Double(value), seconds > 0 else {
-          throw invalid("connect_timeout must be a positive number of seconds")
+        // The upper bound keeps the conversion to milliseconds from trapping on "inf" or "1e300".
+        guard let seconds = Double(value), seconds > 0, seconds <= Self.maximumConnectTimeout
+        else {
+          throw invalid("connect_timeout must be a positive number of seconds, at most a day")
         }
         connectTimeout = .milliseconds(Int64((seconds * 1000).rounded()))
       default:
@@ -72,9 +75,27 @@ public struct PGConfiguration: Sendable, CustomStringConvertible {
     }
   }
 
+  /// The longest `connect_timeout` a URL may give, in seconds.
+  static let maximumConnectTimeout: Double = 86_400
+}
+
+extension PGConfiguration: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
   public var description: String {
     var text = "postgres://\(user)@\(host):\(port)/\(database)"
     if let applicationName { text += "?application_name=\(applicationName)" }
     return text
+  }
+
+  public var debugDescription: String { description }
+
+  public var customMirror: Mirror {
+    Mirror(
+      self,
+      children: [
+        "host": host, "port": port, "user": user, "database": database,
+        "applicationName": applicationName as Any, "connectTimeout": connectTimeout,
+        "password": password == nil ? "nil" : "<redacted>",
+        "options": options.keys.sorted(),
+      ])
   }
 }

@@ -1,4 +1,5 @@
 import CLibPQ
+import Dispatch
 import Synchronization
 
 /// Sends cancel requests for a connection's running statement. libpq documents `PQcancel` as safe to
@@ -25,13 +26,24 @@ final class PGCanceller: @unchecked Sendable {
 
 /// One blocking operation on a connection's queue and its cancellation: a cancel before the
 /// operation starts skips it; a cancel while it runs sends `PQcancel`; a cancel afterwards does
-/// nothing. The lock is held while the cancel request goes out, so it cannot hit the next operation.
+/// nothing.
+///
+/// `PQcancel` opens a connection to the server and waits for its answer, so it never runs on the
+/// cancelling thread (often one of Swift's cooperative pool): it runs on a Dispatch worker, and
+/// `finish()`, on the connection's own thread, waits for it, so a late cancel request cannot hit the
+/// connection's next statement.
 final class PGOperation: Sendable {
   private enum Phase {
     case waiting, running, cancelRequested, cancelledBeforeStart, finished
   }
 
-  private let phase = Mutex(Phase.waiting)
+  private struct State {
+    var phase = Phase.waiting
+    /// Signalled once a cancel request sent while the operation ran has gone out.
+    var cancelSent: DispatchSemaphore?
+  }
+
+  private let state = Mutex(State())
   private let canceller: PGCanceller?
 
   init(canceller: PGCanceller?) {
@@ -40,26 +52,29 @@ final class PGOperation: Sendable {
 
   /// Marks the operation running; false when it was cancelled before it could start.
   func start() -> Bool {
-    phase.withLock { phase in
-      guard case .waiting = phase else { return false }
-      phase = .running
+    state.withLock { state in
+      guard case .waiting = state.phase else { return false }
+      state.phase = .running
       return true
     }
   }
 
-  /// Marks the operation finished; returns whether a cancel was requested while it ran.
+  /// Marks the operation finished, after any cancel request sent meanwhile has gone out; returns
+  /// whether a cancel was requested while it ran.
   func finish() -> Bool {
-    phase.withLock { phase in
-      defer { phase = .finished }
-      if case .cancelRequested = phase { return true }
-      return false
+    let (requested, cancelSent) = state.withLock { state in
+      defer { state.phase = .finished }
+      if case .cancelRequested = state.phase { return (true, state.cancelSent) }
+      return (false, nil)
     }
+    cancelSent?.wait()
+    return requested
   }
 
   /// Whether the operation should stop: polled by operations (like connecting) that can check.
   var isCancelled: Bool {
-    phase.withLock { phase in
-      switch phase {
+    state.withLock { state in
+      switch state.phase {
       case .cancelRequested, .cancelledBeforeStart: true
       case .waiting, .running, .finished: false
       }
@@ -67,16 +82,25 @@ final class PGOperation: Sendable {
   }
 
   func cancel() {
-    phase.withLock { phase in
-      switch phase {
+    let send: DispatchSemaphore? = state.withLock { state in
+      switch state.phase {
       case .waiting:
-        phase = .cancelledBeforeStart
+        state.phase = .cancelledBeforeStart
+        return nil
       case .running:
-        canceller?.send()
-        phase = .cancelRequested
+        state.phase = .cancelRequested
+        guard canceller != nil else { return nil }
+        let sent = DispatchSemaphore(value: 0)
+        state.cancelSent = sent
+        return sent
       case .cancelRequested, .cancelledBeforeStart, .finished:
-        break
+        return nil
       }
+    }
+    guard let send, let canceller else { return }
+    DispatchQueue.global().async {
+      canceller.send()
+      send.signal()
     }
   }
 }

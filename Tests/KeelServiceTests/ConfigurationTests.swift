@@ -32,6 +32,23 @@ import Testing
         #expect(configuration.logFormat == .json)
     }
 
+    @Test func textualFormsMaskTheURLPasswords() throws {
+        let reader = ConfigReader(providers: [
+            InMemoryProvider(values: [
+                "database.url": "postgres://keel:Db-S3cret@db:5432/keel",
+                "amqp.url": "amqp://keel:Mq-S3cret@mq:5672/keel",
+            ])
+        ])
+        let configuration = try KeelConfiguration(service: .triggerIntake, reader: reader)
+        var dumped = ""
+        dump(configuration, to: &dumped)
+        for text in [String(describing: configuration), String(reflecting: configuration), dumped] {
+            #expect(!text.contains("Db-S3cret"), "\(text)")
+            #expect(!text.contains("Mq-S3cret"), "\(text)")
+            #expect(text.contains("db:5432"), "\(text)")
+        }
+    }
+
     @Test func invalidValueNamesTheSetting() {
         let reader = ConfigReader(providers: [InMemoryProvider(values: ["log.level": "loud"])])
         #expect {

@@ -10,20 +10,6 @@ import Testing
 @Suite struct MigratorTests {
     let logger = Logger(label: "migrator-tests")
 
-    func withDatabase(_ body: (PGPool) async throws -> Void) async throws {
-        let database = try await TestDatabase.create()
-        let pool = try database.pool()
-        do {
-            try await body(pool)
-        } catch {
-            await pool.close()
-            try await database.drop()
-            throw error
-        }
-        await pool.close()
-        try await database.drop()
-    }
-
     @Test func appliesEveryFileOnceAndIsIdempotent() async throws {
         try await withDatabase { pool in
             let migrator = try Migrator.bundled()
@@ -120,6 +106,66 @@ import Testing
             }
             #expect(tableB == false)
         }
+    }
+
+    /// The migration lock is held by the session: a migrator cancelled mid-file must not hand a connection
+    /// that still holds it back to the pool, or every later migrator (in any replica) waits forever.
+    @Test func aCancelledMigrationDoesNotLeaveTheLockHeld() async throws {
+        try await withDatabase { pool in
+            let marker = "keel_migrate_cancel_\(UInt32.random(in: 0...UInt32.max))"
+            let slow = Migrator(files: [
+                KeelSchema.File(
+                    version: 1, name: "0001_slow.sql", sql: "SELECT pg_sleep(60), '\(marker)';")
+            ])
+            let observer = PGPool(configuration: pool.configuration, size: 1, logger: logger)
+            do {
+                try await cancelMigration(slow, marker: marker, pool: pool, observer: observer)
+            } catch {
+                await observer.close()
+                throw error
+            }
+            await observer.close()
+            #expect(try await Migrator.bundled().migrate(pool: pool, logger: logger).isEmpty == false)
+        }
+    }
+
+    func cancelMigration(_ slow: Migrator, marker: String, pool: PGPool, observer: PGPool) async throws {
+        let migration = Task { try await slow.migrate(pool: pool, logger: logger) }
+        try await eventually("the slow migration to run") {
+            try await observer.withConnection {
+                try await $0.query(
+                    """
+                    SELECT count(*)::int8 FROM pg_stat_activity
+                    WHERE state = 'active' AND query LIKE '%' || \(marker) || '%'
+                      AND pid <> pg_backend_pid()
+                    """
+                ).first?.decode(Int.self, at: 0) == 1
+            }
+        }
+        migration.cancel()
+        await #expect(throws: (any Error).self) { try await migration.value }
+        try await eventually("the migration lock to be free") {
+            try await observer.withConnection { connection in
+                let taken = try await connection.query(
+                    "SELECT pg_try_advisory_lock(\(Migrator.lockKey))"
+                ).first?.decode(Bool.self, at: 0)
+                if taken == true {
+                    try await connection.execute("SELECT pg_advisory_unlock(\(Migrator.lockKey))")
+                }
+                return taken == true
+            }
+        }
+    }
+
+    /// Polls `check` every 100 ms for up to 30 s (generous for a loaded CI machine).
+    func eventually(_ what: String, _ check: () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            if try await check() { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        Issue.record("timed out waiting for \(what)")
+        throw CancellationError()
     }
 
     @Test func historyAndReleasesAreAppendOnly() async throws {

@@ -40,6 +40,16 @@ public final class ServiceProcess: @unchecked Sendable {
         try process.run()
     }
 
+    /// A test that throws half-way never leaves a service running (holding its port and database) or
+    /// its log file behind.
+    deinit {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(at: logFile)
+    }
+
     /// Everything the process wrote so far.
     public var output: String {
         (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
@@ -96,11 +106,19 @@ public enum TestHTTP {
     public static func waitFor(
         _ url: String, status: Int, timeout: Duration = .seconds(60)
     ) async -> (status: Int, body: String)? {
+        await waitFor(url, timeout: timeout) { answer in answer.status == status }
+    }
+
+    /// Polls a URL until an answer satisfies `accept` or the deadline passes; returns the last answer.
+    public static func waitFor(
+        _ url: String, timeout: Duration = .seconds(60),
+        until accept: ((status: Int, body: String)) -> Bool
+    ) async -> (status: Int, body: String)? {
         let deadline = ContinuousClock.now + timeout
         var last: (status: Int, body: String)?
         while ContinuousClock.now < deadline {
             last = await get(url)
-            if last?.status == status { return last }
+            if let answer = last, accept(answer) { return last }
             try? await Task.sleep(for: .milliseconds(200))
         }
         return last

@@ -57,9 +57,13 @@ public enum TestEnvironment {
     }
 
     /// Runs one of the project's scripts (path relative to the package root), e.g.
-    /// `scripts/servers/postgres.sh restart`, and throws with its output when it fails.
+    /// `scripts/servers/postgres.sh restart`, and throws with its output when it fails or runs longer than
+    /// `timeout` (then it is terminated), so a hung script fails the test instead of hanging the run.
     @discardableResult
-    public static func runScript(_ relativePath: String, _ arguments: String...) throws -> String {
+    public static func runScript(
+        _ relativePath: String, _ arguments: String..., timeout: Duration = .seconds(300)
+    ) throws -> String {
+        let script = ([relativePath] + arguments).joined(separator: " ")
         let process = Process()
         process.executableURL = packageRoot.appendingPathComponent(relativePath)
         process.arguments = arguments
@@ -68,16 +72,36 @@ public enum TestEnvironment {
         process.standardOutput = pipe
         process.standardError = pipe
         try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: output, as: UTF8.self)
-        guard process.terminationStatus == 0 else {
+        // The output is read on another thread so the wait below can give up; EOF comes when the script
+        // and everything it left running have closed the pipe.
+        let output = ScriptOutput()
+        let finished = DispatchSemaphore(value: 0)
+        let reader = pipe.fileHandleForReading
+        DispatchQueue.global().async {
+            output.set(reader.readDataToEndOfFile())
+            finished.signal()
+        }
+        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+        guard finished.wait(timeout: .now() + seconds) == .success else {
+            process.terminate()
             throw ScriptFailed(
-                script: ([relativePath] + arguments).joined(separator: " "),
-                status: process.terminationStatus, output: text)
+                script: script, status: -1,
+                output: "no end of output within \(timeout) (a daemon it started may hold the pipe)")
+        }
+        process.waitUntilExit()
+        let text = String(decoding: output.data, as: UTF8.self)
+        guard process.terminationStatus == 0 else {
+            throw ScriptFailed(script: script, status: process.terminationStatus, output: text)
         }
         return text
     }
+}
+
+/// A script's output, handed from the thread that reads it to the one that waits.
+private final class ScriptOutput: @unchecked Sendable {
+    // @unchecked: written once before the semaphore is signalled, read only after the wait succeeded.
+    private(set) var data = Data()
+    func set(_ data: Data) { self.data = data }
 }
 
 /// A setting the integration tests need was not found.

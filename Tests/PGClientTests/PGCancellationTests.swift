@@ -6,9 +6,12 @@ extension PGClientTests {
   @Suite struct Cancellation {
     @Test func cancellingTheTaskCancelsALongQuery() async throws {
       try await PGTest.withConnection { connection in
+        let marker = PGTest.uniqueName("cancel")
         let started = ContinuousClock.now
-        let query = Task { try await connection.execute("SELECT pg_sleep(30)") }
-        try await Task.sleep(for: .milliseconds(500))
+        let query = Task {
+          try await connection.execute("SELECT pg_sleep(30) /* \(unescaped: marker) */")
+        }
+        try await PGTest.waitUntilRunning(marker)
         query.cancel()
         let result = try await PGTest.within(.seconds(10), "the cancelled query to end") {
           await query.result
@@ -27,20 +30,21 @@ extension PGClientTests {
     /// reaches the server, and the connection goes back to the pool usable.
     @Test func cancellingAPoolBodyCancelsItsQuery() async throws {
       try await PGTest.withPool(size: 1) { pool in
+        let marker = PGTest.uniqueName("cancel")
         let started = ContinuousClock.now
         let body = Task {
-          try await pool.withConnection { try await $0.execute("SELECT pg_sleep(30)") }
+          try await pool.withConnection {
+            try await $0.execute("SELECT pg_sleep(30) /* \(unescaped: marker) */")
+          }
         }
-        try await PGTest.eventually(.seconds(10), "the body holds the connection") {
-          pool.statistics.open == 1 && pool.statistics.idle == 0
-        }
-        try await Task.sleep(for: .milliseconds(300))
+        try await PGTest.waitUntilRunning(marker)
         body.cancel()
         let outcome = try await PGTest.within(.seconds(10), "the cancelled body to end") {
           await body.result
         }
         let error = try #require(throws: PGError.self) { try outcome.get() }
         #expect(error.code == .cancelled)
+        #expect(error.sqlState == "57014", "the server cancelled the running statement")
         #expect(ContinuousClock.now - started < .seconds(10))
         #expect(try await pool.withConnection { try await $0.query("SELECT 1").count } == 1)
         #expect(pool.statistics.open == 1, "the connection was kept, not replaced")

@@ -29,6 +29,8 @@ import Testing
   @Test func rejectsMalformedURLs() {
     for url in [
       "mysql://u:p@h/db", "postgres://h/db", "not a url", "postgres://u@h/db?connect_timeout=soon",
+      "postgres://u@h/db?connect_timeout=inf", "postgres://u@h/db?connect_timeout=1e300",
+      "postgres://u@h/db?connect_timeout=nan", "postgres://u@h/db?connect_timeout=-1",
     ] {
       #expect(throws: PGError.self, "\(url)") { try PGConfiguration(url: url) }
     }
@@ -39,6 +41,19 @@ import Testing
     #expect(!configuration.description.contains("Sup3rS3cret"))
     #expect(!String(describing: configuration).contains("Sup3rS3cret"))
     #expect(configuration.description.contains("keel@127.0.0.1:5432/keel"))
+  }
+
+  @Test func mirrorAndDebugDescriptionLeaveOutSecrets() throws {
+    let configuration = try PGConfiguration(
+      url: "postgres://keel:Sup3rS3cret@127.0.0.1:5432/keel?sslpassword=K3yPassw0rd")
+    var dumped = ""
+    dump(configuration, to: &dumped)
+    for text in [dumped, String(reflecting: configuration), configuration.debugDescription] {
+      #expect(!text.contains("Sup3rS3cret"), "\(text)")
+      #expect(!text.contains("K3yPassw0rd"), "\(text)")
+    }
+    #expect(dumped.contains("127.0.0.1"))
+    #expect(dumped.contains("sslpassword"), "option names stay visible")
   }
 
   @Test func interpolationBindsValuesAndSplicesOnlyUnescapedText() {

@@ -97,6 +97,21 @@ enum PGTest {
     throw DeadlineExceeded(what: what, limit: limit)
   }
 
+  /// Waits until the server runs a statement whose text contains `marker`, so a test cancels a
+  /// statement that really runs instead of hoping a fixed pause was long enough.
+  static func waitUntilRunning(_ marker: String) async throws {
+    try await withConnection(applicationName: "keel-pgclient-observer") { observer in
+      try await eventually(.seconds(30), "a statement containing \(marker) to run") {
+        let rows = try await observer.query(
+          """
+          SELECT count(*) FROM pg_stat_activity
+          WHERE state = 'active' AND pid <> pg_backend_pid() AND strpos(query, \(marker)) > 0
+          """)
+        return try rows[0].decode(Int.self, at: 0) > 0
+      }
+    }
+  }
+
   /// Connections the server has open for an application name.
   static func backendCount(applicationName: String, using connection: PGConnection) async throws
     -> Int

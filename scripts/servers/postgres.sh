@@ -37,19 +37,6 @@ as_server_user() {
     fi
 }
 
-# Runs a command with only stdin, stdout and stderr open. The server daemon would otherwise inherit
-# whatever the caller left open, such as the socket Foundation's Process uses to notice that this
-# script exited (swift-corelibs-foundation#4795), and the caller would wait forever.
-without_inherited_fds() {
-    (
-        for fd_path in /proc/self/fd/*; do
-            fd="${fd_path##*/}"
-            if [ "$fd" -gt 2 ]; then eval "exec ${fd}>&-" 2>/dev/null || true; fi
-        done
-        "$@"
-    )
-}
-
 # Makes every ancestor of the state folder traversable by the server's user.
 make_path_traversable() {
     local dir="$STATE"

@@ -131,24 +131,8 @@ can_log_in() {
         "$LOGIN_USER@$HOST" true </dev/null
 }
 
-# Installs what the tests need. Debian's openssh-server starts the system-wide sshd (port 22, all
-# addresses) from its postinst; a temporary policy-rc.d forbids that, as we only run our own.
-install_packages() {
-    local policy=/usr/sbin/policy-rc.d created=""
-    if [ "$(id -u)" -eq 0 ] && [ ! -e "$policy" ] &&
-        ! dpkg-query -W -f='${Status}' openssh-server 2>/dev/null | grep -q "install ok installed"; then
-        printf '#!/bin/sh\nexit 101\n' >"$policy"
-        chmod +x "$policy"
-        created=1
-    fi
-    local status=0
-    ensure_packages openssh-server openssh-client libssh2-1-dev || status=$?
-    [ -z "$created" ] || rm -f "$policy"
-    return "$status"
-}
-
 start() {
-    install_packages
+    ensure_packages openssh-server openssh-client libssh2-1-dev
     if running_pid >/dev/null; then
         say "sshd already running on $HOST:$PORT (pid $(running_pid))"
     else
@@ -158,7 +142,7 @@ start() {
             die "port $HOST:$PORT is in use by another process; set KEEL_SSH_PORT"
         fi
         rm -f "$PIDFILE"
-        /usr/sbin/sshd -f "$CONFIG" -E "$LOGFILE"
+        without_inherited_fds /usr/sbin/sshd -f "$CONFIG" -E "$LOGFILE"
         wait_for running_pid 30 || die "sshd did not start; see $LOGFILE"
     fi
     wait_for can_log_in 60 || die "sshd on $HOST:$PORT does not accept $LOGIN_USER's key; see $LOGFILE"
