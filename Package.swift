@@ -17,6 +17,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         // C libraries through pkg-config, each with the thinnest header-only shim.
@@ -50,8 +51,13 @@ let package = Package(
             ],
             swiftSettings: strict),
 
-        // Keel's domain core: the JSON model and the JSON Schema validator. Pure Swift, no dependencies.
-        .target(name: "KeelCore", exclude: ["README.md"], swiftSettings: strict),
+        // Keel's domain core: the JSON model, the JSON Schema validator and flow definitions.
+        // Pure Swift; Yams only to read flow YAML with line and column positions.
+        .target(
+            name: "KeelCore",
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            exclude: ["README.md", "Flow/README.md"],
+            swiftSettings: strict),
 
         // The performance harness: a program, not a test.
         .executableTarget(
