@@ -72,6 +72,8 @@ struct FlowDecoder {
                 known[entry.key] = entry
                 continue
             }
+            // Top-level `x-` fields hold YAML anchors for reuse; they are not part of the flow.
+            if path.isEmpty && entry.key.hasPrefix("x-") { continue }
             var message = "unknown field '\(FlowError.quoted(entry.key))'"
             if let suggestion = Suggestion.closest(to: entry.key, among: allowed) {
                 message += "; did you mean '\(suggestion)'?"
