@@ -91,6 +91,11 @@ extension FlowDecoder {
         }
         let condition = fields["if"].flatMap { template($0, fields.path("if"), step: index) }
         let kind = decodeKind(fields, step: index)
+        let kindNames = StepKind.names.filter { fields.has($0) }
+        skeleton.kind = kindNames.first
+        if let outputsNode = fields["outputs"], case .mapping(let entries) = outputsNode.value {
+            skeleton.outputNames = Set(entries.map(\.key))
+        }
         if case .approval(let gate) = kind, let target = gate.requestChanges,
             let node = fields["approval"]?.node(at: JSONPointer(tokens: ["request_changes", "step"]))
         {

@@ -35,6 +35,10 @@ struct FlowDecoder {
         var idPosition: SourcePosition
         var needs: [(id: String, position: SourcePosition, path: String)] = []
         var requestChanges: (id: String, position: SourcePosition, path: String)?
+        /// The step's kind when exactly one was given.
+        var kind: String?
+        /// Declared output names, nil when the step declares none.
+        var outputNames: Set<String>?
     }
 
     /// A mapping's known fields; unknown ones were reported when it was opened.

@@ -7,18 +7,19 @@ extension FlowValidator {
     ) {
         var ancestorCache: [Int: Set<Int>] = [:]
         for site in decoder.templates {
-            let stepIDs: [String]
-            switch TemplateCheck.stepReferences(in: site.text) {
-            case .failure(let problem):
-                decoder.fail(.invalidExpression, at: site.position, site.path, "invalid expression: \(problem.message)")
+            let template: Template
+            do {
+                template = try Template(parsing: site.text)
+            } catch {
+                decoder.fail(.invalidExpression, at: site.position, site.path,
+                             "invalid expression: \(error.message) at column \(error.column) of the template")
                 continue
-            case .success(let references):
-                stepIDs = references
             }
-            for referenced in Set(stepIDs).sorted() {
+            for reference in template.references.steps {
+                let referenced = reference.stepID
                 guard let target = indexByID[referenced] else {
                     var message = "expression refers to unknown step '\(FlowError.quoted(referenced))'"
-                    if let suggestion = Suggestion.closest(to: referenced, among: Array(indexByID.keys)) {
+                    if let suggestion = Suggestion.closest(to: referenced, among: Array(indexByID.keys).sorted()) {
                         message += "; did you mean '\(suggestion)'?"
                     }
                     decoder.fail(.unknownStep, at: site.position, site.path, message)
@@ -26,18 +27,44 @@ extension FlowValidator {
                 }
                 guard let stepIndex = site.stepIndex else {
                     decoder.fail(.invalidExpression, at: site.position, site.path,
-                                 "expected no step reference here (evaluated when the run is triggered); got steps.\(referenced)")
+                                 "expected no step reference here (it is evaluated when the run is triggered); got steps.\(referenced)")
                     continue
                 }
-                guard acyclic else { continue }
-                if ancestorCache[stepIndex] == nil { ancestorCache[stepIndex] = graph.ancestors(of: stepIndex) }
-                if ancestorCache[stepIndex]?.contains(target) != true {
-                    let own = skeletons[stepIndex].id ?? "this step"
-                    let problem = target == stepIndex ? "a step cannot refer to itself" : "'\(referenced)' is not among the steps '\(own)' needs"
-                    decoder.fail(.unknownStep, at: site.position, site.path,
-                                 "expression refers to step '\(referenced)', which may not have run: \(problem); add it to needs")
+                if acyclic {
+                    if ancestorCache[stepIndex] == nil { ancestorCache[stepIndex] = graph.ancestors(of: stepIndex) }
+                    if ancestorCache[stepIndex]?.contains(target) != true {
+                        let own = skeletons[stepIndex].id ?? "this step"
+                        let problem =
+                            target == stepIndex
+                            ? "a step cannot read its own result" : "add '\(referenced)' to the needs of '\(own)'"
+                        decoder.fail(.unknownStep, at: site.position, site.path,
+                                     "expression refers to step '\(referenced)', which is not among the steps '\(own)' needs; \(problem)")
+                        continue
+                    }
                 }
+                checkField(reference.field, of: skeletons[target], site: site)
             }
+        }
+    }
+
+    /// `outputs.NAME` must be declared (when the step declares outputs); `decision` needs an approval.
+    private mutating func checkField(
+        _ field: ExpressionReferences.StepField, of step: FlowDecoder.StepSkeleton, site: FlowDecoder.TemplateSite
+    ) {
+        let id = step.id ?? "?"
+        switch field {
+        case .outputs(let name?):
+            guard let declared = step.outputNames, !declared.contains(name) else { return }
+            var message = "expression reads output '\(FlowError.quoted(name))' of step '\(id)', which declares only \(declared.sorted().joined(separator: ", "))"
+            if let suggestion = Suggestion.closest(to: name, among: declared.sorted()) { message += "; did you mean '\(suggestion)'?" }
+            decoder.fail(.invalidExpression, at: site.position, site.path, message)
+        case .decision:
+            if let kind = step.kind, kind != "approval" {
+                decoder.fail(.invalidExpression, at: site.position, site.path,
+                             "expression reads the decision of step '\(id)', which is a \(kind) step, not an approval")
+            }
+        case .outputs(nil), .status:
+            break
         }
     }
 }
