@@ -3,28 +3,28 @@
 /// Secrets are not stored here but fetched through `secretResolver` only when an evaluation reaches
 /// `secrets.NAME`, so compiling and validating flows never touches secret values.
 public struct ExpressionContext: Sendable {
-  /// `input`: the run's validated trigger input.
-  public var input: JSONValue
-  /// `steps.<id>`: the steps visible to the expression, by id. A step absent here reads as null.
-  public var steps: [String: StepContext]
-  /// `run`.
-  public var run: RunContext
-  /// Returns the value of a secret by name, or nil when there is none.
-  public var secretResolver: @Sendable (String) -> String?
-  /// Evaluation limits (steps, string length, value depth).
-  public var limits: ExpressionLimits
+    /// `input`: the run's validated trigger input.
+    public var input: JSONValue
+    /// `steps.<id>`: the steps visible to the expression, by id. A step absent here reads as null.
+    public var steps: [String: StepContext]
+    /// `run`.
+    public var run: RunContext
+    /// Returns the value of a secret by name, or nil when there is none.
+    public var secretResolver: @Sendable (String) -> String?
+    /// Evaluation limits (steps, string length, value depth).
+    public var limits: ExpressionLimits
 
-  public init(
-    input: JSONValue = .null,
-    steps: [String: StepContext] = [:],
-    run: RunContext,
-    limits: ExpressionLimits = .default,
-    secrets secretResolver: @escaping @Sendable (String) -> String? = { _ in nil }
-  ) {
-    self.input = input
-    self.steps = steps
-    self.run = run
-    self.limits = limits
-    self.secretResolver = secretResolver
-  }
+    public init(
+        input: JSONValue = .null,
+        steps: [String: StepContext] = [:],
+        run: RunContext,
+        limits: ExpressionLimits = .default,
+        secrets secretResolver: @escaping @Sendable (String) -> String? = { _ in nil }
+    ) {
+        self.input = input
+        self.steps = steps
+        self.run = run
+        self.limits = limits
+        self.secretResolver = secretResolver
+    }
 }

@@ -29,7 +29,9 @@ enum ExpressionFixture {
         "bench": StepContext(status: .timedOut),
     ]
 
-    static let secrets: [String: String] = ["TOKEN": "s3cr3t-token", "EMPTY": "", "JSON": #"{"k":"v"}"#]
+    static let secrets: [String: String] = [
+        "TOKEN": "s3cr3t-token", "EMPTY": "", "JSON": #"{"k":"v"}"#,
+    ]
 
     static func context(
         input: JSONValue = input, limits: ExpressionLimits = .default,
@@ -48,12 +50,15 @@ enum ExpressionFixture {
 
     /// The error compiling or evaluating `source` throws; records a test failure when none is thrown.
     static func error(
-        _ source: String, in context: ExpressionContext = context(), limits: ExpressionLimits = .default,
+        _ source: String, in context: ExpressionContext = context(),
+        limits: ExpressionLimits = .default,
         sourceLocation: SourceLocation = #_sourceLocation
     ) -> ExpressionError? {
         do {
             let value = try Expression(parsing: source, limits: limits).evaluate(in: context)
-            Issue.record("expected an error from \(source), got \(value)", sourceLocation: sourceLocation)
+            Issue.record(
+                "expected an error from \(source.prefix(100)), got \(value.description.prefix(100))",
+                sourceLocation: sourceLocation)
             return nil
         } catch {
             return error

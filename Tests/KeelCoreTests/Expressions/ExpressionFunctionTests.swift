@@ -57,7 +57,9 @@ struct ExpressionFunctionTests {
     @Test("toJSON writes canonical compact JSON")
     func toJSON() throws {
         #expect(try ExpressionFixture.evaluate("toJSON(input.nested)") == #"{"a":{"b":{"c":"deep"}}}"#)
-        #expect(try ExpressionFixture.evaluate("toJSON(fromJSON('{\"b\":1.0,\"a\":[true,null]}'))") == #"{"a":[true,null],"b":1}"#)
+        #expect(
+            try ExpressionFixture.evaluate("toJSON(fromJSON('{\"b\":1.0,\"a\":[true,null]}'))")
+                == #"{"a":[true,null],"b":1}"#)
         #expect(try ExpressionFixture.evaluate("toJSON('it''s \"x\"')") == #""it's \"x\"""#)
         #expect(try ExpressionFixture.evaluate("toJSON(null)") == "null")
         #expect(try ExpressionFixture.evaluate("toJSON(1e3)") == "1000")
@@ -66,7 +68,10 @@ struct ExpressionFunctionTests {
 
     @Test("fromJSON parses any JSON value, and rejects invalid JSON without quoting it")
     func fromJSON() throws {
-        #expect(try ExpressionFixture.evaluate("fromJSON('[1, \"a\", {\"b\": null}]')") == [1, "a", ["b": nil]])
+        #expect(
+            try ExpressionFixture.evaluate("fromJSON('[1, \"a\", {\"b\": null}]')") == [
+                1, "a", ["b": nil],
+            ])
         #expect(try ExpressionFixture.evaluate("fromJSON('42')") == 42)
         #expect(try ExpressionFixture.evaluate("fromJSON(' true ')") == true)
         #expect(try ExpressionFixture.evaluate("fromJSON('{\"a\":[1,2]}').a[1]") == 2)
@@ -90,8 +95,10 @@ struct ExpressionFunctionTests {
             ("format('no placeholders')", "no placeholders"),
             ("format('{{0}} is {0}', 'x')", "{0} is x"),
             ("format('}}{{')", "}{"),
-            ("format('{0}|{1}|{2}|{3}|{4}|{5}', null, true, 1.50, input.names, input.nested, 'é')",
-             #"|true|1.5|["ann","bob"]|{"a":{"b":{"c":"deep"}}}|é"#),
+            (
+                "format('{0}|{1}|{2}|{3}|{4}|{5}', null, true, 1.50, input.names, input.nested, 'é')",
+                #"|true|1.5|["ann","bob"]|{"a":{"b":{"c":"deep"}}}|é"#
+            ),
             ("format('{10}', 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 'ten')", "ten"),
             ("format('{0}', '{1}')", "{1}"),
         ])
@@ -147,7 +154,9 @@ struct ExpressionFunctionTests {
             ("format()", .wrongArity, "format takes at least 1 argument, got 0", 1),
             ("join(input.names, ',', 'x')", .wrongArity, "join takes 1 or 2 arguments, got 3", 1),
         ])
-    func compileErrors(source: String, kind: ExpressionError.Kind, message: String, column: Int) throws {
+    func compileErrors(source: String, kind: ExpressionError.Kind, message: String, column: Int)
+        throws
+    {
         let error = try #require(ExpressionFixture.error(source))
         #expect(error.kind == kind)
         #expect(error.kind.isCompileError)

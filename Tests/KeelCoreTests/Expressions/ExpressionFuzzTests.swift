@@ -26,10 +26,14 @@ struct ExpressionFuzzTests {
     ]
 
     static let fragments = [
-        "(", ")", "[", "]", ".", ",", "!", "==", "!=", "<", "<=", ">", ">=", "&&", "||", "'", "''", "'x'",
-        "0", "-1", "1.5e3", "01", "1e999999999999", "true", "false", "null", "input", "steps", "run", "secrets",
-        "outputs", "status", "decision", "contains(", "format(", "fromJSON(", "toJSON(", "join(", "startsWith(",
-        "endsWith(", "{0}", "}}", "${{", " ", "\n", "é", "\u{0}", "🙂", "input.list[", "steps.patch.", "=", "&",
+        "(", ")", "[", "]", ".", ",", "!", "==", "!=", "<", "<=", ">", ">=", "&&", "||", "'", "''",
+        "'x'",
+        "0", "-1", "1.5e3", "01", "1e999999999999", "true", "false", "null", "input", "steps", "run",
+        "secrets",
+        "outputs", "status", "decision", "contains(", "format(", "fromJSON(", "toJSON(", "join(",
+        "startsWith(",
+        "endsWith(", "{0}", "}}", "${{", " ", "\n", "é", "\u{0}", "🙂", "input.list[", "steps.patch.",
+        "=", "&",
         "|", "#", "-", "\\", "\"",
     ]
 
@@ -68,7 +72,8 @@ struct ExpressionFuzzTests {
                     let end = min(scalars.count, position + Int.random(in: 1...8, using: &generator))
                     scalars.removeSubrange(min(position, end)..<end)
                 default:
-                    let other = Array(Self.seeds.randomElement(using: &generator)?.unicodeScalars ?? "".unicodeScalars)
+                    let other = Array(
+                        Self.seeds.randomElement(using: &generator)?.unicodeScalars ?? "".unicodeScalars)
                     let cut = Int.random(in: 0...other.count, using: &generator)
                     scalars.insert(contentsOf: other[cut...], at: position)
                 }
@@ -102,7 +107,9 @@ struct ExpressionFuzzTests {
     @Test("random templates with braces and dollars give a value or an ExpressionError")
     func randomTemplates() {
         var generator = SeededGenerator(state: 7)
-        let pieces = ["$", "$$", "{", "{{", "}", "}}", "${{", "$${{", " input.repo ", "'", "x", "\n", "1", "'}}'"]
+        let pieces = [
+            "$", "$$", "{", "{{", "}", "}}", "${{", "$${{", " input.repo ", "'", "x", "\n", "1", "'}}'",
+        ]
         var literal = 0
         for _ in 0..<3_000 {
             let source = (0..<Int.random(in: 0...12, using: &generator))

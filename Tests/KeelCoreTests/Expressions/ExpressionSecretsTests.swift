@@ -27,7 +27,8 @@ struct ExpressionSecretsTests {
     func lazyResolution() throws {
         let resolver = CountingResolver(["TOKEN": "s3cr3t-token"])
         let template = try Template(
-            parsing: "Bearer ${{ secrets.TOKEN }} ${{ secrets.TOKEN == 'x' }} ${{ false && secrets.OTHER }}")
+            parsing:
+                "Bearer ${{ secrets.TOKEN }} ${{ secrets.TOKEN == 'x' }} ${{ false && secrets.OTHER }}")
         #expect(resolver.calls.withLock { $0 }.isEmpty)
         #expect(template.references.secrets == ["TOKEN", "OTHER"])
         var used: [String] = []

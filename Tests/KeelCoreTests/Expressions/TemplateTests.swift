@@ -17,7 +17,7 @@ struct TemplateTests {
             ("${{ input.nested.a }}", ["b": ["c": "deep"]]),
             ("${{ steps.bench.status == 'succeeded' }}", false),
             ("${{ '}}' }}", "}}"),
-        ])
+        ] as [(String, JSONValue)])
     func typedSingleExpression(source: String, expected: JSONValue) throws {
         #expect(try evaluate(source) == expected)
     }
@@ -74,9 +74,11 @@ struct TemplateTests {
         let compile = #expect(throws: ExpressionError.self) {
             try Template(parsing: "abc ${{ input.repo == }}")
         }
-        #expect(compile?.column == 24)
-        #expect(compile?.description == "unexpected end of expression at column 24")
-        let unknown = #expect(throws: ExpressionError.self) { try Template(parsing: "x ${{ 1 }} ${{ inptu.a }}") }
+        #expect(compile?.column == 23)
+        #expect(compile?.description == "unexpected end of expression at column 23")
+        let unknown = #expect(throws: ExpressionError.self) {
+            try Template(parsing: "x ${{ 1 }} ${{ inptu.a }}")
+        }
         #expect(unknown?.kind == .unknownName)
         #expect(unknown?.column == 16)
         let template = try Template(parsing: "value: ${{ input.repo < 1 }}")
@@ -87,7 +89,9 @@ struct TemplateTests {
         #expect(runtime?.text == "input.repo < 1")
     }
 
-    @Test("an unterminated ${{ is an error at its position", arguments: ["a ${{ input.repo", "a ${{ 'x }}", "a ${{ } }"])
+    @Test(
+        "an unterminated ${{ is an error at its position",
+        arguments: ["a ${{ input.repo", "a ${{ 'x }}", "a ${{ } }"])
     func unterminated(source: String) throws {
         let error = #expect(throws: ExpressionError.self) { try Template(parsing: source) }
         #expect(error?.kind == .syntax)
@@ -98,7 +102,7 @@ struct TemplateTests {
     @Test("an empty ${{ }} is an error")
     func emptyExpression() throws {
         let error = #expect(throws: ExpressionError.self) { try Template(parsing: "x${{  }}") }
-        #expect(error?.description == "empty expression at column 6")
+        #expect(error?.description == "empty expression at column 7")
     }
 
     @Test("templates are equal when their source is")
