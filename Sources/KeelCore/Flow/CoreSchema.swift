@@ -10,8 +10,9 @@ enum CoreSchema {
             return .nonFiniteNumber(text)
         default: break
         }
-        guard let first = text.utf8.first, first == UInt8(ascii: "-") || first == UInt8(ascii: "+")
-            || first == UInt8(ascii: ".") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first)
+        guard let first = text.utf8.first,
+            first == UInt8(ascii: "-") || first == UInt8(ascii: "+")
+                || first == UInt8(ascii: ".") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first)
         else { return .string(text) }
         if text.hasPrefix("0x"), let number = radixNumber(text.dropFirst(2), radix: 16) { return .number(number) }
         if text.hasPrefix("0o"), let number = radixNumber(text.dropFirst(2), radix: 8) { return .number(number) }
@@ -44,7 +45,9 @@ enum CoreSchema {
         }
         if let e = bytes.first, e == UInt8(ascii: "e") || e == UInt8(ascii: "E") {
             bytes = bytes.dropFirst()
-            if let sign = bytes.first, sign == UInt8(ascii: "-") || sign == UInt8(ascii: "+") { bytes = bytes.dropFirst() }
+            if let sign = bytes.first, sign == UInt8(ascii: "-") || sign == UInt8(ascii: "+") {
+                bytes = bytes.dropFirst()
+            }
             let exponentDigits = bytes.prefix(while: isDigit).count
             if exponentDigits == 0 { return false }
             bytes = bytes.dropFirst(exponentDigits)
@@ -66,7 +69,9 @@ extension String {
         var scalars = Array(unicodeScalars)
         var index = 0
         while index < scalars.count {
-            if scalars[index] == "." && (index + 1 == scalars.count || scalars[index + 1] == "e" || scalars[index + 1] == "E") {
+            if scalars[index] == "."
+                && (index + 1 == scalars.count || scalars[index + 1] == "e" || scalars[index + 1] == "E")
+            {
                 scalars.insert("0", at: index + 1)
             }
             index += 1

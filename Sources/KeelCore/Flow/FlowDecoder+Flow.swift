@@ -22,8 +22,9 @@ extension FlowDecoder {
         var steps: [StepDefinition] = []
         if let stepsNode = required(fields, "steps"), let elements = list(stepsNode, "steps", nonEmpty: true) {
             if elements.count > limits.maximumSteps {
-                fail(.limitExceeded, at: stepsNode.position, "steps",
-                     "expected at most \(limits.maximumSteps) steps; got \(elements.count)")
+                fail(
+                    .limitExceeded, at: stepsNode.position, "steps",
+                    "expected at most \(limits.maximumSteps) steps; got \(elements.count)")
             } else {
                 for (index, element) in elements.enumerated() {
                     if let step = decodeStep(element, FlowPath.index("steps", index), index: index) {
@@ -48,8 +49,9 @@ extension FlowDecoder {
         for entry in entries {
             let entryPath = FlowPath.child(path, entry.key)
             guard NamePattern.stepID.matches(entry.key) else {
-                fail(.invalidName, at: entry.keyPosition, entryPath,
-                     "expected a parameter name matching ^[a-z][a-z0-9_-]{0,63}$; got '\(FlowError.quoted(entry.key))'")
+                fail(
+                    .invalidName, at: entry.keyPosition, entryPath,
+                    "expected a parameter name matching ^[a-z][a-z0-9_-]{0,63}$; got '\(FlowError.quoted(entry.key))'")
                 continue
             }
             if let schema = schema(entry.value, entryPath) {
@@ -74,7 +76,8 @@ extension FlowDecoder {
             name($0, fields.path("id"), pattern: .stepID, description: "a step id matching ^[a-z][a-z0-9_-]{0,63}$")
         }
         var skeleton = StepSkeleton(
-            index: index, path: path, position: node.position, id: id, idPosition: fields["id"]?.position ?? node.position)
+            index: index, path: path, position: node.position, id: id,
+            idPosition: fields["id"]?.position ?? node.position)
         defer { skeletons.append(skeleton) }
         var needs: [String] = []
         if let needsNode = fields["needs"], let elements = list(needsNode, fields.path("needs")) {
@@ -82,7 +85,9 @@ extension FlowDecoder {
                 let elementPath = FlowPath.index(fields.path("needs"), position)
                 guard let need = string(element, elementPath) else { continue }
                 if needs.contains(need) {
-                    fail(.invalidValue, at: element.position, elementPath, "expected each step once; '\(FlowError.quoted(need))' is listed twice")
+                    fail(
+                        .invalidValue, at: element.position, elementPath,
+                        "expected each step once; '\(FlowError.quoted(need))' is listed twice")
                     continue
                 }
                 needs.append(need)
@@ -104,7 +109,9 @@ extension FlowDecoder {
         let retry = fields["retry"].flatMap { decodeRetry($0, fields.path("retry")) }
         let timeout = fields["timeout"].flatMap { duration($0, fields.path("timeout")) }
         let queueTimeout = fields["queue_timeout"].flatMap { duration($0, fields.path("queue_timeout")) }
-        let concurrency = fields["concurrency"].flatMap { decodeConcurrency($0, fields.path("concurrency"), step: index) }
+        let concurrency = fields["concurrency"].flatMap {
+            decodeConcurrency($0, fields.path("concurrency"), step: index)
+        }
         let runsOn = fields["runs_on"].map { decodeLabels($0, fields.path("runs_on")) } ?? []
         let outputs = fields["outputs"].map { decodeOutputs($0, fields.path("outputs")) } ?? [:]
         guard errors.count == errorCount, let id, let kind else { return nil }
@@ -117,9 +124,12 @@ extension FlowDecoder {
         let allowed = ["max_attempts", "backoff", "initial", "max", "jitter", "on"]
         guard let fields = fields(node, path, allowed: allowed) else { return nil }
         let errorCount = errors.count
-        let maxAttempts = required(fields, "max_attempts").flatMap { integer($0, fields.path("max_attempts"), in: 1...100) }
+        let maxAttempts = required(fields, "max_attempts").flatMap {
+            integer($0, fields.path("max_attempts"), in: 1...100)
+        }
         let backoff = fields["backoff"].flatMap {
-            oneOf($0, fields.path("backoff"), RetryPolicy.Backoff.allCases.map(\.rawValue)).flatMap(RetryPolicy.Backoff.init(rawValue:))
+            oneOf($0, fields.path("backoff"), RetryPolicy.Backoff.allCases.map(\.rawValue)).flatMap(
+                RetryPolicy.Backoff.init(rawValue:))
         }
         let initial = fields["initial"].flatMap { duration($0, fields.path("initial")) }
         let maximum = fields["max"].flatMap { duration($0, fields.path("max")) }
@@ -136,9 +146,12 @@ extension FlowDecoder {
                 }
             }
         }
-        if let maximum, let start = initial ?? .some(RetryPolicy.defaultInitial), maximum < start, let maxNode = fields["max"] {
-            fail(.invalidValue, at: maxNode.position, fields.path("max"),
-                 "expected at least the initial delay \(start); got \(maximum)")
+        if let maximum, let start = initial ?? .some(RetryPolicy.defaultInitial), maximum < start,
+            let maxNode = fields["max"]
+        {
+            fail(
+                .invalidValue, at: maxNode.position, fields.path("max"),
+                "expected at least the initial delay \(start); got \(maximum)")
         }
         guard errors.count == errorCount, let maxAttempts else { return nil }
         return RetryPolicy(
@@ -171,8 +184,9 @@ extension FlowDecoder {
         for entry in entries {
             let entryPath = FlowPath.child(path, entry.key)
             guard NamePattern.stepID.matches(entry.key) else {
-                fail(.invalidName, at: entry.keyPosition, entryPath,
-                     "expected an output name matching ^[a-z][a-z0-9_-]{0,63}$; got '\(FlowError.quoted(entry.key))'")
+                fail(
+                    .invalidName, at: entry.keyPosition, entryPath,
+                    "expected an output name matching ^[a-z][a-z0-9_-]{0,63}$; got '\(FlowError.quoted(entry.key))'")
                 continue
             }
             if entry.value.stringValue == "inline" {

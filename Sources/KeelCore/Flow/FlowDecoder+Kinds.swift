@@ -5,14 +5,18 @@ extension FlowDecoder {
         let isSSHWithWait = present == ["ssh", "wait"]
         guard present.count == 1 || isSSHWithWait else {
             let found = present.isEmpty ? "none" : present.joined(separator: ", ")
-            let position = present.count > 1 ? (fields.entries[present[1]]?.keyPosition ?? fields.node.position) : fields.node.position
-            fail(.stepKind, at: position, fields.path,
-                 "expected exactly one of run, http, ssh, approval, wait, noop (ssh may add wait); got \(found)")
+            let position =
+                present.count > 1
+                ? (fields.entries[present[1]]?.keyPosition ?? fields.node.position) : fields.node.position
+            fail(
+                .stepKind, at: position, fields.path,
+                "expected exactly one of run, http, ssh, approval, wait, noop (ssh may add wait); got \(found)")
             return nil
         }
         switch present[0] {
         case "run": return fields["run"].flatMap { decodeRun($0, fields.path("run"), step: step) }.map(StepKind.run)
-        case "http": return fields["http"].flatMap { decodeHTTP($0, fields.path("http"), step: step) }.map(StepKind.http)
+        case "http":
+            return fields["http"].flatMap { decodeHTTP($0, fields.path("http"), step: step) }.map(StepKind.http)
         case "ssh":
             guard var ssh = fields["ssh"].flatMap({ decodeSSH($0, fields.path("ssh"), step: step) }) else { return nil }
             if let waitNode = fields["wait"] {
@@ -21,7 +25,8 @@ extension FlowDecoder {
             }
             return .ssh(ssh)
         case "approval":
-            return fields["approval"].flatMap { decodeApproval($0, fields.path("approval"), step: step) }.map(StepKind.approval)
+            return fields["approval"].flatMap { decodeApproval($0, fields.path("approval"), step: step) }.map(
+                StepKind.approval)
         case "wait": return fields["wait"].flatMap { decodeWait($0, fields.path("wait")) }.map(StepKind.wait)
         default:
             return decodeNoop(fields["noop"], fields.path("noop")) ? .noop : nil
@@ -62,12 +67,15 @@ extension FlowDecoder {
         if let url, let urlNode = fields["url"], !url.hasPrefix("${{"),
             !(url.hasPrefix("https://") || url.hasPrefix("http://"))
         {
-            fail(.invalidValue, at: urlNode.position, fields.path("url"),
-                 "expected an absolute http:// or https:// URL; got '\(FlowError.quoted(url))'")
+            fail(
+                .invalidValue, at: urlNode.position, fields.path("url"),
+                "expected an absolute http:// or https:// URL; got '\(FlowError.quoted(url))'")
         }
         let headers =
             fields["headers"].flatMap {
-                stringMap($0, fields.path("headers"), step: step, keyPattern: .headerName, keyDescription: "an HTTP header name")
+                stringMap(
+                    $0, fields.path("headers"), step: step, keyPattern: .headerName,
+                    keyDescription: "an HTTP header name")
             } ?? [:]
         var body: JSONValue?
         if let bodyNode = fields["body"] {
@@ -75,14 +83,16 @@ extension FlowDecoder {
             collectTemplates(in: bodyNode, fields.path("body"), step: step)
         }
         var success = HTTPAction.defaultSuccess
-        if let successNode = fields["success"], let elements = list(successNode, fields.path("success"), nonEmpty: true) {
+        if let successNode = fields["success"], let elements = list(successNode, fields.path("success"), nonEmpty: true)
+        {
             var matches: Set<HTTPStatusMatch> = []
             for (index, element) in elements.enumerated() {
                 let elementPath = FlowPath.index(fields.path("success"), index)
                 guard let text = text(element, elementPath) else { continue }
                 guard let match = HTTPStatusMatch(parsing: text) else {
-                    fail(.invalidValue, at: element.position, elementPath,
-                         "expected a status class 1xx…5xx or a status 100…599; got '\(FlowError.quoted(text))'")
+                    fail(
+                        .invalidValue, at: element.position, elementPath,
+                        "expected a status class 1xx…5xx or a status 100…599; got '\(FlowError.quoted(text))'")
                     continue
                 }
                 matches.insert(match)
@@ -112,8 +122,9 @@ extension FlowDecoder {
         let heartbeat = fields["heartbeat"].flatMap { duration($0, fields.path("heartbeat")) }
         let schema = fields["schema"].flatMap { self.schema($0, fields.path("schema")) }
         if let timeout, let heartbeat, heartbeat >= timeout, let node = fields["heartbeat"] {
-            fail(.invalidValue, at: node.position, fields.path("heartbeat"),
-                 "expected a heartbeat interval shorter than the timeout \(timeout); got \(heartbeat)")
+            fail(
+                .invalidValue, at: node.position, fields.path("heartbeat"),
+                "expected a heartbeat interval shorter than the timeout \(timeout); got \(heartbeat)")
         }
         guard errors.count == errorCount, let timeout else { return nil }
         return WaitCondition(timeout: timeout, heartbeat: heartbeat, schema: schema)
@@ -136,24 +147,32 @@ extension FlowDecoder {
                 let isGroup = text.hasPrefix("group:")
                 let name = isGroup ? String(text.dropFirst(6)) : text
                 guard NamePattern.principal.matches(name) else {
-                    fail(.invalidName, at: element.position, elementPath,
-                         "expected a user name or group:NAME (letters, digits, . _ @ -); got '\(FlowError.quoted(text))'")
+                    fail(
+                        .invalidName, at: element.position, elementPath,
+                        "expected a user name or group:NAME (letters, digits, . _ @ -); got '\(FlowError.quoted(text))'"
+                    )
                     continue
                 }
                 let approver: Approver = isGroup ? .group(name) : .user(name)
                 if approvers.contains(approver) {
-                    fail(.invalidValue, at: element.position, elementPath, "expected each approver once; '\(text)' is listed twice")
+                    fail(
+                        .invalidValue, at: element.position, elementPath,
+                        "expected each approver once; '\(text)' is listed twice")
                     continue
                 }
                 approvers.append(approver)
             }
         }
-        let required = fields["required_approvals"].flatMap { integer($0, fields.path("required_approvals"), in: 1...100) }
-        if let required, !approvers.isEmpty, !approvers.contains(where: { if case .group = $0 { true } else { false } }),
+        let required = fields["required_approvals"].flatMap {
+            integer($0, fields.path("required_approvals"), in: 1...100)
+        }
+        if let required, !approvers.isEmpty,
+            !approvers.contains(where: { if case .group = $0 { true } else { false } }),
             required > approvers.count, let requiredNode = fields["required_approvals"]
         {
-            fail(.invalidValue, at: requiredNode.position, fields.path("required_approvals"),
-                 "expected at most \(approvers.count) (the number of approvers, no groups); got \(required)")
+            fail(
+                .invalidValue, at: requiredNode.position, fields.path("required_approvals"),
+                "expected at most \(approvers.count) (the number of approvers, no groups); got \(required)")
         }
         let allowSelf = fields["allow_self_approval"].flatMap { bool($0, fields.path("allow_self_approval")) }
         let summary = fields["summary"].flatMap { template($0, fields.path("summary"), step: step) }
@@ -171,12 +190,15 @@ extension FlowDecoder {
                 .flatMap(ApprovalTimeoutAction.init(rawValue:))
         }
         if fields.has("on_timeout") && !fields.has("timeout"), let node = fields["on_timeout"] {
-            fail(.invalidValue, at: node.position, fields.path("on_timeout"), "expected a timeout for on_timeout to apply to")
+            fail(
+                .invalidValue, at: node.position, fields.path("on_timeout"),
+                "expected a timeout for on_timeout to apply to")
         }
         let reminder = fields["reminder"].flatMap { duration($0, fields.path("reminder")) }
         if let reminder, let timeout, reminder >= timeout, let node = fields["reminder"] {
-            fail(.invalidValue, at: node.position, fields.path("reminder"),
-                 "expected a reminder delay shorter than the timeout \(timeout); got \(reminder)")
+            fail(
+                .invalidValue, at: node.position, fields.path("reminder"),
+                "expected a reminder delay shorter than the timeout \(timeout); got \(reminder)")
         }
         var requestChanges: RequestChanges?
         if let node = fields["request_changes"],
@@ -194,7 +216,9 @@ extension FlowDecoder {
     }
 
     mutating func environment(_ node: SourceNode, _ path: String, step: Int) -> [String: String]? {
-        stringMap(node, path, step: step, keyPattern: .environmentName, keyDescription: "a variable name matching ^[A-Za-z_][A-Za-z0-9_]*$")
+        stringMap(
+            node, path, step: step, keyPattern: .environmentName,
+            keyDescription: "a variable name matching ^[A-Za-z_][A-Za-z0-9_]*$")
     }
 
     /// Every string inside a JSON value (an HTTP body) may be a template.

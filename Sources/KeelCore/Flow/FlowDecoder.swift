@@ -133,7 +133,9 @@ struct FlowDecoder {
             return nil
         }
         guard let value = number.int64Value.map(Int.init), range.contains(value) else {
-            let bound = range.upperBound == Int.max ? "at least \(range.lowerBound)" : "\(range.lowerBound) to \(range.upperBound)"
+            let bound =
+                range.upperBound == Int.max
+                ? "at least \(range.lowerBound)" : "\(range.lowerBound) to \(range.upperBound)"
             fail(.invalidValue, at: node.position, path, "expected an integer \(bound); got \(number)")
             return nil
         }
@@ -154,8 +156,10 @@ struct FlowDecoder {
             return nil
         }
         guard let duration = FlowDuration(parsing: text) else {
-            fail(.invalidDuration, at: node.position, path,
-                 "expected a duration like 500ms, 5s, 15m, 2h, 1d or 1h30m (at most 366d); got '\(FlowError.quoted(text))'")
+            fail(
+                .invalidDuration, at: node.position, path,
+                "expected a duration like 500ms, 5s, 15m, 2h, 1d or 1h30m (at most 366d); got '\(FlowError.quoted(text))'"
+            )
             return nil
         }
         if !allowZero && duration.milliseconds == 0 {
@@ -202,8 +206,9 @@ struct FlowDecoder {
         for entry in entries {
             let entryPath = FlowPath.child(path, entry.key)
             if !keyPattern.matches(entry.key) {
-                fail(.invalidName, at: entry.keyPosition, entryPath,
-                     "expected \(keyDescription); got '\(FlowError.quoted(entry.key))'")
+                fail(
+                    .invalidName, at: entry.keyPosition, entryPath,
+                    "expected \(keyDescription); got '\(FlowError.quoted(entry.key))'")
                 continue
             }
             if let value = template(entry.value, entryPath, step: step, acceptScalars: true) {
@@ -223,7 +228,9 @@ struct FlowDecoder {
             }
         }
         if let first = argv.first, first.isEmpty {
-            fail(.invalidValue, at: elements[0].position, FlowPath.index(path, 0), "expected a program name; got an empty string")
+            fail(
+                .invalidValue, at: elements[0].position, FlowPath.index(path, 0),
+                "expected a program name; got an empty string")
         }
         return argv.count == elements.count ? argv : nil
     }
@@ -234,7 +241,9 @@ struct FlowDecoder {
         case .success(let value):
             return value
         case .failure(let error):
-            fail(.invalidValue, at: error.position, path, "expected a JSON value; got '\(error.text)', which JSON cannot represent")
+            fail(
+                .invalidValue, at: error.position, path,
+                "expected a JSON value; got '\(error.text)', which JSON cannot represent")
             return nil
         }
     }

@@ -70,7 +70,8 @@ extension StepDefinition {
                     outputs.sorted { $0.key < $1.key }.map { name, output in
                         switch output {
                         case .inline: (name, "inline")
-                        case .resource(let resource, let type): (name, ["resource": .string(resource), "type": .string(type)])
+                        case .resource(let resource, let type):
+                            (name, ["resource": .string(resource), "type": .string(type)])
                         }
                     }))
         }

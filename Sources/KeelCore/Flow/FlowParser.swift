@@ -34,7 +34,13 @@ public enum FlowParser {
         validator.validate()
         let errors = validator.decoder.errors
         guard errors.isEmpty, let flow else {
-            throw FlowErrors(errors.isEmpty ? [FlowError(code: .invalidValue, file: file, position: root.position, path: "", message: "invalid flow definition")] : errors)
+            throw FlowErrors(
+                errors.isEmpty
+                    ? [
+                        FlowError(
+                            code: .invalidValue, file: file, position: root.position, path: "",
+                            message: "invalid flow definition")
+                    ] : errors)
         }
         return flow
     }

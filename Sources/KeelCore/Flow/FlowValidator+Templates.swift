@@ -11,8 +11,9 @@ extension FlowValidator {
             do {
                 template = try Template(parsing: site.text)
             } catch {
-                decoder.fail(.invalidExpression, at: site.position, site.path,
-                             "invalid expression: \(error.message) at column \(error.column) of the template")
+                decoder.fail(
+                    .invalidExpression, at: site.position, site.path,
+                    "invalid expression: \(error.message) at column \(error.column) of the template")
                 continue
             }
             for reference in template.references.steps {
@@ -26,8 +27,10 @@ extension FlowValidator {
                     continue
                 }
                 guard let stepIndex = site.stepIndex else {
-                    decoder.fail(.invalidExpression, at: site.position, site.path,
-                                 "expected no step reference here (it is evaluated when the run is triggered); got steps.\(referenced)")
+                    decoder.fail(
+                        .invalidExpression, at: site.position, site.path,
+                        "expected no step reference here (it is evaluated when the run is triggered); got steps.\(referenced)"
+                    )
                     continue
                 }
                 if acyclic {
@@ -37,8 +40,10 @@ extension FlowValidator {
                         let problem =
                             target == stepIndex
                             ? "a step cannot read its own result" : "add '\(referenced)' to the needs of '\(own)'"
-                        decoder.fail(.unknownStep, at: site.position, site.path,
-                                     "expression refers to step '\(referenced)', which is not among the steps '\(own)' needs; \(problem)")
+                        decoder.fail(
+                            .unknownStep, at: site.position, site.path,
+                            "expression refers to step '\(referenced)', which is not among the steps '\(own)' needs; \(problem)"
+                        )
                         continue
                     }
                 }
@@ -55,13 +60,17 @@ extension FlowValidator {
         switch field {
         case .outputs(let name?):
             guard let declared = step.outputNames, !declared.contains(name) else { return }
-            var message = "expression reads output '\(FlowError.quoted(name))' of step '\(id)', which declares only \(declared.sorted().joined(separator: ", "))"
-            if let suggestion = Suggestion.closest(to: name, among: declared.sorted()) { message += "; did you mean '\(suggestion)'?" }
+            var message =
+                "expression reads output '\(FlowError.quoted(name))' of step '\(id)', which declares only \(declared.sorted().joined(separator: ", "))"
+            if let suggestion = Suggestion.closest(to: name, among: declared.sorted()) {
+                message += "; did you mean '\(suggestion)'?"
+            }
             decoder.fail(.invalidExpression, at: site.position, site.path, message)
         case .decision:
             if let kind = step.kind, kind != "approval" {
-                decoder.fail(.invalidExpression, at: site.position, site.path,
-                             "expression reads the decision of step '\(id)', which is a \(kind) step, not an approval")
+                decoder.fail(
+                    .invalidExpression, at: site.position, site.path,
+                    "expression reads the decision of step '\(id)', which is a \(kind) step, not an approval")
             }
         case .outputs(nil), .status:
             break

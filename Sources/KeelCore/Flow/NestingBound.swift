@@ -95,17 +95,22 @@ enum NestingBound {
         /// Whether the line ends in `|` or `>` with optional indicators (`|-`, `>2`, `|+`).
         static func endsWithBlockScalarHeader(_ content: ArraySlice<UInt8>) -> Bool {
             var trimmed = content
-            while let last = trimmed.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") || last == UInt8(ascii: "\r") {
+            while let last = trimmed.last,
+                last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") || last == UInt8(ascii: "\r")
+            {
                 trimmed.removeLast()
             }
             var indicators = 0
             while let last = trimmed.last, indicators < 2,
-                last == UInt8(ascii: "+") || last == UInt8(ascii: "-") || (UInt8(ascii: "1")...UInt8(ascii: "9")).contains(last)
+                last == UInt8(ascii: "+") || last == UInt8(ascii: "-")
+                    || (UInt8(ascii: "1")...UInt8(ascii: "9")).contains(last)
             {
                 trimmed.removeLast()
                 indicators += 1
             }
-            guard let header = trimmed.last, header == UInt8(ascii: "|") || header == UInt8(ascii: ">") else { return false }
+            guard let header = trimmed.last, header == UInt8(ascii: "|") || header == UInt8(ascii: ">") else {
+                return false
+            }
             trimmed.removeLast()
             guard let before = trimmed.last else { return true }
             return before == UInt8(ascii: " ") || before == UInt8(ascii: "\t")

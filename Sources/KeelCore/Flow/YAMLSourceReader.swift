@@ -20,13 +20,15 @@ struct YAMLSourceReader {
     /// The document's root, or nil with `errors` saying why.
     mutating func read(_ text: String) -> SourceNode? {
         if text.utf8.count > limits.maximumBytes {
-            fail(.limitExceeded, .init(line: 1, column: 1), "",
-                 "expected at most \(limits.maximumBytes) bytes of YAML; got \(text.utf8.count)")
+            fail(
+                .limitExceeded, .init(line: 1, column: 1), "",
+                "expected at most \(limits.maximumBytes) bytes of YAML; got \(text.utf8.count)")
             return nil
         }
         if let deep = NestingBound.firstPositionDeeper(than: limits.maximumDepth, in: text) {
-            fail(.limitExceeded, deep, "",
-                 "expected at most \(limits.maximumDepth) levels of nesting")
+            fail(
+                .limitExceeded, deep, "",
+                "expected at most \(limits.maximumDepth) levels of nesting")
             return nil
         }
         let root: Node?
@@ -74,8 +76,9 @@ struct YAMLSourceReader {
         if nodeCount > limits.maximumNodes {
             if !budgetExceeded {
                 budgetExceeded = true
-                fail(.limitExceeded, position, "",
-                     "expected at most \(limits.maximumNodes) values after expanding aliases")
+                fail(
+                    .limitExceeded, position, "",
+                    "expected at most \(limits.maximumNodes) values after expanding aliases")
             }
             return SourceNode(value: .scalar(.null), position: position)
         }
@@ -122,8 +125,9 @@ struct YAMLSourceReader {
             case .null: key = keyScalar.string
             }
             if let first = seen[key] {
-                fail(.duplicateKey, keyPosition, "",
-                     "expected each key once; '\(FlowError.quoted(key))' is also at line \(first.line)")
+                fail(
+                    .duplicateKey, keyPosition, "",
+                    "expected each key once; '\(FlowError.quoted(key))' is also at line \(first.line)")
                 continue
             }
             seen[key] = keyPosition
@@ -144,7 +148,9 @@ struct YAMLSourceReader {
             var result: [SourceNode.Entry] = []
             for element in elements {
                 guard case .mapping(let entries) = element.value else {
-                    fail(.wrongType, element.position, "", "expected mappings to merge with '<<'; got a \(element.typeName)")
+                    fail(
+                        .wrongType, element.position, "",
+                        "expected mappings to merge with '<<'; got a \(element.typeName)")
                     continue
                 }
                 for entry in entries where !result.contains(where: { $0.key == entry.key }) {
@@ -184,7 +190,8 @@ struct YAMLSourceReader {
             case .string: matches = false
             }
             if !matches {
-                fail(.wrongType, position, "", "expected a value matching tag '\(tag)'; got '\(FlowError.quoted(text))'")
+                fail(
+                    .wrongType, position, "", "expected a value matching tag '\(tag)'; got '\(FlowError.quoted(text))'")
             }
             return resolved
         default:

@@ -77,28 +77,31 @@ struct FlowCanonicalFormTests {
     }
 
     @Test func canonicalJSONIsSortedAndOmitsDefaults() throws {
-        let flow = try FlowTest.parse("flow: tiny\nsteps:\n  - id: a\n    retry: {max_attempts: 2, jitter: true}\n    noop: {}\n")
+        let flow = try FlowTest.parse(
+            "flow: tiny\nsteps:\n  - id: a\n    retry: {max_attempts: 2, jitter: true}\n    noop: {}\n")
         #expect(flow.canonicalJSON == #"{"flow":"tiny","steps":[{"id":"a","noop":{},"retry":{"max_attempts":2}}]}"#)
     }
 
-    @Test("every semantic change changes the hash", arguments: [
-        ("flow: deploy", "flow: deploy2"),
-        ("description: Build and ship.", "description: Build and ship!"),
-        ("required: [ref]}", "required: [ref, env]}"),
-        ("limit: 2}", "limit: 3}"),
-        ("[make, build]", "[make, build2]"),
-        ("[make, build]", "[build, make]"),
-        ("A: \"1\"", "A: \"01\""),
-        ("timeout: 90m}", "timeout: 91m}"),
-        ("max_attempts: 3", "max_attempts: 4"),
-        ("on: [transient, timeout]", "on: [transient]"),
-        ("runs_on: [linux, large]", "runs_on: [linux]"),
-        ("needs: [test, build]", "needs: [test]"),
-        ("approvers: [bob,", "approvers: [alice,"),
-        ("timeout: 1d}", "timeout: 1d, on_timeout: fail}"),
-        ("timeout: 1d}", "timeout: 1d, allow_self_approval: true}"),
-        ("  - id: ship", "  - id: shipit"),
-    ])
+    @Test(
+        "every semantic change changes the hash",
+        arguments: [
+            ("flow: deploy", "flow: deploy2"),
+            ("description: Build and ship.", "description: Build and ship!"),
+            ("required: [ref]}", "required: [ref, env]}"),
+            ("limit: 2}", "limit: 3}"),
+            ("[make, build]", "[make, build2]"),
+            ("[make, build]", "[build, make]"),
+            ("A: \"1\"", "A: \"01\""),
+            ("timeout: 90m}", "timeout: 91m}"),
+            ("max_attempts: 3", "max_attempts: 4"),
+            ("on: [transient, timeout]", "on: [transient]"),
+            ("runs_on: [linux, large]", "runs_on: [linux]"),
+            ("needs: [test, build]", "needs: [test]"),
+            ("approvers: [bob,", "approvers: [alice,"),
+            ("timeout: 1d}", "timeout: 1d, on_timeout: fail}"),
+            ("timeout: 1d}", "timeout: 1d, allow_self_approval: true}"),
+            ("  - id: ship", "  - id: shipit"),
+        ])
     func semanticChangeChangesTheHash(original: String, changed: String) throws {
         #expect(Self.reference.contains(original))
         let base = try FlowTest.parse(Self.reference)
@@ -135,14 +138,20 @@ struct FlowCanonicalFormTests {
         }
     }
 
-    @Test("SHA-256 matches the NIST vectors", arguments: [
-        ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
-        ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
-        ("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
-         "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"),
-        ("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu",
-         "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1"),
-    ])
+    @Test(
+        "SHA-256 matches the NIST vectors",
+        arguments: [
+            ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+            ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+            (
+                "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+                "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"
+            ),
+            (
+                "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu",
+                "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1"
+            ),
+        ])
     func sha256Vectors(message: String, digest: String) {
         #expect(SHA256.hexDigest(of: Array(message.utf8)) == digest)
     }
@@ -154,15 +163,17 @@ struct FlowCanonicalFormTests {
     }
 
     /// Messages of n × "a" around the 55/56/64-byte padding boundaries (digests from `sha256sum`).
-    @Test("padding boundaries", arguments: [
-        (55, "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318"),
-        (56, "b35439a4ac6f0948b6d6f9e3c6af0f5f590ce20f1bde7090ef7970686ec6738a"),
-        (63, "7d3e74a05d7db15bce4ad9ec0658ea98e3f06eeecf16b4c6fff2da457ddc2f34"),
-        (64, "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb"),
-        (65, "635361c48bb9eab14198e76ea8ab7f1a41685d6ad62aa9146d301d4f17eb0ae0"),
-        (119, "31eba51c313a5c08226adf18d4a359cfdfd8d2e816b13f4af952f7ea6584dcfb"),
-        (120, "2f3d335432c70b580af0e8e1b3674a7c020d683aa5f73aaaedfdc55af904c21c"),
-    ])
+    @Test(
+        "padding boundaries",
+        arguments: [
+            (55, "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318"),
+            (56, "b35439a4ac6f0948b6d6f9e3c6af0f5f590ce20f1bde7090ef7970686ec6738a"),
+            (63, "7d3e74a05d7db15bce4ad9ec0658ea98e3f06eeecf16b4c6fff2da457ddc2f34"),
+            (64, "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb"),
+            (65, "635361c48bb9eab14198e76ea8ab7f1a41685d6ad62aa9146d301d4f17eb0ae0"),
+            (119, "31eba51c313a5c08226adf18d4a359cfdfd8d2e816b13f4af952f7ea6584dcfb"),
+            (120, "2f3d335432c70b580af0e8e1b3674a7c020d683aa5f73aaaedfdc55af904c21c"),
+        ])
     func sha256PaddingBoundaries(length: Int, digest: String) {
         #expect(SHA256.hexDigest(of: [UInt8](repeating: UInt8(ascii: "a"), count: length)) == digest)
     }

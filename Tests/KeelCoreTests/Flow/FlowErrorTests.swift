@@ -25,7 +25,9 @@ struct FlowErrorTests {
         #expect(error.line == 5 && error.column == 30)
         #expect(error.path == "steps[0].retry.backof")
         #expect(error.message == "unknown field 'backof'; did you mean 'backoff'?")
-        #expect(error.description == "test.yaml:5:30: steps[0].retry.backof: unknown field 'backof'; did you mean 'backoff'?")
+        #expect(
+            error.description
+                == "test.yaml:5:30: steps[0].retry.backof: unknown field 'backof'; did you mean 'backoff'?")
     }
 
     @Test func unknownFieldWithoutCloseNameListsTheFields() throws {
@@ -102,7 +104,8 @@ struct FlowErrorTests {
         #expect(error.code == .unknownStep)
         #expect(error.line == 6 && error.column == 13)
         #expect(error.path == "steps[1].needs[0]")
-        #expect(error.message == "expected the id of a step in this flow; there is no step 'biuld'; did you mean 'build'?")
+        #expect(
+            error.message == "expected the id of a step in this flow; there is no step 'biuld'; did you mean 'build'?")
     }
 
     @Test func stepWithoutKind() throws {
@@ -110,7 +113,9 @@ struct FlowErrorTests {
         #expect(error.code == .stepKind)
         #expect(error.line == 3 && error.column == 5)
         #expect(error.path == "steps[0]")
-        #expect(error.message == "expected exactly one of run, http, ssh, approval, wait, noop (ssh may add wait); got none")
+        #expect(
+            error.message == "expected exactly one of run, http, ssh, approval, wait, noop (ssh may add wait); got none"
+        )
     }
 
     @Test func stepWithSeveralKinds() throws {
@@ -162,7 +167,8 @@ struct FlowErrorTests {
         #expect(error.code == .invalidDuration)
         #expect(error.line == 2 && error.column == 10)
         #expect(error.path == "timeout")
-        #expect(error.message == "expected a duration like 500ms, 5s, 15m, 2h, 1d or 1h30m (at most 366d); got '5 minutes'")
+        #expect(
+            error.message == "expected a duration like 500ms, 5s, 15m, 2h, 1d or 1h30m (at most 366d); got '5 minutes'")
     }
 
     @Test func durationMustBeAString() throws {
@@ -171,12 +177,17 @@ struct FlowErrorTests {
         #expect(error.message == "expected a duration like 500ms, 5s, 15m, 2h, 1d or 1h30m; got integer '30'")
     }
 
-    @Test("limits are enforced", arguments: [
-        ("retry: {max_attempts: 0}", "steps[0].retry.max_attempts", "expected an integer 1 to 100; got 0"),
-        ("concurrency: {key: k, limit: 0}", "steps[0].concurrency.limit", "expected an integer 1 to 100000; got 0"),
-        ("timeout: 0s", "steps[0].timeout", "expected a duration greater than zero; got '0s'"),
-        ("retry: {max_attempts: 2, initial: 1m, max: 10s}", "steps[0].retry.max", "expected at least the initial delay 1m; got 10s"),
-    ])
+    @Test(
+        "limits are enforced",
+        arguments: [
+            ("retry: {max_attempts: 0}", "steps[0].retry.max_attempts", "expected an integer 1 to 100; got 0"),
+            ("concurrency: {key: k, limit: 0}", "steps[0].concurrency.limit", "expected an integer 1 to 100000; got 0"),
+            ("timeout: 0s", "steps[0].timeout", "expected a duration greater than zero; got '0s'"),
+            (
+                "retry: {max_attempts: 2, initial: 1m, max: 10s}", "steps[0].retry.max",
+                "expected at least the initial delay 1m; got 10s"
+            ),
+        ])
     func limits(field: String, path: String, message: String) throws {
         let error = try only("flow: demo\nsteps:\n  - id: a\n    noop: {}\n    \(field)\n")
         #expect(error.code == .invalidValue || error.code == .invalidDuration)
@@ -185,13 +196,15 @@ struct FlowErrorTests {
         #expect(error.message == message)
     }
 
-    @Test("names are checked", arguments: [
-        ("flow: Demo\nsteps: [{id: a, noop: {}}]", "flow", 1, 7),
-        ("flow: -demo\nsteps: [{id: a, noop: {}}]", "flow", 1, 7),
-        ("flow: demo\nsteps: [{id: 1a, noop: {}}]", "steps[0].id", 2, 14),
-        ("flow: demo\nsteps: [{id: Build, noop: {}}]", "steps[0].id", 2, 14),
-        ("flow: demo\nsteps: [{id: a.b, noop: {}}]", "steps[0].id", 2, 14),
-    ])
+    @Test(
+        "names are checked",
+        arguments: [
+            ("flow: Demo\nsteps: [{id: a, noop: {}}]", "flow", 1, 7),
+            ("flow: -demo\nsteps: [{id: a, noop: {}}]", "flow", 1, 7),
+            ("flow: demo\nsteps: [{id: 1a, noop: {}}]", "steps[0].id", 2, 14),
+            ("flow: demo\nsteps: [{id: Build, noop: {}}]", "steps[0].id", 2, 14),
+            ("flow: demo\nsteps: [{id: a.b, noop: {}}]", "steps[0].id", 2, 14),
+        ])
     func invalidNames(yaml: String, path: String, line: Int, column: Int) throws {
         let error = try only(yaml)
         #expect(error.code == .invalidName)
@@ -269,7 +282,10 @@ struct FlowErrorTests {
             """)
         #expect(error.code == .unknownStep)
         #expect(error.path == "steps[2].run.command[1]")
-        #expect(error.message == "expression refers to step 'lint', which is not among the steps 'deploy' needs; add 'lint' to the needs of 'deploy'")
+        #expect(
+            error.message
+                == "expression refers to step 'lint', which is not among the steps 'deploy' needs; add 'lint' to the needs of 'deploy'"
+        )
     }
 
     @Test func expressionReadingAnUndeclaredOutput() throws {

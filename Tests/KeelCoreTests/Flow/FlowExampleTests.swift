@@ -4,7 +4,9 @@ import Testing
 
 @Suite("Flow examples")
 struct FlowExampleTests {
-    @Test("every example in Examples/ validates", arguments: ["safe-code-change.yaml", "bulk-data-fix.yaml", "gpu-benchmark.yaml"])
+    @Test(
+        "every example in Examples/ validates",
+        arguments: ["safe-code-change.yaml", "bulk-data-fix.yaml", "gpu-benchmark.yaml"])
     func exampleValidates(file: String) throws {
         let flow = try FlowTest.parse(try FlowTest.example(file))
         #expect(flow.name + ".yaml" == file)
@@ -20,8 +22,13 @@ struct FlowExampleTests {
         #expect(flow.shardKey == "${{ input.repo }}")
         #expect(flow.timeout == FlowDuration(milliseconds: 2 * 86_400_000))
         let patch = try #require(flow.step("patch"))
-        #expect(patch.kind == .run(RunAction(command: ["agent", "--task", "${{ input.task }}"], timeout: .init(parsing: "15m"))))
-        #expect(patch.retry == RetryPolicy(maxAttempts: 3, backoff: .exponential, initial: .init(milliseconds: 5_000), on: [.transient]))
+        #expect(
+            patch.kind
+                == .run(RunAction(command: ["agent", "--task", "${{ input.task }}"], timeout: .init(parsing: "15m"))))
+        #expect(
+            patch.retry
+                == RetryPolicy(
+                    maxAttempts: 3, backoff: .exponential, initial: .init(milliseconds: 5_000), on: [.transient]))
         #expect(patch.outputs == ["diff": .resource(name: "patch.diff", mediaType: "text/x-diff")])
         let review = try #require(flow.step("review"))
         guard case .approval(let gate) = review.kind else {
@@ -57,7 +64,10 @@ struct FlowExampleTests {
         #expect(shard0.retry?.maxAttempts == 5)
         #expect(shard3.retry?.maxAttempts == 8)
         #expect(shard3.retry?.maximum == FlowDuration(parsing: "5m"))
-        #expect(flow.topologicalOrder.map(\.id) == ["plan", "approve", "shard-0", "shard-1", "shard-2", "shard-3", "verify", "notify"])
+        #expect(
+            flow.topologicalOrder.map(\.id) == [
+                "plan", "approve", "shard-0", "shard-1", "shard-2", "shard-3", "verify", "notify",
+            ])
         guard case .http(let http) = flow.step("notify")?.kind else {
             Issue.record("notify is not an http step")
             return

@@ -37,26 +37,30 @@ struct FlowGraphTests {
     }
 
     @Test func separateCyclesAreEachReported() {
-        let errors = FlowTest.errors(yaml([("a", ["b"]), ("b", ["a"]), ("c", ["d"]), ("d", ["c"]), ("e", ["a", "c"])]))
-        #expect(errors.map(\.message) == [
-            "expected no cycle in needs; steps form the cycle a -> b -> a",
-            "expected no cycle in needs; steps form the cycle c -> d -> c",
-        ])
+        let errors = FlowTest.errors(
+            yaml([("a", ["b"]), ("b", ["a"]), ("c", ["d"]), ("d", ["c"]), ("e", ["a", "c"])]))
+        #expect(
+            errors.map(\.message) == [
+                "expected no cycle in needs; steps form the cycle a -> b -> a",
+                "expected no cycle in needs; steps form the cycle c -> d -> c",
+            ])
     }
 
     @Test func topologicalOrderIsStableByDeclaration() throws {
-        let flow = try FlowTest.parse(yaml([
-            ("deploy", ["test", "lint"]), ("lint", []), ("build", []), ("test", ["build"]), ("docs", []),
-        ]))
+        let flow = try FlowTest.parse(
+            yaml([
+                ("deploy", ["test", "lint"]), ("lint", []), ("build", []), ("test", ["build"]), ("docs", []),
+            ]))
         #expect(flow.topologicalOrder.map(\.id) == ["lint", "build", "test", "deploy", "docs"])
         let independent = try FlowTest.parse(yaml([("c", []), ("a", []), ("b", [])]))
         #expect(independent.topologicalOrder.map(\.id) == ["c", "a", "b"])
     }
 
     @Test func ancestorsAreTransitive() throws {
-        let flow = try FlowTest.parse(yaml([
-            ("a", []), ("b", ["a"]), ("c", ["b"]), ("d", []), ("e", ["c", "d"]), ("f", ["a"]),
-        ]))
+        let flow = try FlowTest.parse(
+            yaml([
+                ("a", []), ("b", ["a"]), ("c", ["b"]), ("d", []), ("e", ["c", "d"]), ("f", ["a"]),
+            ]))
         #expect(flow.ancestors(of: "e") == ["a", "b", "c", "d"])
         #expect(flow.ancestors(of: "a").isEmpty)
         #expect(flow.ancestors(of: "f") == ["a"])

@@ -14,7 +14,8 @@ struct FlowHostileInputTests {
 
     @Test func deeplyNestedFlowCollections() {
         let depth = 100_000
-        let yaml = "flow: x\ninput: " + String(repeating: "[", count: depth) + String(repeating: "]", count: depth) + "\n"
+        let yaml =
+            "flow: x\ninput: " + String(repeating: "[", count: depth) + String(repeating: "]", count: depth) + "\n"
         let error = limitError(yaml)
         #expect(error?.line == 2)
         #expect(error?.message == "expected at most 64 levels of nesting")
@@ -22,7 +23,8 @@ struct FlowHostileInputTests {
 
     @Test func deeplyNestedFlowMappings() {
         let depth = 50_000
-        let yaml = "flow: x\ninput: " + String(repeating: "{a: ", count: depth) + "1" + String(repeating: "}", count: depth)
+        let yaml =
+            "flow: x\ninput: " + String(repeating: "{a: ", count: depth) + "1" + String(repeating: "}", count: depth)
         #expect(limitError(yaml)?.line == 2)
     }
 
@@ -95,11 +97,14 @@ struct FlowHostileInputTests {
         #expect(limitError(yaml)?.path == "steps")
     }
 
-    @Test("non-flow documents fail cleanly", arguments: [
-        "", "   \n", "# only a comment\n", "[1, 2]", "just text", "flow: x\nsteps: ~\n", "---\nflow: a\n---\nflow: b\n",
-        "flow: x\nsteps:\n\t- id: a\n", "flow: x\u{0}\n", "flow: 'unterminated\n", "{flow: x, steps: [}\n",
-        "flow: *undefined\n", "? [a, b]\n: c\n", "flow: .nan\nsteps: [{id: a, noop: .inf}]\n",
-    ])
+    @Test(
+        "non-flow documents fail cleanly",
+        arguments: [
+            "", "   \n", "# only a comment\n", "[1, 2]", "just text", "flow: x\nsteps: ~\n",
+            "---\nflow: a\n---\nflow: b\n",
+            "flow: x\nsteps:\n\t- id: a\n", "flow: x\u{0}\n", "flow: 'unterminated\n", "{flow: x, steps: [}\n",
+            "flow: *undefined\n", "? [a, b]\n: c\n", "flow: .nan\nsteps: [{id: a, noop: .inf}]\n",
+        ])
     func malformed(yaml: String) {
         let errors = FlowTest.errors(yaml)
         #expect(!errors.isEmpty)

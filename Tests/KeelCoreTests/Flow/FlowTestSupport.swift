@@ -11,7 +11,8 @@ enum FlowTest {
         .deletingLastPathComponent()
 
     static func example(_ name: String) throws -> String {
-        try String(contentsOf: packageRoot.appendingPathComponent("Examples").appendingPathComponent(name), encoding: .utf8)
+        try String(
+            contentsOf: packageRoot.appendingPathComponent("Examples").appendingPathComponent(name), encoding: .utf8)
     }
 
     /// Parses text that must be valid, failing the test with every error otherwise.
