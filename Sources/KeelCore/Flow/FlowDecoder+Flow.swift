@@ -202,6 +202,15 @@ extension FlowDecoder {
             let type = required(fields, "type").flatMap {
                 name($0, fields.path("type"), pattern: .mediaType, description: "a media type like text/plain")
             }
+            if let type,
+                type.split(separator: "/", omittingEmptySubsequences: false).count != 2
+                    || type.hasSuffix("/"), let typeNode = fields["type"]
+            {
+                fail(
+                    .invalidValue, at: typeNode.position, fields.path("type"),
+                    "expected a media type like text/plain (type/subtype); got '\(FlowError.quoted(type))'")
+                continue
+            }
             if let resource, let type {
                 outputs[entry.key] = .resource(name: resource, mediaType: type)
             }

@@ -11,6 +11,19 @@ extension FlowDecoder {
             fail(
                 .stepKind, at: position, fields.path,
                 "expected exactly one of run, http, ssh, approval, wait, noop (ssh may add wait); got \(found)")
+            // Still read each kind, so its own mistakes are reported in the same pass.
+            for name in present {
+                guard let node = fields[name] else { continue }
+                let path = fields.path(name)
+                switch name {
+                case "run": _ = decodeRun(node, path, step: step)
+                case "http": _ = decodeHTTP(node, path, step: step)
+                case "ssh": _ = decodeSSH(node, path, step: step)
+                case "approval": _ = decodeApproval(node, path, step: step)
+                case "wait": _ = decodeWait(node, path)
+                default: _ = decodeNoop(node, path)
+                }
+            }
             return nil
         }
         switch present[0] {
