@@ -1,7 +1,8 @@
 /// A validated flow: the DAG of steps a run executes, and the rules around it.
 ///
-/// Built only by `FlowParser` (from YAML) or from its canonical JSON (`init(canonicalJSON:)`,
-/// `Codable`), so every instance has passed validation. Template strings (`${{ … }}`) are kept as
+/// `FlowParser` (from YAML), `init(canonicalJSON:)` and `Codable` validate what they build; the
+/// memberwise `init` does not, so code that assembles a flow by hand should round-trip it through
+/// `init(canonicalJSON: flow.jsonValue)` before trusting it. Template strings (`${{ … }}`) are kept as
 /// written; they are evaluated per run by the expression engine.
 public struct FlowDefinition: Sendable, Hashable {
     /// `^[a-z0-9][a-z0-9._-]{0,127}$`; unique per Keel installation.
