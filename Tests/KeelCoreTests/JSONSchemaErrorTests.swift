@@ -233,11 +233,20 @@ struct JSONSchemaLimitTests {
         ])
         let errors = schema.validate(instance)
         #expect(errors.count == 1)
-        #expect(errors.first?.message == "validation stopped: schemas nested deeper than 256 levels")
+        #expect(errors.first?.message == "validation stopped: schemas nested deeper than 512 levels")
         #expect(!schema.isValid(instance))
+        // A stop inside `not` must not turn into a pass.
+        let negated = try JSONSchema([
+            "not": ["$ref": "#/$defs/node"], "$defs": ["node": ["items": ["$ref": "#/$defs/node"]]],
+        ])
+        #expect(!negated.isValid(instance))
+        #expect(
+            negated.validate(instance).map(\.message) == [
+                "validation stopped: schemas nested deeper than 512 levels"
+            ])
         // Within the limit the same schema validates normally.
         var shallow: JSONValue = 1
-        for _ in 0..<100 { shallow = [shallow] }
+        for _ in 0..<250 { shallow = [shallow] }
         #expect(schema.isValid(shallow))
     }
 
@@ -251,7 +260,7 @@ struct JSONSchemaLimitTests {
                     ["type": "array", "items": ["$ref": "#"], "maxItems": 5],
                 ]
             ],
-            limits: JSONSchema.Limits(maximumDepth: 256, maximumSteps: 20_000))
+            limits: JSONSchema.Limits(maximumDepth: 512, maximumSteps: 20_000))
         var instance: JSONValue = "leaf"
         for _ in 0..<60 { instance = [instance] }
         let clock = ContinuousClock()

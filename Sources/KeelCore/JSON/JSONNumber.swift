@@ -59,9 +59,9 @@ public struct JSONNumber: Sendable, Hashable {
 
     /// Parses a number written in JSON's number grammar (`-12.5e3`); nil for anything else.
     public init?(jsonText text: String) {
-        var bytes = Array(text.utf8)
-        let parsed: JSONNumber? = bytes.withUnsafeMutableBufferPointer { buffer in
-            var reader = JSONNumberReader(bytes: UnsafeBufferPointer(buffer), position: 0)
+        let bytes = Array(text.utf8)
+        let parsed: JSONNumber? = bytes.withUnsafeBufferPointer { buffer in
+            var reader = JSONNumberReader(bytes: buffer, position: 0)
             guard let number = try? reader.read(), reader.position == buffer.count else { return nil }
             return number
         }
@@ -160,7 +160,9 @@ extension JSONNumber {
         }
         guard divisor.digitCount <= 18, let modulus = UInt64(divisor.digits) else {
             let quotient = doubleValue / divisor.doubleValue
-            return quotient.isFinite && quotient == quotient.rounded(.towardZero)
+            guard quotient.isFinite else { return false }
+            // Every Double of magnitude 2^53 or more is an integer.
+            return quotient.magnitude >= 0x1p53 || Double(Int64(quotient)) == quotient
         }
         // (A × 10^(a-b)) mod B, digit by digit, without ever forming the big numbers.
         var remainder: UInt64 = 0

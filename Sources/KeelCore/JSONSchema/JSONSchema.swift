@@ -12,13 +12,14 @@
 public struct JSONSchema: Sendable {
     /// Bounds that keep validation finite and the stack safe on any input.
     public struct Limits: Sendable, Hashable {
-        /// Deepest nesting of subschema evaluations (instance depth plus `$ref` chains).
+        /// Deepest nesting of subschema evaluations (instance depth plus `$ref` chains); the
+        /// default leaves a wide stack margin even in debug builds on secondary threads.
         public var maximumDepth: Int
         /// Most subschema evaluations in one validation, a guard against exponential schemas
         /// (nested `anyOf` over recursive `$ref`s).
         public var maximumSteps: Int
 
-        public init(maximumDepth: Int = 256, maximumSteps: Int = 1_000_000) {
+        public init(maximumDepth: Int = 512, maximumSteps: Int = 1_000_000) {
             self.maximumDepth = maximumDepth
             self.maximumSteps = maximumSteps
         }
@@ -53,6 +54,7 @@ public struct JSONSchema: Sendable {
     public func isValid(_ instance: JSONValue) -> Bool {
         var evaluator = SchemaEvaluator(
             nodes: nodes, tracksAnnotations: tracksAnnotations, limits: limits, collecting: false)
-        return evaluator.evaluate(0, instance).valid
+        let valid = evaluator.evaluate(0, instance).valid
+        return valid && !evaluator.aborted
     }
 }

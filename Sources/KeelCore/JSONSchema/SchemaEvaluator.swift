@@ -12,7 +12,9 @@ struct SchemaEvaluator {
     private var path: [PathToken] = []
     private var depth = 0
     private var steps = 0
-    private var aborted = false
+    /// Set when a limit stopped the validation; the instance then counts as invalid whatever the
+    /// partial result (a stop inside `not` would otherwise read as a pass).
+    private(set) var aborted = false
 
     private enum PathToken {
         case key(String)
@@ -116,11 +118,54 @@ struct SchemaEvaluator {
 
     // MARK: Keywords
 
-    // swift-format-ignore: NoAssignmentInExpressions
     private mutating func apply(
         _ keyword: SchemaKeyword, at location: JSONPointer, to instance: JSONValue,
         marks: inout EvaluatedMarks
     ) -> Bool {
+        // A thin dispatcher: each applicator has its own function so that the frames on the
+        // recursion path stay small (deep instances recurse through here).
+        switch keyword {
+        case .prefixItems(let schemas):
+            return applyPrefixItems(schemas, instance, &marks)
+        case .items(let schema, let start):
+            return applyItems(schema, start, location, instance, &marks)
+        case .contains(let schema, let minimum, let maximum):
+            return applyContains(schema, minimum, maximum, location, instance, &marks)
+        case .properties(let table):
+            return applyProperties(table, instance, &marks)
+        case .patternProperties(let entries):
+            return applyPatternProperties(entries, instance, &marks)
+        case .additionalProperties(let schema, let known, let patterns):
+            return applyAdditionalProperties(schema, known, patterns, instance, &marks)
+        case .propertyNames(let schema):
+            return applyPropertyNames(schema, instance, &marks)
+        case .dependentSchemas(let entries):
+            return applyDependentSchemas(entries, instance, &marks)
+        case .allOf(let schemas):
+            return applyAllOf(schemas, instance, &marks)
+        case .anyOf(let schemas):
+            return applyAnyOf(schemas, location, instance, &marks)
+        case .oneOf(let schemas):
+            return applyOneOf(schemas, location, instance, &marks)
+        case .not(let schema):
+            return applyNot(schema, location, instance, &marks)
+        case .conditional(let condition, let then, let otherwise):
+            return applyConditional(condition, then, otherwise, instance, &marks)
+        case .reference(let target, _):
+            return applyReference(target, instance, &marks)
+        case .unevaluatedItems(let schema):
+            return applyUnevaluatedItems(schema, location, instance, &marks)
+        case .unevaluatedProperties(let schema):
+            return applyUnevaluatedProperties(schema, location, instance, &marks)
+        default:
+            return check(keyword, at: location, on: instance)
+        }
+    }
+
+    /// The assertions: keywords that look at the instance itself and never recurse.
+    private mutating func check(_ keyword: SchemaKeyword, at location: JSONPointer, on instance: JSONValue)
+        -> Bool
+    {
         var keywordLocation: JSONPointer { location.appending(keyword.name) }
         switch keyword {
         case .type(let types):
@@ -223,54 +268,6 @@ struct SchemaEvaluator {
             guard let (first, second) = Self.firstDuplicate(elements) else { return true }
             report(keywordLocation, "expected unique items, but items \(first) and \(second) are equal")
             return false
-        case .prefixItems(let schemas):
-            guard case .array(let elements) = instance else { return true }
-            var valid = true
-            for (offset, element) in zip(schemas.indices, elements) {
-                valid = evaluate(schemas[offset], element, at: .index(offset)).valid && valid
-                if !valid && !collecting { return false }
-            }
-            if tracksAnnotations { marks.insert(0..<min(schemas.count, elements.count)) }
-            return valid
-        case .items(let schema, let start):
-            guard case .array(let elements) = instance, elements.count > start else { return true }
-            if tracksAnnotations { marks.insert(start..<elements.count) }
-            if isRejectAll(schema) {
-                report(
-                    keywordLocation, "expected at most \(Self.counted(start, "item")), got \(elements.count)")
-                return false
-            }
-            var valid = true
-            for offset in start..<elements.count {
-                valid = evaluate(schema, elements[offset], at: .index(offset)).valid && valid
-                if !valid && !collecting { return false }
-            }
-            return valid
-        case .contains(let schema, let minimum, let maximum):
-            guard case .array(let elements) = instance else { return true }
-            var matches = 0
-            silently { evaluator in
-                for (offset, element) in elements.enumerated()
-                where evaluator.evaluate(schema, element, at: .index(offset)).valid {
-                    matches += 1
-                    if evaluator.tracksAnnotations { marks.insert(offset) }
-                }
-            }
-            if matches < minimum {
-                report(
-                    keywordLocation,
-                    "expected at least \(Self.counted(minimum, "item")) matching the contains schema, found \(matches)"
-                )
-                return false
-            }
-            if let maximum, matches > maximum {
-                report(
-                    location.appending("maxContains"),
-                    "expected at most \(Self.counted(maximum, "item")) matching the contains schema, found \(matches)"
-                )
-                return false
-            }
-            return true
         case .minProperties(let limit):
             guard case .object(let object) = instance else { return true }
             guard object.count >= limit else {
@@ -312,184 +309,312 @@ struct SchemaEvaluator {
                 }
             }
             return valid
-        case .properties(let table):
-            guard case .object(let object) = instance else { return true }
-            var valid = true
-            for (position, member) in object.enumerated() {
-                guard let schema = table[ExactString(member.key)] else { continue }
-                if tracksAnnotations { marks.insert(position) }
-                valid = evaluateMember(schema, member, falseMessage: "property is not allowed") && valid
-                if !valid && !collecting { return false }
-            }
-            return valid
-        case .patternProperties(let entries):
-            guard case .object(let object) = instance else { return true }
-            var valid = true
-            for (position, member) in object.enumerated() {
-                for entry in entries where entry.pattern.matches(member.key) {
-                    if tracksAnnotations { marks.insert(position) }
-                    valid =
-                        evaluateMember(entry.node, member, falseMessage: "property is not allowed") && valid
-                    if !valid && !collecting { return false }
-                }
-            }
-            return valid
-        case .additionalProperties(let schema, let known, let patterns):
-            guard case .object(let object) = instance else { return true }
-            var valid = true
-            for (position, member) in object.enumerated() {
-                if known.contains(ExactString(member.key)) { continue }
-                if patterns.contains(where: { $0.matches(member.key) }) { continue }
-                if tracksAnnotations { marks.insert(position) }
-                valid =
-                    evaluateMember(
-                        schema, member,
-                        falseMessage:
-                            "property \(Self.quoted(member.key)) is not allowed (additionalProperties is false)"
-                    )
-                    && valid
-                if !valid && !collecting { return false }
-            }
-            return valid
-        case .propertyNames(let schema):
-            guard case .object(let object) = instance else { return true }
-            var valid = true
-            for key in object.keys {
-                let before = errors.count
-                let nameValid = evaluate(schema, .string(key), at: .key(key)).valid
-                if !nameValid {
-                    valid = false
-                    for offset in before..<errors.count {
-                        let error = errors[offset]
-                        errors[offset] = JSONSchemaValidationError(
-                            instanceLocation: error.instanceLocation, keywordLocation: error.keywordLocation,
-                            message: "invalid property name: \(error.message)")
-                    }
-                    if !collecting { return false }
-                }
-            }
-            return valid
-        case .dependentSchemas(let entries):
-            guard case .object(let object) = instance else { return true }
-            var valid = true
-            for entry in entries where object.contains(key: entry.property) {
-                let outcome = evaluate(entry.node, instance)
-                if outcome.valid {
-                    marks.formUnion(outcome.evaluated)
-                } else {
-                    valid = false
-                    if !collecting { return false }
-                }
-            }
-            return valid
-        case .allOf(let schemas):
-            var valid = true
-            for schema in schemas {
-                let outcome = evaluate(schema, instance)
-                if outcome.valid {
-                    marks.formUnion(outcome.evaluated)
-                } else {
-                    valid = false
-                    if !collecting { return false }
-                }
-            }
-            return valid
-        case .anyOf(let schemas):
-            var matched = false
-            silently { evaluator in
-                for schema in schemas {
-                    let outcome = evaluator.evaluate(schema, instance)
-                    guard outcome.valid else { continue }
-                    matched = true
-                    marks.formUnion(outcome.evaluated)
-                    if !evaluator.tracksAnnotations { break }
-                }
-            }
-            if !matched {
-                report(
-                    keywordLocation,
-                    "expected a value matching at least one of the \(schemas.count) schemas in anyOf")
-            }
-            return matched
-        case .oneOf(let schemas):
-            var matching: [Int] = []
-            var matchedMarks = EvaluatedMarks()
-            silently { evaluator in
-                for (offset, schema) in schemas.enumerated() {
-                    let outcome = evaluator.evaluate(schema, instance)
-                    guard outcome.valid else { continue }
-                    matching.append(offset)
-                    matchedMarks = outcome.evaluated
-                    if matching.count > 1 && !evaluator.tracksAnnotations { break }
-                }
-            }
-            if matching.count == 1 {
-                marks.formUnion(matchedMarks)
-                return true
-            }
-            if matching.isEmpty {
-                report(
-                    keywordLocation,
-                    "expected a value matching exactly one of the \(schemas.count) schemas in oneOf, it matches none"
-                )
-            } else {
-                report(
-                    keywordLocation,
-                    "expected a value matching exactly one of the \(schemas.count) schemas in oneOf, "
-                        + "it matches \(matching.count > 2 ? "more than one" : "the schemas at \(matching[0]) and \(matching[1])")"
-                )
-            }
-            return false
-        case .not(let schema):
-            let matched = silently { $0.evaluate(schema, instance).valid }
-            if matched {
-                report(keywordLocation, "expected a value not matching the schema in not")
-                return false
-            }
+        default:
             return true
-        case .conditional(let condition, let then, let otherwise):
-            let test = silently { $0.evaluate(condition, instance) }
-            if test.valid { marks.formUnion(test.evaluated) }
-            guard let branch = test.valid ? then : otherwise else { return true }
-            let outcome = evaluate(branch, instance)
-            if outcome.valid { marks.formUnion(outcome.evaluated) }
-            return outcome.valid
-        case .reference(let target, _):
-            let outcome = evaluate(target, instance)
-            if outcome.valid { marks.formUnion(outcome.evaluated) }
-            return outcome.valid
-        case .unevaluatedItems(let schema):
-            guard case .array(let elements) = instance else { return true }
-            var valid = true
-            for offset in elements.indices where !marks.contains(offset) {
-                if isRejectAll(schema) {
-                    path.append(.index(offset))
-                    report(keywordLocation, "item is not allowed (unevaluatedItems is false)")
-                    path.removeLast()
-                    valid = false
-                } else {
-                    valid = evaluate(schema, elements[offset], at: .index(offset)).valid && valid
-                }
-                if !valid && !collecting { return false }
-            }
-            marks.insert(elements.indices)
-            return valid
-        case .unevaluatedProperties(let schema):
-            guard case .object(let object) = instance else { return true }
-            var valid = true
-            for (position, member) in object.enumerated() where !marks.contains(position) {
-                valid =
-                    evaluateMember(
-                        schema, member,
-                        falseMessage:
-                            "property \(Self.quoted(member.key)) is not allowed (unevaluatedProperties is false)"
-                    )
-                    && valid
-                if !valid && !collecting { return false }
-            }
-            marks.insert(object.indices)
-            return valid
         }
+    }
+
+    private mutating func applyPrefixItems(
+        _ schemas: [Int], _ instance: JSONValue, _ marks: inout EvaluatedMarks
+    ) -> Bool {
+        guard case .array(let elements) = instance else { return true }
+        var valid = true
+        for (offset, element) in zip(schemas.indices, elements) {
+            valid = evaluate(schemas[offset], element, at: .index(offset)).valid && valid
+            if !valid && !collecting { return false }
+        }
+        if tracksAnnotations { marks.insert(0..<min(schemas.count, elements.count)) }
+        return valid
+    }
+
+    private mutating func applyItems(
+        _ schema: Int, _ start: Int, _ location: JSONPointer, _ instance: JSONValue,
+        _ marks: inout EvaluatedMarks
+    ) -> Bool {
+        var keywordLocation: JSONPointer { location.appending("items") }
+        guard case .array(let elements) = instance, elements.count > start else { return true }
+        if tracksAnnotations { marks.insert(start..<elements.count) }
+        if isRejectAll(schema) {
+            report(
+                keywordLocation, "expected at most \(Self.counted(start, "item")), got \(elements.count)")
+            return false
+        }
+        var valid = true
+        for offset in start..<elements.count {
+            valid = evaluate(schema, elements[offset], at: .index(offset)).valid && valid
+            if !valid && !collecting { return false }
+        }
+        return valid
+    }
+
+    private mutating func applyContains(
+        _ schema: Int, _ minimum: Int, _ maximum: Int?, _ location: JSONPointer, _ instance: JSONValue,
+        _ marks: inout EvaluatedMarks
+    ) -> Bool {
+        var keywordLocation: JSONPointer { location.appending("contains") }
+        guard case .array(let elements) = instance else { return true }
+        var matches = 0
+        silently { evaluator in
+            for (offset, element) in elements.enumerated()
+            where evaluator.evaluate(schema, element, at: .index(offset)).valid {
+                matches += 1
+                if evaluator.tracksAnnotations { marks.insert(offset) }
+            }
+        }
+        if matches < minimum {
+            report(
+                keywordLocation,
+                "expected at least \(Self.counted(minimum, "item")) matching the contains schema, found \(matches)"
+            )
+            return false
+        }
+        if let maximum, matches > maximum {
+            report(
+                location.appending("maxContains"),
+                "expected at most \(Self.counted(maximum, "item")) matching the contains schema, found \(matches)"
+            )
+            return false
+        }
+        return true
+    }
+
+    private mutating func applyProperties(
+        _ table: [ExactString: Int], _ instance: JSONValue,
+        _ marks: inout EvaluatedMarks
+    ) -> Bool {
+        guard case .object(let object) = instance else { return true }
+        var valid = true
+        for (position, member) in object.enumerated() {
+            guard let schema = table[ExactString(member.key)] else { continue }
+            if tracksAnnotations { marks.insert(position) }
+            valid = evaluateMember(schema, member, falseMessage: "property is not allowed") && valid
+            if !valid && !collecting { return false }
+        }
+        return valid
+    }
+
+    private mutating func applyPatternProperties(
+        _ entries: [(pattern: SchemaPattern, node: Int)], _ instance: JSONValue,
+        _ marks: inout EvaluatedMarks
+    ) -> Bool {
+        guard case .object(let object) = instance else { return true }
+        var valid = true
+        for (position, member) in object.enumerated() {
+            for entry in entries where entry.pattern.matches(member.key) {
+                if tracksAnnotations { marks.insert(position) }
+                valid =
+                    evaluateMember(entry.node, member, falseMessage: "property is not allowed") && valid
+                if !valid && !collecting { return false }
+            }
+        }
+        return valid
+    }
+
+    private mutating func applyAdditionalProperties(
+        _ schema: Int, _ known: Set<ExactString>, _ patterns: [SchemaPattern],
+        _ instance: JSONValue, _ marks: inout EvaluatedMarks
+    ) -> Bool {
+        guard case .object(let object) = instance else { return true }
+        var valid = true
+        for (position, member) in object.enumerated() {
+            if known.contains(ExactString(member.key)) { continue }
+            if patterns.contains(where: { $0.matches(member.key) }) { continue }
+            if tracksAnnotations { marks.insert(position) }
+            valid =
+                evaluateMember(
+                    schema, member,
+                    falseMessage:
+                        "property \(Self.quoted(member.key)) is not allowed (additionalProperties is false)"
+                )
+                && valid
+            if !valid && !collecting { return false }
+        }
+        return valid
+    }
+
+    private mutating func applyPropertyNames(
+        _ schema: Int, _ instance: JSONValue, _ marks: inout EvaluatedMarks
+    ) -> Bool {
+        guard case .object(let object) = instance else { return true }
+        var valid = true
+        for key in object.keys {
+            let before = errors.count
+            let nameValid = evaluate(schema, .string(key), at: .key(key)).valid
+            if !nameValid {
+                valid = false
+                for offset in before..<errors.count {
+                    let error = errors[offset]
+                    errors[offset] = JSONSchemaValidationError(
+                        instanceLocation: error.instanceLocation, keywordLocation: error.keywordLocation,
+                        message: "invalid property name: \(error.message)")
+                }
+                if !collecting { return false }
+            }
+        }
+        return valid
+    }
+
+    private mutating func applyDependentSchemas(
+        _ entries: [(property: String, node: Int)], _ instance: JSONValue,
+        _ marks: inout EvaluatedMarks
+    ) -> Bool {
+        guard case .object(let object) = instance else { return true }
+        var valid = true
+        for entry in entries where object.contains(key: entry.property) {
+            let outcome = evaluate(entry.node, instance)
+            if outcome.valid {
+                marks.formUnion(outcome.evaluated)
+            } else {
+                valid = false
+                if !collecting { return false }
+            }
+        }
+        return valid
+    }
+
+    private mutating func applyAllOf(
+        _ schemas: [Int], _ instance: JSONValue, _ marks: inout EvaluatedMarks
+    ) -> Bool {
+        var valid = true
+        for schema in schemas {
+            let outcome = evaluate(schema, instance)
+            if outcome.valid {
+                marks.formUnion(outcome.evaluated)
+            } else {
+                valid = false
+                if !collecting { return false }
+            }
+        }
+        return valid
+    }
+
+    private mutating func applyAnyOf(
+        _ schemas: [Int], _ location: JSONPointer, _ instance: JSONValue, _ marks: inout EvaluatedMarks
+    ) -> Bool {
+        var keywordLocation: JSONPointer { location.appending("anyOf") }
+        var matched = false
+        silently { evaluator in
+            for schema in schemas {
+                let outcome = evaluator.evaluate(schema, instance)
+                guard outcome.valid else { continue }
+                matched = true
+                marks.formUnion(outcome.evaluated)
+                if !evaluator.tracksAnnotations { break }
+            }
+        }
+        if !matched {
+            report(
+                keywordLocation,
+                "expected a value matching at least one of the \(schemas.count) schemas in anyOf")
+        }
+        return matched
+    }
+
+    private mutating func applyOneOf(
+        _ schemas: [Int], _ location: JSONPointer, _ instance: JSONValue, _ marks: inout EvaluatedMarks
+    ) -> Bool {
+        var keywordLocation: JSONPointer { location.appending("oneOf") }
+        var matching: [Int] = []
+        var matchedMarks = EvaluatedMarks()
+        silently { evaluator in
+            for (offset, schema) in schemas.enumerated() {
+                let outcome = evaluator.evaluate(schema, instance)
+                guard outcome.valid else { continue }
+                matching.append(offset)
+                matchedMarks = outcome.evaluated
+                if matching.count > 1 && !evaluator.tracksAnnotations { break }
+            }
+        }
+        if matching.count == 1 {
+            marks.formUnion(matchedMarks)
+            return true
+        }
+        if matching.isEmpty {
+            report(
+                keywordLocation,
+                "expected a value matching exactly one of the \(schemas.count) schemas in oneOf, it matches none"
+            )
+        } else {
+            report(
+                keywordLocation,
+                "expected a value matching exactly one of the \(schemas.count) schemas in oneOf, "
+                    + "it matches \(matching.count > 2 ? "more than one" : "the schemas at \(matching[0]) and \(matching[1])")"
+            )
+        }
+        return false
+    }
+
+    private mutating func applyNot(
+        _ schema: Int, _ location: JSONPointer, _ instance: JSONValue, _ marks: inout EvaluatedMarks
+    ) -> Bool {
+        var keywordLocation: JSONPointer { location.appending("not") }
+        let matched = silently { $0.evaluate(schema, instance).valid }
+        if matched {
+            report(keywordLocation, "expected a value not matching the schema in not")
+            return false
+        }
+        return true
+    }
+
+    private mutating func applyConditional(
+        _ condition: Int, _ then: Int?, _ otherwise: Int?, _ instance: JSONValue,
+        _ marks: inout EvaluatedMarks
+    ) -> Bool {
+        let test = silently { $0.evaluate(condition, instance) }
+        if test.valid { marks.formUnion(test.evaluated) }
+        guard let branch = test.valid ? then : otherwise else { return true }
+        let outcome = evaluate(branch, instance)
+        if outcome.valid { marks.formUnion(outcome.evaluated) }
+        return outcome.valid
+    }
+
+    private mutating func applyReference(
+        _ target: Int, _ instance: JSONValue, _ marks: inout EvaluatedMarks
+    ) -> Bool {
+        let outcome = evaluate(target, instance)
+        if outcome.valid { marks.formUnion(outcome.evaluated) }
+        return outcome.valid
+    }
+
+    private mutating func applyUnevaluatedItems(
+        _ schema: Int, _ location: JSONPointer, _ instance: JSONValue, _ marks: inout EvaluatedMarks
+    ) -> Bool {
+        var keywordLocation: JSONPointer { location.appending("unevaluatedItems") }
+        guard case .array(let elements) = instance else { return true }
+        var valid = true
+        for offset in elements.indices where !marks.contains(offset) {
+            if isRejectAll(schema) {
+                path.append(.index(offset))
+                report(keywordLocation, "item is not allowed (unevaluatedItems is false)")
+                path.removeLast()
+                valid = false
+            } else {
+                valid = evaluate(schema, elements[offset], at: .index(offset)).valid && valid
+            }
+            if !valid && !collecting { return false }
+        }
+        marks.insert(elements.indices)
+        return valid
+    }
+
+    private mutating func applyUnevaluatedProperties(
+        _ schema: Int, _ location: JSONPointer, _ instance: JSONValue, _ marks: inout EvaluatedMarks
+    ) -> Bool {
+        var keywordLocation: JSONPointer { location.appending("unevaluatedProperties") }
+        guard case .object(let object) = instance else { return true }
+        var valid = true
+        for (position, member) in object.enumerated() where !marks.contains(position) {
+            valid =
+                evaluateMember(
+                    schema, member,
+                    falseMessage:
+                        "property \(Self.quoted(member.key)) is not allowed (unevaluatedProperties is false)"
+                )
+                && valid
+            if !valid && !collecting { return false }
+        }
+        marks.insert(object.indices)
+        return valid
     }
 
     /// Applies `schema` to one object member; a `false` schema gets a message naming the member.
