@@ -101,7 +101,8 @@ struct ExpressionParser {
         return advance()
     }
 
-    /// Guards both the parser's own recursion and the height of the tree it builds.
+    /// Bounds the parser's own recursion (`(`, `[`, call arguments, `!`), so hostile input cannot
+    /// overflow the stack before a tree exists; `checked` bounds the height of the tree itself.
     private mutating func enter(at token: ExpressionToken) throws(ExpressionError) {
         recursion += 1
         if recursion > limits.maximumDepth { throw tooDeep(start: token.start, end: token.end) }
@@ -115,6 +116,7 @@ struct ExpressionParser {
             start: start, end: end)
     }
 
+    /// The node, unless the tree has grown taller than evaluation may recurse.
     private func checked(_ node: ExpressionNode) throws(ExpressionError) -> ExpressionNode {
         guard node.depth <= limits.maximumDepth else {
             throw tooDeep(start: node.start, end: node.end)
