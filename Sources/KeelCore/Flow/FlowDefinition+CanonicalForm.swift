@@ -167,3 +167,28 @@ extension RetryPolicy {
         return .object(object)
     }
 }
+
+/// A step alone in its canonical JSON form. Decoding checks the step's own fields; what needs the
+/// whole flow (`needs` targets, cycles, step references in templates) is checked with the flow.
+extension StepDefinition: Codable {
+    public init(from decoder: any Decoder) throws {
+        var flowDecoder = FlowDecoder(file: "<json>", limits: FlowLimits())
+        let step = flowDecoder.decodeStep(SourceNode(json: try JSONValue(from: decoder)), "step", index: 0)
+        for site in flowDecoder.templates {
+            do {
+                _ = try Template(parsing: site.text)
+            } catch {
+                flowDecoder.fail(
+                    .invalidExpression, at: site.position, site.path, "invalid expression: \(error.message)")
+            }
+        }
+        guard flowDecoder.errors.isEmpty, let step else {
+            throw FlowErrors(flowDecoder.errors)
+        }
+        self = step
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        try jsonValue.encode(to: encoder)
+    }
+}

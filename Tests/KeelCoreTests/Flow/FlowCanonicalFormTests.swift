@@ -178,3 +178,19 @@ struct FlowCanonicalFormTests {
         #expect(SHA256.hexDigest(of: [UInt8](repeating: UInt8(ascii: "a"), count: length)) == digest)
     }
 }
+
+@Suite("Flow step coding")
+struct FlowStepCodingTests {
+    @Test func stepRoundTripsThroughJSON() throws {
+        let flow = try FlowTest.parse(try FlowTest.example("bulk-data-fix.yaml"))
+        for step in flow.steps {
+            let data = try JSONEncoder().encode(step)
+            #expect(try JSONDecoder().decode(StepDefinition.self, from: data) == step)
+        }
+    }
+
+    @Test func invalidStepJSONThrowsFlowErrors() throws {
+        let data = Data(#"{"id": "a", "run": {"command": ["x"], "timeout": "soon"}}"#.utf8)
+        #expect(throws: FlowErrors.self) { try JSONDecoder().decode(StepDefinition.self, from: data) }
+    }
+}
