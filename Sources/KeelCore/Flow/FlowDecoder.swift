@@ -11,6 +11,8 @@ struct FlowDecoder {
     var templates: [TemplateSite] = []
     /// Each step's id and edges, kept even when other fields failed, for the graph checks.
     var skeletons: [StepSkeleton] = []
+    /// The YAML text, to place expression errors precisely; nil for JSON.
+    var source: String?
 
     init(file: String, limits: FlowLimits) {
         self.file = file

@@ -14,7 +14,7 @@ public enum FlowParser {
     ) throws(FlowErrors) -> FlowDefinition {
         var reader = YAMLSourceReader(file: file, limits: limits)
         guard let root = reader.read(yaml) else { throw FlowErrors(reader.errors) }
-        return try decode(root, file: file, limits: limits, earlier: reader.errors)
+        return try decode(root, file: file, limits: limits, earlier: reader.errors, source: yaml)
     }
 
     /// The same as `parse`, as a `Result`.
@@ -25,10 +25,11 @@ public enum FlowParser {
     }
 
     static func decode(
-        _ root: SourceNode, file: String, limits: FlowLimits, earlier: [FlowError] = []
+        _ root: SourceNode, file: String, limits: FlowLimits, earlier: [FlowError] = [], source: String? = nil
     ) throws(FlowErrors) -> FlowDefinition {
         var decoder = FlowDecoder(file: file, limits: limits)
         decoder.errors = earlier
+        decoder.source = source
         let flow = decoder.decodeFlow(root)
         var validator = FlowValidator(decoder: decoder)
         validator.validate()

@@ -11,13 +11,19 @@ extension FlowValidator {
             do {
                 template = try Template(parsing: site.text)
             } catch {
-                decoder.fail(
-                    .invalidExpression, at: site.position, site.path,
-                    "invalid expression: \(error.message) at column \(error.column) of the template")
+                if let exact = locate(error.column, in: site) {
+                    decoder.fail(.invalidExpression, at: exact, site.path, "invalid expression: \(error.message)")
+                } else {
+                    decoder.fail(
+                        .invalidExpression, at: site.position, site.path,
+                        "invalid expression: \(error.message) at column \(error.column) of the template")
+                }
                 continue
             }
             for reference in template.references.steps {
                 let referenced = reference.stepID
+                var site = site
+                site.position = locate(reference.column, in: site) ?? site.position
                 guard let target = indexByID[referenced] else {
                     var message = "expression refers to unknown step '\(FlowError.quoted(referenced))'"
                     if let suggestion = Suggestion.closest(to: referenced, among: Array(indexByID.keys).sorted()) {
@@ -50,6 +56,12 @@ extension FlowValidator {
                 checkField(reference.field, of: skeletons[target], site: site)
             }
         }
+    }
+
+    /// Where a template's column is in the YAML text, when the template is written verbatim.
+    private func locate(_ column: Int, in site: FlowDecoder.TemplateSite) -> SourcePosition? {
+        guard let source = decoder.source else { return nil }
+        return TemplateLocator.position(ofColumn: column, in: site.text, at: site.position, source: source)
     }
 
     /// `outputs.NAME` must be declared (when the step declares outputs); `decision` needs an approval.

@@ -244,7 +244,8 @@ struct FlowErrorTests {
                 run: {command: [echo, "${{ input.x + }}"]}
             """)
         #expect(error.code == .invalidExpression)
-        #expect(error.line == 4 && error.column == 27)
+        #expect(error.line == 4)
+        #expect(error.column == 40)  // the `+` inside the template
         #expect(error.path == "steps[0].run.command[1]")
         #expect(error.message.hasPrefix("invalid expression: "))
     }
@@ -262,7 +263,8 @@ struct FlowErrorTests {
                 noop: {}
             """)
         #expect(error.code == .unknownStep)
-        #expect(error.line == 7 && error.column == 9)
+        #expect(error.line == 7)
+        #expect(error.column == 14)
         #expect(error.path == "steps[1].if")
         #expect(error.message == "expression refers to unknown step 'biuld'; did you mean 'build'?")
     }
@@ -391,10 +393,42 @@ struct FlowErrorTests {
                 "8:9 duplicate_step_id steps[1].id",
                 "9:13 unknown_step steps[1].needs[0]",
                 "12:13 cycle steps[2].needs",
-                "13:9 unknown_step steps[2].if",
+                "13:14 unknown_step steps[2].if",
             ])
         let description = FlowErrors(errors).description
         #expect(description.split(separator: "\n").count == 10)
         #expect(description.hasPrefix("test.yaml:1:7: flow: expected a flow name"))
+    }
+}
+
+@Suite("Flow template error positions")
+struct FlowTemplatePositionTests {
+    @Test(
+        "falls back to the scalar when the template is not written verbatim",
+        arguments: [
+            ("    run: {command: [echo, \"\\u0024{{ steps.zz.status }}\"]}\n", 4, 27),  // an escape
+            ("    run:\n      command:\n        - |\n          ${{ steps.zz.status }}\n", 6, 11),  // a block scalar
+        ])
+    func fallback(body: String, line: Int, column: Int) throws {
+        let errors = FlowTest.errors("flow: t\nsteps:\n  - id: a\n" + body)
+        let error = try #require(errors.first)
+        #expect(errors.count == 1)
+        #expect(error.message == "expression refers to unknown step 'zz'")
+        #expect(error.line == line)
+        #expect(error.column == column)
+    }
+
+    @Test(
+        "points into plain, single- and double-quoted scalars",
+        arguments: [
+            ("    if: ${{ steps.zz.status }}\n", 13),
+            ("    if: '${{ steps.zz.status }}'\n", 14),
+            ("    if: \"${{ steps.zz.status }}\"\n", 14),
+        ])
+    func exact(body: String, column: Int) throws {
+        let errors = FlowTest.errors("flow: t\nsteps:\n  - id: a\n    noop: {}\n" + body)
+        let error = try #require(errors.first)
+        #expect(error.line == 5)
+        #expect(error.column == column)
     }
 }

@@ -58,7 +58,7 @@ struct FlowStepKindTests {
     @Test func httpBodyTemplatesAreChecked() {
         #expect(
             errors("    http: {url: \"https://x\", body: {a: [1, {b: \"${{ steps.zz.status }}\"}]}}\n") == [
-                "4:48 steps[0].http.body.a[1].b: expression refers to unknown step 'zz'"
+                "4:53 steps[0].http.body.a[1].b: expression refers to unknown step 'zz'"
             ])
     }
 
