@@ -146,9 +146,8 @@ extension FlowDecoder {
                 }
             }
         }
-        if let maximum, let start = initial ?? .some(RetryPolicy.defaultInitial), maximum < start,
-            let maxNode = fields["max"]
-        {
+        let start = initial ?? RetryPolicy.defaultInitial
+        if let maximum, maximum < start, let maxNode = fields["max"] {
             fail(
                 .invalidValue, at: maxNode.position, fields.path("max"),
                 "expected at least the initial delay \(start); got \(maximum)")
