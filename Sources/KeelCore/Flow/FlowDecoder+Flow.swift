@@ -15,6 +15,7 @@ extension FlowDecoder {
         }
         let description = fields["description"].flatMap { string($0, "description", nonEmpty: false) }
         let input = fields["input"].flatMap { schema($0, "input") }
+        inputSchema = input
         let parameters = fields["parameters"].map { decodeParameters($0, "parameters") } ?? []
         let concurrency = fields["concurrency"].flatMap { decodeConcurrency($0, "concurrency", step: nil) }
         let shardKey = fields["shard_key"].flatMap { template($0, "shard_key", step: nil) }

@@ -13,6 +13,8 @@ struct FlowDecoder {
     var skeletons: [StepSkeleton] = []
     /// The YAML text, to place expression errors precisely; nil for JSON.
     var source: String?
+    /// The flow's input schema once read, to check `input.NAME` references against it.
+    var inputSchema: JSONValue?
 
     init(file: String, limits: FlowLimits) {
         self.file = file

@@ -20,6 +20,7 @@ extension FlowValidator {
                 }
                 continue
             }
+            checkInputPaths(template.references.inputPaths, site: site)
             for reference in template.references.steps {
                 let referenced = reference.stepID
                 var site = site
@@ -55,6 +56,25 @@ extension FlowValidator {
                 }
                 checkField(reference.field, of: skeletons[target], site: site)
             }
+        }
+    }
+
+    /// With a closed input schema (`properties` and `additionalProperties: false`), `input.NAME`
+    /// must name one of its properties: a typo would otherwise evaluate to null at run time.
+    private mutating func checkInputPaths(
+        _ paths: [[ExpressionReferences.PathComponent]], site: FlowDecoder.TemplateSite
+    ) {
+        guard let schema = decoder.inputSchema?.objectValue, schema["additionalProperties"] == false,
+            let properties = schema["properties"]?.objectValue
+        else { return }
+        for path in paths {
+            guard case .key(let name)? = path.first, !properties.contains(key: name) else { continue }
+            var message =
+                "expression reads input.\(FlowError.quoted(name)), which the input schema does not allow (additionalProperties: false)"
+            if let suggestion = Suggestion.closest(to: name, among: properties.keys) {
+                message += "; did you mean '\(suggestion)'?"
+            }
+            decoder.fail(.invalidExpression, at: site.position, site.path, message)
         }
     }
 

@@ -432,3 +432,24 @@ struct FlowTemplatePositionTests {
         #expect(error.column == column)
     }
 }
+
+@Suite("Flow input references")
+struct FlowInputReferenceTests {
+    private let closed =
+        "flow: t\ninput: {type: object, properties: {table: {type: string}}, additionalProperties: false}\n"
+
+    @Test func closedSchemaRejectsUnknownInputNames() throws {
+        let errors = FlowTest.errors(closed + "steps: [{id: a, run: {command: [fix, \"${{ input.tabel }}\"]}}]\n")
+        let error = try #require(errors.first)
+        #expect(errors.count == 1)
+        #expect(error.code == .invalidExpression)
+        #expect(error.path == "steps[0].run.command[1]")
+        #expect(error.message.hasSuffix("did you mean 'table'?"))
+    }
+
+    @Test func knownNamesAndOpenSchemasPass() throws {
+        _ = try FlowTest.parse(closed + "steps: [{id: a, run: {command: [fix, \"${{ input.table }}\"]}}]\n")
+        _ = try FlowTest.parse(
+            "flow: t\ninput: {type: object}\nsteps: [{id: a, run: {command: [\"${{ input.any }}\"]}}]\n")
+    }
+}
