@@ -71,15 +71,17 @@ extension FlowDecoder {
     }
 
     mutating func decodeStep(_ node: SourceNode, _ path: String, index: Int) -> StepDefinition? {
+        // Every step gets a skeleton, even one that is no mapping, so skeleton i is step i.
+        var skeleton = StepSkeleton(
+            index: index, path: path, position: node.position, id: nil, idPosition: node.position)
+        defer { skeletons.append(skeleton) }
         guard let fields = fields(node, path, allowed: Self.stepFields) else { return nil }
         let errorCount = errors.count
         let id = required(fields, "id").flatMap {
             name($0, fields.path("id"), pattern: .stepID, description: "a step id matching ^[a-z][a-z0-9_-]{0,63}$")
         }
-        var skeleton = StepSkeleton(
-            index: index, path: path, position: node.position, id: id,
-            idPosition: fields["id"]?.position ?? node.position)
-        defer { skeletons.append(skeleton) }
+        skeleton.id = id
+        skeleton.idPosition = fields["id"]?.position ?? node.position
         var needs: [String] = []
         if let needsNode = fields["needs"], let elements = list(needsNode, fields.path("needs")) {
             for (position, element) in elements.enumerated() {

@@ -80,3 +80,17 @@ struct FlowGraphTests {
         #expect(errors.first?.message.hasSuffix("s1 -> s0") == true)
     }
 }
+
+@Suite("Flow graph with broken steps")
+struct FlowBrokenStepGraphTests {
+    @Test func stepsThatAreNotMappingsKeepTheOthersChecked() {
+        let errors = FlowTest.errors("flow: x\nsteps: [oops, {id: b, needs: [c, b], noop: {}}, 42]\n")
+        #expect(errors.map(\.path) == ["steps[0]", "steps[1].needs[0]", "steps[1].needs", "steps[2]"])
+        #expect(errors.map(\.code) == [.wrongType, .unknownStep, .cycle, .wrongType])
+    }
+
+    @Test func stepsWithoutIDsAreSkippedByTheGraphChecks() {
+        let errors = FlowTest.errors("flow: x\nsteps: [{needs: [a], noop: {}}, {id: a, needs: [a], noop: {}}]\n")
+        #expect(errors.map(\.code) == [.missingField, .cycle])
+    }
+}
