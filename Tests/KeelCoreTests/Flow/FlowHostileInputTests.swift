@@ -113,19 +113,26 @@ struct FlowHostileInputTests {
         #expect(errors.allSatisfy { $0.line >= 1 && $0.column >= 1 })
     }
 
-    @Test func manyMutationsOfAnExampleNeverCrash() throws {
-        let original = Array(try FlowTest.example("safe-code-change.yaml").unicodeScalars)
-        let alphabet = Array("[]{}:-'\"#&*!|> \n\tab0${}".unicodeScalars)
-        var generator = SplitMix64(seed: 42)
+    @Test(
+        "random mutations of the examples end in a flow or in errors, never a crash",
+        arguments: ["safe-code-change.yaml", "bulk-data-fix.yaml", "gpu-benchmark.yaml"])
+    func mutations(example: String) throws {
+        let original = Array(try FlowTest.example(example).unicodeScalars)
+        let alphabet = Array("[]{}:-,'\"#&*!|>?<@`% \n\tab0${}".unicodeScalars)
+        var generator = SplitMix64(seed: UInt64(example.utf8.count))
         var failures = 0
-        for _ in 0..<300 {
+        for _ in 0..<250 {
             var scalars = original
             for _ in 0..<(1 + Int(generator.next() % 4)) {
                 let position = Int(generator.next() % UInt64(scalars.count))
-                switch generator.next() % 3 {
+                switch generator.next() % 4 {
                 case 0: scalars.remove(at: position)
                 case 1: scalars.insert(alphabet[Int(generator.next() % UInt64(alphabet.count))], at: position)
-                default: scalars[position] = alphabet[Int(generator.next() % UInt64(alphabet.count))]
+                case 2: scalars[position] = alphabet[Int(generator.next() % UInt64(alphabet.count))]
+                default:
+                    // Duplicate a slice: repeated keys, steps and brackets.
+                    let end = min(scalars.count, position + Int(generator.next() % 80))
+                    scalars.insert(contentsOf: scalars[position..<end], at: position)
                 }
             }
             var text = ""
@@ -133,6 +140,7 @@ struct FlowHostileInputTests {
             if case .failure(let errors) = FlowParser.result(yaml: text, file: "fuzz.yaml") {
                 failures += 1
                 #expect(!errors.isEmpty)
+                #expect(errors.allSatisfy { $0.line >= 1 && $0.column >= 1 && !$0.message.isEmpty })
             }
         }
         #expect(failures > 0)
