@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         // C libraries through pkg-config, each with the thinnest header-only shim.
@@ -71,8 +72,7 @@ let package = Package(
         .target(
             name: "KeelStore",
             dependencies: [
-                "PGClient", "KeelSchema",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "PGClient", "KeelSchema", "KeelCore",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
@@ -112,8 +112,16 @@ let package = Package(
             path: "Sources/keel",
             swiftSettings: strict),
 
-        // Keel's domain core: the JSON model and the JSON Schema validator. Pure Swift, no dependencies.
-        .target(name: "KeelCore", exclude: ["README.md"], swiftSettings: strict),
+        // Keel's domain core: the JSON model, the JSON Schema validator and flow definitions.
+        // No I/O: Yams to read flow YAML with line and column positions, swift-crypto for SHA-256.
+        .target(
+            name: "KeelCore",
+            dependencies: [
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            exclude: ["README.md", "Flow/README.md"],
+            swiftSettings: strict),
 
         // The performance harness: a program, not a test.
         .executableTarget(

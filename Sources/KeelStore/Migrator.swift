@@ -1,4 +1,4 @@
-import Crypto
+import KeelCore
 public import KeelSchema
 public import Logging
 public import PGClient
@@ -26,10 +26,7 @@ public struct Migrator: Sendable {
 
     /// The SHA-256 of a migration file's text, as lowercase hex.
     public static func checksum(of file: KeelSchema.File) -> String {
-        SHA256.hash(data: Array(file.sql.utf8)).map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
+        ContentDigest.sha256Hex(of: file.sql.utf8)
     }
 
     /// Brings the database up to date and returns the files applied now (empty when it was current).

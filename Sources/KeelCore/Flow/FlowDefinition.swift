@@ -1,0 +1,66 @@
+/// A validated flow: the DAG of steps a run executes, and the rules around it.
+///
+/// `FlowParser` (from YAML), `init(canonicalJSON:)` and `Codable` validate what they build; the
+/// memberwise `init` does not, so code that assembles a flow by hand should round-trip it through
+/// `init(canonicalJSON: flow.jsonValue)` before trusting it. Template strings (`${{ … }}`) are kept as
+/// written; they are evaluated per run by the expression engine.
+public struct FlowDefinition: Sendable, Hashable {
+    /// `^[a-z0-9][a-z0-9._-]{0,127}$`; unique per Keel installation.
+    public var name: String
+    public var description: String?
+    /// JSON Schema (draft 2020-12) every trigger input must satisfy; nil accepts any input.
+    public var input: JSONValue?
+    /// Values a flow template asks for when instantiated, each with its JSON Schema.
+    public var parameters: [FlowParameter]
+    /// Limits how many runs sharing a key (a template) run at once.
+    public var concurrency: ConcurrencyLimit?
+    /// Template whose value routes all of a key's runs to the same partition.
+    public var shardKey: String?
+    /// The whole run's deadline; when it passes, the run is cancelled.
+    public var timeout: FlowDuration?
+    /// In declaration order; ids are unique and `needs` form a DAG.
+    public var steps: [StepDefinition]
+
+    public init(
+        name: String, description: String? = nil, input: JSONValue? = nil, parameters: [FlowParameter] = [],
+        concurrency: ConcurrencyLimit? = nil, shardKey: String? = nil, timeout: FlowDuration? = nil,
+        steps: [StepDefinition]
+    ) {
+        self.name = name
+        self.description = description
+        self.input = input
+        self.parameters = parameters
+        self.concurrency = concurrency
+        self.shardKey = shardKey
+        self.timeout = timeout
+        self.steps = steps
+    }
+
+    /// The step with this id.
+    public func step(_ id: String) -> StepDefinition? {
+        steps.first { $0.id == id }
+    }
+}
+
+/// A parameter of a flow template: its name and the JSON Schema its value must satisfy.
+public struct FlowParameter: Sendable, Hashable {
+    public var name: String
+    public var schema: JSONValue
+
+    public init(name: String, schema: JSONValue) {
+        self.name = name
+        self.schema = schema
+    }
+}
+
+/// At most `limit` runs (or steps) with the same evaluated `key` run at once; the rest queue.
+public struct ConcurrencyLimit: Sendable, Hashable {
+    /// A template, e.g. `${{ input.repo }}`.
+    public var key: String
+    public var limit: Int
+
+    public init(key: String, limit: Int) {
+        self.key = key
+        self.limit = limit
+    }
+}

@@ -1,0 +1,111 @@
+extension FlowValidator {
+    /// Every template must compile, and may refer only to steps its own step needs (transitively);
+    /// flow-level templates (concurrency key, shard key) are evaluated before any step runs and may
+    /// refer to no step at all.
+    mutating func checkTemplates(
+        graph: StepGraph, acyclic: Bool, indexByID: [String: Int], skeletons: [FlowDecoder.StepSkeleton]
+    ) {
+        var ancestorCache: [Int: Set<Int>] = [:]
+        for site in decoder.templates {
+            let template: Template
+            do {
+                template = try Template(parsing: site.text)
+            } catch {
+                if let exact = locate(error.column, in: site) {
+                    decoder.fail(.invalidExpression, at: exact, site.path, "invalid expression: \(error.message)")
+                } else {
+                    decoder.fail(
+                        .invalidExpression, at: site.position, site.path,
+                        "invalid expression: \(error.message) at column \(error.column) of the template")
+                }
+                continue
+            }
+            checkInputPaths(template.references.inputPaths, site: site)
+            for reference in template.references.steps {
+                let referenced = reference.stepID
+                var site = site
+                site.position = locate(reference.column, in: site) ?? site.position
+                guard let target = indexByID[referenced] else {
+                    var message = "expression refers to unknown step '\(FlowError.quoted(referenced))'"
+                    if let suggestion = Suggestion.closest(to: referenced, among: Array(indexByID.keys).sorted()) {
+                        message += "; did you mean '\(suggestion)'?"
+                    }
+                    decoder.fail(.unknownStep, at: site.position, site.path, message)
+                    continue
+                }
+                guard let stepIndex = site.stepIndex else {
+                    decoder.fail(
+                        .invalidExpression, at: site.position, site.path,
+                        "expected no step reference here (it is evaluated when the run is triggered); got steps.\(referenced)"
+                    )
+                    continue
+                }
+                if acyclic {
+                    if ancestorCache[stepIndex] == nil { ancestorCache[stepIndex] = graph.ancestors(of: stepIndex) }
+                    if ancestorCache[stepIndex]?.contains(target) != true {
+                        let own = skeletons[stepIndex].id ?? "this step"
+                        let problem =
+                            target == stepIndex
+                            ? "a step cannot read its own result" : "add '\(referenced)' to the needs of '\(own)'"
+                        decoder.fail(
+                            .unknownStep, at: site.position, site.path,
+                            "expression refers to step '\(referenced)', which is not among the steps '\(own)' needs; \(problem)"
+                        )
+                        continue
+                    }
+                }
+                checkField(reference.field, of: skeletons[target], site: site)
+            }
+        }
+    }
+
+    /// With a closed input schema (`properties` and `additionalProperties: false`), `input.NAME`
+    /// must name one of its properties: a typo would otherwise evaluate to null at run time.
+    private mutating func checkInputPaths(
+        _ paths: [[ExpressionReferences.PathComponent]], site: FlowDecoder.TemplateSite
+    ) {
+        guard let schema = decoder.inputSchema?.objectValue, schema["additionalProperties"] == false,
+            let properties = schema["properties"]?.objectValue
+        else { return }
+        for path in paths {
+            guard case .key(let name)? = path.first, !properties.contains(key: name) else { continue }
+            var message =
+                "expression reads input.\(FlowError.quoted(name)), which the input schema does not allow (additionalProperties: false)"
+            if let suggestion = Suggestion.closest(to: name, among: properties.keys) {
+                message += "; did you mean '\(suggestion)'?"
+            }
+            decoder.fail(.invalidExpression, at: site.position, site.path, message)
+        }
+    }
+
+    /// Where a template's column is in the YAML text, when the template is written verbatim.
+    private func locate(_ column: Int, in site: FlowDecoder.TemplateSite) -> SourcePosition? {
+        guard let source = decoder.source else { return nil }
+        return TemplateLocator.position(ofColumn: column, in: site.text, at: site.position, source: source)
+    }
+
+    /// `outputs.NAME` must be declared (when the step declares outputs); `decision` needs an approval.
+    private mutating func checkField(
+        _ field: ExpressionReferences.StepField, of step: FlowDecoder.StepSkeleton, site: FlowDecoder.TemplateSite
+    ) {
+        let id = step.id ?? "?"
+        switch field {
+        case .outputs(let name?):
+            guard let declared = step.outputNames, !declared.contains(name) else { return }
+            var message =
+                "expression reads output '\(FlowError.quoted(name))' of step '\(id)', which declares only \(declared.sorted().joined(separator: ", "))"
+            if let suggestion = Suggestion.closest(to: name, among: declared.sorted()) {
+                message += "; did you mean '\(suggestion)'?"
+            }
+            decoder.fail(.invalidExpression, at: site.position, site.path, message)
+        case .decision:
+            if let kind = step.kind, kind != "approval" {
+                decoder.fail(
+                    .invalidExpression, at: site.position, site.path,
+                    "expression reads the decision of step '\(id)', which is a \(kind) step, not an approval")
+            }
+        case .outputs(nil), .status:
+            break
+        }
+    }
+}
