@@ -62,7 +62,8 @@ let package = Package(
             name: "PGClientTests", dependencies: ["PGClient", "KeelTestSupport"],
             swiftSettings: strict),
         .testTarget(
-            name: "AMQPClientTests", dependencies: ["AMQPClient", "KeelTestSupport"],
+            name: "AMQPClientTests",
+            dependencies: ["AMQPClient", "KeelTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
         .testTarget(
             name: "SSHClientTests", dependencies: ["SSHClient", "KeelTestSupport"],

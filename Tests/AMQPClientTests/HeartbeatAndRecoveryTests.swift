@@ -1,0 +1,95 @@
+import AMQPClient
+import Foundation
+import KeelTestSupport
+import Testing
+
+extension AMQPBrokerTests {
+    /// A quiet connection stays alive past three heartbeat intervals: the I/O thread keeps sending
+    /// heartbeats while nothing else happens. Recovery is off, so a dropped connection would fail the call.
+    @Test func idleConnectionSurvivesOnHeartbeats() async throws {
+        let logs = LogCapture()
+        let connection = try await AMQPTest.connect(logs: logs) {
+            $0.heartbeat = .seconds(2)
+            $0.recovery.isEnabled = false
+        }
+        let channel = try await connection.openChannel()
+        try await Task.sleep(for: .seconds(8))
+        let queue = AMQPTest.name("heartbeat")
+        try await channel.declareQueue(queue, durable: false, autoDelete: true)
+        try await channel.publish(AMQPTest.bytes("still here"), exchange: "", routingKey: queue)
+        let delivered = try await AMQPTest.eventually { try await channel.get(queue: queue) != nil }
+        #expect(delivered)
+        #expect(!logs.contains("connection lost"))
+        await connection.close()
+    }
+
+    /// The broker restarts while a confirming publisher and a consumer run: every confirmed message reaches
+    /// the consumer (duplicates allowed), and channel and consumer objects recover on their own.
+    @Test func everyConfirmedMessageSurvivesABrokerRestart() async throws {
+        let logs = LogCapture()
+        let connection = try await AMQPTest.connect(logs: logs)
+        let publisher = try await connection.openChannel()
+        let queue = AMQPTest.name("restart")
+        try await publisher.declareQueue(queue, durable: true)
+        try await publisher.enablePublisherConfirms()
+        let consumerChannel = try await connection.openChannel()
+        try await consumerChannel.setPrefetch(20)
+        let consumer = try await consumerChannel.consume(queue: queue)
+
+        let confirmed = Locked(Set<Int>())
+        let received = Locked([Int: Int]())  // index → times delivered
+        let restarted = Locked(false)
+        let publishFailures = Locked(0)
+
+        let consuming = Task {
+            for try await delivery in consumer {
+                guard let index = delivery.properties.headers["index"]?.intValue else { continue }
+                received.withLock { $0[index, default: 0] += 1 }
+                try await consumerChannel.ack(delivery)
+            }
+        }
+        let publishing = Task {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for worker in 0..<4 {
+                    group.addTask {
+                        var index = worker
+                        var afterRestart = 0
+                        while afterRestart < 300 {
+                            do {
+                                try await publisher.publish(
+                                    AMQPTest.bytes("\(index)"), exchange: "", routingKey: queue,
+                                    properties: .init(headers: ["index": .int64(Int64(index))]))
+                                confirmed.withLock { _ = $0.insert(index) }
+                                index += 4
+                                if restarted.withLock({ $0 }) { afterRestart += 1 }
+                            } catch let error as AMQPError where error.code == .connectionClosed {
+                                // Unconfirmed: the broker may or may not have it; publish it again.
+                                publishFailures.withLock { $0 += 1 }
+                            }
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+
+        #expect(try await AMQPTest.eventually { confirmed.withLock { $0.count } >= 200 })
+        try TestEnvironment.runScript("scripts/servers/rabbitmq.sh", "restart")
+        restarted.withLock { $0 = true }
+        try await publishing.value
+
+        let all = confirmed.withLock { $0 }
+        let complete = try await AMQPTest.eventually(timeout: .seconds(60)) {
+            received.withLock { counts in all.allSatisfy { counts[$0] != nil } }
+        }
+        consuming.cancel()
+        let counts = received.withLock { $0 }
+        let missing = all.filter { counts[$0] == nil }
+        let duplicates = counts.values.reduce(0) { $0 + max(0, $1 - 1) }
+        #expect(complete, "\(missing.count) confirmed messages never arrived, e.g. \(missing.sorted().prefix(10))")
+        #expect(logs.contains("AMQP connection recovered"))
+        print("restart test: \(all.count) confirmed, \(duplicates) duplicates, \(publishFailures.withLock { $0 }) publishes retried")
+        try await publisher.deleteQueue(queue)
+        await connection.close()
+    }
+}
