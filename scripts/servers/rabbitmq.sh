@@ -74,7 +74,9 @@ start() {
         write_config
         say "starting rabbitmq node $RABBITMQ_NODENAME on 127.0.0.1:$PORT"
         rm -f "$RABBITMQ_PID_FILE"
-        (cd "$STATE" && nohup "$RMQ_BIN/rabbitmq-server" >"$STATE/log/startup.log" 2>&1 &)
+        # Detached into its own session with every standard stream redirected, so nothing (e.g. a test
+        # reading this script's output) waits on the node.
+        (cd "$STATE" && exec setsid "$RMQ_BIN/rabbitmq-server" </dev/null >"$STATE/log/startup.log" 2>&1) &
         wait_for "[ -s '$RABBITMQ_PID_FILE' ]" 60 || die "rabbitmq wrote no pid file; see $STATE/log"
         if ! ctl wait --timeout 120 "$RABBITMQ_PID_FILE" >/dev/null 2>&1; then
             die "rabbitmq did not start; see $STATE/log/startup.log and $STATE/log"
