@@ -221,6 +221,8 @@ final class ConnectionLoop: @unchecked Sendable {
         let remaining = ContinuousClock.now.duration(to: deadline)
         let milliseconds = max(0, min(Int(remaining.components.seconds) * 1000 + Int(remaining.components.attoseconds / 1_000_000_000_000_000), 60_000))
         _ = poll(&fds, nfds_t(fds.count), Int32(milliseconds))
+        // librabbitmq consumes heartbeat frames internally, so incoming bytes are what prove the broker alive.
+        if fds.count > 1, fds[1].revents != 0 { lastReceive = .now }
     }
 
     /// Reads and handles the frames that are available without blocking; true when it stopped early

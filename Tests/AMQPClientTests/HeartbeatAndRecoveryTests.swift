@@ -15,7 +15,12 @@ extension AMQPBrokerTests {
         let channel = try await connection.openChannel()
         try await Task.sleep(for: .seconds(8))
         let queue = AMQPTest.name("heartbeat")
-        try await channel.declareQueue(queue, durable: false, autoDelete: true)
+        do {
+            try await channel.declareQueue(queue, durable: false, autoDelete: true)
+        } catch {
+            Issue.record("the idle connection died: \(error); log: \(logs.all)")
+            throw error
+        }
         try await channel.publish(AMQPTest.bytes("still here"), exchange: "", routingKey: queue)
         let delivered = try await AMQPTest.eventually { try await channel.get(queue: queue) != nil }
         #expect(delivered)
