@@ -164,7 +164,7 @@ extension ConnectionLoop {
                     reason: "the delivery came from channel \(delivery.channelID), not channel \(id)"))
         }
         guard let channel = usableChannel(id, waiter) else { return }
-        guard case .ready = phase, channel.isOpen, channel.epoch == delivery.epoch else {
+        guard connection != nil, channel.isOpen, channel.epoch == delivery.epoch else {
             logger.debug(
                 "AMQP ignoring the settlement of a delivery from before a reconnection",
                 metadata: ["amqp.channel": "\(id)", "amqp.delivery_tag": "\(delivery.deliveryTag)"])

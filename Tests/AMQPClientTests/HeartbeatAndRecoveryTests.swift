@@ -45,6 +45,7 @@ extension AMQPBrokerTests {
         let received = Locked([Int: Int]())  // index → times delivered
         let restarted = Locked(false)
         let publishFailures = Locked(0)
+        let publishersDone = Locked(0)
 
         let consuming = Task {
             for try await delivery in consumer {
@@ -72,6 +73,7 @@ extension AMQPBrokerTests {
                                 publishFailures.withLock { $0 += 1 }
                             }
                         }
+                        publishersDone.withLock { $0 += 1 }
                     }
                 }
                 try await group.waitForAll()
@@ -79,8 +81,16 @@ extension AMQPBrokerTests {
         }
 
         #expect(try await AMQPTest.eventually { confirmed.withLock { $0.count } >= 200 })
-        try TestEnvironment.runScript("scripts/servers/rabbitmq.sh", "restart")
+        try await ScriptRunner.run("scripts/servers/rabbitmq.sh", "restart")
         restarted.withLock { $0 = true }
+        let published = try await AMQPTest.eventually(timeout: .seconds(90)) { publishersDone.withLock { $0 } == 4 }
+        guard published else {
+            publishing.cancel()
+            consuming.cancel()
+            let relevant = logs.all.filter { !$0.contains("established") }
+            Issue.record("publishers did not finish after the restart; log: \(relevant.suffix(40))")
+            return
+        }
         try await publishing.value
 
         let all = confirmed.withLock { $0 }

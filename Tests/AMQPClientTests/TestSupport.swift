@@ -86,3 +86,39 @@ final class Locked<Value: Sendable>: Sendable {
         mutex.withLock { body(&$0) }
     }
 }
+
+/// Runs a project script on a dedicated thread with posix_spawn + waitpid, keeping the cooperative pool free.
+///
+/// `TestEnvironment.runScript` (Foundation `Process`) hung in `waitUntilExit` here after the broker restart:
+/// the exited script stayed a zombie that Foundation never reaped. This runner does not depend on
+/// Foundation's SIGCHLD handling; the script's output goes to a log file named in the error.
+enum ScriptRunner {
+    struct Failed: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    static func run(_ relativePath: String, _ arguments: String...) async throws {
+        let root = TestEnvironment.packageRoot.path
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("keel-script-\(UUID().uuidString).log").path
+        let command = "cd '\(root)' && '\(relativePath)' \(arguments.joined(separator: " ")) >'\(log)' 2>&1"
+        let status: Int32 = await withCheckedContinuation { continuation in
+            let thread = Thread {
+                var pid: pid_t = 0
+                let argv: [UnsafeMutablePointer<CChar>?] = ["/bin/sh", "-c", command].map { strdup($0) } + [nil]
+                defer { argv.forEach { free($0) } }
+                guard posix_spawn(&pid, "/bin/sh", nil, nil, argv, environ) == 0 else {
+                    continuation.resume(returning: -1)
+                    return
+                }
+                var status: Int32 = 0
+                while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+                continuation.resume(returning: status)
+            }
+            thread.start()
+        }
+        guard status == 0 else {
+            let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            throw Failed(description: "\(relativePath) \(arguments.joined(separator: " ")) failed (\(status)):\n\(output)")
+        }
+    }
+}
