@@ -104,7 +104,8 @@ enum ScriptRunner {
         let status: Int32 = await withCheckedContinuation { continuation in
             let thread = Thread {
                 var pid: pid_t = 0
-                let argv: [UnsafeMutablePointer<CChar>?] = ["/bin/sh", "-c", command].map { strdup($0) } + [nil]
+                let arguments: [String] = ["/bin/sh", "-c", command]
+                let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
                 defer { argv.forEach { free($0) } }
                 guard posix_spawn(&pid, "/bin/sh", nil, nil, argv, environ) == 0 else {
                     continuation.resume(returning: -1)
