@@ -19,6 +19,8 @@ final class ChannelState {
     /// Changes each time the channel is (re-)opened, so delivery tags of an earlier incarnation are
     /// recognised as stale.
     var epoch: UInt64 = 0
+    /// True once the first channel.open succeeded: from then on recovery re-opens the channel.
+    var wasOpened = false
 
     /// Synchronous methods in order; the first is on the wire when `rpcInFlight`.
     var rpcs: [ChannelRPC] = []

@@ -52,6 +52,7 @@ extension ConnectionLoop {
             completion: { result in
                 if case .success = result {
                     channel.status = .open
+                    channel.wasOpened = true
                     channel.epoch &+= 1
                 }
                 completion(result)

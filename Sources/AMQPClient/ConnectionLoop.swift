@@ -305,7 +305,8 @@ final class ConnectionLoop: @unchecked Sendable {
                 channels[channel.id] = nil
             } else if case .closed = channel.status {
                 continue
-            } else if case .opening = channel.status {
+            } else if !channel.wasOpened {
+                // The user's channel.open was in flight; that call fails and the number is free again.
                 channels[channel.id] = nil
             } else {
                 channel.status = .awaitingRecovery

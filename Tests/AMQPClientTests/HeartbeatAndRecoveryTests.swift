@@ -47,11 +47,17 @@ extension AMQPBrokerTests {
         let publishFailures = Locked(0)
         let publishersDone = Locked(0)
 
+        let consumerEnded = Locked<String?>(nil)
         let consuming = Task {
-            for try await delivery in consumer {
-                guard let index = delivery.properties.headers["index"]?.intValue else { continue }
-                received.withLock { $0[index, default: 0] += 1 }
-                try await consumerChannel.ack(delivery)
+            do {
+                for try await delivery in consumer {
+                    guard let index = delivery.properties.headers["index"]?.intValue else { continue }
+                    received.withLock { $0[index, default: 0] += 1 }
+                    try await consumerChannel.ack(delivery)
+                }
+                consumerEnded.withLock { $0 = "finished" }
+            } catch {
+                consumerEnded.withLock { $0 = "\(error)" }
             }
         }
         let publishing = Task {
@@ -88,7 +94,8 @@ extension AMQPBrokerTests {
             publishing.cancel()
             consuming.cancel()
             let relevant = logs.all.filter { !$0.contains("established") }
-            Issue.record("publishers did not finish after the restart; log: \(relevant.suffix(40))")
+            Issue.record(
+                "publishers did not finish after the restart; consumer: \(consumerEnded.withLock { $0 } ?? "running"); log: \(relevant.suffix(40))")
             return
         }
         try await publishing.value
