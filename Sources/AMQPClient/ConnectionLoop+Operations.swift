@@ -154,43 +154,37 @@ extension ConnectionLoop {
         case reject(requeue: Bool)
     }
 
-    /// Acks, nacks or rejects a delivery. A delivery from before a reconnection is stale: its tag would
-    /// name another message now, so nothing is sent (the broker redelivers it).
-    func settle(_ delivery: AMQPDelivery, _ settlement: Settlement, on id: UInt16, _ waiter: Waiter<Void>) {
-        guard delivery.channelID == id else {
-            return waiter.resume(
-                throwing: AMQPError(
-                    .protocolError, operation: "basic.ack",
-                    reason: "the delivery came from channel \(delivery.channelID), not channel \(id)"))
-        }
-        guard let channel = usableChannel(id, waiter) else { return }
-        guard connection != nil, channel.isOpen, channel.epoch == delivery.epoch else {
+    /// Acks, nacks or rejects a delivery; nobody waits for it (see `AMQPChannel.ack`). A delivery from
+    /// before a reconnection is stale: its tag would name another message now, so nothing is sent (the
+    /// broker redelivers it).
+    func settle(_ delivery: AMQPDelivery, _ settlement: Settlement, on id: UInt16) {
+        guard connection != nil, let channel = channels[id], channel.isOpen, channel.epoch == delivery.epoch else {
             logger.debug(
-                "AMQP ignoring the settlement of a delivery from before a reconnection",
+                "AMQP not settling a delivery from before a reconnection or on a closed channel",
                 metadata: ["amqp.channel": "\(id)", "amqp.delivery_tag": "\(delivery.deliveryTag)"])
-            return waiter.resume(returning: ())
+            return
         }
         let status: Int32
         switch settlement {
         case .ack(let multiple):
-            status = send(MethodID.basicAck, amqp_basic_ack_t(delivery_tag: delivery.deliveryTag, multiple: multiple ? 1 : 0), on: id)
+            status = send(
+                MethodID.basicAck, amqp_basic_ack_t(delivery_tag: delivery.deliveryTag, multiple: multiple ? 1 : 0),
+                on: id)
         case .nack(let multiple, let requeue):
             status = send(
                 MethodID.basicNack,
-                amqp_basic_nack_t(delivery_tag: delivery.deliveryTag, multiple: multiple ? 1 : 0, requeue: requeue ? 1 : 0),
+                amqp_basic_nack_t(
+                    delivery_tag: delivery.deliveryTag, multiple: multiple ? 1 : 0, requeue: requeue ? 1 : 0),
                 on: id)
         case .reject(let requeue):
             status = send(
-                MethodID.basicReject, amqp_basic_reject_t(delivery_tag: delivery.deliveryTag, requeue: requeue ? 1 : 0),
-                on: id)
+                MethodID.basicReject,
+                amqp_basic_reject_t(delivery_tag: delivery.deliveryTag, requeue: requeue ? 1 : 0), on: id)
         }
-        guard status == AMQP_STATUS_OK.rawValue else {
+        if status != AMQP_STATUS_OK.rawValue {
             // The message stays unacknowledged and is redelivered after recovery.
-            waiter.resume(returning: ())
             connectionLost(AMQPError(.connectionClosed, operation: "basic.ack", reason: Self.statusText(status)))
-            return
         }
-        waiter.resume(returning: ())
     }
 
     func get(queue: String, on id: UInt16, _ waiter: Waiter<AMQPDelivery?>) {

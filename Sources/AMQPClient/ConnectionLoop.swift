@@ -105,6 +105,17 @@ final class ConnectionLoop: @unchecked Sendable {
         }
     }
 
+    /// Queues work nobody waits for; throws `.connectionClosed` when the connection is closed for good.
+    func submitOrThrow(_ command: Command) throws {
+        let wasEmpty = inbox.withLock { inbox -> Bool? in
+            if inbox.closed { return nil }
+            inbox.commands.append(command)
+            return inbox.commands.count == 1
+        }
+        guard let wasEmpty else { throw AMQPError(.connectionClosed, reason: "the connection was closed") }
+        if wasEmpty { wakeup.signal() }
+    }
+
     /// Runs `body` on the I/O thread and returns what it passes to the waiter.
     func perform<Value: Sendable>(
         whenReady: Bool = true, _ body: @escaping @Sendable (ConnectionLoop, Waiter<Value>) -> Void
