@@ -32,18 +32,16 @@ public final class AMQPConnection: Sendable {
 
     /// Closes the connection; consumers end, calls in flight fail with `.connectionClosed`.
     public func close() async {
-        let waiter = Waiter<Void>()
-        // Closing must finish even when the calling task is cancelled.
+        // Closing must finish even when the calling task is cancelled, so this waits without a Waiter.
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             loop.submit(
                 ConnectionLoop.Command(
                     whenReady: false,
                     run: { loop in
-                        loop.close(waiter: waiter)
+                        loop.close(byUser: true)
                         continuation.resume()
                     },
                     fail: { _ in continuation.resume() }))
         }
-        _ = waiter
     }
 }

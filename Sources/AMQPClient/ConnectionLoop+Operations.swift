@@ -208,13 +208,17 @@ extension ConnectionLoop {
     }
 
     /// channel.close by the client; consumers end normally and the number is freed.
-    func closeChannel(_ id: UInt16, _ waiter: Waiter<Void>) {
-        guard let channel = channels[id] else { return waiter.resume(returning: ()) }
+    func closeChannel(_ id: UInt16, _ waiter: Waiter<Void>?) {
+        guard let channel = channels[id] else {
+            waiter?.resume(returning: ())
+            return
+        }
         let closed = AMQPError(.connectionClosed, reason: "channel \(id) was closed")
         guard case .ready = phase, channel.isOpen else {
             closeChannel(channel, error: closed, consumersFailWith: nil)
             channels[id] = nil
-            return waiter.resume(returning: ())
+            waiter?.resume(returning: ())
+            return
         }
         enqueue(
             ChannelRPC(
@@ -227,7 +231,7 @@ extension ConnectionLoop {
                 complete: { [unowned self] _ in
                     self.closeChannel(channel, error: closed, consumersFailWith: nil)
                     if self.channels[id] === channel { self.channels[id] = nil }
-                    waiter.resume(returning: ())
+                    waiter?.resume(returning: ())
                 }), on: channel)
     }
 }

@@ -60,7 +60,8 @@ final class ConnectionLoop: @unchecked Sendable {
     private var parked: [(deadline: ContinuousClock.Instant, command: Command)] = []
     private var restoreSteps: [(@escaping () -> Void) -> Void] = []
     private var lastReceive = ContinuousClock.now
-    private var closeWaiters: [Waiter<Void>] = []
+    /// Set by `close()`: consumers then end normally instead of throwing.
+    private var closedByUser = false
     private var channelMax: UInt16 = 2047
     static let controlChannel: UInt16 = 1
 
@@ -134,7 +135,7 @@ final class ConnectionLoop: @unchecked Sendable {
 
     /// Asks the I/O thread to close the connection without waiting, e.g. from a deinit.
     func requestShutdown() {
-        submit(Command(whenReady: false, run: { $0.close(waiter: nil) }, fail: { _ in }))
+        submit(Command(whenReady: false, run: { $0.close(byUser: false) }, fail: { _ in }))
     }
 
     private func takeCommands() -> [Command] {
@@ -323,7 +324,7 @@ final class ConnectionLoop: @unchecked Sendable {
                 channel.status = .awaitingRecovery
             }
         }
-        guard configuration.recovery.isEnabled, closeWaiters.isEmpty else {
+        guard configuration.recovery.isEnabled, !closedByUser else {
             logger.warning("AMQP connection lost", metadata: ["amqp.error": "\(error)"])
             finishClosing(error: inFlight)
             return
@@ -486,12 +487,9 @@ final class ConnectionLoop: @unchecked Sendable {
     // MARK: - Closing
 
     /// Closes the connection politely (connection.close, bounded wait) and fails or ends everything on it.
-    func close(waiter: Waiter<Void>?) {
-        if case .closed = phase {
-            waiter?.resume(returning: ())
-            return
-        }
-        if let waiter { closeWaiters.append(waiter) }
+    func close(byUser: Bool) {
+        if case .closed = phase { return }
+        closedByUser = byUser
         if let connection {
             var timeout = Self.cTimeval(.seconds(5))
             amqp_set_rpc_timeout(connection, &timeout)
@@ -508,7 +506,7 @@ final class ConnectionLoop: @unchecked Sendable {
         for channel in channels.values {
             failPending(channel, error)
             for consumer in channel.consumers.values {
-                if closeWaiters.isEmpty {
+                if !closedByUser {
                     consumer.continuation.finish(throwing: error)
                 } else {
                     consumer.continuation.finish()
@@ -520,9 +518,6 @@ final class ConnectionLoop: @unchecked Sendable {
         let waiting = parked
         parked.removeAll()
         for entry in waiting { entry.command.fail(error) }
-        let waiters = closeWaiters
-        closeWaiters.removeAll()
-        for waiter in waiters { waiter.resume(returning: ()) }
     }
 
     /// After the loop ends: refuses new commands and fails the ones that raced with the close.
