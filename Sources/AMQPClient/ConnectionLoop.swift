@@ -26,6 +26,10 @@ final class ConnectionLoop: @unchecked Sendable {
     private struct Inbox {
         var commands: [Command] = []
         var closed = false
+        /// The I/O thread is (about to be) in `poll` and needs the pipe to wake up.
+        var sleeping = false
+        /// A wake-up byte was written since the thread went to sleep.
+        var signaled = false
     }
 
     enum Phase {
@@ -60,6 +64,9 @@ final class ConnectionLoop: @unchecked Sendable {
     private var parked: [(deadline: ContinuousClock.Instant, command: Command)] = []
     private var restoreSteps: [(@escaping () -> Void) -> Void] = []
     private var lastReceive = ContinuousClock.now
+    private var lastReceiveAttempt = ContinuousClock.now
+    /// Whether the next `readAvailableFrames` may call recv (see there).
+    private var mayReceive = true
     /// Set by `close()`: consumers then end normally instead of throwing.
     private var closedByUser = false
     private var channelMax: UInt16 = 2047
@@ -94,27 +101,26 @@ final class ConnectionLoop: @unchecked Sendable {
 
     /// Queues work for the I/O thread; fails it at once when the connection is closed for good.
     func submit(_ command: Command) {
-        let wasEmpty = inbox.withLock { inbox -> Bool? in
-            if inbox.closed { return nil }
-            inbox.commands.append(command)
-            return inbox.commands.count == 1
-        }
-        switch wasEmpty {
-        case nil: command.fail(AMQPError(.connectionClosed, reason: "the connection was closed"))
-        case true?: wakeup.signal()
-        case false?: break
+        do {
+            try submitOrThrow(command)
+        } catch {
+            command.fail(AMQPError(.connectionClosed, reason: "the connection was closed"))
         }
     }
 
     /// Queues work nobody waits for; throws `.connectionClosed` when the connection is closed for good.
     func submitOrThrow(_ command: Command) throws {
-        let wasEmpty = inbox.withLock { inbox -> Bool? in
+        // The pipe is written only when the thread sleeps in poll, once per sleep: a busy thread picks
+        // the command up on its next turn without a system call.
+        let needsSignal = inbox.withLock { inbox -> Bool? in
             if inbox.closed { return nil }
             inbox.commands.append(command)
-            return inbox.commands.count == 1
+            guard inbox.sleeping, !inbox.signaled else { return false }
+            inbox.signaled = true
+            return true
         }
-        guard let wasEmpty else { throw AMQPError(.connectionClosed, reason: "the connection was closed") }
-        if wasEmpty { wakeup.signal() }
+        guard let needsSignal else { throw AMQPError(.connectionClosed, reason: "the connection was closed") }
+        if needsSignal { wakeup.signal() }
     }
 
     /// Runs `body` on the I/O thread and returns what it passes to the waiter.
@@ -139,8 +145,7 @@ final class ConnectionLoop: @unchecked Sendable {
     }
 
     private func takeCommands() -> [Command] {
-        wakeup.drain()
-        return inbox.withLock { inbox in
+        inbox.withLock { inbox in
             let commands = inbox.commands
             inbox.commands.removeAll(keepingCapacity: true)
             return commands
@@ -203,7 +208,7 @@ final class ConnectionLoop: @unchecked Sendable {
                 guard connection != nil else { continue }
                 checkHeartbeat()
                 expireParked()
-                if !more { waitForInput(socket: true, until: .now + pollInterval) }
+                if !more { mayReceive = waitForInput(socket: true, until: .now + pollInterval) }
             case .waitingToReconnect(let attempt, let at):
                 expireParked()
                 if at <= .now {
@@ -225,32 +230,67 @@ final class ConnectionLoop: @unchecked Sendable {
         return heartbeat > .zero ? min(heartbeat / 4, .seconds(1)) : .seconds(1)
     }
 
-    private func waitForInput(socket: Bool, until deadline: ContinuousClock.Instant) {
+    /// Sleeps until a command arrives, the socket is readable or `deadline`; true when the socket should
+    /// be read (readable, or the sleep timed out and heartbeats need servicing).
+    @discardableResult
+    private func waitForInput(socket: Bool, until deadline: ContinuousClock.Instant) -> Bool {
+        let canSleep = inbox.withLock { inbox -> Bool in
+            guard inbox.commands.isEmpty else { return false }
+            inbox.sleeping = true
+            return true
+        }
+        guard canSleep else { return false }
         var fds = [pollfd(fd: wakeup.readFD, events: Int16(POLLIN), revents: 0)]
         if socket, let connection {
             fds.append(pollfd(fd: amqp_get_sockfd(connection), events: Int16(POLLIN), revents: 0))
         }
         let remaining = ContinuousClock.now.duration(to: deadline)
-        let milliseconds = max(0, min(Int(remaining.components.seconds) * 1000 + Int(remaining.components.attoseconds / 1_000_000_000_000_000), 60_000))
-        _ = poll(&fds, nfds_t(fds.count), Int32(milliseconds))
+        let milliseconds = max(
+            0,
+            min(
+                Int(remaining.components.seconds) * 1000
+                    + Int(remaining.components.attoseconds / 1_000_000_000_000_000), 60_000))
+        let ready = poll(&fds, nfds_t(fds.count), Int32(milliseconds))
+        inbox.withLock { inbox in
+            inbox.sleeping = false
+            inbox.signaled = false
+        }
+        if fds[0].revents != 0 { wakeup.drain() }
         // librabbitmq consumes heartbeat frames internally, so incoming bytes are what prove the broker alive.
-        if fds.count > 1, fds[1].revents != 0 { lastReceive = .now }
+        let readable = fds.count > 1 && fds[1].revents != 0
+        if readable { lastReceive = .now }
+        return readable || ready == 0
     }
 
     /// Reads and handles the frames that are available without blocking; true when it stopped early
     /// with more probably waiting.
+    ///
+    /// A receive is attempted only when `mayReceive` (the last poll saw the socket readable or timed out,
+    /// which is also when librabbitmq gets to send a due heartbeat); otherwise only frames already in
+    /// librabbitmq's buffer are handled, sparing a system call that would find nothing.
     private func readAvailableFrames() -> Bool {
         var frame = amqp_frame_t()
         var timeout = timeval(tv_sec: 0, tv_usec: 0)
+        if lastReceiveAttempt.duration(to: .now) > pollInterval { mayReceive = true }
+        defer { mayReceive = false }
+        var handled = 0
+        defer { if handled > 0 { lastReceive = .now } }
         for _ in 0..<256 {
             guard let connection else { return false }
+            if !mayReceive, amqp_data_in_buffer(connection) == 0, amqp_frames_enqueued(connection) == 0 {
+                return false
+            }
+            if mayReceive {
+                mayReceive = false
+                lastReceiveAttempt = .now
+            }
             let status = amqp_simple_wait_frame_noblock(connection, &frame, &timeout)
             if status == AMQP_STATUS_TIMEOUT.rawValue { return false }
             guard status == AMQP_STATUS_OK.rawValue else {
                 connectionLost(AMQPError(.connectionClosed, reason: Self.statusText(status)))
                 return false
             }
-            lastReceive = .now
+            handled += 1
             handle(frame)
             if let current = self.connection { amqp_maybe_release_buffers(current) }
         }
@@ -358,6 +398,7 @@ final class ConnectionLoop: @unchecked Sendable {
         }
         generation += 1
         lastReceive = .now
+        mayReceive = true
         phase = .restoring
         logger.info("AMQP reconnected; restoring topology and channels", metadata: ["amqp.attempt": "\(attempt + 1)"])
         restoreSteps = makeRestoreSteps()
