@@ -158,7 +158,8 @@ public final class AMQPChannel: Sendable {
         // Runs in any connection state: a stale delivery is recognised, not parked until recovery.
         try loop.submitOrThrow(
             ConnectionLoop.Command(
-                whenReady: false, run: { $0.settle(delivery, settlement, on: id) }, fail: { _ in }))
+                whenReady: false, run: { $0.settle(delivery, settlement, on: id) }, fail: { _ in },
+                isSettlement: true))
     }
 
     /// Fetches one message with manual acknowledgement, or nil when the queue is empty.

@@ -31,6 +31,9 @@ final class ChannelState {
     var confirmMode = false
     var consumers: [String: ConsumerRecord] = [:]
 
+    /// Deliveries handed to consumers and not settled yet, in this incarnation.
+    var outstanding = OutstandingDeliveries()
+
     var nextPublishSequence: UInt64 = 1
     var unconfirmed = PendingConfirms()
     var content: ContentAssembly?
@@ -94,4 +97,34 @@ struct ContentAssembly {
     var headerReceived = false
 
     var isComplete: Bool { headerReceived && body.count >= bodySize }
+}
+
+/// Delivery tags handed to consumers and not yet acked, nacked or rejected, in ascending order (the
+/// broker numbers deliveries in order). Bounded by the prefetch.
+struct OutstandingDeliveries {
+    private var tags: [UInt64] = []
+    private var head = 0
+
+    var count: Int { tags.count - head }
+
+    mutating func delivered(_ tag: UInt64) {
+        tags.append(tag)
+    }
+
+    mutating func settled(_ tag: UInt64, multiple: Bool) {
+        if multiple {
+            while head < tags.count, tags[head] <= tag { head += 1 }
+        } else if head < tags.count, tags[head] == tag {
+            head += 1
+        } else if let index = tags[head...].firstIndex(of: tag) {
+            tags.remove(at: index)
+        }
+        if head == tags.count {
+            tags.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head > 1024 {
+            tags.removeFirst(head)
+            head = 0
+        }
+    }
 }

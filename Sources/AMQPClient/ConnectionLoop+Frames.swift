@@ -145,6 +145,7 @@ extension ConnectionLoop {
                 exchange: content.exchange, routingKey: content.routingKey, consumerTag: consumerTag, messageCount: nil,
                 channelID: channel.id, epoch: channel.epoch)
             if let consumer = channel.consumers[consumerTag] {
+                channel.outstanding.delivered(deliveryTag)
                 consumer.continuation.yield(delivery)
             } else {
                 // Its consumer was cancelled meanwhile: give the message back at once.

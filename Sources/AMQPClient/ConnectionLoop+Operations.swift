@@ -164,6 +164,12 @@ extension ConnectionLoop {
                 metadata: ["amqp.channel": "\(id)", "amqp.delivery_tag": "\(delivery.deliveryTag)"])
             return
         }
+        switch settlement {
+        case .ack(let multiple), .nack(let multiple, _):
+            channel.outstanding.settled(delivery.deliveryTag, multiple: multiple)
+        case .reject:
+            channel.outstanding.settled(delivery.deliveryTag, multiple: false)
+        }
         let status: Int32
         switch settlement {
         case .ack(let multiple):

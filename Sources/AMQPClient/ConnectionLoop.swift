@@ -21,6 +21,8 @@ final class ConnectionLoop: @unchecked Sendable {
         let whenReady: Bool
         let run: @Sendable (ConnectionLoop) -> Void
         let fail: @Sendable (AMQPError) -> Void
+        /// An ack/nack/reject: it may wait for the thread's next wake-up instead of causing one.
+        var isSettlement = false
     }
 
     private struct Inbox {
@@ -30,6 +32,9 @@ final class ConnectionLoop: @unchecked Sendable {
         var sleeping = false
         /// A wake-up byte was written since the thread went to sleep.
         var signaled = false
+        /// Whether a settlement must wake the sleeping thread: true when a consumer holds at least half
+        /// its prefetch, so the broker may be waiting for acks before it delivers more.
+        var urgentSettlements = true
     }
 
     enum Phase {
@@ -115,7 +120,9 @@ final class ConnectionLoop: @unchecked Sendable {
         let needsSignal = inbox.withLock { inbox -> Bool? in
             if inbox.closed { return nil }
             inbox.commands.append(command)
-            guard inbox.sleeping, !inbox.signaled else { return false }
+            guard inbox.sleeping, !inbox.signaled, !command.isSettlement || inbox.urgentSettlements else {
+                return false
+            }
             inbox.signaled = true
             return true
         }
@@ -234,12 +241,22 @@ final class ConnectionLoop: @unchecked Sendable {
     /// be read (readable, or the sleep timed out and heartbeats need servicing).
     @discardableResult
     private func waitForInput(socket: Bool, until deadline: ContinuousClock.Instant) -> Bool {
+        // Acks need not wake the thread while no consumer is near its prefetch: the next deliveries
+        // (or, for an emptied queue, a wake-up at most 100 ms away) carry them out.
+        var urgent = false
+        var settlementsExpected = false
+        for channel in channels.values where channel.outstanding.count > 0 {
+            settlementsExpected = true
+            if channel.outstanding.count * 2 >= Int(channel.prefetch ?? 1) { urgent = true }
+        }
         let canSleep = inbox.withLock { inbox -> Bool in
             guard inbox.commands.isEmpty else { return false }
             inbox.sleeping = true
+            inbox.urgentSettlements = urgent
             return true
         }
         guard canSleep else { return false }
+        let deadline = settlementsExpected ? min(deadline, .now + .milliseconds(100)) : deadline
         var fds = [pollfd(fd: wakeup.readFD, events: Int16(POLLIN), revents: 0)]
         if socket, let connection {
             fds.append(pollfd(fd: amqp_get_sockfd(connection), events: Int16(POLLIN), revents: 0))
@@ -383,6 +400,7 @@ final class ConnectionLoop: @unchecked Sendable {
         for rpc in rpcs { rpc.complete(.failure(error)) }
         channel.unconfirmed.failAll(error)
         channel.content = nil
+        channel.outstanding = OutstandingDeliveries()
     }
 
     private func reconnect(attempt: Int) {
