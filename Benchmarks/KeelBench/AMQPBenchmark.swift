@@ -53,7 +53,7 @@ enum AMQPBenchmark {
         ]
     }
 
-    static let rounds = 3
+    static let rounds = Int(ProcessInfo.processInfo.environment["KEEL_BENCH_AMQP_ROUNDS"] ?? "") ?? 3
 
     /// Rates of several rounds and the process CPU time they took.
     struct Sample {

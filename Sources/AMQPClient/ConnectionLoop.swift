@@ -32,8 +32,8 @@ final class ConnectionLoop: @unchecked Sendable {
         var sleeping = false
         /// A wake-up byte was written since the thread went to sleep.
         var signaled = false
-        /// Whether a settlement must wake the sleeping thread: true when a consumer holds at least half
-        /// its prefetch, so the broker may be waiting for acks before it delivers more.
+        /// Whether a settlement must wake the sleeping thread: true when a consumer's unsettled deliveries
+        /// are close to its prefetch, so the broker may be waiting for acks before it delivers more.
         var urgentSettlements = true
     }
 
@@ -247,7 +247,8 @@ final class ConnectionLoop: @unchecked Sendable {
         var settlementsExpected = false
         for channel in channels.values where channel.outstanding.count > 0 {
             settlementsExpected = true
-            if channel.outstanding.count * 2 >= Int(channel.prefetch ?? 1) { urgent = true }
+            let prefetch = Int(channel.prefetch ?? 0)
+            if prefetch == 0 || channel.outstanding.count + min(16, prefetch / 2) >= prefetch { urgent = true }
         }
         let canSleep = inbox.withLock { inbox -> Bool in
             guard inbox.commands.isEmpty else { return false }
