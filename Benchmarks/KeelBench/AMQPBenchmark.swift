@@ -30,12 +30,24 @@ enum AMQPBenchmark {
         // Interleaved rounds, best of each: the broker and the shared machine are noisy, and the best
         // round is the one least disturbed by them. Client CPU per message (this process's user+sys time)
         // shows what the Swift layer itself costs, independent of the broker.
-        var rawPublish = Sample(), swiftPublish = Sample(), rawConsume = Sample(), swiftConsume = Sample()
+        var rawPublish = Sample()
+        var swiftPublish = Sample()
+        var rawConsume = Sample()
+        var swiftConsume = Sample()
         for _ in 0..<rounds {
-            rawPublish.add(try await measured { try await onThread { try RawRabbit(configuration).publish(queue: rawQueue, body: body) } })
-            swiftPublish.add(try await measured { try await swiftPublishRate(connection, queue: swiftQueue, body: body) })
-            rawConsume.add(try await measured { try await onThread { try RawRabbit(configuration).consume(queue: rawQueue) } })
-            swiftConsume.add(try await measured { try await swiftConsumeRate(connection, queue: swiftQueue) })
+            rawPublish.add(
+                try await measured {
+                    try await onThread { try RawRabbit(configuration).publish(queue: rawQueue, body: body) }
+                })
+            swiftPublish.add(
+                try await measured { try await swiftPublishRate(connection, queue: swiftQueue, body: body) }
+            )
+            rawConsume.add(
+                try await measured {
+                    try await onThread { try RawRabbit(configuration).consume(queue: rawQueue) }
+                })
+            swiftConsume.add(
+                try await measured { try await swiftConsumeRate(connection, queue: swiftQueue) })
         }
 
         try await setup.deleteQueue(swiftQueue)
@@ -69,7 +81,9 @@ enum AMQPBenchmark {
         }
     }
 
-    private static func measured(_ body: () async throws -> Double) async throws -> (rate: Double, cpuMicroseconds: Double) {
+    private static func measured(_ body: () async throws -> Double) async throws -> (
+        rate: Double, cpuMicroseconds: Double
+    ) {
         let before = processCPUMicroseconds()
         let rate = try await body()
         return (rate, processCPUMicroseconds() - before)
@@ -84,7 +98,8 @@ enum AMQPBenchmark {
     }
 
     /// `window` tasks each publishing in turn: `window` confirms outstanding at any time.
-    private static func swiftPublishRate(_ connection: AMQPConnection, queue: String, body: [UInt8]) async throws
+    private static func swiftPublishRate(_ connection: AMQPConnection, queue: String, body: [UInt8])
+        async throws
         -> Double
     {
         let channel = try await connection.openChannel()
@@ -105,7 +120,9 @@ enum AMQPBenchmark {
         return rate
     }
 
-    private static func swiftConsumeRate(_ connection: AMQPConnection, queue: String) async throws -> Double {
+    private static func swiftConsumeRate(_ connection: AMQPConnection, queue: String) async throws
+        -> Double
+    {
         let channel = try await connection.openChannel()
         try await channel.setPrefetch(prefetch)
         let start = ContinuousClock.now
@@ -125,7 +142,9 @@ enum AMQPBenchmark {
     }
 
     /// Runs blocking C work on its own thread, never on the cooperative pool.
-    private static func onThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    private static func onThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws
+        -> T
+    {
         try await withCheckedThrowingContinuation { continuation in
             let thread = Thread { continuation.resume(with: Result { try work() }) }
             thread.start()
@@ -142,7 +161,8 @@ private struct RawRabbit {
     let connection: amqp_connection_state_t
 
     init(_ configuration: AMQPConfiguration) throws {
-        guard let connection = amqp_new_connection(), let socket = amqp_tcp_socket_new(connection) else {
+        guard let connection = amqp_new_connection(), let socket = amqp_tcp_socket_new(connection)
+        else {
             throw Failure(description: "cannot allocate a librabbitmq connection")
         }
         self.connection = connection
@@ -151,14 +171,16 @@ private struct RawRabbit {
         }
         try check(
             keel_amqp_login_plain(
-                connection, configuration.vhost, 0, 131_072, 0, configuration.user, configuration.password), "login")
+                connection, configuration.vhost, 0, 131_072, 0, configuration.user, configuration.password),
+            "login")
         amqp_channel_open(connection, 1)
         try check(amqp_get_rpc_reply(connection), "channel.open")
     }
 
     private func check(_ reply: amqp_rpc_reply_t, _ what: String) throws {
         guard reply.reply_type == AMQP_RESPONSE_NORMAL else {
-            throw Failure(description: "raw librabbitmq \(what) failed (reply type \(reply.reply_type.rawValue))")
+            throw Failure(
+                description: "raw librabbitmq \(what) failed (reply type \(reply.reply_type.rawValue))")
         }
     }
 
@@ -184,12 +206,14 @@ private struct RawRabbit {
         let start = ContinuousClock.now
         try queue.withCString { queueName in
             try body.withUnsafeBytes { buffer in
-                let bytes = amqp_bytes_t(len: buffer.count, bytes: UnsafeMutableRawPointer(mutating: buffer.baseAddress))
+                let bytes = amqp_bytes_t(
+                    len: buffer.count, bytes: UnsafeMutableRawPointer(mutating: buffer.baseAddress))
                 while lowestUnconfirmed <= count {
                     while sent < count, sent - (lowestUnconfirmed - 1) < AMQPBenchmark.window {
                         guard
                             amqp_basic_publish(
-                                connection, 1, amqp_empty_bytes, amqp_cstring_bytes(queueName), 0, 0, &properties,
+                                connection, 1, amqp_empty_bytes, amqp_cstring_bytes(queueName), 0, 0,
+                                &properties,
                                 bytes) == 0
                         else { throw Failure(description: "raw publish failed") }
                         sent += 1
@@ -208,7 +232,9 @@ private struct RawRabbit {
                     } else {
                         confirmedFlags[tag] = true
                     }
-                    while lowestUnconfirmed <= count, confirmedFlags[lowestUnconfirmed] { lowestUnconfirmed += 1 }
+                    while lowestUnconfirmed <= count, confirmedFlags[lowestUnconfirmed] {
+                        lowestUnconfirmed += 1
+                    }
                 }
             }
         }
@@ -220,7 +246,8 @@ private struct RawRabbit {
         defer { close() }
         amqp_basic_qos(connection, 1, 0, AMQPBenchmark.prefetch, 0)
         try check(amqp_get_rpc_reply(connection), "basic.qos")
-        amqp_basic_consume(connection, 1, amqp_cstring_bytes(queue), amqp_empty_bytes, 0, 0, 0, amqp_empty_table)
+        amqp_basic_consume(
+            connection, 1, amqp_cstring_bytes(queue), amqp_empty_bytes, 0, 0, 0, amqp_empty_table)
         try check(amqp_get_rpc_reply(connection), "basic.consume")
         let start = ContinuousClock.now
         for _ in 0..<AMQPBenchmark.messageCount {

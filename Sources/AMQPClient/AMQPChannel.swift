@@ -25,7 +25,8 @@ public final class AMQPChannel: Sendable {
     ) async throws {
         let id = id
         _ = try await loop.perform { loop, waiter in
-            loop.declare(.exchange(name: name, type: type, durable: durable, arguments: arguments), on: id, waiter)
+            loop.declare(
+                .exchange(name: name, type: type, durable: durable, arguments: arguments), on: id, waiter)
         }
     }
 
@@ -39,32 +40,41 @@ public final class AMQPChannel: Sendable {
         let id = id
         let info = try await loop.perform { loop, waiter in
             loop.declare(
-                .queue(name: name, durable: durable, exclusive: exclusive, autoDelete: autoDelete, arguments: arguments),
+                .queue(
+                    name: name, durable: durable, exclusive: exclusive, autoDelete: autoDelete,
+                    arguments: arguments),
                 on: id, waiter)
         }
         return info ?? AMQPQueueInfo(name: name, messageCount: 0, consumerCount: 0)
     }
 
-    public func bindQueue(_ queue: String, exchange: String, routingKey: String, arguments: AMQPTable = [:])
+    public func bindQueue(
+        _ queue: String, exchange: String, routingKey: String, arguments: AMQPTable = [:]
+    )
         async throws
     {
         let id = id
         _ = try await loop.perform { loop, waiter in
             loop.declare(
-                .binding(queue: queue, exchange: exchange, routingKey: routingKey, arguments: arguments), on: id, waiter)
+                .binding(queue: queue, exchange: exchange, routingKey: routingKey, arguments: arguments),
+                on: id, waiter)
         }
     }
 
     /// Deletes a queue and forgets it for recovery.
     public func deleteQueue(_ name: String) async throws {
         let id = id
-        try await loop.perform { loop, waiter in loop.queueOperation(delete: true, queue: name, on: id, waiter) }
+        try await loop.perform { loop, waiter in
+            loop.queueOperation(delete: true, queue: name, on: id, waiter)
+        }
     }
 
     /// Removes the queue's ready messages (not the unacknowledged ones).
     public func purgeQueue(_ name: String) async throws {
         let id = id
-        try await loop.perform { loop, waiter in loop.queueOperation(delete: false, queue: name, on: id, waiter) }
+        try await loop.perform { loop, waiter in
+            loop.queueOperation(delete: false, queue: name, on: id, waiter)
+        }
     }
 
     /// Puts the channel in confirm mode: from now on `publish` returns only once the broker took
@@ -88,7 +98,8 @@ public final class AMQPChannel: Sendable {
         let id = id
         try await loop.perform { loop, waiter in
             loop.publish(
-                body, exchange: exchange, routingKey: routingKey, properties: properties, mandatory: mandatory, on: id,
+                body, exchange: exchange, routingKey: routingKey, properties: properties,
+                mandatory: mandatory, on: id,
                 waiter)
         }
     }

@@ -19,8 +19,11 @@ public final class AMQPConnection: Sendable {
 
     /// Connects and logs in; fails with `.connectionFailed` (no retry) when the broker is unreachable or
     /// refuses the login. Recovery applies only to connections that were established once.
-    public static func connect(_ configuration: AMQPConfiguration, logger: Logger) async throws -> AMQPConnection {
-        AMQPConnection(loop: try await ConnectionLoop.start(configuration: configuration, logger: logger))
+    public static func connect(_ configuration: AMQPConfiguration, logger: Logger) async throws
+        -> AMQPConnection
+    {
+        AMQPConnection(
+            loop: try await ConnectionLoop.start(configuration: configuration, logger: logger))
     }
 
     /// Opens a channel: the unit of ordering, prefetch and publisher confirms. Use one per concurrent

@@ -19,8 +19,10 @@ public struct AMQPDelivery: Sendable {
     let epoch: UInt64
 
     init(
-        body: [UInt8], properties: AMQPProperties, deliveryTag: UInt64, redelivered: Bool, exchange: String,
-        routingKey: String, consumerTag: String?, messageCount: UInt32?, channelID: UInt16, epoch: UInt64
+        body: [UInt8], properties: AMQPProperties, deliveryTag: UInt64, redelivered: Bool,
+        exchange: String,
+        routingKey: String, consumerTag: String?, messageCount: UInt32?, channelID: UInt16,
+        epoch: UInt64
     ) {
         self.body = body
         self.properties = properties

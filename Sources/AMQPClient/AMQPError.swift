@@ -58,9 +58,11 @@ public struct AMQPError: Error, CustomStringConvertible, Sendable, Hashable {
         case .invalidConfiguration: text = "invalid AMQP configuration"
         case .connectionFailed: text = "AMQP connection failed"
         case .connectionClosed: text = "AMQP connection closed"
-        case .channelClosed(let replyCode, let replyText): text = "AMQP channel closed: \(replyCode) \(replyText)"
+        case .channelClosed(let replyCode, let replyText):
+            text = "AMQP channel closed: \(replyCode) \(replyText)"
         case .nacked: text = "message nacked by the broker"
-        case .returned(let replyCode, let replyText): text = "message returned: \(replyCode) \(replyText)"
+        case .returned(let replyCode, let replyText):
+            text = "message returned: \(replyCode) \(replyText)"
         case .consumerCancelled: text = "consumer cancelled by the broker"
         case .timeout: text = "AMQP timeout"
         case .protocolError: text = "AMQP protocol error"

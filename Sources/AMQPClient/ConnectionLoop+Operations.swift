@@ -17,7 +17,9 @@ extension ConnectionLoop {
 
     func openChannel(_ waiter: Waiter<UInt16>) {
         guard let id = allocateChannelID() else {
-            waiter.resume(throwing: AMQPError(.protocolError, operation: "channel.open", reason: "no free channel number"))
+            waiter.resume(
+                throwing: AMQPError(
+                    .protocolError, operation: "channel.open", reason: "no free channel number"))
             return
         }
         let channel = ChannelState(id: id)
@@ -73,7 +75,9 @@ extension ConnectionLoop {
     func setPrefetch(_ prefetch: UInt16, on id: UInt16, _ waiter: Waiter<Void>) {
         guard let channel = usableChannel(id, waiter) else { return }
         enqueue(
-            qosRPC(channel, prefetch, isAbandoned: { waiter.isFinished }) { waiter.resume(with: $0.mapError { $0 }) },
+            qosRPC(channel, prefetch, isAbandoned: { waiter.isFinished }) {
+                waiter.resume(with: $0.mapError { $0 })
+            },
             on: channel)
     }
 
@@ -81,13 +85,16 @@ extension ConnectionLoop {
         guard let channel = usableChannel(id, waiter) else { return }
         if channel.confirmMode { return waiter.resume(returning: ()) }
         enqueue(
-            confirmSelectRPC(channel, isAbandoned: { waiter.isFinished }) { waiter.resume(with: $0.mapError { $0 }) },
+            confirmSelectRPC(channel, isAbandoned: { waiter.isFinished }) {
+                waiter.resume(with: $0.mapError { $0 })
+            },
             on: channel)
     }
 
     /// Writes a message; with confirms, the waiter is resumed by the broker's ack, nack or return.
     func publish(
-        _ body: [UInt8], exchange: String, routingKey: String, properties: AMQPProperties, mandatory: Bool,
+        _ body: [UInt8], exchange: String, routingKey: String, properties: AMQPProperties,
+        mandatory: Bool,
         on id: UInt16, _ waiter: Waiter<Void>
     ) {
         guard let channel = usableChannel(id, waiter), let connection else { return }
@@ -96,11 +103,14 @@ extension ConnectionLoop {
         let status = body.withUnsafeBytes { buffer in
             amqp_basic_publish(
                 connection, id, encoder.bytes(exchange), encoder.bytes(routingKey), mandatory ? 1 : 0, 0,
-                &cProperties, amqp_bytes_t(len: buffer.count, bytes: UnsafeMutableRawPointer(mutating: buffer.baseAddress)))
+                &cProperties,
+                amqp_bytes_t(
+                    len: buffer.count, bytes: UnsafeMutableRawPointer(mutating: buffer.baseAddress)))
         }
         encoder.reset()
         guard status == AMQP_STATUS_OK.rawValue else {
-            let error = AMQPError(.connectionClosed, operation: "basic.publish", reason: Self.statusText(status))
+            let error = AMQPError(
+                .connectionClosed, operation: "basic.publish", reason: Self.statusText(status))
             waiter.resume(throwing: error)
             connectionLost(error)
             return
@@ -108,12 +118,14 @@ extension ConnectionLoop {
         guard channel.confirmMode else { return waiter.resume(returning: ()) }
         channel.unconfirmed.append(
             sequence: channel.nextPublishSequence, waiter: waiter,
-            mandatory: mandatory ? PendingConfirms.Mandatory(exchange: exchange, routingKey: routingKey, body: body) : nil)
+            mandatory: mandatory
+                ? PendingConfirms.Mandatory(exchange: exchange, routingKey: routingKey, body: body) : nil)
         channel.nextPublishSequence += 1
     }
 
     func consume(
-        queue: String, tag: String, continuation: AsyncThrowingStream<AMQPDelivery, any Error>.Continuation,
+        queue: String, tag: String,
+        continuation: AsyncThrowingStream<AMQPDelivery, any Error>.Continuation,
         on id: UInt16, _ waiter: Waiter<Void>
     ) {
         guard let channel = usableChannel(id, waiter) else { return }
@@ -135,11 +147,14 @@ extension ConnectionLoop {
     /// Stops a consumer whose sequence ended; its unacknowledged messages return to the queue when the
     /// channel closes.
     func cancelConsumer(tag: String, on id: UInt16) {
-        guard let channel = channels[id], channel.consumers.removeValue(forKey: tag) != nil else { return }
+        guard let channel = channels[id], channel.consumers.removeValue(forKey: tag) != nil else {
+            return
+        }
         guard case .ready = phase, channel.isOpen else { return }
         enqueue(
             ChannelRPC(
-                operation: "basic.cancel '\(tag)'", replies: [MethodID.basicCancelOK], isAbandoned: { false },
+                operation: "basic.cancel '\(tag)'", replies: [MethodID.basicCancelOK],
+                isAbandoned: { false },
                 send: { loop in
                     var cancel = amqp_basic_cancel_t()
                     cancel.consumer_tag = loop.encoder.bytes(tag)
@@ -158,7 +173,9 @@ extension ConnectionLoop {
     /// before a reconnection is stale: its tag would name another message now, so nothing is sent (the
     /// broker redelivers it).
     func settle(_ delivery: AMQPDelivery, _ settlement: Settlement, on id: UInt16) {
-        guard connection != nil, let channel = channels[id], channel.isOpen, channel.epoch == delivery.epoch else {
+        guard connection != nil, let channel = channels[id], channel.isOpen,
+            channel.epoch == delivery.epoch
+        else {
             logger.debug(
                 "AMQP not settling a delivery from before a reconnection or on a closed channel",
                 metadata: ["amqp.channel": "\(id)", "amqp.delivery_tag": "\(delivery.deliveryTag)"])
@@ -174,7 +191,8 @@ extension ConnectionLoop {
         switch settlement {
         case .ack(let multiple):
             status = send(
-                MethodID.basicAck, amqp_basic_ack_t(delivery_tag: delivery.deliveryTag, multiple: multiple ? 1 : 0),
+                MethodID.basicAck,
+                amqp_basic_ack_t(delivery_tag: delivery.deliveryTag, multiple: multiple ? 1 : 0),
                 on: id)
         case .nack(let multiple, let requeue):
             status = send(
@@ -189,7 +207,8 @@ extension ConnectionLoop {
         }
         if status != AMQP_STATUS_OK.rawValue {
             // The message stays unacknowledged and is redelivered after recovery.
-            connectionLost(AMQPError(.connectionClosed, operation: "basic.ack", reason: Self.statusText(status)))
+            connectionLost(
+                AMQPError(.connectionClosed, operation: "basic.ack", reason: Self.statusText(status)))
         }
     }
 

@@ -126,7 +126,9 @@ final class ConnectionLoop: @unchecked Sendable {
             inbox.signaled = true
             return true
         }
-        guard let needsSignal else { throw AMQPError(.connectionClosed, reason: "the connection was closed") }
+        guard let needsSignal else {
+            throw AMQPError(.connectionClosed, reason: "the connection was closed")
+        }
         if needsSignal { wakeup.signal() }
     }
 
@@ -248,7 +250,9 @@ final class ConnectionLoop: @unchecked Sendable {
         for channel in channels.values where channel.outstanding.count > 0 {
             settlementsExpected = true
             let prefetch = Int(channel.prefetch ?? 0)
-            if prefetch == 0 || channel.outstanding.count + min(16, prefetch / 2) >= prefetch { urgent = true }
+            if prefetch == 0 || channel.outstanding.count + min(16, prefetch / 2) >= prefetch {
+                urgent = true
+            }
         }
         let canSleep = inbox.withLock { inbox -> Bool in
             guard inbox.commands.isEmpty else { return false }
@@ -317,7 +321,9 @@ final class ConnectionLoop: @unchecked Sendable {
 
     private func checkHeartbeat() {
         let heartbeat = configuration.heartbeat
-        guard heartbeat > .zero, lastReceive.duration(to: .now) > heartbeat * 2 + .seconds(1) else { return }
+        guard heartbeat > .zero, lastReceive.duration(to: .now) > heartbeat * 2 + .seconds(1) else {
+            return
+        }
         connectionLost(AMQPError(.timeout, reason: "the broker missed two heartbeats"))
     }
 
@@ -333,7 +339,8 @@ final class ConnectionLoop: @unchecked Sendable {
             throw AMQPError(.connectionFailed, reason: "cannot create a TCP socket")
         }
         var timeout = Self.cTimeval(configuration.connectTimeout)
-        let status = amqp_socket_open_noblock(socket, configuration.host, Int32(configuration.port), &timeout)
+        let status = amqp_socket_open_noblock(
+            socket, configuration.host, Int32(configuration.port), &timeout)
         guard status == AMQP_STATUS_OK.rawValue else {
             amqp_destroy_connection(state)
             throw AMQPError(
@@ -346,7 +353,8 @@ final class ConnectionLoop: @unchecked Sendable {
         var table = encoder.table(properties)
         let heartbeatSeconds = Int32(configuration.heartbeat.components.seconds)
         let reply = keel_amqp_login_plain_with_properties(
-            state, configuration.vhost, Int32(channelMax), Int32(configuration.frameMax), heartbeatSeconds, &table,
+            state, configuration.vhost, Int32(channelMax), Int32(configuration.frameMax),
+            heartbeatSeconds, &table,
             configuration.user, configuration.password)
         encoder.reset()
         if let error = Self.replyError(reply, operation: "login to vhost '\(configuration.vhost)'") {
@@ -357,7 +365,9 @@ final class ConnectionLoop: @unchecked Sendable {
         if negotiated > 0 { channelMax = UInt16(clamping: negotiated) }
         logger.debug(
             "AMQP connection established",
-            metadata: ["amqp.server": "\(configuration)", "amqp.heartbeat": "\(amqp_get_heartbeat(state))"])
+            metadata: [
+                "amqp.server": "\(configuration)", "amqp.heartbeat": "\(amqp_get_heartbeat(state))",
+            ])
         return state
     }
 
@@ -389,7 +399,8 @@ final class ConnectionLoop: @unchecked Sendable {
         }
         let delay = configuration.recovery.delay(attempt: 0)
         logger.warning(
-            "AMQP connection lost; reconnecting", metadata: ["amqp.error": "\(error)", "amqp.retry_in": "\(delay)"])
+            "AMQP connection lost; reconnecting",
+            metadata: ["amqp.error": "\(error)", "amqp.retry_in": "\(delay)"])
         phase = .waitingToReconnect(attempt: 0, at: .now + delay)
     }
 
@@ -411,7 +422,9 @@ final class ConnectionLoop: @unchecked Sendable {
             let delay = configuration.recovery.delay(attempt: attempt + 1)
             logger.info(
                 "AMQP reconnection failed",
-                metadata: ["amqp.attempt": "\(attempt + 1)", "amqp.error": "\(error)", "amqp.retry_in": "\(delay)"])
+                metadata: [
+                    "amqp.attempt": "\(attempt + 1)", "amqp.error": "\(error)", "amqp.retry_in": "\(delay)",
+                ])
             phase = .waitingToReconnect(attempt: attempt + 1, at: .now + delay)
             return
         }
@@ -419,7 +432,9 @@ final class ConnectionLoop: @unchecked Sendable {
         lastReceive = .now
         mayReceive = true
         phase = .restoring
-        logger.info("AMQP reconnected; restoring topology and channels", metadata: ["amqp.attempt": "\(attempt + 1)"])
+        logger.info(
+            "AMQP reconnected; restoring topology and channels",
+            metadata: ["amqp.attempt": "\(attempt + 1)"])
         restoreSteps = makeRestoreSteps()
         advanceRestore()
     }
@@ -454,13 +469,17 @@ final class ConnectionLoop: @unchecked Sendable {
             steps.append { [unowned self] done in
                 self.withControlChannel { channel in
                     guard let channel else { return done() }
-                    self.enqueue(self.declareRPC(record, channel: channel, completion: { result in
-                        if case .failure(let error) = result {
-                            self.logger.warning(
-                                "AMQP recovery could not re-declare", metadata: ["amqp.error": "\(error)"])
-                        }
-                        done()
-                    }), on: channel)
+                    self.enqueue(
+                        self.declareRPC(
+                            record, channel: channel,
+                            completion: { result in
+                                if case .failure(let error) = result {
+                                    self.logger.warning(
+                                        "AMQP recovery could not re-declare",
+                                        metadata: ["amqp.error": "\(error)"])
+                                }
+                                done()
+                            }), on: channel)
                 }
             }
         }
@@ -478,14 +497,16 @@ final class ConnectionLoop: @unchecked Sendable {
         if let control = channels[Self.controlChannel], control.isOpen { return body(control) }
         let control = ChannelState(id: Self.controlChannel)
         channels[Self.controlChannel] = control
-        enqueue(openRPC(control) { result in
-            if case .failure(let error) = result {
-                self.logger.warning("AMQP recovery could not open a channel", metadata: ["amqp.error": "\(error)"])
-                body(nil)
-            } else {
-                body(control)
-            }
-        }, on: control)
+        enqueue(
+            openRPC(control) { result in
+                if case .failure(let error) = result {
+                    self.logger.warning(
+                        "AMQP recovery could not open a channel", metadata: ["amqp.error": "\(error)"])
+                    body(nil)
+                } else {
+                    body(control)
+                }
+            }, on: control)
     }
 
     private func restore(_ channel: ChannelState, done: @escaping () -> Void) {
@@ -500,7 +521,8 @@ final class ConnectionLoop: @unchecked Sendable {
         }
         let fail: (AMQPError) -> Void = { [unowned self] error in
             self.logger.warning(
-                "AMQP recovery could not restore a channel", metadata: ["amqp.channel": "\(channel.id)", "amqp.error": "\(error)"])
+                "AMQP recovery could not restore a channel",
+                metadata: ["amqp.channel": "\(channel.id)", "amqp.error": "\(error)"])
             if case .channelClosed = error.code {
                 channel.status = .closed(error)
                 for consumer in channel.consumers.values { consumer.continuation.finish(throwing: error) }
@@ -508,40 +530,44 @@ final class ConnectionLoop: @unchecked Sendable {
             }
             done()
         }
-        enqueue(openRPC(channel) { [unowned self] result in
-            if case .failure(let error) = result { return fail(error) }
-            var remaining: [ChannelRPC] = []
-            if let prefetch = channel.prefetch {
-                remaining.append(self.qosRPC(channel, prefetch) { if case .failure(let e) = $0 { fail(e) } })
-            }
-            if channel.confirmMode {
-                remaining.append(self.confirmSelectRPC(channel) { if case .failure(let e) = $0 { fail(e) } })
-            }
-            for (tag, consumer) in channel.consumers.sorted(by: { $0.key < $1.key }) {
-                remaining.append(
-                    self.consumeRPC(channel, queue: consumer.queue, tag: tag) {
-                        if case .failure(let e) = $0 { fail(e) }
-                    })
-            }
-            // Finished once the last of them is answered.
-            guard !remaining.isEmpty else { return done() }
-            let last = remaining.count - 1
-            for (index, rpc) in remaining.enumerated() {
-                if index == last {
-                    let original = rpc.complete
-                    self.enqueue(
-                        ChannelRPC(
-                            operation: rpc.operation, replies: rpc.replies, isAbandoned: rpc.isAbandoned, send: rpc.send,
-                            complete: { outcome in
-                                original(outcome)
-                                if case .failure = outcome { return }
-                                done()
-                            }), on: channel)
-                } else {
-                    self.enqueue(rpc, on: channel)
+        enqueue(
+            openRPC(channel) { [unowned self] result in
+                if case .failure(let error) = result { return fail(error) }
+                var remaining: [ChannelRPC] = []
+                if let prefetch = channel.prefetch {
+                    remaining.append(
+                        self.qosRPC(channel, prefetch) { if case .failure(let e) = $0 { fail(e) } })
                 }
-            }
-        }, on: channel)
+                if channel.confirmMode {
+                    remaining.append(
+                        self.confirmSelectRPC(channel) { if case .failure(let e) = $0 { fail(e) } })
+                }
+                for (tag, consumer) in channel.consumers.sorted(by: { $0.key < $1.key }) {
+                    remaining.append(
+                        self.consumeRPC(channel, queue: consumer.queue, tag: tag) {
+                            if case .failure(let e) = $0 { fail(e) }
+                        })
+                }
+                // Finished once the last of them is answered.
+                guard !remaining.isEmpty else { return done() }
+                let last = remaining.count - 1
+                for (index, rpc) in remaining.enumerated() {
+                    if index == last {
+                        let original = rpc.complete
+                        self.enqueue(
+                            ChannelRPC(
+                                operation: rpc.operation, replies: rpc.replies, isAbandoned: rpc.isAbandoned,
+                                send: rpc.send,
+                                complete: { outcome in
+                                    original(outcome)
+                                    if case .failure = outcome { return }
+                                    done()
+                                }), on: channel)
+                    } else {
+                        self.enqueue(rpc, on: channel)
+                    }
+                }
+            }, on: channel)
     }
 
     // MARK: - Closing
@@ -640,7 +666,8 @@ final class ConnectionLoop: @unchecked Sendable {
         case AMQP_RESPONSE_NORMAL:
             return nil
         case AMQP_RESPONSE_LIBRARY_EXCEPTION:
-            return AMQPError(.connectionFailed, operation: operation, reason: statusText(reply.library_error))
+            return AMQPError(
+                .connectionFailed, operation: operation, reason: statusText(reply.library_error))
         case AMQP_RESPONSE_SERVER_EXCEPTION:
             if reply.reply.id == MethodID.connectionClose, let decoded = reply.reply.decoded {
                 let close = decoded.assumingMemoryBound(to: amqp_connection_close_t.self).pointee

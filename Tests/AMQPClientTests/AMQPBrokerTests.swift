@@ -29,7 +29,8 @@ struct AMQPBrokerTests {
         try await channel.enablePublisherConfirms()
         try await channel.publish(AMQPTest.bytes("a"), exchange: exchange, routingKey: "jobs.one")
         try await channel.publish(AMQPTest.bytes("b"), exchange: exchange, routingKey: "other.one")
-        #expect(try await channel.declareQueue(queue, durable: false, autoDelete: true).messageCount == 1)
+        #expect(
+            try await channel.declareQueue(queue, durable: false, autoDelete: true).messageCount == 1)
         try await channel.purgeQueue(queue)
         #expect(try await channel.get(queue: queue) == nil)
         let serverNamed = try await channel.declareQueue("", durable: false, exclusive: true)

@@ -72,7 +72,9 @@ extension AMQPBrokerTests {
     private static func properties(_ index: Int) -> AMQPProperties {
         AMQPProperties(
             contentType: "text/plain",
-            headers: ["index": .int64(Int64(index)), "source": "test", "tags": ["a", .int32(Int32(index % 7))]],
+            headers: [
+                "index": .int64(Int64(index)), "source": "test", "tags": ["a", .int32(Int32(index % 7))],
+            ],
             deliveryMode: .persistent, messageID: "message-\(index)")
     }
 }

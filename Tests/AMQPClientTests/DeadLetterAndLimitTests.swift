@@ -34,10 +34,12 @@ extension AMQPBrokerTests {
         let dead = try await deadLetterTopology(channel, "rejected")
         let queue = AMQPTest.name("quorum-reject")
         try await channel.declareQueue(
-            queue, arguments: ["x-queue-type": "quorum", "x-dead-letter-exchange": .string(dead.exchange)])
+            queue,
+            arguments: ["x-queue-type": "quorum", "x-dead-letter-exchange": .string(dead.exchange)])
         try await channel.enablePublisherConfirms()
         try await channel.publish(
-            AMQPTest.bytes("bad input"), exchange: "", routingKey: queue, properties: .init(messageID: "poison"))
+            AMQPTest.bytes("bad input"), exchange: "", routingKey: queue,
+            properties: .init(messageID: "poison"))
         let delivery = try #require(try await awaitMessage(channel, in: queue))
         try await channel.reject(delivery, requeue: false)
 
@@ -59,7 +61,8 @@ extension AMQPBrokerTests {
         try await channel.declareQueue(
             queue,
             arguments: [
-                "x-queue-type": "quorum", "x-delivery-limit": 2, "x-dead-letter-exchange": .string(dead.exchange),
+                "x-queue-type": "quorum", "x-delivery-limit": 2,
+                "x-dead-letter-exchange": .string(dead.exchange),
             ])
         try await channel.enablePublisherConfirms()
         try await channel.publish(AMQPTest.bytes("flaky"), exchange: "", routingKey: queue)
@@ -90,7 +93,8 @@ extension AMQPBrokerTests {
         let channel = try await connection.openChannel()
         let queue = AMQPTest.name("bounded")
         try await channel.declareQueue(
-            queue, durable: false, autoDelete: true, arguments: ["x-max-length": 1, "x-overflow": "reject-publish"])
+            queue, durable: false, autoDelete: true,
+            arguments: ["x-max-length": 1, "x-overflow": "reject-publish"])
         try await channel.enablePublisherConfirms()
         try await channel.publish(AMQPTest.bytes("fits"), exchange: "", routingKey: queue)
         do {
@@ -121,7 +125,8 @@ extension AMQPBrokerTests {
         }
         try await routed
         // Not mandatory: silently dropped, still confirmed.
-        try await channel.publish(AMQPTest.bytes("dropped"), exchange: "", routingKey: AMQPTest.name("nowhere"))
+        try await channel.publish(
+            AMQPTest.bytes("dropped"), exchange: "", routingKey: AMQPTest.name("nowhere"))
         await connection.close()
     }
 }

@@ -89,13 +89,16 @@ extension AMQPBrokerTests {
         #expect(try await AMQPTest.eventually { confirmed.withLock { $0.count } >= 200 })
         try await ScriptRunner.run("scripts/servers/rabbitmq.sh", "restart")
         restarted.withLock { $0 = true }
-        let published = try await AMQPTest.eventually(timeout: .seconds(90)) { publishersDone.withLock { $0 } == 4 }
+        let published = try await AMQPTest.eventually(timeout: .seconds(90)) {
+            publishersDone.withLock { $0 } == 4
+        }
         guard published else {
             publishing.cancel()
             consuming.cancel()
             let relevant = logs.all.filter { !$0.contains("established") }
             Issue.record(
-                "publishers did not finish after the restart; consumer: \(consumerEnded.withLock { $0 } ?? "running"); log: \(relevant.suffix(40))")
+                "publishers did not finish after the restart; consumer: \(consumerEnded.withLock { $0 } ?? "running"); log: \(relevant.suffix(40))"
+            )
             return
         }
         try await publishing.value
@@ -108,9 +111,13 @@ extension AMQPBrokerTests {
         let counts = received.withLock { $0 }
         let missing = all.filter { counts[$0] == nil }
         let duplicates = counts.values.reduce(0) { $0 + max(0, $1 - 1) }
-        #expect(complete, "\(missing.count) confirmed messages never arrived, e.g. \(missing.sorted().prefix(10))")
+        #expect(
+            complete,
+            "\(missing.count) confirmed messages never arrived, e.g. \(missing.sorted().prefix(10))")
         #expect(logs.contains("AMQP connection recovered"))
-        print("restart test: \(all.count) confirmed, \(duplicates) duplicates, \(publishFailures.withLock { $0 }) publishes retried")
+        print(
+            "restart test: \(all.count) confirmed, \(duplicates) duplicates, \(publishFailures.withLock { $0 }) publishes retried"
+        )
         try await publisher.deleteQueue(queue)
         await connection.close()
     }

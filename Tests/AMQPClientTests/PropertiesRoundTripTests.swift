@@ -20,15 +20,19 @@ extension AMQPBrokerTests {
             "float": .float(1.5), "double": .double(-2.25), "decimal": .decimal(scale: 2, value: 12345),
             "string": .string("héllo wörld ✓"), "empty": .string(""), "bytes": .bytes([0, 1, 2, 255]),
             "timestamp": .timestamp(when), "void": .void,
-            "array": .array([.int64(1), .string("two"), .array([.bool(false)]), .table(["k": .double(3)])]),
+            "array": .array([
+                .int64(1), .string("two"), .array([.bool(false)]), .table(["k": .double(3)]),
+            ]),
             "table": .table([
                 "nested": .table(["deeper": .array([.string("x"), .int16(7)])]), "emptyTable": .table([:]),
                 "emptyArray": .array([]),
             ]),
         ]
         let full = AMQPProperties(
-            contentType: "application/json", contentEncoding: "identity", headers: headers, deliveryMode: .transient,
-            priority: 7, correlationID: "corr-1", replyTo: "replies", expiration: "600000", messageID: "m-1",
+            contentType: "application/json", contentEncoding: "identity", headers: headers,
+            deliveryMode: .transient,
+            priority: 7, correlationID: "corr-1", replyTo: "replies", expiration: "600000",
+            messageID: "m-1",
             timestamp: when, type: "keel.test", userID: "keel", appID: "keel-tests")
         let minimal = AMQPProperties()
 
@@ -49,7 +53,10 @@ extension AMQPBrokerTests {
         #expect(first.properties == full)
         #expect(first.redelivered)
         #expect(first.consumerTag == "roundtrip-consumer")
-        #expect(first.properties.headers["table"]?.tableValue?["nested"]?.tableValue?["deeper"] == [.string("x"), .int16(7)])
+        #expect(
+            first.properties.headers["table"]?.tableValue?["nested"]?.tableValue?["deeper"] == [
+                .string("x"), .int16(7),
+            ])
         #expect(second.properties == minimal)
         #expect(second.properties.deliveryMode == .persistent)
         #expect(second.body.isEmpty)

@@ -7,7 +7,9 @@ import Testing
 
 /// Shared helpers of the AMQPClient integration tests: the broker URL, unique names, log capture.
 enum AMQPTest {
-    static func configuration(_ adjust: (inout AMQPConfiguration) -> Void = { _ in }) throws -> AMQPConfiguration {
+    static func configuration(_ adjust: (inout AMQPConfiguration) -> Void = { _ in }) throws
+        -> AMQPConfiguration
+    {
         var configuration = try AMQPConfiguration(url: TestEnvironment.require("KEEL_AMQP_URL"))
         configuration.connectionName = "keel-amqp-tests"
         configuration.recovery.initialDelay = .milliseconds(100)
@@ -99,8 +101,11 @@ enum ScriptRunner {
 
     static func run(_ relativePath: String, _ arguments: String...) async throws {
         let root = TestEnvironment.packageRoot.path
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("keel-script-\(UUID().uuidString).log").path
-        let command = "cd '\(root)' && '\(relativePath)' \(arguments.joined(separator: " ")) >'\(log)' 2>&1"
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "keel-script-\(UUID().uuidString).log"
+        ).path
+        let command =
+            "cd '\(root)' && '\(relativePath)' \(arguments.joined(separator: " ")) >'\(log)' 2>&1"
         let status: Int32 = await withCheckedContinuation { continuation in
             let thread = Thread {
                 var pid: pid_t = 0
@@ -119,7 +124,9 @@ enum ScriptRunner {
         }
         guard status == 0 else {
             let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-            throw Failed(description: "\(relativePath) \(arguments.joined(separator: " ")) failed (\(status)):\n\(output)")
+            throw Failed(
+                description:
+                    "\(relativePath) \(arguments.joined(separator: " ")) failed (\(status)):\n\(output)")
         }
     }
 }
