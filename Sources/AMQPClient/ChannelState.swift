@@ -33,6 +33,8 @@ final class ChannelState {
 
     /// Deliveries handed to consumers and not settled yet, in this incarnation.
     var outstanding = OutstandingDeliveries()
+    /// In-order acks not written yet: one `basic.ack` with `multiple` up to this tag settles them all.
+    var pendingAck: UInt64?
 
     var nextPublishSequence: UInt64 = 1
     var unconfirmed = PendingConfirms()
@@ -106,6 +108,9 @@ struct OutstandingDeliveries {
     private var head = 0
 
     var count: Int { tags.count - head }
+
+    /// The lowest unsettled tag.
+    var first: UInt64? { head < tags.count ? tags[head] : nil }
 
     mutating func delivered(_ tag: UInt64) {
         tags.append(tag)

@@ -171,6 +171,7 @@ extension ConnectionLoop {
                 redelivered: redelivered,
                 exchange: content.exchange, routingKey: content.routingKey, consumerTag: nil,
                 messageCount: messageCount, channelID: channel.id, epoch: channel.epoch)
+            channel.outstanding.delivered(deliveryTag)
             guard channel.rpcInFlight, let rpc = channel.rpcs.first else { return }
             channel.rpcs.removeFirst()
             channel.rpcInFlight = false

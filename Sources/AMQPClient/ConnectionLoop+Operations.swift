@@ -181,11 +181,21 @@ extension ConnectionLoop {
                 metadata: ["amqp.channel": "\(id)", "amqp.delivery_tag": "\(delivery.deliveryTag)"])
             return
         }
+        let tag = delivery.deliveryTag
+        if case .ack(let multiple) = settlement, multiple || channel.outstanding.first == tag {
+            // Every earlier delivery is settled already: coalesce with the other in-order acks of this
+            // batch into one multiple-ack, written by `flushAcks` before the thread sleeps.
+            channel.outstanding.settled(tag, multiple: multiple)
+            channel.pendingAck = max(channel.pendingAck ?? 0, tag)
+            acksPending = true
+            return
+        }
+        flushAck(on: channel)
         switch settlement {
         case .ack(let multiple), .nack(let multiple, _):
-            channel.outstanding.settled(delivery.deliveryTag, multiple: multiple)
+            channel.outstanding.settled(tag, multiple: multiple)
         case .reject:
-            channel.outstanding.settled(delivery.deliveryTag, multiple: false)
+            channel.outstanding.settled(tag, multiple: false)
         }
         let status: Int32
         switch settlement {
@@ -207,6 +217,27 @@ extension ConnectionLoop {
         }
         if status != AMQP_STATUS_OK.rawValue {
             // The message stays unacknowledged and is redelivered after recovery.
+            connectionLost(
+                AMQPError(.connectionClosed, operation: "basic.ack", reason: Self.statusText(status)))
+        }
+    }
+
+    /// Writes the coalesced acks of every channel.
+    func flushAcks() {
+        guard acksPending else { return }
+        acksPending = false
+        for channel in channels.values where channel.pendingAck != nil {
+            flushAck(on: channel)
+        }
+    }
+
+    /// Writes a channel's coalesced acks; called before anything that must follow them on the wire.
+    func flushAck(on channel: ChannelState) {
+        guard let tag = channel.pendingAck else { return }
+        channel.pendingAck = nil
+        guard connection != nil, channel.isOpen else { return }
+        let status = send(MethodID.basicAck, amqp_basic_ack_t(delivery_tag: tag, multiple: 1), on: channel.id)
+        if status != AMQP_STATUS_OK.rawValue {
             connectionLost(
                 AMQPError(.connectionClosed, operation: "basic.ack", reason: Self.statusText(status)))
         }
@@ -238,6 +269,7 @@ extension ConnectionLoop {
             waiter?.resume(returning: ())
             return
         }
+        flushAck(on: channel)
         let closed = AMQPError(.connectionClosed, reason: "channel \(id) was closed")
         guard case .ready = phase, channel.isOpen else {
             closeChannel(channel, error: closed, consumersFailWith: nil)

@@ -72,6 +72,8 @@ final class ConnectionLoop: @unchecked Sendable {
     private var lastReceiveAttempt = ContinuousClock.now
     /// Whether the next `readAvailableFrames` may call recv (see there).
     private var mayReceive = true
+    /// Some channel has coalesced acks to write (see `settle`).
+    var acksPending = false
     /// Set by `close()`: consumers then end normally instead of throwing.
     private var closedByUser = false
     private var channelMax: UInt16 = 2047
@@ -165,6 +167,7 @@ final class ConnectionLoop: @unchecked Sendable {
         for command in takeCommands() {
             dispatch(command)
         }
+        flushAcks()
     }
 
     private func dispatch(_ command: Command) {
@@ -413,6 +416,7 @@ final class ConnectionLoop: @unchecked Sendable {
         channel.unconfirmed.failAll(error)
         channel.content = nil
         channel.outstanding = OutstandingDeliveries()
+        channel.pendingAck = nil
     }
 
     private func reconnect(attempt: Int) {
@@ -576,6 +580,7 @@ final class ConnectionLoop: @unchecked Sendable {
     func close(byUser: Bool) {
         if case .closed = phase { return }
         closedByUser = byUser
+        flushAcks()
         if let connection {
             var timeout = Self.cTimeval(.seconds(5))
             amqp_set_rpc_timeout(connection, &timeout)
