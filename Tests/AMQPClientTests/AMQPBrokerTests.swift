@@ -62,3 +62,35 @@ struct AMQPBrokerTests {
         await connection.close()
     }
 }
+
+extension AMQPBrokerTests {
+    /// Cancelling the task that iterates a consumer cancels the consumer on the broker, and its
+    /// unacknowledged delivery goes back to the queue once the channel closes.
+    @Test func cancellingTheConsumingTaskCancelsTheConsumer() async throws {
+        let connection = try await AMQPTest.connect()
+        let channel = try await connection.openChannel()
+        let queue = AMQPTest.name("cancel")
+        try await channel.declareQueue(queue, durable: false, autoDelete: false)
+        try await channel.enablePublisherConfirms()
+        try await channel.publish(AMQPTest.bytes("held"), exchange: "", routingKey: queue)
+        let consumer = try await channel.consume(queue: queue)
+        let received = Locked(0)
+        let task = Task {
+            for try await _ in consumer { received.withLock { $0 += 1 } }
+        }
+        #expect(try await AMQPTest.eventually { received.withLock { $0 } == 1 })
+        #expect(try await channel.declareQueue(queue, durable: false).consumerCount == 1)
+        task.cancel()
+        let cancelled = try await AMQPTest.eventually {
+            try await channel.declareQueue(queue, durable: false).consumerCount == 0
+        }
+        #expect(cancelled)
+        try await channel.close()
+        let other = try await connection.openChannel()
+        let requeued = try #require(try await other.get(queue: queue))
+        #expect(requeued.redelivered)
+        #expect(requeued.body == AMQPTest.bytes("held"))
+        try await other.deleteQueue(queue)
+        await connection.close()
+    }
+}
