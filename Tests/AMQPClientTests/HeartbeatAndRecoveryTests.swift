@@ -74,6 +74,9 @@ extension AMQPBrokerTests {
                                 confirmed.withLock { _ = $0.insert(index) }
                                 index += 4
                                 if restarted.withLock({ $0 }) { afterRestart += 1 }
+                                // Paced (about 1,000 messages/s in all) so a slow restart does not pile up
+                                // tens of thousands of messages for the broker to recover.
+                                try await Task.sleep(for: .milliseconds(4))
                             } catch let error as AMQPError where error.code == .connectionClosed {
                                 // Unconfirmed: the broker may or may not have it; publish it again.
                                 publishFailures.withLock { $0 += 1 }
