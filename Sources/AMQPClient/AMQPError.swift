@@ -52,6 +52,12 @@ public struct AMQPError: Error, CustomStringConvertible, Sendable, Hashable {
         AMQPError(.channelClosed(replyCode: replyCode, replyText: replyText))
     }
 
+    /// Errors are equal when their codes are, so `error == .nacked` and `#expect(throws: AMQPError.nacked)`
+    /// work whatever operation and reason the error carries.
+    public static func == (lhs: AMQPError, rhs: AMQPError) -> Bool { lhs.code == rhs.code }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
+
     public var description: String {
         var text: String
         switch code {

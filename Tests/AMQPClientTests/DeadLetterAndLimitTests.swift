@@ -102,6 +102,10 @@ extension AMQPBrokerTests {
             Issue.record("publish to a full queue was confirmed")
         } catch let error as AMQPError {
             #expect(error.code == .nacked)
+            #expect(error == .nacked)
+        }
+        await #expect(throws: AMQPError.nacked) {
+            try await channel.publish(AMQPTest.bytes("still full"), exchange: "", routingKey: queue)
         }
         // The channel stays usable after a nack.
         #expect(try await channel.get(queue: queue)?.body == AMQPTest.bytes("fits"))
