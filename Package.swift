@@ -52,6 +52,7 @@ let package = Package(
                 "CRabbitMQ",
                 .product(name: "Logging", package: "swift-log"),
             ],
+            exclude: ["README.md"],
             swiftSettings: strict),
         .target(
             name: "SSHClient",
@@ -138,7 +139,8 @@ let package = Package(
             name: "PGClientTests", dependencies: ["PGClient", "KeelTestSupport"],
             swiftSettings: strict),
         .testTarget(
-            name: "AMQPClientTests", dependencies: ["AMQPClient", "KeelTestSupport"],
+            name: "AMQPClientTests",
+            dependencies: ["AMQPClient", "KeelTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
         .testTarget(
             name: "KeelCoreTests", dependencies: ["KeelCore"], resources: [.copy("Fixtures")],

@@ -17,20 +17,6 @@ enum PGBenchmark {
     let description: String
   }
 
-  /// `KEEL_DATABASE_URL` from the environment, else from `.keel/env` in the current directory.
-  static func databaseURL() -> String? {
-    if let url = ProcessInfo.processInfo.environment["KEEL_DATABASE_URL"], !url.isEmpty {
-      return url
-    }
-    let stateDirectory = ProcessInfo.processInfo.environment["KEEL_STATE_DIR"] ?? ".keel"
-    guard let text = try? String(contentsOfFile: stateDirectory + "/env", encoding: .utf8) else {
-      return nil
-    }
-    for line in text.split(separator: "\n") where line.hasPrefix("KEEL_DATABASE_URL=") {
-      return String(line.dropFirst("KEEL_DATABASE_URL=".count))
-    }
-    return nil
-  }
 
   static func run(databaseURL: String) async throws -> [BenchFigure] {
     var configuration = try PGConfiguration(url: databaseURL)

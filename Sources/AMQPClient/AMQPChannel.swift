@@ -25,7 +25,8 @@ public final class AMQPChannel: Sendable {
     ) async throws {
         let id = id
         _ = try await loop.perform { loop, waiter in
-            loop.declare(.exchange(name: name, type: type, durable: durable, arguments: arguments), on: id, waiter)
+            loop.declare(
+                .exchange(name: name, type: type, durable: durable, arguments: arguments), on: id, waiter)
         }
     }
 
@@ -39,32 +40,41 @@ public final class AMQPChannel: Sendable {
         let id = id
         let info = try await loop.perform { loop, waiter in
             loop.declare(
-                .queue(name: name, durable: durable, exclusive: exclusive, autoDelete: autoDelete, arguments: arguments),
+                .queue(
+                    name: name, durable: durable, exclusive: exclusive, autoDelete: autoDelete,
+                    arguments: arguments),
                 on: id, waiter)
         }
         return info ?? AMQPQueueInfo(name: name, messageCount: 0, consumerCount: 0)
     }
 
-    public func bindQueue(_ queue: String, exchange: String, routingKey: String, arguments: AMQPTable = [:])
+    public func bindQueue(
+        _ queue: String, exchange: String, routingKey: String, arguments: AMQPTable = [:]
+    )
         async throws
     {
         let id = id
         _ = try await loop.perform { loop, waiter in
             loop.declare(
-                .binding(queue: queue, exchange: exchange, routingKey: routingKey, arguments: arguments), on: id, waiter)
+                .binding(queue: queue, exchange: exchange, routingKey: routingKey, arguments: arguments),
+                on: id, waiter)
         }
     }
 
     /// Deletes a queue and forgets it for recovery.
     public func deleteQueue(_ name: String) async throws {
         let id = id
-        try await loop.perform { loop, waiter in loop.queueOperation(delete: true, queue: name, on: id, waiter) }
+        try await loop.perform { loop, waiter in
+            loop.queueOperation(delete: true, queue: name, on: id, waiter)
+        }
     }
 
     /// Removes the queue's ready messages (not the unacknowledged ones).
     public func purgeQueue(_ name: String) async throws {
         let id = id
-        try await loop.perform { loop, waiter in loop.queueOperation(delete: false, queue: name, on: id, waiter) }
+        try await loop.perform { loop, waiter in
+            loop.queueOperation(delete: false, queue: name, on: id, waiter)
+        }
     }
 
     /// Puts the channel in confirm mode: from now on `publish` returns only once the broker took
@@ -88,7 +98,8 @@ public final class AMQPChannel: Sendable {
         let id = id
         try await loop.perform { loop, waiter in
             loop.publish(
-                body, exchange: exchange, routingKey: routingKey, properties: properties, mandatory: mandatory, on: id,
+                body, exchange: exchange, routingKey: routingKey, properties: properties,
+                mandatory: mandatory, on: id,
                 waiter)
         }
     }
@@ -127,26 +138,39 @@ public final class AMQPChannel: Sendable {
 
     /// Acknowledges a delivery (and all earlier ones on this channel when `multiple`).
     ///
-    /// A delivery received before a reconnection is stale: acking it does nothing and does not throw,
-    /// since its tag would name a different message now; the broker redelivers it anyway.
+    /// Acks are pipelined: this returns once the ack is queued, in order, for the connection's thread,
+    /// without waiting for the write, so a consumer is not slowed by a round trip per message. It throws
+    /// only when the delivery came from another channel or the connection is closed for good. A
+    /// delivery received before a reconnection is stale: acking it does nothing and does not throw, since
+    /// its tag would name a different message now; the broker redelivers it anyway.
     public func ack(_ delivery: AMQPDelivery, multiple: Bool = false) async throws {
-        try await settle(delivery, .ack(multiple: multiple))
+        try settle(delivery, .ack(multiple: multiple))
     }
 
     /// Negatively acknowledges a delivery: requeued, or dead-lettered / dropped when `requeue` is false.
+    /// Pipelined like `ack`.
     public func nack(_ delivery: AMQPDelivery, requeue: Bool) async throws {
-        try await settle(delivery, .nack(multiple: false, requeue: requeue))
+        try settle(delivery, .nack(multiple: false, requeue: requeue))
     }
 
     /// Rejects a delivery: requeued, or dead-lettered (reason "rejected") / dropped when `requeue` is false.
+    /// Pipelined like `ack`.
     public func reject(_ delivery: AMQPDelivery, requeue: Bool) async throws {
-        try await settle(delivery, .reject(requeue: requeue))
+        try settle(delivery, .reject(requeue: requeue))
     }
 
-    private func settle(_ delivery: AMQPDelivery, _ settlement: ConnectionLoop.Settlement) async throws {
+    private func settle(_ delivery: AMQPDelivery, _ settlement: ConnectionLoop.Settlement) throws {
+        guard delivery.channelID == id else {
+            throw AMQPError(
+                .protocolError, operation: "basic.ack",
+                reason: "the delivery came from channel \(delivery.channelID), not channel \(id)")
+        }
         let id = id
         // Runs in any connection state: a stale delivery is recognised, not parked until recovery.
-        try await loop.perform(whenReady: false) { loop, waiter in loop.settle(delivery, settlement, on: id, waiter) }
+        try loop.submitOrThrow(
+            ConnectionLoop.Command(
+                whenReady: false, run: { $0.settle(delivery, settlement, on: id) }, fail: { _ in },
+                isSettlement: true))
     }
 
     /// Fetches one message with manual acknowledgement, or nil when the queue is empty.

@@ -20,7 +20,8 @@ public struct AMQPConfiguration: Sendable, CustomStringConvertible {
     public var recovery: AMQPRecoveryPolicy
 
     public init(
-        host: String = "127.0.0.1", port: Int = 5672, user: String = "guest", password: String = "guest",
+        host: String = "127.0.0.1", port: Int = 5672, user: String = "guest",
+        password: String = "guest",
         vhost: String = "/", heartbeat: Duration = .seconds(10), connectionName: String? = nil,
         frameMax: Int = 131_072, connectTimeout: Duration = .seconds(10),
         recovery: AMQPRecoveryPolicy = AMQPRecoveryPolicy()
@@ -47,7 +48,8 @@ public struct AMQPConfiguration: Sendable, CustomStringConvertible {
             throw AMQPError(.invalidConfiguration, reason: "not a URL: \(Self.redacted(url))")
         }
         guard scheme == "amqp" else {
-            throw AMQPError(.invalidConfiguration, reason: "unsupported scheme '\(scheme)', expected amqp")
+            throw AMQPError(
+                .invalidConfiguration, reason: "unsupported scheme '\(scheme)', expected amqp")
         }
         self.init()
         host = components.host.flatMap { $0.isEmpty ? nil : $0 } ?? "127.0.0.1"
@@ -84,14 +86,18 @@ public struct AMQPConfiguration: Sendable, CustomStringConvertible {
     /// The URL without its password.
     public var description: String {
         let encodedVhost =
-            vhost.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "-._~")))
+            vhost.addingPercentEncoding(
+                withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "-._~")))
             ?? vhost
         return "amqp://\(user)@\(host):\(port)/\(encodedVhost)"
     }
 
-    private static func integer(_ text: String, _ name: String, in range: ClosedRange<Int>) throws -> Int {
+    private static func integer(_ text: String, _ name: String, in range: ClosedRange<Int>) throws
+        -> Int
+    {
         guard let value = Int(text), range.contains(value) else {
-            throw AMQPError(.invalidConfiguration, reason: "\(name)=\(text) is not an integer in \(range)")
+            throw AMQPError(
+                .invalidConfiguration, reason: "\(name)=\(text) is not an integer in \(range)")
         }
         return value
     }
@@ -117,7 +123,8 @@ public struct AMQPRecoveryPolicy: Sendable {
     public var outageWait: Duration
 
     public init(
-        isEnabled: Bool = true, initialDelay: Duration = .milliseconds(250), maxDelay: Duration = .seconds(10),
+        isEnabled: Bool = true, initialDelay: Duration = .milliseconds(250),
+        maxDelay: Duration = .seconds(10),
         outageWait: Duration = .seconds(60)
     ) {
         self.isEnabled = isEnabled

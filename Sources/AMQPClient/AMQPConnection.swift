@@ -19,8 +19,11 @@ public final class AMQPConnection: Sendable {
 
     /// Connects and logs in; fails with `.connectionFailed` (no retry) when the broker is unreachable or
     /// refuses the login. Recovery applies only to connections that were established once.
-    public static func connect(_ configuration: AMQPConfiguration, logger: Logger) async throws -> AMQPConnection {
-        AMQPConnection(loop: try await ConnectionLoop.start(configuration: configuration, logger: logger))
+    public static func connect(_ configuration: AMQPConfiguration, logger: Logger) async throws
+        -> AMQPConnection
+    {
+        AMQPConnection(
+            loop: try await ConnectionLoop.start(configuration: configuration, logger: logger))
     }
 
     /// Opens a channel: the unit of ordering, prefetch and publisher confirms. Use one per concurrent
@@ -32,18 +35,16 @@ public final class AMQPConnection: Sendable {
 
     /// Closes the connection; consumers end, calls in flight fail with `.connectionClosed`.
     public func close() async {
-        let waiter = Waiter<Void>()
-        // Closing must finish even when the calling task is cancelled.
+        // Closing must finish even when the calling task is cancelled, so this waits without a Waiter.
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             loop.submit(
                 ConnectionLoop.Command(
                     whenReady: false,
                     run: { loop in
-                        loop.close(waiter: waiter)
+                        loop.close(byUser: true)
                         continuation.resume()
                     },
                     fail: { _ in continuation.resume() }))
         }
-        _ = waiter
     }
 }

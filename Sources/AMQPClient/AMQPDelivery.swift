@@ -18,9 +18,22 @@ public struct AMQPDelivery: Sendable {
     let channelID: UInt16
     let epoch: UInt64
 
+    /// A delivery built by hand, e.g. to unit-test message handling; it cannot be acknowledged on a channel.
+    public init(
+        body: [UInt8], properties: AMQPProperties = AMQPProperties(), deliveryTag: UInt64 = 0,
+        redelivered: Bool = false, exchange: String = "", routingKey: String = "", consumerTag: String? = nil
+    ) {
+        self.init(
+            body: body, properties: properties, deliveryTag: deliveryTag, redelivered: redelivered,
+            exchange: exchange, routingKey: routingKey, consumerTag: consumerTag, messageCount: nil,
+            channelID: 0, epoch: 0)
+    }
+
     init(
-        body: [UInt8], properties: AMQPProperties, deliveryTag: UInt64, redelivered: Bool, exchange: String,
-        routingKey: String, consumerTag: String?, messageCount: UInt32?, channelID: UInt16, epoch: UInt64
+        body: [UInt8], properties: AMQPProperties, deliveryTag: UInt64, redelivered: Bool,
+        exchange: String,
+        routingKey: String, consumerTag: String?, messageCount: UInt32?, channelID: UInt16,
+        epoch: UInt64
     ) {
         self.body = body
         self.properties = properties

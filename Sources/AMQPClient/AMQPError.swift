@@ -52,15 +52,23 @@ public struct AMQPError: Error, CustomStringConvertible, Sendable, Hashable {
         AMQPError(.channelClosed(replyCode: replyCode, replyText: replyText))
     }
 
+    /// Errors are equal when their codes are, so `error == .nacked` and `#expect(throws: AMQPError.nacked)`
+    /// work whatever operation and reason the error carries.
+    public static func == (lhs: AMQPError, rhs: AMQPError) -> Bool { lhs.code == rhs.code }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
+
     public var description: String {
         var text: String
         switch code {
         case .invalidConfiguration: text = "invalid AMQP configuration"
         case .connectionFailed: text = "AMQP connection failed"
         case .connectionClosed: text = "AMQP connection closed"
-        case .channelClosed(let replyCode, let replyText): text = "AMQP channel closed: \(replyCode) \(replyText)"
+        case .channelClosed(let replyCode, let replyText):
+            text = "AMQP channel closed: \(replyCode) \(replyText)"
         case .nacked: text = "message nacked by the broker"
-        case .returned(let replyCode, let replyText): text = "message returned: \(replyCode) \(replyText)"
+        case .returned(let replyCode, let replyText):
+            text = "message returned: \(replyCode) \(replyText)"
         case .consumerCancelled: text = "consumer cancelled by the broker"
         case .timeout: text = "AMQP timeout"
         case .protocolError: text = "AMQP protocol error"

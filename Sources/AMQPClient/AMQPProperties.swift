@@ -24,8 +24,10 @@ public struct AMQPProperties: Sendable, Hashable {
 
     public init(
         contentType: String? = nil, contentEncoding: String? = nil, headers: AMQPTable = [:],
-        deliveryMode: AMQPDeliveryMode = .persistent, priority: UInt8? = nil, correlationID: String? = nil,
-        replyTo: String? = nil, expiration: String? = nil, messageID: String? = nil, timestamp: Date? = nil,
+        deliveryMode: AMQPDeliveryMode = .persistent, priority: UInt8? = nil,
+        correlationID: String? = nil,
+        replyTo: String? = nil, expiration: String? = nil, messageID: String? = nil,
+        timestamp: Date? = nil,
         type: String? = nil, userID: String? = nil, appID: String? = nil
     ) {
         self.contentType = contentType

@@ -37,10 +37,12 @@ enum CDecoder {
         case AMQP_FIELD_KIND_U64: .uint64(value.value.u64)
         case AMQP_FIELD_KIND_F32: .float(value.value.f32)
         case AMQP_FIELD_KIND_F64: .double(value.value.f64)
-        case AMQP_FIELD_KIND_DECIMAL: .decimal(scale: value.value.decimal.decimals, value: value.value.decimal.value)
+        case AMQP_FIELD_KIND_DECIMAL:
+            .decimal(scale: value.value.decimal.decimals, value: value.value.decimal.value)
         case AMQP_FIELD_KIND_UTF8: .string(string(value.value.bytes))
         case AMQP_FIELD_KIND_BYTES: .bytes(array(value.value.bytes))
-        case AMQP_FIELD_KIND_TIMESTAMP: .timestamp(Date(timeIntervalSince1970: TimeInterval(value.value.u64)))
+        case AMQP_FIELD_KIND_TIMESTAMP:
+            .timestamp(Date(timeIntervalSince1970: TimeInterval(value.value.u64)))
         case AMQP_FIELD_KIND_TABLE: .table(table(value.value.table))
         case AMQP_FIELD_KIND_ARRAY: .array(array(value.value.array))
         default: .void
@@ -61,7 +63,8 @@ enum CDecoder {
             contentType: text(BasicFlag.contentType, p.content_type),
             contentEncoding: text(BasicFlag.contentEncoding, p.content_encoding),
             headers: flags & BasicFlag.headers != 0 ? table(p.headers) : [:],
-            deliveryMode: flags & BasicFlag.deliveryMode != 0 && p.delivery_mode == 2 ? .persistent : .transient,
+            deliveryMode: flags & BasicFlag.deliveryMode != 0 && p.delivery_mode == 2
+                ? .persistent : .transient,
             priority: flags & BasicFlag.priority != 0 ? p.priority : nil,
             correlationID: text(BasicFlag.correlationID, p.correlation_id),
             replyTo: text(BasicFlag.replyTo, p.reply_to),

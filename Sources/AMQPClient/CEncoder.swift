@@ -133,8 +133,10 @@ final class CEncoder {
         var result = amqp_basic_properties_t()
         var flags: amqp_flags_t = BasicFlag.deliveryMode
         result.delivery_mode = properties.deliveryMode.rawValue
-        func set(_ value: String?, _ flag: amqp_flags_t, _ field: WritableKeyPath<amqp_basic_properties_t, amqp_bytes_t>)
-        {
+        func set(
+            _ value: String?, _ flag: amqp_flags_t,
+            _ field: WritableKeyPath<amqp_basic_properties_t, amqp_bytes_t>
+        ) {
             guard let value else { return }
             result[keyPath: field] = bytes(value)
             flags |= flag

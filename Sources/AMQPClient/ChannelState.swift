@@ -19,6 +19,8 @@ final class ChannelState {
     /// Changes each time the channel is (re-)opened, so delivery tags of an earlier incarnation are
     /// recognised as stale.
     var epoch: UInt64 = 0
+    /// True once the first channel.open succeeded: from then on recovery re-opens the channel.
+    var wasOpened = false
 
     /// Synchronous methods in order; the first is on the wire when `rpcInFlight`.
     var rpcs: [ChannelRPC] = []
@@ -28,6 +30,11 @@ final class ChannelState {
     var prefetch: UInt16?
     var confirmMode = false
     var consumers: [String: ConsumerRecord] = [:]
+
+    /// Deliveries handed to consumers and not settled yet, in this incarnation.
+    var outstanding = OutstandingDeliveries()
+    /// In-order acks not written yet: one `basic.ack` with `multiple` up to this tag settles them all.
+    var pendingAck: UInt64?
 
     var nextPublishSequence: UInt64 = 1
     var unconfirmed = PendingConfirms()
@@ -92,4 +99,37 @@ struct ContentAssembly {
     var headerReceived = false
 
     var isComplete: Bool { headerReceived && body.count >= bodySize }
+}
+
+/// Delivery tags handed to consumers and not yet acked, nacked or rejected, in ascending order (the
+/// broker numbers deliveries in order). Bounded by the prefetch.
+struct OutstandingDeliveries {
+    private var tags: [UInt64] = []
+    private var head = 0
+
+    var count: Int { tags.count - head }
+
+    /// The lowest unsettled tag.
+    var first: UInt64? { head < tags.count ? tags[head] : nil }
+
+    mutating func delivered(_ tag: UInt64) {
+        tags.append(tag)
+    }
+
+    mutating func settled(_ tag: UInt64, multiple: Bool) {
+        if multiple {
+            while head < tags.count, tags[head] <= tag { head += 1 }
+        } else if head < tags.count, tags[head] == tag {
+            head += 1
+        } else if let index = tags[head...].firstIndex(of: tag) {
+            tags.remove(at: index)
+        }
+        if head == tags.count {
+            tags.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head > 1024 {
+            tags.removeFirst(head)
+            head = 0
+        }
+    }
 }

@@ -32,7 +32,8 @@ extension ConnectionLoop {
                 kind: .deliver(
                     consumerTag: CDecoder.string(deliver.consumer_tag), deliveryTag: deliver.delivery_tag,
                     redelivered: deliver.redelivered != 0),
-                exchange: CDecoder.string(deliver.exchange), routingKey: CDecoder.string(deliver.routing_key))
+                exchange: CDecoder.string(deliver.exchange),
+                routingKey: CDecoder.string(deliver.routing_key))
         case MethodID.basicAck:
             let ack = decoded.assumingMemoryBound(to: amqp_basic_ack_t.self).pointee
             channel.unconfirmed.settle(tag: ack.delivery_tag, multiple: ack.multiple != 0, nacked: false)
@@ -42,12 +43,16 @@ extension ConnectionLoop {
         case MethodID.basicReturn:
             let returned = decoded.assumingMemoryBound(to: amqp_basic_return_t.self).pointee
             channel.content = ContentAssembly(
-                kind: .returned(replyCode: returned.reply_code, replyText: CDecoder.string(returned.reply_text)),
-                exchange: CDecoder.string(returned.exchange), routingKey: CDecoder.string(returned.routing_key))
+                kind: .returned(
+                    replyCode: returned.reply_code, replyText: CDecoder.string(returned.reply_text)),
+                exchange: CDecoder.string(returned.exchange),
+                routingKey: CDecoder.string(returned.routing_key))
         case MethodID.basicGetOK:
             let ok = decoded.assumingMemoryBound(to: amqp_basic_get_ok_t.self).pointee
             channel.content = ContentAssembly(
-                kind: .getOK(deliveryTag: ok.delivery_tag, redelivered: ok.redelivered != 0, messageCount: ok.message_count),
+                kind: .getOK(
+                    deliveryTag: ok.delivery_tag, redelivered: ok.redelivered != 0,
+                    messageCount: ok.message_count),
                 exchange: CDecoder.string(ok.exchange), routingKey: CDecoder.string(ok.routing_key))
         case MethodID.channelClose:
             let close = decoded.assumingMemoryBound(to: amqp_channel_close_t.self).pointee
@@ -56,7 +61,9 @@ extension ConnectionLoop {
             let error = AMQPError(
                 .channelClosed(replyCode: close.reply_code, replyText: CDecoder.string(close.reply_text)),
                 operation: operation)
-            logger.debug("AMQP channel closed by the broker", metadata: ["amqp.channel": "\(id)", "amqp.error": "\(error)"])
+            logger.debug(
+                "AMQP channel closed by the broker",
+                metadata: ["amqp.channel": "\(id)", "amqp.error": "\(error)"])
             closeChannel(channel, error: error, consumersFailWith: error)
         case MethodID.basicCancel:
             let cancel = decoded.assumingMemoryBound(to: amqp_basic_cancel_t.self).pointee
@@ -102,7 +109,8 @@ extension ConnectionLoop {
     private func completeRPC(on channel: ChannelState, with method: amqp_method_t) {
         guard channel.rpcInFlight, let rpc = channel.rpcs.first, rpc.replies.contains(method.id) else {
             logger.warning(
-                "AMQP unexpected method", metadata: ["amqp.channel": "\(channel.id)", "amqp.method": "\(method.id)"])
+                "AMQP unexpected method",
+                metadata: ["amqp.channel": "\(channel.id)", "amqp.method": "\(method.id)"])
             return
         }
         channel.rpcs.removeFirst()
@@ -112,7 +120,9 @@ extension ConnectionLoop {
     }
 
     private func handleHeader(_ frame: amqp_frame_t) {
-        guard let channel = channels[frame.channel], var content = channel.content, !content.headerReceived else {
+        guard let channel = channels[frame.channel], var content = channel.content,
+            !content.headerReceived
+        else {
             return
         }
         content.headerReceived = true
@@ -141,21 +151,27 @@ extension ConnectionLoop {
         switch content.kind {
         case .deliver(let consumerTag, let deliveryTag, let redelivered):
             let delivery = AMQPDelivery(
-                body: content.body, properties: content.properties, deliveryTag: deliveryTag, redelivered: redelivered,
-                exchange: content.exchange, routingKey: content.routingKey, consumerTag: consumerTag, messageCount: nil,
+                body: content.body, properties: content.properties, deliveryTag: deliveryTag,
+                redelivered: redelivered,
+                exchange: content.exchange, routingKey: content.routingKey, consumerTag: consumerTag,
+                messageCount: nil,
                 channelID: channel.id, epoch: channel.epoch)
             if let consumer = channel.consumers[consumerTag] {
+                channel.outstanding.delivered(deliveryTag)
                 consumer.continuation.yield(delivery)
             } else {
                 // Its consumer was cancelled meanwhile: give the message back at once.
                 send(
-                    MethodID.basicReject, amqp_basic_reject_t(delivery_tag: deliveryTag, requeue: 1), on: channel.id)
+                    MethodID.basicReject, amqp_basic_reject_t(delivery_tag: deliveryTag, requeue: 1),
+                    on: channel.id)
             }
         case .getOK(let deliveryTag, let redelivered, let messageCount):
             let delivery = AMQPDelivery(
-                body: content.body, properties: content.properties, deliveryTag: deliveryTag, redelivered: redelivered,
+                body: content.body, properties: content.properties, deliveryTag: deliveryTag,
+                redelivered: redelivered,
                 exchange: content.exchange, routingKey: content.routingKey, consumerTag: nil,
                 messageCount: messageCount, channelID: channel.id, epoch: channel.epoch)
+            channel.outstanding.delivered(deliveryTag)
             guard channel.rpcInFlight, let rpc = channel.rpcs.first else { return }
             channel.rpcs.removeFirst()
             channel.rpcInFlight = false
@@ -164,9 +180,11 @@ extension ConnectionLoop {
         case .returned(let replyCode, let replyText):
             let error = AMQPError(
                 .returned(replyCode: replyCode, replyText: replyText),
-                operation: "basic.publish to '\(content.exchange)' with routing key '\(content.routingKey)'")
+                operation: "basic.publish to '\(content.exchange)' with routing key '\(content.routingKey)'"
+            )
             let matched = channel.unconfirmed.markReturned(
-                exchange: content.exchange, routingKey: content.routingKey, body: content.body, error: error)
+                exchange: content.exchange, routingKey: content.routingKey, body: content.body, error: error
+            )
             if !matched {
                 logger.notice("AMQP message returned", metadata: ["amqp.error": "\(error)"])
             }
@@ -174,7 +192,9 @@ extension ConnectionLoop {
     }
 
     /// Marks a channel closed for good and fails everything waiting on it.
-    func closeChannel(_ channel: ChannelState, error: AMQPError, consumersFailWith consumerError: AMQPError?) {
+    func closeChannel(
+        _ channel: ChannelState, error: AMQPError, consumersFailWith consumerError: AMQPError?
+    ) {
         channel.status = .closed(error)
         failPending(channel, error)
         for consumer in channel.consumers.values {

@@ -17,7 +17,9 @@ extension ConnectionLoop {
 
     func openChannel(_ waiter: Waiter<UInt16>) {
         guard let id = allocateChannelID() else {
-            waiter.resume(throwing: AMQPError(.protocolError, operation: "channel.open", reason: "no free channel number"))
+            waiter.resume(
+                throwing: AMQPError(
+                    .protocolError, operation: "channel.open", reason: "no free channel number"))
             return
         }
         let channel = ChannelState(id: id)
@@ -73,7 +75,9 @@ extension ConnectionLoop {
     func setPrefetch(_ prefetch: UInt16, on id: UInt16, _ waiter: Waiter<Void>) {
         guard let channel = usableChannel(id, waiter) else { return }
         enqueue(
-            qosRPC(channel, prefetch, isAbandoned: { waiter.isFinished }) { waiter.resume(with: $0.mapError { $0 }) },
+            qosRPC(channel, prefetch, isAbandoned: { waiter.isFinished }) {
+                waiter.resume(with: $0.mapError { $0 })
+            },
             on: channel)
     }
 
@@ -81,13 +85,16 @@ extension ConnectionLoop {
         guard let channel = usableChannel(id, waiter) else { return }
         if channel.confirmMode { return waiter.resume(returning: ()) }
         enqueue(
-            confirmSelectRPC(channel, isAbandoned: { waiter.isFinished }) { waiter.resume(with: $0.mapError { $0 }) },
+            confirmSelectRPC(channel, isAbandoned: { waiter.isFinished }) {
+                waiter.resume(with: $0.mapError { $0 })
+            },
             on: channel)
     }
 
     /// Writes a message; with confirms, the waiter is resumed by the broker's ack, nack or return.
     func publish(
-        _ body: [UInt8], exchange: String, routingKey: String, properties: AMQPProperties, mandatory: Bool,
+        _ body: [UInt8], exchange: String, routingKey: String, properties: AMQPProperties,
+        mandatory: Bool,
         on id: UInt16, _ waiter: Waiter<Void>
     ) {
         guard let channel = usableChannel(id, waiter), let connection else { return }
@@ -96,11 +103,14 @@ extension ConnectionLoop {
         let status = body.withUnsafeBytes { buffer in
             amqp_basic_publish(
                 connection, id, encoder.bytes(exchange), encoder.bytes(routingKey), mandatory ? 1 : 0, 0,
-                &cProperties, amqp_bytes_t(len: buffer.count, bytes: UnsafeMutableRawPointer(mutating: buffer.baseAddress)))
+                &cProperties,
+                amqp_bytes_t(
+                    len: buffer.count, bytes: UnsafeMutableRawPointer(mutating: buffer.baseAddress)))
         }
         encoder.reset()
         guard status == AMQP_STATUS_OK.rawValue else {
-            let error = AMQPError(.connectionClosed, operation: "basic.publish", reason: Self.statusText(status))
+            let error = AMQPError(
+                .connectionClosed, operation: "basic.publish", reason: Self.statusText(status))
             waiter.resume(throwing: error)
             connectionLost(error)
             return
@@ -108,12 +118,14 @@ extension ConnectionLoop {
         guard channel.confirmMode else { return waiter.resume(returning: ()) }
         channel.unconfirmed.append(
             sequence: channel.nextPublishSequence, waiter: waiter,
-            mandatory: mandatory ? PendingConfirms.Mandatory(exchange: exchange, routingKey: routingKey, body: body) : nil)
+            mandatory: mandatory
+                ? PendingConfirms.Mandatory(exchange: exchange, routingKey: routingKey, body: body) : nil)
         channel.nextPublishSequence += 1
     }
 
     func consume(
-        queue: String, tag: String, continuation: AsyncThrowingStream<AMQPDelivery, any Error>.Continuation,
+        queue: String, tag: String,
+        continuation: AsyncThrowingStream<AMQPDelivery, any Error>.Continuation,
         on id: UInt16, _ waiter: Waiter<Void>
     ) {
         guard let channel = usableChannel(id, waiter) else { return }
@@ -135,11 +147,14 @@ extension ConnectionLoop {
     /// Stops a consumer whose sequence ended; its unacknowledged messages return to the queue when the
     /// channel closes.
     func cancelConsumer(tag: String, on id: UInt16) {
-        guard let channel = channels[id], channel.consumers.removeValue(forKey: tag) != nil else { return }
+        guard let channel = channels[id], channel.consumers.removeValue(forKey: tag) != nil else {
+            return
+        }
         guard case .ready = phase, channel.isOpen else { return }
         enqueue(
             ChannelRPC(
-                operation: "basic.cancel '\(tag)'", replies: [MethodID.basicCancelOK], isAbandoned: { false },
+                operation: "basic.cancel '\(tag)'", replies: [MethodID.basicCancelOK],
+                isAbandoned: { false },
                 send: { loop in
                     var cancel = amqp_basic_cancel_t()
                     cancel.consumer_tag = loop.encoder.bytes(tag)
@@ -154,43 +169,78 @@ extension ConnectionLoop {
         case reject(requeue: Bool)
     }
 
-    /// Acks, nacks or rejects a delivery. A delivery from before a reconnection is stale: its tag would
-    /// name another message now, so nothing is sent (the broker redelivers it).
-    func settle(_ delivery: AMQPDelivery, _ settlement: Settlement, on id: UInt16, _ waiter: Waiter<Void>) {
-        guard delivery.channelID == id else {
-            return waiter.resume(
-                throwing: AMQPError(
-                    .protocolError, operation: "basic.ack",
-                    reason: "the delivery came from channel \(delivery.channelID), not channel \(id)"))
-        }
-        guard let channel = usableChannel(id, waiter) else { return }
-        guard case .ready = phase, channel.isOpen, channel.epoch == delivery.epoch else {
+    /// Acks, nacks or rejects a delivery; nobody waits for it (see `AMQPChannel.ack`). A delivery from
+    /// before a reconnection is stale: its tag would name another message now, so nothing is sent (the
+    /// broker redelivers it).
+    func settle(_ delivery: AMQPDelivery, _ settlement: Settlement, on id: UInt16) {
+        guard connection != nil, let channel = channels[id], channel.isOpen,
+            channel.epoch == delivery.epoch
+        else {
             logger.debug(
-                "AMQP ignoring the settlement of a delivery from before a reconnection",
+                "AMQP not settling a delivery from before a reconnection or on a closed channel",
                 metadata: ["amqp.channel": "\(id)", "amqp.delivery_tag": "\(delivery.deliveryTag)"])
-            return waiter.resume(returning: ())
+            return
+        }
+        let tag = delivery.deliveryTag
+        if case .ack(let multiple) = settlement, multiple || channel.outstanding.first == tag {
+            // Every earlier delivery is settled already: coalesce with the other in-order acks of this
+            // batch into one multiple-ack, written by `flushAcks` before the thread sleeps.
+            channel.outstanding.settled(tag, multiple: multiple)
+            channel.pendingAck = max(channel.pendingAck ?? 0, tag)
+            acksPending = true
+            return
+        }
+        flushAck(on: channel)
+        switch settlement {
+        case .ack(let multiple), .nack(let multiple, _):
+            channel.outstanding.settled(tag, multiple: multiple)
+        case .reject:
+            channel.outstanding.settled(tag, multiple: false)
         }
         let status: Int32
         switch settlement {
         case .ack(let multiple):
-            status = send(MethodID.basicAck, amqp_basic_ack_t(delivery_tag: delivery.deliveryTag, multiple: multiple ? 1 : 0), on: id)
+            status = send(
+                MethodID.basicAck,
+                amqp_basic_ack_t(delivery_tag: delivery.deliveryTag, multiple: multiple ? 1 : 0),
+                on: id)
         case .nack(let multiple, let requeue):
             status = send(
                 MethodID.basicNack,
-                amqp_basic_nack_t(delivery_tag: delivery.deliveryTag, multiple: multiple ? 1 : 0, requeue: requeue ? 1 : 0),
+                amqp_basic_nack_t(
+                    delivery_tag: delivery.deliveryTag, multiple: multiple ? 1 : 0, requeue: requeue ? 1 : 0),
                 on: id)
         case .reject(let requeue):
             status = send(
-                MethodID.basicReject, amqp_basic_reject_t(delivery_tag: delivery.deliveryTag, requeue: requeue ? 1 : 0),
-                on: id)
+                MethodID.basicReject,
+                amqp_basic_reject_t(delivery_tag: delivery.deliveryTag, requeue: requeue ? 1 : 0), on: id)
         }
-        guard status == AMQP_STATUS_OK.rawValue else {
+        if status != AMQP_STATUS_OK.rawValue {
             // The message stays unacknowledged and is redelivered after recovery.
-            waiter.resume(returning: ())
-            connectionLost(AMQPError(.connectionClosed, operation: "basic.ack", reason: Self.statusText(status)))
-            return
+            connectionLost(
+                AMQPError(.connectionClosed, operation: "basic.ack", reason: Self.statusText(status)))
         }
-        waiter.resume(returning: ())
+    }
+
+    /// Writes the coalesced acks of every channel.
+    func flushAcks() {
+        guard acksPending else { return }
+        acksPending = false
+        for channel in channels.values where channel.pendingAck != nil {
+            flushAck(on: channel)
+        }
+    }
+
+    /// Writes a channel's coalesced acks; called before anything that must follow them on the wire.
+    func flushAck(on channel: ChannelState) {
+        guard let tag = channel.pendingAck else { return }
+        channel.pendingAck = nil
+        guard connection != nil, channel.isOpen else { return }
+        let status = send(MethodID.basicAck, amqp_basic_ack_t(delivery_tag: tag, multiple: 1), on: channel.id)
+        if status != AMQP_STATUS_OK.rawValue {
+            connectionLost(
+                AMQPError(.connectionClosed, operation: "basic.ack", reason: Self.statusText(status)))
+        }
     }
 
     func get(queue: String, on id: UInt16, _ waiter: Waiter<AMQPDelivery?>) {
@@ -214,13 +264,18 @@ extension ConnectionLoop {
     }
 
     /// channel.close by the client; consumers end normally and the number is freed.
-    func closeChannel(_ id: UInt16, _ waiter: Waiter<Void>) {
-        guard let channel = channels[id] else { return waiter.resume(returning: ()) }
+    func closeChannel(_ id: UInt16, _ waiter: Waiter<Void>?) {
+        guard let channel = channels[id] else {
+            waiter?.resume(returning: ())
+            return
+        }
+        flushAck(on: channel)
         let closed = AMQPError(.connectionClosed, reason: "channel \(id) was closed")
         guard case .ready = phase, channel.isOpen else {
             closeChannel(channel, error: closed, consumersFailWith: nil)
             channels[id] = nil
-            return waiter.resume(returning: ())
+            waiter?.resume(returning: ())
+            return
         }
         enqueue(
             ChannelRPC(
@@ -233,7 +288,7 @@ extension ConnectionLoop {
                 complete: { [unowned self] _ in
                     self.closeChannel(channel, error: closed, consumersFailWith: nil)
                     if self.channels[id] === channel { self.channels[id] = nil }
-                    waiter.resume(returning: ())
+                    waiter?.resume(returning: ())
                 }), on: channel)
     }
 }

@@ -21,7 +21,8 @@ extension ConnectionLoop {
             let status = rpc.send(self)
             encoder.reset()
             guard status == AMQP_STATUS_OK.rawValue else {
-                connectionLost(AMQPError(.connectionClosed, operation: rpc.operation, reason: Self.statusText(status)))
+                connectionLost(
+                    AMQPError(.connectionClosed, operation: rpc.operation, reason: Self.statusText(status)))
                 return
             }
             channel.rpcInFlight = true
@@ -31,7 +32,8 @@ extension ConnectionLoop {
     /// An RPC whose reply only signals success.
     private func plainRPC(
         _ operation: String, reply: amqp_method_number_t, isAbandoned: @escaping () -> Bool = { false },
-        send: @escaping (ConnectionLoop) -> Int32, completion: @escaping (Result<Void, AMQPError>) -> Void
+        send: @escaping (ConnectionLoop) -> Int32,
+        completion: @escaping (Result<Void, AMQPError>) -> Void
     ) -> ChannelRPC {
         ChannelRPC(
             operation: operation, replies: [reply], isAbandoned: isAbandoned, send: send,
@@ -43,15 +45,20 @@ extension ConnectionLoop {
             })
     }
 
-    func openRPC(_ channel: ChannelState, completion: @escaping (Result<Void, AMQPError>) -> Void) -> ChannelRPC {
+    func openRPC(_ channel: ChannelState, completion: @escaping (Result<Void, AMQPError>) -> Void)
+        -> ChannelRPC
+    {
         plainRPC(
             "channel.open", reply: MethodID.channelOpenOK,
             send: { loop in
-                loop.send(MethodID.channelOpen, amqp_channel_open_t(out_of_band: amqp_bytes_t(len: 0, bytes: nil)), on: channel.id)
+                loop.send(
+                    MethodID.channelOpen, amqp_channel_open_t(out_of_band: amqp_bytes_t(len: 0, bytes: nil)),
+                    on: channel.id)
             },
             completion: { result in
                 if case .success = result {
                     channel.status = .open
+                    channel.wasOpened = true
                     channel.epoch &+= 1
                 }
                 completion(result)
@@ -66,7 +73,8 @@ extension ConnectionLoop {
             "basic.qos \(prefetch)", reply: MethodID.basicQosOK, isAbandoned: isAbandoned,
             send: { loop in
                 loop.send(
-                    MethodID.basicQos, amqp_basic_qos_t(prefetch_size: 0, prefetch_count: prefetch, global: 0),
+                    MethodID.basicQos,
+                    amqp_basic_qos_t(prefetch_size: 0, prefetch_count: prefetch, global: 0),
                     on: channel.id)
             },
             completion: { result in
@@ -82,7 +90,8 @@ extension ConnectionLoop {
         plainRPC(
             "confirm.select", reply: MethodID.confirmSelectOK, isAbandoned: isAbandoned,
             send: { loop in
-                let status = loop.send(MethodID.confirmSelect, amqp_confirm_select_t(nowait: 0), on: channel.id)
+                let status = loop.send(
+                    MethodID.confirmSelect, amqp_confirm_select_t(nowait: 0), on: channel.id)
                 if status == AMQP_STATUS_OK.rawValue, !channel.confirmMode || channel.unconfirmed.isEmpty {
                     channel.nextPublishSequence = 1
                 }
@@ -95,7 +104,8 @@ extension ConnectionLoop {
     }
 
     func consumeRPC(
-        _ channel: ChannelState, queue: String, tag: String, isAbandoned: @escaping () -> Bool = { false },
+        _ channel: ChannelState, queue: String, tag: String,
+        isAbandoned: @escaping () -> Bool = { false },
         completion: @escaping (Result<Void, AMQPError>) -> Void
     ) -> ChannelRPC {
         plainRPC(
@@ -169,11 +179,13 @@ extension ConnectionLoop {
                         info = AMQPQueueInfo(
                             name: CDecoder.string(ok.queue), messageCount: ok.message_count,
                             consumerCount: ok.consumer_count)
-                        if case .queue(let name, let durable, let exclusive, let autoDelete, let arguments) = record,
+                        if case .queue(let name, let durable, let exclusive, let autoDelete, let arguments) =
+                            record,
                             name.isEmpty, let info
                         {
                             recorded = .queue(
-                                name: info.name, durable: durable, exclusive: exclusive, autoDelete: autoDelete,
+                                name: info.name, durable: durable, exclusive: exclusive,
+                                autoDelete: autoDelete,
                                 arguments: arguments)
                         }
                     }

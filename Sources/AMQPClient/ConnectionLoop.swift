@@ -21,11 +21,20 @@ final class ConnectionLoop: @unchecked Sendable {
         let whenReady: Bool
         let run: @Sendable (ConnectionLoop) -> Void
         let fail: @Sendable (AMQPError) -> Void
+        /// An ack/nack/reject: it may wait for the thread's next wake-up instead of causing one.
+        var isSettlement = false
     }
 
     private struct Inbox {
         var commands: [Command] = []
         var closed = false
+        /// The I/O thread is (about to be) in `poll` and needs the pipe to wake up.
+        var sleeping = false
+        /// A wake-up byte was written since the thread went to sleep.
+        var signaled = false
+        /// Whether a settlement must wake the sleeping thread: true when a consumer's unsettled deliveries
+        /// are close to its prefetch, so the broker may be waiting for acks before it delivers more.
+        var urgentSettlements = true
     }
 
     enum Phase {
@@ -60,7 +69,13 @@ final class ConnectionLoop: @unchecked Sendable {
     private var parked: [(deadline: ContinuousClock.Instant, command: Command)] = []
     private var restoreSteps: [(@escaping () -> Void) -> Void] = []
     private var lastReceive = ContinuousClock.now
-    private var closeWaiters: [Waiter<Void>] = []
+    private var lastReceiveAttempt = ContinuousClock.now
+    /// Whether the next `readAvailableFrames` may call recv (see there).
+    private var mayReceive = true
+    /// Some channel has coalesced acks to write (see `settle`).
+    var acksPending = false
+    /// Set by `close()`: consumers then end normally instead of throwing.
+    private var closedByUser = false
     private var channelMax: UInt16 = 2047
     static let controlChannel: UInt16 = 1
 
@@ -93,16 +108,30 @@ final class ConnectionLoop: @unchecked Sendable {
 
     /// Queues work for the I/O thread; fails it at once when the connection is closed for good.
     func submit(_ command: Command) {
-        let wasEmpty = inbox.withLock { inbox -> Bool? in
+        do {
+            try submitOrThrow(command)
+        } catch {
+            command.fail(AMQPError(.connectionClosed, reason: "the connection was closed"))
+        }
+    }
+
+    /// Queues work nobody waits for; throws `.connectionClosed` when the connection is closed for good.
+    func submitOrThrow(_ command: Command) throws {
+        // The pipe is written only when the thread sleeps in poll, once per sleep: a busy thread picks
+        // the command up on its next turn without a system call.
+        let needsSignal = inbox.withLock { inbox -> Bool? in
             if inbox.closed { return nil }
             inbox.commands.append(command)
-            return inbox.commands.count == 1
+            guard inbox.sleeping, !inbox.signaled, !command.isSettlement || inbox.urgentSettlements else {
+                return false
+            }
+            inbox.signaled = true
+            return true
         }
-        switch wasEmpty {
-        case nil: command.fail(AMQPError(.connectionClosed, reason: "the connection was closed"))
-        case true?: wakeup.signal()
-        case false?: break
+        guard let needsSignal else {
+            throw AMQPError(.connectionClosed, reason: "the connection was closed")
         }
+        if needsSignal { wakeup.signal() }
     }
 
     /// Runs `body` on the I/O thread and returns what it passes to the waiter.
@@ -123,12 +152,11 @@ final class ConnectionLoop: @unchecked Sendable {
 
     /// Asks the I/O thread to close the connection without waiting, e.g. from a deinit.
     func requestShutdown() {
-        submit(Command(whenReady: false, run: { $0.close(waiter: nil) }, fail: { _ in }))
+        submit(Command(whenReady: false, run: { $0.close(byUser: false) }, fail: { _ in }))
     }
 
     private func takeCommands() -> [Command] {
-        wakeup.drain()
-        return inbox.withLock { inbox in
+        inbox.withLock { inbox in
             let commands = inbox.commands
             inbox.commands.removeAll(keepingCapacity: true)
             return commands
@@ -139,6 +167,7 @@ final class ConnectionLoop: @unchecked Sendable {
         for command in takeCommands() {
             dispatch(command)
         }
+        flushAcks()
     }
 
     private func dispatch(_ command: Command) {
@@ -191,7 +220,7 @@ final class ConnectionLoop: @unchecked Sendable {
                 guard connection != nil else { continue }
                 checkHeartbeat()
                 expireParked()
-                if !more { waitForInput(socket: true, until: .now + pollInterval) }
+                if !more { mayReceive = waitForInput(socket: true, until: .now + pollInterval) }
             case .waitingToReconnect(let attempt, let at):
                 expireParked()
                 if at <= .now {
@@ -213,30 +242,80 @@ final class ConnectionLoop: @unchecked Sendable {
         return heartbeat > .zero ? min(heartbeat / 4, .seconds(1)) : .seconds(1)
     }
 
-    private func waitForInput(socket: Bool, until deadline: ContinuousClock.Instant) {
+    /// Sleeps until a command arrives, the socket is readable or `deadline`; true when the socket should
+    /// be read (readable, or the sleep timed out and heartbeats need servicing).
+    @discardableResult
+    private func waitForInput(socket: Bool, until deadline: ContinuousClock.Instant) -> Bool {
+        // Acks need not wake the thread while no consumer is near its prefetch: the next deliveries
+        // (or, for an emptied queue, a wake-up at most 100 ms away) carry them out.
+        var urgent = false
+        var settlementsExpected = false
+        for channel in channels.values where channel.outstanding.count > 0 {
+            settlementsExpected = true
+            let prefetch = Int(channel.prefetch ?? 0)
+            if prefetch == 0 || channel.outstanding.count + min(16, prefetch / 2) >= prefetch {
+                urgent = true
+            }
+        }
+        let canSleep = inbox.withLock { inbox -> Bool in
+            guard inbox.commands.isEmpty else { return false }
+            inbox.sleeping = true
+            inbox.urgentSettlements = urgent
+            return true
+        }
+        guard canSleep else { return false }
+        let deadline = settlementsExpected ? min(deadline, .now + .milliseconds(100)) : deadline
         var fds = [pollfd(fd: wakeup.readFD, events: Int16(POLLIN), revents: 0)]
         if socket, let connection {
             fds.append(pollfd(fd: amqp_get_sockfd(connection), events: Int16(POLLIN), revents: 0))
         }
         let remaining = ContinuousClock.now.duration(to: deadline)
-        let milliseconds = max(0, min(Int(remaining.components.seconds) * 1000 + Int(remaining.components.attoseconds / 1_000_000_000_000_000), 60_000))
-        _ = poll(&fds, nfds_t(fds.count), Int32(milliseconds))
+        let milliseconds = max(
+            0,
+            min(
+                Int(remaining.components.seconds) * 1000
+                    + Int(remaining.components.attoseconds / 1_000_000_000_000_000), 60_000))
+        let ready = poll(&fds, nfds_t(fds.count), Int32(milliseconds))
+        inbox.withLock { inbox in
+            inbox.sleeping = false
+            inbox.signaled = false
+        }
+        if fds[0].revents != 0 { wakeup.drain() }
+        // librabbitmq consumes heartbeat frames internally, so incoming bytes are what prove the broker alive.
+        let readable = fds.count > 1 && fds[1].revents != 0
+        if readable { lastReceive = .now }
+        return readable || ready == 0
     }
 
     /// Reads and handles the frames that are available without blocking; true when it stopped early
     /// with more probably waiting.
+    ///
+    /// A receive is attempted only when `mayReceive` (the last poll saw the socket readable or timed out,
+    /// which is also when librabbitmq gets to send a due heartbeat); otherwise only frames already in
+    /// librabbitmq's buffer are handled, sparing a system call that would find nothing.
     private func readAvailableFrames() -> Bool {
         var frame = amqp_frame_t()
         var timeout = timeval(tv_sec: 0, tv_usec: 0)
+        if lastReceiveAttempt.duration(to: .now) > pollInterval { mayReceive = true }
+        defer { mayReceive = false }
+        var handled = 0
+        defer { if handled > 0 { lastReceive = .now } }
         for _ in 0..<256 {
             guard let connection else { return false }
+            if !mayReceive, amqp_data_in_buffer(connection) == 0, amqp_frames_enqueued(connection) == 0 {
+                return false
+            }
+            if mayReceive {
+                mayReceive = false
+                lastReceiveAttempt = .now
+            }
             let status = amqp_simple_wait_frame_noblock(connection, &frame, &timeout)
             if status == AMQP_STATUS_TIMEOUT.rawValue { return false }
             guard status == AMQP_STATUS_OK.rawValue else {
                 connectionLost(AMQPError(.connectionClosed, reason: Self.statusText(status)))
                 return false
             }
-            lastReceive = .now
+            handled += 1
             handle(frame)
             if let current = self.connection { amqp_maybe_release_buffers(current) }
         }
@@ -245,7 +324,9 @@ final class ConnectionLoop: @unchecked Sendable {
 
     private func checkHeartbeat() {
         let heartbeat = configuration.heartbeat
-        guard heartbeat > .zero, lastReceive.duration(to: .now) > heartbeat * 2 + .seconds(1) else { return }
+        guard heartbeat > .zero, lastReceive.duration(to: .now) > heartbeat * 2 + .seconds(1) else {
+            return
+        }
         connectionLost(AMQPError(.timeout, reason: "the broker missed two heartbeats"))
     }
 
@@ -261,7 +342,8 @@ final class ConnectionLoop: @unchecked Sendable {
             throw AMQPError(.connectionFailed, reason: "cannot create a TCP socket")
         }
         var timeout = Self.cTimeval(configuration.connectTimeout)
-        let status = amqp_socket_open_noblock(socket, configuration.host, Int32(configuration.port), &timeout)
+        let status = amqp_socket_open_noblock(
+            socket, configuration.host, Int32(configuration.port), &timeout)
         guard status == AMQP_STATUS_OK.rawValue else {
             amqp_destroy_connection(state)
             throw AMQPError(
@@ -274,7 +356,8 @@ final class ConnectionLoop: @unchecked Sendable {
         var table = encoder.table(properties)
         let heartbeatSeconds = Int32(configuration.heartbeat.components.seconds)
         let reply = keel_amqp_login_plain_with_properties(
-            state, configuration.vhost, Int32(channelMax), Int32(configuration.frameMax), heartbeatSeconds, &table,
+            state, configuration.vhost, Int32(channelMax), Int32(configuration.frameMax),
+            heartbeatSeconds, &table,
             configuration.user, configuration.password)
         encoder.reset()
         if let error = Self.replyError(reply, operation: "login to vhost '\(configuration.vhost)'") {
@@ -285,7 +368,9 @@ final class ConnectionLoop: @unchecked Sendable {
         if negotiated > 0 { channelMax = UInt16(clamping: negotiated) }
         logger.debug(
             "AMQP connection established",
-            metadata: ["amqp.server": "\(configuration)", "amqp.heartbeat": "\(amqp_get_heartbeat(state))"])
+            metadata: [
+                "amqp.server": "\(configuration)", "amqp.heartbeat": "\(amqp_get_heartbeat(state))",
+            ])
         return state
     }
 
@@ -303,20 +388,22 @@ final class ConnectionLoop: @unchecked Sendable {
                 channels[channel.id] = nil
             } else if case .closed = channel.status {
                 continue
-            } else if case .opening = channel.status {
+            } else if !channel.wasOpened {
+                // The user's channel.open was in flight; that call fails and the number is free again.
                 channels[channel.id] = nil
             } else {
                 channel.status = .awaitingRecovery
             }
         }
-        guard configuration.recovery.isEnabled, closeWaiters.isEmpty else {
+        guard configuration.recovery.isEnabled, !closedByUser else {
             logger.warning("AMQP connection lost", metadata: ["amqp.error": "\(error)"])
             finishClosing(error: inFlight)
             return
         }
         let delay = configuration.recovery.delay(attempt: 0)
         logger.warning(
-            "AMQP connection lost; reconnecting", metadata: ["amqp.error": "\(error)", "amqp.retry_in": "\(delay)"])
+            "AMQP connection lost; reconnecting",
+            metadata: ["amqp.error": "\(error)", "amqp.retry_in": "\(delay)"])
         phase = .waitingToReconnect(attempt: 0, at: .now + delay)
     }
 
@@ -328,6 +415,8 @@ final class ConnectionLoop: @unchecked Sendable {
         for rpc in rpcs { rpc.complete(.failure(error)) }
         channel.unconfirmed.failAll(error)
         channel.content = nil
+        channel.outstanding = OutstandingDeliveries()
+        channel.pendingAck = nil
     }
 
     private func reconnect(attempt: Int) {
@@ -337,14 +426,19 @@ final class ConnectionLoop: @unchecked Sendable {
             let delay = configuration.recovery.delay(attempt: attempt + 1)
             logger.info(
                 "AMQP reconnection failed",
-                metadata: ["amqp.attempt": "\(attempt + 1)", "amqp.error": "\(error)", "amqp.retry_in": "\(delay)"])
+                metadata: [
+                    "amqp.attempt": "\(attempt + 1)", "amqp.error": "\(error)", "amqp.retry_in": "\(delay)",
+                ])
             phase = .waitingToReconnect(attempt: attempt + 1, at: .now + delay)
             return
         }
         generation += 1
         lastReceive = .now
+        mayReceive = true
         phase = .restoring
-        logger.info("AMQP reconnected; restoring topology and channels", metadata: ["amqp.attempt": "\(attempt + 1)"])
+        logger.info(
+            "AMQP reconnected; restoring topology and channels",
+            metadata: ["amqp.attempt": "\(attempt + 1)"])
         restoreSteps = makeRestoreSteps()
         advanceRestore()
     }
@@ -379,13 +473,17 @@ final class ConnectionLoop: @unchecked Sendable {
             steps.append { [unowned self] done in
                 self.withControlChannel { channel in
                     guard let channel else { return done() }
-                    self.enqueue(self.declareRPC(record, channel: channel, completion: { result in
-                        if case .failure(let error) = result {
-                            self.logger.warning(
-                                "AMQP recovery could not re-declare", metadata: ["amqp.error": "\(error)"])
-                        }
-                        done()
-                    }), on: channel)
+                    self.enqueue(
+                        self.declareRPC(
+                            record, channel: channel,
+                            completion: { result in
+                                if case .failure(let error) = result {
+                                    self.logger.warning(
+                                        "AMQP recovery could not re-declare",
+                                        metadata: ["amqp.error": "\(error)"])
+                                }
+                                done()
+                            }), on: channel)
                 }
             }
         }
@@ -403,14 +501,16 @@ final class ConnectionLoop: @unchecked Sendable {
         if let control = channels[Self.controlChannel], control.isOpen { return body(control) }
         let control = ChannelState(id: Self.controlChannel)
         channels[Self.controlChannel] = control
-        enqueue(openRPC(control) { result in
-            if case .failure(let error) = result {
-                self.logger.warning("AMQP recovery could not open a channel", metadata: ["amqp.error": "\(error)"])
-                body(nil)
-            } else {
-                body(control)
-            }
-        }, on: control)
+        enqueue(
+            openRPC(control) { result in
+                if case .failure(let error) = result {
+                    self.logger.warning(
+                        "AMQP recovery could not open a channel", metadata: ["amqp.error": "\(error)"])
+                    body(nil)
+                } else {
+                    body(control)
+                }
+            }, on: control)
     }
 
     private func restore(_ channel: ChannelState, done: @escaping () -> Void) {
@@ -425,7 +525,8 @@ final class ConnectionLoop: @unchecked Sendable {
         }
         let fail: (AMQPError) -> Void = { [unowned self] error in
             self.logger.warning(
-                "AMQP recovery could not restore a channel", metadata: ["amqp.channel": "\(channel.id)", "amqp.error": "\(error)"])
+                "AMQP recovery could not restore a channel",
+                metadata: ["amqp.channel": "\(channel.id)", "amqp.error": "\(error)"])
             if case .channelClosed = error.code {
                 channel.status = .closed(error)
                 for consumer in channel.consumers.values { consumer.continuation.finish(throwing: error) }
@@ -433,51 +534,53 @@ final class ConnectionLoop: @unchecked Sendable {
             }
             done()
         }
-        enqueue(openRPC(channel) { [unowned self] result in
-            if case .failure(let error) = result { return fail(error) }
-            var remaining: [ChannelRPC] = []
-            if let prefetch = channel.prefetch {
-                remaining.append(self.qosRPC(channel, prefetch) { if case .failure(let e) = $0 { fail(e) } })
-            }
-            if channel.confirmMode {
-                remaining.append(self.confirmSelectRPC(channel) { if case .failure(let e) = $0 { fail(e) } })
-            }
-            for (tag, consumer) in channel.consumers.sorted(by: { $0.key < $1.key }) {
-                remaining.append(
-                    self.consumeRPC(channel, queue: consumer.queue, tag: tag) {
-                        if case .failure(let e) = $0 { fail(e) }
-                    })
-            }
-            // Finished once the last of them is answered.
-            guard !remaining.isEmpty else { return done() }
-            let last = remaining.count - 1
-            for (index, rpc) in remaining.enumerated() {
-                if index == last {
-                    let original = rpc.complete
-                    self.enqueue(
-                        ChannelRPC(
-                            operation: rpc.operation, replies: rpc.replies, isAbandoned: rpc.isAbandoned, send: rpc.send,
-                            complete: { outcome in
-                                original(outcome)
-                                if case .failure = outcome { return }
-                                done()
-                            }), on: channel)
-                } else {
-                    self.enqueue(rpc, on: channel)
+        enqueue(
+            openRPC(channel) { [unowned self] result in
+                if case .failure(let error) = result { return fail(error) }
+                var remaining: [ChannelRPC] = []
+                if let prefetch = channel.prefetch {
+                    remaining.append(
+                        self.qosRPC(channel, prefetch) { if case .failure(let e) = $0 { fail(e) } })
                 }
-            }
-        }, on: channel)
+                if channel.confirmMode {
+                    remaining.append(
+                        self.confirmSelectRPC(channel) { if case .failure(let e) = $0 { fail(e) } })
+                }
+                for (tag, consumer) in channel.consumers.sorted(by: { $0.key < $1.key }) {
+                    remaining.append(
+                        self.consumeRPC(channel, queue: consumer.queue, tag: tag) {
+                            if case .failure(let e) = $0 { fail(e) }
+                        })
+                }
+                // Finished once the last of them is answered.
+                guard !remaining.isEmpty else { return done() }
+                let last = remaining.count - 1
+                for (index, rpc) in remaining.enumerated() {
+                    if index == last {
+                        let original = rpc.complete
+                        self.enqueue(
+                            ChannelRPC(
+                                operation: rpc.operation, replies: rpc.replies, isAbandoned: rpc.isAbandoned,
+                                send: rpc.send,
+                                complete: { outcome in
+                                    original(outcome)
+                                    if case .failure = outcome { return }
+                                    done()
+                                }), on: channel)
+                    } else {
+                        self.enqueue(rpc, on: channel)
+                    }
+                }
+            }, on: channel)
     }
 
     // MARK: - Closing
 
     /// Closes the connection politely (connection.close, bounded wait) and fails or ends everything on it.
-    func close(waiter: Waiter<Void>?) {
-        if case .closed = phase {
-            waiter?.resume(returning: ())
-            return
-        }
-        if let waiter { closeWaiters.append(waiter) }
+    func close(byUser: Bool) {
+        if case .closed = phase { return }
+        closedByUser = byUser
+        flushAcks()
         if let connection {
             var timeout = Self.cTimeval(.seconds(5))
             amqp_set_rpc_timeout(connection, &timeout)
@@ -494,7 +597,7 @@ final class ConnectionLoop: @unchecked Sendable {
         for channel in channels.values {
             failPending(channel, error)
             for consumer in channel.consumers.values {
-                if closeWaiters.isEmpty {
+                if !closedByUser {
                     consumer.continuation.finish(throwing: error)
                 } else {
                     consumer.continuation.finish()
@@ -506,9 +609,6 @@ final class ConnectionLoop: @unchecked Sendable {
         let waiting = parked
         parked.removeAll()
         for entry in waiting { entry.command.fail(error) }
-        let waiters = closeWaiters
-        closeWaiters.removeAll()
-        for waiter in waiters { waiter.resume(returning: ()) }
     }
 
     /// After the loop ends: refuses new commands and fails the ones that raced with the close.
@@ -571,7 +671,8 @@ final class ConnectionLoop: @unchecked Sendable {
         case AMQP_RESPONSE_NORMAL:
             return nil
         case AMQP_RESPONSE_LIBRARY_EXCEPTION:
-            return AMQPError(.connectionFailed, operation: operation, reason: statusText(reply.library_error))
+            return AMQPError(
+                .connectionFailed, operation: operation, reason: statusText(reply.library_error))
         case AMQP_RESPONSE_SERVER_EXCEPTION:
             if reply.reply.id == MethodID.connectionClose, let decoded = reply.reply.decoded {
                 let close = decoded.assumingMemoryBound(to: amqp_connection_close_t.self).pointee

@@ -52,7 +52,9 @@ struct PendingConfirms {
 
     /// Marks the earliest unsettled mandatory publish matching a basic.return, so its ack fails with
     /// `.returned`. The broker returns messages in publish order, before acking them.
-    mutating func markReturned(exchange: String, routingKey: String, body: [UInt8], error: AMQPError) -> Bool {
+    mutating func markReturned(exchange: String, routingKey: String, body: [UInt8], error: AMQPError)
+        -> Bool
+    {
         for index in head..<entries.count {
             guard !entries[index].settled, entries[index].returned == nil,
                 let mandatory = entries[index].mandatory,

@@ -17,7 +17,8 @@ final class Waiter<Value: Sendable>: Sendable {
     /// Suspends until `resume`, running `submit` once the continuation is in place.
     func wait(submit: () -> Void) async throws -> Value {
         try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Value, any Error>) in
+            try await withCheckedThrowingContinuation {
+                (continuation: CheckedContinuation<Value, any Error>) in
                 let alreadyFinished = state.withLock { state -> Bool in
                     if case .idle = state {
                         state = .waiting(continuation)

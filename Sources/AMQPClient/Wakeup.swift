@@ -36,7 +36,10 @@ final class Wakeup: Sendable {
 
     /// Empties the pipe; called by the I/O thread before it looks at its queue.
     func drain() {
-        var buffer = [UInt8](repeating: 0, count: 64)
-        while read(readFD, &buffer, buffer.count) > 0 {}
+        var buffer = (
+            UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0)
+        )
+        let size = MemoryLayout.size(ofValue: buffer)
+        while withUnsafeMutableBytes(of: &buffer, { read(readFD, $0.baseAddress, size) }) == size {}
     }
 }

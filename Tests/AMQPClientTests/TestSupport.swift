@@ -1,0 +1,132 @@
+import AMQPClient
+import Foundation
+import KeelTestSupport
+import Logging
+import Synchronization
+import Testing
+
+/// Shared helpers of the AMQPClient integration tests: the broker URL, unique names, log capture.
+enum AMQPTest {
+    static func configuration(_ adjust: (inout AMQPConfiguration) -> Void = { _ in }) throws
+        -> AMQPConfiguration
+    {
+        var configuration = try AMQPConfiguration(url: TestEnvironment.require("KEEL_AMQP_URL"))
+        configuration.connectionName = "keel-amqp-tests"
+        configuration.recovery.initialDelay = .milliseconds(100)
+        configuration.recovery.maxDelay = .seconds(1)
+        adjust(&configuration)
+        return configuration
+    }
+
+    static func connect(
+        logs: LogCapture = LogCapture(), _ adjust: (inout AMQPConfiguration) -> Void = { _ in }
+    ) async throws -> AMQPConnection {
+        try await AMQPConnection.connect(configuration(adjust), logger: logs.logger)
+    }
+
+    /// A queue or exchange name no other test (or earlier run) uses.
+    static func name(_ purpose: String) -> String {
+        "keel.test.\(purpose).\(UUID().uuidString.prefix(8).lowercased())"
+    }
+
+    /// Polls `condition` until it holds or `timeout` passes; generous for a loaded CI machine.
+    static func eventually(
+        timeout: Duration = .seconds(30), interval: Duration = .milliseconds(50),
+        _ condition: () async throws -> Bool
+    ) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try await condition() { return true }
+            try await Task.sleep(for: interval)
+        }
+        return try await condition()
+    }
+
+    static func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+}
+
+/// Collects log messages so tests can assert what the connection went through (lost, recovered).
+final class LogCapture: Sendable {
+    private let messages = Mutex<[String]>([])
+
+    var logger: Logger {
+        var logger = Logger(label: "keel.amqp.test") { _ in Handler(capture: self) }
+        logger.logLevel = .debug
+        return logger
+    }
+
+    var all: [String] { messages.withLock { $0 } }
+
+    func contains(_ text: String) -> Bool { all.contains { $0.contains(text) } }
+
+    fileprivate func append(_ message: String) { messages.withLock { $0.append(message) } }
+
+    private struct Handler: LogHandler {
+        let capture: LogCapture
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .debug
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
+            capture.append("\(event.level) \(event.message) \(merged)")
+        }
+    }
+}
+
+/// A value shared between test tasks.
+final class Locked<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+
+    init(_ value: Value) { mutex = Mutex(value) }
+
+    func withLock<Result: Sendable>(_ body: (inout Value) -> Result) -> Result {
+        mutex.withLock { body(&$0) }
+    }
+}
+
+/// Runs a project script on a dedicated thread with posix_spawn + waitpid, keeping the cooperative pool free.
+///
+/// `TestEnvironment.runScript` (Foundation `Process`) hung in `waitUntilExit` here after the broker restart:
+/// the exited script stayed a zombie that Foundation never reaped. This runner does not depend on
+/// Foundation's SIGCHLD handling; the script's output goes to a log file named in the error.
+enum ScriptRunner {
+    struct Failed: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    static func run(_ relativePath: String, _ arguments: String...) async throws {
+        let root = TestEnvironment.packageRoot.path
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "keel-script-\(UUID().uuidString).log"
+        ).path
+        let command =
+            "cd '\(root)' && '\(relativePath)' \(arguments.joined(separator: " ")) >'\(log)' 2>&1"
+        let status: Int32 = await withCheckedContinuation { continuation in
+            let thread = Thread {
+                var pid: pid_t = 0
+                let arguments: [String] = ["/bin/sh", "-c", command]
+                let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+                defer { argv.forEach { free($0) } }
+                guard posix_spawn(&pid, "/bin/sh", nil, nil, argv, environ) == 0 else {
+                    continuation.resume(returning: -1)
+                    return
+                }
+                var status: Int32 = 0
+                while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+                continuation.resume(returning: status)
+            }
+            thread.start()
+        }
+        guard status == 0 else {
+            let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            throw Failed(
+                description:
+                    "\(relativePath) \(arguments.joined(separator: " ")) failed (\(status)):\n\(output)")
+        }
+    }
+}
