@@ -133,7 +133,8 @@ let package = Package(
 
         // Tests against the real servers started by scripts/test.
         .target(
-            name: "KeelTestSupport", dependencies: ["PGClient", .product(name: "Logging", package: "swift-log")],
+            name: "KeelTestSupport",
+            dependencies: ["PGClient", .product(name: "Logging", package: "swift-log")],
             path: "Tests/KeelTestSupport", swiftSettings: strict),
         .testTarget(
             name: "PGClientTests", dependencies: ["PGClient", "KeelTestSupport"],

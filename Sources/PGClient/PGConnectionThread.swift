@@ -3,9 +3,9 @@ import Foundation
 import Synchronization
 
 #if canImport(Glibc)
-  import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-  import Darwin
+    import Darwin
 #endif
 
 /// The one thread that owns a connection's libpq handle: it runs the connection's blocking calls and,
@@ -16,90 +16,90 @@ import Synchronization
 /// The thread is not part of Swift's cooperative pool, so blocking it is allowed. After `stop()` it
 /// exits, and work still arriving runs on Dispatch's global queue (where closed handles fail at once).
 final class PGConnectionThread: TaskExecutor, @unchecked Sendable {
-  private enum Work {
-    case job(UnownedJob)
-    case block(@Sendable () -> Void)
-  }
-
-  private struct Queue: ~Copyable {
-    var pending: [Work] = []
-    var stopping = false
-    var stopped = false
-  }
-
-  // NSCondition guards `queue` (its lock) and wakes the thread (its condition).
-  private let condition = NSCondition()
-  private var queue = Queue()
-
-  /// Marks threads with the executor they belong to, for `isCurrent`.
-  private static let currentKey: pthread_key_t = {
-    var key = pthread_key_t()
-    pthread_key_create(&key, nil)
-    return key
-  }()
-
-  init(name: String) {
-    let thread = Thread { [self] in run() }
-    thread.name = name
-    thread.start()
-  }
-
-  /// True on this executor's own thread, where the connection's libpq calls may run inline.
-  var isCurrent: Bool {
-    pthread_getspecific(Self.currentKey) == Unmanaged.passUnretained(self).toOpaque()
-  }
-
-  func enqueue(_ job: consuming ExecutorJob) {
-    submit(.job(UnownedJob(job)))
-  }
-
-  /// Runs `block` on the thread after the work queued before it.
-  func async(_ block: @escaping @Sendable () -> Void) {
-    submit(.block(block))
-  }
-
-  /// Lets the thread exit once the queued work is done.
-  func stop() {
-    condition.lock()
-    queue.stopping = true
-    condition.signal()
-    condition.unlock()
-  }
-
-  private func submit(_ work: Work) {
-    condition.lock()
-    guard !queue.stopped else {
-      condition.unlock()
-      DispatchQueue.global().async { self.perform(work) }
-      return
+    private enum Work {
+        case job(UnownedJob)
+        case block(@Sendable () -> Void)
     }
-    queue.pending.append(work)
-    condition.signal()
-    condition.unlock()
-  }
 
-  private func perform(_ work: Work) {
-    switch work {
-    case .job(let job): job.runSynchronously(on: asUnownedTaskExecutor())
-    case .block(let block): block()
+    private struct Queue: ~Copyable {
+        var pending: [Work] = []
+        var stopping = false
+        var stopped = false
     }
-  }
 
-  private func run() {
-    pthread_setspecific(Self.currentKey, Unmanaged.passUnretained(self).toOpaque())
-    while true {
-      condition.lock()
-      while queue.pending.isEmpty, !queue.stopping { condition.wait() }
-      if queue.pending.isEmpty {
-        queue.stopped = true
+    // NSCondition guards `queue` (its lock) and wakes the thread (its condition).
+    private let condition = NSCondition()
+    private var queue = Queue()
+
+    /// Marks threads with the executor they belong to, for `isCurrent`.
+    private static let currentKey: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
+
+    init(name: String) {
+        let thread = Thread { [self] in run() }
+        thread.name = name
+        thread.start()
+    }
+
+    /// True on this executor's own thread, where the connection's libpq calls may run inline.
+    var isCurrent: Bool {
+        pthread_getspecific(Self.currentKey) == Unmanaged.passUnretained(self).toOpaque()
+    }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        submit(.job(UnownedJob(job)))
+    }
+
+    /// Runs `block` on the thread after the work queued before it.
+    func async(_ block: @escaping @Sendable () -> Void) {
+        submit(.block(block))
+    }
+
+    /// Lets the thread exit once the queued work is done.
+    func stop() {
+        condition.lock()
+        queue.stopping = true
+        condition.signal()
         condition.unlock()
-        break
-      }
-      let batch = queue.pending
-      queue.pending.removeAll(keepingCapacity: true)
-      condition.unlock()
-      for work in batch { perform(work) }
     }
-    pthread_setspecific(Self.currentKey, nil)
-  }
+
+    private func submit(_ work: Work) {
+        condition.lock()
+        guard !queue.stopped else {
+            condition.unlock()
+            DispatchQueue.global().async { self.perform(work) }
+            return
+        }
+        queue.pending.append(work)
+        condition.signal()
+        condition.unlock()
+    }
+
+    private func perform(_ work: Work) {
+        switch work {
+        case .job(let job): job.runSynchronously(on: asUnownedTaskExecutor())
+        case .block(let block): block()
+        }
+    }
+
+    private func run() {
+        pthread_setspecific(Self.currentKey, Unmanaged.passUnretained(self).toOpaque())
+        while true {
+            condition.lock()
+            while queue.pending.isEmpty, !queue.stopping { condition.wait() }
+            if queue.pending.isEmpty {
+                queue.stopped = true
+                condition.unlock()
+                break
+            }
+            let batch = queue.pending
+            queue.pending.removeAll(keepingCapacity: true)
+            condition.unlock()
+            for work in batch { perform(work) }
+        }
+        pthread_setspecific(Self.currentKey, nil)
+    }
 }

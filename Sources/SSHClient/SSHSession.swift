@@ -8,250 +8,249 @@ public import Logging
 /// libssh2 is a `poll` that a deadline, Task cancellation or ``close()`` interrupts at once. Commands run
 /// through the user's login shell, one channel each. Call ``close()`` when done.
 public final class SSHSession: Sendable {
-  private let connection: SessionConnection
-  private let queue: DispatchQueue
+    private let connection: SessionConnection
+    private let queue: DispatchQueue
 
-  /// The longest the helper commands of ``startDetached(_:environment:logFile:)`` and
-  /// ``signal(pid:_:processGroup:)`` may take.
-  static let helperTimeout: Duration = .seconds(30)
+    /// The longest the helper commands of ``startDetached(_:environment:logFile:)`` and
+    /// ``signal(pid:_:processGroup:)`` may take.
+    static let helperTimeout: Duration = .seconds(30)
 
-  private init(connection: SessionConnection) {
-    self.connection = connection
-    self.queue = DispatchQueue(
-      label: "keel.ssh.\(connection.configuration.user)@\(connection.configuration.host):"
-        + "\(connection.configuration.port)")
-  }
-
-  /// Connects, verifies the host key (refusing unknown or changed keys before authenticating) and
-  /// authenticates with the configured key, all within `configuration.connectTimeout`.
-  public static func connect(_ configuration: SSHConfiguration, logger: Logger) async throws
-    -> SSHSession
-  {
-    var logger = logger
-    logger[metadataKey: "ssh.server"] = "\(configuration.host):\(configuration.port)"
-    logger[metadataKey: "ssh.user"] = "\(configuration.user)"
-    guard let interrupter = Interrupter() else {
-      throw SSHError(
-        code: .connectionFailed, message: "no pipe could be created for the session's wake-ups",
-        host: configuration.host, port: configuration.port)
+    private init(connection: SessionConnection) {
+        self.connection = connection
+        self.queue = DispatchQueue(
+            label: "keel.ssh.\(connection.configuration.user)@\(connection.configuration.host):"
+                + "\(connection.configuration.port)")
     }
-    let session = SSHSession(
-      connection: SessionConnection(
-        configuration: configuration, logger: logger, interrupter: interrupter))
-    let timeout = configuration.connectTimeout
-    try await session.perform(activity: "connecting", timeout: timeout, command: nil) {
-      connection, operation in try connection.connect(operation)
-    }
-    return session
-  }
 
-  /// Runs `command` with the login shell and collects its output.
-  ///
-  /// `environment` is exported by the command line itself (sshd's AcceptEnv is not needed); values are
-  /// passed literally. With a `timeout`, which also counts time spent waiting for the session, expiry
-  /// stops the command (see the module README) and throws `.timeout`. A non-zero exit status is a
-  /// result, not an error.
-  public func execute(
-    _ command: String, environment: [String: String] = [:], timeout: Duration? = nil
-  )
-    async throws -> SSHCommandResult
-  {
-    let line = try commandLine(command, environment)
-    return try await collect(
-      line, activity: "running the command", timeout: timeout, command: command)
-  }
-
-  /// Runs `command` like ``execute(_:environment:timeout:)`` but hands over output as it arrives, ending
-  /// with `.exit`. Cancelling the consuming Task, or dropping the stream, stops the command.
-  ///
-  /// The stream buffers without limit: a consumer much slower than the command holds its output in memory.
-  public func stream(
-    _ command: String, environment: [String: String] = [:], timeout: Duration? = nil
-  )
-    -> AsyncThrowingStream<SSHOutput, any Error>
-  {
-    let (stream, continuation) = AsyncThrowingStream<SSHOutput, any Error>.makeStream()
-    let line: String
-    do {
-      line = try commandLine(command, environment)
-    } catch {
-      continuation.finish(throwing: error)
-      return stream
-    }
-    let operation = OperationContext(
-      activity: "running the command", deadline: timeout.map { .now + $0 },
-      closing: connection.closing)
-    let connection = self.connection
-    let interrupter = connection.interrupter
-    continuation.onTermination = { termination in
-      if case .cancelled = termination {
-        operation.cancellation.set()
-        interrupter.wake()
-      }
-    }
-    queue.async {
-      do {
-        let exit = try Self.naming(command) {
-          try connection.run(line, operation) { continuation.yield($0) }
+    /// Connects, verifies the host key (refusing unknown or changed keys before authenticating) and
+    /// authenticates with the configured key, all within `configuration.connectTimeout`.
+    public static func connect(_ configuration: SSHConfiguration, logger: Logger) async throws
+        -> SSHSession
+    {
+        var logger = logger
+        logger[metadataKey: "ssh.server"] = "\(configuration.host):\(configuration.port)"
+        logger[metadataKey: "ssh.user"] = "\(configuration.user)"
+        guard let interrupter = Interrupter() else {
+            throw SSHError(
+                code: .connectionFailed, message: "no pipe could be created for the session's wake-ups",
+                host: configuration.host, port: configuration.port)
         }
-        continuation.yield(.exit(exit.status))
-        continuation.finish()
-      } catch {
-        continuation.finish(throwing: error)
-      }
-    }
-    return stream
-  }
-
-  /// Starts `command` so that it outlives this session and returns its pid on the server.
-  ///
-  /// The command runs under `sh -c` in a new session and process group (`setsid`, so the remote host
-  /// needs util-linux), with stdin from /dev/null and stdout and stderr appended to `logFile` (default
-  /// /dev/null); the call returns as soon as it started. Pass `processGroup: true` to
-  /// ``signal(pid:_:processGroup:)`` to reach the processes it starts too.
-  public func startDetached(
-    _ command: String, environment: [String: String] = [:], logFile: String? = nil
-  )
-    async throws -> Int32
-  {
-    let detached = try commandLine(
-      try validated { try ShellCommand.detached(command, logFile: logFile) }, environment)
-    let result = try await collect(
-      detached, activity: "starting the detached command", timeout: Self.helperTimeout,
-      command: command)
-    let text = result.stdoutText.filter { !$0.isWhitespace }
-    guard result.exitStatus == 0, let pid = Int32(text), pid > 0 else {
-      throw remoteFailure(
-        "the detached command could not be started (exit status \(result.exitStatus))", result,
-        command)
-    }
-    connection.logger.debug("started detached command", metadata: ["ssh.pid": "\(pid)"])
-    return pid
-  }
-
-  /// Sends `signal` (a name such as `TERM`, `KILL`, `HUP`, with or without `SIG`) to a process on the
-  /// server with `kill`, as the session's user; with `processGroup`, to the whole process group led by
-  /// `pid` (what ``startDetached(_:environment:logFile:)`` creates). Throws `.remoteCommandFailed` when
-  /// `kill` fails, e.g. because the process no longer exists.
-  public func signal(pid: Int32, _ signal: String = "TERM", processGroup: Bool = false) async throws
-  {
-    let line = try validated {
-      try ShellCommand.kill(pid: pid, signal: signal, processGroup: processGroup)
-    }
-    let result = try await execute(line, timeout: Self.helperTimeout)
-    guard result.exitStatus == 0 else {
-      throw remoteFailure(
-        "sending \(signal) to \(processGroup ? "process group" : "process") \(pid) failed "
-          + "(exit status \(result.exitStatus))", result, line)
-    }
-  }
-
-  /// Ends the session: running and waiting operations stop with `.connectionClosed` (a running command
-  /// is stopped as on a timeout), then the server is told goodbye and the connection is released.
-  /// Calling it again does nothing.
-  public func close() async {
-    let connection = self.connection
-    connection.closing.set()
-    connection.interrupter.wake()
-    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-      queue.async {
-        connection.disconnect()
-        continuation.resume()
-      }
-    }
-  }
-
-  // MARK: Internals
-
-  /// Runs a complete command line and gathers its output into one result.
-  private func collect(
-    _ line: String, activity: String, timeout: Duration?, command: String
-  ) async throws -> SSHCommandResult {
-    try await perform(activity: activity, timeout: timeout, command: command) {
-      connection, operation in
-      var stdout: [UInt8] = []
-      var stderr: [UInt8] = []
-      let exit = try connection.run(line, operation) { output in
-        switch output {
-        case .stdout(let bytes): stdout += bytes
-        case .stderr(let bytes): stderr += bytes
-        case .exit: break
+        let session = SSHSession(
+            connection: SessionConnection(
+                configuration: configuration, logger: logger, interrupter: interrupter))
+        let timeout = configuration.connectTimeout
+        try await session.perform(activity: "connecting", timeout: timeout, command: nil) {
+            connection, operation in try connection.connect(operation)
         }
-      }
-      return SSHCommandResult(
-        stdout: stdout, stderr: stderr, exitStatus: exit.status, exitSignal: exit.signal)
+        return session
     }
-  }
 
-  /// Runs `body` on the session's queue; Task cancellation sets the operation's flag and wakes the queue.
-  private func perform<T: Sendable>(
-    activity: String, timeout: Duration?, command: String?,
-    _ body: @escaping @Sendable (SessionConnection, OperationContext) throws -> T
-  ) async throws -> T {
-    let operation = OperationContext(
-      activity: activity, deadline: timeout.map { .now + $0 }, closing: connection.closing)
-    let connection = self.connection
-    let interrupter = connection.interrupter
-    return try await withTaskCancellationHandler {
-      try await withCheckedThrowingContinuation { continuation in
+    /// Runs `command` with the login shell and collects its output.
+    ///
+    /// `environment` is exported by the command line itself (sshd's AcceptEnv is not needed); values are
+    /// passed literally. With a `timeout`, which also counts time spent waiting for the session, expiry
+    /// stops the command (see the module README) and throws `.timeout`. A non-zero exit status is a
+    /// result, not an error.
+    public func execute(
+        _ command: String, environment: [String: String] = [:], timeout: Duration? = nil
+    )
+        async throws -> SSHCommandResult
+    {
+        let line = try commandLine(command, environment)
+        return try await collect(
+            line, activity: "running the command", timeout: timeout, command: command)
+    }
+
+    /// Runs `command` like ``execute(_:environment:timeout:)`` but hands over output as it arrives, ending
+    /// with `.exit`. Cancelling the consuming Task, or dropping the stream, stops the command.
+    ///
+    /// The stream buffers without limit: a consumer much slower than the command holds its output in memory.
+    public func stream(
+        _ command: String, environment: [String: String] = [:], timeout: Duration? = nil
+    )
+        -> AsyncThrowingStream<SSHOutput, any Error>
+    {
+        let (stream, continuation) = AsyncThrowingStream<SSHOutput, any Error>.makeStream()
+        let line: String
+        do {
+            line = try commandLine(command, environment)
+        } catch {
+            continuation.finish(throwing: error)
+            return stream
+        }
+        let operation = OperationContext(
+            activity: "running the command", deadline: timeout.map { .now + $0 },
+            closing: connection.closing)
+        let connection = self.connection
+        let interrupter = connection.interrupter
+        continuation.onTermination = { termination in
+            if case .cancelled = termination {
+                operation.cancellation.set()
+                interrupter.wake()
+            }
+        }
         queue.async {
-          continuation.resume(
-            with: Result { try Self.naming(command) { try body(connection, operation) } })
+            do {
+                let exit = try Self.naming(command) {
+                    try connection.run(line, operation) { continuation.yield($0) }
+                }
+                continuation.yield(.exit(exit.status))
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
+            }
         }
-      }
-    } onCancel: {
-      operation.cancellation.set()
-      interrupter.wake()
+        return stream
     }
-  }
 
-  /// Adds the caller's command to an ``SSHError`` thrown by `body`.
-  private static func naming<T>(_ command: String?, _ body: () throws -> T) throws -> T {
-    do {
-      return try body()
-    } catch var error as SSHError {
-      if error.command == nil { error.command = command }
-      throw error
-    }
-  }
-
-  private func commandLine(_ command: String, _ environment: [String: String]) throws -> String {
-    try validated { try ShellCommand.withEnvironment(command, environment) }
-  }
-
-  /// Turns a rejected argument into `.invalidArgument`, naming the problem but no value.
-  private func validated(_ build: () throws -> String) throws -> String {
-    do {
-      return try build()
-    } catch let error as ShellCommand.Invalid {
-      let message =
-        switch error {
-        case .variableName(let name):
-          "environment variable name '\(name)' is not a shell identifier"
-        case .nulByte(let what): "\(what) contains a NUL byte"
-        case .signalName(let name): "'\(name)' is not a signal name"
-        case .processID(let pid): "\(pid) is not a process id"
+    /// Starts `command` so that it outlives this session and returns its pid on the server.
+    ///
+    /// The command runs under `sh -c` in a new session and process group (`setsid`, so the remote host
+    /// needs util-linux), with stdin from /dev/null and stdout and stderr appended to `logFile` (default
+    /// /dev/null); the call returns as soon as it started. Pass `processGroup: true` to
+    /// ``signal(pid:_:processGroup:)`` to reach the processes it starts too.
+    public func startDetached(
+        _ command: String, environment: [String: String] = [:], logFile: String? = nil
+    )
+        async throws -> Int32
+    {
+        let detached = try commandLine(
+            try validated { try ShellCommand.detached(command, logFile: logFile) }, environment)
+        let result = try await collect(
+            detached, activity: "starting the detached command", timeout: Self.helperTimeout,
+            command: command)
+        let text = result.stdoutText.filter { !$0.isWhitespace }
+        guard result.exitStatus == 0, let pid = Int32(text), pid > 0 else {
+            throw remoteFailure(
+                "the detached command could not be started (exit status \(result.exitStatus))", result,
+                command)
         }
-      let configuration = connection.configuration
-      throw SSHError(
-        code: .invalidArgument, message: message, host: configuration.host, port: configuration.port
-      )
+        connection.logger.debug("started detached command", metadata: ["ssh.pid": "\(pid)"])
+        return pid
     }
-  }
 
-  private func remoteFailure(_ message: String, _ result: SSHCommandResult, _ command: String)
-    -> SSHError
-  {
-    let configuration = connection.configuration
-    let stderr = result.stderrText.trimmingWhitespace
-    return SSHError(
-      code: .remoteCommandFailed, message: stderr.isEmpty ? message : "\(message): \(stderr)",
-      host: configuration.host, port: configuration.port, command: command)
-  }
+    /// Sends `signal` (a name such as `TERM`, `KILL`, `HUP`, with or without `SIG`) to a process on the
+    /// server with `kill`, as the session's user; with `processGroup`, to the whole process group led by
+    /// `pid` (what ``startDetached(_:environment:logFile:)`` creates). Throws `.remoteCommandFailed` when
+    /// `kill` fails, e.g. because the process no longer exists.
+    public func signal(pid: Int32, _ signal: String = "TERM", processGroup: Bool = false) async throws {
+        let line = try validated {
+            try ShellCommand.kill(pid: pid, signal: signal, processGroup: processGroup)
+        }
+        let result = try await execute(line, timeout: Self.helperTimeout)
+        guard result.exitStatus == 0 else {
+            throw remoteFailure(
+                "sending \(signal) to \(processGroup ? "process group" : "process") \(pid) failed "
+                    + "(exit status \(result.exitStatus))", result, line)
+        }
+    }
+
+    /// Ends the session: running and waiting operations stop with `.connectionClosed` (a running command
+    /// is stopped as on a timeout), then the server is told goodbye and the connection is released.
+    /// Calling it again does nothing.
+    public func close() async {
+        let connection = self.connection
+        connection.closing.set()
+        connection.interrupter.wake()
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            queue.async {
+                connection.disconnect()
+                continuation.resume()
+            }
+        }
+    }
+
+    // MARK: Internals
+
+    /// Runs a complete command line and gathers its output into one result.
+    private func collect(
+        _ line: String, activity: String, timeout: Duration?, command: String
+    ) async throws -> SSHCommandResult {
+        try await perform(activity: activity, timeout: timeout, command: command) {
+            connection, operation in
+            var stdout: [UInt8] = []
+            var stderr: [UInt8] = []
+            let exit = try connection.run(line, operation) { output in
+                switch output {
+                case .stdout(let bytes): stdout += bytes
+                case .stderr(let bytes): stderr += bytes
+                case .exit: break
+                }
+            }
+            return SSHCommandResult(
+                stdout: stdout, stderr: stderr, exitStatus: exit.status, exitSignal: exit.signal)
+        }
+    }
+
+    /// Runs `body` on the session's queue; Task cancellation sets the operation's flag and wakes the queue.
+    private func perform<T: Sendable>(
+        activity: String, timeout: Duration?, command: String?,
+        _ body: @escaping @Sendable (SessionConnection, OperationContext) throws -> T
+    ) async throws -> T {
+        let operation = OperationContext(
+            activity: activity, deadline: timeout.map { .now + $0 }, closing: connection.closing)
+        let connection = self.connection
+        let interrupter = connection.interrupter
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                queue.async {
+                    continuation.resume(
+                        with: Result { try Self.naming(command) { try body(connection, operation) } })
+                }
+            }
+        } onCancel: {
+            operation.cancellation.set()
+            interrupter.wake()
+        }
+    }
+
+    /// Adds the caller's command to an ``SSHError`` thrown by `body`.
+    private static func naming<T>(_ command: String?, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch var error as SSHError {
+            if error.command == nil { error.command = command }
+            throw error
+        }
+    }
+
+    private func commandLine(_ command: String, _ environment: [String: String]) throws -> String {
+        try validated { try ShellCommand.withEnvironment(command, environment) }
+    }
+
+    /// Turns a rejected argument into `.invalidArgument`, naming the problem but no value.
+    private func validated(_ build: () throws -> String) throws -> String {
+        do {
+            return try build()
+        } catch let error as ShellCommand.Invalid {
+            let message =
+                switch error {
+                case .variableName(let name):
+                    "environment variable name '\(name)' is not a shell identifier"
+                case .nulByte(let what): "\(what) contains a NUL byte"
+                case .signalName(let name): "'\(name)' is not a signal name"
+                case .processID(let pid): "\(pid) is not a process id"
+                }
+            let configuration = connection.configuration
+            throw SSHError(
+                code: .invalidArgument, message: message, host: configuration.host, port: configuration.port
+            )
+        }
+    }
+
+    private func remoteFailure(_ message: String, _ result: SSHCommandResult, _ command: String)
+        -> SSHError
+    {
+        let configuration = connection.configuration
+        let stderr = result.stderrText.trimmingWhitespace
+        return SSHError(
+            code: .remoteCommandFailed, message: stderr.isEmpty ? message : "\(message): \(stderr)",
+            host: configuration.host, port: configuration.port, command: command)
+    }
 }
 
 extension String {
-  fileprivate var trimmingWhitespace: String {
-    String(drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
-  }
+    fileprivate var trimmingWhitespace: String {
+        String(drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+    }
 }

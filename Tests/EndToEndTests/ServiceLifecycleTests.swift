@@ -71,7 +71,8 @@ import Testing
         let live = await TestHTTP.waitFor("http://127.0.0.1:\(port)/health/live", status: 200)
         #expect(live?.status == 200)
         // The first answers may also time the schema check out on a loaded machine; wait for its verdict.
-        let notReady = await TestHTTP.waitFor("http://127.0.0.1:\(port)/health/ready", timeout: .seconds(30)) {
+        let notReady = await TestHTTP.waitFor("http://127.0.0.1:\(port)/health/ready", timeout: .seconds(30))
+        {
             $0.status == 503 && $0.body.contains("keel migrate")
         }
         #expect(notReady?.status == 503)

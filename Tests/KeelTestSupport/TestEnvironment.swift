@@ -1,5 +1,9 @@
 public import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Where the integration tests find the servers that `scripts/test` started.
 ///
 /// Settings come from the process environment first, then from `.keel/env` (the file the local stack
@@ -57,51 +61,49 @@ public enum TestEnvironment {
     }
 
     /// Runs one of the project's scripts (path relative to the package root), e.g.
-    /// `scripts/servers/postgres.sh restart`, and throws with its output when it fails or runs longer than
-    /// `timeout` (then it is terminated), so a hung script fails the test instead of hanging the run.
+    /// `scripts/servers/postgres.sh restart`, and returns its output; throws with the output when it fails.
+    ///
+    /// The script is started with posix_spawn and reaped with waitpid on a thread of its own, its output
+    /// going to a file: Foundation's `Process` can wait forever when a daemon the script starts inherits one
+    /// of its descriptors (swift-corelibs-foundation#4795), and a pipe would not see EOF while the daemon
+    /// lives. Nothing here blocks a thread of Swift's cooperative pool.
     @discardableResult
-    public static func runScript(
-        _ relativePath: String, _ arguments: String..., timeout: Duration = .seconds(300)
-    ) throws -> String {
+    public static func runScript(_ relativePath: String, _ arguments: String...) async throws -> String {
         let script = ([relativePath] + arguments).joined(separator: " ")
-        let process = Process()
-        process.executableURL = packageRoot.appendingPathComponent(relativePath)
-        process.arguments = arguments
-        process.currentDirectoryURL = packageRoot
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        // The output is read on another thread so the wait below can give up; EOF comes when the script
-        // and everything it left running have closed the pipe.
-        let output = ScriptOutput()
-        let finished = DispatchSemaphore(value: 0)
-        let reader = pipe.fileHandleForReading
-        DispatchQueue.global().async {
-            output.set(reader.readDataToEndOfFile())
-            finished.signal()
+        let log = FileManager.default.temporaryDirectory
+            .appendingPathComponent("keel-script-\(UUID().uuidString).log").path
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        let argv = [packageRoot.appendingPathComponent(relativePath).path] + arguments
+        let status: Int32 = await withCheckedContinuation { continuation in
+            Thread {
+                continuation.resume(returning: spawnAndWait(argv, directory: packageRoot.path, log: log))
+            }.start()
         }
-        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
-        guard finished.wait(timeout: .now() + seconds) == .success else {
-            process.terminate()
-            throw ScriptFailed(
-                script: script, status: -1,
-                output: "no end of output within \(timeout) (a daemon it started may hold the pipe)")
-        }
-        process.waitUntilExit()
-        let text = String(decoding: output.data, as: UTF8.self)
-        guard process.terminationStatus == 0 else {
-            throw ScriptFailed(script: script, status: process.terminationStatus, output: text)
-        }
-        return text
+        let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        guard status == 0 else { throw ScriptFailed(script: script, status: status, output: output) }
+        return output
     }
-}
 
-/// A script's output, handed from the thread that reads it to the one that waits.
-private final class ScriptOutput: @unchecked Sendable {
-    // @unchecked: written once before the semaphore is signalled, read only after the wait succeeded.
-    private(set) var data = Data()
-    func set(_ data: Data) { self.data = data }
+    /// Spawns `argv` in `directory` with stdin from /dev/null and stdout and stderr appended to `log`, and
+    /// waits for it; returns its exit status, or -1 when it could not be started.
+    static func spawnAndWait(_ argv: [String], directory: String, log: String) -> Int32 {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // `cd` through the shell: posix_spawn_file_actions_addchdir_np is not visible to Swift here.
+        let shell = ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", directory] + argv
+        let cArguments: [UnsafeMutablePointer<CChar>?] = shell.map { strdup($0) } + [nil]
+        defer { cArguments.forEach { free($0) } }
+        var pid: pid_t = 0
+        guard posix_spawn(&pid, "/bin/sh", &actions, nil, cArguments, environ) == 0 else { return -1 }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        // WIFEXITED / WEXITSTATUS, which Swift cannot import as macros.
+        return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    }
 }
 
 /// A setting the integration tests need was not found.

@@ -3,71 +3,71 @@ import Testing
 
 /// URL parsing and query building: no server needed.
 @Suite struct PGConfigurationTests {
-  @Test func parsesAFullURL() throws {
-    let configuration = try PGConfiguration(
-      url:
-        "postgres://svc%40keel:p%40ss%3Aw0rd@db.example.org:6543/keel_prod?application_name=intake&connect_timeout=2.5&sslmode=require"
-    )
-    #expect(configuration.user == "svc@keel")
-    #expect(configuration.password == "p@ss:w0rd")
-    #expect(configuration.host == "db.example.org")
-    #expect(configuration.port == 6543)
-    #expect(configuration.database == "keel_prod")
-    #expect(configuration.applicationName == "intake")
-    #expect(configuration.connectTimeout == .milliseconds(2500))
-    #expect(configuration.options == ["sslmode": "require"])
-  }
-
-  @Test func appliesDefaults() throws {
-    let configuration = try PGConfiguration(url: "postgresql://keel@localhost")
-    #expect(configuration.port == 5432)
-    #expect(configuration.database == "keel", "the database defaults to the user name")
-    #expect(configuration.password == nil)
-    #expect(configuration.applicationName == nil)
-  }
-
-  @Test func rejectsMalformedURLs() {
-    for url in [
-      "mysql://u:p@h/db", "postgres://h/db", "not a url", "postgres://u@h/db?connect_timeout=soon",
-      "postgres://u@h/db?connect_timeout=inf", "postgres://u@h/db?connect_timeout=1e300",
-      "postgres://u@h/db?connect_timeout=nan", "postgres://u@h/db?connect_timeout=-1",
-    ] {
-      #expect(throws: PGError.self, "\(url)") { try PGConfiguration(url: url) }
+    @Test func parsesAFullURL() throws {
+        let configuration = try PGConfiguration(
+            url:
+                "postgres://svc%40keel:p%40ss%3Aw0rd@db.example.org:6543/keel_prod?application_name=intake&connect_timeout=2.5&sslmode=require"
+        )
+        #expect(configuration.user == "svc@keel")
+        #expect(configuration.password == "p@ss:w0rd")
+        #expect(configuration.host == "db.example.org")
+        #expect(configuration.port == 6543)
+        #expect(configuration.database == "keel_prod")
+        #expect(configuration.applicationName == "intake")
+        #expect(configuration.connectTimeout == .milliseconds(2500))
+        #expect(configuration.options == ["sslmode": "require"])
     }
-  }
 
-  @Test func descriptionLeavesOutThePassword() throws {
-    let configuration = try PGConfiguration(url: "postgres://keel:Sup3rS3cret@127.0.0.1:5432/keel")
-    #expect(!configuration.description.contains("Sup3rS3cret"))
-    #expect(!String(describing: configuration).contains("Sup3rS3cret"))
-    #expect(configuration.description.contains("keel@127.0.0.1:5432/keel"))
-  }
-
-  @Test func mirrorAndDebugDescriptionLeaveOutSecrets() throws {
-    let configuration = try PGConfiguration(
-      url: "postgres://keel:Sup3rS3cret@127.0.0.1:5432/keel?sslpassword=K3yPassw0rd")
-    var dumped = ""
-    dump(configuration, to: &dumped)
-    for text in [dumped, String(reflecting: configuration), configuration.debugDescription] {
-      #expect(!text.contains("Sup3rS3cret"), "\(text)")
-      #expect(!text.contains("K3yPassw0rd"), "\(text)")
+    @Test func appliesDefaults() throws {
+        let configuration = try PGConfiguration(url: "postgresql://keel@localhost")
+        #expect(configuration.port == 5432)
+        #expect(configuration.database == "keel", "the database defaults to the user name")
+        #expect(configuration.password == nil)
+        #expect(configuration.applicationName == nil)
     }
-    #expect(dumped.contains("127.0.0.1"))
-    #expect(dumped.contains("sslpassword"), "option names stay visible")
-  }
 
-  @Test func interpolationBindsValuesAndSplicesOnlyUnescapedText() {
-    let id = 42
-    let name: String? = "O'Brien"
-    let missing: Int? = nil
-    let query: PGQuery =
-      "SELECT * FROM \(unescaped: "people") WHERE id = \(id) AND name = \(name) OR x = \(missing)"
-    #expect(query.sql == "SELECT * FROM people WHERE id = $1 AND name = $2 OR x = $3")
-    #expect(query.binds.count == 3)
-    #expect(!query.description.contains("O'Brien"))
-    #expect(!"\(query.binds)".contains("O'Brien"))
-    let plain = PGQuery("SELECT 1")
-    #expect(plain.sql == "SELECT 1")
-    #expect(plain.binds.count == 0)
-  }
+    @Test func rejectsMalformedURLs() {
+        for url in [
+            "mysql://u:p@h/db", "postgres://h/db", "not a url", "postgres://u@h/db?connect_timeout=soon",
+            "postgres://u@h/db?connect_timeout=inf", "postgres://u@h/db?connect_timeout=1e300",
+            "postgres://u@h/db?connect_timeout=nan", "postgres://u@h/db?connect_timeout=-1",
+        ] {
+            #expect(throws: PGError.self, "\(url)") { try PGConfiguration(url: url) }
+        }
+    }
+
+    @Test func descriptionLeavesOutThePassword() throws {
+        let configuration = try PGConfiguration(url: "postgres://keel:Sup3rS3cret@127.0.0.1:5432/keel")
+        #expect(!configuration.description.contains("Sup3rS3cret"))
+        #expect(!String(describing: configuration).contains("Sup3rS3cret"))
+        #expect(configuration.description.contains("keel@127.0.0.1:5432/keel"))
+    }
+
+    @Test func mirrorAndDebugDescriptionLeaveOutSecrets() throws {
+        let configuration = try PGConfiguration(
+            url: "postgres://keel:Sup3rS3cret@127.0.0.1:5432/keel?sslpassword=K3yPassw0rd")
+        var dumped = ""
+        dump(configuration, to: &dumped)
+        for text in [dumped, String(reflecting: configuration), configuration.debugDescription] {
+            #expect(!text.contains("Sup3rS3cret"), "\(text)")
+            #expect(!text.contains("K3yPassw0rd"), "\(text)")
+        }
+        #expect(dumped.contains("127.0.0.1"))
+        #expect(dumped.contains("sslpassword"), "option names stay visible")
+    }
+
+    @Test func interpolationBindsValuesAndSplicesOnlyUnescapedText() {
+        let id = 42
+        let name: String? = "O'Brien"
+        let missing: Int? = nil
+        let query: PGQuery =
+            "SELECT * FROM \(unescaped: "people") WHERE id = \(id) AND name = \(name) OR x = \(missing)"
+        #expect(query.sql == "SELECT * FROM people WHERE id = $1 AND name = $2 OR x = $3")
+        #expect(query.binds.count == 3)
+        #expect(!query.description.contains("O'Brien"))
+        #expect(!"\(query.binds)".contains("O'Brien"))
+        let plain = PGQuery("SELECT 1")
+        #expect(plain.sql == "SELECT 1")
+        #expect(plain.binds.count == 0)
+    }
 }

@@ -17,7 +17,8 @@ public struct ApprovalGate: Sendable, Hashable {
     public var requestChanges: RequestChanges?
 
     public init(
-        approvers: [Approver], requiredApprovals: Int = 1, allowSelfApproval: Bool = false, summary: String? = nil,
+        approvers: [Approver], requiredApprovals: Int = 1, allowSelfApproval: Bool = false,
+        summary: String? = nil,
         bind: [String] = [], timeout: FlowDuration? = nil, onTimeout: ApprovalTimeoutAction = .reject,
         reminder: FlowDuration? = nil, requestChanges: RequestChanges? = nil
     ) {

@@ -14,8 +14,12 @@ enum CoreSchema {
             first == UInt8(ascii: "-") || first == UInt8(ascii: "+")
                 || first == UInt8(ascii: ".") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first)
         else { return .string(text) }
-        if text.hasPrefix("0x"), let number = radixNumber(text.dropFirst(2), radix: 16) { return .number(number) }
-        if text.hasPrefix("0o"), let number = radixNumber(text.dropFirst(2), radix: 8) { return .number(number) }
+        if text.hasPrefix("0x"), let number = radixNumber(text.dropFirst(2), radix: 16) {
+            return .number(number)
+        }
+        if text.hasPrefix("0o"), let number = radixNumber(text.dropFirst(2), radix: 8) {
+            return .number(number)
+        }
         if isDecimal(text) {
             var json = text.hasPrefix("+") ? String(text.dropFirst()) : text
             // JSON wants digits around the point: `.5` → `0.5`, `5.` → `5.0`, `-.5` → `-0.5`.
@@ -31,7 +35,9 @@ enum CoreSchema {
     /// `[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?`
     private static func isDecimal(_ text: String) -> Bool {
         var bytes = Array(text.utf8)[...]
-        if let sign = bytes.first, sign == UInt8(ascii: "-") || sign == UInt8(ascii: "+") { bytes = bytes.dropFirst() }
+        if let sign = bytes.first, sign == UInt8(ascii: "-") || sign == UInt8(ascii: "+") {
+            bytes = bytes.dropFirst()
+        }
         let integerDigits = bytes.prefix(while: isDigit).count
         bytes = bytes.dropFirst(integerDigits)
         var fractionDigits = 0
@@ -55,10 +61,14 @@ enum CoreSchema {
         return bytes.isEmpty
     }
 
-    private static func isDigit(_ byte: UInt8) -> Bool { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) }
+    private static func isDigit(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+    }
 
     private static func radixNumber(_ digits: Substring, radix: Int) -> JSONNumber? {
-        guard !digits.isEmpty, digits.count <= 16, let value = UInt64(digits, radix: radix) else { return nil }
+        guard !digits.isEmpty, digits.count <= 16, let value = UInt64(digits, radix: radix) else {
+            return nil
+        }
         return JSONNumber(value)
     }
 }

@@ -11,7 +11,9 @@ extension FlowDecoder {
     mutating func decodeFlow(_ root: SourceNode) -> FlowDefinition? {
         guard let fields = fields(root, "", allowed: Self.flowFields) else { return nil }
         let name = required(fields, "flow").flatMap {
-            self.name($0, "flow", pattern: .flowName, description: "a flow name matching ^[a-z0-9][a-z0-9._-]{0,127}$")
+            self.name(
+                $0, "flow", pattern: .flowName,
+                description: "a flow name matching ^[a-z0-9][a-z0-9._-]{0,127}$")
         }
         let description = fields["description"].flatMap { string($0, "description", nonEmpty: false) }
         let input = fields["input"].flatMap { schema($0, "input") }
@@ -21,7 +23,8 @@ extension FlowDecoder {
         let shardKey = fields["shard_key"].flatMap { template($0, "shard_key", step: nil) }
         let timeout = fields["timeout"].flatMap { duration($0, "timeout") }
         var steps: [StepDefinition] = []
-        if let stepsNode = required(fields, "steps"), let elements = list(stepsNode, "steps", nonEmpty: true) {
+        if let stepsNode = required(fields, "steps"), let elements = list(stepsNode, "steps", nonEmpty: true)
+        {
             if elements.count > limits.maximumSteps {
                 fail(
                     .limitExceeded, at: stepsNode.position, "steps",
@@ -37,7 +40,8 @@ extension FlowDecoder {
         }
         guard errors.isEmpty, let name else { return nil }
         return FlowDefinition(
-            name: name, description: description, input: input, parameters: parameters, concurrency: concurrency,
+            name: name, description: description, input: input, parameters: parameters,
+            concurrency: concurrency,
             shardKey: shardKey, timeout: timeout, steps: steps)
     }
 
@@ -52,7 +56,8 @@ extension FlowDecoder {
             guard NamePattern.stepID.matches(entry.key) else {
                 fail(
                     .invalidName, at: entry.keyPosition, entryPath,
-                    "expected a parameter name matching ^[a-z][a-z0-9_-]{0,63}$; got '\(FlowError.quoted(entry.key))'")
+                    "expected a parameter name matching ^[a-z][a-z0-9_-]{0,63}$; got '\(FlowError.quoted(entry.key))'"
+                )
                 continue
             }
             if let schema = schema(entry.value, entryPath) {
@@ -78,7 +83,9 @@ extension FlowDecoder {
         guard let fields = fields(node, path, allowed: Self.stepFields) else { return nil }
         let errorCount = errors.count
         let id = required(fields, "id").flatMap {
-            name($0, fields.path("id"), pattern: .stepID, description: "a step id matching ^[a-z][a-z0-9_-]{0,63}$")
+            name(
+                $0, fields.path("id"), pattern: .stepID,
+                description: "a step id matching ^[a-z][a-z0-9_-]{0,63}$")
         }
         skeleton.id = id
         skeleton.idPosition = fields["id"]?.position ?? node.position
@@ -107,7 +114,9 @@ extension FlowDecoder {
         if case .approval(let gate) = kind, let target = gate.requestChanges,
             let node = fields["approval"]?.node(at: JSONPointer(tokens: ["request_changes", "step"]))
         {
-            skeleton.requestChanges = (target.step, node.position, fields.path("approval") + ".request_changes.step")
+            skeleton.requestChanges = (
+                target.step, node.position, fields.path("approval") + ".request_changes.step"
+            )
         }
         let retry = fields["retry"].flatMap { decodeRetry($0, fields.path("retry")) }
         let timeout = fields["timeout"].flatMap { duration($0, fields.path("timeout")) }
@@ -157,7 +166,8 @@ extension FlowDecoder {
         }
         guard errors.count == errorCount, let maxAttempts else { return nil }
         return RetryPolicy(
-            maxAttempts: maxAttempts, backoff: backoff ?? .exponential, initial: initial ?? RetryPolicy.defaultInitial,
+            maxAttempts: maxAttempts, backoff: backoff ?? .exponential,
+            initial: initial ?? RetryPolicy.defaultInitial,
             maximum: maximum, jitter: jitter ?? true, on: on)
     }
 
@@ -170,7 +180,9 @@ extension FlowDecoder {
         guard let elements = list(node, path, nonEmpty: true) else { return [] }
         var labels: Set<String> = []
         for (index, element) in elements.enumerated() {
-            if let label = name(element, FlowPath.index(path, index), pattern: .principal, description: description) {
+            if let label = name(
+                element, FlowPath.index(path, index), pattern: .principal, description: description)
+            {
                 labels.insert(label)
             }
         }
@@ -188,7 +200,8 @@ extension FlowDecoder {
             guard NamePattern.stepID.matches(entry.key) else {
                 fail(
                     .invalidName, at: entry.keyPosition, entryPath,
-                    "expected an output name matching ^[a-z][a-z0-9_-]{0,63}$; got '\(FlowError.quoted(entry.key))'")
+                    "expected an output name matching ^[a-z][a-z0-9_-]{0,63}$; got '\(FlowError.quoted(entry.key))'"
+                )
                 continue
             }
             if entry.value.stringValue == "inline" {
@@ -202,7 +215,8 @@ extension FlowDecoder {
             guard let fields = fields(entry.value, entryPath, allowed: ["resource", "type"]) else { continue }
             let resource = required(fields, "resource").flatMap { string($0, fields.path("resource")) }
             let type = required(fields, "type").flatMap {
-                name($0, fields.path("type"), pattern: .mediaType, description: "a media type like text/plain")
+                name(
+                    $0, fields.path("type"), pattern: .mediaType, description: "a media type like text/plain")
             }
             if let type,
                 type.split(separator: "/", omittingEmptySubsequences: false).count != 2

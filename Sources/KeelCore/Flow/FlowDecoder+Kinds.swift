@@ -10,7 +10,8 @@ extension FlowDecoder {
                 ? (fields.entries[present[1]]?.keyPosition ?? fields.node.position) : fields.node.position
             fail(
                 .stepKind, at: position, fields.path,
-                "expected exactly one of run, http, ssh, approval, wait, noop (ssh may add wait); got \(found)")
+                "expected exactly one of run, http, ssh, approval, wait, noop (ssh may add wait); got \(found)"
+            )
             // Still read each kind, so its own mistakes are reported in the same pass.
             for name in present {
                 guard let node = fields[name] else { continue }
@@ -27,11 +28,15 @@ extension FlowDecoder {
             return nil
         }
         switch present[0] {
-        case "run": return fields["run"].flatMap { decodeRun($0, fields.path("run"), step: step) }.map(StepKind.run)
+        case "run":
+            return fields["run"].flatMap { decodeRun($0, fields.path("run"), step: step) }.map(StepKind.run)
         case "http":
-            return fields["http"].flatMap { decodeHTTP($0, fields.path("http"), step: step) }.map(StepKind.http)
+            return fields["http"].flatMap { decodeHTTP($0, fields.path("http"), step: step) }.map(
+                StepKind.http)
         case "ssh":
-            guard var ssh = fields["ssh"].flatMap({ decodeSSH($0, fields.path("ssh"), step: step) }) else { return nil }
+            guard var ssh = fields["ssh"].flatMap({ decodeSSH($0, fields.path("ssh"), step: step) }) else {
+                return nil
+            }
             if let waitNode = fields["wait"] {
                 guard let wait = decodeWait(waitNode, fields.path("wait")) else { return nil }
                 ssh.wait = wait
@@ -62,20 +67,26 @@ extension FlowDecoder {
         let allowed = ["command", "env", "working_dir", "stdin", "timeout"]
         guard let fields = fields(node, path, allowed: allowed) else { return nil }
         let errorCount = errors.count
-        let command = required(fields, "command").flatMap { self.command($0, fields.path("command"), step: step) }
+        let command = required(fields, "command").flatMap {
+            self.command($0, fields.path("command"), step: step)
+        }
         let env = fields["env"].flatMap { environment($0, fields.path("env"), step: step) } ?? [:]
-        let workingDirectory = fields["working_dir"].flatMap { template($0, fields.path("working_dir"), step: step) }
+        let workingDirectory = fields["working_dir"].flatMap {
+            template($0, fields.path("working_dir"), step: step)
+        }
         let stdin = fields["stdin"].flatMap { template($0, fields.path("stdin"), step: step) }
         let timeout = fields["timeout"].flatMap { duration($0, fields.path("timeout")) }
         guard errors.count == errorCount, let command else { return nil }
-        return RunAction(command: command, env: env, workingDirectory: workingDirectory, stdin: stdin, timeout: timeout)
+        return RunAction(
+            command: command, env: env, workingDirectory: workingDirectory, stdin: stdin, timeout: timeout)
     }
 
     mutating func decodeHTTP(_ node: SourceNode, _ path: String, step: Int) -> HTTPAction? {
         let allowed = ["method", "url", "headers", "body", "success", "timeout"]
         guard let fields = fields(node, path, allowed: allowed) else { return nil }
         let errorCount = errors.count
-        let method = fields["method"].flatMap { oneOf($0, fields.path("method"), HTTPAction.methods) } ?? "GET"
+        let method =
+            fields["method"].flatMap { oneOf($0, fields.path("method"), HTTPAction.methods) } ?? "GET"
         let url = required(fields, "url").flatMap { template($0, fields.path("url"), step: step) }
         if let url, let urlNode = fields["url"], !url.hasPrefix("${{"),
             !(url.hasPrefix("https://") || url.hasPrefix("http://"))
@@ -96,7 +107,8 @@ extension FlowDecoder {
             collectTemplates(in: bodyNode, fields.path("body"), step: step)
         }
         var success = HTTPAction.defaultSuccess
-        if let successNode = fields["success"], let elements = list(successNode, fields.path("success"), nonEmpty: true)
+        if let successNode = fields["success"],
+            let elements = list(successNode, fields.path("success"), nonEmpty: true)
         {
             var matches: Set<HTTPStatusMatch> = []
             for (index, element) in elements.enumerated() {
@@ -105,7 +117,8 @@ extension FlowDecoder {
                 guard let match = HTTPStatusMatch(parsing: text) else {
                     fail(
                         .invalidValue, at: element.position, elementPath,
-                        "expected a status class 1xx…5xx or a status 100…599; got '\(FlowError.quoted(text))'")
+                        "expected a status class 1xx…5xx or a status 100…599; got '\(FlowError.quoted(text))'"
+                    )
                     continue
                 }
                 matches.insert(match)
@@ -114,14 +127,19 @@ extension FlowDecoder {
         }
         let timeout = fields["timeout"].flatMap { duration($0, fields.path("timeout")) }
         guard errors.count == errorCount, let url else { return nil }
-        return HTTPAction(method: method, url: url, headers: headers, body: body, success: success, timeout: timeout)
+        return HTTPAction(
+            method: method, url: url, headers: headers, body: body, success: success, timeout: timeout)
     }
 
     mutating func decodeSSH(_ node: SourceNode, _ path: String, step: Int) -> SSHAction? {
-        guard let fields = fields(node, path, allowed: ["host", "command", "env", "timeout"]) else { return nil }
+        guard let fields = fields(node, path, allowed: ["host", "command", "env", "timeout"]) else {
+            return nil
+        }
         let errorCount = errors.count
         let host = required(fields, "host").flatMap { template($0, fields.path("host"), step: step) }
-        let command = required(fields, "command").flatMap { self.command($0, fields.path("command"), step: step) }
+        let command = required(fields, "command").flatMap {
+            self.command($0, fields.path("command"), step: step)
+        }
         let env = fields["env"].flatMap { environment($0, fields.path("env"), step: step) } ?? [:]
         let timeout = fields["timeout"].flatMap { duration($0, fields.path("timeout")) }
         guard errors.count == errorCount, let host, let command else { return nil }
@@ -145,7 +163,8 @@ extension FlowDecoder {
 
     mutating func decodeApproval(_ node: SourceNode, _ path: String, step: Int) -> ApprovalGate? {
         let allowed = [
-            "approvers", "required_approvals", "allow_self_approval", "summary", "bind", "timeout", "on_timeout",
+            "approvers", "required_approvals", "allow_self_approval", "summary", "bind", "timeout",
+            "on_timeout",
             "reminder", "request_changes",
         ]
         guard let fields = fields(node, path, allowed: allowed) else { return nil }
@@ -223,8 +242,10 @@ extension FlowDecoder {
         }
         guard errors.count == errorCount else { return nil }
         return ApprovalGate(
-            approvers: approvers.sorted(), requiredApprovals: required ?? 1, allowSelfApproval: allowSelf ?? false,
-            summary: summary, bind: bind, timeout: timeout, onTimeout: onTimeout ?? .reject, reminder: reminder,
+            approvers: approvers.sorted(), requiredApprovals: required ?? 1,
+            allowSelfApproval: allowSelf ?? false,
+            summary: summary, bind: bind, timeout: timeout, onTimeout: onTimeout ?? .reject,
+            reminder: reminder,
             requestChanges: requestChanges)
     }
 

@@ -56,7 +56,8 @@ struct FlowDecoder {
         func path(_ key: String) -> String { FlowPath.child(path, key) }
     }
 
-    mutating func fail(_ code: FlowError.Code, at position: SourcePosition, _ path: String, _ message: String) {
+    mutating func fail(_ code: FlowError.Code, at position: SourcePosition, _ path: String, _ message: String)
+    {
         errors.append(FlowError(code: code, file: file, position: position, path: path, message: message))
     }
 
@@ -125,7 +126,9 @@ struct FlowDecoder {
     }
 
     /// A string that may hold `${{ }}` templates, recorded for checking.
-    mutating func template(_ node: SourceNode, _ path: String, step: Int?, acceptScalars: Bool = false) -> String? {
+    mutating func template(_ node: SourceNode, _ path: String, step: Int?, acceptScalars: Bool = false)
+        -> String?
+    {
         guard let text = acceptScalars ? text(node, path) : string(node, path) else { return nil }
         templates.append(TemplateSite(text: text, path: path, position: node.position, stepIndex: step))
         return text
@@ -167,7 +170,9 @@ struct FlowDecoder {
             return nil
         }
         if !allowZero && duration.milliseconds == 0 {
-            fail(.invalidDuration, at: node.position, path, "expected a duration greater than zero; got '\(text)'")
+            fail(
+                .invalidDuration, at: node.position, path,
+                "expected a duration greater than zero; got '\(text)'")
             return nil
         }
         return duration
@@ -180,7 +185,9 @@ struct FlowDecoder {
             return nil
         }
         guard options.contains(text) else {
-            fail(.invalidValue, at: node.position, path, "expected \(expected); got '\(FlowError.quoted(text))'")
+            fail(
+                .invalidValue, at: node.position, path,
+                "expected \(expected); got '\(FlowError.quoted(text))'")
             return nil
         }
         return text
@@ -227,7 +234,8 @@ struct FlowDecoder {
         guard let elements = list(node, path, nonEmpty: true) else { return nil }
         var argv: [String] = []
         for (index, element) in elements.enumerated() {
-            if let argument = template(element, FlowPath.index(path, index), step: step, acceptScalars: true) {
+            if let argument = template(element, FlowPath.index(path, index), step: step, acceptScalars: true)
+            {
                 argv.append(argument)
             }
         }
@@ -270,10 +278,14 @@ struct FlowDecoder {
         return document
     }
 
-    mutating func name(_ node: SourceNode, _ path: String, pattern: NamePattern, description: String) -> String? {
+    mutating func name(_ node: SourceNode, _ path: String, pattern: NamePattern, description: String)
+        -> String?
+    {
         guard let text = string(node, path, nonEmpty: false) else { return nil }
         guard pattern.matches(text) else {
-            fail(.invalidName, at: node.position, path, "expected \(description); got '\(FlowError.quoted(text))'")
+            fail(
+                .invalidName, at: node.position, path,
+                "expected \(description); got '\(FlowError.quoted(text))'")
             return nil
         }
         return text

@@ -148,7 +148,9 @@ extension ApprovalGate {
         if let requestChanges {
             var changes = JSONObject()
             changes["step"] = .string(requestChanges.step)
-            if requestChanges.maxRounds != 3 { changes["max_rounds"] = .number(JSONNumber(requestChanges.maxRounds)) }
+            if requestChanges.maxRounds != 3 {
+                changes["max_rounds"] = .number(JSONNumber(requestChanges.maxRounds))
+            }
             object["request_changes"] = .object(changes)
         }
         return .object(object)

@@ -64,7 +64,9 @@ public struct FlowError: Error, Sendable, Hashable, CustomStringConvertible {
             }
             count += 1
             if scalar.value < 0x20 || scalar.value == 0x7F {
-                result += scalar == "\n" ? "\\n" : scalar == "\t" ? "\\t" : "\\u{\(String(scalar.value, radix: 16))}"
+                result +=
+                    scalar == "\n"
+                    ? "\\n" : scalar == "\t" ? "\\t" : "\\u{\(String(scalar.value, radix: 16))}"
             } else {
                 result.unicodeScalars.append(scalar)
             }

@@ -50,14 +50,16 @@ struct NamePattern: Sendable {
 
     /// Flow names: `^[a-z0-9][a-z0-9._-]{0,127}$`.
     static let flowName = NamePattern(
-        first: { lower($0) || digit($0) }, rest: { lower($0) || digit($0) || $0 == "." || $0 == "_" || $0 == "-" },
+        first: { lower($0) || digit($0) },
+        rest: { lower($0) || digit($0) || $0 == "." || $0 == "_" || $0 == "-" },
         maximumLength: 128)
     /// Step ids, output and parameter names: `^[a-z][a-z0-9_-]{0,63}$`.
     static let stepID = NamePattern(
         first: { lower($0) }, rest: { lower($0) || digit($0) || $0 == "_" || $0 == "-" }, maximumLength: 64)
     /// Environment variable names: `^[A-Za-z_][A-Za-z0-9_]{0,127}$`.
     static let environmentName = NamePattern(
-        first: { lower($0) || upper($0) || $0 == "_" }, rest: { lower($0) || upper($0) || digit($0) || $0 == "_" },
+        first: { lower($0) || upper($0) || $0 == "_" },
+        rest: { lower($0) || upper($0) || digit($0) || $0 == "_" },
         maximumLength: 128)
     /// HTTP header names (RFC 9110 tokens), up to 128 characters.
     static let headerName = NamePattern(
@@ -79,7 +81,8 @@ enum Suggestion {
         let limit = max(1, min(3, word.count / 3))
         var best: (name: String, distance: Int)?
         for candidate in candidates {
-            let distance = editDistance(Array(word.lowercased().unicodeScalars), Array(candidate.unicodeScalars))
+            let distance = editDistance(
+                Array(word.lowercased().unicodeScalars), Array(candidate.unicodeScalars))
             if distance <= limit, distance < (best?.distance ?? .max) {
                 best = (candidate, distance)
             }

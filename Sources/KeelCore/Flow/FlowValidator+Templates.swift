@@ -12,7 +12,8 @@ extension FlowValidator {
                 template = try Template(parsing: site.text)
             } catch {
                 if let exact = locate(error.column, in: site) {
-                    decoder.fail(.invalidExpression, at: exact, site.path, "invalid expression: \(error.message)")
+                    decoder.fail(
+                        .invalidExpression, at: exact, site.path, "invalid expression: \(error.message)")
                 } else {
                     decoder.fail(
                         .invalidExpression, at: site.position, site.path,
@@ -27,7 +28,9 @@ extension FlowValidator {
                 site.position = locate(reference.column, in: site) ?? site.position
                 guard let target = indexByID[referenced] else {
                     var message = "expression refers to unknown step '\(FlowError.quoted(referenced))'"
-                    if let suggestion = Suggestion.closest(to: referenced, among: Array(indexByID.keys).sorted()) {
+                    if let suggestion = Suggestion.closest(
+                        to: referenced, among: Array(indexByID.keys).sorted())
+                    {
                         message += "; did you mean '\(suggestion)'?"
                     }
                     decoder.fail(.unknownStep, at: site.position, site.path, message)
@@ -41,12 +44,15 @@ extension FlowValidator {
                     continue
                 }
                 if acyclic {
-                    if ancestorCache[stepIndex] == nil { ancestorCache[stepIndex] = graph.ancestors(of: stepIndex) }
+                    if ancestorCache[stepIndex] == nil {
+                        ancestorCache[stepIndex] = graph.ancestors(of: stepIndex)
+                    }
                     if ancestorCache[stepIndex]?.contains(target) != true {
                         let own = skeletons[stepIndex].id ?? "this step"
                         let problem =
                             target == stepIndex
-                            ? "a step cannot read its own result" : "add '\(referenced)' to the needs of '\(own)'"
+                            ? "a step cannot read its own result"
+                            : "add '\(referenced)' to the needs of '\(own)'"
                         decoder.fail(
                             .unknownStep, at: site.position, site.path,
                             "expression refers to step '\(referenced)', which is not among the steps '\(own)' needs; \(problem)"
@@ -86,7 +92,8 @@ extension FlowValidator {
 
     /// `outputs.NAME` must be declared (when the step declares outputs); `decision` needs an approval.
     private mutating func checkField(
-        _ field: ExpressionReferences.StepField, of step: FlowDecoder.StepSkeleton, site: FlowDecoder.TemplateSite
+        _ field: ExpressionReferences.StepField, of step: FlowDecoder.StepSkeleton,
+        site: FlowDecoder.TemplateSite
     ) {
         let id = step.id ?? "?"
         switch field {

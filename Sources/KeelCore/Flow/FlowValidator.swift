@@ -50,13 +50,15 @@ struct FlowValidator {
             guard let targetIndex = indexByID[target.id] else {
                 decoder.fail(
                     .unknownStep, at: target.position, target.path,
-                    "expected the id of a step in this flow; there is no step '\(FlowError.quoted(target.id))'")
+                    "expected the id of a step in this flow; there is no step '\(FlowError.quoted(target.id))'"
+                )
                 continue
             }
             if acyclic && !graph.ancestors(of: skeleton.index).contains(targetIndex) {
                 decoder.fail(
                     .invalidValue, at: target.position, target.path,
-                    "expected a step this approval needs (directly or transitively); '\(target.id)' is not among them")
+                    "expected a step this approval needs (directly or transitively); '\(target.id)' is not among them"
+                )
             }
         }
         checkTemplates(graph: graph, acyclic: acyclic, indexByID: indexByID, skeletons: skeletons)

@@ -38,7 +38,9 @@ public enum HTTPStatusMatch: Sendable, Hashable, Comparable, CustomStringConvert
 
     public init?(parsing text: String) {
         let bytes = Array(text.utf8)
-        guard bytes.count == 3, let first = bytes.first, (UInt8(ascii: "1")...UInt8(ascii: "5")).contains(first) else {
+        guard bytes.count == 3, let first = bytes.first,
+            (UInt8(ascii: "1")...UInt8(ascii: "5")).contains(first)
+        else {
             return nil
         }
         if bytes[1] == UInt8(ascii: "x") && bytes[2] == UInt8(ascii: "x") {

@@ -28,7 +28,9 @@ enum NestingBound {
         mutating func scan(_ line: [UInt8], limit: Int) -> Int? {
             let space = UInt8(ascii: " ")
             let indent = line.prefix(while: { $0 == space }).count
-            let isBlank = line.allSatisfy { $0 == space || $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: "\r") }
+            let isBlank = line.allSatisfy {
+                $0 == space || $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: "\r")
+            }
             if let parent = blockScalarParentIndent {
                 if isBlank || indent > parent { return nil }
                 blockScalarParentIndent = nil
@@ -41,7 +43,8 @@ enum NestingBound {
                 if indents.last != indent { indents.append(indent) }
                 blockDepth = indents.count + 1
                 // Compact nested collections on one line: `- - - x`, `? - x`.
-                while index < line.count, line[index] == UInt8(ascii: "-") || line[index] == UInt8(ascii: "?"),
+                while index < line.count,
+                    line[index] == UInt8(ascii: "-") || line[index] == UInt8(ascii: "?"),
                     index + 1 == line.count || line[index + 1] == space
                 {
                     blockDepth += 1

@@ -42,14 +42,18 @@ struct YAMLSourceReader {
             return nil
         }
         guard let root else {
-            fail(.missingField, .init(line: 1, column: 1), "", "expected a flow definition; got an empty document")
+            fail(
+                .missingField, .init(line: 1, column: 1), "",
+                "expected a flow definition; got an empty document")
             return nil
         }
         let node = convert(root)
         return budgetExceeded ? nil : node
     }
 
-    private mutating func fail(_ code: FlowError.Code, _ position: SourcePosition, _ path: String, _ message: String) {
+    private mutating func fail(
+        _ code: FlowError.Code, _ position: SourcePosition, _ path: String, _ message: String
+    ) {
         errors.append(FlowError(code: code, file: file, position: position, path: path, message: message))
     }
 
@@ -85,7 +89,8 @@ struct YAMLSourceReader {
         switch node {
         case .scalar(let scalar):
             let plainText = scalar.style == .plain ? scalar.string : nil
-            return SourceNode(value: .scalar(resolve(scalar, at: position)), position: position, plainText: plainText)
+            return SourceNode(
+                value: .scalar(resolve(scalar, at: position)), position: position, plainText: plainText)
         case .sequence(let sequence):
             checkTag(sequence.tag, allowed: [Tag.Name.seq.rawValue], at: position)
             var elements: [SourceNode] = []
@@ -108,9 +113,12 @@ struct YAMLSourceReader {
         var seen: [String: SourcePosition] = [:]
         for (keyNode, valueNode) in mapping {
             if budgetExceeded { break }
-            let keyPosition = keyNode.mark.map { SourcePosition(line: $0.line, column: $0.column) } ?? .unknown
+            let keyPosition =
+                keyNode.mark.map { SourcePosition(line: $0.line, column: $0.column) } ?? .unknown
             guard case .scalar(let keyScalar) = keyNode else {
-                fail(.wrongType, keyPosition, "", "expected a string as mapping key; got a \(keyNode.kindName)")
+                fail(
+                    .wrongType, keyPosition, "", "expected a string as mapping key; got a \(keyNode.kindName)"
+                )
                 continue
             }
             if keyScalar.style == .plain && keyScalar.string == "<<" && keyScalar.tag.description.isEmpty {
@@ -159,7 +167,9 @@ struct YAMLSourceReader {
             }
             return result
         case .scalar:
-            fail(.wrongType, node.position, "", "expected a mapping to merge with '<<'; got a \(node.typeName)")
+            fail(
+                .wrongType, node.position, "", "expected a mapping to merge with '<<'; got a \(node.typeName)"
+            )
             return []
         }
     }
@@ -191,7 +201,8 @@ struct YAMLSourceReader {
             }
             if !matches {
                 fail(
-                    .wrongType, position, "", "expected a value matching tag '\(tag)'; got '\(FlowError.quoted(text))'")
+                    .wrongType, position, "",
+                    "expected a value matching tag '\(tag)'; got '\(FlowError.quoted(text))'")
             }
             return resolved
         default:

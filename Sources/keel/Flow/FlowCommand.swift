@@ -6,7 +6,8 @@ struct FlowCommand: AsyncParsableCommand {
         commandName: "flow",
         abstract: "Store, release, roll back and inspect versioned flows.",
         subcommands: [
-            FlowValidate.self, FlowPush.self, FlowList.self, FlowShow.self, FlowVersions.self, FlowRelease.self, FlowRollback.self,
+            FlowValidate.self, FlowPush.self, FlowList.self, FlowShow.self, FlowVersions.self,
+            FlowRelease.self, FlowRollback.self,
             FlowDiff.self,
         ])
 }

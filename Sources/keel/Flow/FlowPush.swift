@@ -7,7 +7,8 @@ import KeelStore
 struct FlowPush: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "push",
-        abstract: "Store a flow file as a new draft version (unchanged content returns the existing version).")
+        abstract: "Store a flow file as a new draft version (unchanged content returns the existing version)."
+    )
 
     @Argument(help: "The flow YAML file.") var file: String
     @OptionGroup var actor: ActorOption
@@ -16,8 +17,10 @@ struct FlowPush: AsyncParsableCommand {
     func run() async throws {
         let report = FlowValidate.check(file: file)
         guard report.valid else {
-            let message = report.errors.map { "\(file):\($0.line):\($0.column): \($0.path.isEmpty ? "" : $0.path + ": ")\($0.message)" }
-                .joined(separator: "\n")
+            let message = report.errors.map {
+                "\(file):\($0.line):\($0.column): \($0.path.isEmpty ? "" : $0.path + ": ")\($0.message)"
+            }
+            .joined(separator: "\n")
             throw database.output.fail(.user(message))
         }
         let source: String

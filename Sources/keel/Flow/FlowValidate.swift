@@ -37,8 +37,10 @@ struct FlowValidate: AsyncParsableCommand {
             reports.map { report in
                 report.valid
                     ? "\(report.file): ok (\(report.flow ?? "?"), sha256 \(report.sha256?.prefix(12) ?? ""))"
-                    : report.errors.map { "\(report.file):\($0.line):\($0.column): \($0.path.isEmpty ? "" : $0.path + ": ")\($0.message)" }
-                        .joined(separator: "\n")
+                    : report.errors.map {
+                        "\(report.file):\($0.line):\($0.column): \($0.path.isEmpty ? "" : $0.path + ": ")\($0.message)"
+                    }
+                    .joined(separator: "\n")
             }.joined(separator: "\n")
         }
         if reports.contains(where: { !$0.valid }) { throw ExitCode(1) }
@@ -50,8 +52,10 @@ struct FlowValidate: AsyncParsableCommand {
             text = try String(contentsOfFile: file, encoding: .utf8)
         } catch {
             return FileReport(
-                file: file, valid: false, errors: [
-                    ErrorEntry(code: "unreadable", line: 0, column: 0, path: "", message: "cannot read the file")
+                file: file, valid: false,
+                errors: [
+                    ErrorEntry(
+                        code: "unreadable", line: 0, column: 0, path: "", message: "cannot read the file")
                 ])
         }
         do {
@@ -62,7 +66,8 @@ struct FlowValidate: AsyncParsableCommand {
                 file: file, valid: false,
                 errors: error.map {
                     ErrorEntry(
-                        code: $0.code.rawValue, line: $0.line, column: $0.column, path: $0.path, message: $0.message)
+                        code: $0.code.rawValue, line: $0.line, column: $0.column, path: $0.path,
+                        message: $0.message)
                 })
         }
     }

@@ -79,7 +79,9 @@ struct FlowCanonicalFormTests {
     @Test func canonicalJSONIsSortedAndOmitsDefaults() throws {
         let flow = try FlowTest.parse(
             "flow: tiny\nsteps:\n  - id: a\n    retry: {max_attempts: 2, jitter: true}\n    noop: {}\n")
-        #expect(flow.canonicalJSON == #"{"flow":"tiny","steps":[{"id":"a","noop":{},"retry":{"max_attempts":2}}]}"#)
+        #expect(
+            flow.canonicalJSON
+                == #"{"flow":"tiny","steps":[{"id":"a","noop":{},"retry":{"max_attempts":2}}]}"#)
     }
 
     @Test(

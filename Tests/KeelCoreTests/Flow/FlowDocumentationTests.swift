@@ -8,7 +8,8 @@ import Testing
 struct FlowDocumentationTests {
     private static func document() throws -> String {
         try String(
-            contentsOf: FlowTest.packageRoot.appendingPathComponent("docs").appendingPathComponent("flows.md"),
+            contentsOf: FlowTest.packageRoot.appendingPathComponent("docs").appendingPathComponent(
+                "flows.md"),
             encoding: .utf8)
     }
 
@@ -19,7 +20,9 @@ struct FlowDocumentationTests {
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             if let block = open {
                 if line == "```" {
-                    if block.language == language { blocks.append(block.lines.joined(separator: "\n") + "\n") }
+                    if block.language == language {
+                        blocks.append(block.lines.joined(separator: "\n") + "\n")
+                    }
                     open = nil
                 } else {
                     open?.lines.append(line)
@@ -42,7 +45,8 @@ struct FlowDocumentationTests {
     @Test func errorExampleShowsTheParsersOutput() throws {
         let document = try Self.document()
         let yaml = try #require(Self.blocks("yaml", in: document).first { $0.hasPrefix("flow: Bad_Name") })
-        let expected = try #require(Self.blocks("", in: document).first { $0.hasPrefix("flows/deploy.yaml:") })
+        let expected = try #require(
+            Self.blocks("", in: document).first { $0.hasPrefix("flows/deploy.yaml:") })
         do {
             _ = try FlowParser.parse(yaml: yaml, file: "flows/deploy.yaml")
             Issue.record("the error example parsed")

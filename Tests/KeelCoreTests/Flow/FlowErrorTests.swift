@@ -105,7 +105,8 @@ struct FlowErrorTests {
         #expect(error.line == 6 && error.column == 13)
         #expect(error.path == "steps[1].needs[0]")
         #expect(
-            error.message == "expected the id of a step in this flow; there is no step 'biuld'; did you mean 'build'?")
+            error.message
+                == "expected the id of a step in this flow; there is no step 'biuld'; did you mean 'build'?")
     }
 
     @Test func stepWithoutKind() throws {
@@ -114,7 +115,8 @@ struct FlowErrorTests {
         #expect(error.line == 3 && error.column == 5)
         #expect(error.path == "steps[0]")
         #expect(
-            error.message == "expected exactly one of run, http, ssh, approval, wait, noop (ssh may add wait); got none"
+            error.message
+                == "expected exactly one of run, http, ssh, approval, wait, noop (ssh may add wait); got none"
         )
     }
 
@@ -168,7 +170,8 @@ struct FlowErrorTests {
         #expect(error.line == 2 && error.column == 10)
         #expect(error.path == "timeout")
         #expect(
-            error.message == "expected a duration like 500ms, 5s, 15m, 2h, 1d or 1h30m (at most 366d); got '5 minutes'")
+            error.message
+                == "expected a duration like 500ms, 5s, 15m, 2h, 1d or 1h30m (at most 366d); got '5 minutes'")
     }
 
     @Test func durationMustBeAString() throws {
@@ -180,8 +183,14 @@ struct FlowErrorTests {
     @Test(
         "limits are enforced",
         arguments: [
-            ("retry: {max_attempts: 0}", "steps[0].retry.max_attempts", "expected an integer 1 to 100; got 0"),
-            ("concurrency: {key: k, limit: 0}", "steps[0].concurrency.limit", "expected an integer 1 to 100000; got 0"),
+            (
+                "retry: {max_attempts: 0}", "steps[0].retry.max_attempts",
+                "expected an integer 1 to 100; got 0"
+            ),
+            (
+                "concurrency: {key: k, limit: 0}", "steps[0].concurrency.limit",
+                "expected an integer 1 to 100000; got 0"
+            ),
             ("timeout: 0s", "steps[0].timeout", "expected a duration greater than zero; got '0s'"),
             (
                 "retry: {max_attempts: 2, initial: 1m, max: 10s}", "steps[0].retry.max",
@@ -214,7 +223,8 @@ struct FlowErrorTests {
 
     @Test func namesAtTheirLengthLimits() throws {
         let longest = String(repeating: "a", count: 64)
-        _ = try FlowTest.parse("flow: \(String(repeating: "f", count: 128))\nsteps: [{id: \(longest), noop: {}}]\n")
+        _ = try FlowTest.parse(
+            "flow: \(String(repeating: "f", count: 128))\nsteps: [{id: \(longest), noop: {}}]\n")
         let error = try only("flow: demo\nsteps: [{id: \(longest)a, noop: {}}]\n")
         #expect(error.code == .invalidName)
     }
@@ -439,7 +449,8 @@ struct FlowInputReferenceTests {
         "flow: t\ninput: {type: object, properties: {table: {type: string}}, additionalProperties: false}\n"
 
     @Test func closedSchemaRejectsUnknownInputNames() throws {
-        let errors = FlowTest.errors(closed + "steps: [{id: a, run: {command: [fix, \"${{ input.tabel }}\"]}}]\n")
+        let errors = FlowTest.errors(
+            closed + "steps: [{id: a, run: {command: [fix, \"${{ input.tabel }}\"]}}]\n")
         let error = try #require(errors.first)
         #expect(errors.count == 1)
         #expect(error.code == .invalidExpression)

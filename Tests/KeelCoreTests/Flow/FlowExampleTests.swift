@@ -24,11 +24,14 @@ struct FlowExampleTests {
         let patch = try #require(flow.step("patch"))
         #expect(
             patch.kind
-                == .run(RunAction(command: ["agent", "--task", "${{ input.task }}"], timeout: .init(parsing: "15m"))))
+                == .run(
+                    RunAction(
+                        command: ["agent", "--task", "${{ input.task }}"], timeout: .init(parsing: "15m"))))
         #expect(
             patch.retry
                 == RetryPolicy(
-                    maxAttempts: 3, backoff: .exponential, initial: .init(milliseconds: 5_000), on: [.transient]))
+                    maxAttempts: 3, backoff: .exponential, initial: .init(milliseconds: 5_000),
+                    on: [.transient]))
         #expect(patch.outputs == ["diff": .resource(name: "patch.diff", mediaType: "text/x-diff")])
         let review = try #require(flow.step("review"))
         guard case .approval(let gate) = review.kind else {

@@ -90,7 +90,8 @@ struct FlowBrokenStepGraphTests {
     }
 
     @Test func stepsWithoutIDsAreSkippedByTheGraphChecks() {
-        let errors = FlowTest.errors("flow: x\nsteps: [{needs: [a], noop: {}}, {id: a, needs: [a], noop: {}}]\n")
+        let errors = FlowTest.errors(
+            "flow: x\nsteps: [{needs: [a], noop: {}}, {id: a, needs: [a], noop: {}}]\n")
         #expect(errors.map(\.code) == [.missingField, .cycle])
     }
 }

@@ -15,7 +15,8 @@ struct FlowHostileInputTests {
     @Test func deeplyNestedFlowCollections() {
         let depth = 100_000
         let yaml =
-            "flow: x\ninput: " + String(repeating: "[", count: depth) + String(repeating: "]", count: depth) + "\n"
+            "flow: x\ninput: " + String(repeating: "[", count: depth) + String(repeating: "]", count: depth)
+            + "\n"
         let error = limitError(yaml)
         #expect(error?.line == 2)
         #expect(error?.message == "expected at most 64 levels of nesting")
@@ -24,7 +25,8 @@ struct FlowHostileInputTests {
     @Test func deeplyNestedFlowMappings() {
         let depth = 50_000
         let yaml =
-            "flow: x\ninput: " + String(repeating: "{a: ", count: depth) + "1" + String(repeating: "}", count: depth)
+            "flow: x\ninput: " + String(repeating: "{a: ", count: depth) + "1"
+            + String(repeating: "}", count: depth)
         #expect(limitError(yaml)?.line == 2)
     }
 
@@ -85,7 +87,8 @@ struct FlowHostileInputTests {
               - {id: b, run: {command: *cmd}}
             """
         let flow = try FlowTest.parse(yaml)
-        #expect(flow.steps.map(\.kind) == Array(repeating: .run(RunAction(command: ["make", "test"])), count: 2))
+        #expect(
+            flow.steps.map(\.kind) == Array(repeating: .run(RunAction(command: ["make", "test"])), count: 2))
     }
 
     @Test func oversizedDocument() {
@@ -104,7 +107,8 @@ struct FlowHostileInputTests {
         arguments: [
             "", "   \n", "# only a comment\n", "[1, 2]", "just text", "flow: x\nsteps: ~\n",
             "---\nflow: a\n---\nflow: b\n",
-            "flow: x\nsteps:\n\t- id: a\n", "flow: x\u{0}\n", "flow: 'unterminated\n", "{flow: x, steps: [}\n",
+            "flow: x\nsteps:\n\t- id: a\n", "flow: x\u{0}\n", "flow: 'unterminated\n",
+            "{flow: x, steps: [}\n",
             "flow: *undefined\n", "? [a, b]\n: c\n", "flow: .nan\nsteps: [{id: a, noop: .inf}]\n",
         ])
     func malformed(yaml: String) {

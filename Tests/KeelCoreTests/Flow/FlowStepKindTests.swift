@@ -5,8 +5,11 @@ import Testing
 /// Each step kind's fields, defaults and checks.
 @Suite("Flow step kinds")
 struct FlowStepKindTests {
-    private func step(_ body: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> StepDefinition {
-        let flow = try FlowTest.parse("flow: kinds\nsteps:\n  - id: a\n" + body, sourceLocation: sourceLocation)
+    private func step(_ body: String, sourceLocation: SourceLocation = #_sourceLocation) throws
+        -> StepDefinition
+    {
+        let flow = try FlowTest.parse(
+            "flow: kinds\nsteps:\n  - id: a\n" + body, sourceLocation: sourceLocation)
         return try #require(flow.steps.first, sourceLocation: sourceLocation)
     }
 
@@ -30,8 +33,10 @@ struct FlowStepKindTests {
             step.kind
                 == .run(
                     RunAction(
-                        command: ["./x", "1.10", "true", "${{ run.attempt }}"], env: ["PORT": "8080", "NAME": "keel"],
-                        workingDirectory: "sub", stdin: "hello", timeout: FlowDuration(milliseconds: 60_000))))
+                        command: ["./x", "1.10", "true", "${{ run.attempt }}"],
+                        env: ["PORT": "8080", "NAME": "keel"],
+                        workingDirectory: "sub", stdin: "hello", timeout: FlowDuration(milliseconds: 60_000)))
+        )
     }
 
     @Test func runChecks() {
@@ -40,19 +45,23 @@ struct FlowStepKindTests {
                 "4:21 steps[0].run.command[0]: expected a program name; got an empty string",
                 "4:32 steps[0].run.env.1BAD: expected a variable name matching ^[A-Za-z_][A-Za-z0-9_]*$; got '1BAD'",
             ])
-        #expect(errors("    run: {command: []}\n") == ["4:20 steps[0].run.command: expected at least one element"])
+        #expect(
+            errors("    run: {command: []}\n") == ["4:20 steps[0].run.command: expected at least one element"]
+        )
     }
 
     @Test func httpDefaultsAndChecks() throws {
         let step = try step("    http: {url: \"https://example.com/${{ input.x }}\"}\n")
         #expect(step.kind == .http(HTTPAction(url: "https://example.com/${{ input.x }}")))
         #expect(
-            errors("    http: {method: FETCH, url: ftp://x, success: [2xx, 299, 6xx], headers: {\"a b\": c}}\n") == [
-                "4:20 steps[0].http.method: expected one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS; got 'FETCH'",
-                "4:32 steps[0].http.url: expected an absolute http:// or https:// URL; got 'ftp://x'",
-                "4:61 steps[0].http.success[2]: expected a status class 1xx…5xx or a status 100…599; got '6xx'",
-                "4:77 steps[0].http.headers[\"a b\"]: expected an HTTP header name; got 'a b'",
-            ])
+            errors(
+                "    http: {method: FETCH, url: ftp://x, success: [2xx, 299, 6xx], headers: {\"a b\": c}}\n")
+                == [
+                    "4:20 steps[0].http.method: expected one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS; got 'FETCH'",
+                    "4:32 steps[0].http.url: expected an absolute http:// or https:// URL; got 'ftp://x'",
+                    "4:61 steps[0].http.success[2]: expected a status class 1xx…5xx or a status 100…599; got '6xx'",
+                    "4:77 steps[0].http.headers[\"a b\"]: expected an HTTP header name; got 'a b'",
+                ])
     }
 
     @Test func httpBodyTemplatesAreChecked() {
@@ -83,8 +92,11 @@ struct FlowStepKindTests {
         #expect(found.count == 2)
         #expect(
             found.first
-                == "4:23 steps[0].wait.heartbeat: expected a heartbeat interval shorter than the timeout 1h; got 2h")
-        #expect(found.last?.hasPrefix("4:55 steps[0].wait.schema.type: invalid JSON Schema: ") == true, "\(found)")
+                == "4:23 steps[0].wait.heartbeat: expected a heartbeat interval shorter than the timeout 1h; got 2h"
+        )
+        #expect(
+            found.last?.hasPrefix("4:55 steps[0].wait.schema.type: invalid JSON Schema: ") == true, "\(found)"
+        )
         #expect(errors("    wait: {}\n") == ["4:11 steps[0].wait: missing required field 'timeout'"])
     }
 
@@ -116,7 +128,8 @@ struct FlowStepKindTests {
         #expect(try step("    noop: {}\n").kind == .noop)
         #expect(try step("    noop: true\n").kind == .noop)
         #expect(try step("    noop:\n").kind == .noop)
-        #expect(errors("    noop: false\n") == ["4:11 steps[0].noop: expected {} or true; got boolean 'false'"])
+        #expect(
+            errors("    noop: false\n") == ["4:11 steps[0].noop: expected {} or true; got boolean 'false'"])
     }
 
     @Test func severalKindsStillReportTheirOwnErrors() {
@@ -129,7 +142,8 @@ struct FlowStepKindTests {
     }
 
     @Test func outputs() throws {
-        let step = try step("    noop: {}\n    outputs: {a: inline, b: {resource: b.txt, type: text/plain}}\n")
+        let step = try step(
+            "    noop: {}\n    outputs: {a: inline, b: {resource: b.txt, type: text/plain}}\n")
         #expect(step.outputs == ["a": .inline, "b": .resource(name: "b.txt", mediaType: "text/plain")])
         #expect(
             errors("    noop: {}\n    outputs: {Bad: inline, c: {resource: c, type: text}, d: blob}\n") == [
@@ -147,13 +161,16 @@ struct FlowStepKindTests {
     @Test func retryDefaults() throws {
         let retry = try #require(try step("    noop: {}\n    retry: {max_attempts: 4}\n").retry)
         #expect(retry == RetryPolicy(maxAttempts: 4))
-        #expect(retry.backoff == .exponential && retry.initial == FlowDuration(milliseconds: 1_000) && retry.jitter)
+        #expect(
+            retry.backoff == .exponential && retry.initial == FlowDuration(milliseconds: 1_000)
+                && retry.jitter)
         #expect(retry.on == [.transient, .timeout])
     }
 
     @Test func parametersAreSchemas() throws {
         let flow = try FlowTest.parse(
-            "flow: t\nparameters: {region: {type: string}, size: {type: integer}}\nsteps: [{id: a, noop: {}}]\n")
+            "flow: t\nparameters: {region: {type: string}, size: {type: integer}}\nsteps: [{id: a, noop: {}}]\n"
+        )
         #expect(flow.parameters.map(\.name) == ["region", "size"])
         let errors = FlowTest.errors(
             "flow: t\nparameters: {Region: {type: string}, size: {minimum: x}}\nsteps: [{id: a, noop: {}}]\n")

@@ -12,11 +12,14 @@ enum FlowTest {
 
     static func example(_ name: String) throws -> String {
         try String(
-            contentsOf: packageRoot.appendingPathComponent("Examples").appendingPathComponent(name), encoding: .utf8)
+            contentsOf: packageRoot.appendingPathComponent("Examples").appendingPathComponent(name),
+            encoding: .utf8)
     }
 
     /// Parses text that must be valid, failing the test with every error otherwise.
-    static func parse(_ yaml: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> FlowDefinition {
+    static func parse(_ yaml: String, sourceLocation: SourceLocation = #_sourceLocation) throws
+        -> FlowDefinition
+    {
         do {
             return try FlowParser.parse(yaml: yaml, file: "test.yaml")
         } catch {
