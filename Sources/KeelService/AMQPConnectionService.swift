@@ -34,7 +34,8 @@ public final class AMQPConnectionService: Service, Sendable {
                     "broker connection failed; retrying",
                     metadata: ["error": .string(String(describing: error)), "retry_in": .string("\(delay)")])
                 // A shutdown during the pause ends it at once instead of after up to five seconds.
-                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: delay) }
+                let pause = delay
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pause) }
                 delay = min(delay * 2, .seconds(5))
             }
         }
