@@ -71,9 +71,9 @@ import Testing
         let live = await TestHTTP.waitFor("http://127.0.0.1:\(port)/health/live", status: 200)
         #expect(live?.status == 200)
         // The first answers may also time the schema check out on a loaded machine; wait for its verdict.
-        let notReady = await TestHTTP.waitFor("http://127.0.0.1:\(port)/health/ready", timeout: .seconds(30))
-        {
-            $0.status == 503 && $0.body.contains("keel migrate")
+        let readyURL = "http://127.0.0.1:\(port)/health/ready"
+        let notReady = await TestHTTP.waitFor(readyURL, timeout: .seconds(30)) { answer in
+            answer.status == 503 && answer.body.contains("keel migrate")
         }
         #expect(notReady?.status == 503)
         #expect(notReady?.body.contains("schema") == true)

@@ -164,8 +164,12 @@ import Testing
             if try await check() { return }
             try await Task.sleep(for: .milliseconds(100))
         }
-        Issue.record("timed out waiting for \(what)")
-        throw CancellationError()
+        throw TimedOut(what: what)
+    }
+
+    struct TimedOut: Error, CustomStringConvertible {
+        let what: String
+        var description: String { "timed out waiting for \(what)" }
     }
 
     @Test func historyAndReleasesAreAppendOnly() async throws {

@@ -68,7 +68,9 @@ public enum TestEnvironment {
     /// of its descriptors (swift-corelibs-foundation#4795), and a pipe would not see EOF while the daemon
     /// lives. Nothing here blocks a thread of Swift's cooperative pool.
     @discardableResult
-    public static func runScript(_ relativePath: String, _ arguments: String...) async throws -> String {
+    public static func runScript(
+        _ relativePath: String, _ arguments: String..., timeout: Duration = .seconds(300)
+    ) async throws -> String {
         let script = ([relativePath] + arguments).joined(separator: " ")
         let log = FileManager.default.temporaryDirectory
             .appendingPathComponent("keel-script-\(UUID().uuidString).log").path
@@ -76,17 +78,25 @@ public enum TestEnvironment {
         let argv = [packageRoot.appendingPathComponent(relativePath).path] + arguments
         let status: Int32 = await withCheckedContinuation { continuation in
             Thread {
-                continuation.resume(returning: spawnAndWait(argv, directory: packageRoot.path, log: log))
+                continuation.resume(
+                    returning: spawnAndWait(argv, directory: packageRoot.path, log: log, timeout: timeout))
             }.start()
         }
         let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        guard status != timedOut else {
+            throw ScriptFailed(script: script, status: status, output: "killed after \(timeout):\n" + output)
+        }
         guard status == 0 else { throw ScriptFailed(script: script, status: status, output: output) }
         return output
     }
 
+    /// The status `spawnAndWait` reports for a script it killed at its deadline.
+    static let timedOut: Int32 = -2
+
     /// Spawns `argv` in `directory` with stdin from /dev/null and stdout and stderr appended to `log`, and
-    /// waits for it; returns its exit status, or -1 when it could not be started.
-    static func spawnAndWait(_ argv: [String], directory: String, log: String) -> Int32 {
+    /// waits for it until `timeout`; returns its exit status, -1 when it could not be started, or
+    /// ``timedOut`` after killing it at the deadline.
+    static func spawnAndWait(_ argv: [String], directory: String, log: String, timeout: Duration) -> Int32 {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -100,7 +110,18 @@ public enum TestEnvironment {
         var pid: pid_t = 0
         guard posix_spawn(&pid, "/bin/sh", &actions, nil, cArguments, environ) == 0 else { return -1 }
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let reaped = waitpid(pid, &status, WNOHANG)
+            if reaped == pid { break }
+            if reaped == -1 && errno != EINTR { return -1 }
+            if ContinuousClock.now >= deadline {
+                kill(pid, SIGKILL)
+                while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+                return timedOut
+            }
+            usleep(20_000)
+        }
         // WIFEXITED / WEXITSTATUS, which Swift cannot import as macros.
         return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
     }

@@ -76,7 +76,8 @@ start() {
         rm -f "$RABBITMQ_PID_FILE"
         # Detached into its own session with every standard stream redirected, so nothing (e.g. a test
         # reading this script's output) waits on the node.
-        (cd "$STATE" && exec setsid "$RMQ_BIN/rabbitmq-server" </dev/null >"$STATE/log/startup.log" 2>&1) &
+        (cd "$STATE" && close_inherited_fds && exec setsid "$RMQ_BIN/rabbitmq-server" \
+            </dev/null >"$STATE/log/startup.log" 2>&1) &
         wait_for "[ -s '$RABBITMQ_PID_FILE' ]" 60 || die "rabbitmq wrote no pid file; see $STATE/log"
         # The AMQP listener opens at the very end of the boot, so an accepting port means a ready node;
         # polling it is faster than starting the Erlang CLI. Fail fast if the node dies meanwhile.
