@@ -1,6 +1,4 @@
 import ArgumentParser
-import Foundation
-import KeelCore
 import KeelStore
 
 /// `keel flow push FILE`: stores the file as a draft version; unchanged content returns the existing one.
@@ -15,21 +13,9 @@ struct FlowPush: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
-        let report = FlowValidate.check(file: file)
-        guard report.valid else {
-            let message = report.errors.map {
-                "\(file):\($0.line):\($0.column): \($0.path.isEmpty ? "" : $0.path + ": ")\($0.message)"
-            }
-            .joined(separator: "\n")
-            throw database.output.fail(.user(message))
-        }
-        let source: String
-        let flow: FlowDefinition
-        do {
-            source = try String(contentsOfFile: file, encoding: .utf8)
-            flow = try FlowParser.parse(yaml: source, file: file)
-        } catch {
-            throw database.output.fail(.user("\(file): \(error)"))
+        let loaded = FlowValidate.load(file: file)
+        guard let flow = loaded.flow, let source = loaded.source else {
+            throw database.output.fail(.user(loaded.report.errorText))
         }
         let result = try await database.withPool { pool in
             try await FlowStore(pool: pool).push(
