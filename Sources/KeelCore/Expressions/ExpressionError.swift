@@ -34,7 +34,7 @@ public struct ExpressionError: Error, CustomStringConvertible, Sendable, Hashabl
     /// What went wrong, e.g. `unexpected ')'`.
     public let message: String
     /// 1-based column, in Unicode scalars, of the offending text in the string that was parsed (the
-    /// expression body for `Expression`, the whole string for `Template`).
+    /// expression body for `Expression`, the whole string for `ExpressionTemplate`).
     public let column: Int
     /// The offending source text (at most 60 scalars), empty at the end of the input.
     public let text: String

@@ -178,7 +178,7 @@ extension StepDefinition: Codable {
         let step = flowDecoder.decodeStep(SourceNode(json: try JSONValue(from: decoder)), "step", index: 0)
         for site in flowDecoder.templates {
             do {
-                _ = try Template(parsing: site.text)
+                _ = try ExpressionTemplate(parsing: site.text)
             } catch {
                 flowDecoder.fail(
                     .invalidExpression, at: site.position, site.path, "invalid expression: \(error.message)")

@@ -7,9 +7,9 @@ extension FlowValidator {
     ) {
         var ancestorCache: [Int: Set<Int>] = [:]
         for site in decoder.templates {
-            let template: Template
+            let template: ExpressionTemplate
             do {
-                template = try Template(parsing: site.text)
+                template = try ExpressionTemplate(parsing: site.text)
             } catch {
                 if let exact = locate(error.column, in: site) {
                     decoder.fail(

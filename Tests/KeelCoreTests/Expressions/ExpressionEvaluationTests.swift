@@ -5,7 +5,8 @@ import Testing
 struct ExpressionEvaluationTests {
     @Test("one compiled template is evaluated concurrently against different contexts")
     func concurrentEvaluation() async throws {
-        let template = try Template(parsing: "${{ input.n }}:${{ run.attempt }}:${{ secrets.TOKEN }}")
+        let template = try ExpressionTemplate(
+            parsing: "${{ input.n }}:${{ run.attempt }}:${{ secrets.TOKEN }}")
         let results = await withTaskGroup(of: (Int, JSONValue?).self) { group in
             for n in 0..<200 {
                 group.addTask {
@@ -30,11 +31,11 @@ struct ExpressionEvaluationTests {
     func sharedBudget() throws {
         let limits = ExpressionLimits(maximumSteps: 10)
         let context = ExpressionFixture.context(limits: limits)
-        let one = try Template(parsing: "${{ input.flag && input.flag }}")
+        let one = try ExpressionTemplate(parsing: "${{ input.flag && input.flag }}")
         #expect(try one.evaluate(in: context) == true)
         // Each evaluation starts with a fresh budget.
         #expect(try one.evaluate(in: context) == true)
-        let many = try Template(
+        let many = try ExpressionTemplate(
             parsing: String(repeating: "${{ input.flag && input.flag }}", count: 5))
         let error = #expect(throws: ExpressionError.self) { try many.evaluate(in: context) }
         #expect(error?.kind == .limitExceeded)

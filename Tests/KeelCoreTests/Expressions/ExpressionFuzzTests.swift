@@ -46,7 +46,7 @@ struct ExpressionFuzzTests {
             _ = try? expression.evaluate(in: context)
             outcomes += 1
         }
-        if let template = try? Template(parsing: "a ${{ \(source) }} b") {
+        if let template = try? ExpressionTemplate(parsing: "a ${{ \(source) }} b") {
             var used: [String] = []
             _ = try? template.evaluate(in: context, usedSecrets: &used)
             outcomes += 1
@@ -114,7 +114,7 @@ struct ExpressionFuzzTests {
         for _ in 0..<3_000 {
             let source = (0..<Int.random(in: 0...12, using: &generator))
                 .map { _ in pieces.randomElement(using: &generator) ?? "" }.joined()
-            if let template = try? Template(parsing: source) {
+            if let template = try? ExpressionTemplate(parsing: source) {
                 if template.isLiteral { literal += 1 }
                 _ = try? template.evaluate(in: Self.context)
             }

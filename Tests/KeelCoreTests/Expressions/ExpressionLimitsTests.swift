@@ -34,7 +34,7 @@ struct ExpressionLimitsTests {
         let error = try #require(ExpressionFixture.error(source, limits: unlimited))
         #expect(error.kind == .limitExceeded || error.kind == .syntax)
         let template = #expect(throws: ExpressionError.self) {
-            try Template(parsing: "x ${{ \(source) }}", limits: unlimited)
+            try ExpressionTemplate(parsing: "x ${{ \(source) }}", limits: unlimited)
         }
         #expect(template != nil)
     }
@@ -56,7 +56,7 @@ struct ExpressionLimitsTests {
         #expect(error.description == "expression is longer than 4096 characters at column 1")
         let limits = ExpressionLimits(maximumTemplateLength: 100)
         let template = #expect(throws: ExpressionError.self) {
-            try Template(parsing: String(repeating: "x", count: 101), limits: limits)
+            try ExpressionTemplate(parsing: String(repeating: "x", count: 101), limits: limits)
         }
         #expect(template?.kind == .limitExceeded)
     }
@@ -84,7 +84,7 @@ struct ExpressionLimitsTests {
             let error = try #require(ExpressionFixture.error(source, in: context))
             #expect(error.kind == .limitExceeded, "\(source)")
         }
-        let template = try Template(parsing: "items: ${{ input.items }}")
+        let template = try ExpressionTemplate(parsing: "items: ${{ input.items }}")
         let error = #expect(throws: ExpressionError.self) { try template.evaluate(in: context) }
         #expect(error?.kind == .limitExceeded)
     }
@@ -103,7 +103,7 @@ struct ExpressionLimitsTests {
             #expect(error.kind == .limitExceeded, "\(source)")
             #expect(!error.description.contains("aaaa"))
         }
-        let template = try Template(parsing: "${{ input.s }}${{ input.s }}")
+        let template = try ExpressionTemplate(parsing: "${{ input.s }}${{ input.s }}")
         let error = #expect(throws: ExpressionError.self) { try template.evaluate(in: context) }
         #expect(error?.kind == .limitExceeded)
         #expect(error?.column == 19)

@@ -72,7 +72,7 @@ struct ExpressionReferencesTests {
 
     @Test("a template merges its expressions' references, columns within the template")
     func template() throws {
-        let template = try Template(
+        let template = try ExpressionTemplate(
             parsing:
                 "${{ steps.patch.outputs.diff }} by ${{ run.actor }} with ${{ secrets.KEY }} for ${{ input.repo }} / ${{ steps.patch.outputs.diff }}"
         )

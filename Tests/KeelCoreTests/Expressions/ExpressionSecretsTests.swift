@@ -26,7 +26,7 @@ struct ExpressionSecretsTests {
     @Test("secrets are resolved only during evaluation, once per name")
     func lazyResolution() throws {
         let resolver = CountingResolver(["TOKEN": "s3cr3t-token"])
-        let template = try Template(
+        let template = try ExpressionTemplate(
             parsing:
                 "Bearer ${{ secrets.TOKEN }} ${{ secrets.TOKEN == 'x' }} ${{ false && secrets.OTHER }}")
         #expect(resolver.calls.withLock { $0 }.isEmpty)
@@ -104,7 +104,7 @@ struct ExpressionSecretsTests {
     @Test("a context never calls the resolver when no secret is read")
     func noSecrets() throws {
         let resolver = CountingResolver([:])
-        _ = try Template(parsing: "${{ input.repo }} ${{ run.id }}").evaluate(in: context(resolver))
+        _ = try ExpressionTemplate(parsing: "${{ input.repo }} ${{ run.id }}").evaluate(in: context(resolver))
         #expect(resolver.calls.withLock { $0 }.isEmpty)
     }
 }

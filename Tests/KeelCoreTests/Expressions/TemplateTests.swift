@@ -4,7 +4,7 @@ import Testing
 @Suite("Templates")
 struct TemplateTests {
     private func evaluate(_ source: String) throws -> JSONValue {
-        try Template(parsing: source).evaluate(in: ExpressionFixture.context())
+        try ExpressionTemplate(parsing: source).evaluate(in: ExpressionFixture.context())
     }
 
     @Test(
@@ -52,7 +52,7 @@ struct TemplateTests {
             ("${", "${"),
         ])
     func literals(source: String, expected: String) throws {
-        let template = try Template(parsing: source)
+        let template = try ExpressionTemplate(parsing: source)
         #expect(template.isLiteral)
         #expect(template.literalText == expected)
         #expect(template.expressions.isEmpty)
@@ -62,7 +62,7 @@ struct TemplateTests {
 
     @Test("an escaped part next to a real expression")
     func escapeBesideExpression() throws {
-        let template = try Template(parsing: "$${{ literal }} vs ${{ input.repo }}")
+        let template = try ExpressionTemplate(parsing: "$${{ literal }} vs ${{ input.repo }}")
         #expect(!template.isLiteral)
         #expect(template.literalText == nil)
         #expect(template.expressions.map(\.source) == [" input.repo "])
@@ -72,16 +72,16 @@ struct TemplateTests {
     @Test("errors inside a template report columns within the whole template")
     func errorColumns() throws {
         let compile = #expect(throws: ExpressionError.self) {
-            try Template(parsing: "abc ${{ input.repo == }}")
+            try ExpressionTemplate(parsing: "abc ${{ input.repo == }}")
         }
         #expect(compile?.column == 23)
         #expect(compile?.description == "unexpected end of expression at column 23")
         let unknown = #expect(throws: ExpressionError.self) {
-            try Template(parsing: "x ${{ 1 }} ${{ inptu.a }}")
+            try ExpressionTemplate(parsing: "x ${{ 1 }} ${{ inptu.a }}")
         }
         #expect(unknown?.kind == .unknownName)
         #expect(unknown?.column == 16)
-        let template = try Template(parsing: "value: ${{ input.repo < 1 }}")
+        let template = try ExpressionTemplate(parsing: "value: ${{ input.repo < 1 }}")
         let runtime = #expect(throws: ExpressionError.self) {
             try template.evaluate(in: ExpressionFixture.context())
         }
@@ -93,7 +93,7 @@ struct TemplateTests {
         "an unterminated ${{ is an error at its position",
         arguments: ["a ${{ input.repo", "a ${{ 'x }}", "a ${{ } }"])
     func unterminated(source: String) throws {
-        let error = #expect(throws: ExpressionError.self) { try Template(parsing: source) }
+        let error = #expect(throws: ExpressionError.self) { try ExpressionTemplate(parsing: source) }
         #expect(error?.kind == .syntax)
         #expect(error?.column == 3)
         #expect(error?.message.hasPrefix("unterminated '${{'") == true)
@@ -101,15 +101,15 @@ struct TemplateTests {
 
     @Test("an empty ${{ }} is an error")
     func emptyExpression() throws {
-        let error = #expect(throws: ExpressionError.self) { try Template(parsing: "x${{  }}") }
+        let error = #expect(throws: ExpressionError.self) { try ExpressionTemplate(parsing: "x${{  }}") }
         #expect(error?.description == "empty expression at column 7")
     }
 
     @Test("templates are equal when their source is")
     func equality() throws {
-        let a = try Template(parsing: "a ${{ input.repo }}")
-        #expect(a == (try Template(parsing: "a ${{ input.repo }}")))
-        #expect(a != (try Template(parsing: "a ${{input.repo}}")))
+        let a = try ExpressionTemplate(parsing: "a ${{ input.repo }}")
+        #expect(a == (try ExpressionTemplate(parsing: "a ${{ input.repo }}")))
+        #expect(a != (try ExpressionTemplate(parsing: "a ${{input.repo}}")))
         #expect(a.description == "a ${{ input.repo }}")
     }
 }

@@ -3,7 +3,7 @@
 /// A template that is exactly one `${{ }}` evaluates to that expression's value with its JSON type
 /// kept (so `"${{ input.count }}"` can be a number); any other template evaluates to a string. `$${{`
 /// writes a literal `${{`.
-public struct Template: Sendable, Hashable {
+public struct ExpressionTemplate: Sendable, Hashable {
     enum Part: Sendable, Hashable {
         case text(String)
         case expression(Expression)
@@ -147,11 +147,13 @@ public struct Template: Sendable, Hashable {
         return .string(result)
     }
 
-    public static func == (lhs: Template, rhs: Template) -> Bool { lhs.source == rhs.source }
+    public static func == (lhs: ExpressionTemplate, rhs: ExpressionTemplate) -> Bool {
+        lhs.source == rhs.source
+    }
 
     public func hash(into hasher: inout Hasher) { hasher.combine(source) }
 }
 
-extension Template: CustomStringConvertible {
+extension ExpressionTemplate: CustomStringConvertible {
     public var description: String { source }
 }
