@@ -5,19 +5,6 @@ import Testing
 /// Malformed and unexpected input must give errors, never crashes or hangs.
 @Suite("Robustness")
 struct RobustnessTests {
-    /// A small deterministic generator (SplitMix64), so failures reproduce.
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static func fixtureTexts() throws -> [[UInt8]] {
         let directory = try Fixtures.directory.appendingPathComponent("json-schema-2020-12")
         return try Fixtures.conformanceFiles.map {
@@ -27,7 +14,7 @@ struct RobustnessTests {
 
     @Test("mutated documents parse or fail cleanly, and what parses round-trips")
     func mutatedDocuments() throws {
-        var random = SeededGenerator(state: 2020_12)
+        var random = SplitMix64(seed: 2020_12)
         let interesting = Array(#"{}[]",:"\u0123456789-+.eE truefalsenull"#.utf8) + [0x00, 0x80, 0xC3, 0xFF]
         var parsed = 0
         var rejected = 0

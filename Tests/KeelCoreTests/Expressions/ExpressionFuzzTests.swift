@@ -3,19 +3,6 @@ import Testing
 
 @Suite("Expression fuzzing")
 struct ExpressionFuzzTests {
-    /// A small deterministic generator (SplitMix64), so failures reproduce.
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static let seeds = [
         "steps.patch.outputs.diff != null && (run.attempt > 1 || !input.flag)",
         "contains(input.names, 'bob') && startsWith(input.repo, 'keel') || endsWith('a', 'b')",
@@ -56,7 +43,7 @@ struct ExpressionFuzzTests {
 
     @Test("thousands of mutated expressions give a value or an ExpressionError")
     func mutations() {
-        var generator = SeededGenerator(state: 0x6B65_656C)
+        var generator = SplitMix64(seed: 0x6B65_656C)
         var parsed = 0
         for round in 0..<4_000 {
             var scalars = Array(Self.seeds[round % Self.seeds.count].unicodeScalars)
@@ -86,7 +73,7 @@ struct ExpressionFuzzTests {
 
     @Test("thousands of random token soups give a value or an ExpressionError")
     func randomSoups() {
-        var generator = SeededGenerator(state: 42)
+        var generator = SplitMix64(seed: 42)
         var errors = 0
         for _ in 0..<4_000 {
             let count = Int.random(in: 0...20, using: &generator)
@@ -106,7 +93,7 @@ struct ExpressionFuzzTests {
 
     @Test("random templates with braces and dollars give a value or an ExpressionError")
     func randomTemplates() {
-        var generator = SeededGenerator(state: 7)
+        var generator = SplitMix64(seed: 7)
         let pieces = [
             "$", "$$", "{", "{{", "}", "}}", "${{", "$${{", " input.repo ", "'", "x", "\n", "1", "'}}'",
         ]
