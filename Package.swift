@@ -80,7 +80,7 @@ let package = Package(
         .target(
             name: "KeelService",
             dependencies: [
-                "PGClient", "AMQPClient", "KeelStore",
+                "PGClient", "AMQPClient", "KeelStore", "KeelCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,3 +1,4 @@
+public import KeelCore
 import Foundation
 public import Hummingbird
 public import Prometheus

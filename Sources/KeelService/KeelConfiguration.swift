@@ -1,3 +1,4 @@
+public import KeelCore
 public import Configuration
 public import Logging
 

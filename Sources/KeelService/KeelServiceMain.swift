@@ -1,3 +1,4 @@
+public import KeelCore
 import AMQPClient
 import Foundation
 public import Hummingbird

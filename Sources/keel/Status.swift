@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KeelCore
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking
@@ -13,13 +14,6 @@ struct Status: AsyncParsableCommand {
     @Flag(help: "Print one JSON document instead of text.")
     var json = false
 
-    static let services: [(name: String, setting: String, port: Int)] = [
-        ("trigger-intake", "KEEL_TRIGGER_INTAKE_URL", 7401),
-        ("step-executor", "KEEL_STEP_EXECUTOR_URL", 7402),
-        ("approval-service", "KEEL_APPROVAL_SERVICE_URL", 7403),
-        ("callback-gateway", "KEEL_CALLBACK_GATEWAY_URL", 7404),
-    ]
-
     struct ServiceStatus: Encodable {
         var service: String
         var url: String
@@ -31,10 +25,10 @@ struct Status: AsyncParsableCommand {
         let output = CLIOutput(json: json)
         let settings = CLISettings()
         var statuses: [ServiceStatus] = []
-        for service in Self.services {
+        for service in KeelServiceKind.allCases {
             let base = settings.value(
-                service.setting, flag: nil, default: "http://127.0.0.1:\(service.port)")
-            statuses.append(await probe(service: service.name, base: base))
+                service.urlSettingName, flag: nil, default: "http://127.0.0.1:\(service.defaultPort)")
+            statuses.append(await probe(service: service.rawValue, base: base))
         }
         output.emit(statuses) {
             statuses.map {

@@ -18,6 +18,6 @@ public enum KeelServiceKind: String, Sendable, CaseIterable {
 
     /// The name of the `.keel/env` setting that holds the service's base URL, e.g. `KEEL_STEP_EXECUTOR_URL`.
     public var urlSettingName: String {
-        "KEEL_" + rawValue.uppercased().replacingOccurrences(of: "-", with: "_") + "_URL"
+        "KEEL_" + String(rawValue.uppercased().map { $0 == "-" ? "_" : $0 }) + "_URL"
     }
 }
