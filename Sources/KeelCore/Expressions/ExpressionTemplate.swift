@@ -72,7 +72,7 @@ public struct ExpressionTemplate: Sendable, Hashable {
     }
 
     /// The index of the `}}` that ends an expression starting at `start`, skipping quoted strings.
-    private static func closingBraces(in scalars: [Unicode.Scalar], from start: Int) -> Int? {
+    static func closingBraces(in scalars: [Unicode.Scalar], from start: Int) -> Int? {
         var position = start
         var inString = false
         while position < scalars.count {

@@ -1,6 +1,6 @@
 extension FlowDecoder {
     static let flowFields = [
-        "flow", "description", "input", "parameters", "concurrency", "shard_key", "timeout", "steps",
+        "flow", "description", "input", "concurrency", "shard_key", "timeout", "steps",
     ]
     static let stepFields = [
         "id", "needs", "if", "run", "http", "ssh", "approval", "wait", "noop", "retry", "timeout",
@@ -18,7 +18,6 @@ extension FlowDecoder {
         let description = fields["description"].flatMap { string($0, "description", nonEmpty: false) }
         let input = fields["input"].flatMap { schema($0, "input") }
         inputSchema = input
-        let parameters = fields["parameters"].map { decodeParameters($0, "parameters") } ?? []
         let concurrency = fields["concurrency"].flatMap { decodeConcurrency($0, "concurrency", step: nil) }
         let shardKey = fields["shard_key"].flatMap { template($0, "shard_key", step: nil) }
         let timeout = fields["timeout"].flatMap { duration($0, "timeout") }
@@ -40,31 +39,9 @@ extension FlowDecoder {
         }
         guard errors.isEmpty, let name else { return nil }
         return FlowDefinition(
-            name: name, description: description, input: input, parameters: parameters,
+            name: name, description: description, input: input,
             concurrency: concurrency,
             shardKey: shardKey, timeout: timeout, steps: steps)
-    }
-
-    mutating func decodeParameters(_ node: SourceNode, _ path: String) -> [FlowParameter] {
-        guard case .mapping(let entries) = node.value else {
-            wrongType(node, path, expected: "a mapping of parameter names to JSON Schemas")
-            return []
-        }
-        var parameters: [FlowParameter] = []
-        for entry in entries {
-            let entryPath = FlowPath.child(path, entry.key)
-            guard NamePattern.stepID.matches(entry.key) else {
-                fail(
-                    .invalidName, at: entry.keyPosition, entryPath,
-                    "expected a parameter name matching ^[a-z][a-z0-9_-]{0,63}$; got '\(FlowError.quoted(entry.key))'"
-                )
-                continue
-            }
-            if let schema = schema(entry.value, entryPath) {
-                parameters.append(FlowParameter(name: entry.key, schema: schema))
-            }
-        }
-        return parameters
     }
 
     mutating func decodeConcurrency(_ node: SourceNode, _ path: String, step: Int?) -> ConcurrencyLimit? {

@@ -9,9 +9,6 @@ extension FlowDefinition: Codable {
         object["flow"] = .string(name)
         object["description"] = description.map(JSONValue.string)
         object["input"] = input
-        if !parameters.isEmpty {
-            object["parameters"] = .object(JSONObject(parameters.map { ($0.name, $0.schema) }))
-        }
         object["concurrency"] = concurrency?.jsonValue
         object["shard_key"] = shardKey.map(JSONValue.string)
         object["timeout"] = timeout.map { .string($0.description) }

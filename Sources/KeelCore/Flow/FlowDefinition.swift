@@ -10,8 +10,6 @@ public struct FlowDefinition: Sendable, Hashable {
     public var description: String?
     /// JSON Schema (draft 2020-12) every trigger input must satisfy; nil accepts any input.
     public var input: JSONValue?
-    /// Values a flow template asks for when instantiated, each with its JSON Schema.
-    public var parameters: [FlowParameter]
     /// Limits how many runs sharing a key (a template) run at once.
     public var concurrency: ConcurrencyLimit?
     /// Template whose value routes all of a key's runs to the same partition.
@@ -22,14 +20,13 @@ public struct FlowDefinition: Sendable, Hashable {
     public var steps: [StepDefinition]
 
     public init(
-        name: String, description: String? = nil, input: JSONValue? = nil, parameters: [FlowParameter] = [],
+        name: String, description: String? = nil, input: JSONValue? = nil,
         concurrency: ConcurrencyLimit? = nil, shardKey: String? = nil, timeout: FlowDuration? = nil,
         steps: [StepDefinition]
     ) {
         self.name = name
         self.description = description
         self.input = input
-        self.parameters = parameters
         self.concurrency = concurrency
         self.shardKey = shardKey
         self.timeout = timeout
@@ -39,17 +36,6 @@ public struct FlowDefinition: Sendable, Hashable {
     /// The step with this id.
     public func step(_ id: String) -> StepDefinition? {
         steps.first { $0.id == id }
-    }
-}
-
-/// A parameter of a flow template: its name and the JSON Schema its value must satisfy.
-public struct FlowParameter: Sendable, Hashable {
-    public var name: String
-    public var schema: JSONValue
-
-    public init(name: String, schema: JSONValue) {
-        self.name = name
-        self.schema = schema
     }
 }
 

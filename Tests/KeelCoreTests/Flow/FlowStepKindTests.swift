@@ -167,14 +167,11 @@ struct FlowStepKindTests {
         #expect(retry.on == [.transient, .timeout])
     }
 
-    @Test func parametersAreSchemas() throws {
-        let flow = try FlowTest.parse(
-            "flow: t\nparameters: {region: {type: string}, size: {type: integer}}\nsteps: [{id: a, noop: {}}]\n"
-        )
-        #expect(flow.parameters.map(\.name) == ["region", "size"])
+    @Test func parametersBelongToTemplates() {
         let errors = FlowTest.errors(
-            "flow: t\nparameters: {Region: {type: string}, size: {minimum: x}}\nsteps: [{id: a, noop: {}}]\n")
-        #expect(errors.map(\.path) == ["parameters.Region", "parameters.size.minimum"])
+            "flow: t\nparameters: {region: {type: string}}\nsteps: [{id: a, noop: {}}]\n")
+        #expect(errors.map(\.path) == ["parameters"])
+        #expect(errors.first?.code == .unknownField)
     }
 
     @Test func mergeKeysLetWrittenKeysWinAndXFieldsAreIgnored() throws {
