@@ -1,4 +1,4 @@
-/// Why a flow operation was refused. These are user errors (exit code 1 in the CLI): the database
+/// Why a flow or template operation was refused. These are user errors (exit code 1 in the CLI): the database
 /// answered, but the request does not make sense for the flow's current state.
 public enum FlowStoreError: Error, Sendable, Hashable, CustomStringConvertible {
     case unknownFlow(String)
@@ -6,6 +6,8 @@ public enum FlowStoreError: Error, Sendable, Hashable, CustomStringConvertible {
     case noLiveRelease(flow: String)
     case alreadyLive(flow: String, version: Int)
     case nothingToRollBack(flow: String)
+    case unknownTemplate(String)
+    case unknownTemplateVersion(template: String, version: Int)
 
     public var description: String {
         switch self {
@@ -19,6 +21,10 @@ public enum FlowStoreError: Error, Sendable, Hashable, CustomStringConvertible {
             "version \(version) of flow '\(flow)' is already live"
         case .nothingToRollBack(let flow):
             "flow '\(flow)' has no earlier release to roll back to"
+        case .unknownTemplate(let template):
+            "no template named '\(template)'"
+        case .unknownTemplateVersion(let template, let version):
+            "template '\(template)' has no version \(version)"
         }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KeelCore
 import KeelStore
 
 /// `keel flow show NAME [--version N]`: one version's source and identity (the live one by default).
@@ -16,6 +17,8 @@ struct FlowShow: AsyncParsableCommand {
         var version: FlowVersionRecord
         var live: Bool
         var releases: [FlowReleaseRecord]
+        /// Secret names the version reads (`${{ secrets.NAME }}`), never their values.
+        var secrets: [String]
     }
 
     func run() async throws {
@@ -24,9 +27,11 @@ struct FlowShow: AsyncParsableCommand {
             let summary = try await store.list().first { $0.name == name }
             guard let summary else { throw FlowStoreError.unknownFlow(name) }
             let number = version ?? summary.liveVersion ?? summary.latestVersion
+            let record = try await store.version(flow: name, number: number)
+            let definition = try FlowDefinition(canonicalJSON: JSONValue(parsing: record.definition))
             return Report(
-                version: try await store.version(flow: name, number: number),
-                live: number == summary.liveVersion, releases: try await store.releases(flow: name))
+                version: record, live: number == summary.liveVersion,
+                releases: try await store.releases(flow: name), secrets: definition.secretNames)
         }
         database.output.emit(report) {
             let record = report.version
@@ -35,6 +40,7 @@ struct FlowShow: AsyncParsableCommand {
                 "version: v\(record.version)\(report.live ? " (live)" : "")",
                 "sha256:  \(record.sha256)",
                 "author:  \(record.author), \(record.createdAt.formatted(.iso8601))",
+                "secrets: \(report.secrets.isEmpty ? "none" : report.secrets.joined(separator: ", "))",
                 "",
                 record.source,
             ]
