@@ -4,26 +4,8 @@ import Testing
 
 /// `keel flow ...` as users and agents run it: the real executable against the real PostgreSQL, checking
 /// the documented JSON shapes and exit codes (docs/cli.md).
-@Suite struct FlowCLITests {
+@Suite struct FlowCLITests: KeelCLITesting {
     let examples = TestEnvironment.packageRoot.appendingPathComponent("Examples")
-
-    func keel(_ arguments: [String], database: TestDatabase? = nil) async throws -> (
-        status: Int32, json: Any?
-    ) {
-        var environment = ["KEEL_ACTOR": "e2e-tester"]
-        if let database { environment["KEEL_DATABASE_URL"] = database.url }
-        let result = try await ServiceProcess.run("keel", arguments: arguments, environment: environment)
-        let json = try? JSONSerialization.jsonObject(with: Data(result.output.utf8))
-        return (result.status, json)
-    }
-
-    func temporaryFile(_ text: String) throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "flow-\(UUID().uuidString).yaml"
-        ).path
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
-    }
 
     @Test func validateNeedsNoServerAndReportsEveryProblemWithItsPosition() async throws {
         let files = ["safe-code-change.yaml", "bulk-data-fix.yaml", "gpu-benchmark.yaml"].map {

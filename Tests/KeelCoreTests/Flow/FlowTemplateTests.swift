@@ -196,3 +196,47 @@ struct FlowTemplateTests {
         #expect(try Self.parse().contentHash != changed.contentHash)
     }
 }
+
+@Suite("Example templates")
+struct ExampleTemplateTests {
+    @Test func reviewedChangeIsValidAndMakesTheDocumentedFlow() throws {
+        let text = try String(
+            contentsOf: FlowTest.packageRoot.appendingPathComponent(
+                "Examples/templates/reviewed-change.yaml"),
+            encoding: .utf8)
+        let template = try FlowTemplate.parse(yaml: text, file: "reviewed-change.yaml")
+        let created = try template.instantiate(
+            flow: "payments-change",
+            values: ["reviewers": "payments", "test_command": ["make", "test-payments"]])
+        guard case .run(let test) = try #require(created.definition.step("test")).kind else {
+            Issue.record("test is not a run step")
+            return
+        }
+        #expect(test.command == ["make", "test-payments"])
+        guard case .approval(let gate) = try #require(created.definition.step("review")).kind else {
+            Issue.record("review is not an approval step")
+            return
+        }
+        #expect(gate.approvers == [.group("payments")])
+        #expect(gate.timeout == FlowDuration(milliseconds: 24 * 3_600_000))
+    }
+}
+
+@Suite("Flow secrets")
+struct FlowSecretNamesTests {
+    @Test func listsEverySecretReadOnceSorted() throws {
+        let flow = try FlowTest.parse(
+            """
+            flow: s
+            steps:
+              - id: call
+                http: {url: "https://x.example/", headers: {Authorization: "Bearer ${{ secrets.API_TOKEN }}"}}
+              - id: run
+                run: {command: [deploy, "${{ secrets.API_TOKEN }}"], env: {DB: "${{ secrets.DB_PASSWORD }}"}}
+                if: "${{ input.go && secrets.FLAG == 'on' }}"
+              - id: literal
+                run: {command: [echo, "$${{ secrets.NOT_READ }}"]}
+            """)
+        #expect(flow.secretNames == ["API_TOKEN", "DB_PASSWORD", "FLAG"])
+    }
+}
