@@ -54,4 +54,14 @@ struct FlowDocumentationTests {
             #expect(error.description + "\n" == expected)
         }
     }
+
+    @Test func templateExampleIsAValidTemplate() throws {
+        let yaml = try #require(
+            Self.blocks("yaml", in: try Self.document()).first { $0.hasPrefix("template:") })
+        let template = try FlowTemplate.parse(yaml: yaml, file: "flows.md")
+        #expect(template.parameters.map(\.name) == ["reviewers", "test_command"])
+        let flow = try template.instantiate(flow: "payments-change", values: ["reviewers": "payments"])
+            .definition
+        #expect(flow.step("review") != nil)
+    }
 }
