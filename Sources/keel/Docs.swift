@@ -11,17 +11,35 @@ struct Docs: AsyncParsableCommand {
     @Argument(help: "Only the commands under this path, e.g. 'flow' or 'flow push'.")
     var path: [String] = []
 
+    @Flag(help: "Print a JSON array of {command, abstract, help} instead of Markdown.")
+    var json = false
+
     func run() async throws {
         var commands = Self.commands(under: Keel.self, path: ["keel"])
         if !path.isEmpty {
             let prefix = ["keel"] + path
             commands = commands.filter { Array($0.path.prefix(prefix.count)) == prefix }
             guard !commands.isEmpty else {
-                throw CLIOutput(json: false).fail(
+                throw CLIOutput(json: json).fail(
                     .user("no command 'keel \(path.joined(separator: " "))'; run 'keel docs' for all"))
             }
         }
-        print(Self.markdown(commands))
+        if json {
+            struct CommandDoc: Encodable {
+                var command: String
+                var abstract: String
+                var help: String
+            }
+            CLIOutput(json: true).emit(
+                commands.map {
+                    CommandDoc(
+                        command: $0.path.joined(separator: " "), abstract: $0.command.configuration.abstract,
+                        help: Keel.helpMessage(for: $0.command, columns: 100))
+                }
+            ) { "" }
+        } else {
+            print(Self.markdown(commands))
+        }
     }
 
     struct Entry {

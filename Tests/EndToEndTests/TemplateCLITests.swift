@@ -153,5 +153,9 @@ import Testing
         #expect(!part.output.contains("## keel flow push"))
         let none = try await ServiceProcess.run("keel", arguments: ["docs", "nothing"])
         #expect(none.status == 1)
+        let structured = try await keel(["docs", "--json", "flow", "create"])
+        let entries = try #require(structured.json as? [[String: Any]])
+        #expect(entries.map { $0["command"] as? String } == ["keel flow create"])
+        #expect((entries.first?["help"] as? String)?.contains("--from-template") == true)
     }
 }
