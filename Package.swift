@@ -78,6 +78,16 @@ let package = Package(
             ],
             swiftSettings: strict),
         .target(
+            name: "KeelBus",
+            dependencies: [
+                "AMQPClient", "PGClient", "KeelStore", "KeelCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            exclude: ["README.md"],
+            swiftSettings: strict),
+        .target(
             name: "KeelService",
             dependencies: [
                 "PGClient", "AMQPClient", "KeelStore", "KeelCore",
@@ -154,6 +164,13 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "KeelStoreTests", dependencies: ["KeelStore", "PGClient", "KeelTestSupport"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "KeelBusTests",
+            dependencies: [
+                "KeelBus", "KeelStore", "AMQPClient", "PGClient", "KeelTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "KeelServiceTests",

@@ -90,10 +90,11 @@ start() {
         "KEEL_AMQP_PORT=$PORT"
 }
 
-# The keel vhost and user with full permissions on it; a no-op when they exist. A marker inside the
-# node's database records that they were created, sparing three CLI round trips on every later start.
+# The keel vhost and user with full permissions on it; a no-op when they exist. A marker per node
+# (the node name carries the port, and each node has its own database) records that they were
+# created, sparing three CLI round trips on every later start.
 ensure_vhost_and_user() {
-    local marker="$RABBITMQ_MNESIA_BASE/.keel-vhost-and-user"
+    local marker="$RABBITMQ_MNESIA_BASE/.keel-vhost-and-user-$RABBITMQ_NODENAME"
     [ -f "$marker" ] && return 0
     ctl list_vhosts | grep -qx keel || ctl add_vhost keel >/dev/null
     if ! ctl list_users | awk '{print $1}' | grep -qx keel; then

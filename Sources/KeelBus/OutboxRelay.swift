@@ -1,0 +1,132 @@
+public import AMQPClient
+import KeelStore
+public import Logging
+import Metrics
+public import PGClient
+public import ServiceLifecycle
+
+/// Publishes what the outbox holds, with publisher confirms, and marks each message sent only after
+/// the broker's ack (DESIGN invariant 3). Refused or unroutable messages stay and are retried with
+/// backoff. Any number of replicas may run: rows are claimed with `SKIP LOCKED`.
+///
+/// It wakes on the outbox's `NOTIFY` (so a committed message leaves within milliseconds) and also
+/// polls every `pollInterval`, which covers missed notifications and retry delays.
+public final class OutboxRelay: Service, Sendable {
+    let store: OutboxStore
+    let pool: PGPool
+    let connection: @Sendable () async throws -> AMQPConnection
+    let batchSize: Int
+    let pollInterval: Duration
+    let logger: Logger
+    let published = Counter(label: "keel_outbox_published_total")
+    let failures = Counter(label: "keel_outbox_publish_failures_total")
+    let lag = Recorder(label: "keel_outbox_lag_seconds")
+
+    /// `connection` returns the broker connection to publish on (it may wait until one exists).
+    public init(
+        pool: PGPool, connection: @escaping @Sendable () async throws -> AMQPConnection, batchSize: Int = 200,
+        pollInterval: Duration = .seconds(1), logger: Logger
+    ) {
+        self.store = OutboxStore(pool: pool)
+        self.pool = pool
+        self.connection = connection
+        self.batchSize = batchSize
+        self.pollInterval = pollInterval
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { [pool] in
+                let notifications = try await pool.listen("keel_outbox")
+                for await _ in notifications { wake.yield() }
+            }
+            group.addTask { [pollInterval] in
+                while !Task.isCancelled {
+                    wake.yield()
+                    try await Task.sleep(for: pollInterval)
+                }
+            }
+            group.addTask { [self] in
+                var channel: AMQPChannel?
+                for await _ in wakeups {
+                    channel = await drain(channel)
+                }
+                try? await channel?.close()
+            }
+            try await gracefulShutdown()
+            wake.finish()
+            group.cancelAll()
+        }
+    }
+
+    /// Relays batches until the outbox has nothing due; returns the channel to reuse.
+    func drain(_ current: AMQPChannel?) async -> AMQPChannel? {
+        var channel = current
+        while !Task.isCancelled {
+            do {
+                if channel == nil {
+                    let opened = try await connection().openChannel()
+                    try await opened.enablePublisherConfirms()
+                    try await KeelTopology.publishing.declare(on: opened)
+                    channel = opened
+                }
+                guard let publishing = channel else { return nil }
+                let result = try await store.relayBatch(limit: batchSize) { pending in
+                    await Self.publish(pending, on: publishing)
+                }
+                published.increment(by: result.sent)
+                failures.increment(by: result.failed)
+                if let oldest = result.oldestCreatedAt { lag.record(-oldest.timeIntervalSinceNow) }
+                if result.failed > 0 {
+                    logger.warning(
+                        "outbox messages refused; kept for retry",
+                        metadata: ["failed": "\(result.failed)", "sent": "\(result.sent)"])
+                    // A refused publish may have closed the channel; start the next pass on a fresh one.
+                    try? await publishing.close()
+                    channel = nil
+                }
+                if result.isEmpty || result.sent + result.failed < batchSize { return channel }
+            } catch {
+                logger.warning("outbox relay pass failed", metadata: ["error": "\(error)"])
+                channel = nil
+                return nil
+            }
+        }
+        return channel
+    }
+
+    /// Publishes a batch concurrently (confirms are pipelined) and reports each message's fate.
+    static func publish(_ pending: [PendingOutboxMessage], on channel: AMQPChannel) async -> [Int64:
+        OutboxPublishOutcome]
+    {
+        await withTaskGroup(of: (Int64, OutboxPublishOutcome).self) { group in
+            for item in pending {
+                group.addTask {
+                    let message = item.message
+                    var headers: AMQPTable = [:]
+                    for (key, value) in message.headers { headers[key] = .string(value) }
+                    let properties = AMQPProperties(
+                        contentType: "application/json", headers: headers,
+                        correlationID: message.correlationID,
+                        replyTo: message.replyTo, messageID: message.messageID.uuidString.lowercased())
+                    do {
+                        // Replies go to a client's own queue; if it is gone, so is the client.
+                        try await channel.publish(
+                            message.body, exchange: message.exchange, routingKey: message.routingKey,
+                            properties: properties, mandatory: !message.exchange.isEmpty)
+                        return (item.id, .sent)
+                    } catch let error as AMQPError {
+                        return (item.id, .failed(error.description))
+                    } catch {
+                        return (item.id, .failed(String(describing: error)))
+                    }
+                }
+            }
+            var outcomes: [Int64: OutboxPublishOutcome] = [:]
+            for await (id, outcome) in group { outcomes[id] = outcome }
+            return outcomes
+        }
+    }
+}

@@ -1,0 +1,39 @@
+public import Foundation
+
+/// A message to publish once the transaction that wrote it commits (the transactional outbox).
+///
+/// Headers are string-valued: Keel's headers (`keel-schema`, `traceparent`, `keel-reason`...) are all
+/// text, which keeps the stored form plain JSON.
+public struct OutboxMessage: Sendable, Hashable {
+    public var exchange: String
+    public var routingKey: String
+    /// Consumers deduplicate on it; a message published twice (relay crash before marking it sent)
+    /// carries the same id both times.
+    public var messageID: UUID
+    public var correlationID: String?
+    public var replyTo: String?
+    public var headers: [String: String]
+    public var body: [UInt8]
+
+    public init(
+        exchange: String, routingKey: String, messageID: UUID = UUID(), correlationID: String? = nil,
+        replyTo: String? = nil, headers: [String: String] = [:], body: [UInt8]
+    ) {
+        self.exchange = exchange
+        self.routingKey = routingKey
+        self.messageID = messageID
+        self.correlationID = correlationID
+        self.replyTo = replyTo
+        self.headers = headers
+        self.body = body
+    }
+}
+
+/// An outbox row claimed for publishing.
+public struct PendingOutboxMessage: Sendable, Hashable {
+    public var id: Int64
+    public var message: OutboxMessage
+    /// How many publishes were tried before this one.
+    public var attempts: Int
+    public var createdAt: Date
+}

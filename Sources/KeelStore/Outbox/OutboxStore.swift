@@ -1,0 +1,125 @@
+public import Foundation
+public import PGClient
+
+/// The transactional outbox: messages written with the state change that caused them, published by
+/// the relay with confirms and marked sent only after the broker's ack (DESIGN invariant 3).
+public struct OutboxStore: Sendable {
+    let pool: PGPool
+
+    public init(pool: PGPool) {
+        self.pool = pool
+    }
+
+    /// Writes messages inside the caller's transaction; they leave only if it commits.
+    public static func enqueue(_ messages: [OutboxMessage], on connection: PGConnection) async throws {
+        for message in messages {
+            var headers = message.headers
+            if let replyTo = message.replyTo { headers[Self.replyToHeader] = replyTo }
+            let headersJSON = try JSONEncoder().encode(headers)
+            try await connection.execute(
+                """
+                INSERT INTO outbox (exchange, routing_key, message_id, correlation_id, headers, body)
+                VALUES (\(message.exchange), \(message.routingKey), \(message.messageID), \(message.correlationID),
+                        \(PGJSON(bytes: Array(headersJSON))), \(message.body))
+                """)
+        }
+    }
+
+    /// Claims up to `limit` due messages, oldest first, and runs `publish` on them while holding their
+    /// rows (`FOR UPDATE SKIP LOCKED`, so relay replicas never publish the same row at once). The body
+    /// reports each message's fate; rows are then marked sent, or pushed back with the error.
+    ///
+    /// A crash after publishing but before commit republishes the same `message_id` later: delivery is
+    /// at least once, and consumers deduplicate.
+    @discardableResult
+    public func relayBatch(
+        limit: Int, publish: ([PendingOutboxMessage]) async -> [Int64: OutboxPublishOutcome]
+    ) async throws -> OutboxBatchResult {
+        try await pool.withTransaction { connection in
+            let rows = try await connection.query(
+                """
+                SELECT id, exchange, routing_key, message_id, correlation_id, headers, body, attempts, created_at
+                FROM outbox WHERE sent_at IS NULL AND available_at <= now()
+                ORDER BY id LIMIT \(limit) FOR UPDATE SKIP LOCKED
+                """)
+            let pending = try rows.map(Self.pending)
+            guard !pending.isEmpty else { return OutboxBatchResult() }
+            let outcomes = await publish(pending)
+            var result = OutboxBatchResult()
+            var sent: [Int64] = []
+            for message in pending {
+                switch outcomes[message.id] ?? .failed("no outcome reported") {
+                case .sent:
+                    sent.append(message.id)
+                case .failed(let reason):
+                    let delay = Self.retryDelay(afterAttempts: message.attempts + 1)
+                    try await connection.execute(
+                        """
+                        UPDATE outbox SET attempts = attempts + 1, last_error = \(reason),
+                               available_at = now() + make_interval(secs => \(delay))
+                        WHERE id = \(message.id)
+                        """)
+                    result.failed += 1
+                }
+            }
+            if !sent.isEmpty {
+                try await connection.execute("UPDATE outbox SET sent_at = now() WHERE id = ANY(\(sent))")
+            }
+            result.sent = sent.count
+            result.oldestCreatedAt = pending.map(\.createdAt).min()
+            return result
+        }
+    }
+
+    /// Messages not yet sent, and the age of the oldest in seconds (0 when none): the relay's lag.
+    public func backlog() async throws -> (count: Int, oldestAgeSeconds: Double) {
+        try await pool.withConnection { connection in
+            let row = try await connection.query(
+                """
+                SELECT count(*)::int8, COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float8
+                FROM outbox WHERE sent_at IS NULL
+                """
+            ).first
+            return (try row?.decode(Int.self, at: 0) ?? 0, try row?.decode(Double.self, at: 1) ?? 0)
+        }
+    }
+
+    /// 1 s, 2 s, 4 s ... capped at 60 s: a refused message is retried, never dropped.
+    static func retryDelay(afterAttempts attempts: Int) -> Double {
+        min(60, pow(2, Double(min(attempts, 7) - 1)))
+    }
+
+    /// `reply_to` travels in the stored headers under this name and becomes the AMQP property again.
+    public static let replyToHeader = "x-keel-reply-to"
+
+    static func pending(_ row: PGRow) throws -> PendingOutboxMessage {
+        var headers = try row.decode(PGJSON.self, at: 5).decode([String: String].self)
+        let replyTo = headers.removeValue(forKey: replyToHeader)
+        return PendingOutboxMessage(
+            id: try row.decode(Int64.self, at: 0),
+            message: OutboxMessage(
+                exchange: try row.decode(String.self, at: 1), routingKey: try row.decode(String.self, at: 2),
+                messageID: try row.decode(UUID.self, at: 3),
+                correlationID: try row.decode(String?.self, at: 4),
+                replyTo: replyTo, headers: headers, body: try row.decode([UInt8].self, at: 6)),
+            attempts: try row.decode(Int.self, at: 7), createdAt: try row.decode(Date.self, at: 8))
+    }
+}
+
+/// What happened to one message the relay tried to publish.
+public enum OutboxPublishOutcome: Sendable, Hashable {
+    /// The broker confirmed it.
+    case sent
+    /// Refused, unroutable, or unconfirmed; kept and retried later.
+    case failed(String)
+}
+
+/// One relay pass.
+public struct OutboxBatchResult: Sendable, Hashable {
+    public var sent = 0
+    public var failed = 0
+    public var oldestCreatedAt: Date?
+
+    public init() {}
+    public var isEmpty: Bool { sent == 0 && failed == 0 }
+}
