@@ -102,7 +102,9 @@ let package = Package(
 
         // The four services, each its own executable, and the CLI.
         .executableTarget(
-            name: "trigger-intake", dependencies: ["KeelService"], path: "Services/TriggerIntake",
+            name: "trigger-intake",
+            dependencies: ["KeelService", "KeelBus", "KeelStore", "KeelCore", "AMQPClient", "PGClient"],
+            path: "Services/TriggerIntake",
             exclude: ["README.md", "Dockerfile"], swiftSettings: strict),
         .executableTarget(
             name: "step-executor", dependencies: ["KeelService"], path: "Services/StepExecutor",
@@ -180,6 +182,11 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(
-            name: "EndToEndTests", dependencies: ["KeelTestSupport"], swiftSettings: strict),
+            name: "EndToEndTests",
+            dependencies: [
+                "KeelTestSupport", "AMQPClient", "PGClient", "KeelBus",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
     ]
 )

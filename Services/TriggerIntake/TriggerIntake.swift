@@ -1,10 +1,20 @@
-// trigger-intake: Consumes keel.triggers, validates and dedupes triggers, creates runs.
-// Today it serves /health/live, /health/ready and /metrics on its port; see README.md beside this file.
+// trigger-intake: consumes keel.triggers, validates and dedupes triggers, creates runs; invalid
+// triggers are dead-lettered with their reason, recorded and answered. See README.md beside this file.
+import KeelBus
 import KeelService
 
 @main
 enum TriggerIntake {
     static func main() async {
-        await KeelServiceMain.main(.triggerIntake)
+        await KeelServiceMain.main(.triggerIntake) { dependencies in
+            [
+                TriggerConsumer(
+                    pool: dependencies.pool, connection: dependencies.amqp.connected,
+                    prefetch: dependencies.configuration.prefetch, logger: dependencies.logger),
+                OutboxRelay(
+                    pool: dependencies.pool, connection: dependencies.amqp.connected,
+                    logger: dependencies.logger),
+            ]
+        }
     }
 }

@@ -21,6 +21,15 @@ public final class AMQPConnectionService: Service, Sendable {
     /// The connection, once made.
     public var connection: AMQPConnection? { state.withLock { $0 } }
 
+    /// The connection, waiting for the first one to be made; throws `CancellationError` if the task is
+    /// cancelled first. Consumers and relays start with this instead of failing while the broker boots.
+    public func connected() async throws -> AMQPConnection {
+        while true {
+            if let connection { return connection }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
     public func run() async throws {
         var delay = Duration.milliseconds(200)
         while !Task.isCancelled && !Task.isShuttingDownGracefully {

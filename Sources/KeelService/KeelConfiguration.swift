@@ -16,6 +16,8 @@ public struct KeelConfiguration: Sendable {
     public var amqpURL: String
     /// Connections the service's PostgreSQL pool may open.
     public var databasePoolSize: Int
+    /// Unacknowledged deliveries each consumer may hold (`basic.qos`): the service's backpressure.
+    public var prefetch: Int
     public var logLevel: Logger.Level
     public var logFormat: LogFormat
 
@@ -31,6 +33,7 @@ public struct KeelConfiguration: Sendable {
             forKey: "database.url", isSecret: true, default: Self.defaultDatabaseURL)
         amqpURL = reader.string(forKey: "amqp.url", isSecret: true, default: Self.defaultAMQPURL)
         databasePoolSize = reader.int(forKey: "database.pool.size", default: 8)
+        prefetch = reader.int(forKey: "amqp.prefetch", default: 32)
 
         let level = reader.string(forKey: "log.level", default: "info")
         guard let parsedLevel = Logger.Level(rawValue: level) else {
@@ -49,6 +52,10 @@ public struct KeelConfiguration: Sendable {
         guard (1...65535).contains(port) else {
             throw ConfigurationError(
                 setting: "http.port", value: String(port), expected: "a port between 1 and 65535")
+        }
+        guard (1...65535).contains(prefetch) else {
+            throw ConfigurationError(
+                setting: "amqp.prefetch", value: String(prefetch), expected: "between 1 and 65535")
         }
         guard databasePoolSize >= 1 else {
             throw ConfigurationError(

@@ -26,7 +26,7 @@ public enum KeelServiceMain {
     public static func run(
         _ service: KeelServiceKind,
         arguments: [String] = CommandLine.arguments,
-        services: (Dependencies) -> [any Service] = { _ in [] },
+        services: @Sendable (Dependencies) -> [any Service] = { _ in [] },
         routes: @escaping (Router<BasicRequestContext>, Dependencies) -> Void = { _, _ in }
     ) async throws {
         let configuration: KeelConfiguration
@@ -85,7 +85,7 @@ extension KeelServiceMain {
     /// failed (the reason is on standard error).
     public static func main(
         _ service: KeelServiceKind,
-        services: (Dependencies) -> [any Service] = { _ in [] },
+        services: @Sendable (Dependencies) -> [any Service] = { _ in [] },
         routes: @escaping (Router<BasicRequestContext>, Dependencies) -> Void = { _, _ in }
     ) async -> Never {
         do {

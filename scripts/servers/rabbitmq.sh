@@ -133,5 +133,15 @@ start) start ;;
 stop) stop ;;
 restart) stop && start ;;
 status) status ;;
-*) die "usage: $0 start|stop|restart|status" ;;
+# Tests isolate themselves in a virtual host of their own (same user, full permissions on it).
+add-vhost)
+    [ -n "${2:-}" ] || die "usage: $0 add-vhost NAME"
+    ctl add_vhost "$2" >/dev/null
+    ctl set_permissions -p "$2" keel '.*' '.*' '.*' >/dev/null
+    ;;
+delete-vhost)
+    [ -n "${2:-}" ] || die "usage: $0 delete-vhost NAME"
+    ctl delete_vhost "$2" >/dev/null
+    ;;
+*) die "usage: $0 start|stop|restart|status|add-vhost NAME|delete-vhost NAME" ;;
 esac

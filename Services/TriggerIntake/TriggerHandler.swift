@@ -1,0 +1,151 @@
+import AMQPClient
+import Foundation
+import KeelBus
+import KeelCore
+import KeelStore
+import Logging
+import PGClient
+
+/// Decides what one trigger becomes: a new run, the existing run of a repeated idempotency key, or a
+/// recorded rejection. Every outcome, with the messages it causes, commits in one transaction.
+struct TriggerHandler: Sendable {
+    let pool: PGPool
+    let flows: FlowStore
+    let runs: RunStore
+    let rejections: TriggerRejectionStore
+    let logger: Logger
+
+    init(pool: PGPool, logger: Logger) {
+        self.pool = pool
+        self.flows = FlowStore(pool: pool)
+        self.runs = RunStore(pool: pool)
+        self.rejections = TriggerRejectionStore(pool: pool)
+        self.logger = logger
+    }
+
+    enum Outcome: Sendable, Hashable {
+        case accepted(runID: String)
+        case duplicate(runID: String)
+        case rejected(TriggerRejection.Reason)
+    }
+
+    /// Throws only for infrastructure failures (the caller retries); bad triggers are outcomes.
+    func handle(_ delivery: AMQPDelivery) async throws -> Outcome {
+        let properties = delivery.properties
+        let correlationID = properties.correlationID ?? properties.messageID ?? UUID().uuidString.lowercased()
+        let request: TriggerRequest
+        switch TriggerRequest.parse(body: delivery.body, messageID: properties.messageID) {
+        case .success(let parsed): request = parsed
+        case .failure(let rejection):
+            return try await reject(rejection, flow: nil, delivery: delivery, correlationID: correlationID)
+        }
+        if delivery.exchange == KeelTopology.triggers.name, delivery.routingKey != request.flow {
+            return try await reject(
+                TriggerRejection(
+                    reason: .invalidBody, field: "flow",
+                    message: "expected the flow named by the routing key '\(delivery.routingKey)'"),
+                flow: request.flow, delivery: delivery, correlationID: correlationID)
+        }
+
+        let version: FlowVersionRecord
+        do {
+            version = try await flows.resolve(flow: request.flow, draft: request.draft)
+        } catch let error as FlowStoreError {
+            return try await reject(
+                Self.rejection(for: error), flow: request.flow, delivery: delivery,
+                correlationID: correlationID)
+        }
+        let definition = try FlowDefinition(canonicalJSON: JSONValue(parsing: version.definition))
+        if let schema = definition.input {
+            let problems = try JSONSchema(schema).validate(request.input)
+            if !problems.isEmpty {
+                return try await reject(
+                    .invalidInput(problems), flow: request.flow, delivery: delivery,
+                    correlationID: correlationID)
+            }
+        }
+
+        let runID = Self.newRunID()
+        let run = NewRun(
+            id: runID, flow: request.flow, version: version.version, input: request.input,
+            idempotencyKey: request.idempotencyKey ?? runID, correlationID: correlationID,
+            actor: request.actor ?? "anonymous", replyTo: properties.replyTo,
+            traceparent: properties.headers["traceparent"]?.stringValue)
+        let creation = try await runs.create(run, history: [Self.triggeredFact(run, at: Date())]) {
+            creation in
+            guard let replyTo = run.replyTo else { return [] }
+            return [TriggerReply.accepted(run: run, creation: creation, replyTo: replyTo)]
+        }
+        switch creation {
+        case .created(let id):
+            logger.info(
+                "run created",
+                metadata: [
+                    "run_id": "\(id)", "flow": "\(run.flow)", "release": "\(run.version)",
+                    "correlation_id": "\(correlationID)",
+                ])
+            return .accepted(runID: id)
+        case .existing(let id, _):
+            logger.info(
+                "repeated trigger; existing run", metadata: ["run_id": "\(id)", "flow": "\(run.flow)"])
+            return .duplicate(runID: id)
+        }
+    }
+
+    private func reject(
+        _ rejection: TriggerRejection, flow: String?, delivery: AMQPDelivery, correlationID: String
+    ) async throws -> Outcome {
+        let properties = delivery.properties
+        var messages = [TriggerReply.deadLetter(delivery, rejection: rejection)]
+        if let replyTo = properties.replyTo {
+            messages.append(TriggerReply.rejected(rejection, correlationID: correlationID, replyTo: replyTo))
+        }
+        let origin = TriggerRejectionStore.Origin(
+            messageID: properties.messageID, routingKey: delivery.routingKey, correlationID: correlationID,
+            replyTo: properties.replyTo, bodyBytes: delivery.body.count)
+        let recorded = try await rejections.record(rejection, flow: flow, origin: origin, messages: messages)
+        logger.warning(
+            "trigger rejected",
+            metadata: [
+                "reason": "\(rejection.reason.rawValue)", "field": "\(rejection.field ?? "-")",
+                "flow": "\(flow ?? "-")", "correlation_id": "\(correlationID)", "repeat": "\(!recorded)",
+            ])
+        return .rejected(rejection.reason)
+    }
+
+    static func rejection(for error: FlowStoreError) -> TriggerRejection {
+        switch error {
+        case .unknownFlow:
+            TriggerRejection(reason: .unknownFlow, field: "flow", message: error.description)
+        case .noLiveRelease:
+            TriggerRejection(reason: .noLiveRelease, field: "flow", message: error.description)
+        default:
+            TriggerRejection(reason: .unknownVersion, field: "draft", message: error.description)
+        }
+    }
+
+    /// The run's first fact, in the history JSON shape (docs/history.md).
+    static func triggeredFact(_ run: NewRun, at date: Date) -> HistoryEntry {
+        var fact = JSONObject()
+        fact["kind"] = "run.triggered"
+        fact["at"] = .string(
+            date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true)))
+        fact["run_id"] = .string(run.id)
+        fact["flow"] = .string(run.flow)
+        fact["version"] = .number(JSONNumber(run.version))
+        fact["input"] = run.input
+        fact["actor"] = .string(run.actor)
+        fact["correlation_id"] = .string(run.correlationID)
+        fact["idempotency_key"] = .string(run.idempotencyKey)
+        fact["reply_to"] = run.replyTo.map(JSONValue.string)
+        return HistoryEntry(
+            kind: "run.triggered", actor: run.actor, fact: JSONValue.object(fact).jsonString())
+    }
+
+    static func newRunID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return UUIDv7.make(
+            millisecondsSinceEpoch: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)),
+            using: &generator)
+    }
+}

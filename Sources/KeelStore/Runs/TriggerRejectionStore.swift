@@ -1,0 +1,85 @@
+public import Foundation
+public import KeelCore
+public import PGClient
+
+/// Records triggers that did not become runs, with the messages that report them, in one transaction.
+public struct TriggerRejectionStore: Sendable {
+    let pool: PGPool
+
+    public init(pool: PGPool) {
+        self.pool = pool
+    }
+
+    /// Where a rejected message came from.
+    public struct Origin: Sendable, Hashable {
+        public var messageID: String?
+        public var routingKey: String
+        public var correlationID: String?
+        public var replyTo: String?
+        public var bodyBytes: Int
+
+        public init(
+            messageID: String?, routingKey: String, correlationID: String?, replyTo: String?, bodyBytes: Int
+        ) {
+            self.messageID = messageID
+            self.routingKey = routingKey
+            self.correlationID = correlationID
+            self.replyTo = replyTo
+            self.bodyBytes = bodyBytes
+        }
+    }
+
+    /// Records the rejection and enqueues `messages` (dead letter, reply); returns false, writing
+    /// nothing, when this message id was already recorded (a redelivery).
+    @discardableResult
+    public func record(
+        _ rejection: TriggerRejection, flow: String?, origin: Origin, messages: [OutboxMessage]
+    ) async throws -> Bool {
+        let errors = try JSONEncoder().encode(rejection.errors)
+        return try await pool.withTransaction { connection in
+            let rows = try await connection.query(
+                """
+                INSERT INTO trigger_rejections (message_id, routing_key, flow, reason, field, message, errors,
+                                                correlation_id, reply_to, body_bytes)
+                VALUES (\(origin.messageID), \(origin.routingKey), \(flow), \(rejection.reason.rawValue),
+                        \(rejection.field), \(rejection.message), \(PGJSON(bytes: Array(errors))),
+                        \(origin.correlationID), \(origin.replyTo), \(origin.bodyBytes))
+                ON CONFLICT (message_id) DO NOTHING
+                RETURNING id
+                """)
+            guard !rows.isEmpty else { return false }
+            try await OutboxStore.enqueue(messages, on: connection)
+            return true
+        }
+    }
+
+    /// The newest rejections, newest first.
+    public func recent(limit: Int = 100) async throws -> [RecordedTriggerRejection] {
+        try await pool.withConnection { connection in
+            try await connection.query(
+                """
+                SELECT message_id, routing_key, flow, reason, field, message, received_at
+                FROM trigger_rejections ORDER BY id DESC LIMIT \(limit)
+                """
+            ).map { row in
+                RecordedTriggerRejection(
+                    messageID: try row.decode(String?.self, at: 0),
+                    routingKey: try row.decode(String.self, at: 1),
+                    flow: try row.decode(String?.self, at: 2), reason: try row.decode(String.self, at: 3),
+                    field: try row.decode(String?.self, at: 4), message: try row.decode(String.self, at: 5),
+                    receivedAt: try row.decode(Date.self, at: 6))
+            }
+        }
+    }
+}
+
+/// A stored rejection, as operators list them.
+public struct RecordedTriggerRejection: Sendable, Hashable, Codable {
+    public var messageID: String?
+    public var routingKey: String
+    public var flow: String?
+    public var reason: String
+    public var field: String?
+    public var message: String
+    public var receivedAt: Date
+}
