@@ -118,7 +118,7 @@ let package = Package(
         .executableTarget(
             name: "keel",
             dependencies: [
-                "KeelCore", "KeelStore", "PGClient",
+                "KeelCore", "KeelStore", "PGClient", "AMQPClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

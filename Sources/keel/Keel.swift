@@ -12,7 +12,9 @@ struct Keel: AsyncParsableCommand {
             2 infrastructure error (database or broker unreachable), 64 usage error.
             """,
         version: KeelCLIVersion.current,
-        subcommands: [Migrate.self, Status.self, FlowCommand.self, TemplateCommand.self, Docs.self])
+        subcommands: [
+            Migrate.self, Status.self, FlowCommand.self, TemplateCommand.self, RunCommand.self, Docs.self,
+        ])
 }
 
 enum KeelCLIVersion {

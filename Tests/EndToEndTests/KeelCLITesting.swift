@@ -5,10 +5,10 @@ import KeelTestSupport
 protocol KeelCLITesting {}
 
 extension KeelCLITesting {
-    func keel(_ arguments: [String], database: TestDatabase? = nil) async throws -> (
-        status: Int32, json: Any?
-    ) {
-        var environment = ["KEEL_ACTOR": "e2e-tester"]
+    func keel(
+        _ arguments: [String], database: TestDatabase? = nil, environment extra: [String: String] = [:]
+    ) async throws -> (status: Int32, json: Any?) {
+        var environment = extra.merging(["KEEL_ACTOR": "e2e-tester"]) { given, _ in given }
         if let database { environment["KEEL_DATABASE_URL"] = database.url }
         let result = try await ServiceProcess.run("keel", arguments: arguments, environment: environment)
         let json = try? JSONSerialization.jsonObject(with: Data(result.output.utf8))

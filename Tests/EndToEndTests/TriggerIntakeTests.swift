@@ -208,4 +208,45 @@ import Testing
         #expect(try await stack.count("SELECT count(*)::int8 FROM outbox WHERE sent_at IS NULL") == 0)
         try await stack.stop()
     }
+
+    @Test func keelRunStartPublishesATriggerAndPrintsTheAnswer() async throws {
+        let stack = try await startStack()
+        let amqp = ["KEEL_AMQP_URL": stack.vhost.url]
+        let started = try await keel(
+            [
+                "run", "start", "intake-demo", "--input", #"{"task": "from the cli"}"#, "--key", "cli-1",
+                "--json",
+            ],
+            environment: amqp)
+        #expect(started.status == 0, "\(stack.service.output)")
+        let answer = try #require(started.json as? [String: Any])
+        #expect(answer["type"] as? String == "run.accepted")
+        #expect(answer["duplicate"] as? Bool == false)
+        let runID = try #require(answer["run_id"] as? String)
+
+        let again = try await keel(
+            [
+                "run", "start", "intake-demo", "--input", #"{"task": "from the cli"}"#, "--key", "cli-1",
+                "--json",
+            ],
+            environment: amqp)
+        #expect((again.json as? [String: Any])?["run_id"] as? String == runID)
+        #expect((again.json as? [String: Any])?["duplicate"] as? Bool == true)
+
+        let file = try temporaryFile(#"{"task": 42}"#)
+        let rejected = try await keel(
+            ["run", "start", "intake-demo", "--input", "@" + file, "--json"], environment: amqp)
+        #expect(rejected.status == 1)
+        #expect((rejected.json as? [String: Any])?["reason"] as? String == "invalid_input")
+
+        let malformed = try await keel(
+            ["run", "start", "intake-demo", "--input", "{nope", "--json"], environment: amqp)
+        #expect(malformed.status == 1)
+        #expect(
+            ((malformed.json as? [String: Any])?["error"] as? String)?.hasPrefix("--input: not valid JSON")
+                == true)
+        #expect(try await stack.count("SELECT count(*)::int8 FROM runs") == 1)
+        #expect(try await stack.count("SELECT count(*)::int8 FROM trigger_rejections") == 1)
+        try await stack.stop()
+    }
 }
