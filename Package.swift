@@ -168,6 +168,8 @@ let package = Package(
             name: "KeelStoreTests", dependencies: ["KeelStore", "PGClient", "KeelTestSupport"],
             swiftSettings: strict),
         .testTarget(
+            name: "StepExecutorTests", dependencies: ["step-executor"], swiftSettings: strict),
+        .testTarget(
             name: "KeelBusTests",
             dependencies: [
                 "KeelBus", "KeelStore", "AMQPClient", "PGClient", "KeelTestSupport",
