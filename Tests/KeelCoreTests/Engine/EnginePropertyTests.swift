@@ -1,0 +1,198 @@
+import Testing
+
+@testable import KeelCore
+
+/// Random flows (real `FlowDefinition`s parsed from generated YAML) driven by a random world that
+/// starts, finishes, fails and redelivers attempts, fires timers and answers waits.
+@Suite("Engine: properties")
+struct EnginePropertyTests {
+    @Test(arguments: 0..<8)
+    func randomRunsFinishAndReplay(batch: Int) throws {
+        for index in 0..<40 {
+            let seed = UInt64(batch * 1_000 + index)
+            var random = SplitMix64(seed: seed)
+            let yaml = Self.randomFlow(&random)
+            var world = try World(yaml: yaml, random: random)
+            world.run()
+            world.check(seed: seed, yaml: yaml)
+        }
+    }
+
+    static func randomFlow(_ random: inout SplitMix64) -> String {
+        let count = Int.random(in: 1...9, using: &random)
+        var yaml = "flow: random\n"
+        if Bool.random(using: &random) { yaml += "timeout: \(Int.random(in: 1...5, using: &random))h\n" }
+        yaml += "steps:\n"
+        for index in 0..<count {
+            yaml += "  - id: s\(index)\n"
+            let needs = (0..<index).filter { _ in Int.random(in: 0..<3, using: &random) == 0 }
+            if !needs.isEmpty { yaml += "    needs: [\(needs.map { "s\($0)" }.joined(separator: ", "))]\n" }
+            switch Int.random(in: 0..<6, using: &random) {
+            case 0 where !needs.isEmpty:
+                let need = needs[Int.random(in: 0..<needs.count, using: &random)]
+                let status = ["failed", "succeeded", "skipped"][Int.random(in: 0..<3, using: &random)]
+                yaml += "    if: \"${{ steps.s\(need).status == '\(status)' }}\"\n"
+            case 1:
+                yaml += "    if: \"${{ input.flag\(index % 2) }}\"\n"
+            default:
+                break
+            }
+            switch Int.random(in: 0..<8, using: &random) {
+            case 0: yaml += "    wait: {timeout: 1h, heartbeat: 10m}\n"
+            case 1: yaml += "    approval: {approvers: [bob], timeout: 2h, on_timeout: fail}\n"
+            default: yaml += "    noop: {}\n"
+            }
+            if Bool.random(using: &random) {
+                let backoff = Bool.random(using: &random) ? "fixed" : "exponential"
+                yaml +=
+                    "    retry: {max_attempts: \(Int.random(in: 1...4, using: &random)), backoff: \(backoff), initial: \(Int.random(in: 0...30, using: &random))s, on: [transient, timeout]}\n"
+            }
+            if Int.random(in: 0..<4, using: &random) == 0 { yaml += "    timeout: \(Int.random(in: 1...90, using: &random))m\n" }
+            if Int.random(in: 0..<4, using: &random) == 0 { yaml += "    queue_timeout: \(Int.random(in: 1...10, using: &random))m\n" }
+        }
+        return yaml
+    }
+}
+
+/// The services and executors around one run, simplified: they act only on the reducer's commands.
+private struct World {
+    var run: EngineHarness
+    var random: SplitMix64
+    /// Attempts dispatched and not stopped: (step, attempt) → started?
+    var queued: [String: (step: String, attempt: Int, started: Bool)] = [:]
+    var timers: [String: RunTimer] = [:]
+    var waits: [String: String] = [:]  // wait id → step
+    var approvals: [String: String] = [:]  // approval id → step
+    var fed: [RunFact.Event] = []
+    var failures: [String] = []
+
+    init(yaml: String, random: SplitMix64) throws {
+        run = try EngineHarness(yaml)
+        self.random = random
+    }
+
+    mutating func record(_ problem: String) { failures.append(problem) }
+
+    mutating func feed(_ event: RunFact.Event) {
+        fed.append(event)
+        let transition = run.feed(event)
+        guard !transition.ignored else { return }
+        for command in transition.commands {
+            switch command {
+            case .dispatch(let attempt):
+                if queued[attempt.idempotencyKey] != nil { record("dispatched twice: \(attempt.idempotencyKey)") }
+                queued[attempt.idempotencyKey] = (attempt.step, attempt.attempt, false)
+            case .stopAttempt(_, _, let key, _):
+                queued[key] = nil
+            case .startTimer(let timer):
+                if timers[timer.id] != nil { record("timer armed twice: \(timer.id)") }
+                timers[timer.id] = timer
+            case .cancelTimer(let id):
+                if timers.removeValue(forKey: id) == nil { record("cancelled an unknown timer \(id)") }
+            case .openWait(let step, _, let waitID, _, _):
+                waits[waitID] = step
+            case .closeWait(let waitID):
+                waits[waitID] = nil
+            case .requestApproval(let request, _, _, _):
+                approvals[request.approvalID] = request.step
+            case .closeApproval(let approvalID):
+                approvals[approvalID] = nil
+            case .publish, .finishRun:
+                break
+            }
+        }
+        if case .timerFired(let id) = event { timers[id] = nil }
+        if Set(timers.keys) != Set(run.state.timers.keys) {
+            record("timer commands drifted: world \(timers.keys.sorted()) vs state \(run.state.timers.keys.sorted())")
+        }
+        if Set(waits.keys) != Set(run.state.steps.values.filter { $0.status == .waiting }.compactMap(\.waitID)) {
+            record("wait commands drifted")
+        }
+    }
+
+    mutating func pick<T>(_ items: [T]) -> T? {
+        items.isEmpty ? nil : items[Int.random(in: 0..<items.count, using: &random)]
+    }
+
+    mutating func run() {
+        run.trigger(input: ["flag0": .bool(Bool.random(using: &random)), "flag1": true])
+        var steps = 0
+        while run.state.status == .running && steps < 400 {
+            steps += 1
+            run.advance(ms: Int64.random(in: 0...5_000, using: &random))
+            switch Int.random(in: 0..<100, using: &random) {
+            case 0..<35:
+                guard let key = pick(queued.keys.sorted()), let entry = queued[key] else { fallthrough }
+                if !entry.started {
+                    queued[key]?.started = true
+                    feed(.stepStarted(step: entry.step, attempt: entry.attempt, executor: "e", leaseToken: 1))
+                } else {
+                    queued[key] = nil
+                    let roll = Int.random(in: 0..<10, using: &random)
+                    if roll < 6 {
+                        feed(.stepSucceeded(step: entry.step, attempt: entry.attempt, outputs: [:]))
+                    } else {
+                        let errorClass: ErrorClass = roll < 8 ? .transient : (roll < 9 ? .permanent : .timeout)
+                        feed(.stepFailed(step: entry.step, attempt: entry.attempt, errorClass: errorClass, message: "x"))
+                    }
+                }
+            case 35..<55:
+                guard let waitID = pick(waits.keys.sorted()), let step = waits[waitID] else { fallthrough }
+                let status = pick(CallbackStatus.allCases) ?? .succeeded
+                feed(.callbackReceived(step: step, waitID: waitID, status: status, output: ["n": 1]))
+            case 55..<65:
+                guard let approvalID = pick(approvals.keys.sorted()), let step = approvals[approvalID] else { fallthrough }
+                let decision = pick(StepContext.Decision.allCases) ?? .approve
+                feed(.approvalDecided(step: step, approvalID: approvalID, decision: decision, actor: "bob", note: nil))
+            case 65..<80:
+                // Redeliver something already handled.
+                guard let event = pick(fed) else { fallthrough }
+                feed(event)
+            case 80..<81:
+                feed(.runCancelRequested(actor: "op", reason: "random"))
+            default:
+                // Fire the earliest timer, moving the clock; when nothing else can happen, this is how time passes.
+                guard let timer = timers.values.min(by: { ($0.due, $0.id) < ($1.due, $1.id) }) else {
+                    if queued.isEmpty && waits.isEmpty && approvals.isEmpty {
+                        record("stuck: nothing queued, waiting or armed while running")
+                        return
+                    }
+                    continue
+                }
+                run.now = max(run.now, timer.due.millisecondsSinceEpoch)
+                feed(.timerFired(timerID: timer.id))
+            }
+        }
+    }
+
+    func check(seed: UInt64, yaml: String) {
+        let context = "seed \(seed)\n\(yaml)"
+        #expect(failures.isEmpty, "\(failures)\n\(context)")
+        #expect(run.state.status == .finished, "run did not finish\n\(context)")
+        #expect(run.state.steps.values.allSatisfy { $0.status.isFinal }, "unfinished steps\n\(context)")
+        #expect(timers.isEmpty && waits.isEmpty && approvals.isEmpty, "left armed or open\n\(context)")
+        // Walk the history: nothing starts before its needs finish, nothing finished is started again.
+        var state = RunState(flow: run.reducer.flow)
+        for fact in run.history {
+            let started: String? =
+                switch fact.event {
+                case .stepScheduled(let attempt): attempt.step
+                case .waitOpened(let step, _, _) where state.steps[step]?.status != .succeeded: step
+                case .approvalRequested(let request): request.step
+                default: nil
+                }
+            if let id = started, let definition = run.reducer.flow.step(id) {
+                for need in definition.needs {
+                    #expect(state.steps[need]?.status.isFinal == true, "\(id) began before \(need) finished\n\(context)")
+                }
+                let status = state.steps[id]?.status
+                #expect(status != .succeeded && status != .partial, "\(id) began again after finishing\n\(context)")
+            }
+            state.apply(fact)
+        }
+        #expect(state == run.state, "replay differs\n\(context)")
+        let (redecided, derived) = run.reducer.redecide(run.history)
+        #expect(redecided == run.state, "re-decided state differs\n\(context)")
+        #expect(derived == run.history.filter(\.derived), "re-decided facts differ\n\(context)")
+    }
+}
