@@ -13,7 +13,7 @@ struct EnginePropertyTests {
             var random = SplitMix64(seed: seed)
             let yaml = Self.randomFlow(&random)
             var world = try World(yaml: yaml, random: random)
-            world.run()
+            world.play()
             world.check(seed: seed, yaml: yaml)
         }
     }
@@ -114,55 +114,98 @@ private struct World {
         items.isEmpty ? nil : items[Int.random(in: 0..<items.count, using: &random)]
     }
 
-    mutating func run() {
+    mutating func play() {
         run.trigger(input: ["flag0": .bool(Bool.random(using: &random)), "flag1": true])
         var steps = 0
         while run.state.status == .running && steps < 400 {
             steps += 1
             run.advance(ms: Int64.random(in: 0...5_000, using: &random))
+            let acted: Bool
             switch Int.random(in: 0..<100, using: &random) {
-            case 0..<35:
-                guard let key = pick(queued.keys.sorted()), let entry = queued[key] else { fallthrough }
-                if !entry.started {
-                    queued[key]?.started = true
-                    feed(.stepStarted(step: entry.step, attempt: entry.attempt, executor: "e", leaseToken: 1))
-                } else {
-                    queued[key] = nil
-                    let roll = Int.random(in: 0..<10, using: &random)
-                    if roll < 6 {
-                        feed(.stepSucceeded(step: entry.step, attempt: entry.attempt, outputs: [:]))
-                    } else {
-                        let errorClass: ErrorClass = roll < 8 ? .transient : (roll < 9 ? .permanent : .timeout)
-                        feed(.stepFailed(step: entry.step, attempt: entry.attempt, errorClass: errorClass, message: "x"))
-                    }
-                }
-            case 35..<55:
-                guard let waitID = pick(waits.keys.sorted()), let step = waits[waitID] else { fallthrough }
-                let status = pick(CallbackStatus.allCases) ?? .succeeded
-                feed(.callbackReceived(step: step, waitID: waitID, status: status, output: ["n": 1]))
-            case 55..<65:
-                guard let approvalID = pick(approvals.keys.sorted()), let step = approvals[approvalID] else { fallthrough }
-                let decision = pick(StepContext.Decision.allCases) ?? .approve
-                feed(.approvalDecided(step: step, approvalID: approvalID, decision: decision, actor: "bob", note: nil))
-            case 65..<80:
-                // Redeliver something already handled.
-                guard let event = pick(fed) else { fallthrough }
-                feed(event)
+            case 0..<35: acted = workOnAnAttempt()
+            case 35..<55: acted = answerAWait()
+            case 55..<65: acted = decideAnApproval()
+            case 65..<80: acted = redeliver()
             case 80..<81:
                 feed(.runCancelRequested(actor: "op", reason: "random"))
-            default:
-                // Fire the earliest timer, moving the clock; when nothing else can happen, this is how time passes.
-                guard let timer = timers.values.min(by: { ($0.due, $0.id) < ($1.due, $1.id) }) else {
-                    if queued.isEmpty && waits.isEmpty && approvals.isEmpty {
-                        record("stuck: nothing queued, waiting or armed while running")
-                        return
-                    }
-                    continue
+                acted = true
+            default: acted = false
+            }
+            if !acted && !fireTheEarliestTimer() {
+                if queued.isEmpty && waits.isEmpty && approvals.isEmpty {
+                    record("stuck: nothing queued, waiting or armed while running")
+                    return
                 }
-                run.now = max(run.now, timer.due.millisecondsSinceEpoch)
-                feed(.timerFired(timerID: timer.id))
             }
         }
+        // Then a cooperative world: everything succeeds, and time passes; the run must end.
+        var drained = 0
+        while run.state.status == .running && drained < 2_000 {
+            drained += 1
+            if let key = queued.keys.sorted().first, let entry = queued[key] {
+                if entry.started {
+                    queued[key] = nil
+                    feed(.stepSucceeded(step: entry.step, attempt: entry.attempt, outputs: [:]))
+                } else {
+                    queued[key]?.started = true
+                    feed(.stepStarted(step: entry.step, attempt: entry.attempt, executor: "e", leaseToken: 1))
+                }
+            } else if let waitID = waits.keys.sorted().first, let step = waits[waitID] {
+                feed(.callbackReceived(step: step, waitID: waitID, status: .succeeded, output: nil))
+            } else if let approvalID = approvals.keys.sorted().first, let step = approvals[approvalID] {
+                feed(.approvalDecided(step: step, approvalID: approvalID, decision: .approve, actor: "bob", note: nil))
+            } else if !fireTheEarliestTimer() {
+                record("stuck while draining")
+                return
+            }
+        }
+    }
+
+    private mutating func workOnAnAttempt() -> Bool {
+        guard let key = pick(queued.keys.sorted()), let entry = queued[key] else { return false }
+        if !entry.started {
+            queued[key]?.started = true
+            feed(.stepStarted(step: entry.step, attempt: entry.attempt, executor: "e", leaseToken: 1))
+            return true
+        }
+        queued[key] = nil
+        let roll = Int.random(in: 0..<10, using: &random)
+        if roll < 6 {
+            feed(.stepSucceeded(step: entry.step, attempt: entry.attempt, outputs: [:]))
+        } else {
+            let errorClass: ErrorClass = roll < 8 ? .transient : (roll < 9 ? .permanent : .timeout)
+            feed(.stepFailed(step: entry.step, attempt: entry.attempt, errorClass: errorClass, message: "x"))
+        }
+        return true
+    }
+
+    private mutating func answerAWait() -> Bool {
+        guard let waitID = pick(waits.keys.sorted()), let step = waits[waitID] else { return false }
+        let status = pick(CallbackStatus.allCases) ?? .succeeded
+        feed(.callbackReceived(step: step, waitID: waitID, status: status, output: ["n": 1]))
+        return true
+    }
+
+    private mutating func decideAnApproval() -> Bool {
+        guard let approvalID = pick(approvals.keys.sorted()), let step = approvals[approvalID] else { return false }
+        let decision = pick(StepContext.Decision.allCases) ?? .approve
+        feed(.approvalDecided(step: step, approvalID: approvalID, decision: decision, actor: "bob", note: nil))
+        return true
+    }
+
+    /// Delivers again something already handled, as a broker may.
+    private mutating func redeliver() -> Bool {
+        guard let event = pick(fed) else { return false }
+        feed(event)
+        return true
+    }
+
+    /// Fires the earliest armed timer, moving the clock to it: how time passes when nothing else happens.
+    private mutating func fireTheEarliestTimer() -> Bool {
+        guard let timer = timers.values.min(by: { ($0.due, $0.id) < ($1.due, $1.id) }) else { return false }
+        run.now = max(run.now, timer.due.millisecondsSinceEpoch)
+        feed(.timerFired(timerID: timer.id))
+        return true
     }
 
     func check(seed: UInt64, yaml: String) {
