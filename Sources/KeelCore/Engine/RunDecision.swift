@@ -92,10 +92,10 @@ struct RunDecision {
             startAttempt(id, attempt: attempt)
             advance()
         case .waitTimeout(let id, let attempt):
-            stop(id, attempt: attempt, reason: "the wait's timeout passed")
+            stopIfActive(id, reason: "the wait's timeout passed")
             timeOut(id, attempt: attempt, kind: .wait)
         case .heartbeat(let id, let attempt):
-            stop(id, attempt: attempt, reason: "no heartbeat within the wait's interval")
+            stopIfActive(id, reason: "no heartbeat within the wait's interval")
             timeOut(id, attempt: attempt, kind: .heartbeat)
         case .approvalTimeout(let id, let attempt):
             guard let gate = flow.step(id)?.approvalGate, let approvalID = step(id).approvalID else { return }
@@ -138,9 +138,7 @@ struct RunDecision {
         default:
             // Sent back by request_changes: stop the attempts the rewind abandoned.
             for (other, previous) in before.steps.sorted(by: { $0.key < $1.key })
-            where (previous.status == .scheduled || previous.status == .running)
-                && state.steps[other]?.status == .pending
-            {
+            where holdsWork(previous, other) && state.steps[other]?.status == .pending {
                 stop(other, attempt: previous.attempt, reason: "changes were requested")
             }
         }
@@ -321,10 +319,20 @@ struct RunDecision {
 
     // MARK: Commands
 
+    /// Stops the step's attempt if some worker holds it: dispatched or running, or an `ssh` job that
+    /// was started and is being waited for (the reaper stops the remote process).
     private mutating func stopIfActive(_ id: String, reason: String) {
         let current = step(id)
-        if current.status == .scheduled || current.status == .running {
-            stop(id, attempt: current.attempt, reason: reason)
+        if holdsWork(current, id) { stop(id, attempt: current.attempt, reason: reason) }
+    }
+
+    private func holdsWork(_ current: StepState, _ id: String) -> Bool {
+        switch current.status {
+        case .scheduled, .running: return true
+        case .waiting:
+            if case .ssh? = flow.step(id)?.kind { return true }
+            return false
+        default: return false
         }
     }
 

@@ -16,7 +16,10 @@ struct EngineHarness {
     let runID = "0193a1b2-0000-7000-8000-000000000001"
 
     init(_ yaml: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
-        let flow = try FlowTest.parse(yaml, sourceLocation: sourceLocation)
+        self.init(flow: try FlowTest.parse(yaml, sourceLocation: sourceLocation))
+    }
+
+    init(flow: FlowDefinition) {
         reducer = RunReducer(flow: flow)
         state = reducer.initialState
     }

@@ -8,6 +8,8 @@ import Testing
 struct EnginePropertyTests {
     @Test(arguments: 0..<8)
     func randomRunsFinishAndReplay(batch: Int) throws {
+        var outcomes: [RunOutcome: Int] = [:]
+        var kinds: Set<String> = []
         for index in 0..<40 {
             let seed = UInt64(batch * 1_000 + index)
             var random = SplitMix64(seed: seed)
@@ -15,7 +17,12 @@ struct EnginePropertyTests {
             var world = try World(yaml: yaml, random: random)
             world.play()
             world.check(seed: seed, yaml: yaml)
+            if let outcome = world.run.state.outcome { outcomes[outcome, default: 0] += 1 }
+            kinds.formUnion(world.run.history.map(\.event.kind))
         }
+        // The random world reaches every ending and most kinds of facts.
+        #expect(outcomes[.succeeded, default: 0] > 0 && outcomes[.failed, default: 0] > 0)
+        #expect(kinds.isSuperset(of: ["step.retry_scheduled", "step.skipped", "step.timed_out", "wait.opened", "approval.requested"]), "\(kinds.sorted())")
     }
 
     static func randomFlow(_ random: inout SplitMix64) -> String {
@@ -45,7 +52,7 @@ struct EnginePropertyTests {
             if Bool.random(using: &random) {
                 let backoff = Bool.random(using: &random) ? "fixed" : "exponential"
                 yaml +=
-                    "    retry: {max_attempts: \(Int.random(in: 1...4, using: &random)), backoff: \(backoff), initial: \(Int.random(in: 0...30, using: &random))s, on: [transient, timeout]}\n"
+                    "    retry: {max_attempts: \(Int.random(in: 1...4, using: &random)), backoff: \(backoff), initial: \(Int.random(in: 1...30, using: &random))s, on: [transient, timeout]}\n"
             }
             if Int.random(in: 0..<4, using: &random) == 0 { yaml += "    timeout: \(Int.random(in: 1...90, using: &random))m\n" }
             if Int.random(in: 0..<4, using: &random) == 0 { yaml += "    queue_timeout: \(Int.random(in: 1...10, using: &random))m\n" }
@@ -115,7 +122,12 @@ private struct World {
     }
 
     mutating func play() {
-        run.trigger(input: ["flag0": .bool(Bool.random(using: &random)), "flag1": true])
+        let input: JSONValue = ["flag0": .bool(Bool.random(using: &random)), "flag1": true]
+        feed(
+            .runTriggered(
+                RunTrigger(
+                    runID: run.runID, flow: "random", version: 1, input: input, correlationID: "c",
+                    idempotencyKey: "k")))
         var steps = 0
         while run.state.status == .running && steps < 400 {
             steps += 1
@@ -133,7 +145,7 @@ private struct World {
             }
             if !acted && !fireTheEarliestTimer() {
                 if queued.isEmpty && waits.isEmpty && approvals.isEmpty {
-                    record("stuck: nothing queued, waiting or armed while running")
+                    record("stuck: nothing queued, waiting or armed while running: \(run.state.stepStatuses.sorted { $0.key < $1.key }) \(run.history.suffix(6).map(\.event.kind))")
                     return
                 }
             }
