@@ -14,7 +14,7 @@ extension RunFact: Codable {
         case errorClass = "error_class"
         case message, delay
         case dueAt = "due_at"
-        case reason, timeout
+        case reason, timeout, pass
         case timerID = "timer_id"
         case fromStep = "from_step"
         case waitID = "wait_id"
@@ -91,7 +91,8 @@ extension RunFact: Codable {
         case "run.cancel_requested":
             event = .runCancelRequested(actor: try optionalString(.actor), reason: try string(.reason))
         case "run.retry_requested":
-            event = .runRetryRequested(fromStep: try string(.fromStep), actor: try optionalString(.actor))
+            event = .runRetryRequested(
+                fromStep: try string(.fromStep), pass: try int(.pass), actor: try optionalString(.actor))
         case "wait.opened":
             event = .waitOpened(step: try string(.step), attempt: try int(.attempt), waitID: try string(.waitID))
         case "callback.received":
@@ -176,8 +177,9 @@ extension RunFact: Codable {
         case .runCancelRequested(let actor, let reason):
             try container.encodeIfPresent(actor, forKey: .actor)
             try container.encode(reason, forKey: .reason)
-        case .runRetryRequested(let fromStep, let actor):
+        case .runRetryRequested(let fromStep, let pass, let actor):
             try container.encode(fromStep, forKey: .fromStep)
+            try container.encode(pass, forKey: .pass)
             try container.encodeIfPresent(actor, forKey: .actor)
         case .waitOpened(let step, let attempt, let waitID):
             try container.encode(step, forKey: .step)

@@ -40,8 +40,9 @@ public struct RunFact: Sendable, Hashable {
         /// A timer the reducer asked for came due (the timer sweeper).
         case timerFired(timerID: String)
         case runCancelRequested(actor: String?, reason: String)
-        /// `keel run retry RUN --from STEP` on a finished run.
-        case runRetryRequested(fromStep: String, actor: String?)
+        /// `keel run retry RUN --from STEP` on a finished run; `pass` is the run's pass being retried
+        /// (`RunState.pass`), so a repeated request cannot restart the run a second time.
+        case runRetryRequested(fromStep: String, pass: Int, actor: String?)
         /// The step now waits for a callback (derived).
         case waitOpened(step: String, attempt: Int, waitID: String)
         /// A verified callback for an open wait (callback-gateway).
@@ -234,7 +235,7 @@ extension RunFact.Event {
             .stepCancelled(let step, _, _), .waitOpened(let step, _, _), .callbackReceived(let step, _, _, _),
             .approvalDecided(let step, _, _, _, _):
             step
-        case .runRetryRequested(let step, _): step
+        case .runRetryRequested(let step, _, _): step
         case .runTriggered, .timerFired, .runCancelRequested, .runFinished: nil
         }
     }
@@ -266,7 +267,7 @@ extension RunFact.Event {
     public var actor: String? {
         switch self {
         case .runTriggered(let trigger): trigger.actor
-        case .runCancelRequested(let actor, _), .runRetryRequested(_, let actor),
+        case .runCancelRequested(let actor, _), .runRetryRequested(_, _, let actor),
             .approvalDecided(_, _, _, let actor, _):
             actor
         default: nil

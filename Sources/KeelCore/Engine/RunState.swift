@@ -24,8 +24,8 @@ public struct RunState: Sendable, Hashable {
     public internal(set) var steps: [String: StepState]
     /// The flow's `timeout` for the current pass of the run.
     public internal(set) var runDeadline: Timestamp?
-    /// 1 for the first pass, incremented by each `run.retry_requested`.
-    public internal(set) var generation = 0
+    /// 1 for the first pass of the run, incremented by each accepted `run.retry_requested`.
+    public internal(set) var pass = 0
     /// Set by `run.cancel_requested` until the run is retried.
     public internal(set) var cancelReason: String?
     /// Step ids, each after all it needs; among steps ready together, declaration order.
@@ -78,7 +78,9 @@ public struct RunState: Sendable, Hashable {
             if case .runTriggered = fact.event { return true }
             return false
         case .finished:
-            if case .runRetryRequested(let step, _) = fact.event { return steps[step] != nil }
+            if case .runRetryRequested(let step, let pass, _) = fact.event {
+                return steps[step] != nil && pass == self.pass
+            }
             return false
         case .running:
             break
@@ -115,7 +117,7 @@ public struct RunState: Sendable, Hashable {
         case .runTriggered(let trigger):
             self.trigger = trigger
             status = .running
-            generation = 1
+            pass = 1
             runDeadline = flow.timeout.map { at.adding($0) }
         case .stepScheduled(let scheduled):
             let definition = flow.step(scheduled.step)
@@ -179,8 +181,8 @@ public struct RunState: Sendable, Hashable {
             }
         case .runCancelRequested(_, let reason):
             cancelReason = reason
-        case .runRetryRequested(let from, _):
-            generation += 1
+        case .runRetryRequested(let from, _, _):
+            pass += 1
             status = .running
             outcome = nil
             finishReason = nil

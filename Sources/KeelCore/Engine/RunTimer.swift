@@ -41,7 +41,7 @@ extension RunState {
         func add(_ id: String, _ due: Timestamp?, _ purpose: RunTimer.Purpose) {
             if let due { timers[id] = RunTimer(id: id, due: due, purpose: purpose) }
         }
-        add("\(runID):run-timeout:\(generation)", runDeadline, .runTimeout)
+        add("\(runID):run-timeout:\(pass)", runDeadline, .runTimeout)
         for (id, step) in steps where !step.status.isFinal {
             let prefix = "\(runID):\(id):"
             add(prefix + "\(step.roundStart):step-timeout", step.deadline, .stepTimeout(step: id))

@@ -29,7 +29,7 @@ struct RunFactCodingTests {
         .timerFired(timerID: "r1:a:3:retry"),
         .runCancelRequested(actor: "carol", reason: "wrong"),
         .runCancelRequested(actor: nil, reason: "wrong"),
-        .runRetryRequested(fromStep: "a", actor: "dave"),
+        .runRetryRequested(fromStep: "a", pass: 1, actor: "dave"),
         .waitOpened(step: "w", attempt: 1, waitID: "r1:w:1:wait"),
         .callbackReceived(step: "w", waitID: "r1:w:1:wait", status: .partial, output: ["p50_ms": 1.5]),
         .approvalRequested(
