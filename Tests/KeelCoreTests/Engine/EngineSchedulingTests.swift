@@ -239,6 +239,22 @@ struct EngineSchedulingTests {
         #expect(run.dispatched.isEmpty)
     }
 
+    @Test func stepConcurrencyKeyThatCannotBeEvaluatedFailsTheStep() throws {
+        var run = try EngineHarness(
+            """
+            flow: k
+            steps:
+              - {id: a, noop: {}, concurrency: {key: "${{ fromJSON(input.text) }}", limit: 1}}
+              - {id: b, noop: {}}
+            """)
+        run.trigger(input: ["text": "{"])
+        #expect(run.step("a").status == .failed)
+        #expect(run.step("a").message?.hasPrefix("steps.a.concurrency.key: ") == true)
+        #expect(run.history.contains { $0.derived && $0.event.kind == "step.failed" && $0.event.attempt == 0 })
+        #expect(run.dispatched == ["b"])
+        run.checkHistory()
+    }
+
     @Test func outputsOfNeedsAreVisibleToConditions() throws {
         var run = try EngineHarness(
             """

@@ -77,6 +77,55 @@ struct EngineWaitApprovalTests {
         run.checkHistory()
     }
 
+    @Test func cancellingAWaitingSSHJobStopsIt() throws {
+        var run = try EngineHarness(
+            """
+            flow: s
+            steps:
+              - id: bench
+                ssh: {host: gpu-1, command: [./start.sh]}
+                wait: {timeout: 2h}
+            """)
+        run.trigger()
+        run.complete("bench")
+        let waitID = try #require(run.step("bench").waitID)
+        run.feed(.runCancelRequested(actor: "op", reason: "enough"))
+        #expect(run.commands.contains(.stopAttempt(step: "bench", attempt: 1, idempotencyKey: "\(run.runID):bench:1", reason: "enough")))
+        #expect(run.commands.contains(.closeWait(waitID: waitID)))
+        run.checkHistory()
+    }
+
+    @Test func partialCountsAsSuccessForDependents() throws {
+        var run = try EngineHarness(
+            """
+            flow: p
+            steps:
+              - {id: job, wait: {timeout: 1h}}
+              - {id: next, needs: [job], noop: {}}
+            """)
+        run.trigger()
+        let waitID = try #require(run.step("job").waitID)
+        run.feed(.callbackReceived(step: "job", waitID: waitID, status: .partial, output: ["done": 3]))
+        #expect(run.dispatched == ["next"])
+        run.complete("next")
+        #expect(run.state.outcome == .succeeded)
+    }
+
+    @Test func approvalSummaryThatCannotBeRenderedFailsTheStep() throws {
+        var run = try EngineHarness(
+            """
+            flow: a
+            steps:
+              - id: review
+                approval: {approvers: [bob], summary: "${{ fromJSON(input.text) }}"}
+            """)
+        run.trigger(input: ["text": "{"])
+        #expect(run.step("review").status == .failed)
+        #expect(run.step("review").message?.hasPrefix("steps.review.approval.summary: ") == true)
+        #expect(run.state.outcome == .failed)
+        #expect(!run.commands.contains { if case .requestApproval = $0 { true } else { false } })
+    }
+
     private let approvalFlow = """
         flow: change
         steps:
