@@ -221,7 +221,9 @@ struct RunDecision {
             do throws(KeyProblem) {
                 if let limit = flow.concurrency {
                     claims.append(
-                        ConcurrencyClaim(scope: .flow, key: try key(limit.key, "concurrency.key", context), limit: limit.limit))
+                        ConcurrencyClaim(
+                            scope: .flow, key: try key(limit.key, "concurrency.key", context),
+                            limit: limit.limit))
                 }
                 if let limit = definition.concurrency {
                     claims.append(
@@ -277,7 +279,8 @@ struct RunDecision {
         let now = step(id)
         commands.append(
             .requestApproval(
-                request, requester: state.trigger?.actor, timeoutAt: now.approvalDeadline, reminderAt: now.reminderDue))
+                request, requester: state.trigger?.actor, timeoutAt: now.approvalDeadline,
+                reminderAt: now.reminderDue))
         publish(
             "approval.requested.\(flow.name)", step: id, attempt: attempt,
             extra: ["approval_id": .string(request.approvalID)])
@@ -373,12 +376,17 @@ struct RunDecision {
         var firedID: String?
         if case .timerFired(let id) = event { firedID = id }
         let (old, new) = (before.timers, state.timers)
-        for id in old.keys.sorted() where new[id] == nil && id != firedID { commands.append(.cancelTimer(id: id)) }
+        for id in old.keys.sorted() where new[id] == nil && id != firedID {
+            commands.append(.cancelTimer(id: id))
+        }
         for id in new.keys.sorted() where old[id] == nil {
             if let timer = new[id] { commands.append(.startTimer(timer)) }
         }
         func open(_ run: RunState, _ field: KeyPath<StepState, String?>) -> Set<String> {
-            Set(run.steps.values.filter { $0.status == .waiting && run.status == .running }.compactMap { $0[keyPath: field] })
+            Set(
+                run.steps.values.filter { $0.status == .waiting && run.status == .running }.compactMap {
+                    $0[keyPath: field]
+                })
         }
         for waitID in open(before, \.waitID).subtracting(open(state, \.waitID)).sorted() {
             commands.append(.closeWait(waitID: waitID))
@@ -401,7 +409,8 @@ struct RunDecision {
         return ExpressionContext(
             input: trigger?.input ?? .null, steps: steps,
             run: RunContext(
-                id: runID, flow: flow.name, version: trigger?.version ?? 0, correlationID: trigger?.correlationID ?? "",
+                id: runID, flow: flow.name, version: trigger?.version ?? 0,
+                correlationID: trigger?.correlationID ?? "",
                 actor: trigger?.actor, attempt: attempt))
     }
 
@@ -426,7 +435,9 @@ struct RunDecision {
         }
     }
 
-    private func key(_ template: String, _ field: String, _ context: ExpressionContext) throws(KeyProblem) -> String {
+    private func key(_ template: String, _ field: String, _ context: ExpressionContext) throws(KeyProblem)
+        -> String
+    {
         try render(template, field, context).interpolationText
     }
 

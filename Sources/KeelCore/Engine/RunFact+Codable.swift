@@ -33,7 +33,9 @@ extension RunFact: Codable {
         let at = try container.decode(Timestamp.self, forKey: .at)
         let derived = try container.decodeIfPresent(Bool.self, forKey: .derived) ?? false
         func string(_ key: Key) throws -> String { try container.decode(String.self, forKey: key) }
-        func optionalString(_ key: Key) throws -> String? { try container.decodeIfPresent(String.self, forKey: key) }
+        func optionalString(_ key: Key) throws -> String? {
+            try container.decodeIfPresent(String.self, forKey: key)
+        }
         func int(_ key: Key) throws -> Int { try container.decode(Int.self, forKey: key) }
         func raw<Value: RawRepresentable<String>>(_ type: Value.Type, _ key: Key) throws -> Value {
             let text = try container.decode(String.self, forKey: key)
@@ -49,14 +51,17 @@ extension RunFact: Codable {
             event = .runTriggered(
                 RunTrigger(
                     runID: try string(.runID), flow: try string(.flow), version: try int(.version),
-                    input: try container.decode(JSONValue.self, forKey: .input), actor: try optionalString(.actor),
+                    input: try container.decode(JSONValue.self, forKey: .input),
+                    actor: try optionalString(.actor),
                     correlationID: try string(.correlationID), idempotencyKey: try string(.idempotencyKey),
                     replyTo: try optionalString(.replyTo)))
         case "step.scheduled":
             event = .stepScheduled(
                 ScheduledAttempt(
-                    step: try string(.step), attempt: try int(.attempt), idempotencyKey: try string(.idempotencyKey),
-                    runsOn: try container.decode([String].self, forKey: .runsOn), shardKey: try string(.shardKey),
+                    step: try string(.step), attempt: try int(.attempt),
+                    idempotencyKey: try string(.idempotencyKey),
+                    runsOn: try container.decode([String].self, forKey: .runsOn),
+                    shardKey: try string(.shardKey),
                     concurrency: try container.decode([ConcurrencyClaim].self, forKey: .concurrency),
                     changeRequest: try container.decodeIfPresent(ChangeRequest.self, forKey: .changeRequest)))
         case "step.started":
@@ -72,7 +77,8 @@ extension RunFact: Codable {
             event = .stepSucceeded(step: try string(.step), attempt: try int(.attempt), outputs: object)
         case "step.failed":
             event = .stepFailed(
-                step: try string(.step), attempt: try int(.attempt), errorClass: try raw(ErrorClass.self, .errorClass),
+                step: try string(.step), attempt: try int(.attempt),
+                errorClass: try raw(ErrorClass.self, .errorClass),
                 message: try string(.message))
         case "step.retry_scheduled":
             event = .stepRetryScheduled(
@@ -83,9 +89,11 @@ extension RunFact: Codable {
             event = .stepSkipped(step: try string(.step), reason: try string(.reason))
         case "step.timed_out":
             event = .stepTimedOut(
-                step: try string(.step), attempt: try int(.attempt), timeout: try raw(TimeoutKind.self, .timeout))
+                step: try string(.step), attempt: try int(.attempt),
+                timeout: try raw(TimeoutKind.self, .timeout))
         case "step.cancelled":
-            event = .stepCancelled(step: try string(.step), attempt: try int(.attempt), reason: try string(.reason))
+            event = .stepCancelled(
+                step: try string(.step), attempt: try int(.attempt), reason: try string(.reason))
         case "timer.fired":
             event = .timerFired(timerID: try string(.timerID))
         case "run.cancel_requested":
@@ -94,10 +102,12 @@ extension RunFact: Codable {
             event = .runRetryRequested(
                 fromStep: try string(.fromStep), pass: try int(.pass), actor: try optionalString(.actor))
         case "wait.opened":
-            event = .waitOpened(step: try string(.step), attempt: try int(.attempt), waitID: try string(.waitID))
+            event = .waitOpened(
+                step: try string(.step), attempt: try int(.attempt), waitID: try string(.waitID))
         case "callback.received":
             event = .callbackReceived(
-                step: try string(.step), waitID: try string(.waitID), status: try raw(CallbackStatus.self, .status),
+                step: try string(.step), waitID: try string(.waitID),
+                status: try raw(CallbackStatus.self, .status),
                 output: try container.decodeIfPresent(JSONValue.self, forKey: .output) ?? .null)
         case "approval.requested":
             event = .approvalRequested(
@@ -111,7 +121,8 @@ extension RunFact: Codable {
                 decision: try raw(StepContext.Decision.self, .decision), actor: try optionalString(.actor),
                 note: try optionalString(.note))
         case "run.finished":
-            event = .runFinished(outcome: try raw(RunOutcome.self, .outcome), reason: try optionalString(.reason))
+            event = .runFinished(
+                outcome: try raw(RunOutcome.self, .outcome), reason: try optionalString(.reason))
         default:
             throw DecodingError.dataCorruptedError(
                 forKey: .kind, in: container, debugDescription: "unknown fact kind '\(kind)'")

@@ -73,7 +73,8 @@ public struct RunTrigger: Sendable, Hashable {
     public var replyTo: String?
 
     public init(
-        runID: String, flow: String, version: Int, input: JSONValue, actor: String? = nil, correlationID: String,
+        runID: String, flow: String, version: Int, input: JSONValue, actor: String? = nil,
+        correlationID: String,
         idempotencyKey: String, replyTo: String? = nil
     ) {
         self.runID = runID
@@ -245,7 +246,8 @@ extension RunFact.Event {
         switch self {
         case .stepScheduled(let scheduled): scheduled.attempt
         case .approvalRequested(let request): request.attempt
-        case .stepStarted(_, let attempt, _, _), .stepSucceeded(_, let attempt, _), .stepFailed(_, let attempt, _, _),
+        case .stepStarted(_, let attempt, _, _), .stepSucceeded(_, let attempt, _),
+            .stepFailed(_, let attempt, _, _),
             .stepRetryScheduled(_, let attempt, _, _), .stepTimedOut(_, let attempt, _),
             .stepCancelled(_, let attempt, _), .waitOpened(_, let attempt, _):
             attempt

@@ -25,12 +25,15 @@ public struct RunReducer: Sendable {
         }
         var templates: [String: Result<ExpressionTemplate, ExpressionError>] = [:]
         for source in sources where templates[source] == nil {
-            templates[source] = Result { () throws(ExpressionError) in try ExpressionTemplate(parsing: source) }
+            templates[source] = Result { () throws(ExpressionError) in try ExpressionTemplate(parsing: source)
+            }
         }
         self.templates = templates
         var statusReads: [String: Set<String>] = [:]
         for step in flow.steps {
-            guard let condition = step.condition, case .success(let template)? = templates[condition] else { continue }
+            guard let condition = step.condition, case .success(let template)? = templates[condition] else {
+                continue
+            }
             let read = template.references.steps.filter { $0.field == .status || $0.field == .decision }
             statusReads[step.id] = Set(read.map(\.stepID))
         }
@@ -70,7 +73,8 @@ public struct RunReducer: Sendable {
     /// The value of a template of this flow, or why it has none.
     func evaluate(_ source: String, in context: ExpressionContext) -> Result<JSONValue, ExpressionError> {
         let compiled =
-            templates[source] ?? Result { () throws(ExpressionError) in try ExpressionTemplate(parsing: source) }
+            templates[source]
+            ?? Result { () throws(ExpressionError) in try ExpressionTemplate(parsing: source) }
         return compiled.flatMap { template in
             Result { () throws(ExpressionError) in try template.evaluate(in: context) }
         }

@@ -91,7 +91,8 @@ public struct RunState: Sendable, Hashable {
             return attempt > 0 && step.attempt == attempt && step.status == .scheduled
         case .stepSucceeded(let id, let attempt, _), .stepFailed(let id, let attempt, _, _):
             guard let step = steps[id] else { return false }
-            return attempt > 0 && step.attempt == attempt && (step.status == .scheduled || step.status == .running)
+            return attempt > 0 && step.attempt == attempt
+                && (step.status == .scheduled || step.status == .running)
         case .timerFired(let timerID):
             return timers[timerID] != nil
         case .runCancelRequested:
@@ -102,7 +103,8 @@ public struct RunState: Sendable, Hashable {
         case .approvalDecided(let id, let approvalID, _, _, _):
             guard let step = steps[id] else { return false }
             return step.status == .waiting && step.approvalID == approvalID
-        case .runTriggered, .runRetryRequested, .stepScheduled, .stepRetryScheduled, .stepSkipped, .stepTimedOut,
+        case .runTriggered, .runRetryRequested, .stepScheduled, .stepRetryScheduled, .stepSkipped,
+            .stepTimedOut,
             .stepCancelled, .waitOpened, .approvalRequested, .runFinished:
             return false
         }
@@ -273,7 +275,9 @@ public struct RunState: Sendable, Hashable {
             }
             update(id) { $0.changeRounds = rounds + 1 }
             for downstreamID in downstream(of: rule.step) { update(downstreamID) { $0.reset() } }
-            update(rule.step) { $0.changeRequest = ChangeRequest(note: note, actor: actor, round: rounds + 1) }
+            update(rule.step) {
+                $0.changeRequest = ChangeRequest(note: note, actor: actor, round: rounds + 1)
+            }
         }
     }
 

@@ -48,13 +48,17 @@ extension RunState {
             let attempt = step.attempt
             switch step.status {
             case .scheduled:
-                add(prefix + "\(attempt):queue-timeout", step.queueDeadline, .queueTimeout(step: id, attempt: attempt))
+                add(
+                    prefix + "\(attempt):queue-timeout", step.queueDeadline,
+                    .queueTimeout(step: id, attempt: attempt))
             case .retrying:
                 if let next = step.retryAttempt {
                     add(prefix + "\(next):retry", step.retryDue, .retry(step: id, attempt: next))
                 }
             case .waiting:
-                add(prefix + "\(attempt):wait-timeout", step.waitDeadline, .waitTimeout(step: id, attempt: attempt))
+                add(
+                    prefix + "\(attempt):wait-timeout", step.waitDeadline,
+                    .waitTimeout(step: id, attempt: attempt))
                 add(
                     prefix + "\(attempt):heartbeat:\(step.heartbeats)", step.heartbeatDue,
                     .heartbeat(step: id, attempt: attempt))

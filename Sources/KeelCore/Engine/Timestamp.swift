@@ -34,7 +34,8 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
         let minutes = inDay / 60_000 % 60
         let seconds = inDay / 1_000 % 60
         let milliseconds = inDay % 1_000
-        return Self.pad(year, 4) + "-" + Self.pad(month, 2) + "-" + Self.pad(day, 2) + "T" + Self.pad(hours, 2)
+        return Self.pad(year, 4) + "-" + Self.pad(month, 2) + "-" + Self.pad(day, 2) + "T"
+            + Self.pad(hours, 2)
             + ":" + Self.pad(minutes, 2) + ":" + Self.pad(seconds, 2) + "." + Self.pad(milliseconds, 3) + "Z"
     }
 
@@ -69,7 +70,9 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
             position += 1
             var digits = 0
             while position < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[position]) {
-                if digits < 3 { milliseconds = milliseconds * 10 + Int64(bytes[position] - UInt8(ascii: "0")) }
+                if digits < 3 {
+                    milliseconds = milliseconds * 10 + Int64(bytes[position] - UInt8(ascii: "0"))
+                }
                 digits += 1
                 position += 1
             }
@@ -78,7 +81,9 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
         }
         var offsetMinutes: Int64 = 0
         if expect("Zz") {
-        } else if position < bytes.count, bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-") {
+        } else if position < bytes.count,
+            bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-")
+        {
             let sign: Int64 = bytes[position] == UInt8(ascii: "-") ? -1 : 1
             position += 1
             guard let offsetHours = number(2), expect(":"), let offsetMinute = number(2), offsetHours < 24,
@@ -99,7 +104,8 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
         let text = try container.decode(String.self)
         guard let timestamp = Timestamp(parsing: text) else {
             throw DecodingError.dataCorruptedError(
-                in: container, debugDescription: "expected an RFC 3339 timestamp like 2026-11-27T02:42:42.123Z")
+                in: container,
+                debugDescription: "expected an RFC 3339 timestamp like 2026-11-27T02:42:42.123Z")
         }
         self = timestamp
     }

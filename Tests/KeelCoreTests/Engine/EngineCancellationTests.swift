@@ -31,7 +31,9 @@ struct EngineCancellationTests {
         #expect(run.state.finishReason == "wrong branch")
         for id in ["b", "c", "w", "d"] { #expect(run.step(id).status == .cancelled) }
         #expect(run.step("a").status == .succeeded)
-        let stops = run.commands.compactMap { if case .stopAttempt(let step, _, _, _) = $0 { step } else { nil } }
+        let stops = run.commands.compactMap {
+            if case .stopAttempt(let step, _, _, _) = $0 { step } else { nil }
+        }
         #expect(stops == ["b"])
         let cancelled = Set(run.commands.compactMap { if case .cancelTimer(let id) = $0 { id } else { nil } })
         #expect(cancelled == armed)
@@ -41,7 +43,8 @@ struct EngineCancellationTests {
         // Everything after the end is ignored.
         #expect(run.feed(.stepSucceeded(step: "b", attempt: 1, outputs: [:])).ignored)
         #expect(run.feed(.runCancelRequested(actor: "carol", reason: "again")).ignored)
-        #expect(run.feed(.callbackReceived(step: "w", waitID: waitID, status: .succeeded, output: nil)).ignored)
+        #expect(
+            run.feed(.callbackReceived(step: "w", waitID: waitID, status: .succeeded, output: nil)).ignored)
         run.checkHistory()
     }
 

@@ -47,7 +47,9 @@ struct EngineHarness {
     }
 
     @discardableResult
-    mutating func trigger(input: JSONValue = [:], actor: String? = "alice", replyTo: String? = nil) -> RunTransition {
+    mutating func trigger(input: JSONValue = [:], actor: String? = "alice", replyTo: String? = nil)
+        -> RunTransition
+    {
         feed(
             .runTriggered(
                 RunTrigger(
@@ -91,7 +93,9 @@ struct EngineHarness {
         -> RunTransition?
     {
         guard let timer = timer(purpose) else {
-            Issue.record("no armed timer \(purpose); armed: \(state.timers.keys.sorted())", sourceLocation: sourceLocation)
+            Issue.record(
+                "no armed timer \(purpose); armed: \(state.timers.keys.sorted())",
+                sourceLocation: sourceLocation)
             return nil
         }
         now = max(now, timer.due.millisecondsSinceEpoch)
@@ -118,7 +122,9 @@ struct EngineHarness {
         #expect(replayed == state, "replay differs", sourceLocation: sourceLocation)
         let (redecided, derived) = reducer.redecide(history)
         #expect(redecided == state, "re-deciding gives another state", sourceLocation: sourceLocation)
-        #expect(derived == history.filter(\.derived), "re-deciding gives other facts", sourceLocation: sourceLocation)
+        #expect(
+            derived == history.filter(\.derived), "re-deciding gives other facts",
+            sourceLocation: sourceLocation)
     }
 }
 

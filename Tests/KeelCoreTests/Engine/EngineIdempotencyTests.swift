@@ -66,7 +66,9 @@ struct EngineIdempotencyTests {
         run.trigger()
         let forged = RunFact(at: run.at, event: .runFinished(outcome: .succeeded, reason: nil))
         #expect(run.reducer.reduce(run.state, forged).ignored)
-        let markedDerived = RunFact(at: run.at, event: .stepStarted(step: "a", attempt: 1, executor: "x", leaseToken: 1), derived: true)
+        let markedDerived = RunFact(
+            at: run.at, event: .stepStarted(step: "a", attempt: 1, executor: "x", leaseToken: 1),
+            derived: true)
         #expect(run.reducer.reduce(run.state, markedDerived).ignored)
     }
 
@@ -75,7 +77,8 @@ struct EngineIdempotencyTests {
         run.trigger()
         run.complete("a")
         var history = run.history
-        history.append(RunFact(at: run.at, event: .stepSucceeded(step: "a", attempt: 1, outputs: ["late": true])))
+        history.append(
+            RunFact(at: run.at, event: .stepSucceeded(step: "a", attempt: 1, outputs: ["late": true])))
         history.append(RunFact(at: run.at, event: .timerFired(timerID: "stale")))
         #expect(RunState.replay(history, flow: run.reducer.flow) == run.state)
         #expect(run.reducer.redecide(history).derived == run.history.filter(\.derived))

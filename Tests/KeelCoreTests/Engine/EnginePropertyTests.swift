@@ -22,7 +22,11 @@ struct EnginePropertyTests {
         }
         // The random world reaches every ending and most kinds of facts.
         #expect(outcomes[.succeeded, default: 0] > 0 && outcomes[.failed, default: 0] > 0)
-        #expect(kinds.isSuperset(of: ["run.retry_requested", "step.retry_scheduled", "step.skipped", "step.timed_out", "wait.opened", "approval.requested"]), "\(kinds.sorted())")
+        #expect(
+            kinds.isSuperset(of: [
+                "run.retry_requested", "step.retry_scheduled", "step.skipped", "step.timed_out",
+                "wait.opened", "approval.requested",
+            ]), "\(kinds.sorted())")
     }
 
     static func randomFlow(_ random: inout SplitMix64) -> String {
@@ -54,8 +58,12 @@ struct EnginePropertyTests {
                 yaml +=
                     "    retry: {max_attempts: \(Int.random(in: 1...4, using: &random)), backoff: \(backoff), initial: \(Int.random(in: 1...30, using: &random))s, on: [transient, timeout]}\n"
             }
-            if Int.random(in: 0..<4, using: &random) == 0 { yaml += "    timeout: \(Int.random(in: 1...90, using: &random))m\n" }
-            if Int.random(in: 0..<4, using: &random) == 0 { yaml += "    queue_timeout: \(Int.random(in: 1...10, using: &random))m\n" }
+            if Int.random(in: 0..<4, using: &random) == 0 {
+                yaml += "    timeout: \(Int.random(in: 1...90, using: &random))m\n"
+            }
+            if Int.random(in: 0..<4, using: &random) == 0 {
+                yaml += "    queue_timeout: \(Int.random(in: 1...10, using: &random))m\n"
+            }
         }
         return yaml
     }
@@ -87,7 +95,9 @@ private struct World {
         for command in transition.commands {
             switch command {
             case .dispatch(let attempt):
-                if queued[attempt.idempotencyKey] != nil { record("dispatched twice: \(attempt.idempotencyKey)") }
+                if queued[attempt.idempotencyKey] != nil {
+                    record("dispatched twice: \(attempt.idempotencyKey)")
+                }
                 queued[attempt.idempotencyKey] = (attempt.step, attempt.attempt, false)
             case .stopAttempt(_, _, let key, _):
                 queued[key] = nil
@@ -110,9 +120,13 @@ private struct World {
         }
         if case .timerFired(let id) = event { timers[id] = nil }
         if Set(timers.keys) != Set(run.state.timers.keys) {
-            record("timer commands drifted: world \(timers.keys.sorted()) vs state \(run.state.timers.keys.sorted())")
+            record(
+                "timer commands drifted: world \(timers.keys.sorted()) vs state \(run.state.timers.keys.sorted())"
+            )
         }
-        if Set(waits.keys) != Set(run.state.steps.values.filter { $0.status == .waiting }.compactMap(\.waitID)) {
+        if Set(waits.keys)
+            != Set(run.state.steps.values.filter { $0.status == .waiting }.compactMap(\.waitID))
+        {
             record("wait commands drifted")
         }
     }
@@ -158,7 +172,9 @@ private struct World {
             }
             if !acted && !fireTheEarliestTimer() {
                 if queued.isEmpty && waits.isEmpty && approvals.isEmpty {
-                    record("stuck: nothing queued, waiting or armed while running: \(run.state.stepStatuses.sorted { $0.key < $1.key }) \(run.history.suffix(6).map(\.event.kind))")
+                    record(
+                        "stuck: nothing queued, waiting or armed while running: \(run.state.stepStatuses.sorted { $0.key < $1.key }) \(run.history.suffix(6).map(\.event.kind))"
+                    )
                     return
                 }
             }
@@ -178,7 +194,9 @@ private struct World {
             } else if let waitID = waits.keys.sorted().first, let step = waits[waitID] {
                 feed(.callbackReceived(step: step, waitID: waitID, status: .succeeded, output: nil))
             } else if let approvalID = approvals.keys.sorted().first, let step = approvals[approvalID] {
-                feed(.approvalDecided(step: step, approvalID: approvalID, decision: .approve, actor: "bob", note: nil))
+                feed(
+                    .approvalDecided(
+                        step: step, approvalID: approvalID, decision: .approve, actor: "bob", note: nil))
             } else if !fireTheEarliestTimer() {
                 record("stuck while draining")
                 return
@@ -212,9 +230,12 @@ private struct World {
     }
 
     private mutating func decideAnApproval() -> Bool {
-        guard let approvalID = pick(approvals.keys.sorted()), let step = approvals[approvalID] else { return false }
+        guard let approvalID = pick(approvals.keys.sorted()), let step = approvals[approvalID] else {
+            return false
+        }
         let decision = pick(StepContext.Decision.allCases) ?? .approve
-        feed(.approvalDecided(step: step, approvalID: approvalID, decision: decision, actor: "bob", note: nil))
+        feed(
+            .approvalDecided(step: step, approvalID: approvalID, decision: decision, actor: "bob", note: nil))
         return true
     }
 
@@ -251,10 +272,14 @@ private struct World {
                 }
             if let id = started, let definition = run.reducer.flow.step(id) {
                 for need in definition.needs {
-                    #expect(state.steps[need]?.status.isFinal == true, "\(id) began before \(need) finished\n\(context)")
+                    #expect(
+                        state.steps[need]?.status.isFinal == true,
+                        "\(id) began before \(need) finished\n\(context)")
                 }
                 let status = state.steps[id]?.status
-                #expect(status != .succeeded && status != .partial, "\(id) began again after finishing\n\(context)")
+                #expect(
+                    status != .succeeded && status != .partial,
+                    "\(id) began again after finishing\n\(context)")
             }
             state.apply(fact)
         }

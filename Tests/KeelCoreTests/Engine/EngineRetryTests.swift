@@ -23,7 +23,8 @@ struct EngineRetryTests {
     }
 
     @Test func fixedBackoffWaitsInitialEveryTime() throws {
-        let (run, delays) = try retryDelays("{max_attempts: 4, backoff: fixed, initial: 5s, jitter: false}", failures: 4)
+        let (run, delays) = try retryDelays(
+            "{max_attempts: 4, backoff: fixed, initial: 5s, jitter: false}", failures: 4)
         #expect(delays == [5_000, 5_000, 5_000])
         #expect(run.step("a").status == .failed)
         #expect(run.step("a").attempt == 4)
@@ -46,14 +47,21 @@ struct EngineRetryTests {
         run.start("a")
         run.fail("a", .transient)
         let expected = RunFact.Event.stepRetryScheduled(
-            step: "a", attempt: 2, delay: FlowDuration(milliseconds: 3_000), dueAt: run.at.adding(milliseconds: 3_000))
+            step: "a", attempt: 2, delay: FlowDuration(milliseconds: 3_000),
+            dueAt: run.at.adding(milliseconds: 3_000))
         #expect(run.history.last?.event == expected)
-        #expect(run.commands.contains(.startTimer(RunTimer(id: "\(run.runID):a:2:retry", due: run.at.adding(milliseconds: 3_000), purpose: .retry(step: "a", attempt: 2)))))
+        #expect(
+            run.commands.contains(
+                .startTimer(
+                    RunTimer(
+                        id: "\(run.runID):a:2:retry", due: run.at.adding(milliseconds: 3_000),
+                        purpose: .retry(step: "a", attempt: 2)))))
         #expect(run.published.isEmpty)
     }
 
     @Test func errorClassesOutsideOnFailAtOnce() throws {
-        let (run, delays) = try retryDelays("{max_attempts: 5, on: [transient]}", failures: 3, errorClass: .permanent)
+        let (run, delays) = try retryDelays(
+            "{max_attempts: 5, on: [transient]}", failures: 3, errorClass: .permanent)
         #expect(delays.isEmpty)
         #expect(run.step("a").attempt == 1)
         #expect(run.step("a").status == .failed)
@@ -61,10 +69,12 @@ struct EngineRetryTests {
 
     @Test func defaultOnRetriesTimeoutButNotPermanent() throws {
         #expect(RetryPolicy.defaultOn == [.transient, .timeout])
-        let (timeoutRun, timeoutDelays) = try retryDelays("{max_attempts: 2, jitter: false}", failures: 2, errorClass: .timeout)
+        let (timeoutRun, timeoutDelays) = try retryDelays(
+            "{max_attempts: 2, jitter: false}", failures: 2, errorClass: .timeout)
         #expect(timeoutDelays == [1_000])
         #expect(timeoutRun.step("a").attempt == 2)
-        let (cancelledRun, _) = try retryDelays("{max_attempts: 2, on: [cancelled]}", failures: 2, errorClass: .cancelled)
+        let (cancelledRun, _) = try retryDelays(
+            "{max_attempts: 2, on: [cancelled]}", failures: 2, errorClass: .cancelled)
         #expect(cancelledRun.step("a").attempt == 2)
     }
 
@@ -78,22 +88,31 @@ struct EngineRetryTests {
     }
 
     @Test func jitterStaysWithinTheBackoffAndIsDeterministic() throws {
-        let policy = RetryPolicy(maxAttempts: 10, backoff: .exponential, initial: FlowDuration(milliseconds: 1_000))
+        let policy = RetryPolicy(
+            maxAttempts: 10, backoff: .exponential, initial: FlowDuration(milliseconds: 1_000))
         var distinct = Set<Int64>()
         for runIndex in 0..<200 {
             let runID = "run-\(runIndex)"
             for failures in 1...5 {
                 let backoff = RetryDelay.backoff(policy, failures: failures)
-                let delay = RetryDelay.delay(policy, failures: failures, runID: runID, step: "a", attempt: failures + 1)
+                let delay = RetryDelay.delay(
+                    policy, failures: failures, runID: runID, step: "a", attempt: failures + 1)
                 #expect(delay.milliseconds >= 0 && delay.milliseconds <= backoff.milliseconds)
-                #expect(delay == RetryDelay.delay(policy, failures: failures, runID: runID, step: "a", attempt: failures + 1))
+                #expect(
+                    delay
+                        == RetryDelay.delay(
+                            policy, failures: failures, runID: runID, step: "a", attempt: failures + 1))
                 if failures == 1 { distinct.insert(delay.milliseconds) }
             }
         }
         // Spread over 0...1000 ms, not stuck on a few values.
         #expect(distinct.count > 150)
-        #expect(RetryDelay.jitterDraw(runID: "r", step: "a", attempt: 2) != RetryDelay.jitterDraw(runID: "r", step: "a", attempt: 3))
-        #expect(RetryDelay.jitterDraw(runID: "r", step: "a", attempt: 2) != RetryDelay.jitterDraw(runID: "r", step: "b", attempt: 2))
+        #expect(
+            RetryDelay.jitterDraw(runID: "r", step: "a", attempt: 2)
+                != RetryDelay.jitterDraw(runID: "r", step: "a", attempt: 3))
+        #expect(
+            RetryDelay.jitterDraw(runID: "r", step: "a", attempt: 2)
+                != RetryDelay.jitterDraw(runID: "r", step: "b", attempt: 2))
     }
 
     @Test func jitterDrawIsTheDocumentedHash() {
@@ -106,13 +125,19 @@ struct EngineRetryTests {
     @Test func jitteredRetryInARunUsesTheSameDelayOnReplay() throws {
         let (run, delays) = try retryDelays("{max_attempts: 4, initial: 10s}", failures: 4)
         let policy = try #require(run.reducer.flow.step("a")?.retry)
-        #expect(delays == (1...3).map { RetryDelay.delay(policy, failures: $0, runID: run.runID, step: "a", attempt: $0 + 1).milliseconds })
+        #expect(
+            delays
+                == (1...3).map {
+                    RetryDelay.delay(policy, failures: $0, runID: run.runID, step: "a", attempt: $0 + 1)
+                        .milliseconds
+                })
         run.checkHistory()
     }
 
     @Test func zeroDelayRetriesDispatchAtOnce() throws {
         // Flows cannot say `initial: 0s`, but jitter can draw 0: the reducer must not arm a timer for it.
-        var flow = try FlowTest.parse("flow: r\nsteps:\n  - {id: a, noop: {}, retry: {max_attempts: 2, jitter: false}}\n")
+        var flow = try FlowTest.parse(
+            "flow: r\nsteps:\n  - {id: a, noop: {}, retry: {max_attempts: 2, jitter: false}}\n")
         flow.steps[0].retry?.initial = FlowDuration(milliseconds: 0)
         var run = EngineHarness(flow: flow)
         run.trigger()
@@ -126,7 +151,8 @@ struct EngineRetryTests {
 
     @Test func noRetryThatWouldStartAfterTheStepTimeout() throws {
         var run = try EngineHarness(
-            "flow: r\nsteps:\n  - {id: a, noop: {}, timeout: 10s, retry: {max_attempts: 3, initial: 20s, jitter: false}}\n")
+            "flow: r\nsteps:\n  - {id: a, noop: {}, timeout: 10s, retry: {max_attempts: 3, initial: 20s, jitter: false}}\n"
+        )
         run.trigger()
         run.start("a")
         run.fail("a", .transient)
@@ -135,7 +161,9 @@ struct EngineRetryTests {
     }
 
     @Test func backoffNeverOverflows() {
-        let policy = RetryPolicy(maxAttempts: 100, backoff: .exponential, initial: FlowDuration(milliseconds: 86_400_000), jitter: false)
+        let policy = RetryPolicy(
+            maxAttempts: 100, backoff: .exponential, initial: FlowDuration(milliseconds: 86_400_000),
+            jitter: false)
         #expect(RetryDelay.backoff(policy, failures: 99) == FlowDuration.maximum)
     }
 }

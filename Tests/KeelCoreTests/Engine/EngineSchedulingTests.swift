@@ -50,7 +50,8 @@ struct EngineSchedulingTests {
         #expect(dispatch.shardKey == "repo-keel")
         #expect(
             dispatch.concurrency == [
-                ConcurrencyClaim(scope: .flow, key: "keel", limit: 2), ConcurrencyClaim(scope: .step, key: "keyed-a", limit: 1),
+                ConcurrencyClaim(scope: .flow, key: "keel", limit: 2),
+                ConcurrencyClaim(scope: .step, key: "keyed-a", limit: 1),
             ])
         guard case .stepScheduled(let scheduled) = run.history.last?.event else {
             Issue.record("expected step.scheduled last")
@@ -62,7 +63,10 @@ struct EngineSchedulingTests {
     @Test func shardKeyDefaultsToTheRunID() throws {
         var run = try EngineHarness("flow: s\nsteps: [{id: a, noop: {}}]\n")
         run.trigger()
-        guard case .dispatch(let attempt)? = run.commands.first(where: { if case .dispatch = $0 { true } else { false } })
+        guard
+            case .dispatch(let attempt)? = run.commands.first(where: {
+                if case .dispatch = $0 { true } else { false }
+            })
         else {
             Issue.record("no dispatch")
             return
@@ -250,7 +254,8 @@ struct EngineSchedulingTests {
         run.trigger(input: ["text": "{"])
         #expect(run.step("a").status == .failed)
         #expect(run.step("a").message?.hasPrefix("steps.a.concurrency.key: ") == true)
-        #expect(run.history.contains { $0.derived && $0.event.kind == "step.failed" && $0.event.attempt == 0 })
+        #expect(
+            run.history.contains { $0.derived && $0.event.kind == "step.failed" && $0.event.attempt == 0 })
         #expect(run.dispatched == ["b"])
         run.checkHistory()
     }

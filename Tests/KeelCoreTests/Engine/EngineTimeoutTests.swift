@@ -25,7 +25,11 @@ struct EngineTimeoutTests {
         run.fire(.stepTimeout(step: "a"))
         #expect(run.step("a").status == .timedOut)
         #expect(run.step("a").errorClass == .timeout)
-        #expect(run.commands.contains(.stopAttempt(step: "a", attempt: 2, idempotencyKey: "\(run.runID):a:2", reason: "the step's timeout passed")))
+        #expect(
+            run.commands.contains(
+                .stopAttempt(
+                    step: "a", attempt: 2, idempotencyKey: "\(run.runID):a:2",
+                    reason: "the step's timeout passed")))
         #expect(run.step("b").status == .skipped)
         #expect(run.state.outcome == .failed)
         #expect(run.published.contains("step.failed.t.a"))
@@ -35,7 +39,8 @@ struct EngineTimeoutTests {
     }
 
     @Test func stepTimeoutIsCancelledWhenTheStepFinishes() throws {
-        var run = try EngineHarness("flow: t\nsteps: [{id: a, noop: {}, timeout: 1m}, {id: b, needs: [a], noop: {}}]\n")
+        var run = try EngineHarness(
+            "flow: t\nsteps: [{id: a, noop: {}, timeout: 1m}, {id: b, needs: [a], noop: {}}]\n")
         run.trigger()
         let id = try #require(run.timer(.stepTimeout(step: "a"))?.id)
         run.complete("a")
@@ -45,13 +50,17 @@ struct EngineTimeoutTests {
 
     @Test func queueTimeoutFailsAnUnstartedAttemptAsTimeoutAndRetries() throws {
         var run = try EngineHarness(
-            "flow: t\nsteps:\n  - {id: a, noop: {}, queue_timeout: 30s, retry: {max_attempts: 2, initial: 1s, jitter: false}}\n")
+            "flow: t\nsteps:\n  - {id: a, noop: {}, queue_timeout: 30s, retry: {max_attempts: 2, initial: 1s, jitter: false}}\n"
+        )
         run.trigger()
         let timer = try #require(run.timer(.queueTimeout(step: "a", attempt: 1)))
         #expect(timer.due == run.at.adding(milliseconds: 30_000))
         run.fire(.queueTimeout(step: "a", attempt: 1))
         #expect(run.history.contains { $0.event == .stepTimedOut(step: "a", attempt: 1, timeout: .queue) })
-        #expect(run.commands.contains { if case .stopAttempt(step: "a", attempt: 1, _, _) = $0 { true } else { false } })
+        #expect(
+            run.commands.contains {
+                if case .stopAttempt(step: "a", attempt: 1, _, _) = $0 { true } else { false }
+            })
         #expect(run.step("a").status == .retrying)
         run.fire(.retry(step: "a", attempt: 2))
         run.start("a")
@@ -88,7 +97,10 @@ struct EngineTimeoutTests {
         #expect(run.state.finishReason == "the run's timeout passed")
         #expect(run.step("a").status == .cancelled)
         #expect(run.step("b").status == .cancelled)
-        #expect(run.commands.contains { if case .stopAttempt(step: "a", attempt: 1, _, _) = $0 { true } else { false } })
+        #expect(
+            run.commands.contains {
+                if case .stopAttempt(step: "a", attempt: 1, _, _) = $0 { true } else { false }
+            })
         #expect(run.published.contains("run.cancelled.t"))
         run.checkHistory()
     }
@@ -112,7 +124,8 @@ struct EngineTimeoutTests {
         #expect(run.commands.contains(.startTimer(heartbeat)))
         run.fire(.heartbeat(step: "job", attempt: 1))
         #expect(run.step("job").status == .timedOut)
-        #expect(run.history.contains { $0.event == .stepTimedOut(step: "job", attempt: 1, timeout: .heartbeat) })
+        #expect(
+            run.history.contains { $0.event == .stepTimedOut(step: "job", attempt: 1, timeout: .heartbeat) })
         #expect(run.commands.contains(.closeWait(waitID: waitID)))
         #expect(run.state.outcome == .failed)
         run.checkHistory()
@@ -125,7 +138,8 @@ struct EngineTimeoutTests {
             second.feed(.callbackReceived(step: "job", waitID: id, status: .heartbeat, output: nil))
         }
         second.fire(.waitTimeout(step: "job", attempt: 1))
-        #expect(second.history.contains { $0.event == .stepTimedOut(step: "job", attempt: 1, timeout: .wait) })
+        #expect(
+            second.history.contains { $0.event == .stepTimedOut(step: "job", attempt: 1, timeout: .wait) })
         second.checkHistory()
     }
 
@@ -157,7 +171,10 @@ struct EngineTimeoutTests {
         approved.checkHistory()
 
         var failed = try run("fail")
-        #expect(failed.history.contains { $0.event == .stepTimedOut(step: "review", attempt: 1, timeout: .approval) })
+        #expect(
+            failed.history.contains {
+                $0.event == .stepTimedOut(step: "review", attempt: 1, timeout: .approval)
+            })
         #expect(failed.step("review").status == .retrying)
         failed.fire(.retry(step: "review", attempt: 2))
         #expect(failed.step("review").approvalID == "\(failed.runID):review:2:approval")

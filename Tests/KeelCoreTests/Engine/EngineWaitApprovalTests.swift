@@ -23,29 +23,37 @@ struct EngineWaitApprovalTests {
         #expect(
             run.commands.contains(
                 .openWait(
-                    step: "job", attempt: 1, waitID: waitID, timeoutAt: run.at.adding(milliseconds: 3_600_000),
+                    step: "job", attempt: 1, waitID: waitID,
+                    timeoutAt: run.at.adding(milliseconds: 3_600_000),
                     heartbeatAt: run.at.adding(milliseconds: 600_000))))
-        #expect(run.feed(.callbackReceived(step: "job", waitID: "forged", status: .succeeded, output: nil)).ignored)
+        #expect(
+            run.feed(.callbackReceived(step: "job", waitID: "forged", status: .succeeded, output: nil))
+                .ignored)
         run.feed(.callbackReceived(step: "job", waitID: waitID, status: .succeeded, output: ["p50_ms": 12]))
         #expect(run.step("job").outputs == ["p50_ms": 12])
         #expect(run.commands.contains(.closeWait(waitID: waitID)))
         #expect(run.dispatched == ["ok"])
         #expect(run.step("partly").status == .skipped)
-        #expect(run.feed(.callbackReceived(step: "job", waitID: waitID, status: .failed, output: nil)).ignored)
+        #expect(
+            run.feed(.callbackReceived(step: "job", waitID: waitID, status: .failed, output: nil)).ignored)
         run.checkHistory()
     }
 
     @Test func partialAndFailedCallbacksTakeTheirPaths() throws {
         var partial = try EngineHarness(waitFlow)
         partial.trigger()
-        partial.feed(.callbackReceived(step: "job", waitID: "\(partial.runID):job:1:wait", status: .partial, output: 5))
+        partial.feed(
+            .callbackReceived(step: "job", waitID: "\(partial.runID):job:1:wait", status: .partial, output: 5)
+        )
         #expect(partial.step("job").status == .partial)
         #expect(partial.step("job").outputs == ["output": 5])
         #expect(partial.dispatched == ["partly"])
 
         var failed = try EngineHarness(waitFlow)
         failed.trigger()
-        failed.feed(.callbackReceived(step: "job", waitID: "\(failed.runID):job:1:wait", status: .failed, output: nil))
+        failed.feed(
+            .callbackReceived(step: "job", waitID: "\(failed.runID):job:1:wait", status: .failed, output: nil)
+        )
         #expect(failed.step("job").status == .failed)
         #expect(failed.dispatched == ["broken"])
         failed.complete("broken")
@@ -72,7 +80,10 @@ struct EngineWaitApprovalTests {
         #expect(run.feed(.stepSucceeded(step: "bench", attempt: 1, outputs: [:])).ignored)
         run.fire(.waitTimeout(step: "bench", attempt: 1))
         // The reaper stops the remote job.
-        #expect(run.commands.contains { if case .stopAttempt(step: "bench", attempt: 1, _, _) = $0 { true } else { false } })
+        #expect(
+            run.commands.contains {
+                if case .stopAttempt(step: "bench", attempt: 1, _, _) = $0 { true } else { false }
+            })
         #expect(run.state.outcome == .failed)
         run.checkHistory()
     }
@@ -90,7 +101,10 @@ struct EngineWaitApprovalTests {
         run.complete("bench")
         let waitID = try #require(run.step("bench").waitID)
         run.feed(.runCancelRequested(actor: "op", reason: "enough"))
-        #expect(run.commands.contains(.stopAttempt(step: "bench", attempt: 1, idempotencyKey: "\(run.runID):bench:1", reason: "enough")))
+        #expect(
+            run.commands.contains(
+                .stopAttempt(
+                    step: "bench", attempt: 1, idempotencyKey: "\(run.runID):bench:1", reason: "enough")))
         #expect(run.commands.contains(.closeWait(waitID: waitID)))
         run.checkHistory()
     }
@@ -155,7 +169,8 @@ struct EngineWaitApprovalTests {
     @Test func approvalIsRequestedWithRenderedSummaryAndBinding() throws {
         let run = try reviewing()
         let request = ApprovalRequest(
-            step: "review", attempt: 1, approvalID: "\(run.runID):review:1:approval", summary: "Apply sha256:abc?",
+            step: "review", attempt: 1, approvalID: "\(run.runID):review:1:approval",
+            summary: "Apply sha256:abc?",
             bound: ["sha256:abc"])
         #expect(run.history.last?.event == .approvalRequested(request))
         #expect(
@@ -169,13 +184,19 @@ struct EngineWaitApprovalTests {
     @Test func approveLetsTheRunThrough() throws {
         var run = try reviewing()
         let approvalID = try #require(run.step("review").approvalID)
-        run.feed(.approvalDecided(step: "review", approvalID: approvalID, decision: .approve, actor: "bob", note: "ok"))
+        run.feed(
+            .approvalDecided(
+                step: "review", approvalID: approvalID, decision: .approve, actor: "bob", note: "ok"))
         #expect(run.step("review").decision == .approve)
         #expect(run.step("review").outputs == ["decision": "approve", "actor": "bob", "note": "ok"])
         #expect(run.dispatched == ["apply"])
         #expect(run.step("notify").status == .skipped)
         #expect(run.commands.contains(.closeApproval(approvalID: approvalID)))
-        #expect(run.feed(.approvalDecided(step: "review", approvalID: approvalID, decision: .reject, actor: "eve", note: nil)).ignored)
+        #expect(
+            run.feed(
+                .approvalDecided(
+                    step: "review", approvalID: approvalID, decision: .reject, actor: "eve", note: nil)
+            ).ignored)
         run.complete("apply")
         #expect(run.state.outcome == .succeeded)
         run.checkHistory()
@@ -184,7 +205,9 @@ struct EngineWaitApprovalTests {
     @Test func rejectTakesTheFailurePath() throws {
         var run = try reviewing()
         let approvalID = try #require(run.step("review").approvalID)
-        run.feed(.approvalDecided(step: "review", approvalID: approvalID, decision: .reject, actor: "bob", note: "no"))
+        run.feed(
+            .approvalDecided(
+                step: "review", approvalID: approvalID, decision: .reject, actor: "bob", note: "no"))
         #expect(run.step("review").status == .failed)
         #expect(run.step("apply").status == .skipped)
         #expect(run.dispatched == ["notify"])
@@ -196,10 +219,15 @@ struct EngineWaitApprovalTests {
     @Test func requestChangesSendsTheRunBackThenAsksAgain() throws {
         var run = try reviewing()
         let first = try #require(run.step("review").approvalID)
-        run.feed(.approvalDecided(step: "review", approvalID: first, decision: .requestChanges, actor: "bob", note: "rename x"))
+        run.feed(
+            .approvalDecided(
+                step: "review", approvalID: first, decision: .requestChanges, actor: "bob", note: "rename x"))
         #expect(run.commands.contains(.closeApproval(approvalID: first)))
         #expect(run.dispatched == ["patch"])
-        guard case .dispatch(let dispatch)? = run.commands.first(where: { if case .dispatch = $0 { true } else { false } })
+        guard
+            case .dispatch(let dispatch)? = run.commands.first(where: {
+                if case .dispatch = $0 { true } else { false }
+            })
         else {
             Issue.record("no dispatch")
             return
@@ -213,12 +241,15 @@ struct EngineWaitApprovalTests {
         let second = try #require(run.step("review").approvalID)
         #expect(second == "\(run.runID):review:2:approval")
         // Out of rounds: the gate asks again without sending the run back.
-        run.feed(.approvalDecided(step: "review", approvalID: second, decision: .requestChanges, actor: "bob", note: "more"))
+        run.feed(
+            .approvalDecided(
+                step: "review", approvalID: second, decision: .requestChanges, actor: "bob", note: "more"))
         #expect(run.dispatched.isEmpty)
         #expect(run.step("patch").attempt == 2)
         #expect(run.step("review").approvalID == "\(run.runID):review:3:approval")
         let third = try #require(run.step("review").approvalID)
-        run.feed(.approvalDecided(step: "review", approvalID: third, decision: .approve, actor: "bob", note: nil))
+        run.feed(
+            .approvalDecided(step: "review", approvalID: third, decision: .approve, actor: "bob", note: nil))
         run.complete("apply")
         #expect(run.state.outcome == .succeeded)
         run.checkHistory()
@@ -239,8 +270,14 @@ struct EngineWaitApprovalTests {
         run.complete("patch")
         run.start("lint")
         let approvalID = try #require(run.step("review").approvalID)
-        run.feed(.approvalDecided(step: "review", approvalID: approvalID, decision: .requestChanges, actor: "bob", note: nil))
-        #expect(run.commands.contains(.stopAttempt(step: "lint", attempt: 1, idempotencyKey: "\(run.runID):lint:1", reason: "changes were requested")))
+        run.feed(
+            .approvalDecided(
+                step: "review", approvalID: approvalID, decision: .requestChanges, actor: "bob", note: nil))
+        #expect(
+            run.commands.contains(
+                .stopAttempt(
+                    step: "lint", attempt: 1, idempotencyKey: "\(run.runID):lint:1",
+                    reason: "changes were requested")))
         #expect(run.feed(.stepSucceeded(step: "lint", attempt: 1, outputs: [:])).ignored)
         run.checkHistory()
     }
@@ -249,7 +286,9 @@ struct EngineWaitApprovalTests {
         var run = try EngineHarness("flow: c\nsteps:\n  - {id: review, approval: {approvers: [bob]}}\n")
         run.trigger()
         let approvalID = try #require(run.step("review").approvalID)
-        run.feed(.approvalDecided(step: "review", approvalID: approvalID, decision: .requestChanges, actor: "bob", note: nil))
+        run.feed(
+            .approvalDecided(
+                step: "review", approvalID: approvalID, decision: .requestChanges, actor: "bob", note: nil))
         #expect(run.step("review").status == .failed)
         #expect(run.step("review").decision == .requestChanges)
         #expect(run.state.outcome == .failed)

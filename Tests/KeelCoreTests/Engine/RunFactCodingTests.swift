@@ -13,7 +13,8 @@ struct RunFactCodingTests {
                 runID: "r1", flow: "f", version: 2, input: ["repo": "keel", "n": 3], actor: "alice",
                 correlationID: "c1", idempotencyKey: "k1", replyTo: "amq.gen-1")),
         .runTriggered(
-            RunTrigger(runID: "r1", flow: "f", version: 2, input: [:], correlationID: "c1", idempotencyKey: "k1")),
+            RunTrigger(
+                runID: "r1", flow: "f", version: 2, input: [:], correlationID: "c1", idempotencyKey: "k1")),
         .stepScheduled(
             ScheduledAttempt(
                 step: "a", attempt: 1, idempotencyKey: "r1:a:1", runsOn: ["gpu"], shardKey: "keel",
@@ -33,8 +34,11 @@ struct RunFactCodingTests {
         .waitOpened(step: "w", attempt: 1, waitID: "r1:w:1:wait"),
         .callbackReceived(step: "w", waitID: "r1:w:1:wait", status: .partial, output: ["p50_ms": 1.5]),
         .approvalRequested(
-            ApprovalRequest(step: "review", attempt: 1, approvalID: "r1:review:1:approval", summary: "ok?", bound: ["x"])),
-        .approvalDecided(step: "review", approvalID: "r1:review:1:approval", decision: .requestChanges, actor: "bob", note: "n"),
+            ApprovalRequest(
+                step: "review", attempt: 1, approvalID: "r1:review:1:approval", summary: "ok?", bound: ["x"])),
+        .approvalDecided(
+            step: "review", approvalID: "r1:review:1:approval", decision: .requestChanges, actor: "bob",
+            note: "n"),
         .runFinished(outcome: .failed, reason: nil),
     ]
 
@@ -49,7 +53,8 @@ struct RunFactCodingTests {
 
     @Test func jsonShapeIsFlatWithSnakeCaseFields() throws {
         let fact = RunFact(
-            at: Self.at, event: .stepFailed(step: "a", attempt: 2, errorClass: .transient, message: "exit 75"),
+            at: Self.at,
+            event: .stepFailed(step: "a", attempt: 2, errorClass: .transient, message: "exit 75"),
             derived: false)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -60,7 +65,10 @@ struct RunFactCodingTests {
         )
         let derived = RunFact(at: Self.at, event: .stepSkipped(step: "b", reason: "r"), derived: true)
         let derivedText = String(decoding: try encoder.encode(derived), as: UTF8.self)
-        #expect(derivedText == #"{"at":"2026-11-27T02:22:42.123Z","derived":true,"kind":"step.skipped","reason":"r","step":"b"}"#)
+        #expect(
+            derivedText
+                == #"{"at":"2026-11-27T02:22:42.123Z","derived":true,"kind":"step.skipped","reason":"r","step":"b"}"#
+        )
     }
 
     @Test func unknownKindsAndValuesAreErrors() {
@@ -70,7 +78,9 @@ struct RunFactCodingTests {
             #"{"kind":"timer.fired","at":"yesterday","timer_id":"t"}"#,
         ]
         for text in bad {
-            #expect(throws: DecodingError.self) { try JSONDecoder().decode(RunFact.self, from: Data(text.utf8)) }
+            #expect(throws: DecodingError.self) {
+                try JSONDecoder().decode(RunFact.self, from: Data(text.utf8))
+            }
         }
     }
 
@@ -83,7 +93,9 @@ struct RunFactCodingTests {
 
     @Test func historyColumnsComeFromTheEvent() {
         let failed = RunFact.Event.stepFailed(step: "a", attempt: 2, errorClass: .transient, message: "m")
-        #expect(failed.kind == "step.failed" && failed.step == "a" && failed.attempt == 2 && failed.errorClass == .transient)
+        #expect(
+            failed.kind == "step.failed" && failed.step == "a" && failed.attempt == 2
+                && failed.errorClass == .transient)
         #expect(RunFact.Event.stepTimedOut(step: "a", attempt: 1, timeout: .step).errorClass == .timeout)
         #expect(RunFact.Event.runCancelRequested(actor: "carol", reason: "r").actor == "carol")
         #expect(RunFact.Event.runFinished(outcome: .succeeded, reason: nil).step == nil)
@@ -98,7 +110,10 @@ struct RunFactCodingTests {
         #expect(Timestamp(parsing: "2026-11-27T03:22:42.123456+01:00") == Self.at)
         #expect(Timestamp(parsing: "2026-11-27T02:22:42Z")?.millisecondsSinceEpoch == 1_795_746_162_000)
         #expect(Timestamp(parsing: "2026-11-27T02:22:42.1Z")?.millisecondsSinceEpoch == 1_795_746_162_100)
-        for bad in ["", "2026-11-27", "2026-02-30T00:00:00Z", "2026-11-27T24:00:00Z", "2026-11-27T02:22:42", "2026-11-27T02:22:42.Z"] {
+        for bad in [
+            "", "2026-11-27", "2026-02-30T00:00:00Z", "2026-11-27T24:00:00Z", "2026-11-27T02:22:42",
+            "2026-11-27T02:22:42.Z",
+        ] {
             #expect(Timestamp(parsing: bad) == nil, "\(bad)")
         }
         var random = SplitMix64(seed: 7)
