@@ -55,8 +55,10 @@ struct EnginePropertyTests {
             }
             if Bool.random(using: &random) {
                 let backoff = Bool.random(using: &random) ? "fixed" : "exponential"
-                yaml +=
-                    "    retry: {max_attempts: \(Int.random(in: 1...4, using: &random)), backoff: \(backoff), initial: \(Int.random(in: 1...30, using: &random))s, on: [transient, timeout]}\n"
+                let attempts = Int.random(in: 1...4, using: &random)
+                let initial = Int.random(in: 1...30, using: &random)
+                yaml += "    retry: {max_attempts: \(attempts), backoff: \(backoff), initial: \(initial)s, "
+                yaml += "on: [transient, timeout]}\n"
             }
             if Int.random(in: 0..<4, using: &random) == 0 {
                 yaml += "    timeout: \(Int.random(in: 1...90, using: &random))m\n"
@@ -172,9 +174,8 @@ private struct World {
             }
             if !acted && !fireTheEarliestTimer() {
                 if queued.isEmpty && waits.isEmpty && approvals.isEmpty {
-                    record(
-                        "stuck: nothing queued, waiting or armed while running: \(run.state.stepStatuses.sorted { $0.key < $1.key }) \(run.history.suffix(6).map(\.event.kind))"
-                    )
+                    let statuses = run.state.stepStatuses.sorted { $0.key < $1.key }
+                    record("stuck: nothing queued, waiting or armed while running: \(statuses)")
                     return
                 }
             }
