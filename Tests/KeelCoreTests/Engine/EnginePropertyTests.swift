@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import KeelCore
@@ -27,6 +28,29 @@ struct EnginePropertyTests {
                 "run.retry_requested", "step.retry_scheduled", "step.skipped", "step.timed_out",
                 "wait.opened", "approval.requested",
             ]), "\(kinds.sorted())")
+    }
+
+    @Test(arguments: ["safe-code-change.yaml", "gpu-benchmark.yaml", "bulk-data-fix.yaml"])
+    func exampleFlowsSucceedAndTheirStoredHistoryReplays(name: String) throws {
+        let flow = try FlowTest.parse(FlowTest.example(name))
+        var world = World(flow: flow, random: SplitMix64(seed: 1))
+        let input: JSONValue = [
+            "repo": "keel", "task": "fix it", "commit": "abc1234", "host": "gpu-1", "table": "users", "fix": "trim",
+        ]
+        world.feed(
+            .runTriggered(
+                RunTrigger(
+                    runID: world.run.runID, flow: flow.name, version: 1, input: input, actor: "alice",
+                    correlationID: "c", idempotencyKey: "k")))
+        world.drain()
+        world.check(seed: 0, yaml: name)
+        #expect(world.run.state.outcome == .succeeded)
+        #expect(world.run.state.steps.values.allSatisfy { $0.status == .succeeded })
+        // Stored as JSON (as run_history.fact) and read back, the history replays to the same state.
+        let stored = try JSONDecoder().decode([RunFact].self, from: JSONEncoder().encode(world.run.history))
+        #expect(stored == world.run.history)
+        #expect(RunState.replay(stored, flow: flow) == world.run.state)
+        #expect(RunReducer(flow: flow).redecide(stored).derived == stored.filter(\.derived))
     }
 
     static func randomFlow(_ random: inout SplitMix64) -> String {
@@ -85,6 +109,11 @@ private struct World {
 
     init(yaml: String, random: SplitMix64) throws {
         run = try EngineHarness(yaml)
+        self.random = random
+    }
+
+    init(flow: FlowDefinition, random: SplitMix64) {
+        run = EngineHarness(flow: flow)
         self.random = random
     }
 
@@ -180,7 +209,11 @@ private struct World {
                 }
             }
         }
-        // Then a cooperative world: everything succeeds, and time passes; the run must end.
+        drain()
+    }
+
+    /// A cooperative world: everything succeeds and is approved, and time passes; the run must end.
+    mutating func drain() {
         var drained = 0
         while run.state.status == .running && drained < 2_000 {
             drained += 1
@@ -285,6 +318,8 @@ private struct World {
             state.apply(fact)
         }
         #expect(state == run.state, "replay differs\n\(context)")
+        let stored = try? JSONDecoder().decode([RunFact].self, from: JSONEncoder().encode(run.history))
+        #expect(stored == run.history, "history JSON does not round-trip\n\(context)")
         let (redecided, derived) = run.reducer.redecide(run.history)
         #expect(redecided == run.state, "re-decided state differs\n\(context)")
         #expect(derived == run.history.filter(\.derived), "re-decided facts differ\n\(context)")
