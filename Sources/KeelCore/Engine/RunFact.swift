@@ -24,7 +24,8 @@ public struct RunFact: Sendable, Hashable {
         case runTriggered(RunTrigger)
         /// An attempt was handed to the executors' queue (derived).
         case stepScheduled(ScheduledAttempt)
-        /// An executor claimed the attempt with a lease (step-executor).
+        /// An executor claimed the attempt with a lease (step-executor); again, with a greater
+        /// `leaseToken`, when another executor takes over an attempt whose lease expired.
         case stepStarted(step: String, attempt: Int, executor: String, leaseToken: Int64)
         case stepSucceeded(step: String, attempt: Int, outputs: JSONObject)
         /// An attempt failed; also derived, with attempt 0, when a step's `if:` or keys cannot be evaluated.

@@ -28,11 +28,26 @@ struct EngineIdempotencyTests {
         var run = try EngineHarness(flow)
         run.trigger()
         run.start("a")
-        #expect(run.feed(.stepStarted(step: "a", attempt: 1, executor: "other", leaseToken: 8)).ignored)
+        #expect(run.feed(.stepStarted(step: "a", attempt: 1, executor: "other", leaseToken: 7)).ignored)
+        #expect(run.feed(.stepStarted(step: "a", attempt: 1, executor: "other", leaseToken: 3)).ignored)
         run.succeed("a")
         #expect(run.feed(.stepSucceeded(step: "a", attempt: 1, outputs: ["x": 1])).ignored)
         #expect(run.feed(.stepFailed(step: "a", attempt: 1, errorClass: .transient, message: "late")).ignored)
         #expect(run.step("b").attempt == 1)
+        run.checkHistory()
+    }
+
+    @Test func expiredLeaseIsReclaimedWithANewerToken() throws {
+        var run = try EngineHarness(flow)
+        run.trigger()
+        run.start("a")
+        let takeover = run.feed(.stepStarted(step: "a", attempt: 1, executor: "exec-2", leaseToken: 9))
+        #expect(!takeover.ignored)
+        #expect(takeover.derived.isEmpty && takeover.commands.isEmpty)
+        #expect(run.step("a").executor == "exec-2")
+        #expect(run.step("a").leaseToken == 9)
+        #expect(run.step("a").attempt == 1)
+        run.succeed("a")
         run.checkHistory()
     }
 
