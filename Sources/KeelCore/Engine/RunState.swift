@@ -89,7 +89,8 @@ public struct RunState: Sendable, Hashable {
         case .stepStarted(let id, let attempt, _, let leaseToken):
             guard let step = steps[id], attempt > 0, step.attempt == attempt else { return false }
             // A running attempt whose lease was lost may be claimed again, with a newer fencing token.
-            return step.status == .scheduled || (step.status == .running && leaseToken > (step.leaseToken ?? .min))
+            return step.status == .scheduled
+                || (step.status == .running && leaseToken > (step.leaseToken ?? .min))
         case .stepSucceeded(let id, let attempt, _), .stepFailed(let id, let attempt, _, _):
             guard let step = steps[id] else { return false }
             return attempt > 0 && step.attempt == attempt

@@ -125,6 +125,9 @@ struct EngineHarness {
         #expect(
             derived == history.filter(\.derived), "re-deciding gives other facts",
             sourceLocation: sourceLocation)
+        #expect(
+            RunSnapshot(state).state(flow: reducer.flow) == state, "the snapshot does not restore the state",
+            sourceLocation: sourceLocation)
     }
 }
 

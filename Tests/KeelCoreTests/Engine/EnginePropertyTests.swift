@@ -35,7 +35,8 @@ struct EnginePropertyTests {
         let flow = try FlowTest.parse(FlowTest.example(name))
         var world = World(flow: flow, random: SplitMix64(seed: 1))
         let input: JSONValue = [
-            "repo": "keel", "task": "fix it", "commit": "abc1234", "host": "gpu-1", "table": "users", "fix": "trim",
+            "repo": "keel", "task": "fix it", "commit": "abc1234", "host": "gpu-1", "table": "users",
+            "fix": "trim",
         ]
         world.feed(
             .runTriggered(
@@ -320,6 +321,11 @@ private struct World {
         #expect(state == run.state, "replay differs\n\(context)")
         let stored = try? JSONDecoder().decode([RunFact].self, from: JSONEncoder().encode(run.history))
         #expect(stored == run.history, "history JSON does not round-trip\n\(context)")
+        let snapshot = try? JSONDecoder().decode(
+            RunSnapshot.self, from: JSONEncoder().encode(RunSnapshot(run.state)))
+        #expect(
+            snapshot?.state(flow: run.reducer.flow) == run.state,
+            "snapshot does not restore the state\n\(context)")
         let (redecided, derived) = run.reducer.redecide(run.history)
         #expect(redecided == run.state, "re-decided state differs\n\(context)")
         #expect(derived == run.history.filter(\.derived), "re-decided facts differ\n\(context)")

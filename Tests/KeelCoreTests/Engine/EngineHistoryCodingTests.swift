@@ -4,7 +4,7 @@ import Testing
 @testable import KeelCore
 
 @Suite("Engine: history JSON")
-struct RunFactCodingTests {
+struct EngineHistoryCodingTests {
     static let at = Timestamp(millisecondsSinceEpoch: 1_795_746_162_123)
 
     static let events: [RunFact.Event] = [
@@ -99,6 +99,29 @@ struct RunFactCodingTests {
         #expect(RunFact.Event.stepTimedOut(step: "a", attempt: 1, timeout: .step).errorClass == .timeout)
         #expect(RunFact.Event.runCancelRequested(actor: "carol", reason: "r").actor == "carol")
         #expect(RunFact.Event.runFinished(outcome: .succeeded, reason: nil).step == nil)
+    }
+
+    @Test func snapshotRestoresAMidRunStateAndRefusesAnotherFlow() throws {
+        var run = try EngineHarness(
+            """
+            flow: snap
+            timeout: 1h
+            steps:
+              - {id: a, noop: {}, queue_timeout: 1m, retry: {max_attempts: 3}}
+              - {id: w, wait: {timeout: 1h, heartbeat: 1m}}
+            """)
+        run.trigger()
+        run.start("a")
+        run.fail("a", .transient)
+        let data = try JSONEncoder().encode(RunSnapshot(run.state))
+        let snapshot = try JSONDecoder().decode(RunSnapshot.self, from: data)
+        let restored = try #require(snapshot.state(flow: run.reducer.flow))
+        #expect(restored == run.state)
+        #expect(restored.timers == run.state.timers)
+        let other = try FlowTest.parse("flow: snap\nsteps: [{id: b, noop: {}}]\n")
+        #expect(snapshot.state(flow: other) == nil)
+        let text = String(decoding: data, as: UTF8.self)
+        #expect(text.contains("\"round_start\"") && text.contains("\"run_deadline\""))
     }
 
     @Test func timestampsWriteAndReadRFC3339() throws {
