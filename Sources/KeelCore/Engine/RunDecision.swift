@@ -25,6 +25,8 @@ struct RunDecision {
 
     private func step(_ id: String) -> StepState { state.steps[id] ?? StepState() }
 
+    private func status(_ id: String) -> StepState.Status { state.steps[id]?.status ?? .pending }
+
     // MARK: Reacting to the world
 
     /// Decides what follows an accepted external fact, already applied; `before` is the state before it.
@@ -39,7 +41,7 @@ struct RunDecision {
         case .stepStarted:
             break
         case .stepSucceeded(let id, let attempt, _):
-            if flow.step(id)?.waitCondition != nil {
+            if reducer.definitions[id]?.waitCondition != nil {
                 openWait(id, attempt: attempt)
             } else {
                 publishStep("step.succeeded", id, attempt: attempt)
@@ -98,7 +100,8 @@ struct RunDecision {
             stopIfActive(id, reason: "no heartbeat within the wait's interval")
             timeOut(id, attempt: attempt, kind: .heartbeat)
         case .approvalTimeout(let id, let attempt):
-            guard let gate = flow.step(id)?.approvalGate, let approvalID = step(id).approvalID else { return }
+            guard let gate = reducer.definitions[id]?.approvalGate, let approvalID = step(id).approvalID
+            else { return }
             switch gate.onTimeout {
             case .reject, .approve:
                 let decision: StepContext.Decision = gate.onTimeout == .approve ? .approve : .reject
@@ -148,7 +151,7 @@ struct RunDecision {
     /// deadline allow, else the step has failed for good.
     private mutating func afterFailure(_ id: String, attempt: Int, errorClass: ErrorClass) {
         let current = step(id)
-        guard attempt > 0, state.cancelReason == nil, let policy = flow.step(id)?.retry,
+        guard attempt > 0, state.cancelReason == nil, let policy = reducer.definitions[id]?.retry,
             policy.on.contains(errorClass)
         else {
             publishFailure(id)
@@ -176,10 +179,11 @@ struct RunDecision {
     /// propagates down the DAG in one pass), then finishes the run when every step is final.
     private mutating func advance() {
         guard state.status == .running, state.cancelReason == nil else { return }
-        for id in state.order where step(id).status == .pending {
-            guard let definition = flow.step(id) else { continue }
-            let needs = definition.needs.map { ($0, step($0).status) }
-            guard needs.allSatisfy({ $0.1.isFinal }) else { continue }
+        for id in state.order where status(id) == .pending {
+            guard let definition = reducer.definitions[id],
+                definition.needs.allSatisfy({ status($0).isFinal })
+            else { continue }
+            let needs = definition.needs.map { ($0, status($0)) }
             let readsStatus = !(reducer.statusReads[id] ?? []).isEmpty
             if let unmet = needs.first(where: { !$0.1.isSuccess }), !readsStatus {
                 record(.stepSkipped(step: id, reason: "need '\(unmet.0)' \(unmet.1.contextStatus.rawValue)"))
@@ -201,14 +205,14 @@ struct RunDecision {
             }
             startAttempt(id, attempt: attempt)
         }
-        if state.status == .running, state.steps.values.allSatisfy({ $0.status.isFinal }) {
+        if state.status == .running, state.order.allSatisfy({ status($0).isFinal }) {
             finish(outcome(), reason: nil)
         }
     }
 
     /// Begins `attempt` of a step whose turn has come: a dispatch, a wait or an approval request.
     private mutating func startAttempt(_ id: String, attempt: Int) {
-        guard let definition = flow.step(id) else { return }
+        guard let definition = reducer.definitions[id] else { return }
         switch definition.kind {
         case .wait:
             openWait(id, attempt: attempt)
@@ -333,7 +337,7 @@ struct RunDecision {
         switch current.status {
         case .scheduled, .running: return true
         case .waiting:
-            if case .ssh? = flow.step(id)?.kind { return true }
+            if case .ssh? = reducer.definitions[id]?.kind { return true }
             return false
         default: return false
         }

@@ -11,9 +11,12 @@ public struct RunReducer: Sendable {
     private let templates: [String: Result<ExpressionTemplate, ExpressionError>]
     /// For each step, the steps whose `status` or `decision` its `if:` reads.
     let statusReads: [String: Set<String>]
+    /// The flow's steps by id.
+    let definitions: [String: StepDefinition]
 
     public init(flow: FlowDefinition) {
         self.flow = flow
+        definitions = Dictionary(flow.steps.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         var sources: [String] = []
         sources.append(contentsOf: [flow.concurrency?.key, flow.shardKey].compactMap { $0 })
         for step in flow.steps {

@@ -43,6 +43,9 @@ extension RunState {
         }
         add("\(runID):run-timeout:\(pass)", runDeadline, .runTimeout)
         for (id, step) in steps where !step.status.isFinal {
+            guard step.deadline != nil || [.scheduled, .retrying, .waiting].contains(step.status) else {
+                continue
+            }
             let prefix = "\(runID):\(id):"
             add(prefix + "\(step.roundStart):step-timeout", step.deadline, .stepTimeout(step: id))
             let attempt = step.attempt

@@ -273,3 +273,25 @@ struct EngineSchedulingTests {
         #expect(run.dispatched == ["b"])
     }
 }
+
+@Suite("Engine: size")
+struct EngineSizeTests {
+    @Test(.timeLimit(.minutes(1)))
+    func aTreeOf200StepsRuns() throws {
+        var yaml = "flow: big\nsteps:\n  - {id: s0, noop: {}}\n"
+        for index in 1..<200 {
+            yaml += "  - {id: s\(index), needs: [s\(index / 2)], noop: {}}\n"
+        }
+        var run = try EngineHarness(yaml)
+        run.trigger()
+        var rounds = 0
+        while run.state.status == .running && rounds < 1_000 {
+            rounds += 1
+            let ready = run.state.order.filter { run.step($0).status == .scheduled }
+            for id in ready { run.complete(id) }
+        }
+        #expect(run.state.outcome == .succeeded)
+        #expect(rounds <= 10)
+        run.checkHistory()
+    }
+}
