@@ -1,0 +1,451 @@
+/// One transition in the making: the state as facts are derived and applied, and the commands so far.
+struct RunDecision {
+    let reducer: RunReducer
+    var state: RunState
+    /// The `at` of the external fact; every derived fact carries it.
+    let at: Timestamp
+    private(set) var derived: [RunFact] = []
+    private(set) var commands: [RunCommand] = []
+
+    init(reducer: RunReducer, state: RunState, at: Timestamp) {
+        self.reducer = reducer
+        self.state = state
+        self.at = at
+    }
+
+    private var flow: FlowDefinition { reducer.flow }
+    private var runID: String { state.trigger?.runID ?? "" }
+
+    /// Appends a derived fact and folds it.
+    private mutating func record(_ event: RunFact.Event) {
+        let fact = RunFact(at: at, event: event, derived: true)
+        derived.append(fact)
+        state.apply(fact)
+    }
+
+    private func step(_ id: String) -> StepState { state.steps[id] ?? StepState() }
+
+    private func status(_ id: String) -> StepState.Status { state.steps[id]?.status ?? .pending }
+
+    // MARK: Reacting to the world
+
+    /// Decides what follows an accepted external fact, already applied; `before` is the state before it.
+    mutating func react(to event: RunFact.Event, before: RunState) {
+        switch event {
+        case .runTriggered:
+            if let problem = flowKeyProblem() {
+                finish(.failed, reason: problem)
+            } else {
+                advance()
+            }
+        case .stepStarted:
+            break
+        case .stepSucceeded(let id, let attempt, _):
+            if reducer.definitions[id]?.waitCondition != nil {
+                openWait(id, attempt: attempt)
+            } else {
+                publishStep("step.succeeded", id, attempt: attempt)
+                advance()
+            }
+        case .stepFailed(let id, let attempt, let errorClass, _):
+            afterFailure(id, attempt: attempt, errorClass: errorClass)
+            advance()
+        case .timerFired(let timerID):
+            if let timer = before.timers[timerID] { fire(timer.purpose) }
+        case .runCancelRequested(_, let reason):
+            cancel(reason: reason)
+        case .runRetryRequested:
+            advance()
+        case .callbackReceived(let id, _, let status, _):
+            let attempt = before.steps[id]?.attempt ?? 0
+            switch status {
+            case .heartbeat:
+                break
+            case .succeeded, .partial:
+                publishStep("step.succeeded", id, attempt: attempt)
+                advance()
+            case .failed:
+                afterFailure(id, attempt: attempt, errorClass: .permanent)
+                advance()
+            }
+        case .approvalDecided(let id, _, _, _, _):
+            afterDecision(id, before: before)
+            advance()
+        case .stepScheduled, .stepRetryScheduled, .stepSkipped, .stepTimedOut, .stepCancelled, .waitOpened,
+            .approvalRequested, .runFinished:
+            break
+        }
+    }
+
+    private mutating func fire(_ purpose: RunTimer.Purpose) {
+        switch purpose {
+        case .runTimeout:
+            cancel(reason: "the run's timeout passed")
+        case .stepTimeout(let id):
+            let attempt = step(id).attempt
+            stopIfActive(id, reason: "the step's timeout passed")
+            record(.stepTimedOut(step: id, attempt: attempt, timeout: .step))
+            publishFailure(id)
+            advance()
+        case .queueTimeout(let id, let attempt):
+            stopIfActive(id, reason: "the step's queue timeout passed")
+            timeOut(id, attempt: attempt, kind: .queue)
+        case .retry(let id, let attempt):
+            startAttempt(id, attempt: attempt)
+            advance()
+        case .waitTimeout(let id, let attempt):
+            stopIfActive(id, reason: "the wait's timeout passed")
+            timeOut(id, attempt: attempt, kind: .wait)
+        case .heartbeat(let id, let attempt):
+            stopIfActive(id, reason: "no heartbeat within the wait's interval")
+            timeOut(id, attempt: attempt, kind: .heartbeat)
+        case .approvalTimeout(let id, let attempt):
+            guard let gate = reducer.definitions[id]?.approvalGate, let approvalID = step(id).approvalID
+            else { return }
+            switch gate.onTimeout {
+            case .reject, .approve:
+                let decision: StepContext.Decision = gate.onTimeout == .approve ? .approve : .reject
+                record(
+                    .approvalDecided(
+                        step: id, approvalID: approvalID, decision: decision, actor: nil,
+                        note: "the approval's timeout passed"))
+                if decision == .approve {
+                    publishStep("step.succeeded", id, attempt: attempt)
+                } else {
+                    publishFailure(id)
+                }
+                advance()
+            case .fail:
+                timeOut(id, attempt: attempt, kind: .approval)
+            }
+        case .approvalReminder(let id, let attempt):
+            publish(
+                "approval.reminder.\(flow.name)", step: id, attempt: attempt,
+                extra: ["approval_id": step(id).approvalID.map(JSONValue.string) ?? .null])
+        }
+    }
+
+    private mutating func timeOut(_ id: String, attempt: Int, kind: TimeoutKind) {
+        record(.stepTimedOut(step: id, attempt: attempt, timeout: kind))
+        afterFailure(id, attempt: attempt, errorClass: .timeout)
+        advance()
+    }
+
+    private mutating func afterDecision(_ id: String, before: RunState) {
+        let now = step(id)
+        switch now.status {
+        case .succeeded:
+            publishStep("step.succeeded", id, attempt: before.steps[id]?.attempt ?? 0)
+        case .failed:
+            publishFailure(id)
+        default:
+            // Sent back by request_changes: stop the attempts the rewind abandoned.
+            for (other, previous) in before.steps.sorted(by: { $0.key < $1.key })
+            where holdsWork(previous, other) && state.steps[other]?.status == .pending {
+                stop(other, attempt: previous.attempt, reason: "changes were requested")
+            }
+        }
+    }
+
+    /// After a failed or timed-out attempt: a retry when the policy, the attempt count and the step's
+    /// deadline allow, else the step has failed for good.
+    private mutating func afterFailure(_ id: String, attempt: Int, errorClass: ErrorClass) {
+        let current = step(id)
+        guard attempt > 0, state.cancelReason == nil, let policy = reducer.definitions[id]?.retry,
+            policy.on.contains(errorClass)
+        else {
+            publishFailure(id)
+            return
+        }
+        let failures = attempt - current.roundStart + 1
+        guard failures < policy.maxAttempts else {
+            publishFailure(id)
+            return
+        }
+        let next = attempt + 1
+        let delay = RetryDelay.delay(policy, failures: failures, runID: runID, step: id, attempt: next)
+        let due = at.adding(delay)
+        if let deadline = current.deadline, due >= deadline {
+            publishFailure(id)
+            return
+        }
+        record(.stepRetryScheduled(step: id, attempt: next, delay: delay, dueAt: due))
+        if delay.milliseconds == 0 { startAttempt(id, attempt: next) }
+    }
+
+    // MARK: Scheduling
+
+    /// Decides every pending step whose needs have all finished, in topological order (so a skip
+    /// propagates down the DAG in one pass), then finishes the run when every step is final.
+    private mutating func advance() {
+        guard state.status == .running, state.cancelReason == nil else { return }
+        for id in state.order where status(id) == .pending {
+            guard let definition = reducer.definitions[id],
+                definition.needs.allSatisfy({ status($0).isFinal })
+            else { continue }
+            let needs = definition.needs.map { ($0, status($0)) }
+            let readsStatus = !(reducer.statusReads[id] ?? []).isEmpty
+            if let unmet = needs.first(where: { !$0.1.isSuccess }), !readsStatus {
+                record(.stepSkipped(step: id, reason: "need '\(unmet.0)' \(unmet.1.contextStatus.rawValue)"))
+                continue
+            }
+            let attempt = step(id).attempt + 1
+            if let condition = definition.condition {
+                switch reducer.evaluate(condition, in: context(attempt: attempt)) {
+                case .failure(let error):
+                    record(.stepFailed(step: id, attempt: 0, errorClass: .permanent, message: "if: \(error)"))
+                    publishFailure(id)
+                    continue
+                case .success(let value) where !value.isTruthy:
+                    record(.stepSkipped(step: id, reason: "if: condition is false"))
+                    continue
+                case .success:
+                    break
+                }
+            }
+            startAttempt(id, attempt: attempt)
+        }
+        if state.status == .running, state.order.allSatisfy({ status($0).isFinal }) {
+            finish(outcome(), reason: nil)
+        }
+    }
+
+    /// Begins `attempt` of a step whose turn has come: a dispatch, a wait or an approval request.
+    private mutating func startAttempt(_ id: String, attempt: Int) {
+        guard let definition = reducer.definitions[id] else { return }
+        switch definition.kind {
+        case .wait:
+            openWait(id, attempt: attempt)
+        case .approval(let gate):
+            requestApproval(id, attempt: attempt, gate: gate)
+        case .run, .http, .ssh, .noop:
+            let context = context(attempt: attempt)
+            var claims: [ConcurrencyClaim] = []
+            var shardKey = runID
+            do throws(KeyProblem) {
+                if let limit = flow.concurrency {
+                    claims.append(
+                        ConcurrencyClaim(
+                            scope: .flow, key: try key(limit.key, "concurrency.key", context),
+                            limit: limit.limit))
+                }
+                if let limit = definition.concurrency {
+                    claims.append(
+                        ConcurrencyClaim(
+                            scope: .step, key: try key(limit.key, "steps.\(id).concurrency.key", context),
+                            limit: limit.limit))
+                }
+                if let template = flow.shardKey { shardKey = try key(template, "shard_key", context) }
+            } catch {
+                record(.stepFailed(step: id, attempt: 0, errorClass: .permanent, message: error.message))
+                publishFailure(id)
+                return
+            }
+            let scheduled = ScheduledAttempt(
+                step: id, attempt: attempt, idempotencyKey: state.idempotencyKey(step: id, attempt: attempt),
+                runsOn: definition.runsOn, shardKey: shardKey, concurrency: claims,
+                changeRequest: step(id).changeRequest)
+            record(.stepScheduled(scheduled))
+            commands.append(.dispatch(scheduled))
+        }
+    }
+
+    private mutating func openWait(_ id: String, attempt: Int) {
+        let waitID = "\(runID):\(id):\(attempt):wait"
+        record(.waitOpened(step: id, attempt: attempt, waitID: waitID))
+        let now = step(id)
+        commands.append(
+            .openWait(
+                step: id, attempt: attempt, waitID: waitID, timeoutAt: now.waitDeadline ?? at,
+                heartbeatAt: now.heartbeatDue))
+    }
+
+    private mutating func requestApproval(_ id: String, attempt: Int, gate: ApprovalGate) {
+        let context = context(attempt: attempt)
+        var summary: String?
+        var bound: [JSONValue] = []
+        do throws(KeyProblem) {
+            if let template = gate.summary {
+                summary = try render(template, "steps.\(id).approval.summary", context).interpolationText
+            }
+            for (index, template) in gate.bind.enumerated() {
+                bound.append(try render(template, "steps.\(id).approval.bind[\(index)]", context))
+            }
+        } catch {
+            record(.stepFailed(step: id, attempt: 0, errorClass: .permanent, message: error.message))
+            publishFailure(id)
+            return
+        }
+        let request = ApprovalRequest(
+            step: id, attempt: attempt, approvalID: "\(runID):\(id):\(attempt):approval", summary: summary,
+            bound: bound)
+        record(.approvalRequested(request))
+        let now = step(id)
+        commands.append(
+            .requestApproval(
+                request, requester: state.trigger?.actor, timeoutAt: now.approvalDeadline,
+                reminderAt: now.reminderDue))
+        publish(
+            "approval.requested.\(flow.name)", step: id, attempt: attempt,
+            extra: ["approval_id": .string(request.approvalID)])
+    }
+
+    // MARK: Ending
+
+    private mutating func cancel(reason: String) {
+        for id in state.order where !step(id).status.isFinal {
+            let attempt = step(id).attempt
+            stopIfActive(id, reason: reason)
+            record(.stepCancelled(step: id, attempt: attempt, reason: reason))
+        }
+        finish(.cancelled, reason: reason)
+    }
+
+    private mutating func finish(_ outcome: RunOutcome, reason: String?) {
+        record(.runFinished(outcome: outcome, reason: reason))
+        var extra: JSONObject = ["outcome": .string(outcome.rawValue)]
+        if let reason { extra["reason"] = .string(reason) }
+        let failed = state.order.filter { step($0).status.isFailure }
+        if !failed.isEmpty { extra["failed_steps"] = .array(failed.map(JSONValue.string)) }
+        publish("run.\(outcome.rawValue).\(flow.name)", step: nil, attempt: nil, extra: extra)
+        commands.append(.finishRun(outcome: outcome, replyTo: state.trigger?.replyTo))
+    }
+
+    /// Failed when a step failed or timed out and no step handled it; succeeded otherwise. A failure of
+    /// step F is handled when a step whose `if:` reads F's `status` or `decision` ran (its condition
+    /// was true).
+    private func outcome() -> RunOutcome {
+        for id in state.order where step(id).status.isFailure {
+            let handled = reducer.statusReads.contains { reader, read in
+                read.contains(id) && ![.pending, .skipped, .cancelled].contains(step(reader).status)
+            }
+            if !handled { return .failed }
+        }
+        return .succeeded
+    }
+
+    // MARK: Commands
+
+    /// Stops the step's attempt if some worker holds it: dispatched or running, or an `ssh` job that
+    /// was started and is being waited for (the reaper stops the remote process).
+    private mutating func stopIfActive(_ id: String, reason: String) {
+        let current = step(id)
+        if holdsWork(current, id) { stop(id, attempt: current.attempt, reason: reason) }
+    }
+
+    private func holdsWork(_ current: StepState, _ id: String) -> Bool {
+        switch current.status {
+        case .scheduled, .running: return true
+        case .waiting:
+            if case .ssh? = reducer.definitions[id]?.kind { return true }
+            return false
+        default: return false
+        }
+    }
+
+    private mutating func stop(_ id: String, attempt: Int, reason: String) {
+        commands.append(
+            .stopAttempt(
+                step: id, attempt: attempt, idempotencyKey: state.idempotencyKey(step: id, attempt: attempt),
+                reason: reason))
+    }
+
+    private mutating func publishStep(_ kind: String, _ id: String, attempt: Int) {
+        publish("\(kind).\(flow.name).\(id)", step: id, attempt: attempt, extra: [:])
+    }
+
+    private mutating func publishFailure(_ id: String) {
+        let current = step(id)
+        var extra: JSONObject = ["status": .string(current.status.contextStatus.rawValue)]
+        if let errorClass = current.errorClass { extra["error_class"] = .string(errorClass.rawValue) }
+        if let message = current.message { extra["message"] = .string(message) }
+        publish("step.failed.\(flow.name).\(id)", step: id, attempt: current.attempt, extra: extra)
+    }
+
+    private mutating func publish(_ routingKey: String, step id: String?, attempt: Int?, extra: JSONObject) {
+        var body: JSONObject = [
+            "run_id": .string(runID), "flow": .string(flow.name),
+            "version": .number(JSONNumber(state.trigger?.version ?? 0)),
+            "correlation_id": .string(state.trigger?.correlationID ?? ""),
+        ]
+        if let id { body["step"] = .string(id) }
+        if let attempt { body["attempt"] = .number(JSONNumber(attempt)) }
+        for (name, value) in extra { body[name] = value }
+        commands.append(.publish(routingKey: routingKey, body: .object(body)))
+    }
+
+    /// Timer, wait and approval commands: the difference between what was armed or open before the
+    /// transition and after it (the fired timer needs no cancelling).
+    mutating func reconcile(with before: RunState, fired event: RunFact.Event) {
+        var firedID: String?
+        if case .timerFired(let id) = event { firedID = id }
+        let (old, new) = (before.timers, state.timers)
+        for id in old.keys.sorted() where new[id] == nil && id != firedID {
+            commands.append(.cancelTimer(id: id))
+        }
+        for id in new.keys.sorted() where old[id] == nil {
+            if let timer = new[id] { commands.append(.startTimer(timer)) }
+        }
+        func open(_ run: RunState, _ field: KeyPath<StepState, String?>) -> Set<String> {
+            Set(
+                run.steps.values.filter { $0.status == .waiting && run.status == .running }.compactMap {
+                    $0[keyPath: field]
+                })
+        }
+        for waitID in open(before, \.waitID).subtracting(open(state, \.waitID)).sorted() {
+            commands.append(.closeWait(waitID: waitID))
+        }
+        for approvalID in open(before, \.approvalID).subtracting(open(state, \.approvalID)).sorted() {
+            commands.append(.closeApproval(approvalID: approvalID))
+        }
+    }
+
+    // MARK: Expressions
+
+    /// What a template may read when `attempt` of a step is decided.
+    private func context(attempt: Int) -> ExpressionContext {
+        var steps: [String: StepContext] = [:]
+        for (id, current) in state.steps {
+            steps[id] = StepContext(
+                outputs: current.outputs, status: current.status.contextStatus, decision: current.decision)
+        }
+        let trigger = state.trigger
+        return ExpressionContext(
+            input: trigger?.input ?? .null, steps: steps,
+            run: RunContext(
+                id: runID, flow: flow.name, version: trigger?.version ?? 0,
+                correlationID: trigger?.correlationID ?? "",
+                actor: trigger?.actor, attempt: attempt))
+    }
+
+    /// Why a flow-level key (`concurrency.key`, `shard_key`) cannot be evaluated for this run, if so.
+    private func flowKeyProblem() -> String? {
+        let context = context(attempt: 1)
+        do throws(KeyProblem) {
+            if let limit = flow.concurrency { _ = try key(limit.key, "concurrency.key", context) }
+            if let template = flow.shardKey { _ = try key(template, "shard_key", context) }
+        } catch {
+            return error.message
+        }
+        return nil
+    }
+
+    private func render(_ template: String, _ field: String, _ context: ExpressionContext) throws(KeyProblem)
+        -> JSONValue
+    {
+        switch reducer.evaluate(template, in: context) {
+        case .success(let value): return value
+        case .failure(let error): throw KeyProblem(message: "\(field): \(error)")
+        }
+    }
+
+    private func key(_ template: String, _ field: String, _ context: ExpressionContext) throws(KeyProblem)
+        -> String
+    {
+        try render(template, field, context).interpolationText
+    }
+
+    private struct KeyProblem: Error {
+        let message: String
+    }
+}

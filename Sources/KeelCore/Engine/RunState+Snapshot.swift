@@ -1,0 +1,208 @@
+/// A run's state as JSON, for `runs.state`: what replaying its history gives, so a service can load a
+/// run without replaying it. The flow is not in it (the run's version is); `RunSnapshot.state(flow:)`
+/// puts the two together again. History stays the truth: a snapshot can always be rebuilt by replay.
+public struct RunSnapshot: Sendable, Hashable, Codable {
+    var status: String
+    var trigger: TriggerSnapshot?
+    var outcome: String?
+    var finishReason: String?
+    var runDeadline: Timestamp?
+    var pass: Int
+    var cancelReason: String?
+    var steps: [String: StepSnapshot]
+
+    private enum CodingKeys: String, CodingKey {
+        case status, trigger, outcome
+        case finishReason = "finish_reason"
+        case runDeadline = "run_deadline"
+        case pass
+        case cancelReason = "cancel_reason"
+        case steps
+    }
+
+    public init(_ state: RunState) {
+        status = state.status.rawValue
+        trigger = state.trigger.map(TriggerSnapshot.init)
+        outcome = state.outcome?.rawValue
+        finishReason = state.finishReason
+        runDeadline = state.runDeadline
+        pass = state.pass
+        cancelReason = state.cancelReason
+        steps = state.steps.mapValues(StepSnapshot.init)
+    }
+
+    /// The state this snapshot records, for a run of `flow`; nil when the snapshot does not fit the flow
+    /// (another version's steps) or holds unknown values: replay the history instead.
+    public func state(flow: FlowDefinition) -> RunState? {
+        var state = RunState(flow: flow)
+        guard let status = RunState.Status(rawValue: status), Set(steps.keys) == Set(state.steps.keys) else {
+            return nil
+        }
+        state.status = status
+        state.trigger = trigger?.trigger
+        if let outcome {
+            guard let value = RunOutcome(rawValue: outcome) else { return nil }
+            state.outcome = value
+        }
+        state.finishReason = finishReason
+        state.runDeadline = runDeadline
+        state.pass = pass
+        state.cancelReason = cancelReason
+        for (id, snapshot) in steps {
+            guard let step = snapshot.step else { return nil }
+            state.steps[id] = step
+        }
+        return state
+    }
+}
+
+struct TriggerSnapshot: Sendable, Hashable, Codable {
+    var runID: String
+    var flow: String
+    var version: Int
+    var input: JSONValue
+    var actor: String?
+    var correlationID: String
+    var idempotencyKey: String
+    var replyTo: String?
+
+    private enum CodingKeys: String, CodingKey {
+        case runID = "run_id"
+        case flow, version, input, actor
+        case correlationID = "correlation_id"
+        case idempotencyKey = "idempotency_key"
+        case replyTo = "reply_to"
+    }
+
+    init(_ trigger: RunTrigger) {
+        runID = trigger.runID
+        flow = trigger.flow
+        version = trigger.version
+        input = trigger.input
+        actor = trigger.actor
+        correlationID = trigger.correlationID
+        idempotencyKey = trigger.idempotencyKey
+        replyTo = trigger.replyTo
+    }
+
+    var trigger: RunTrigger {
+        RunTrigger(
+            runID: runID, flow: flow, version: version, input: input, actor: actor,
+            correlationID: correlationID,
+            idempotencyKey: idempotencyKey, replyTo: replyTo)
+    }
+}
+
+struct StepSnapshot: Sendable, Hashable, Codable {
+    var status: String
+    var attempt: Int
+    var roundStart: Int
+    var deadline: Timestamp?
+    var queueDeadline: Timestamp?
+    var retryAttempt: Int?
+    var retryDue: Timestamp?
+    var waitID: String?
+    var waitDeadline: Timestamp?
+    var heartbeatInterval: FlowDuration?
+    var heartbeatDue: Timestamp?
+    var heartbeats: Int
+    var approvalID: String?
+    var approvalDeadline: Timestamp?
+    var reminderDue: Timestamp?
+    var executor: String?
+    var leaseToken: Int64?
+    var outputs: JSONValue
+    var decision: String?
+    var errorClass: String?
+    var message: String?
+    var changeRounds: Int
+    var changeRequest: ChangeRequest?
+
+    private enum CodingKeys: String, CodingKey {
+        case status, attempt
+        case roundStart = "round_start"
+        case deadline
+        case queueDeadline = "queue_deadline"
+        case retryAttempt = "retry_attempt"
+        case retryDue = "retry_due"
+        case waitID = "wait_id"
+        case waitDeadline = "wait_deadline"
+        case heartbeatInterval = "heartbeat_interval"
+        case heartbeatDue = "heartbeat_due"
+        case heartbeats
+        case approvalID = "approval_id"
+        case approvalDeadline = "approval_deadline"
+        case reminderDue = "reminder_due"
+        case executor
+        case leaseToken = "lease_token"
+        case outputs, decision
+        case errorClass = "error_class"
+        case message
+        case changeRounds = "change_rounds"
+        case changeRequest = "change_request"
+    }
+
+    init(_ step: StepState) {
+        status = step.status.rawValue
+        attempt = step.attempt
+        roundStart = step.roundStart
+        deadline = step.deadline
+        queueDeadline = step.queueDeadline
+        retryAttempt = step.retryAttempt
+        retryDue = step.retryDue
+        waitID = step.waitID
+        waitDeadline = step.waitDeadline
+        heartbeatInterval = step.heartbeatInterval
+        heartbeatDue = step.heartbeatDue
+        heartbeats = step.heartbeats
+        approvalID = step.approvalID
+        approvalDeadline = step.approvalDeadline
+        reminderDue = step.reminderDue
+        executor = step.executor
+        leaseToken = step.leaseToken
+        outputs = .object(step.outputs)
+        decision = step.decision?.rawValue
+        errorClass = step.errorClass?.rawValue
+        message = step.message
+        changeRounds = step.changeRounds
+        changeRequest = step.changeRequest
+    }
+
+    /// Nil when a value is unknown.
+    var step: StepState? {
+        guard let status = StepState.Status(rawValue: status), case .object(let outputs) = outputs else {
+            return nil
+        }
+        var step = StepState()
+        step.status = status
+        step.attempt = attempt
+        step.roundStart = roundStart
+        step.deadline = deadline
+        step.queueDeadline = queueDeadline
+        step.retryAttempt = retryAttempt
+        step.retryDue = retryDue
+        step.waitID = waitID
+        step.waitDeadline = waitDeadline
+        step.heartbeatInterval = heartbeatInterval
+        step.heartbeatDue = heartbeatDue
+        step.heartbeats = heartbeats
+        step.approvalID = approvalID
+        step.approvalDeadline = approvalDeadline
+        step.reminderDue = reminderDue
+        step.executor = executor
+        step.leaseToken = leaseToken
+        step.outputs = outputs
+        if let decision {
+            guard let value = StepContext.Decision(rawValue: decision) else { return nil }
+            step.decision = value
+        }
+        if let errorClass {
+            guard let value = ErrorClass(rawValue: errorClass) else { return nil }
+            step.errorClass = value
+        }
+        step.message = message
+        step.changeRounds = changeRounds
+        step.changeRequest = changeRequest
+        return step
+    }
+}
