@@ -12,7 +12,7 @@ struct Keel: AsyncParsableCommand {
             2 infrastructure error (database or broker unreachable), 64 usage error.
             """,
         version: KeelCLIVersion.current,
-        subcommands: [Migrate.self, Status.self, FlowCommand.self])
+        subcommands: [Migrate.self, Status.self, FlowCommand.self, ResourceCommand.self])
 }
 
 enum KeelCLIVersion {
