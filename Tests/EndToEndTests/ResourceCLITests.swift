@@ -263,13 +263,14 @@ enum MeasuredProcess {
         var pid: pid_t = 0
         let started = ContinuousClock.now
         let spawned = posix_spawn(&pid, executable, &actions, nil, argv, envp)
-        guard spawned == 0 else { throw ScriptFailed(script: name, status: spawned, output: "posix_spawn failed") }
+        guard spawned == 0 else { throw SpawnFailed(executable: executable, code: spawned) }
+        let child = pid
         // wait4 blocks: reap on a Dispatch thread, not the test's cooperative thread.
         let (status, usage) = await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
                 var status: Int32 = 0
                 var usage = rusage()
-                while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
+                while wait4(child, &status, 0, &usage) < 0 && errno == EINTR {}
                 continuation.resume(returning: (status, usage))
             }
         }
@@ -281,4 +282,9 @@ enum MeasuredProcess {
             status: exited, maxRSS: usage.ru_maxrss * 1024, seconds: (seconds * 10).rounded() / 10,
             output: output.count > 4_000 ? "" : output)
     }
+}
+
+struct SpawnFailed: Error {
+    let executable: String
+    let code: Int32
 }
