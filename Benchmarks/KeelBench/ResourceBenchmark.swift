@@ -80,7 +80,7 @@ enum ResourceBenchmark {
                     workload: workload + "; raw: read(2) of the file"))
         } catch {
             await pool.close()
-            try? await admin.withConnection {
+            _ = try? await admin.withConnection {
                 try await $0.execute("DROP DATABASE IF EXISTS \(unescaped: scratchName) WITH (FORCE)")
             }
             await admin.close()
@@ -183,7 +183,7 @@ enum ResourceBenchmark {
         func put(file: String) throws -> Double {
             let started = ContinuousClock.now
             let input = open(file, O_RDONLY)
-            defer { close(input) }
+            defer { Glibc.close(input) }
             var buffer = [UInt8](repeating: 0, count: ResourceBenchmark.chunk)
             var seq: Int32 = 0
             while true {

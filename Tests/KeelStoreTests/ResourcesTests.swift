@@ -137,7 +137,7 @@ import Testing
             let preview = try await store.collect(finishedBefore: cutoff, dryRun: true)
             #expect(preview.resources == 3)
             #expect(preview.contents == 2)
-            #expect(try await StoreCounts.read(pool, root: root).resources == 8)
+            #expect(try await StoreCounts.read(pool, root: root).resources == 7)
 
             let report = try await store.collect(finishedBefore: cutoff)
             #expect(report.resources == 3)  // old-only, the old run's name of `shared`, unattached
@@ -155,7 +155,7 @@ import Testing
             #expect(try await store.list(run: liveRun).count == 2)
             #expect(try await store.list(run: oldRun).map(\.name) == ["kept for ever"])
             let counts = try await StoreCounts.read(pool, root: root)
-            #expect(counts.contents == 4 && counts.resources == 5, "\(counts)")
+            #expect(counts.contents == 4 && counts.resources == 4, "\(counts)")
             if backend == .directory { #expect(counts.contentFiles == 4, "\(counts)") }
             if backend == .postgres { #expect(counts.chunkBlobs == 4, "\(counts)") }
         }

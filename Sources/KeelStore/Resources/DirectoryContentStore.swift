@@ -43,6 +43,7 @@ public struct DirectoryContentStore: ResourceContentStore {
         do {
             var hasher = ContentHasher()
             for try await chunk in chunks where !chunk.isEmpty {
+                try Task.checkCancellation()
                 hasher.update(chunk)
                 try await BlockingIO.run { try file.write(chunk) }
             }

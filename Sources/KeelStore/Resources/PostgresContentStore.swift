@@ -33,6 +33,7 @@ public struct PostgresContentStore: ResourceContentStore {
             buffer.reserveCapacity(chunkSize)
             var seq: Int32 = 0
             for try await chunk in chunks {
+                try Task.checkCancellation()
                 hasher.update(chunk)
                 var offset = 0
                 while offset < chunk.count {
