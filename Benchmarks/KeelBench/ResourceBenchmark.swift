@@ -23,14 +23,16 @@ enum ResourceBenchmark {
     static func run(databaseURL: String) async throws -> [BenchFigure] {
         var logger = Logger(label: "keel.bench.resources")
         logger.logLevel = .warning
-        let scratchName = "keel_bench_res_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        let scratchName =
+            "keel_bench_res_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         let admin = PGPool(configuration: try PGConfiguration(url: databaseURL), size: 1, logger: logger)
         try await admin.withConnection { try await $0.execute("CREATE DATABASE \(unescaped: scratchName)") }
         var components = URLComponents(string: databaseURL)
         components?.path = "/" + scratchName
         let scratchURL = components?.string ?? databaseURL
         let pool = PGPool(configuration: try PGConfiguration(url: scratchURL), size: 2, logger: logger)
-        let work = FileManager.default.temporaryDirectory.appendingPathComponent("keel-bench-res-\(getpid())").path
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("keel-bench-res-\(getpid())")
+            .path
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: work) }
 
@@ -44,7 +46,8 @@ enum ResourceBenchmark {
             let pgSource = try makeFile(at: work + "/pg.bin", seed: 1)
             let pgStore = ResourceStore(pool: pool, contents: PostgresContentStore(pool: pool))
             let (pgPut, pgReference) = try await timed {
-                try await pgStore.put(FileChunks(path: pgSource), description: ResourceDescription()).reference
+                try await pgStore.put(FileChunks(path: pgSource), description: ResourceDescription())
+                    .reference
             }
             let (pgGet, _) = try await timed { try await drain(pgStore.open(pgReference).chunks) }
             let raw = try RawBlobs(url: scratchURL)
@@ -65,7 +68,8 @@ enum ResourceBenchmark {
             let directory = DirectoryContentStore(root: work + "/store")
             let dirStore = ResourceStore(pool: pool, contents: directory)
             let (dirPut, dirReference) = try await timed {
-                try await dirStore.put(FileChunks(path: dirSource), description: ResourceDescription()).reference
+                try await dirStore.put(FileChunks(path: dirSource), description: ResourceDescription())
+                    .reference
             }
             let (dirGet, _) = try await timed { try await drain(dirStore.open(dirReference).chunks) }
             let rawFilePut = try rawCopy(from: dirSource, to: work + "/raw-copy.bin")
@@ -176,7 +180,8 @@ enum ResourceBenchmark {
             let result = PQexec(connection, sql)
             defer { PQclear(result) }
             guard PQresultStatus(result) == PGRES_COMMAND_OK else {
-                throw Failure(description: "raw statement failed: \(String(cString: PQerrorMessage(connection)))")
+                throw Failure(
+                    description: "raw statement failed: \(String(cString: PQerrorMessage(connection)))")
             }
         }
 
@@ -200,13 +205,15 @@ enum ResourceBenchmark {
                         let formats: [Int32] = [1, 1]
                         let types: [UInt32] = [23, 17]
                         return PQexecParams(
-                            connection, "INSERT INTO bench_blobs (seq, data) VALUES ($1, $2)", 2, types, values,
+                            connection, "INSERT INTO bench_blobs (seq, data) VALUES ($1, $2)", 2, types,
+                            values,
                             lengths, formats, 1)
                     }
                 }
                 defer { PQclear(result) }
                 guard PQresultStatus(result) == PGRES_COMMAND_OK else {
-                    throw Failure(description: "raw INSERT failed: \(String(cString: PQerrorMessage(connection)))")
+                    throw Failure(
+                        description: "raw INSERT failed: \(String(cString: PQerrorMessage(connection)))")
                 }
                 seq += 1
             }
@@ -220,7 +227,9 @@ enum ResourceBenchmark {
             while true {
                 var seqBigEndian = seq.bigEndian
                 let result = withUnsafeBytes(of: &seqBigEndian) { seqBytes in
-                    let values: [UnsafePointer<CChar>?] = [seqBytes.baseAddress?.assumingMemoryBound(to: CChar.self)]
+                    let values: [UnsafePointer<CChar>?] = [
+                        seqBytes.baseAddress?.assumingMemoryBound(to: CChar.self)
+                    ]
                     let lengths: [Int32] = [4]
                     let formats: [Int32] = [1]
                     let types: [UInt32] = [23]
@@ -230,7 +239,8 @@ enum ResourceBenchmark {
                 }
                 defer { PQclear(result) }
                 guard PQresultStatus(result) == PGRES_TUPLES_OK else {
-                    throw Failure(description: "raw SELECT failed: \(String(cString: PQerrorMessage(connection)))")
+                    throw Failure(
+                        description: "raw SELECT failed: \(String(cString: PQerrorMessage(connection)))")
                 }
                 guard PQntuples(result) == 1 else { break }
                 // Copy the value out, as any client handing bytes to its caller must.

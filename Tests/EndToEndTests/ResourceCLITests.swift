@@ -24,7 +24,8 @@ import Testing
 
         static func make(_ backend: Backend) async throws -> Fixture {
             let database = try await TestDatabase.create()
-            let migrate = try await ServiceProcess.run("keel", arguments: ["migrate", "--database-url", database.url])
+            let migrate = try await ServiceProcess.run(
+                "keel", arguments: ["migrate", "--database-url", database.url])
             try #require(migrate.status == 0, "\(migrate.output)")
             var environment = ["KEEL_DATABASE_URL": database.url, "KEEL_RESOURCE_BACKEND": backend.rawValue]
             var root: String?
@@ -46,7 +47,8 @@ import Testing
             while true {
                 do {
                     return try await database.drop()
-                } catch let error as PGError where error.sqlState == "42501" && ContinuousClock.now < deadline {
+                } catch let error as PGError where error.sqlState == "42501" && ContinuousClock.now < deadline
+                {
                     try await Task.sleep(for: .milliseconds(500))
                 }
             }
@@ -166,7 +168,9 @@ import Testing
         #expect(try await fixture.count("SELECT count(*)::int8 FROM resource_contents") == 0)
         #expect(try await fixture.count("SELECT count(*)::int8 FROM resources") == 0)
 
-        let gc = try await fixture.keel(["resource", "gc", "--older-than", "0s", "--abandoned-after", "0s", "--json"])
+        let gc = try await fixture.keel([
+            "resource", "gc", "--older-than", "0s", "--abandoned-after", "0s", "--json",
+        ])
         #expect(gc.status == 0, "\(gc.output)")
         #expect(((gc.json as? [String: Any])?["abandonedUploads"] as? Int ?? 0) >= 1)
         #expect(try await stagedBytes(fixture, backend) == 0)
@@ -228,12 +232,18 @@ import Testing
         #expect((gc.json as? [String: Any])?["resources"] as? Int == 1)  // the unkept name; --keep stays
         #expect(try await fixture.keel(["resource", "get", reference]).status == 0)
 
-        let unknown = try await fixture.keel(["resource", "show", "res:sha256:" + String(repeating: "0", count: 64), "--json"])
+        let unknown = try await fixture.keel([
+            "resource", "show", "res:sha256:" + String(repeating: "0", count: 64), "--json",
+        ])
         #expect(unknown.status == 1)
         #expect((unknown.json as? [String: Any])?["kind"] as? String == "user")
-        #expect(try await fixture.keel(["resource", "get", "res:sha256:" + String(repeating: "1", count: 64)]).status == 1)
+        #expect(
+            try await fixture.keel(["resource", "get", "res:sha256:" + String(repeating: "1", count: 64)])
+                .status == 1)
         #expect(try await fixture.keel(["resource", "show", "res:sha256:nothex"]).status == 1)
-        let mismatch = try await fixture.keel(["resource", "put", file, "--sha256", String(repeating: "2", count: 64)])
+        let mismatch = try await fixture.keel([
+            "resource", "put", file, "--sha256", String(repeating: "2", count: 64),
+        ])
         #expect(mismatch.status == 1)
         var unreachable = fixture.environment
         unreachable["KEEL_DATABASE_URL"] = "postgres://keel:keel@127.0.0.1:1/keel?connect_timeout=2"
@@ -307,9 +317,12 @@ enum MeasuredProcess {
 
     /// VmHWM of a running process, in KiB.
     static func highWaterMarkKiB(of pid: pid_t) -> Int? {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else {
+            return nil
+        }
         for line in text.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-            return Int(line.dropFirst(6).trimmingCharacters(in: .whitespaces).split(separator: " ").first ?? "")
+            return Int(
+                line.dropFirst(6).trimmingCharacters(in: .whitespaces).split(separator: " ").first ?? "")
         }
         return nil
     }

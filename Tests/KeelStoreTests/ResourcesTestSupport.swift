@@ -43,7 +43,9 @@ struct GeneratedBytes: AsyncSequence, Sendable {
     }
 
     func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(remaining: size, generator: ByteGenerator(seed: seed), sizes: ByteGenerator(seed: ~seed), maximumChunk: maximumChunk)
+        AsyncIterator(
+            remaining: size, generator: ByteGenerator(seed: seed), sizes: ByteGenerator(seed: ~seed),
+            maximumChunk: maximumChunk)
     }
 
     struct AsyncIterator: AsyncIteratorProtocol {
@@ -167,7 +169,9 @@ struct StoreCounts: Equatable, CustomStringConvertible {
             staging = ((try? FileManager.default.contentsOfDirectory(atPath: base + "/.uploads")) ?? []).count
             for directory in (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? []
             where !directory.hasPrefix(".") {
-                files += ((try? FileManager.default.contentsOfDirectory(atPath: base + "/" + directory)) ?? []).count
+                files +=
+                    ((try? FileManager.default.contentsOfDirectory(atPath: base + "/" + directory)) ?? [])
+                    .count
             }
         }
         return StoreCounts(

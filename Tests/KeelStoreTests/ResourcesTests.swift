@@ -79,7 +79,10 @@ import Testing
             #expect(throws: (any Error).self) { try result.get() }
             let counts = try await StoreCounts.read(pool, root: root)
             #expect(
-                counts == StoreCounts(contents: 0, resources: 0, uploads: 0, chunkBlobs: 0, stagingFiles: 0, contentFiles: 0),
+                counts
+                    == StoreCounts(
+                        contents: 0, resources: 0, uploads: 0, chunkBlobs: 0, stagingFiles: 0, contentFiles: 0
+                    ),
                 "\(counts)")
         }
     }
@@ -89,36 +92,49 @@ import Testing
         try await withResourceStore(backend) { store, pool, root in
             let bytes = GeneratedBytes.bytes(size: 1_500_000, seed: 7)
             let wrong = ContentDigest.sha256Hex(of: Array("something else".utf8))
-            await #expect(throws: ResourceStoreError.digestMismatch(expected: wrong, actual: ContentDigest.sha256Hex(of: bytes))) {
+            await #expect(
+                throws: ResourceStoreError.digestMismatch(
+                    expected: wrong, actual: ContentDigest.sha256Hex(of: bytes))
+            ) {
                 try await store.put(
                     ChunkList(chunks: [Array(bytes[..<700_000]), Array(bytes[700_000...])]),
                     description: ResourceDescription(), expectedSHA256: wrong)
             }
             let counts = try await StoreCounts.read(pool, root: root)
             #expect(
-                counts == StoreCounts(contents: 0, resources: 0, uploads: 0, chunkBlobs: 0, stagingFiles: 0, contentFiles: 0),
+                counts
+                    == StoreCounts(
+                        contents: 0, resources: 0, uploads: 0, chunkBlobs: 0, stagingFiles: 0, contentFiles: 0
+                    ),
                 "\(counts)")
             let right = try await store.put(
                 ChunkList(chunks: [bytes]), description: ResourceDescription(),
                 expectedSHA256: ContentDigest.sha256Hex(of: bytes))
             #expect(right.size == 1_500_000)
             let unknown = try #require(ResourceReference(sha256: wrong))
-            await #expect(throws: ResourceStoreError.unknownReference(unknown)) { try await store.open(unknown) }
+            await #expect(throws: ResourceStoreError.unknownReference(unknown)) {
+                try await store.open(unknown)
+            }
         }
     }
 
     @Test(arguments: ResourceBackendUnderTest.allCases)
-    func collectionKeepsWhatLiveRunsAndKeepRetentionReference(_ backend: ResourceBackendUnderTest) async throws {
+    func collectionKeepsWhatLiveRunsAndKeepRetentionReference(_ backend: ResourceBackendUnderTest)
+        async throws
+    {
         try await withResourceStore(backend) { store, pool, root in
             let oldRun = UUID()
             let liveRun = UUID()
             try await insertRun(oldRun, finishedDaysAgo: 40, on: pool)
             try await insertRun(liveRun, finishedDaysAgo: nil, on: pool)
-            func put(_ text: String, run: UUID?, retention: ResourceRetention = .standard) async throws -> ResourceRecord {
+            func put(_ text: String, run: UUID?, retention: ResourceRetention = .standard) async throws
+                -> ResourceRecord
+            {
                 try await store.put(
                     bytes: Array(text.utf8),
                     description: ResourceDescription(
-                        name: text, mediaType: "text/plain", producer: run.map { ResourceProducer(runID: $0, step: "s", attempt: 1) },
+                        name: text, mediaType: "text/plain",
+                        producer: run.map { ResourceProducer(runID: $0, step: "s", attempt: 1) },
                         retention: retention))
             }
             let oldOnly = try await put("old run only", run: oldRun)
@@ -131,7 +147,8 @@ import Testing
             try await pool.withConnection { connection in
                 // Everything was created 40 days ago except `recent`.
                 try await connection.execute(
-                    "UPDATE resources SET created_at = now() - interval '40 days' WHERE name <> 'recent unattached'")
+                    "UPDATE resources SET created_at = now() - interval '40 days' WHERE name <> 'recent unattached'"
+                )
             }
             let cutoff = Date().addingTimeInterval(-30 * 86_400)
             let preview = try await store.collect(finishedBefore: cutoff, dryRun: true)
@@ -162,13 +179,16 @@ import Testing
     }
 
     @Test(arguments: ResourceBackendUnderTest.allCases)
-    func collectionRacingAnUploadOfTheSameContentNeverLosesIt(_ backend: ResourceBackendUnderTest) async throws {
+    func collectionRacingAnUploadOfTheSameContentNeverLosesIt(_ backend: ResourceBackendUnderTest)
+        async throws
+    {
         try await withResourceStore(backend) { store, pool, _ in
             let cutoff = Date().addingTimeInterval(3_600)  // everything unattached is collectable
             for round in 0..<15 {
                 let bytes = Array("contested content \(round % 3)".utf8)
                 async let collected = store.collect(finishedBefore: cutoff)
-                async let uploaded = store.put(bytes: bytes, description: ResourceDescription(name: "r\(round)"))
+                async let uploaded = store.put(
+                    bytes: bytes, description: ResourceDescription(name: "r\(round)"))
                 let (record, _) = try await (uploaded, collected)
                 let names = try await store.names(of: record.reference)
                 if !names.isEmpty {
@@ -189,7 +209,8 @@ import Testing
         try await withResourceStore(backend) { store, _, _ in
             let secret = "hunter2-Sup3rS3cret-token"
             let other = "ghp_abcdefghijklmnop"
-            let log = Array("step started\ntoken=\(secret) and again \(secret)\(secret)\npush \(other) done\n".utf8)
+            let log = Array(
+                "step started\ntoken=\(secret) and again \(secret)\(secret)\npush \(other) done\n".utf8)
             let redactor = SecretRedactor(secrets: [secret, other])
             // Split everywhere, including inside each secret.
             for split in stride(from: 1, to: log.count, by: 5) {
@@ -206,10 +227,12 @@ import Testing
             let record = try await store.put(
                 ChunkList(chunks: log.map { [$0] }),
                 description: ResourceDescription(mediaType: "text/plain"), redactor: redactor)
-            #expect(!String(decoding: try await store.readAll(record.reference), as: UTF8.self).contains(secret))
+            #expect(
+                !String(decoding: try await store.readAll(record.reference), as: UTF8.self).contains(secret))
             // Binary content is stored as it is.
             let binary = try await store.put(
-                bytes: log, description: ResourceDescription(mediaType: "application/octet-stream"), redactor: redactor)
+                bytes: log, description: ResourceDescription(mediaType: "application/octet-stream"),
+                redactor: redactor)
             #expect(try await store.readAll(binary.reference) == log)
         }
     }

@@ -27,7 +27,8 @@ public struct ResourceReference: Sendable, Hashable, Comparable, CustomStringCon
 
     static func isSHA256Hex(_ text: String) -> Bool {
         let utf8 = text.utf8
-        return utf8.count == 64 && utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+        return utf8.count == 64
+            && utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
     }
 }
 

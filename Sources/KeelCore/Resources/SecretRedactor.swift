@@ -27,7 +27,9 @@ public struct SecretRedactor: Sendable {
             unique.insert(Array(secret.utf8))
         }
         // Longest first, so the first full match at a position is the longest one.
-        self.secrets = unique.sorted { $0.count != $1.count ? $0.count > $1.count : $0.lexicographicallyPrecedes($1) }
+        self.secrets = unique.sorted {
+            $0.count != $1.count ? $0.count > $1.count : $0.lexicographicallyPrecedes($1)
+        }
         var starts = [Bool](repeating: false, count: 256)
         for secret in self.secrets { starts[Int(secret[0])] = true }
         startsSecret = starts

@@ -97,7 +97,9 @@ public struct DirectoryContentStore: ResourceContentStore {
             let chunk: [UInt8]
             do {
                 chunk = try await BlockingIO.run { try file.read(upTo: size) }
-            } catch ResourceStoreError.io(let operation, _, let code) where operation == "open" && code == ENOENT {
+            } catch ResourceStoreError.io(let operation, _, let code)
+                where operation == "open" && code == ENOENT
+            {
                 throw ResourceStoreError.contentDamaged(sha256: content.sha256, detail: "file missing")
             }
             if chunk.isEmpty {
@@ -144,7 +146,9 @@ public struct DirectoryContentStore: ResourceContentStore {
             for name in names where name.hasSuffix(".part") {
                 let path = uploads + "/" + name
                 let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-                guard let modified = attributes?[.modificationDate] as? Date, modified < started else { continue }
+                guard let modified = attributes?[.modificationDate] as? Date, modified < started else {
+                    continue
+                }
                 if unlink(path) == 0 { removed += 1 }
             }
             return removed
@@ -163,7 +167,9 @@ public struct DirectoryContentStore: ResourceContentStore {
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw ResourceStoreError.io(operation: "open", path: path, errno: errno) }
         defer { close(fd) }
-        guard fsync(fd) == 0 else { throw ResourceStoreError.io(operation: "fsync", path: path, errno: errno) }
+        guard fsync(fd) == 0 else {
+            throw ResourceStoreError.io(operation: "fsync", path: path, errno: errno)
+        }
     }
 }
 
@@ -196,7 +202,9 @@ final class WritableFile: @unchecked Sendable {
     }
 
     func syncAndClose() throws {
-        guard fsync(fd) == 0 else { throw ResourceStoreError.io(operation: "fsync", path: path, errno: errno) }
+        guard fsync(fd) == 0 else {
+            throw ResourceStoreError.io(operation: "fsync", path: path, errno: errno)
+        }
         let result = close(fd)
         fd = -1
         guard result == 0 else { throw ResourceStoreError.io(operation: "close", path: path, errno: errno) }

@@ -19,7 +19,9 @@ extension ResourceStore {
     }
 
     /// `{"$resource": "res:sha256:…", "size": N, "type": "…"}`.
-    public static func referenceObject(_ reference: ResourceReference, size: Int64, mediaType: String) -> JSONValue {
+    public static func referenceObject(_ reference: ResourceReference, size: Int64, mediaType: String)
+        -> JSONValue
+    {
         .object([
             referenceKey: .string(reference.description),
             "size": .number(JSONNumber(size)),

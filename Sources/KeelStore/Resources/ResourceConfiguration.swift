@@ -27,7 +27,8 @@ public struct ResourceConfiguration: Sendable, Hashable {
         let directory = value("KEEL_RESOURCE_DIRECTORY")
         if backend == .directory && directory == nil {
             throw ResourceConfigurationError(
-                setting: "KEEL_RESOURCE_DIRECTORY", value: "", expected: "a directory (the backend is directory)")
+                setting: "KEEL_RESOURCE_DIRECTORY", value: "",
+                expected: "a directory (the backend is directory)")
         }
         var limits = ResourceLimits.default
         if let text = value("KEEL_RESOURCE_INLINE_LIMIT") {

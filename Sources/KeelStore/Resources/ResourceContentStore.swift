@@ -27,7 +27,8 @@ public protocol ResourceContentStore: Sendable {
 
     /// Deletes the content's bytes inside the caller's transaction, which has locked and deleted its
     /// `resource_contents` row. Returns what to do after COMMIT succeeded (`true`) or failed (`false`).
-    func remove(_ content: StoredContent, on connection: PGConnection) async throws -> @Sendable (Bool) async -> Void
+    func remove(_ content: StoredContent, on connection: PGConnection) async throws
+        -> @Sendable (Bool) async -> Void
 
     /// Removes staging left behind by uploads that were killed before `started` (never running ones).
     func removeAbandonedUploads(startedBefore started: Date, pool: PGPool) async throws -> Int

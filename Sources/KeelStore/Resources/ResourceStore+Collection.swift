@@ -76,7 +76,8 @@ extension ResourceStore {
             }
         }
         let staleBefore = abandonedUploadsBefore ?? Date().addingTimeInterval(-86_400)
-        report.abandonedUploads = try await contents.removeAbandonedUploads(startedBefore: staleBefore, pool: pool)
+        report.abandonedUploads = try await contents.removeAbandonedUploads(
+            startedBefore: staleBefore, pool: pool)
         if let directory, directory.backend != contents.backend {
             report.abandonedUploads += try await directory.removeAbandonedUploads(
                 startedBefore: staleBefore, pool: pool)

@@ -157,8 +157,9 @@ public struct ResourceStore: Sendable {
     }
 
     /// The content's size and bytes, streamed chunk by chunk.
-    public func open(_ reference: ResourceReference) async throws -> (content: StoredContent, chunks: ResourceChunks)
-    {
+    public func open(_ reference: ResourceReference) async throws -> (
+        content: StoredContent, chunks: ResourceChunks
+    ) {
         let content = try await pool.withConnection { connection in
             try await connection.query(
                 """

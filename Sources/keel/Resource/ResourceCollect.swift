@@ -26,7 +26,8 @@ struct ResourceCollect: AsyncParsableCommand {
             throw options.output.fail(.user("--older-than \(olderThan): expected a duration like 30d or 12h"))
         }
         guard let abandoned = FlowDuration(parsing: abandonedAfter) else {
-            throw options.output.fail(.user("--abandoned-after \(abandonedAfter): expected a duration like 1d"))
+            throw options.output.fail(
+                .user("--abandoned-after \(abandonedAfter): expected a duration like 1d"))
         }
         let now = Date()
         let report = try await options.withStore { store in

@@ -10,5 +10,7 @@ struct ResourceCommand: AsyncParsableCommand {
             backend in KEEL_RESOURCE_BACKEND (postgres, the default, or directory with KEEL_RESOURCE_DIRECTORY); \
             see docs/resources.md.
             """,
-        subcommands: [ResourcePut.self, ResourceGet.self, ResourceList.self, ResourceShow.self, ResourceCollect.self])
+        subcommands: [
+            ResourcePut.self, ResourceGet.self, ResourceList.self, ResourceShow.self, ResourceCollect.self,
+        ])
 }

@@ -77,7 +77,8 @@ final class OutputSink {
             return
         }
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        let temporary = "\(directory)/.\(URL(fileURLWithPath: path).lastPathComponent).\(UUID().uuidString).part"
+        let temporary =
+            "\(directory)/.\(URL(fileURLWithPath: path).lastPathComponent).\(UUID().uuidString).part"
         self.temporary = temporary
         fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw CLIFailure.user("cannot create \(path) (errno \(errno))") }
@@ -91,7 +92,8 @@ final class OutputSink {
             }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw CLIFailure.infrastructure("writing \(target ?? "standard output") failed (errno \(errno))")
+                throw CLIFailure.infrastructure(
+                    "writing \(target ?? "standard output") failed (errno \(errno))")
             }
             written += n
         }

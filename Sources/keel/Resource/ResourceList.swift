@@ -22,7 +22,8 @@ struct ResourceList: AsyncParsableCommand {
                 rows: records.map { record in
                     [
                         record.reference.description, "\(record.size)", record.mediaType,
-                        record.producer.map { "\($0.step ?? "-")#\($0.attempt.map(String.init) ?? "-")" } ?? "-",
+                        record.producer.map { "\($0.step ?? "-")#\($0.attempt.map(String.init) ?? "-")" }
+                            ?? "-",
                         record.name ?? "-",
                     ]
                 })

@@ -6,7 +6,9 @@ import PGClient
 /// `--backend` and `--directory` (else KEEL_RESOURCE_BACKEND, KEEL_RESOURCE_DIRECTORY, then .keel/env),
 /// and the database options, for every `keel resource` command.
 struct ResourceOptions: ParsableArguments {
-    @Option(help: "Where new content goes: postgres or directory (default: KEEL_RESOURCE_BACKEND, else postgres).")
+    @Option(
+        help: "Where new content goes: postgres or directory (default: KEEL_RESOURCE_BACKEND, else postgres)."
+    )
     var backend: String?
 
     @Option(help: "The directory backend's root (default: KEEL_RESOURCE_DIRECTORY).")

@@ -19,7 +19,8 @@ struct ResourcePut: AsyncParsableCommand {
 
     func run() async throws {
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory), !isDirectory.boolValue else {
+        guard FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory), !isDirectory.boolValue
+        else {
             throw options.output.fail(.user("no such file: \(file)"))
         }
         let fileName = URL(fileURLWithPath: file).lastPathComponent

@@ -6,7 +6,8 @@ import KeelStore
 /// `keel resource show REF`: the content's size and backend and every name it has.
 struct ResourceShow: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "show", abstract: "Show a resource's metadata: size, backend and every name that refers to it.")
+        commandName: "show",
+        abstract: "Show a resource's metadata: size, backend and every name that refers to it.")
 
     @Argument(help: "The reference, res:sha256:<hex>.") var reference: String
     @OptionGroup var options: ResourceOptions
@@ -26,9 +27,12 @@ struct ResourceShow: AsyncParsableCommand {
             return Report(reference: reference, size: newest.size, backend: newest.backend, names: names)
         }
         options.output.emit(report) {
-            var lines = ["reference: \(report.reference)", "size:      \(report.size)", "backend:   \(report.backend)"]
+            var lines = [
+                "reference: \(report.reference)", "size:      \(report.size)", "backend:   \(report.backend)",
+            ]
             for record in report.names {
-                var line = "  \(record.createdAt.formatted(.iso8601)) \(record.name ?? "-") (\(record.mediaType))"
+                var line =
+                    "  \(record.createdAt.formatted(.iso8601)) \(record.name ?? "-") (\(record.mediaType))"
                 if let producer = record.producer {
                     line += " run \(producer.runID.uuidString.lowercased())"
                     if let step = producer.step { line += " step \(step)" }

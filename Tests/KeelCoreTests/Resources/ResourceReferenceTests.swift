@@ -13,7 +13,8 @@ import Testing
     }
 
     @Test(arguments: [
-        "", "res:sha256:", "res:sha256:" + String(repeating: "AB", count: 32), "res:md5:" + String(repeating: "a", count: 64),
+        "", "res:sha256:", "res:sha256:" + String(repeating: "AB", count: 32),
+        "res:md5:" + String(repeating: "a", count: 64),
         "res:sha256:" + String(repeating: "a", count: 63), "res:sha256:" + String(repeating: "a", count: 65),
         "res:sha256:" + String(repeating: "g", count: 64),
     ])
@@ -24,7 +25,9 @@ import Testing
     @Test func theInlineLimitIsInclusive() {
         let limits = ResourceLimits(inlineLimit: 20)
         // {"k":"…"} is 8 bytes plus the string.
-        func value(_ size: Int) -> JSONValue { .object(["k": .string(String(repeating: "y", count: size - 8))]) }
+        func value(_ size: Int) -> JSONValue {
+            .object(["k": .string(String(repeating: "y", count: size - 8))])
+        }
         #expect(!limits.exceedsInlineLimit(value(19)))
         #expect(!limits.exceedsInlineLimit(value(20)))
         #expect(limits.exceedsInlineLimit(value(21)))
