@@ -91,11 +91,25 @@ enum ResourceBenchmark {
             throw error
         }
         await pool.close()
-        try await admin.withConnection {
-            try await $0.execute("DROP DATABASE IF EXISTS \(unescaped: scratchName) WITH (FORCE)")
-        }
+        try await dropPatiently(scratchName, admin: admin)
         await admin.close()
         return figures
+    }
+
+    /// Drops the scratch database, waiting while autovacuum (which DROP ... WITH (FORCE) may not end
+    /// for a non-superuser) still works through the chunks just written.
+    static func dropPatiently(_ name: String, admin: PGPool) async throws {
+        let deadline = ContinuousClock.now + .seconds(120)
+        while true {
+            do {
+                try await admin.withConnection {
+                    try await $0.execute("DROP DATABASE IF EXISTS \(unescaped: name) WITH (FORCE)")
+                }
+                return
+            } catch let error as PGError where error.sqlState == "42501" && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(500))
+            }
+        }
     }
 
     static func timed<T>(_ body: () async throws -> T) async throws -> (Double, T) {
