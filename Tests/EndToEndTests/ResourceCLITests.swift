@@ -121,9 +121,10 @@ import Testing
         let big = Self.makeBigFile()
         defer { try? FileManager.default.removeItem(atPath: big) }
         let expected = try Self.sha256sum(big)
+        let putOutput = Self.scratch.appendingPathComponent("put-\(backend).json").path
+        defer { try? FileManager.default.removeItem(atPath: putOutput) }
         let put = try await MeasuredProcess.run(
-            "keel", ["resource", "put", big, "--json"], environment: fixture.environment,
-            stdout: Self.scratch.appendingPathComponent("put-\(backend).json").path)
+            "keel", ["resource", "put", big, "--json"], environment: fixture.environment, stdout: putOutput)
         try #require(put.status == 0, "\(put.output)")
         let record = try #require(
             try JSONSerialization.jsonObject(with: Data(put.output.utf8)) as? [String: Any])
@@ -197,6 +198,11 @@ import Testing
         let file = Self.scratch.appendingPathComponent("notes-\(backend).md").path
         try? FileManager.default.createDirectory(at: Self.scratch, withIntermediateDirectories: true)
         try "# Notes\nsmall resource\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let out = Self.scratch.appendingPathComponent("notes-\(backend)-copy.md").path
+        defer {
+            try? FileManager.default.removeItem(atPath: file)
+            try? FileManager.default.removeItem(atPath: out)
+        }
 
         let put = try await fixture.keel(["resource", "put", file, "--name", "notes", "--keep", "--json"])
         #expect(put.status == 0, "\(put.output)")
@@ -216,7 +222,6 @@ import Testing
         #expect(shown["size"] as? Int == 23)
         #expect((shown["names"] as? [[String: Any]])?.count == 2)
 
-        let out = Self.scratch.appendingPathComponent("notes-\(backend)-copy.md").path
         let get = try await fixture.keel(["resource", "get", reference, "-o", out, "--json"])
         #expect(get.status == 0, "\(get.output)")
         #expect(try String(contentsOfFile: out, encoding: .utf8) == "# Notes\nsmall resource\n")
