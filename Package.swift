@@ -139,7 +139,10 @@ let package = Package(
         // The performance harness: a program, not a test.
         .executableTarget(
             name: "keel-bench",
-            dependencies: ["PGClient", "AMQPClient", "CLibPQ", "CRabbitMQ"],
+            dependencies: [
+                "PGClient", "AMQPClient", "CLibPQ", "CRabbitMQ", "KeelStore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Benchmarks/KeelBench",
             swiftSettings: strict),
 

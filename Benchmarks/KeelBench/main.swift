@@ -6,6 +6,7 @@ var figures: [BenchFigure] = []
 // Each client contributes its figures here (see PGBenchmark.swift, AMQPBenchmark.swift).
 if let databaseURL = benchSetting("KEEL_DATABASE_URL") {
     figures += try await PGBenchmark.run(databaseURL: databaseURL)
+    figures += try await ResourceBenchmark.run(databaseURL: databaseURL)
 } else {
     FileHandle.standardError.write(Data("KEEL_DATABASE_URL not set; skipping the PostgreSQL figures\n".utf8))
 }

@@ -13,7 +13,8 @@ struct Keel: AsyncParsableCommand {
             """,
         version: KeelCLIVersion.current,
         subcommands: [
-            Migrate.self, Status.self, FlowCommand.self, TemplateCommand.self, RunCommand.self, Docs.self,
+            Migrate.self, Status.self, FlowCommand.self, TemplateCommand.self, RunCommand.self,
+            ResourceCommand.self, Docs.self,
         ])
 }
 

@@ -1,0 +1,13 @@
+import Dispatch
+
+/// Runs blocking file system calls on a Dispatch queue, never on Swift's cooperative thread pool, one
+/// call (one chunk) at a time, so cancellation is seen between chunks.
+enum BlockingIO {
+    private static let queue = DispatchQueue(label: "keel.resources.io", attributes: .concurrent)
+
+    static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async { continuation.resume(with: Result { try body() }) }
+        }
+    }
+}
