@@ -41,17 +41,7 @@ import Testing
 
         func tearDown() async throws {
             if let root { try? FileManager.default.removeItem(atPath: root) }
-            // Autovacuum may still be working through the chunks just written; DROP ... WITH (FORCE)
-            // may not end it, so wait for it to finish.
-            let deadline = ContinuousClock.now + .seconds(60)
-            while true {
-                do {
-                    return try await database.drop()
-                } catch let error as PGError where error.sqlState == "42501" && ContinuousClock.now < deadline
-                {
-                    try await Task.sleep(for: .milliseconds(500))
-                }
-            }
+            try await database.drop()
         }
 
         func keel(_ arguments: [String]) async throws -> (status: Int32, json: Any?, output: String) {

@@ -32,11 +32,23 @@ public struct TestDatabase: Sendable {
     }
 
     /// Drops the database, ending any sessions still connected to it.
+    ///
+    /// An autovacuum worker still going through freshly written data (resource chunks) is not ended by
+    /// `WITH (FORCE)` for a non-superuser (SQLSTATE 42501), so that refusal is retried for up to a minute.
     public func drop(logger: Logger = Logger(label: "test")) async throws {
         let admin = PGPool(configuration: try PGConfiguration(url: adminURL), size: 1, logger: logger)
+        let deadline = ContinuousClock.now + .seconds(60)
         do {
-            _ = try await admin.withConnection {
-                try await $0.execute("DROP DATABASE IF EXISTS \(unescaped: name) WITH (FORCE)")
+            while true {
+                do {
+                    _ = try await admin.withConnection {
+                        try await $0.execute("DROP DATABASE IF EXISTS \(unescaped: name) WITH (FORCE)")
+                    }
+                    break
+                } catch let error as PGError where error.sqlState == "42501" && ContinuousClock.now < deadline
+                {
+                    try await Task.sleep(for: .milliseconds(500))
+                }
             }
         } catch {
             await admin.close()
