@@ -71,7 +71,7 @@ struct TriggerHandler: Sendable {
             idempotencyKey: request.idempotencyKey ?? runID, correlationID: correlationID,
             actor: request.actor ?? "anonymous", replyTo: properties.replyTo,
             traceparent: properties.headers["traceparent"]?.stringValue)
-        let creation = try await runs.create(run, history: [Self.triggeredFact(run, at: Date())]) {
+        let creation = try await runs.create(run, history: [try Self.triggeredFact(run, at: Date())]) {
             creation in
             guard let replyTo = run.replyTo else { return [] }
             return [TriggerReply.accepted(run: run, creation: creation, replyTo: replyTo)]
@@ -124,22 +124,16 @@ struct TriggerHandler: Sendable {
         }
     }
 
-    /// The run's first fact, in the history JSON shape (docs/history.md).
-    static func triggeredFact(_ run: NewRun, at date: Date) -> HistoryEntry {
-        var fact = JSONObject()
-        fact["kind"] = "run.triggered"
-        fact["at"] = .string(
-            date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true)))
-        fact["run_id"] = .string(run.id)
-        fact["flow"] = .string(run.flow)
-        fact["version"] = .number(JSONNumber(run.version))
-        fact["input"] = run.input
-        fact["actor"] = .string(run.actor)
-        fact["correlation_id"] = .string(run.correlationID)
-        fact["idempotency_key"] = .string(run.idempotencyKey)
-        fact["reply_to"] = run.replyTo.map(JSONValue.string)
-        return HistoryEntry(
-            kind: "run.triggered", actor: run.actor, fact: JSONValue.object(fact).jsonString())
+    /// The run's first fact, `run.triggered`, in the history JSON of docs/history.md.
+    static func triggeredFact(_ run: NewRun, at date: Date) throws -> HistoryEntry {
+        let fact = RunFact(
+            at: Timestamp(millisecondsSinceEpoch: Int64((date.timeIntervalSince1970 * 1000).rounded(.down))),
+            event: .runTriggered(
+                RunTrigger(
+                    runID: run.id, flow: run.flow, version: run.version, input: run.input, actor: run.actor,
+                    correlationID: run.correlationID, idempotencyKey: run.idempotencyKey, replyTo: run.replyTo
+                )))
+        return try HistoryEntry(fact)
     }
 
     static func newRunID() -> String {

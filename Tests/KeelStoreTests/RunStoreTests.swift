@@ -1,0 +1,98 @@
+import Foundation
+import KeelCore
+import KeelStore
+import PGClient
+import Testing
+
+/// Run creation against the real PostgreSQL: one run per (flow, idempotency key), its first facts and
+/// its messages in the same transaction.
+@Suite struct RunStoreTests {
+    static let flowYAML = "flow: demo\nsteps:\n  - id: a\n    noop: {}\n"
+
+    func pushDemo(_ pool: PGPool) async throws {
+        let flow = try FlowParser.parse(yaml: Self.flowYAML, file: "demo.yaml")
+        _ = try await FlowStore(pool: pool).push(
+            flow: flow.name, description: "", canonicalJSON: flow.canonicalJSON, sha256: flow.contentHash,
+            source: Self.flowYAML, author: "ana")
+    }
+
+    func newRun(key: String) -> NewRun {
+        var generator = SystemRandomNumberGenerator()
+        return NewRun(
+            id: UUIDv7.make(millisecondsSinceEpoch: 1_764_201_600_000, using: &generator), flow: "demo",
+            version: 1,
+            input: ["task": "x"], idempotencyKey: key, correlationID: "c-1", actor: "ana", replyTo: "replies")
+    }
+
+    func fact(_ run: NewRun) -> RunFact {
+        RunFact(
+            at: Timestamp(millisecondsSinceEpoch: 1_764_201_600_123),
+            event: .runTriggered(
+                RunTrigger(
+                    runID: run.id, flow: run.flow, version: run.version, input: run.input, actor: run.actor,
+                    correlationID: run.correlationID, idempotencyKey: run.idempotencyKey, replyTo: run.replyTo
+                )))
+    }
+
+    @Test func createsOnceStoresTheFactAndEnqueuesMessagesInTheSameTransaction() async throws {
+        try await withMigratedDatabase { pool in
+            try await pushDemo(pool)
+            let store = RunStore(pool: pool)
+            let first = newRun(key: "k-1")
+            let reply: @Sendable (RunCreation) -> [OutboxMessage] = { creation in
+                [OutboxMessage(exchange: "", routingKey: "replies", body: Array(creation.runID.utf8))]
+            }
+            let created = try await store.create(
+                first, history: [try HistoryEntry(fact(first))], outbox: reply)
+            #expect(created == .created(runID: first.id))
+
+            let repeated = newRun(key: "k-1")
+            let again = try await store.create(
+                repeated, history: [try HistoryEntry(fact(repeated))], outbox: reply)
+            #expect(again == .existing(runID: first.id, version: 1))
+            #expect(try await store.count(flow: "demo") == 1)
+
+            let rows = try await pool.withConnection { connection in
+                try await connection.query(
+                    "SELECT kind, actor, fact::text FROM run_history ORDER BY run_id, seq")
+            }
+            #expect(rows.count == 1)
+            #expect(try rows[0].decode(String.self, at: 0) == "run.triggered")
+            #expect(try rows[0].decode(String?.self, at: 1) == "ana")
+            let stored = HistoryEntry(kind: "run.triggered", fact: try rows[0].decode(String.self, at: 2))
+            #expect(try stored.decodedFact() == fact(first))
+
+            // Both outcomes enqueued their reply, naming the same run.
+            let bodies = try await pool.withConnection { connection in
+                try await connection.query("SELECT body FROM outbox ORDER BY id").map {
+                    String(decoding: try $0.decode([UInt8].self, at: 0), as: UTF8.self)
+                }
+            }
+            #expect(bodies == [first.id, first.id])
+        }
+    }
+
+    @Test func aFailingTransactionLeavesNoRunNoFactAndNoMessage() async throws {
+        try await withMigratedDatabase { pool in
+            try await pushDemo(pool)
+            let run = newRun(key: "k-2")
+            let broken = HistoryEntry(kind: "run.triggered", fact: "not json")
+            await #expect(throws: PGError.self) {
+                try await RunStore(pool: pool).create(run, history: [broken]) { _ in
+                    [OutboxMessage(exchange: "", routingKey: "replies", body: [])]
+                }
+            }
+            let counts = try await pool.withConnection { connection in
+                try await connection.query(
+                    "SELECT (SELECT count(*) FROM runs)::int8, (SELECT count(*) FROM run_history)::int8, (SELECT count(*) FROM outbox)::int8"
+                ).first.map {
+                    [
+                        try $0.decode(Int.self, at: 0), try $0.decode(Int.self, at: 1),
+                        try $0.decode(Int.self, at: 2),
+                    ]
+                }
+            }
+            #expect(counts == [0, 0, 0])
+        }
+    }
+}
