@@ -6,7 +6,7 @@ import Testing
 struct FlowExampleTests {
     @Test(
         "every example in Examples/ validates",
-        arguments: ["safe-code-change.yaml", "bulk-data-fix.yaml", "gpu-benchmark.yaml"])
+        arguments: FlowTest.exampleFiles)
     func exampleValidates(file: String) throws {
         let flow = try FlowTest.parse(try FlowTest.example(file))
         #expect(flow.name + ".yaml" == file)
@@ -96,5 +96,13 @@ struct FlowExampleTests {
         }
         #expect(build.env == ["CUDA_VISIBLE_DEVICES": "0", "BUILD_MODE": "release"])
         #expect(build.workingDirectory == "./model")
+    }
+}
+
+@Suite("Example list")
+struct ExampleListTests {
+    @Test func theExamplesAreFound() {
+        #expect(FlowTest.exampleFiles.count >= 4)
+        #expect(FlowTest.exampleFiles.contains("smoke-check.yaml"))
     }
 }

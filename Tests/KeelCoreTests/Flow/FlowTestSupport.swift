@@ -16,6 +16,14 @@ enum FlowTest {
             encoding: .utf8)
     }
 
+    /// Every flow file directly in Examples/ (templates live in Examples/templates/).
+    static var exampleFiles: [String] {
+        let names =
+            (try? FileManager.default.contentsOfDirectory(
+                atPath: packageRoot.appendingPathComponent("Examples").path)) ?? []
+        return names.filter { $0.hasSuffix(".yaml") }.sorted()
+    }
+
     /// Parses text that must be valid, failing the test with every error otherwise.
     static func parse(_ yaml: String, sourceLocation: SourceLocation = #_sourceLocation) throws
         -> FlowDefinition
