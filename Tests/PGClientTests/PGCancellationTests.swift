@@ -13,14 +13,16 @@ extension PGClientTests {
                 }
                 try await PGTest.waitUntilRunning(marker)
                 query.cancel()
-                let result = try await PGTest.within(.seconds(10), "the cancelled query to end") {
+                let result = try await PGTest.within(.seconds(20), "the cancelled query to end") {
                     await query.result
                 }
                 let elapsed = ContinuousClock.now - started
                 let error = try #require(throws: PGError.self) { try result.get() }
                 #expect(error.code == .cancelled)
                 #expect(error.sqlState == "57014")
-                #expect(elapsed < .seconds(10), "ended promptly, not after pg_sleep's 30 s")
+                // Counted from before the query started, so time spent waiting for a loaded machine to
+                // start it is included; only a query that ran to its end could take 30 s.
+                #expect(elapsed < .seconds(30), "ended by the cancel, not after pg_sleep's 30 s")
                 let after = try await connection.query("SELECT \(7) + 1")
                 #expect(try after[0].decode(Int.self, at: 0) == 8, "the connection stays usable")
             }
@@ -39,13 +41,13 @@ extension PGClientTests {
                 }
                 try await PGTest.waitUntilRunning(marker)
                 body.cancel()
-                let outcome = try await PGTest.within(.seconds(10), "the cancelled body to end") {
+                let outcome = try await PGTest.within(.seconds(20), "the cancelled body to end") {
                     await body.result
                 }
                 let error = try #require(throws: PGError.self) { try outcome.get() }
                 #expect(error.code == .cancelled)
                 #expect(error.sqlState == "57014", "the server cancelled the running statement")
-                #expect(ContinuousClock.now - started < .seconds(10))
+                #expect(ContinuousClock.now - started < .seconds(30), "ended by the cancel, not after 30 s")
                 #expect(try await pool.withConnection { try await $0.query("SELECT 1").count } == 1)
                 #expect(pool.statistics.open == 1, "the connection was kept, not replaced")
             }
@@ -81,7 +83,7 @@ extension PGClientTests {
                     pool.statistics.waiting == 1
                 }
                 waiter.cancel()
-                let outcome = try await PGTest.within(.seconds(5), "the waiter to give up") {
+                let outcome = try await PGTest.within(.seconds(20), "the waiter to give up") {
                     await waiter.result
                 }
                 let error = try #require(throws: PGError.self) { try outcome.get() }
@@ -105,7 +107,7 @@ extension PGClientTests {
                 try await PGConnection.connect(configuration, logger: PGTest.logger)
             }
             #expect(error?.code == .timeout)
-            #expect(ContinuousClock.now - started < .seconds(5))
+            #expect(ContinuousClock.now - started < .seconds(20), "the 500 ms timeout ended it, not the OS")
         }
     }
 }
