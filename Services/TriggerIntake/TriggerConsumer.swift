@@ -32,21 +32,40 @@ final class TriggerConsumer: Service, Sendable {
         self.logger = logger
     }
 
+    /// Consumes until graceful shutdown. If the consumer ends (its channel closed, the broker cancelled
+    /// it), it starts again on a fresh channel after a pause instead of taking the service down.
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            let channel = try await self.connection().openChannel()
-            try await KeelTopology.triggerIntake.declare(on: channel)
-            try await channel.setPrefetch(UInt16(self.prefetch))
-            let deliveries = try await channel.consume(queue: KeelTopology.triggerQueue.name)
-            self.logger.info(
-                "consuming",
-                metadata: ["queue": "\(KeelTopology.triggerQueue.name)", "prefetch": "\(self.prefetch)"])
-            try await withThrowingDiscardingTaskGroup { group in
-                for try await delivery in deliveries {
-                    group.addTask { await self.handle(delivery, on: channel) }
-                }
+        var delay = Duration.milliseconds(200)
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            var failure = "the consumer ended"
+            do {
+                try await cancelWhenGracefulShutdown { try await self.consume() }
+            } catch {
+                failure = "\(error)"
+            }
+            if Task.isShuttingDownGracefully || Task.isCancelled { break }
+            logger.warning(
+                "trigger consumer stopped; starting again",
+                metadata: ["error": "\(failure)", "retry_in": "\(delay)"])
+            let pause = delay
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pause) }
+            delay = min(delay * 2, .seconds(5))
+        }
+    }
+
+    private func consume() async throws {
+        let channel = try await connection().openChannel()
+        try await KeelTopology.triggerIntake.declare(on: channel)
+        try await channel.setPrefetch(UInt16(prefetch))
+        let deliveries = try await channel.consume(queue: KeelTopology.triggerQueue.name)
+        logger.info(
+            "consuming", metadata: ["queue": "\(KeelTopology.triggerQueue.name)", "prefetch": "\(prefetch)"])
+        try await withThrowingDiscardingTaskGroup { group in
+            for try await delivery in deliveries {
+                group.addTask { await self.handle(delivery, on: channel) }
             }
         }
+        try? await channel.close()
     }
 
     func handle(_ delivery: AMQPDelivery, on channel: AMQPChannel) async {
