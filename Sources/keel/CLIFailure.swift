@@ -26,7 +26,9 @@ enum CLIFailure: Error {
     /// Classifies an error thrown by a client library.
     static func from(_ error: any Error) -> CLIFailure {
         if let failure = error as? CLIFailure { return failure }
-        if error is FlowStoreError || error is MigrationError { return .user(String(describing: error)) }
+        if error is FlowStoreError || error is RunStoreError || error is MigrationError {
+            return .user(String(describing: error))
+        }
         if let error = error as? PGError {
             return error.code == .invalidConfiguration
                 ? .user(String(describing: error)) : .infrastructure(String(describing: error))

@@ -247,6 +247,32 @@ import Testing
                 == true)
         #expect(try await stack.count("SELECT count(*)::int8 FROM runs") == 1)
         #expect(try await stack.count("SELECT count(*)::int8 FROM trigger_rejections") == 1)
+
+        // What operators and agents see of it.
+        let listed = try await keel(
+            ["run", "list", "--flow", "intake-demo", "--json"], database: stack.database)
+        let runs = try #require(listed.json as? [[String: Any]])
+        #expect(runs.map { $0["id"] as? String } == [runID])
+        #expect(runs.first?["status"] as? String == "pending")
+        #expect(runs.first?["idempotencyKey"] as? String == "cli-1")
+        #expect(runs.first?["actor"] as? String == "e2e-tester")
+        let none = try await keel(["run", "list", "--flow", "other", "--json"], database: stack.database)
+        #expect((none.json as? [Any])?.isEmpty == true)
+        let badStatus = try await keel(
+            ["run", "list", "--status", "done", "--json"], database: stack.database)
+        #expect(badStatus.status == 1)
+
+        let history = try await keel(["run", "history", runID, "--json"], database: stack.database)
+        let facts = try #require(history.json as? [[String: Any]])
+        #expect(facts.map { $0["seq"] as? Int } == [1])
+        let fact = try #require(facts.first?["fact"] as? [String: Any])
+        #expect(fact["kind"] as? String == "run.triggered")
+        #expect(fact["run_id"] as? String == runID)
+        #expect((fact["input"] as? [String: Any])?["task"] as? String == "from the cli")
+        let unknown = try await keel(
+            ["run", "history", "00000000-0000-7000-8000-000000000000", "--json"], database: stack.database)
+        #expect(unknown.status == 1)
+        #expect((unknown.json as? [String: Any])?["kind"] as? String == "user")
         try await stack.stop()
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 public import PGClient
 
 /// Runs in the system of record: creation from triggers, deduplicated on (flow, idempotency key).
@@ -58,6 +58,88 @@ public struct RunStore: Sendable {
         try await pool.withConnection { connection in
             try await connection.query("SELECT count(*)::int8 FROM runs WHERE flow = \(flow)").first?.decode(
                 Int.self, at: 0) ?? 0
+        }
+    }
+}
+
+extension RunStore {
+    /// Runs, newest first, optionally of one flow and in one status.
+    public func list(flow: String? = nil, status: String? = nil, limit: Int = 50) async throws -> [RunSummary]
+    {
+        try await pool.withConnection { connection in
+            try await connection.query(
+                """
+                SELECT id, flow, version, status, idempotency_key, correlation_id, actor, created_at, finished_at
+                FROM runs
+                WHERE (\(flow)::text IS NULL OR flow = \(flow)) AND (\(status)::text IS NULL OR status = \(status))
+                ORDER BY id DESC LIMIT \(limit)
+                """
+            ).map { row in
+                RunSummary(
+                    id: try row.decode(UUID.self, at: 0).uuidString.lowercased(),
+                    flow: try row.decode(String.self, at: 1),
+                    version: try row.decode(Int.self, at: 2), status: try row.decode(String.self, at: 3),
+                    idempotencyKey: try row.decode(String.self, at: 4),
+                    correlationID: try row.decode(String.self, at: 5),
+                    actor: try row.decode(String.self, at: 6), createdAt: try row.decode(Date.self, at: 7),
+                    finishedAt: try row.decode(Date?.self, at: 8))
+            }
+        }
+    }
+
+    /// Every fact of a run, in order; throws `RunStoreError.unknownRun` for an id that names no run.
+    public func history(run id: String) async throws -> [RecordedFact] {
+        guard let uuid = UUID(uuidString: id) else { throw RunStoreError.unknownRun(id) }
+        return try await pool.withConnection { connection in
+            let exists = try await connection.query("SELECT 1 FROM runs WHERE id = \(uuid)")
+            guard !exists.isEmpty else { throw RunStoreError.unknownRun(id) }
+            return try await connection.query(
+                """
+                SELECT seq, kind, step, attempt, actor, error_class, fact::text, recorded_at
+                FROM run_history WHERE run_id = \(uuid) ORDER BY seq
+                """
+            ).map { row in
+                RecordedFact(
+                    seq: try row.decode(Int.self, at: 0),
+                    entry: HistoryEntry(
+                        kind: try row.decode(String.self, at: 1), step: try row.decode(String?.self, at: 2),
+                        attempt: try row.decode(Int?.self, at: 3), actor: try row.decode(String?.self, at: 4),
+                        errorClass: try row.decode(String?.self, at: 5),
+                        fact: try row.decode(String.self, at: 6)),
+                    recordedAt: try row.decode(Date.self, at: 7))
+            }
+        }
+    }
+}
+
+/// A run as listed.
+public struct RunSummary: Sendable, Hashable, Codable {
+    public var id: String
+    public var flow: String
+    public var version: Int
+    /// pending, running, waiting, succeeded, failed or cancelled.
+    public var status: String
+    public var idempotencyKey: String
+    public var correlationID: String
+    public var actor: String
+    public var createdAt: Date
+    public var finishedAt: Date?
+}
+
+/// One stored fact with its position and the time the database recorded it.
+public struct RecordedFact: Sendable, Hashable {
+    public var seq: Int
+    public var entry: HistoryEntry
+    public var recordedAt: Date
+}
+
+/// Why a run operation was refused (a user error in the CLI).
+public enum RunStoreError: Error, Sendable, Hashable, CustomStringConvertible {
+    case unknownRun(String)
+
+    public var description: String {
+        switch self {
+        case .unknownRun(let id): "no run with id '\(id)'"
         }
     }
 }

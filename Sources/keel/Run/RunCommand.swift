@@ -3,5 +3,6 @@ import ArgumentParser
 /// `keel run ...`: start runs and follow them.
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "run", abstract: "Start runs of flows.", subcommands: [RunStart.self])
+        commandName: "run", abstract: "Start runs and see what they did.",
+        subcommands: [RunStart.self, RunList.self, RunHistory.self])
 }
