@@ -27,6 +27,7 @@ import Testing
         let pool: PGPool
         let vhost: TestVirtualHost
         let service: ServiceProcess
+        let port: Int
         let connection: AMQPConnection
         let channel: AMQPChannel
         let replies: String
@@ -106,7 +107,7 @@ import Testing
         // Declaring is idempotent, so the test need not wait for the service to have done it.
         try await KeelTopology.triggerIntake.declare(on: channel)
         return Stack(
-            database: database, pool: try database.pool(size: 2), vhost: vhost, service: service,
+            database: database, pool: try database.pool(size: 2), vhost: vhost, service: service, port: port,
             connection: connection,
             channel: channel, replies: replies)
     }
@@ -206,6 +207,12 @@ import Testing
         #expect(try await stack.count("SELECT count(*)::int8 FROM runs") == 0)
         #expect(try await stack.channel.get(queue: "keel.dead.keel.triggers") == nil)
         #expect(try await stack.count("SELECT count(*)::int8 FROM outbox WHERE sent_at IS NULL") == 0)
+
+        // Operators see them in the metrics: every delivery handled, the repeat among them.
+        let metrics = try #require(await TestHTTP.get("http://127.0.0.1:\(stack.port)/metrics"))
+        #expect(metrics.body.contains("keel_triggers_total{outcome=\"rejected\"} \(cases.count + 1)"))
+        #expect(metrics.body.contains("keel_triggers_total{outcome=\"accepted\"} 0"))
+        #expect(metrics.body.contains("keel_outbox_published_total \(2 * cases.count)"))
         try await stack.stop()
     }
 
