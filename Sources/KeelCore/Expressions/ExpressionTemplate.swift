@@ -28,19 +28,11 @@ public struct ExpressionTemplate: Sendable, Hashable {
         var references = ExpressionReferences()
         var text = String.UnicodeScalarView()
         var position = 0
-        func matches(_ pattern: String, at offset: Int) -> Bool {
-            var index = offset
-            for scalar in pattern.unicodeScalars {
-                guard index < scalars.count, scalars[index] == scalar else { return false }
-                index += 1
-            }
-            return true
-        }
         while position < scalars.count {
-            if matches("$${{", at: position) {
+            if scalars.hasPrefix("$${{", at: position) {
                 text.append(contentsOf: "${{".unicodeScalars)
                 position += 4
-            } else if matches("${{", at: position) {
+            } else if scalars.hasPrefix("${{", at: position) {
                 let bodyStart = position + 3
                 guard let bodyEnd = Self.closingBraces(in: scalars, from: bodyStart) else {
                     throw ExpressionError(

@@ -17,19 +17,11 @@ enum TemplatePlaceholder {
         var pieces: [Piece] = []
         var text = String.UnicodeScalarView()
         var position = 0
-        func matches(_ pattern: String, at offset: Int) -> Bool {
-            var index = offset
-            for scalar in pattern.unicodeScalars {
-                guard index < scalars.count, scalars[index] == scalar else { return false }
-                index += 1
-            }
-            return true
-        }
         while position < scalars.count {
-            if matches("$${{", at: position) {
+            if scalars.hasPrefix("$${{", at: position) {
                 text.append(contentsOf: scalars[position..<position + 4])
                 position += 4
-            } else if matches("${{", at: position),
+            } else if scalars.hasPrefix("${{", at: position),
                 let end = ExpressionTemplate.closingBraces(in: scalars, from: position + 3)
             {
                 let body = String(String.UnicodeScalarView(scalars[(position + 3)..<end]))
