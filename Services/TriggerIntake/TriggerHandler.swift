@@ -13,6 +13,7 @@ struct TriggerHandler: Sendable {
     let flows: FlowStore
     let runs: RunStore
     let rejections: TriggerRejectionStore
+    let compiledFlows = CompiledFlows()
     let logger: Logger
 
     init(pool: PGPool, logger: Logger) {
@@ -55,9 +56,8 @@ struct TriggerHandler: Sendable {
                 Self.rejection(for: error), flow: request.flow, delivery: delivery,
                 correlationID: correlationID)
         }
-        let definition = try FlowDefinition(canonicalJSON: JSONValue(parsing: version.definition))
-        if let schema = definition.input {
-            let problems = try JSONSchema(schema).validate(request.input)
+        if let schema = try compiledFlows.compiled(version).inputSchema {
+            let problems = schema.validate(request.input)
             if !problems.isEmpty {
                 return try await reject(
                     .invalidInput(problems), flow: request.flow, delivery: delivery,

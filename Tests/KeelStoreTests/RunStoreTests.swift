@@ -50,7 +50,10 @@ import Testing
             let again = try await store.create(
                 repeated, history: [try HistoryEntry(fact(repeated))], outbox: reply)
             #expect(again == .existing(runID: first.id, version: 1))
-            #expect(try await store.count(flow: "demo") == 1)
+            let runs = try await pool.withConnection { connection in
+                try await connection.query("SELECT count(*)::int8 FROM runs").first?.decode(Int.self, at: 0)
+            }
+            #expect(runs == 1)
 
             let rows = try await pool.withConnection { connection in
                 try await connection.query(

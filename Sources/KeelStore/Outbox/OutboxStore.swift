@@ -71,19 +71,6 @@ public struct OutboxStore: Sendable {
         }
     }
 
-    /// Messages not yet sent, and the age of the oldest in seconds (0 when none): the relay's lag.
-    public func backlog() async throws -> (count: Int, oldestAgeSeconds: Double) {
-        try await pool.withConnection { connection in
-            let row = try await connection.query(
-                """
-                SELECT count(*)::int8, COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float8
-                FROM outbox WHERE sent_at IS NULL
-                """
-            ).first
-            return (try row?.decode(Int.self, at: 0) ?? 0, try row?.decode(Double.self, at: 1) ?? 0)
-        }
-    }
-
     /// 1 s, 2 s, 4 s ... capped at 60 s: a refused message is retried, never dropped.
     static func retryDelay(afterAttempts attempts: Int) -> Double {
         min(60, pow(2, Double(min(attempts, 7) - 1)))

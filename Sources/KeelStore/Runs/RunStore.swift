@@ -52,14 +52,6 @@ public struct RunStore: Sendable {
             return creation
         }
     }
-
-    /// The number of runs of a flow (for tests and `keel run list` summaries).
-    public func count(flow: String) async throws -> Int {
-        try await pool.withConnection { connection in
-            try await connection.query("SELECT count(*)::int8 FROM runs WHERE flow = \(flow)").first?.decode(
-                Int.self, at: 0) ?? 0
-        }
-    }
 }
 
 extension RunStore {

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import KeelCore
 public import PGClient
 
@@ -52,34 +52,4 @@ public struct TriggerRejectionStore: Sendable {
             return true
         }
     }
-
-    /// The newest rejections, newest first.
-    public func recent(limit: Int = 100) async throws -> [RecordedTriggerRejection] {
-        try await pool.withConnection { connection in
-            try await connection.query(
-                """
-                SELECT message_id, routing_key, flow, reason, field, message, received_at
-                FROM trigger_rejections ORDER BY id DESC LIMIT \(limit)
-                """
-            ).map { row in
-                RecordedTriggerRejection(
-                    messageID: try row.decode(String?.self, at: 0),
-                    routingKey: try row.decode(String.self, at: 1),
-                    flow: try row.decode(String?.self, at: 2), reason: try row.decode(String.self, at: 3),
-                    field: try row.decode(String?.self, at: 4), message: try row.decode(String.self, at: 5),
-                    receivedAt: try row.decode(Date.self, at: 6))
-            }
-        }
-    }
-}
-
-/// A stored rejection, as operators list them.
-public struct RecordedTriggerRejection: Sendable, Hashable, Codable {
-    public var messageID: String?
-    public var routingKey: String
-    public var flow: String?
-    public var reason: String
-    public var field: String?
-    public var message: String
-    public var receivedAt: Date
 }
