@@ -107,7 +107,9 @@ let package = Package(
             path: "Services/TriggerIntake",
             exclude: ["README.md", "Dockerfile"], swiftSettings: strict),
         .executableTarget(
-            name: "step-executor", dependencies: ["KeelService"], path: "Services/StepExecutor",
+            name: "step-executor",
+            dependencies: ["KeelService", "KeelBus", "KeelStore", "KeelCore", "AMQPClient", "PGClient"],
+            path: "Services/StepExecutor",
             exclude: ["README.md", "Dockerfile"], swiftSettings: strict),
         .executableTarget(
             name: "approval-service", dependencies: ["KeelService"], path: "Services/ApprovalService",
@@ -171,7 +173,9 @@ let package = Package(
             name: "KeelStoreTests", dependencies: ["KeelStore", "PGClient", "KeelTestSupport"],
             swiftSettings: strict),
         .testTarget(
-            name: "StepExecutorTests", dependencies: ["step-executor"], swiftSettings: strict),
+            name: "StepExecutorTests",
+            dependencies: ["step-executor", "KeelStore", "KeelCore", "PGClient", "KeelTestSupport"],
+            swiftSettings: strict),
         .testTarget(
             name: "KeelBusTests",
             dependencies: [
