@@ -193,7 +193,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "KeelTestSupport", "AMQPClient", "PGClient", "KeelBus",
+                "KeelTestSupport", "AMQPClient", "PGClient", "KeelBus", "KeelCore", "KeelStore",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
