@@ -115,7 +115,7 @@ import Testing
 
     @Test(arguments: [
         (500, ErrorClass.transient), (503, .transient), (408, .transient), (429, .transient),
-        (404, .permanent), (400, .permanent), (302, .permanent),
+        (404, .permanent), (400, .permanent), (409, .permanent),
     ])
     func statusesOutsideSuccessFailWithTheirClass(status: Int, expected: ErrorClass) async throws {
         try await Self.withServer { base, resources, _ in
