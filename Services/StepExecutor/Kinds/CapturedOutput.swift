@@ -13,7 +13,7 @@ final class CapturedOutput: Sendable {
 
     init(redactor: SecretRedactor, capacity: Int = 1 << 20) {
         channel = OutputChannel(capacity: capacity)
-        state = Mutex((redactor, []))
+        state = Mutex((redactor: redactor, tail: []))
     }
 
     /// Takes the next chunk read from the pipe (on the reading thread; may block while the store catches up).

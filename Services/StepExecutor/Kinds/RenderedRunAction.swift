@@ -25,14 +25,15 @@ struct RenderedRunAction: Sendable {
         }
         self.arguments = arguments
         self.environment = environment
-        workingDirectory = try action.workingDirectory.map { template throws(StepRenderError) in
-            try renderer.text(template, field: "working_dir")
+        if let template = action.workingDirectory {
+            let directory = try renderer.text(template, field: "working_dir")
+            workingDirectory = directory.isEmpty ? nil : directory
         }
-        if workingDirectory?.isEmpty == true { workingDirectory = nil }
-        standardInput = Array(
-            try action.stdin.map { template throws(StepRenderError) in
-                try renderer.text(template, field: "stdin")
-            }?.utf8 ?? "".utf8)
+        if let template = action.stdin {
+            standardInput = Array(try renderer.text(template, field: "stdin").utf8)
+        } else {
+            standardInput = []
+        }
         timeout = action.timeout
     }
 }

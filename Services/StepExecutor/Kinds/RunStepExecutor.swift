@@ -124,7 +124,7 @@ struct RunStepExecutor: StepKindExecutor {
         let result: LocalProcessResult
         switch ended {
         case .failure(let error): return .failed(.permanent, message: "\(error)")
-        case .success(let ended): result = ended
+        case .success(let success): result = success
         }
         if result.cancelled || Task.isCancelled {
             return .failed(.cancelled, message: "cancelled while running")

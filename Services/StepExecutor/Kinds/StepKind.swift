@@ -1,7 +1,7 @@
 import Foundation
-public import KeelCore
+import KeelCore
 import KeelStore
-public import Logging
+import Logging
 
 /// Everything an attempt needs to run, loaded by the engine when it claimed the attempt.
 struct StepWork: Sendable {
