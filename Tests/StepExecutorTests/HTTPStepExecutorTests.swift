@@ -16,6 +16,7 @@ import Testing
         struct Request: Sendable {
             var method: String
             var path: String
+            /// By lower-cased name.
             var headers: [String: String]
             var body: String
         }
@@ -98,9 +99,9 @@ import Testing
             let request = try #require(seen.last)
             #expect(request.method == "POST")
             #expect(request.path == "/echo")
-            #expect(request.headers["Idempotency-Key"] == attempt.idempotencyKey)
-            #expect(request.headers["X-Request-Tag"] == "tag-t1")
-            #expect(request.headers["Content-Type"] == "application/json")
+            #expect(request.headers["idempotency-key"] == attempt.idempotencyKey)
+            #expect(request.headers["x-request-tag"] == "tag-t1")
+            #expect(request.headers["content-type"] == "application/json")
             let sent = try JSONValue(parsing: request.body)
             #expect(sent == ["name": "ada", "count": 3, "list": ["a-t1", 2]])
 
@@ -190,7 +191,7 @@ import Testing
                 "POST", url: "\(base)/echo", headers: ["Authorization": "Bearer ${{ secrets.API_TOKEN }}"],
                 body: ["token": "${{ secrets.API_TOKEN }}"])
             let outcome = try await StepKinds.testing(resources, secrets: ["API_TOKEN": secret]).execute(work(step))
-            #expect(seen.last?.headers["Authorization"] == "Bearer \(secret)")
+            #expect(seen.last?.headers["authorization"] == "Bearer \(secret)")
             let outputs = try #require(outcome.outputs, "\(outcome)")
             #expect(outputs["body"] == ["received": ["token": "***"], "ok": true])
             #expect(!JSONValue.object(outputs).jsonString().contains(secret))
