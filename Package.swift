@@ -174,7 +174,11 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "StepExecutorTests",
-            dependencies: ["step-executor", "KeelStore", "KeelCore", "PGClient", "KeelTestSupport"],
+            dependencies: [
+                "step-executor", "KeelStore", "KeelCore", "PGClient", "KeelTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "KeelBusTests",
