@@ -2,6 +2,7 @@ import AMQPClient
 import Foundation
 import KeelCore
 import KeelTestSupport
+import PGClient
 import Testing
 
 /// Runs through the real services: trigger-intake creates them, step-executors run their steps, and the
@@ -153,6 +154,42 @@ import Testing
         #expect(peak.values.allSatisfy { $0 <= 2 }, "more than two at once: \(peak)")
         #expect(peak.values.contains(2), "the limit was never reached, so nothing was tested: \(peak)")
         for runID in runs.keys.prefix(3) { try await stack.expectHistoryReplays(runID) }
+        try await stack.stop()
+    }
+
+    static let pools = """
+        flow: engine-pools
+        steps:
+          - id: anywhere
+            noop: {}
+          - id: on-gpu
+            needs: [anywhere]
+            runs_on: [gpu, linux]
+            noop: {}
+        """
+
+    @Test func aStepWithRunsOnGoesOnlyToAnExecutorOfThatPool() async throws {
+        let stack = try await EngineStack(flows: [Self.pools])
+        try await stack.startExecutor(["KEEL_STEP_POOL": "linux,gpu"])
+        try await stack.trigger("engine-pools")
+        let runs = try await stack.waitForFinishedRuns("engine-pools", count: 1)
+        let (runID, status) = try #require(runs.first)
+        #expect(status == "succeeded", "\(stack.logs)")
+        let attempts = try await stack.pool.withConnection { connection in
+            try await connection.query(
+                "SELECT step, pool, lease_owner FROM step_attempts WHERE run_id = \(UUID(uuidString: runID))"
+            ).map {
+                (
+                    try $0.decode(String.self, at: 0), try $0.decode(String.self, at: 1),
+                    try $0.decode(String.self, at: 2)
+                )
+            }
+        }
+        let byStep = Dictionary(uniqueKeysWithValues: attempts.map { ($0.0, ($0.1, $0.2)) })
+        #expect(byStep["anywhere"]?.0 == "default")
+        #expect(byStep["on-gpu"]?.0 == "gpu+linux")
+        // Two executors, each consuming only its own pool's queues: different holders.
+        #expect(byStep["anywhere"]?.1 != byStep["on-gpu"]?.1)
         try await stack.stop()
     }
 
