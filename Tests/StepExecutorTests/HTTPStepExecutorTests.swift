@@ -65,7 +65,9 @@ import Testing
     }
 
     /// Runs `body` with the server's base URL, a fresh resource store and what the server saw.
-    static func withServer(_ body: @escaping @Sendable (String, ResourceStore, Seen) async throws -> Void) async throws {
+    static func withServer(_ body: @escaping @Sendable (String, ResourceStore, Seen) async throws -> Void)
+        async throws
+    {
         try await withResourceStore { resources in
             let seen = Seen()
             let (released, release) = AsyncStream<Void>.makeStream()
@@ -86,14 +88,18 @@ import Testing
             id: "notify",
             kind: .http(
                 HTTPAction(
-                    method: method, url: url, headers: headers, body: body, success: success, timeout: timeout)))
+                    method: method, url: url, headers: headers, body: body, success: success, timeout: timeout
+                )))
     }
 
     @Test func sendsMethodHeadersIdempotencyKeyAndRenderedJSONBody() async throws {
         try await Self.withServer { base, resources, seen in
             let step = Self.httpStep(
                 "POST", url: "\(base)/echo", headers: ["X-Request-Tag": "tag-${{ input.tag }}"],
-                body: ["name": "${{ input.name }}", "count": "${{ input.count }}", "list": ["a-${{ input.tag }}", 2]])
+                body: [
+                    "name": "${{ input.name }}", "count": "${{ input.count }}",
+                    "list": ["a-${{ input.tag }}", 2],
+                ])
             let attempt = work(step, input: ["name": "ada", "count": 3, "tag": "t1"])
             let outcome = try await StepKinds.testing(resources).execute(attempt)
             let request = try #require(seen.last)
@@ -109,7 +115,10 @@ import Testing
             #expect(outputs["status"] == 201)
             #expect(
                 outputs["headers"]
-                    == ["content-type": "application/json; charset=utf-8", "etag": "\"v1\"", "location": "/things/1"])
+                    == [
+                        "content-type": "application/json; charset=utf-8", "etag": "\"v1\"",
+                        "location": "/things/1",
+                    ])
             #expect(outputs["body"] == ["received": sent, "ok": true])
         }
     }
@@ -178,7 +187,8 @@ import Testing
             let kinds = StepKinds.testing(resources)
             let refused = try await kinds.execute(work(Self.httpStep(url: "http://127.0.0.1:1/nothing")))
             #expect(refused.errorClass == .transient)
-            let badURL = try await kinds.execute(work(Self.httpStep(url: "${{ input.where }}"), input: ["where": "ftp://x"]))
+            let badURL = try await kinds.execute(
+                work(Self.httpStep(url: "${{ input.where }}"), input: ["where": "ftp://x"]))
             #expect(badURL.errorClass == .permanent)
             #expect(badURL.message.hasPrefix("url: "))
         }
@@ -190,7 +200,8 @@ import Testing
             let step = Self.httpStep(
                 "POST", url: "\(base)/echo", headers: ["Authorization": "Bearer ${{ secrets.API_TOKEN }}"],
                 body: ["token": "${{ secrets.API_TOKEN }}"])
-            let outcome = try await StepKinds.testing(resources, secrets: ["API_TOKEN": secret]).execute(work(step))
+            let outcome = try await StepKinds.testing(resources, secrets: ["API_TOKEN": secret]).execute(
+                work(step))
             #expect(seen.last?.headers["authorization"] == "Bearer \(secret)")
             let outputs = try #require(outcome.outputs, "\(outcome)")
             #expect(outputs["body"] == ["received": ["token": "***"], "ok": true])

@@ -14,7 +14,8 @@ struct AttemptDirectory: Sendable {
         let directory = AttemptDirectory(path: "\(parent)/keel-step-\(UUID().uuidString.lowercased())")
         try await BlockingFiles.run {
             try FileManager.default.createDirectory(
-                atPath: directory.path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                atPath: directory.path, withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700])
             guard
                 FileManager.default.createFile(
                     atPath: directory.outputPath, contents: Data(), attributes: [.posixPermissions: 0o600])
