@@ -58,7 +58,7 @@ struct RunStepExecutor: StepKindExecutor {
         _ action: RenderedRunAction, work: StepWork, redactor: SecretRedactor, logger: Logger
     ) async -> StepOutcome {
         let program = action.arguments[0]
-        let canStart = await AttemptDirectory.canExecute(
+        let canStart = await ProgramLookup.canExecute(
             program, searchPath: action.environment["PATH"] ?? Self.defaultPath,
             workingDirectory: action.workingDirectory)
         guard canStart else {
