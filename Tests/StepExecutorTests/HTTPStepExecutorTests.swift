@@ -46,16 +46,24 @@ import Testing
                 ],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: answer)))
         }
-        router.get("status/{code}") { _, context -> Response in
-            let code = try context.parameters.require("code", as: Int.self)
-            return Response(
-                status: HTTPResponse.Status(code: code), headers: [.contentType: "text/plain"],
-                body: ResponseBody(byteBuffer: ByteBuffer(string: "status \(code)")))
+        for method in [HTTPRequest.Method.get, .head] {
+            router.on("status/{code}", method: method) { _, context -> Response in
+                let code = try context.parameters.require("code", as: Int.self)
+                return Response(
+                    status: HTTPResponse.Status(code: code), headers: [.contentType: "text/plain"],
+                    body: ResponseBody(byteBuffer: ByteBuffer(string: "status \(code)")))
+            }
         }
         router.get("big") { _, _ -> Response in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: String(repeating: "z", count: 100_000))))
+        }
+        router.get("big-json") { _, _ -> Response in
+            let items = (0..<2000).map(String.init).joined(separator: ",")
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: "{\"items\":[\(items)]}")))
         }
         router.get("slow") { _, _ -> Response in
             for await _ in released {}
@@ -157,6 +165,29 @@ import Testing
             #expect(try await resources.text(of: body) == String(repeating: "z", count: 100_000))
             let reference = try #require(ResourceStore.storedReference(in: body))
             #expect(try await resources.show(reference).name == "notify.1.body")
+        }
+    }
+
+    @Test func aJSONBodyOverTheInlineLimitIsStoredAsJSON() async throws {
+        try await Self.withServer { base, resources, _ in
+            let outcome = try await StepKinds.testing(resources, inlineLimit: 1000).execute(
+                work(Self.httpStep(url: "\(base)/big-json")))
+            let outputs = try #require(outcome.outputs, "\(outcome)")
+            let body = try #require(outputs["body"])
+            #expect(body["type"] == "application/json")
+            let stored = try JSONValue(parsing: try await resources.text(of: body))
+            #expect(stored["items"]?.arrayValue?.count == 2000)
+            #expect(stored["items"]?[1999] == 1999)
+        }
+    }
+
+    @Test func anEmptyBodyIsNull() async throws {
+        try await Self.withServer { base, resources, _ in
+            let outcome = try await StepKinds.testing(resources).execute(
+                work(Self.httpStep("HEAD", url: "\(base)/status/204")))
+            let outputs = try #require(outcome.outputs, "\(outcome)")
+            #expect(outputs["status"] == 204)
+            #expect(outputs["body"] == .null)
         }
     }
 
