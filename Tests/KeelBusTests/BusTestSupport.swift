@@ -28,7 +28,7 @@ func withBus(_ body: (PGPool, AMQPConnection) async throws -> Void) async throws
 
 /// Polls `condition` until it holds or `timeout` passes; the caller then asserts on it.
 func eventually(
-    timeout: Duration = .seconds(20), _ condition: () async throws -> Bool
+    timeout: Duration = .seconds(60), _ condition: () async throws -> Bool
 ) async rethrows -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
