@@ -136,6 +136,13 @@ final class StepRunner: Service, Sendable {
             case .succeeded(let outputs): await record(attempt, .succeeded(outputs: outputs))
             case .failed(let errorClass, let message):
                 await record(attempt, .failed(errorClass, message: message))
+            case .interrupted(let reason):
+                logger.warning(
+                    "attempt interrupted by the executor; handing it back",
+                    metadata: metadata(dispatch, ["reason": "\(reason)"]))
+                // A pause (within the lease) so a lasting failure does not become a hot loop of re-runs.
+                try? await Task.sleep(for: min(heartbeatInterval, .seconds(5)))
+                await handBack(attempt)
             }
         case .leaseLost, nil:
             refused.increment()
@@ -207,7 +214,7 @@ final class StepRunner: Service, Sendable {
         do {
             try await Task { try await attempts.handBack(attempt) }.value
             handedBack.increment()
-            logger.info("attempt handed back on shutdown", metadata: metadata(attempt.dispatch))
+            logger.info("attempt handed back", metadata: metadata(attempt.dispatch))
         } catch {
             logger.warning(
                 "could not hand the attempt back; it is dispatched again when its lease expires",

@@ -68,6 +68,8 @@ struct HTTPStepExecutor: StepKindExecutor {
         case .failed(let errorClass, let message):
             logger.debug("http step failed", metadata: ["error_class": "\(errorClass.rawValue)"])
             return .failed(errorClass, message: redactor.redacting(message))
+        case .interrupted(let reason):
+            return .interrupted(reason: redactor.redacting(reason))
         }
     }
 
@@ -125,7 +127,7 @@ struct HTTPStepExecutor: StepKindExecutor {
                 body, contentType: Self.header("content-type", of: response), redactor: redactor,
                 name: "\(work.step.id).\(work.attempt).body", producer: producer)
         } catch {
-            return .failed(.transient, message: "cannot store the response body: \(error)")
+            return .interrupted(reason: "cannot store the response body: \(error)")
         }
         return .succeeded(outputs: [
             "status": .number(JSONNumber(status)), "headers": .object(headers), "body": bodyValue,

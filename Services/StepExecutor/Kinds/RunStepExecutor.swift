@@ -50,6 +50,8 @@ struct RunStepExecutor: StepKindExecutor {
         case .failed(let errorClass, let message):
             logger.debug("run step failed", metadata: ["error_class": "\(errorClass.rawValue)"])
             return .failed(errorClass, message: redactor.redacting(message))
+        case .interrupted(let reason):
+            return .interrupted(reason: redactor.redacting(reason))
         }
     }
 
@@ -69,7 +71,7 @@ struct RunStepExecutor: StepKindExecutor {
             directory = try await AttemptDirectory.create(in: temporaryDirectory)
         } catch {
             logger.error("cannot create the attempt's directory", metadata: ["error": "\(error)"])
-            return .failed(.transient, message: "cannot create the attempt's directory: \(error)")
+            return .interrupted(reason: "cannot create the attempt's directory: \(error)")
         }
         let outcome = await run(action, work: work, directory: directory, redactor: redactor)
         await directory.remove()
@@ -150,7 +152,7 @@ struct RunStepExecutor: StepKindExecutor {
             stdoutRecord = output
             stderrRecord = error
         case (.failure(let error), _), (_, .failure(let error)):
-            return .failed(.transient, message: "cannot store the output streams: \(error)")
+            return .interrupted(reason: "cannot store the output streams: \(error)")
         }
         return await outputs(
             directory: directory, work: work, redactor: redactor, producer: producer,
@@ -210,7 +212,7 @@ struct RunStepExecutor: StepKindExecutor {
                         member, limits: limits, name: "\(work.step.id).\(work.attempt).outputs.\(key)",
                         producer: producer)
                 } catch {
-                    return .failed(.transient, message: "cannot store output '\(key)': \(error)")
+                    return .interrupted(reason: "cannot store output '\(key)': \(error)")
                 }
             }
         }

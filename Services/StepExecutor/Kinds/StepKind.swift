@@ -20,6 +20,10 @@ struct StepWork: Sendable {
 enum StepOutcome: Sendable, Hashable {
     case succeeded(outputs: JSONObject)
     case failed(ErrorClass, message: String)
+    /// The executor could not finish the attempt for a reason of its own, not the step's (its resource
+    /// store was unreachable): nothing is recorded, the attempt is handed back and runs again, as after a
+    /// crash. The step's work may have run; its idempotency key lets it tell.
+    case interrupted(reason: String)
 }
 
 /// Performs one attempt of one kind of step. Must return (not throw) for every failure of the work itself;
