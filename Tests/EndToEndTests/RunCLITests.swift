@@ -110,7 +110,8 @@ import Testing
         for line in [
             "run:         \(runID)", "flow:        cli-demo v1", "status:      pending",
             "actor:       e2e-tester", #"input:       {"task":"fix the login bug"}"#,
-            "created:     \(triggeredAt)", "build (noop): pending", "deploy (noop): pending", "  needs: build",
+            "created:     \(triggeredAt)", "build (noop): pending", "deploy (noop): pending",
+            "  needs: build",
         ] {
             #expect(text.output.contains(line), "no '\(line)' in:\n\(text.output)")
         }
@@ -167,7 +168,8 @@ import Testing
         let waiting = try ServiceProcess(
             "keel",
             arguments: [
-                "run", "start", "cli-demo", "--input", #"{"task": "wait for me"}"#, "--wait", "--timeout", "5m",
+                "run", "start", "cli-demo", "--input", #"{"task": "wait for me"}"#, "--wait", "--timeout",
+                "5m",
                 "--json",
             ],
             environment: stack.environment.merging(["KEEL_ACTOR": "e2e-tester"]) { given, _ in given })
@@ -194,7 +196,8 @@ import Testing
             try await channel.publish(
                 Array(body.utf8), exchange: "", routingKey: replyTo,
                 properties: AMQPProperties(
-                    contentType: "application/json", headers: ["keel-schema": "1", "keel-type": .string(type)]))
+                    contentType: "application/json",
+                    headers: ["keel-schema": "1", "keel-type": .string(type)]))
         }
         for _ in 0..<1200 where waiting.isRunning { try await Task.sleep(for: .milliseconds(50)) }
         let status = await waiting.stop()
@@ -232,9 +235,11 @@ import Testing
         #expect(rejected.status == 1)
         #expect((rejected.json as? [String: Any])?["type"] as? String == "trigger.rejected")
         let badTimeout = try await keel(
-            ["run", "start", "cli-demo", "--wait", "--timeout", "soon", "--json"], environment: stack.environment)
+            ["run", "start", "cli-demo", "--wait", "--timeout", "soon", "--json"],
+            environment: stack.environment)
         #expect(badTimeout.status == 1)
-        #expect(((badTimeout.json as? [String: Any])?["error"] as? String)?.hasPrefix("--timeout soon") == true)
+        #expect(
+            ((badTimeout.json as? [String: Any])?["error"] as? String)?.hasPrefix("--timeout soon") == true)
         try await stack.stop()
     }
 

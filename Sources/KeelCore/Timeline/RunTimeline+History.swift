@@ -76,12 +76,12 @@ private struct TimelineFold {
                 attempt.claims += 1
             }
         case .stepSucceeded(let step, let number, let outputs):
-            let waiting = state.steps[step]?.status == .waiting
+            // An ssh step with `wait` goes on waiting for its callback on the same attempt.
+            let waits = state.flow.step(step)?.waitCondition != nil
             update(step, number) { attempt in
                 attempt.outputs = outputs
                 attempt.resources = ResourceReference.references(in: .object(outputs))
-                // An ssh step with `wait` goes on waiting for its callback on the same attempt.
-                if !waiting { attempt.finish(.succeeded, at: at) }
+                if !waits { attempt.finish(.succeeded, at: at) }
             }
         case .stepFailed(let step, let number, let errorClass, let message):
             update(step, number) { attempt in
@@ -89,14 +89,16 @@ private struct TimelineFold {
             }
         case .stepRetryScheduled(let step, let next, let delay, let dueAt):
             guard var list = attempts[step], !list.isEmpty else { return }
-            list[list.count - 1].retry = AttemptTimeline.RetryDecision(attempt: next, delay: delay, dueAt: dueAt)
+            list[list.count - 1].retry = AttemptTimeline.RetryDecision(
+                attempt: next, delay: delay, dueAt: dueAt)
             attempts[step] = list
         case .stepSkipped:
             break
         case .stepTimedOut(let step, let number, let timeout):
             update(step, number, onlyInFlight: true) { attempt in
                 attempt.finish(
-                    .timedOut, at: at, errorClass: .timeout, message: "the \(timeout.rawValue) timeout passed")
+                    .timedOut, at: at, errorClass: .timeout, message: "the \(timeout.rawValue) timeout passed"
+                )
                 attempt.timeout = timeout
             }
         case .stepCancelled(let step, let number, let reason):

@@ -69,7 +69,9 @@ public struct AttemptTimeline: Sendable, Hashable {
 
     /// From the executor's start (or the wait's opening, the approval's request) to the end.
     public var durationMilliseconds: Int64? {
-        guard let finishedAt, let begin = startedAt ?? wait?.openedAt ?? approval?.requestedAt else { return nil }
+        guard let finishedAt, let begin = startedAt ?? wait?.openedAt ?? approval?.requestedAt else {
+            return nil
+        }
         return finishedAt.millisecondsSinceEpoch - begin.millisecondsSinceEpoch
     }
 

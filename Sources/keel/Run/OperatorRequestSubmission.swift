@@ -21,7 +21,8 @@ enum OperatorRequestSubmission {
             throw CLIFailure.user(refusal.description)
         case .success:
             throw CLIFailure.infrastructure(
-                "this build of keel cannot add facts to a run yet: the engine's run advancer is not part of it")
+                "this build of keel cannot add facts to a run yet: the engine's run advancer is not part of it"
+            )
         }
     }
 }

@@ -6,7 +6,8 @@ import KeelStore
 struct RunShow: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
-        abstract: "Show a run's timeline: its trigger, then each step's attempts, times, outcomes and errors.",
+        abstract:
+            "Show a run's timeline: its trigger, then each step's attempts, times, outcomes and errors.",
         discussion: """
             Times are offsets from the trigger (+1.250s); each attempt shows when it was scheduled, \
             started (and how long it queued), finished (and how long it ran), its error, the engine's \

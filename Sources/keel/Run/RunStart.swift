@@ -38,10 +38,13 @@ struct RunStart: AsyncParsableCommand {
     var timeout: String?
     @Option(
         name: .customLong("database-url"),
-        help: "With --wait: PostgreSQL URL to read the timeline from (default: KEEL_DATABASE_URL, then .keel/env).")
+        help:
+            "With --wait: PostgreSQL URL to read the timeline from (default: KEEL_DATABASE_URL, then .keel/env)."
+    )
     var databaseURL: String?
     @OptionGroup var actor: ActorOption
-    @Flag(help: "Print one JSON document instead of text (trigger-intake's answer; with --wait, docs/cli.md).")
+    @Flag(
+        help: "Print one JSON document instead of text (trigger-intake's answer; with --wait, docs/cli.md).")
     var json = false
 
     /// The longest trigger-intake may take to answer.
@@ -125,7 +128,11 @@ struct RunStart: AsyncParsableCommand {
                     try await Self.pollFinish(of: runID, pool: pool, deadline: deadline)
                 }
             } else {
-                finished = try await conversation.next(["run.finished"], before: deadline)
+                var message = try await conversation.next(["run.finished"], before: deadline)
+                while let other = message, other["run_id"]?.stringValue != runID {
+                    message = try await conversation.next(["run.finished"], before: deadline)
+                }
+                finished = message
             }
         } catch let exit as ExitCode {
             await conversation.close()
@@ -152,7 +159,14 @@ struct RunStart: AsyncParsableCommand {
             }
             throw ExitCode(3)
         }
-        if finished["outcome"]?.stringValue != RunOutcome.succeeded.rawValue { throw ExitCode(2) }
+        let outcome = finished["outcome"]?.stringValue ?? "?"
+        guard outcome == RunOutcome.succeeded.rawValue else {
+            if !json {
+                let reason = finished["reason"]?.stringValue.map { ": \($0)" } ?? ""
+                FileHandle.standardError.write(Data("keel: run \(runID) \(outcome)\(reason)\n".utf8))
+            }
+            throw ExitCode(2)
+        }
     }
 
     /// Reads the run until it is finished; its outcome shaped as the `run.finished` message.
@@ -178,7 +192,8 @@ struct RunStart: AsyncParsableCommand {
 
     func acceptedLine(_ answer: JSONValue) -> String {
         let duplicate = answer["duplicate"]?.boolValue == true
-        return "\(answer["run_id"]?.stringValue ?? "?"): \(duplicate ? "existing run for this key" : "started") "
+        return
+            "\(answer["run_id"]?.stringValue ?? "?"): \(duplicate ? "existing run for this key" : "started") "
             + "(\(flow) v\(answer["version"].map { $0.jsonString() } ?? "?"))"
     }
 
@@ -187,7 +202,8 @@ struct RunStart: AsyncParsableCommand {
             print(answer.jsonString())
             return
         }
-        var text = "rejected: \(answer["reason"]?.stringValue ?? "?"): \(answer["message"]?.stringValue ?? "")"
+        var text =
+            "rejected: \(answer["reason"]?.stringValue ?? "?"): \(answer["message"]?.stringValue ?? "")"
         for error in answer["errors"]?.arrayValue ?? [] {
             text += "\n  input\(error["path"]?.stringValue ?? ""): \(error["message"]?.stringValue ?? "")"
         }
@@ -197,7 +213,9 @@ struct RunStart: AsyncParsableCommand {
     /// `--timeout` as a duration: `30s`, `10m`, `1h30m`, or a whole number of seconds.
     func timeLimit(_ output: CLIOutput) throws -> FlowDuration {
         guard let timeout else { return wait ? Self.runTimeout : Self.answerTimeout }
-        let seconds = Int64(timeout).flatMap { (1...FlowDuration.maximum.milliseconds / 1000).contains($0) ? $0 : nil }
+        let seconds = Int64(timeout).flatMap {
+            (1...FlowDuration.maximum.milliseconds / 1000).contains($0) ? $0 : nil
+        }
         let parsed = seconds.map { FlowDuration(milliseconds: $0 * 1000) } ?? FlowDuration(parsing: timeout)
         guard let parsed, parsed.milliseconds > 0 else {
             throw output.fail(.user("--timeout \(timeout): expected a duration like 30s, 10m or 1h30m"))

@@ -103,7 +103,8 @@ enum RunTimelineText {
         }
         if let retry = attempt.retry {
             lines.append(
-                "      retry as #\(retry.attempt) after \(retry.delay), due \(offset(retry.dueAt, from: origin))")
+                "      retry as #\(retry.attempt) after \(retry.delay), due \(offset(retry.dueAt, from: origin))"
+            )
         }
         if !attempt.resources.isEmpty {
             lines.append("      resources: " + attempt.resources.map(\.description).joined(separator: ", "))

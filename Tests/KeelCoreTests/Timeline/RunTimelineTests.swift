@@ -10,7 +10,7 @@ struct RunTimelineTests {
     private let origin: Int64 = 1_800_000_000_000
     private let digest = String(repeating: "ab", count: 32)
 
-    private func timeline(_ run: EngineHarness) throws -> RunTimeline {
+    private func read(_ run: EngineHarness) throws -> RunTimeline {
         try RunTimeline(flow: run.reducer.flow, history: run.history)
     }
 
@@ -36,7 +36,7 @@ struct RunTimelineTests {
         #expect(timeline.trigger.actor == "ana")
         #expect(timeline.trigger.correlationID == "corr-9")
         #expect(timeline.trigger.inputSummary() == #"{"task":"fix the bug"}"#)
-        #expect(timeline.trigger.inputSummary(limit: 10) == #"{"task":"f…"#)
+        #expect(timeline.trigger.inputSummary(limit: 11) == #"{"task":"f…"#)
         #expect(timeline.steps.map(\.id) == ["b", "a"])
         #expect(timeline.steps.allSatisfy { $0.status == .pending && $0.attempts.isEmpty })
         #expect(timeline.finishedAt == nil && timeline.durationMilliseconds == nil && timeline.outcome == nil)
@@ -67,9 +67,10 @@ struct RunTimelineTests {
                 "report": ["$resource": .string("res:sha256:" + digest), "size": 3],
                 "log": .string("res:sha256:" + digest), "count": 1,
             ])
-        let timeline = try timeline(run)
+        let timeline = try read(run)
         #expect(timeline.status == .succeeded && timeline.outcome == .succeeded)
-        #expect(timeline.durationMilliseconds == 12 + 1_000 + 5_000 + 30 + 2_000)
+        // 12 ms queued, 1 s failing, the 5 s retry delay, 30 ms queued, 2 s succeeding.
+        #expect(timeline.durationMilliseconds == 8_042)
         let build = try #require(timeline.step("build"))
         #expect(build.status == .succeeded)
         #expect(build.attempts.map(\.attempt) == [1, 2])
@@ -108,44 +109,50 @@ struct RunTimelineTests {
         run.complete("lint")
         run.start("test")
         run.fail("test", .permanent, message: "3 tests failed")
-        let timeline = try timeline(run)
+        let timeline = try read(run)
         #expect(timeline.status == .failed && timeline.outcome == .failed)
         #expect(timeline.finishedAt != nil)
         let deploy = try #require(timeline.step("deploy"))
         #expect(deploy.status == .skipped)
         #expect(deploy.skipReason == "need 'test' failed")
         #expect(deploy.attempts.isEmpty)
-        #expect(timeline.step("notify")?.skipReason == "need 'deploy' failed")
+        #expect(timeline.step("notify")?.skipReason == "need 'deploy' skipped")
         #expect(timeline.step("lint")?.status == .succeeded)
         #expect(timeline.step("test")?.attempts.first?.message == "3 tests failed")
         #expect(timeline.step("test")?.skipReason == nil)
     }
 
-    @Test func aQueueTimeoutEndsTheAttemptAndAStepTimeoutBetweenAttemptsEndsTheStep() throws {
+    @Test func queueAndStepTimeoutsEndTheAttemptInFlight() throws {
         var run = try EngineHarness(
             """
             flow: t
             steps:
               - {id: q, noop: {}, queue_timeout: 1m}
-              - {id: s, noop: {}, timeout: 10s, retry: {max_attempts: 5, initial: 1m, jitter: false}}
+              - {id: s, noop: {}, timeout: 2m, retry: {max_attempts: 5, initial: 1m, jitter: false}}
             """)
         run.trigger()
         run.start("s")
         run.advance(ms: 500)
         run.fail("s", .transient)
-        run.fire(.stepTimeout(step: "s"))
         run.fire(.queueTimeout(step: "q", attempt: 1))
-        let timeline = try timeline(run)
+        run.fire(.retry(step: "s", attempt: 2))
+        run.fire(.stepTimeout(step: "s"))
+        let timeline = try read(run)
         let queued = try #require(timeline.step("q")?.attempts.first)
         #expect(queued.outcome == .timedOut && queued.timeout == .queue && queued.errorClass == .timeout)
-        #expect(queued.startedAt == nil && queued.queueMilliseconds == nil && queued.durationMilliseconds == nil)
+        #expect(queued.message == "the queue timeout passed")
+        #expect(
+            queued.startedAt == nil && queued.queueMilliseconds == nil && queued.durationMilliseconds == nil)
         #expect(queued.finishedAt == at(60_000))
         let step = try #require(timeline.step("s"))
         #expect(step.status == .timedOut)
         #expect(step.message == "the step timeout passed")
-        // The step's own timeout came between attempts: the failed attempt stays as it ended.
-        #expect(step.attempts.count == 1)
-        #expect(step.attempts[0].outcome == .failed && step.attempts[0].retry?.attempt == 2)
+        #expect(step.attempts.map(\.attempt) == [1, 2])
+        #expect(step.attempts[0].outcome == .failed && step.attempts[0].retry?.dueAt == at(60_500))
+        let second = step.attempts[1]
+        #expect(second.scheduledAt == at(60_500))
+        #expect(second.outcome == .timedOut && second.timeout == .step && second.finishedAt == at(120_000))
+        #expect(second.retry == nil)
         #expect(timeline.status == .failed)
     }
 
@@ -163,10 +170,12 @@ struct RunTimelineTests {
         run.feed(.runCancelRequested(actor: "carol", reason: "wrong branch"))
         run.advance(ms: 100)
         run.succeed("a")  // too late: ignored by the engine, so by the timeline
-        let timeline = try timeline(run)
+        let timeline = try read(run)
         #expect(timeline.status == .cancelled && timeline.outcome == .cancelled)
         #expect(timeline.reason == "wrong branch")
-        #expect(timeline.cancellation == RunTimeline.CancelRequest(at: at(250), actor: "carol", reason: "wrong branch"))
+        #expect(
+            timeline.cancellation
+                == RunTimeline.CancelRequest(at: at(250), actor: "carol", reason: "wrong branch"))
         #expect(timeline.durationMilliseconds == 250)
         let a = try #require(timeline.step("a")?.attempts.first)
         #expect(a.outcome == .cancelled && a.message == "wrong branch" && a.durationMilliseconds == 250)
@@ -180,7 +189,7 @@ struct RunTimelineTests {
         run.start("a")
         run.advance(ms: 40)
         run.succeed("a", outputs: ["n": 1])
-        let clean = try timeline(run)
+        let clean = try read(run)
         // A history that recorded a redelivered result, a second start and a late cancel anyway.
         var recorded = run.history
         recorded.insert(
@@ -214,8 +223,9 @@ struct RunTimelineTests {
         let approvalID = try #require(run.step("review").approvalID)
         run.advance(ms: 5_000)
         run.feed(
-            .approvalDecided(step: "review", approvalID: approvalID, decision: .approve, actor: "bob", note: "ok"))
-        let timeline = try timeline(run)
+            .approvalDecided(
+                step: "review", approvalID: approvalID, decision: .approve, actor: "bob", note: "ok"))
+        let timeline = try read(run)
         #expect(timeline.status == .succeeded)
         let job = try #require(timeline.step("job")?.attempts.first)
         #expect(job.wait?.id == waitID && job.wait?.openedAt == at(0))
@@ -250,12 +260,15 @@ struct RunTimelineTests {
         run.fail("b")
         run.advance(ms: 1_000)
         run.feed(.runRetryRequested(fromStep: "b", pass: 1, actor: "dave"))
-        var timeline = try timeline(run)
+        var timeline = try read(run)
         #expect(timeline.status == .running && timeline.pass == 2 && timeline.outcome == nil)
         #expect(timeline.finishedAt == nil)
-        #expect(timeline.retries == [RunTimeline.RetryRequest(at: at(1_000), fromStep: "b", pass: 1, actor: "dave")])
+        #expect(
+            timeline.retries == [
+                RunTimeline.RetryRequest(at: at(1_000), fromStep: "b", pass: 1, actor: "dave")
+            ])
         run.complete("b")
-        timeline = try timeline(run)
+        timeline = try read(run)
         #expect(timeline.status == .succeeded && timeline.pass == 2)
         let b = try #require(timeline.step("b"))
         #expect(b.attempts.map(\.attempt) == [1, 2])
@@ -268,12 +281,13 @@ struct RunTimelineTests {
         var run = try EngineHarness("flow: j\nsteps:\n  - {id: a, noop: {}}\n")
         run.trigger()
         let encoder = JSONEncoder()
-        let data = try encoder.encode(try timeline(run))
+        let data = try encoder.encode(try read(run))
         let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         #expect(
             Set(object.keys)
                 == [
-                    "runID", "flow", "version", "status", "outcome", "reason", "pass", "trigger", "triggeredAt",
+                    "runID", "flow", "version", "status", "outcome", "reason", "pass", "trigger",
+                    "triggeredAt",
                     "finishedAt", "durationMs", "cancellation", "retries", "steps",
                 ])
         #expect(object["status"] as? String == "running")
@@ -287,8 +301,10 @@ struct RunTimelineTests {
         #expect(
             Set(attempt.keys)
                 == [
-                    "attempt", "pass", "scheduledAt", "startedAt", "executor", "claims", "finishedAt", "queueMs",
-                    "durationMs", "outcome", "errorClass", "message", "timeout", "retry", "outputs", "resources",
+                    "attempt", "pass", "scheduledAt", "startedAt", "executor", "claims", "finishedAt",
+                    "queueMs",
+                    "durationMs", "outcome", "errorClass", "message", "timeout", "retry", "outputs",
+                    "resources",
                     "wait", "approval", "changeRequest",
                 ])
         #expect(attempt["startedAt"] is NSNull)
