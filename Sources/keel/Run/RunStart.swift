@@ -55,7 +55,17 @@ struct RunStart: AsyncParsableCommand {
     struct WaitReport: Encodable {
         var accepted: JSONValue
         var finished: JSONValue?
-        var run: RunTimeline?
+        var run: RunTimeline
+
+        enum CodingKeys: String, CodingKey { case accepted, finished, run }
+
+        /// `finished` is written as `null` on a timeout rather than left out.
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(accepted, forKey: .accepted)
+            try container.encode(finished ?? .null, forKey: .finished)
+            try container.encode(run, forKey: .run)
+        }
     }
 
     func run() async throws {
