@@ -13,11 +13,13 @@ struct TriggerHandler: Sendable {
     let flows: FlowStore
     let runs: RunStore
     let rejections: TriggerRejectionStore
+    let advancer: RunAdvancer
     let compiledFlows = CompiledFlows()
     let logger: Logger
 
-    init(pool: PGPool, logger: Logger) {
+    init(pool: PGPool, engine: EngineSettings, logger: Logger) {
         self.pool = pool
+        self.advancer = RunAdvancer(pool: pool, settings: engine)
         self.flows = FlowStore(pool: pool)
         self.runs = RunStore(pool: pool)
         self.rejections = TriggerRejectionStore(pool: pool)
@@ -71,8 +73,7 @@ struct TriggerHandler: Sendable {
             idempotencyKey: request.idempotencyKey ?? runID, correlationID: correlationID,
             actor: request.actor ?? "anonymous", replyTo: properties.replyTo,
             traceparent: properties.headers["traceparent"]?.stringValue)
-        let creation = try await runs.create(run, history: [try Self.triggeredFact(run, at: Date())]) {
-            creation in
+        let creation = try await runs.create(run, at: .now, advancer: advancer) { creation in
             guard let replyTo = run.replyTo else { return [] }
             return [TriggerReply.accepted(run: run, creation: creation, replyTo: replyTo)]
         }
@@ -122,18 +123,6 @@ struct TriggerHandler: Sendable {
         default:
             TriggerRejection(reason: .unknownVersion, field: "draft", message: error.description)
         }
-    }
-
-    /// The run's first fact, `run.triggered`, in the history JSON of docs/history.md.
-    static func triggeredFact(_ run: NewRun, at date: Date) throws -> HistoryEntry {
-        let fact = RunFact(
-            at: Timestamp(millisecondsSinceEpoch: Int64((date.timeIntervalSince1970 * 1000).rounded(.down))),
-            event: .runTriggered(
-                RunTrigger(
-                    runID: run.id, flow: run.flow, version: run.version, input: run.input, actor: run.actor,
-                    correlationID: run.correlationID, idempotencyKey: run.idempotencyKey, replyTo: run.replyTo
-                )))
-        return try HistoryEntry(fact)
     }
 
     static func newRunID() -> String {

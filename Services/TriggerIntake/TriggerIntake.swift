@@ -8,8 +8,9 @@ enum TriggerIntake {
     static func main() async {
         await KeelServiceMain.main(.triggerIntake) { dependencies in
             [
-                TriggerConsumer(
-                    pool: dependencies.pool, connection: dependencies.amqp.connected,
+                TriggerConsumer.make(
+                    pool: dependencies.pool, engine: dependencies.configuration.engine,
+                    connection: dependencies.amqp.connected,
                     prefetch: dependencies.configuration.prefetch, logger: dependencies.logger),
                 OutboxRelay(
                     pool: dependencies.pool, connection: dependencies.amqp.connected,

@@ -1,4 +1,5 @@
 public import KeelCore
+public import KeelStore
 public import Configuration
 public import Logging
 
@@ -20,6 +21,11 @@ public struct KeelConfiguration: Sendable {
     public var prefetch: Int
     public var logLevel: Logger.Level
     public var logFormat: LogFormat
+    /// Step queue shards and the executors' lease: the same in every service.
+    public var engine: EngineSettings
+    /// The executor pool a step-executor serves: its `runs_on` labels (comma-separated in
+    /// `KEEL_STEP_POOL`), or none for `default`.
+    public var stepPool: [String]
 
     public static let defaultDatabaseURL = "postgres://keel:keel@127.0.0.1:5432/keel"
     public static let defaultAMQPURL = "amqp://keel:keel@127.0.0.1:5672/keel"
@@ -34,6 +40,20 @@ public struct KeelConfiguration: Sendable {
         amqpURL = reader.string(forKey: "amqp.url", isSecret: true, default: Self.defaultAMQPURL)
         databasePoolSize = reader.int(forKey: "database.pool.size", default: 8)
         prefetch = reader.int(forKey: "amqp.prefetch", default: 32)
+        let shards = reader.int(forKey: "step.shards", default: 4)
+        guard (1...256).contains(shards) else {
+            throw ConfigurationError(
+                setting: "step.shards", value: String(shards), expected: "between 1 and 256")
+        }
+        let lease = reader.double(forKey: "step.lease.seconds", default: 30)
+        guard lease >= 1, lease <= 3600 else {
+            throw ConfigurationError(
+                setting: "step.lease.seconds", value: String(lease), expected: "between 1 and 3600")
+        }
+        engine = EngineSettings(stepShards: shards, leaseDuration: .milliseconds(Int64(lease * 1000)))
+        stepPool = reader.string(forKey: "step.pool", default: "").split(separator: ",").map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }.filter { !$0.isEmpty }
 
         let level = reader.string(forKey: "log.level", default: "info")
         guard let parsedLevel = Logger.Level(rawValue: level) else {

@@ -260,7 +260,8 @@ import Testing
             ["run", "list", "--flow", "intake-demo", "--json"], database: stack.database)
         let runs = try #require(listed.json as? [[String: Any]])
         #expect(runs.map { $0["id"] as? String } == [runID])
-        #expect(runs.first?["status"] as? String == "pending")
+        // No step-executor here: the run stays at its first step, scheduled.
+        #expect(runs.first?["status"] as? String == "running")
         #expect(runs.first?["idempotencyKey"] as? String == "cli-1")
         #expect(runs.first?["actor"] as? String == "e2e-tester")
         let none = try await keel(["run", "list", "--flow", "other", "--json"], database: stack.database)
@@ -271,7 +272,11 @@ import Testing
 
         let history = try await keel(["run", "history", runID, "--json"], database: stack.database)
         let facts = try #require(history.json as? [[String: Any]])
-        #expect(facts.map { $0["seq"] as? Int } == [1])
+        #expect(facts.map { $0["seq"] as? Int } == [1, 2])
+        #expect(
+            facts.map { ($0["fact"] as? [String: Any])?["kind"] as? String } == [
+                "run.triggered", "step.scheduled",
+            ])
         let fact = try #require(facts.first?["fact"] as? [String: Any])
         #expect(fact["kind"] as? String == "run.triggered")
         #expect(fact["run_id"] as? String == runID)

@@ -42,13 +42,16 @@ import Testing
             let reply: @Sendable (RunCreation) -> [OutboxMessage] = { creation in
                 [OutboxMessage(exchange: "", routingKey: "replies", body: Array(creation.runID.utf8))]
             }
+            let advancer = RunAdvancer(pool: pool, settings: EngineSettings(stepShards: 4))
             let created = try await store.create(
-                first, history: [try HistoryEntry(fact(first))], outbox: reply)
+                first, at: Timestamp(millisecondsSinceEpoch: 1_764_201_600_123), advancer: advancer,
+                outbox: reply)
             #expect(created == .created(runID: first.id))
 
             let repeated = newRun(key: "k-1")
             let again = try await store.create(
-                repeated, history: [try HistoryEntry(fact(repeated))], outbox: reply)
+                repeated, at: Timestamp(millisecondsSinceEpoch: 1_764_201_600_999), advancer: advancer,
+                outbox: reply)
             #expect(again == .existing(runID: first.id, version: 1))
             let runs = try await pool.withConnection { connection in
                 try await connection.query("SELECT count(*)::int8 FROM runs").first?.decode(Int.self, at: 0)
@@ -59,19 +62,39 @@ import Testing
                 try await connection.query(
                     "SELECT kind, actor, fact::text FROM run_history ORDER BY run_id, seq")
             }
-            #expect(rows.count == 1)
-            #expect(try rows[0].decode(String.self, at: 0) == "run.triggered")
+            // The trigger, then the reducer's decision: the flow's only step is scheduled.
+            #expect(
+                try rows.map { try $0.decode(String.self, at: 0) } == ["run.triggered", "step.scheduled"])
             #expect(try rows[0].decode(String?.self, at: 1) == "ana")
             let stored = HistoryEntry(kind: "run.triggered", fact: try rows[0].decode(String.self, at: 2))
             #expect(try stored.decodedFact() == fact(first))
 
-            // Both outcomes enqueued their reply, naming the same run.
-            let bodies = try await pool.withConnection { connection in
-                try await connection.query("SELECT body FROM outbox ORDER BY id").map {
-                    String(decoding: try $0.decode([UInt8].self, at: 0), as: UTF8.self)
+            // The step's dispatch and the creation's reply, then only the repeat's reply naming the same run.
+            let messages = try await pool.withConnection { connection in
+                try await connection.query("SELECT exchange, routing_key, body FROM outbox ORDER BY id").map {
+                    (
+                        try $0.decode(String.self, at: 0), try $0.decode(String.self, at: 1),
+                        try $0.decode([UInt8].self, at: 2)
+                    )
                 }
             }
-            #expect(bodies == [first.id, first.id])
+            try #require(messages.count == 3)
+            #expect(messages[0].0 == "keel.steps")
+            #expect(messages[0].1 == "default.\(StepRoute.shard(of: first.id, shards: 4))")
+            let dispatch = try #require(StepDispatch(json: try JSONValue(parsing: messages[0].2)))
+            #expect(
+                dispatch
+                    == StepDispatch(
+                        runID: first.id, flow: "demo", version: 1, step: "a", attempt: 1,
+                        idempotencyKey: "\(first.id):a:1", correlationID: "c-1"))
+            #expect(messages[1...].map { String(decoding: $0.2, as: UTF8.self) } == [first.id, first.id])
+            let state = try await pool.withConnection { connection in
+                try await connection.query(
+                    "SELECT status, last_seq FROM runs WHERE id = \(UUID(uuidString: first.id))"
+                ).first.map { (try $0.decode(String.self, at: 0), try $0.decode(Int.self, at: 1)) }
+            }
+            #expect(state?.0 == "running")
+            #expect(state?.1 == 2)
         }
     }
 
@@ -79,10 +102,17 @@ import Testing
         try await withMigratedDatabase { pool in
             try await pushDemo(pool)
             let run = newRun(key: "k-2")
-            let broken = HistoryEntry(kind: "run.triggered", fact: "not json")
+            // The last write (two replies with one message id) fails after the run, its facts and its
+            // dispatch were written: all of it must roll back.
+            let id = UUID()
             await #expect(throws: PGError.self) {
-                try await RunStore(pool: pool).create(run, history: [broken]) { _ in
-                    [OutboxMessage(exchange: "", routingKey: "replies", body: [])]
+                try await RunStore(pool: pool).create(
+                    run, at: Timestamp(millisecondsSinceEpoch: 0), advancer: RunAdvancer(pool: pool)
+                ) { _ in
+                    [
+                        OutboxMessage(exchange: "", routingKey: "replies", messageID: id, body: []),
+                        OutboxMessage(exchange: "", routingKey: "replies", messageID: id, body: []),
+                    ]
                 }
             }
             let counts = try await pool.withConnection { connection in

@@ -404,18 +404,7 @@ struct RunDecision {
 
     /// What a template may read when `attempt` of a step is decided.
     private func context(attempt: Int) -> ExpressionContext {
-        var steps: [String: StepContext] = [:]
-        for (id, current) in state.steps {
-            steps[id] = StepContext(
-                outputs: current.outputs, status: current.status.contextStatus, decision: current.decision)
-        }
-        let trigger = state.trigger
-        return ExpressionContext(
-            input: trigger?.input ?? .null, steps: steps,
-            run: RunContext(
-                id: runID, flow: flow.name, version: trigger?.version ?? 0,
-                correlationID: trigger?.correlationID ?? "",
-                actor: trigger?.actor, attempt: attempt))
+        state.expressionContext(attempt: attempt)
     }
 
     /// Why a flow-level key (`concurrency.key`, `shard_key`) cannot be evaluated for this run, if so.

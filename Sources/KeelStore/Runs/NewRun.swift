@@ -30,6 +30,15 @@ public struct NewRun: Sendable, Hashable {
     }
 }
 
+extension NewRun {
+    /// What the run's `run.triggered` fact carries.
+    public var trigger: RunTrigger {
+        RunTrigger(
+            runID: id, flow: flow, version: version, input: input, actor: actor, correlationID: correlationID,
+            idempotencyKey: idempotencyKey, replyTo: replyTo)
+    }
+}
+
 /// One row of `run_history`, as the engine writes it: the fact's JSON plus the columns operators
 /// filter on.
 public struct HistoryEntry: Sendable, Hashable {

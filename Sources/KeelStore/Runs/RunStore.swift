@@ -1,4 +1,5 @@
 public import Foundation
+public import KeelCore
 public import PGClient
 
 /// Runs in the system of record: creation from triggers, deduplicated on (flow, idempotency key).
@@ -9,20 +10,21 @@ public struct RunStore: Sendable {
         self.pool = pool
     }
 
-    /// Creates the run with its first history entries and the messages they cause, in one transaction
-    /// (DESIGN invariants 1 and 3). A repeat of a (flow, idempotency key) writes nothing but
-    /// `outbox(.existing)`'s messages, and returns the existing run.
+    /// Creates the run and advances it with its `run.triggered` fact (which schedules its first steps), in
+    /// one transaction with the messages `outbox` adds (DESIGN invariants 1 and 3). A repeat of a (flow,
+    /// idempotency key) writes nothing but `outbox(.existing)`'s messages, and returns the existing run.
     public func create(
-        _ run: NewRun, history: [HistoryEntry], outbox: @Sendable (RunCreation) -> [OutboxMessage]
+        _ run: NewRun, at time: Timestamp, advancer: RunAdvancer,
+        outbox: @Sendable (RunCreation) -> [OutboxMessage]
     ) async throws -> RunCreation {
         try await pool.withTransaction { connection in
             let inserted = try await connection.query(
                 """
                 INSERT INTO runs (id, flow, version, status, input, idempotency_key, correlation_id, actor,
-                                  reply_to, traceparent, last_seq)
+                                  reply_to, traceparent)
                 VALUES (\(UUID(uuidString: run.id)), \(run.flow), \(run.version), 'pending',
                         \(PGJSON(run.input.jsonString())), \(run.idempotencyKey), \(run.correlationID),
-                        \(run.actor), \(run.replyTo), \(run.traceparent), \(history.count))
+                        \(run.actor), \(run.replyTo), \(run.traceparent))
                 ON CONFLICT (flow, idempotency_key) DO NOTHING
                 RETURNING id
                 """)
@@ -38,13 +40,8 @@ public struct RunStore: Sendable {
                     runID: try row.decode(UUID.self, at: 0).uuidString.lowercased(),
                     version: try row.decode(Int.self, at: 1))
             } else {
-                for (index, entry) in history.enumerated() {
-                    try await connection.execute(
-                        """
-                        INSERT INTO run_history (run_id, seq, kind, step, attempt, actor, error_class, fact)
-                        VALUES (\(UUID(uuidString: run.id)), \(index + 1), \(entry.kind), \(entry.step),
-                                \(entry.attempt), \(entry.actor), \(entry.errorClass), \(PGJSON(entry.fact)))
-                        """)
+                try await advancer.advance(run: run.id, on: connection) { _ in
+                    RunFact(at: time, event: .runTriggered(run.trigger))
                 }
                 creation = .created(runID: run.id)
             }

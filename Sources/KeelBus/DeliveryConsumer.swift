@@ -1,0 +1,135 @@
+public import AMQPClient
+public import Logging
+import Metrics
+public import ServiceLifecycle
+
+/// A service that consumes work queues with a bounded number of deliveries in flight, and acks each
+/// delivery only after its handler returned (so the outcome committed first).
+///
+/// Up to `prefetch` deliveries per queue are handled at once; the broker holds the rest: that is the
+/// service's backpressure. A handler that throws (database down) keeps its delivery and is retried
+/// with backoff, so an outage neither loses messages nor burns their delivery count; on shutdown
+/// unfinished ones go back to the queue. If the consumer ends (its channel closed, the broker cancelled
+/// it), it starts again on a fresh channel after a pause instead of taking the service down.
+public final class DeliveryConsumer: Service, Sendable {
+    /// Decides a delivery's fate; throws only for failures worth retrying (the database is down).
+    public typealias Handler = @Sendable (AMQPDelivery) async throws -> DeliveryDisposition
+
+    let name: String
+    let declaration: KeelDeclaration
+    let queues: [String]
+    let prefetch: Int
+    let connection: @Sendable () async throws -> AMQPConnection
+    let handler: Handler
+    let logger: Logger
+
+    /// - Parameters:
+    ///   - name: for logs, e.g. `trigger consumer`.
+    ///   - declaration: declared on every (re)start, before consuming.
+    public init(
+        name: String, declaration: KeelDeclaration, queues: [String], prefetch: Int,
+        connection: @escaping @Sendable () async throws -> AMQPConnection, logger: Logger,
+        handler: @escaping Handler
+    ) {
+        self.name = name
+        self.declaration = declaration
+        self.queues = queues
+        self.prefetch = prefetch
+        self.connection = connection
+        self.handler = handler
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        var delay = Duration.milliseconds(200)
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            var failure = "the consumer ended"
+            do {
+                try await cancelWhenGracefulShutdown { try await self.consume() }
+            } catch {
+                failure = "\(error)"
+            }
+            if Task.isShuttingDownGracefully || Task.isCancelled { break }
+            logger.warning(
+                "\(name) stopped; starting again", metadata: ["error": "\(failure)", "retry_in": "\(delay)"])
+            let pause = delay
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pause) }
+            delay = min(delay * 2, .seconds(5))
+        }
+    }
+
+    private func consume() async throws {
+        let channel = try await connection().openChannel()
+        try await declaration.declare(on: channel)
+        try await channel.setPrefetch(UInt16(prefetch))
+        var consumers: [(String, AMQPConsumer)] = []
+        for queue in queues {
+            consumers.append((queue, try await channel.consume(queue: queue)))
+        }
+        logger.info(
+            "consuming", metadata: ["queues": "\(queues.joined(separator: ","))", "prefetch": "\(prefetch)"])
+        try await withThrowingDiscardingTaskGroup { group in
+            for (queue, deliveries) in consumers {
+                let redeliveries = Counter(label: "keel_redeliveries_total", dimensions: [("queue", queue)])
+                group.addTask {
+                    try await withThrowingDiscardingTaskGroup { handlers in
+                        for try await delivery in deliveries {
+                            if delivery.redelivered { redeliveries.increment() }
+                            handlers.addTask { await self.handle(delivery, on: channel) }
+                        }
+                    }
+                    throw ConsumerEnded(queue: queue)
+                }
+            }
+        }
+        try? await channel.close()
+    }
+
+    private func handle(_ delivery: AMQPDelivery, on channel: AMQPChannel) async {
+        var delay = Duration.milliseconds(100)
+        while true {
+            do {
+                switch try await handler(delivery) {
+                case .ack: try await channel.ack(delivery)
+                case .deadLetter(let reason):
+                    logger.error(
+                        "\(name): dead-lettering a delivery",
+                        metadata: [
+                            "message_id": "\(delivery.properties.messageID ?? "-")", "reason": "\(reason)",
+                        ])
+                    try await channel.reject(delivery, requeue: false)
+                }
+                return
+            } catch {
+                logger.warning(
+                    "\(name): delivery not handled yet; retrying",
+                    metadata: [
+                        "message_id": "\(delivery.properties.messageID ?? "-")", "error": "\(error)",
+                        "retry_in": "\(delay)",
+                    ])
+                do {
+                    try await Task.sleep(for: delay)
+                } catch {
+                    try? await channel.nack(delivery, requeue: true)
+                    return
+                }
+                delay = min(delay * 2, .seconds(5))
+            }
+        }
+    }
+}
+
+/// The broker ended a consumer (its queue was deleted, the channel closed): all of them restart.
+struct ConsumerEnded: Error, CustomStringConvertible {
+    var queue: String
+    var description: String { "the consumer of \(queue) ended" }
+}
+
+/// What becomes of a handled delivery.
+public enum DeliveryDisposition: Sendable, Hashable {
+    /// Done with (its outcome committed, or it was a duplicate).
+    case ack
+    /// A poison message no retry can help: rejected without requeue, so the queue's dead-letter target
+    /// keeps it (with RabbitMQ's `x-death` header); `reason` goes to the log.
+    case deadLetter(reason: String)
+}

@@ -1,0 +1,25 @@
+public import KeelCore
+
+/// An attempt an executor holds: its identity, the fencing token of its lease, and the run's state at
+/// the claim (what the step's templates are rendered from).
+public struct ClaimedAttempt: Sendable {
+    public var dispatch: StepDispatch
+    public var executor: String
+    /// Grows with every claim of the attempt; results and heartbeats carrying an older one are refused.
+    public var leaseToken: Int64
+    public var state: RunState
+}
+
+/// What an executor reports when an attempt's work ended.
+public enum AttemptResult: Sendable, Hashable {
+    case succeeded(outputs: JSONObject)
+    case failed(ErrorClass, message: String)
+}
+
+/// What became of a result.
+public enum AttemptCompletion: Sendable, Hashable {
+    /// Recorded, and the run advanced.
+    case recorded
+    /// The lease was lost (expired and taken over, or the attempt was stopped): the result is dropped.
+    case refused
+}

@@ -1,0 +1,155 @@
+import Foundation
+public import KeelCore
+public import PGClient
+
+/// Advances runs: the one function every service uses to add a fact from the world to a run (DESIGN §1).
+///
+/// In a single transaction it locks the run, folds the fact through the run's deterministic reducer,
+/// appends the fact and the reducer's derived facts to the history, stores the new state, and carries
+/// out the commands: attempts and their dispatches (after their concurrency slots), timers, events and
+/// the run's outcome, all written to the outbox so nothing leaves before the commit (invariant 3).
+public struct RunAdvancer: Sendable {
+    let pool: PGPool
+    let reducers: RunReducers
+    public let settings: EngineSettings
+
+    public init(
+        pool: PGPool, reducers: RunReducers = RunReducers(), settings: EngineSettings = EngineSettings()
+    ) {
+        self.pool = pool
+        self.reducers = reducers
+        self.settings = settings
+    }
+
+    /// Advances `runID` in a transaction of its own. `decide` sees the run's current state and returns
+    /// the fact to add, or nil to add nothing (the fact no longer applies).
+    @discardableResult
+    public func advance(run runID: String, _ decide: (RunState) throws -> RunFact?) async throws -> RunAdvance
+    {
+        try await pool.withTransaction { connection in
+            try await advance(run: runID, on: connection, decide)
+        }
+    }
+
+    /// Advances `runID` inside the caller's transaction, so the caller's own writes (a claimed lease, a
+    /// fired timer's deletion) commit or roll back together with the facts.
+    @discardableResult
+    public func advance(
+        run runID: String, on connection: PGConnection, _ decide: (RunState) throws -> RunFact?
+    ) async throws -> RunAdvance {
+        let loaded = try await load(runID, on: connection)
+        guard let fact = try decide(loaded.state) else {
+            return RunAdvance(state: loaded.state, facts: [], commands: [], ignored: true)
+        }
+        let transition = loaded.reducer.reduce(loaded.state, fact)
+        guard !transition.ignored else {
+            return RunAdvance(state: loaded.state, facts: [], commands: [], ignored: true)
+        }
+        let facts = [fact] + transition.derived
+        try await append(facts, to: loaded.id, after: loaded.lastSeq, on: connection)
+        let status = Self.status(of: transition.state)
+        try await connection.execute(
+            """
+            UPDATE runs SET state = \(PGJSON(bytes: Array(try JSONEncoder().encode(RunSnapshot(transition.state))))),
+                   status = \(status), last_seq = \(loaded.lastSeq + facts.count), updated_at = now(),
+                   finished_at = CASE WHEN \(transition.state.status == .finished) THEN now() ELSE finished_at END
+            WHERE id = \(loaded.id)
+            """)
+        let commands = RunCommands(
+            runID: loaded.id, state: transition.state, settings: settings, connection: connection)
+        try await commands.carryOut(transition.commands, before: loaded.state)
+        return RunAdvance(
+            state: transition.state, facts: facts, commands: transition.commands, ignored: false)
+    }
+
+    /// The run's state now, without changing it (the executor's view when it renders a step).
+    public func state(of runID: String, on connection: PGConnection) async throws -> RunState {
+        try await load(runID, on: connection, lock: false).state
+    }
+
+    private struct Loaded {
+        var id: UUID
+        var reducer: RunReducer
+        var state: RunState
+        var lastSeq: Int
+    }
+
+    private func load(_ runID: String, on connection: PGConnection, lock: Bool = true) async throws -> Loaded
+    {
+        guard let id = UUID(uuidString: runID) else { throw RunStoreError.unknownRun(runID) }
+        let rows = try await connection.query(
+            """
+            SELECT flow, version, state::text, last_seq FROM runs WHERE id = \(id)
+            \(unescaped: lock ? "FOR UPDATE" : "")
+            """)
+        guard let row = rows.first else { throw RunStoreError.unknownRun(runID) }
+        let flow = try row.decode(String.self, at: 0)
+        let version = try row.decode(Int.self, at: 1)
+        let snapshot = try row.decode(String?.self, at: 2)
+        let lastSeq = try row.decode(Int.self, at: 3)
+        let reducer = try await reducer(flow: flow, version: version, on: connection)
+        if let snapshot,
+            let decoded = try? JSONDecoder().decode(RunSnapshot.self, from: Data(snapshot.utf8)),
+            let state = decoded.state(flow: reducer.flow)
+        {
+            return Loaded(id: id, reducer: reducer, state: state, lastSeq: lastSeq)
+        }
+        let facts = try await connection.query(
+            "SELECT fact::text FROM run_history WHERE run_id = \(id) ORDER BY seq"
+        ).map { row in
+            try JSONDecoder().decode(RunFact.self, from: Data(try row.decode(String.self, at: 0).utf8))
+        }
+        return Loaded(
+            id: id, reducer: reducer, state: RunState.replay(facts, flow: reducer.flow), lastSeq: lastSeq)
+    }
+
+    /// The reducer of a run's pinned version.
+    func reducer(flow: String, version: Int, on connection: PGConnection) async throws -> RunReducer {
+        if let cached = reducers.cached(flow: flow, version: version) { return cached }
+        let rows = try await connection.query(
+            "SELECT definition::text FROM flow_versions WHERE flow = \(flow) AND version = \(version)")
+        guard let row = rows.first else {
+            throw PGError(code: .protocolViolation, message: "the run's flow version is missing")
+        }
+        let definition = try row.decode(String.self, at: 0)
+        return try reducers.reducer(flow: flow, version: version) { definition }
+    }
+
+    private func append(_ facts: [RunFact], to id: UUID, after lastSeq: Int, on connection: PGConnection)
+        async throws
+    {
+        let entries = try facts.map(HistoryEntry.init)
+        try await connection.execute(
+            """
+            INSERT INTO run_history (run_id, seq, kind, step, attempt, actor, error_class, fact)
+            SELECT \(id), seq, kind, step, attempt, actor, error_class, fact::jsonb
+            FROM unnest(\(entries.indices.map { lastSeq + 1 + $0 }), \(entries.map(\.kind)),
+                        \(entries.map(\.step)), \(entries.map(\.attempt)), \(entries.map(\.actor)),
+                        \(entries.map(\.errorClass)), \(entries.map(\.fact)))
+                 AS t(seq, kind, step, attempt, actor, error_class, fact)
+            """)
+    }
+
+    /// `runs.status`: pending before the trigger; the outcome once finished; `waiting` while every
+    /// unfinished step waits for a person or a callback; else `running`.
+    static func status(of state: RunState) -> String {
+        switch state.status {
+        case .pending: return "pending"
+        case .finished: return (state.outcome ?? .failed).rawValue
+        case .running:
+            let open = state.steps.values.filter { !$0.status.isFinal && $0.status != .pending }
+            return !open.isEmpty && open.allSatisfy { $0.status == .waiting } ? "waiting" : "running"
+        }
+    }
+}
+
+/// What advancing a run did.
+public struct RunAdvance: Sendable {
+    /// The run's state after the fact (unchanged when ignored).
+    public var state: RunState
+    /// The fact and the reducer's derived facts, as appended.
+    public var facts: [RunFact]
+    public var commands: [RunCommand]
+    /// True when nothing was recorded: `decide` returned nil, or the reducer did not accept the fact.
+    public var ignored: Bool
+}

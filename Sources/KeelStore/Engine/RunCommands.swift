@@ -1,0 +1,126 @@
+import Foundation
+import KeelCore
+import PGClient
+
+/// Carries out a transition's commands inside the transaction that recorded its facts: every message
+/// goes through the outbox, every timer and slot into its table.
+struct RunCommands {
+    let runID: UUID
+    let state: RunState
+    let settings: EngineSettings
+    let connection: PGConnection
+
+    private var trigger: RunTrigger? { state.trigger }
+    private var slots: ConcurrencySlots {
+        ConcurrencySlots(connection: connection, shards: settings.stepShards)
+    }
+
+    func carryOut(_ commands: [RunCommand], before: RunState) async throws {
+        var messages: [OutboxMessage] = []
+        for command in commands {
+            switch command {
+            case .dispatch(let scheduled):
+                if let message = try await dispatch(scheduled) { messages.append(message) }
+            case .stopAttempt(let step, let attempt, _, let reason):
+                try await connection.execute(
+                    """
+                    UPDATE step_attempts SET status = 'cancelled', finished_at = now(), error_class = 'cancelled',
+                           error_message = \(reason)
+                    WHERE run_id = \(runID) AND step = \(step) AND attempt = \(attempt)
+                      AND status IN ('scheduled', 'running')
+                    """)
+            case .startTimer(let timer):
+                try await connection.execute(
+                    """
+                    INSERT INTO run_timers (id, run_id, due_at, purpose)
+                    VALUES (\(timer.id), \(runID), \(timer.due.date), \(timer.purpose.name))
+                    ON CONFLICT (id) DO NOTHING
+                    """)
+            case .cancelTimer(let id):
+                try await connection.execute("DELETE FROM run_timers WHERE id = \(id)")
+            case .publish(let routingKey, let body):
+                messages.append(
+                    OutboxMessage(
+                        exchange: "keel.events", routingKey: routingKey,
+                        correlationID: trigger?.correlationID,
+                        headers: ["keel-schema": "1", "keel-type": Self.eventType(routingKey)],
+                        body: body.jsonBytes()))
+            case .finishRun(let outcome, let replyTo):
+                try await connection.execute("DELETE FROM run_timers WHERE run_id = \(runID)")
+                if let replyTo { messages.append(finished(outcome, replyTo: replyTo)) }
+            case .openWait, .closeWait, .requestApproval, .closeApproval:
+                // Waits belong to callback-gateway and approvals to approval-service: each keeps its own
+                // table of open waits and approvals, written by those services' stores.
+                break
+            }
+        }
+        messages.append(contentsOf: try await slots.reconcile(run: runID, state: state))
+        try await OutboxStore.enqueue(messages, on: connection)
+    }
+
+    /// Records the attempt and returns its dispatch, or nil when it must first wait for a slot.
+    private func dispatch(_ scheduled: ScheduledAttempt) async throws -> OutboxMessage? {
+        guard let trigger else { return nil }
+        let route = StepRoute(scheduled, shards: settings.stepShards)
+        try await connection.execute(
+            """
+            INSERT INTO step_attempts (run_id, step, attempt, idempotency_key, pool, shard)
+            VALUES (\(runID), \(scheduled.step), \(scheduled.attempt), \(scheduled.idempotencyKey),
+                    \(route.pool), \(route.shard))
+            ON CONFLICT DO NOTHING
+            """)
+        let dispatch = StepDispatch(
+            runID: trigger.runID, flow: trigger.flow, version: trigger.version, step: scheduled.step,
+            attempt: scheduled.attempt, idempotencyKey: scheduled.idempotencyKey,
+            correlationID: trigger.correlationID)
+        let claims = scheduled.concurrency.map {
+            SlotClaim($0, flow: trigger.flow, step: scheduled.step, attempt: scheduled.attempt)
+        }
+        if !claims.isEmpty {
+            let granted = try await slots.acquire(
+                claims, run: runID, dispatch: dispatch, routingKey: route.routingKey)
+            guard granted else { return nil }
+        }
+        return Self.message(dispatch, routingKey: route.routingKey)
+    }
+
+    static func message(_ dispatch: StepDispatch, routingKey: String) -> OutboxMessage {
+        OutboxMessage(
+            exchange: "keel.steps", routingKey: routingKey, correlationID: dispatch.correlationID,
+            headers: ["keel-schema": "1", "keel-type": "step.dispatch"], body: dispatch.json.jsonBytes())
+    }
+
+    /// `{"type": "run.finished", "run_id", "flow", "version", "outcome", "reason"}` on the trigger's `reply_to`.
+    private func finished(_ outcome: RunOutcome, replyTo: String) -> OutboxMessage {
+        var body: JSONObject = ["type": "run.finished", "outcome": .string(outcome.rawValue)]
+        body["run_id"] = .string(trigger?.runID ?? runID.uuidString.lowercased())
+        body["flow"] = .string(state.flow.name)
+        body["version"] = .number(JSONNumber(trigger?.version ?? 0))
+        body["reason"] = state.finishReason.map(JSONValue.string) ?? .null
+        return OutboxMessage(
+            exchange: "", routingKey: replyTo, correlationID: trigger?.correlationID,
+            headers: ["keel-schema": "1", "keel-type": "run.finished"],
+            body: JSONValue.object(body).jsonBytes())
+    }
+
+    /// `run.succeeded.deploy` → `run.succeeded`.
+    static func eventType(_ routingKey: String) -> String {
+        routingKey.split(separator: ".", maxSplits: 2).prefix(2).joined(separator: ".")
+    }
+}
+
+extension RunTimer.Purpose {
+    /// A word for operators reading `run_timers`.
+    var name: String {
+        switch self {
+        case .runTimeout: "run-timeout"
+        case .stepTimeout: "step-timeout"
+        case .queueTimeout: "queue-timeout"
+        case .retry: "retry"
+        case .waitTimeout: "wait-timeout"
+        case .heartbeat: "heartbeat"
+        case .approvalTimeout: "approval-timeout"
+        case .approvalReminder: "approval-reminder"
+        }
+    }
+}

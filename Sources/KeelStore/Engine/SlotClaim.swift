@@ -1,0 +1,27 @@
+import KeelCore
+
+/// One concurrency slot an attempt needs, as stored: the limit's name with its evaluated key, the
+/// limit, and who holds it (the run for a flow-scope limit, the attempt for a step-scope one).
+struct SlotClaim: Sendable, Hashable, Codable {
+    var slot: String
+    var limit: Int
+    var holder: String
+
+    static let runHolder = "run"
+
+    init(slot: String, limit: Int, holder: String) {
+        self.slot = slot
+        self.limit = limit
+        self.holder = holder
+    }
+
+    init(_ claim: ConcurrencyClaim, flow: String, step: String, attempt: Int) {
+        switch claim.scope {
+        case .flow:
+            self.init(slot: "flow:\(flow):\(claim.key)", limit: claim.limit, holder: Self.runHolder)
+        case .step:
+            self.init(
+                slot: "step:\(flow):\(step):\(claim.key)", limit: claim.limit, holder: "\(step):\(attempt)")
+        }
+    }
+}
