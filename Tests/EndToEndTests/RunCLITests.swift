@@ -7,8 +7,8 @@ import PGClient
 import Testing
 
 /// `keel run show`, `cancel`, `retry` and `start --wait` as users and agents run them: the real CLI
-/// against the real trigger-intake, PostgreSQL and RabbitMQ. These need no step to execute; runs that
-/// execute are covered with the engine's services.
+/// against the real trigger-intake, PostgreSQL and RabbitMQ. No step-executor runs here, so a run stays
+/// at its first step, scheduled; runs that execute are covered with the engine's services.
 @Suite(.serialized) struct RunCLITests: KeelCLITesting {
     static let flow = """
         flow: cli-demo
@@ -85,7 +85,7 @@ import Testing
         #expect(run["runID"] as? String == runID)
         #expect(run["flow"] as? String == "cli-demo")
         #expect(run["version"] as? Int == 1)
-        #expect(run["status"] as? String == "pending")
+        #expect(run["status"] as? String == "running")
         #expect(run["pass"] as? Int == 1)
         #expect(run["outcome"] is NSNull && run["finishedAt"] is NSNull && run["durationMs"] is NSNull)
         #expect(run["cancellation"] is NSNull)
@@ -100,18 +100,26 @@ import Testing
         let steps = try #require(run["steps"] as? [[String: Any]])
         #expect(steps.map { $0["id"] as? String } == ["build", "deploy"])
         #expect(steps.map { $0["kind"] as? String } == ["noop", "noop"])
-        #expect(steps.map { $0["status"] as? String } == ["pending", "pending"])
+        #expect(steps.map { $0["status"] as? String } == ["scheduled", "pending"])
         #expect(steps.last?["needs"] as? [String] == ["build"])
-        #expect(steps.allSatisfy { ($0["attempts"] as? [Any])?.isEmpty == true })
+        let attempts = try #require(steps.first?["attempts"] as? [[String: Any]])
+        #expect(attempts.count == 1)
+        let attempt = try #require(attempts.first)
+        #expect(attempt["attempt"] as? Int == 1 && attempt["pass"] as? Int == 1)
+        #expect(attempt["scheduledAt"] as? String == run["triggeredAt"] as? String)
+        #expect(
+            attempt["startedAt"] is NSNull && attempt["outcome"] is NSNull && attempt["queueMs"] is NSNull)
+        #expect((steps.last?["attempts"] as? [Any])?.isEmpty == true)
 
         let text = try await ServiceProcess.run(
             "keel", arguments: ["run", "show", runID], environment: ["KEEL_DATABASE_URL": stack.database.url])
         #expect(text.status == 0)
         for line in [
-            "run:         \(runID)", "flow:        cli-demo v1", "status:      pending",
+            "run:         \(runID)", "flow:        cli-demo v1", "status:      running",
             "actor:       e2e-tester", #"input:       {"task":"fix the login bug"}"#,
-            "created:     \(triggeredAt)", "build (noop): pending", "deploy (noop): pending",
-            "  needs: build",
+            "created:     \(triggeredAt)", "build (noop): scheduled", "  #1  scheduled +0.000s",
+            "      in flight",
+            "deploy (noop): pending", "  needs: build",
         ] {
             #expect(text.output.contains(line), "no '\(line)' in:\n\(text.output)")
         }
@@ -132,7 +140,7 @@ import Testing
         try await stack.stop()
     }
 
-    @Test func cancelAndRetryRefuseRequestsThatDoNotFitTheRun() async throws {
+    @Test func cancelAndRetryGoThroughTheEngineAndRefuseWhatDoesNotFit() async throws {
         let stack = try await startStack()
         let runID = try await startRun(stack)
 
@@ -157,9 +165,55 @@ import Testing
             database: stack.database)
         #expect(unknownRun.status == 1)
         #expect((unknownRun.json as? [String: Any])?["kind"] as? String == "user")
-        // Nothing was added to the run.
-        let history = try await keel(["run", "history", runID, "--json"], database: stack.database)
-        #expect((history.json as? [Any])?.count == 1)
+        // Nothing was added to the run by the refusals.
+        let before = try await keel(["run", "history", runID, "--json"], database: stack.database)
+        #expect((before.json as? [Any])?.count == 2)
+
+        let cancelled = try await keel(
+            ["run", "cancel", runID, "--reason", "wrong branch", "--json"], database: stack.database)
+        #expect(cancelled.status == 0)
+        let cancel = try #require(cancelled.json as? [String: Any])
+        let fact = try #require(cancel["fact"] as? [String: Any])
+        #expect(fact["kind"] as? String == "run.cancel_requested")
+        #expect(fact["actor"] as? String == "e2e-tester" && fact["reason"] as? String == "wrong branch")
+        #expect(
+            (cancel["derived"] as? [[String: Any]])?.map { $0["kind"] as? String }
+                == ["step.cancelled", "step.cancelled", "run.finished"])
+        let afterCancel = try #require(cancel["run"] as? [String: Any])
+        #expect(afterCancel["status"] as? String == "cancelled")
+        #expect(afterCancel["reason"] as? String == "wrong branch")
+        #expect((afterCancel["cancellation"] as? [String: Any])?["actor"] as? String == "e2e-tester")
+        let listed = try await keel(["run", "list", "--json"], database: stack.database)
+        #expect((listed.json as? [[String: Any]])?.first?["status"] as? String == "cancelled")
+
+        let again = try await keel(
+            ["run", "cancel", runID, "--reason", "again", "--json"], database: stack.database)
+        #expect(again.status == 1)
+        #expect(
+            ((again.json as? [String: Any])?["error"] as? String)?.contains("already finished (cancelled)")
+                == true)
+
+        let retried = try await keel(
+            ["run", "retry", runID, "--from", "build", "--actor", "dave", "--json"], database: stack.database)
+        #expect(retried.status == 0)
+        let retry = try #require(retried.json as? [String: Any])
+        let retryFact = try #require(retry["fact"] as? [String: Any])
+        #expect(retryFact["kind"] as? String == "run.retry_requested")
+        #expect(retryFact["from_step"] as? String == "build" && retryFact["pass"] as? Int == 1)
+        #expect(retryFact["actor"] as? String == "dave")
+        let afterRetry = try #require(retry["run"] as? [String: Any])
+        #expect(afterRetry["status"] as? String == "running" && afterRetry["pass"] as? Int == 2)
+        let build = try #require((afterRetry["steps"] as? [[String: Any]])?.first)
+        #expect(build["status"] as? String == "scheduled")
+        let buildAttempts = try #require(build["attempts"] as? [[String: Any]])
+        #expect(buildAttempts.map { $0["attempt"] as? Int } == [1, 2])
+        #expect(buildAttempts.map { $0["outcome"] as? String } == ["cancelled", nil])
+
+        let text = try await ServiceProcess.run(
+            "keel", arguments: ["run", "show", runID], environment: ["KEEL_DATABASE_URL": stack.database.url])
+        #expect(text.output.contains("status:      running (pass 2)"), "\(text.output)")
+        #expect(text.output.contains("cancelled:   +"))
+        #expect(text.output.contains(" by dave from build (pass 1 → 2)"))
         try await stack.stop()
     }
 
@@ -226,7 +280,7 @@ import Testing
         let report = try #require(result.json as? [String: Any])
         #expect(report["finished"] is NSNull)
         let run = try #require(report["run"] as? [String: Any])
-        #expect(run["status"] as? String == "pending")
+        #expect(run["status"] as? String == "running")
         #expect(run["runID"] as? String == (report["accepted"] as? [String: Any])?["run_id"] as? String)
 
         let rejected = try await keel(
