@@ -45,7 +45,10 @@ enum RunTimelineText {
 
     static func block(_ step: StepTimeline, in run: RunTimeline) -> [String] {
         var title = "\(step.id) (\(step.kind)): \(step.status.rawValue)"
-        if let errorClass = step.errorClass, step.status != .skipped { title += " [\(errorClass.rawValue)]" }
+        // The class adds nothing to a status that already says it (cancelled, timed out).
+        if let errorClass = step.errorClass, [.failed, .partial].contains(step.status) {
+            title += " [\(errorClass.rawValue)]"
+        }
         if let message = step.message { title += ": \(message)" }
         var lines = [title]
         if !step.needs.isEmpty { lines.append("  needs: \(step.needs.joined(separator: ", "))") }
@@ -58,7 +61,7 @@ enum RunTimelineText {
     static func attempt(_ attempt: AttemptTimeline, origin: Timestamp, passes: Bool) -> [String] {
         var first = "  #\(attempt.attempt)"
         if passes { first += " (pass \(attempt.pass))" }
-        if attempt.wait == nil && attempt.approval == nil || attempt.startedAt != nil {
+        if (attempt.wait == nil && attempt.approval == nil) || attempt.startedAt != nil {
             first += "  scheduled \(offset(attempt.scheduledAt, from: origin))"
         }
         if let startedAt = attempt.startedAt {
@@ -95,7 +98,7 @@ enum RunTimelineText {
         if let outcome = attempt.outcome, let finishedAt = attempt.finishedAt {
             var line = "      \(outcome.rawValue) \(offset(finishedAt, from: origin))"
             if let duration = attempt.durationMilliseconds { line += " after \(seconds(duration))" }
-            if let errorClass = attempt.errorClass { line += " [\(errorClass.rawValue)]" }
+            if let errorClass = attempt.errorClass, outcome == .failed { line += " [\(errorClass.rawValue)]" }
             if let message = attempt.message { line += ": \(message)" }
             lines.append(line)
         } else {

@@ -11,6 +11,9 @@ final class TriggerConversation {
     let channel: AMQPChannel
     /// The reply queue's broker-given name.
     let replies: String
+    /// Messages read while looking for another type, in arrival order (a run that finishes at once
+    /// may have its outcome relayed before trigger-intake's answer).
+    private var unclaimed: [(type: String, body: JSONValue)] = []
 
     private init(connection: AMQPConnection, channel: AMQPChannel, replies: String) {
         self.connection = connection
@@ -57,16 +60,23 @@ final class TriggerConversation {
         }
     }
 
-    /// The next message on the reply queue whose `type` is one of `types` (others are dropped), or nil
-    /// when none came before `deadline`. Polls, quickly at first, then every half second.
+    /// The next message on the reply queue whose type (`keel-type` header, else the body's `type`) is
+    /// one of `types`, or nil when none came before `deadline`. Others are kept for a later call.
+    /// Polls, quickly at first, then every half second.
     func next(_ types: Set<String>, before deadline: ContinuousClock.Instant) async throws -> JSONValue? {
+        if let index = unclaimed.firstIndex(where: { types.contains($0.type) }) {
+            return unclaimed.remove(at: index).body
+        }
         var pause = Duration.milliseconds(20)
         while ContinuousClock.now < deadline {
             if let delivery = try await channel.get(queue: replies) {
                 try await channel.ack(delivery)
-                let body = try JSONValue(parsing: delivery.body)
-                let type = delivery.properties.headers["keel-type"]?.stringValue ?? body["type"]?.stringValue
-                if let type, types.contains(type) { return body }
+                // Not ours to judge: a message that is not JSON is no answer, and is skipped.
+                guard let body = try? JSONValue(parsing: delivery.body) else { continue }
+                let type =
+                    delivery.properties.headers["keel-type"]?.stringValue ?? body["type"]?.stringValue ?? ""
+                if types.contains(type) { return body }
+                unclaimed.append((type, body))
                 continue
             }
             try await Task.sleep(for: min(pause, deadline - ContinuousClock.now))
