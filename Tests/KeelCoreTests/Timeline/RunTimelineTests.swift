@@ -246,6 +246,44 @@ struct RunTimelineTests {
         #expect(try RunTimeline(flow: run.reducer.flow, history: open).status == .waiting)
     }
 
+    @Test func anSSHStepWithWaitKeepsOneAttemptFromItsCommandToItsCallback() throws {
+        var run = try EngineHarness(
+            """
+            flow: s
+            steps:
+              - id: bench
+                ssh: {host: gpu-1, command: [./start.sh]}
+                wait: {timeout: 2h}
+            """)
+        run.trigger()
+        run.advance(ms: 10)
+        run.start("bench")
+        run.advance(ms: 1_000)
+        run.succeed("bench", outputs: ["pid": 42])
+        var bench = try #require(try read(run).step("bench"))
+        #expect(bench.status == .waiting)
+        #expect(bench.attempts.count == 1)
+        #expect(bench.attempts[0].isInFlight && bench.attempts[0].outcome == nil)
+        #expect(bench.attempts[0].wait?.openedAt == at(1_010))
+        #expect(try read(run).status == .waiting)
+        let waitID = try #require(run.step("bench").waitID)
+        run.advance(ms: 4_000)
+        run.feed(
+            .callbackReceived(
+                step: "bench", waitID: waitID, status: .failed,
+                output: ["report": .string("res:sha256:" + digest)]))
+        bench = try #require(try read(run).step("bench"))
+        let attempt = try #require(bench.attempts.first)
+        #expect(bench.attempts.count == 1)
+        #expect(attempt.startedAt == at(10) && attempt.finishedAt == at(5_010))
+        #expect(attempt.durationMilliseconds == 5_000)
+        #expect(attempt.outcome == .failed && attempt.errorClass == .permanent)
+        #expect(attempt.message == "the job reported failure")
+        #expect(attempt.wait?.callbackStatus == .failed)
+        #expect(attempt.outputs == ["report": .string("res:sha256:" + digest)])
+        #expect(attempt.resources.map(\.sha256) == [digest])
+    }
+
     @Test func aRetryFromAStepAddsAPassWithNewAttempts() throws {
         var run = try EngineHarness(
             """
