@@ -174,7 +174,11 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "StepExecutorTests",
-            dependencies: ["step-executor", "KeelStore", "KeelCore", "PGClient", "KeelTestSupport"],
+            dependencies: [
+                "step-executor", "KeelStore", "KeelCore", "PGClient", "KeelTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "KeelBusTests",
@@ -193,7 +197,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "KeelTestSupport", "AMQPClient", "PGClient", "KeelBus",
+                "KeelTestSupport", "AMQPClient", "PGClient", "KeelBus", "KeelCore", "KeelStore",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),

@@ -1,10 +1,51 @@
-// step-executor: Consumes keel.steps.<pool>.<shard>, claims attempts under a lease, executes step kinds.
-// Today it serves /health/live, /health/ready and /metrics on its port; see README.md beside this file.
+// step-executor: consumes keel.steps.<pool>.<shard>, claims attempts under a lease, runs their step kinds,
+// records results and advances runs; also fires timers and takes back expired leases. See README.md.
+import Foundation
+import KeelBus
 import KeelService
+import KeelStore
+import Logging
 
 @main
 enum StepExecutor {
     static func main() async {
-        await KeelServiceMain.main(.stepExecutor)
+        await KeelServiceMain.main(.stepExecutor) { dependencies in
+            let configuration = dependencies.configuration
+            let advancer = RunAdvancer(pool: dependencies.pool, settings: configuration.engine)
+            let attempts = AttemptStore(advancer: advancer)
+            let environment = ProcessInfo.processInfo.environment
+            let resources: ResourceStore
+            do {
+                resources = try ResourceStore(
+                    pool: dependencies.pool, configuration: ResourceConfiguration(value: { environment[$0] }))
+            } catch {
+                dependencies.logger.critical("invalid resource settings", metadata: ["error": "\(error)"])
+                exit(2)
+            }
+            let runner = StepRunner(
+                attempts: attempts,
+                kinds: StepKinds(
+                    resources: resources, secrets: SecretSource(environment: environment),
+                    logger: dependencies.logger),
+                maxInFlight: configuration.prefetch,
+                executorID: "\(ProcessInfo.processInfo.hostName):\(getpid())", logger: dependencies.logger,
+                exitAfterClaim: environment["KEEL_FAULT_EXIT_AFTER_CLAIM"].flatMap { Int($0) })
+            let pool = StepRoute.pool(runsOn: configuration.stepPool)
+            let shards = configuration.engine.stepShards
+            let consumer = DeliveryConsumer(
+                name: "step consumer", declaration: KeelTopology.stepExecutor(pool: pool, shards: shards),
+                queues: (0..<shards).map { KeelTopology.stepQueue(pool: pool, shard: $0).name },
+                prefetch: configuration.prefetch, connection: dependencies.amqp.connected,
+                logger: dependencies.logger, handler: runner.handle)
+            return [
+                runner, consumer,
+                EngineSweeper(
+                    timers: TimerStore(advancer: advancer), attempts: attempts, pool: dependencies.pool,
+                    logger: dependencies.logger),
+                OutboxRelay(
+                    pool: dependencies.pool, connection: dependencies.amqp.connected,
+                    logger: dependencies.logger),
+            ]
+        }
     }
 }

@@ -97,6 +97,13 @@ public final class OutboxRelay: Service, Sendable {
         return channel
     }
 
+    /// Work (dispatches, dead letters, triggers) must reach a queue: unroutable, it stays in the outbox
+    /// until its queue exists. Events go to whoever subscribes, possibly no one; replies go to a client's
+    /// own queue, and if that is gone, so is the client.
+    static func mustBeRouted(_ message: OutboxMessage) -> Bool {
+        !message.exchange.isEmpty && message.exchange != KeelTopology.events.name
+    }
+
     /// Publishes a batch concurrently (confirms are pipelined) and reports each message's fate.
     static func publish(_ pending: [PendingOutboxMessage], on channel: AMQPChannel) async -> [Int64:
         OutboxPublishOutcome]
@@ -112,10 +119,9 @@ public final class OutboxRelay: Service, Sendable {
                         correlationID: message.correlationID,
                         replyTo: message.replyTo, messageID: message.messageID.uuidString.lowercased())
                     do {
-                        // Replies go to a client's own queue; if it is gone, so is the client.
                         try await channel.publish(
                             message.body, exchange: message.exchange, routingKey: message.routingKey,
-                            properties: properties, mandatory: !message.exchange.isEmpty)
+                            properties: properties, mandatory: Self.mustBeRouted(message))
                         return (item.id, .sent)
                     } catch let error as AMQPError {
                         return (item.id, .failed(error.description))

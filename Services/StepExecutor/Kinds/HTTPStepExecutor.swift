@@ -1,0 +1,184 @@
+import Foundation
+import KeelCore
+import KeelStore
+import Logging
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// `http`: sends the step's request and turns the response into an outcome.
+///
+/// The request carries the rendered URL, headers and JSON body (`Content-Type: application/json`) and
+/// an `Idempotency-Key` header with the attempt's key, so a receiver can recognise a retried attempt.
+/// A status matching `success` succeeds with `{status, headers, body}`; 5xx, 408, 429 and network
+/// errors fail as `transient`, other statuses as `permanent`, passing the timeout as `timeout`.
+/// Header values and bodies are never logged.
+struct HTTPStepExecutor: StepKindExecutor {
+    /// Per-attempt limit when the action sets none.
+    static let defaultTimeout = FlowDuration(milliseconds: 30_000)
+    /// Largest response body accepted; a bigger one fails the attempt as `permanent`.
+    static let maximumBodySize = 16 << 20
+    /// Response headers copied into the outputs (lower-cased names).
+    static let keptHeaders = ["content-type", "location", "etag"]
+
+    let resources: ResourceStore
+    let secrets: SecretSource
+    let limits: ResourceLimits
+    let logger: Logger
+
+    func execute(_ work: StepWork) async -> StepOutcome {
+        guard case .http(let action) = work.step.kind else {
+            return .failed(.permanent, message: "step '\(work.step.id)' is not an http step")
+        }
+        var renderer = StepActionRenderer(context: work.context, secrets: secrets)
+        let request: URLRequest
+        do {
+            request = try Self.request(for: action, idempotencyKey: work.idempotencyKey, renderer: &renderer)
+        } catch {
+            return .failed(.permanent, message: renderer.redactor.redacting(error.description))
+        }
+        let redactor = renderer.redactor
+        var logger = logger
+        logger[metadataKey: "run_id"] = "\(work.runID)"
+        logger[metadataKey: "step"] = "\(work.step.id)"
+        logger[metadataKey: "attempt"] = "\(work.attempt)"
+        logger[metadataKey: "correlation_id"] = "\(work.correlationID)"
+        let timeout = action.timeout ?? Self.defaultTimeout
+        let result = await HTTPExchange.perform(
+            request, timeout: timeout.duration, maximumBodySize: Self.maximumBodySize)
+        let outcome: StepOutcome
+        switch result {
+        case .cancelled:
+            outcome = .failed(.cancelled, message: "cancelled while waiting for the response")
+        case .timedOut:
+            outcome = .failed(.timeout, message: "no complete response within \(timeout)")
+        case .bodyTooLarge:
+            outcome = .failed(
+                .permanent, message: "the response body is larger than \(Self.maximumBodySize) bytes")
+        case .failed(let error):
+            outcome = .failed(.transient, message: "request failed: \(Self.describe(error))")
+        case .response(let response, let body):
+            logger.debug("http step got a response", metadata: ["status": "\(response.statusCode)"])
+            outcome = await self.outcome(
+                response, body: body, action: action, work: work, redactor: redactor)
+        }
+        switch outcome {
+        case .succeeded: return outcome
+        case .failed(let errorClass, let message):
+            logger.debug("http step failed", metadata: ["error_class": "\(errorClass.rawValue)"])
+            return .failed(errorClass, message: redactor.redacting(message))
+        }
+    }
+
+    /// The request the action describes, its templates evaluated.
+    static func request(
+        for action: HTTPAction, idempotencyKey: String, renderer: inout StepActionRenderer
+    ) throws(StepRenderError) -> URLRequest {
+        let text = try renderer.text(action.url, field: "url")
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(),
+            scheme == "http" || scheme == "https", url.host?.isEmpty == false
+        else {
+            throw StepRenderError(field: "url", message: "not an absolute http or https URL")
+        }
+        var request = URLRequest(url: url)
+        request.httpMethod = action.method
+        for name in action.headers.keys.sorted() {
+            request.setValue(
+                try renderer.text(action.headers[name] ?? "", field: "headers.\(name)"), forHTTPHeaderField: name)
+        }
+        if let body = action.body {
+            request.httpBody = Data(try renderer.json(body, field: "body").jsonBytes(.compact))
+            if !action.headers.keys.contains(where: { $0.lowercased() == "content-type" }) {
+                request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            }
+        }
+        request.setValue(idempotencyKey, forHTTPHeaderField: "Idempotency-Key")
+        return request
+    }
+
+    /// The outcome a response means: its status against `success`, then the outputs of a success.
+    private func outcome(
+        _ response: HTTPURLResponse, body: [UInt8], action: HTTPAction, work: StepWork, redactor: SecretRedactor
+    ) async -> StepOutcome {
+        let status = response.statusCode
+        guard action.success.contains(where: { $0.matches(status) }) else {
+            let expected = action.success.sorted().map(\.description).joined(separator: ", ")
+            let errorClass: ErrorClass =
+                status >= 500 || status == 408 || status == 429 ? .transient : .permanent
+            return .failed(errorClass, message: "HTTP status \(status), expected \(expected)")
+        }
+        var headers = JSONObject()
+        for name in Self.keptHeaders {
+            if let value = Self.header(name, of: response) { headers[name] = .string(redactor.redacting(value)) }
+        }
+        let producer = UUID(uuidString: work.runID).map {
+            ResourceProducer(runID: $0, step: work.step.id, attempt: work.attempt)
+        }
+        let bodyValue: JSONValue
+        do {
+            bodyValue = try await self.body(
+                body, contentType: Self.header("content-type", of: response), redactor: redactor,
+                name: "\(work.step.id).\(work.attempt).body", producer: producer)
+        } catch {
+            return .failed(.transient, message: "cannot store the response body: \(error)")
+        }
+        return .succeeded(outputs: ["status": .number(JSONNumber(status)), "headers": .object(headers), "body": bodyValue])
+    }
+
+    /// The body as an output: JSON when the response says it is JSON and parses, else text (null when
+    /// empty); stored as a resource when over the inline limit. Secrets are masked either way.
+    private func body(
+        _ bytes: [UInt8], contentType: String?, redactor: SecretRedactor, name: String,
+        producer: ResourceProducer?
+    ) async throws -> JSONValue {
+        guard !bytes.isEmpty else { return .null }
+        let mediaType = Self.mediaType(contentType)
+        if let mediaType, mediaType == "application/json" || mediaType.hasSuffix("+json"),
+            let json = try? JSONValue(parsing: bytes)
+        {
+            return try await resources.inlineOrStore(
+                json.redacted(with: redactor), limits: limits, name: name, producer: producer)
+        }
+        let text = redactor.redacting(String(decoding: bytes, as: UTF8.self))
+        let value = JSONValue.string(text)
+        guard limits.exceedsInlineLimit(value) else { return value }
+        let stored = mediaType.flatMap { ResourceMediaType.isValid($0) ? $0 : nil } ?? "text/plain"
+        let record = try await resources.put(
+            bytes: Array(text.utf8),
+            description: ResourceDescription(name: name, mediaType: stored, producer: producer))
+        return ResourceStore.referenceObject(record.reference, size: record.size, mediaType: record.mediaType)
+    }
+
+    static func header(_ name: String, of response: HTTPURLResponse) -> String? {
+        for (key, value) in response.allHeaderFields {
+            if let key = key as? String, key.lowercased() == name { return value as? String }
+        }
+        return nil
+    }
+
+    /// `type/subtype` of a Content-Type, lower-cased, without parameters.
+    static func mediaType(_ contentType: String?) -> String? {
+        guard let contentType else { return nil }
+        let essence = contentType.split(separator: ";", maxSplits: 1).first.map(String.init) ?? ""
+        let trimmed = essence.trimmingCharacters(in: .whitespaces).lowercased()
+        return trimmed.isEmpty ? nil : trimmed
+    }
+
+    /// A network error as text that names the problem, not the URL (which may carry a secret).
+    static func describe(_ error: any Error) -> String {
+        guard let urlError = error as? URLError else { return "\(type(of: error))" }
+        switch urlError.code {
+        case .cannotConnectToHost: return "cannot connect to the host"
+        case .cannotFindHost, .dnsLookupFailed: return "cannot find the host"
+        case .networkConnectionLost: return "the connection was lost"
+        case .notConnectedToInternet: return "no network"
+        case .secureConnectionFailed, .serverCertificateUntrusted, .serverCertificateHasBadDate,
+            .serverCertificateNotYetValid, .serverCertificateHasUnknownRoot:
+            return "TLS failed"
+        case .badServerResponse: return "bad response from the server"
+        case .httpTooManyRedirects, .redirectToNonExistentLocation: return "bad redirect"
+        default: return "network error \(urlError.code.rawValue)"
+        }
+    }
+}

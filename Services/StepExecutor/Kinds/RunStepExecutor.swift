@@ -1,0 +1,231 @@
+import Foundation
+import KeelCore
+import KeelStore
+import Logging
+
+/// `run`: starts the step's program as a local process and turns how it ended into an outcome.
+///
+/// The process sees only the step's rendered `env`, the `KEEL_*` variables of the attempt and a minimal
+/// `PATH`; nothing of the executor's environment (its database URL, its secrets) leaks in. Its stdout
+/// and stderr are streamed, secrets masked, into the resources `<step>.<attempt>.stdout` and `.stderr`.
+/// Exit 0 succeeds with the JSON object the step wrote to `$KEEL_OUTPUT` plus `exit_code`, `stdout`
+/// and `stderr`; a non-zero exit fails as `transient`, a timeout as `timeout`, a program that cannot
+/// start or an unusable output file as `permanent` (docs/flows.md, *Step kinds*).
+struct RunStepExecutor: StepKindExecutor {
+    /// The `PATH` a step's process gets unless its `env` sets one.
+    static let defaultPath = "/usr/local/bin:/usr/bin:/bin"
+    /// Largest output file read; a bigger one fails the step (outputs that big belong in resources).
+    static let maximumOutputFileSize = 16 << 20
+    /// Lines of stderr quoted in the message of a non-zero exit.
+    static let stderrLinesInMessage = 10
+
+    let resources: ResourceStore
+    let secrets: SecretSource
+    let limits: ResourceLimits
+    let temporaryDirectory: String
+    let logger: Logger
+
+    func execute(_ work: StepWork) async -> StepOutcome {
+        guard case .run(let action) = work.step.kind else {
+            return .failed(.permanent, message: "step '\(work.step.id)' is not a run step")
+        }
+        var renderer = StepActionRenderer(context: work.context, secrets: secrets)
+        let rendered: RenderedRunAction
+        do {
+            rendered = try RenderedRunAction(action, renderer: &renderer)
+        } catch {
+            return .failed(.permanent, message: renderer.redactor.redacting(error.description))
+        }
+        let redactor = renderer.redactor
+        var logger = logger
+        logger[metadataKey: "run_id"] = "\(work.runID)"
+        logger[metadataKey: "step"] = "\(work.step.id)"
+        logger[metadataKey: "attempt"] = "\(work.attempt)"
+        logger[metadataKey: "correlation_id"] = "\(work.correlationID)"
+        let outcome = await prepare(rendered, work: work, redactor: redactor, logger: logger)
+        switch outcome {
+        case .succeeded(let outputs):
+            logger.debug("run step succeeded", metadata: ["exit_code": "0", "outputs": "\(outputs.count)"])
+            return outcome
+        case .failed(let errorClass, let message):
+            logger.debug("run step failed", metadata: ["error_class": "\(errorClass.rawValue)"])
+            return .failed(errorClass, message: redactor.redacting(message))
+        }
+    }
+
+    /// Checks the program can start and makes the attempt's directory, runs, then removes the directory.
+    private func prepare(
+        _ action: RenderedRunAction, work: StepWork, redactor: SecretRedactor, logger: Logger
+    ) async -> StepOutcome {
+        let program = action.arguments[0]
+        let canStart = await AttemptDirectory.canExecute(
+            program, searchPath: action.environment["PATH"] ?? Self.defaultPath,
+            workingDirectory: action.workingDirectory)
+        guard canStart else {
+            return .failed(.permanent, message: "cannot start \(program): no such executable program")
+        }
+        let directory: AttemptDirectory
+        do {
+            directory = try await AttemptDirectory.create(in: temporaryDirectory)
+        } catch {
+            logger.error("cannot create the attempt's directory", metadata: ["error": "\(error)"])
+            return .failed(.transient, message: "cannot create the attempt's directory: \(error)")
+        }
+        let outcome = await run(action, work: work, directory: directory, redactor: redactor)
+        await directory.remove()
+        return outcome
+    }
+
+    /// The process's whole environment: the step's `env`, a default `PATH`, then the attempt's `KEEL_*`.
+    static func environment(of action: RenderedRunAction, work: StepWork, outputPath: String) -> [String: String] {
+        var environment = action.environment
+        if environment["PATH"] == nil { environment["PATH"] = defaultPath }
+        environment["KEEL_RUN_ID"] = work.runID
+        environment["KEEL_STEP"] = work.step.id
+        environment["KEEL_ATTEMPT"] = String(work.attempt)
+        environment["KEEL_IDEMPOTENCY_KEY"] = work.idempotencyKey
+        environment["KEEL_CORRELATION_ID"] = work.correlationID
+        environment["KEEL_OUTPUT"] = outputPath
+        return environment
+    }
+
+    private func run(
+        _ action: RenderedRunAction, work: StepWork, directory: AttemptDirectory, redactor: SecretRedactor
+    ) async -> StepOutcome {
+        let spec = LocalProcessSpec(
+            arguments: action.arguments,
+            environment: Self.environment(of: action, work: work, outputPath: directory.outputPath),
+            workingDirectory: action.workingDirectory, standardInput: action.standardInput,
+            timeout: action.timeout?.duration)
+        let producer = UUID(uuidString: work.runID).map {
+            ResourceProducer(runID: $0, step: work.step.id, attempt: work.attempt)
+        }
+        let standardOutput = CapturedOutput(redactor: redactor)
+        let standardError = CapturedOutput(redactor: redactor)
+        let prefix = "\(work.step.id).\(work.attempt)"
+        async let storedOutput = store(standardOutput, name: "\(prefix).stdout", producer: producer)
+        async let storedError = store(standardError, name: "\(prefix).stderr", producer: producer)
+        let ended: Result<LocalProcessResult, any Error>
+        do {
+            ended = .success(
+                try await LocalProcess.run(spec) { output in
+                    switch output {
+                    case .standardOutput(let bytes): standardOutput.append(bytes)
+                    case .standardError(let bytes): standardError.append(bytes)
+                    }
+                })
+        } catch {
+            ended = .failure(error)
+        }
+        standardOutput.finish()
+        standardError.finish()
+        let streams = await (output: storedOutput, error: storedError)
+
+        let result: LocalProcessResult
+        switch ended {
+        case .failure(let error): return .failed(.permanent, message: "\(error)")
+        case .success(let success): result = success
+        }
+        if result.cancelled || Task.isCancelled {
+            return .failed(.cancelled, message: "cancelled while running")
+        }
+        if result.timedOut {
+            return .failed(.timeout, message: "timed out after \(action.timeout?.description ?? "its timeout")")
+        }
+        guard let exitCode = result.exitCode else {
+            return .failed(
+                .transient,
+                message: Self.message("killed by signal \(result.signal ?? 0)", stderr: standardError))
+        }
+        guard exitCode == 0 else {
+            return .failed(.transient, message: Self.message("exit code \(exitCode)", stderr: standardError))
+        }
+        let stdoutRecord: ResourceRecord
+        let stderrRecord: ResourceRecord
+        switch streams {
+        case (.success(let output), .success(let error)):
+            stdoutRecord = output
+            stderrRecord = error
+        case (.failure(let error), _), (_, .failure(let error)):
+            return .failed(.transient, message: "cannot store the output streams: \(error)")
+        }
+        return await outputs(
+            directory: directory, work: work, redactor: redactor, producer: producer,
+            streams: (stdoutRecord, stderrRecord))
+    }
+
+    /// Streams one output into its resource; the channel is closed whatever happens, so the process's
+    /// reader never waits on a store that gave up.
+    private func store(_ captured: CapturedOutput, name: String, producer: ResourceProducer?) async
+        -> Result<ResourceRecord, any Error>
+    {
+        defer { captured.channel.close() }
+        do {
+            return .success(
+                try await resources.put(
+                    captured.channel,
+                    description: ResourceDescription(name: name, mediaType: "text/plain", producer: producer)))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// The outputs of a successful attempt: what the step wrote to `KEEL_OUTPUT` (secrets masked, each
+    /// value over the inline limit stored as a resource), then `exit_code`, `stdout`, `stderr`.
+    private func outputs(
+        directory: AttemptDirectory, work: StepWork, redactor: SecretRedactor, producer: ResourceProducer?,
+        streams: (output: ResourceRecord, error: ResourceRecord)
+    ) async -> StepOutcome {
+        let bytes: [UInt8]
+        do {
+            guard let read = try await directory.readOutput(maximumSize: Self.maximumOutputFileSize) else {
+                return .failed(
+                    .permanent,
+                    message: "KEEL_OUTPUT: the file is larger than \(Self.maximumOutputFileSize) bytes")
+            }
+            bytes = read
+        } catch {
+            return .failed(.permanent, message: "KEEL_OUTPUT: cannot read the file: \(error)")
+        }
+        var outputs = JSONObject()
+        if bytes.contains(where: { !Self.isJSONWhitespace($0) }) {
+            let value: JSONValue
+            do {
+                value = try JSONValue(parsing: bytes)
+            } catch {
+                return .failed(.permanent, message: "KEEL_OUTPUT: \(error)")
+            }
+            guard case .object(let written) = value else {
+                return .failed(
+                    .permanent, message: "KEEL_OUTPUT: expected a JSON object, the step wrote \(value.typeName)")
+            }
+            for (key, member) in written.redacted(with: redactor) {
+                do {
+                    outputs[key] = try await resources.inlineOrStore(
+                        member, limits: limits, name: "\(work.step.id).\(work.attempt).outputs.\(key)",
+                        producer: producer)
+                } catch {
+                    return .failed(.transient, message: "cannot store output '\(key)': \(error)")
+                }
+            }
+        }
+        outputs["exit_code"] = .number(JSONNumber(0))
+        outputs["stdout"] = Self.reference(streams.output)
+        outputs["stderr"] = Self.reference(streams.error)
+        return .succeeded(outputs: outputs)
+    }
+
+    static func reference(_ record: ResourceRecord) -> JSONValue {
+        ResourceStore.referenceObject(record.reference, size: record.size, mediaType: record.mediaType)
+    }
+
+    /// `what`, then the last lines of stderr when there are any.
+    static func message(_ what: String, stderr: CapturedOutput) -> String {
+        let lines = stderr.lastLines(stderrLinesInMessage)
+        return lines.isEmpty ? what : "\(what); stderr ends with:\n\(lines)"
+    }
+
+    static func isJSONWhitespace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09
+    }
+}

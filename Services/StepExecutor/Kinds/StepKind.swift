@@ -1,0 +1,62 @@
+import Foundation
+import KeelCore
+import KeelStore
+import Logging
+
+/// Everything an attempt needs to run, loaded by the engine when it claimed the attempt.
+struct StepWork: Sendable {
+    var runID: String
+    var flow: String
+    var version: Int
+    var step: StepDefinition
+    var attempt: Int
+    var idempotencyKey: String
+    var correlationID: String
+    /// input, steps (outputs/status/decision), run fields — as the reducer sees them; no secrets.
+    var context: ExpressionContext
+}
+
+/// How an attempt ended, as the engine records it (`step.succeeded` / `step.failed`).
+enum StepOutcome: Sendable, Hashable {
+    case succeeded(outputs: JSONObject)
+    case failed(ErrorClass, message: String)
+}
+
+/// Performs one attempt of one kind of step. Must return (not throw) for every failure of the work itself;
+/// when the calling Task is cancelled (the lease was lost, the run was cancelled, the executor is shutting down)
+/// it stops the work promptly and returns `.failed(.cancelled, ...)`.
+protocol StepKindExecutor: Sendable {
+    func execute(_ work: StepWork) async -> StepOutcome
+}
+
+/// Picks the executor for a step's kind (noop, run, http); nil for kinds step-executor does not run.
+struct StepKinds: Sendable {
+    let noop: NoopStepExecutor
+    let run: RunStepExecutor
+    let http: HTTPStepExecutor
+
+    /// - Parameters:
+    ///   - resources: where `run` steps' output streams and outputs over the inline limit are stored.
+    ///   - secrets: the values of `${{ secrets.NAME }}`.
+    ///   - limits: the inline rule for outputs.
+    ///   - temporaryDirectory: where each `run` attempt gets a directory of its own for `KEEL_OUTPUT`.
+    init(
+        resources: ResourceStore, secrets: SecretSource, logger: Logger, limits: ResourceLimits = .default,
+        temporaryDirectory: String = FileManager.default.temporaryDirectory.path
+    ) {
+        noop = NoopStepExecutor()
+        run = RunStepExecutor(
+            resources: resources, secrets: secrets, limits: limits, temporaryDirectory: temporaryDirectory,
+            logger: logger)
+        http = HTTPStepExecutor(resources: resources, secrets: secrets, limits: limits, logger: logger)
+    }
+
+    func executor(for step: StepDefinition) -> (any StepKindExecutor)? {
+        switch step.kind {
+        case .noop: noop
+        case .run: run
+        case .http: http
+        case .ssh, .approval, .wait: nil
+        }
+    }
+}

@@ -1,0 +1,224 @@
+import AMQPClient
+import Foundation
+import KeelBus
+import KeelCore
+import KeelStore
+import Logging
+import Metrics
+import ServiceLifecycle
+import Synchronization
+
+/// Takes step dispatches, claims their attempts and runs them: the executor's side of DESIGN invariant 5.
+///
+/// A dispatch is acked once its attempt is claimed (the lease is in the database), never held for the
+/// length of the step; the attempt then runs here under `AttemptLimit`, heartbeating its lease. Its result
+/// is recorded only if the lease is still this executor's. On graceful shutdown the executor stops taking
+/// dispatches, stops the running attempts and hands them back to be dispatched again at once.
+final class StepRunner: Service, Sendable {
+    let attempts: AttemptStore
+    let kinds: StepKinds
+    let limit: AttemptLimit
+    let executorID: String
+    let heartbeatInterval: Duration
+    let logger: Logger
+    /// Fault injection for the end-to-end tests (`KEEL_FAULT_EXIT_AFTER_CLAIM=N`): the process exits right
+    /// after committing its N-th claim, before acking the dispatch, as a crash there would.
+    let exitAfterClaim: Int?
+    private let claims = Atomic<Int>(0)
+    private let claimed: AsyncStream<ClaimedAttempt>
+    private let claimedSink: AsyncStream<ClaimedAttempt>.Continuation
+
+    private let inFlight = Gauge(label: "keel_steps_in_flight")
+    private let finished = Counter(label: "keel_step_attempts_total", dimensions: [("outcome", "recorded")])
+    private let refused = Counter(label: "keel_step_attempts_total", dimensions: [("outcome", "refused")])
+    private let handedBack = Counter(
+        label: "keel_step_attempts_total", dimensions: [("outcome", "handed_back")])
+
+    init(
+        attempts: AttemptStore, kinds: StepKinds, maxInFlight: Int, executorID: String, logger: Logger,
+        exitAfterClaim: Int? = nil
+    ) {
+        self.exitAfterClaim = exitAfterClaim
+        self.attempts = attempts
+        self.kinds = kinds
+        self.limit = AttemptLimit(maxInFlight)
+        self.executorID = executorID
+        self.heartbeatInterval = attempts.leaseDuration / 3
+        self.logger = logger
+        (claimed, claimedSink) = AsyncStream.makeStream(of: ClaimedAttempt.self)
+    }
+
+    /// The consumer's handler: claims the attempt, queues it to run here, and lets the dispatch be acked.
+    func handle(_ delivery: AMQPDelivery) async throws -> DeliveryDisposition {
+        guard let body = try? JSONValue(parsing: delivery.body), let dispatch = StepDispatch(json: body)
+        else {
+            return .deadLetter(
+                reason:
+                    "not a step dispatch: expected run_id, flow, version, step, attempt, idempotency_key, correlation_id"
+            )
+        }
+        try await limit.acquire()
+        let attempt: ClaimedAttempt?
+        do {
+            attempt = try await attempts.claim(dispatch, executor: executorID)
+        } catch {
+            limit.release()
+            throw error
+        }
+        guard let attempt else {
+            limit.release()
+            logger.debug(
+                "dispatch of an attempt that is not waiting to start; dropped",
+                metadata: metadata(dispatch))
+            return .ack
+        }
+        if let exitAfterClaim, claims.add(1, ordering: .relaxed).newValue == exitAfterClaim {
+            logger.critical("fault injection: exiting after a committed claim, before its ack")
+            exit(70)
+        }
+        inFlight.record(1)
+        claimedSink.yield(attempt)
+        return .ack
+    }
+
+    /// Runs claimed attempts until graceful shutdown, then hands back the ones still running.
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await withDiscardingTaskGroup { group in
+                for await attempt in self.claimed {
+                    group.addTask { await self.execute(attempt) }
+                }
+            }
+        }
+        claimedSink.finish()
+        for await attempt in claimed {
+            await handBack(attempt)
+        }
+    }
+
+    private func execute(_ attempt: ClaimedAttempt) async {
+        defer {
+            inFlight.record(-1)
+            limit.release()
+        }
+        let dispatch = attempt.dispatch
+        guard let definition = attempt.state.flow.steps.first(where: { $0.id == dispatch.step }) else {
+            await record(
+                attempt, .failed(.permanent, message: "the flow version has no step '\(dispatch.step)'"))
+            return
+        }
+        guard let executor = kinds.executor(for: definition) else {
+            await record(
+                attempt, .failed(.permanent, message: "step-executor does not run this kind of step"))
+            return
+        }
+        let work = StepWork(
+            runID: dispatch.runID, flow: dispatch.flow, version: dispatch.version, step: definition,
+            attempt: dispatch.attempt, idempotencyKey: dispatch.idempotencyKey,
+            correlationID: dispatch.correlationID,
+            context: attempt.state.expressionContext(attempt: dispatch.attempt))
+        logger.debug("attempt started", metadata: metadata(dispatch))
+
+        let ending = await withTaskGroup(of: Ending?.self) { group in
+            group.addTask { .finished(await executor.execute(work)) }
+            group.addTask { await self.keepLease(attempt) }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        if Task.isCancelled {
+            await handBack(attempt)
+            return
+        }
+        switch ending {
+        case .finished(let outcome):
+            switch outcome {
+            case .succeeded(let outputs): await record(attempt, .succeeded(outputs: outputs))
+            case .failed(let errorClass, let message):
+                await record(attempt, .failed(errorClass, message: message))
+            }
+        case .leaseLost, nil:
+            refused.increment()
+            logger.warning(
+                "lease lost (the attempt was stopped or taken over); its work was stopped",
+                metadata: metadata(dispatch))
+        }
+    }
+
+    private enum Ending: Sendable {
+        case finished(StepOutcome)
+        case leaseLost
+    }
+
+    /// Heartbeats until the lease is lost (then returns) or the task is cancelled (then returns nil). A
+    /// database error is retried at the next beat: the lease outlives two missed beats.
+    private func keepLease(_ attempt: ClaimedAttempt) async -> Ending? {
+        while true {
+            do {
+                try await Task.sleep(for: heartbeatInterval)
+            } catch {
+                return nil
+            }
+            do {
+                if try await !attempts.heartbeat(attempt) { return .leaseLost }
+            } catch {
+                logger.warning(
+                    "heartbeat failed; trying again",
+                    metadata: metadata(attempt.dispatch, ["error": "\(error)"]))
+            }
+        }
+    }
+
+    /// Records the result, retrying while the database is unreachable (the lease bounds how long that
+    /// can help: after it expires the result is refused and the attempt runs again elsewhere).
+    private func record(_ attempt: ClaimedAttempt, _ result: AttemptResult) async {
+        var delay = Duration.milliseconds(100)
+        while true {
+            do {
+                switch try await attempts.complete(attempt, with: result) {
+                case .recorded:
+                    finished.increment()
+                    logger.debug("attempt recorded", metadata: metadata(attempt.dispatch))
+                case .refused:
+                    refused.increment()
+                    logger.warning(
+                        "result refused: the lease was lost (the attempt was stopped or taken over)",
+                        metadata: metadata(attempt.dispatch))
+                }
+                return
+            } catch {
+                logger.warning(
+                    "result not recorded yet; retrying",
+                    metadata: metadata(attempt.dispatch, ["error": "\(error)", "retry_in": "\(delay)"]))
+                do {
+                    try await Task.sleep(for: delay)
+                } catch {
+                    return
+                }
+                delay = min(delay * 2, .seconds(5))
+            }
+        }
+    }
+
+    private func handBack(_ attempt: ClaimedAttempt) async {
+        do {
+            try await attempts.handBack(attempt)
+            handedBack.increment()
+            logger.info("attempt handed back on shutdown", metadata: metadata(attempt.dispatch))
+        } catch {
+            logger.warning(
+                "could not hand the attempt back; it is dispatched again when its lease expires",
+                metadata: metadata(attempt.dispatch, ["error": "\(error)"]))
+        }
+    }
+
+    private func metadata(_ dispatch: StepDispatch, _ extra: Logger.Metadata = [:]) -> Logger.Metadata {
+        var metadata: Logger.Metadata = [
+            "run_id": "\(dispatch.runID)", "flow": "\(dispatch.flow)", "release": "\(dispatch.version)",
+            "step": "\(dispatch.step)", "attempt": "\(dispatch.attempt)",
+            "correlation_id": "\(dispatch.correlationID)",
+        ]
+        metadata.merge(extra) { _, new in new }
+        return metadata
+    }
+}

@@ -1,0 +1,157 @@
+import AMQPClient
+import Foundation
+import KeelCore
+import KeelTestSupport
+import Testing
+
+/// Faults while runs are in flight. Each test checks that every run finishes, every history replays,
+/// and no step whose completion was recorded ran its side effect again (counted by the steps' own
+/// command, outside the engine).
+@Suite(.serialized) struct EngineFaultTests {
+    /// Four steps in a line, each logging its execution and then working for `input.pause` seconds.
+    static let chain = """
+        flow: fault-chain
+        input:
+          type: object
+          required: [effects, pause]
+          properties:
+            effects: {type: string}
+            pause: {type: string}
+        steps:
+          - id: one
+            run: {command: [sh, -c, '\(RunEngineTests.effect); sleep "$1"', "${{ input.effects }}", "${{ input.pause }}"]}
+          - id: two
+            needs: [one]
+            run: {command: [sh, -c, '\(RunEngineTests.effect); sleep "$1"', "${{ input.effects }}", "${{ input.pause }}"]}
+          - id: three
+            needs: [two]
+            run: {command: [sh, -c, '\(RunEngineTests.effect); sleep "$1"', "${{ input.effects }}", "${{ input.pause }}"]}
+          - id: four
+            needs: [three]
+            noop: {}
+        """
+
+    /// Triggers `count` runs of the chain.
+    static func triggerChains(_ stack: EngineStack, count: Int, pause: String) async throws {
+        let effects = stack.scratch.appendingPathComponent("effects").path
+        for _ in 0..<count {
+            try await stack.trigger(
+                "fault-chain", input: #"{"effects": "\#(effects)", "pause": "\#(pause)"}"#)
+        }
+    }
+
+    /// Every run succeeded, replays, and ran no completed step again.
+    static func expectAllRunsSound(_ stack: EngineStack, count: Int) async throws {
+        let runs = try await stack.waitForFinishedRuns("fault-chain", count: count, timeout: .seconds(180))
+        #expect(runs.count == count)
+        #expect(runs.values.allSatisfy { $0 == "succeeded" }, "\(runs)\n\(stack.logs)")
+        for runID in runs.keys {
+            try await stack.expectHistoryReplays(runID)
+            try await stack.expectNoEffectAfterCompletion(runID, logging: ["one", "two", "three"])
+        }
+    }
+
+    /// Waits until the steps logged at least `count` executions.
+    static func waitForEffects(_ stack: EngineStack, count: Int) async throws {
+        for _ in 0..<600 where stack.effects().count < count {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        try #require(stack.effects().count >= count, "the steps did not start:\n\(stack.logs)")
+    }
+
+    @Test func killingTheExecutorDuringAStepLosesNothing() async throws {
+        let stack = try await EngineStack(flows: [Self.chain])
+        try await Self.triggerChains(stack, count: 3, pause: "1")
+        try await Self.waitForEffects(stack, count: 2)
+        let victim = try #require(stack.executors.first)
+        _ = await victim.stop(signal: SIGKILL)
+        // The attempts it held come back after their lease (3 s) expires, on a new executor.
+        try await stack.startExecutor()
+        try await Self.expectAllRunsSound(stack, count: 3)
+        let interrupted = Dictionary(grouping: stack.effects(), by: { "\($0.run) \($0.step)" }).filter {
+            $0.value.count > 1
+        }
+        #expect(!interrupted.isEmpty, "no step was interrupted: the kill came too late to test anything")
+        try await stack.stop()
+    }
+
+    @Test func anExecutorDyingAfterItsClaimCommittedButBeforeItsAckLosesNothing() async throws {
+        let stack = try await EngineStack(flows: [Self.chain])
+        // The first executor exits right after committing its second claim, before acking the dispatch.
+        let first = try #require(stack.executors.first)
+        _ = await first.stop()
+        stack.executors.removeAll()
+        let crashing = try await stack.startExecutor(["KEEL_FAULT_EXIT_AFTER_CLAIM": "2"])
+        try await Self.triggerChains(stack, count: 2, pause: "0.2")
+        for _ in 0..<600 where crashing.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(!crashing.isRunning, "the fault was not injected:\n\(crashing.output)")
+        stack.executors.removeAll { $0 === crashing }
+        try await stack.startExecutor()
+        try await Self.expectAllRunsSound(stack, count: 2)
+        try await stack.stop()
+    }
+
+    @Test func everyDispatchDeliveredTwiceRunsEachStepOnce() async throws {
+        let stack = try await EngineStack(flows: [Self.chain])
+        // A second consumer of every step dispatch publishes each one again: real duplicates on the queues.
+        let copies = "duplicator-\(UUID().uuidString)"
+        try await stack.channel.declareQueue(copies, durable: false, exclusive: true, autoDelete: true)
+        for shard in 0..<2 {
+            try await stack.channel.bindQueue(copies, exchange: "keel.steps", routingKey: "default.\(shard)")
+        }
+        let channel = stack.channel
+        let duplicator = Task {
+            var duplicated = 0
+            while !Task.isCancelled {
+                guard let delivery = try? await channel.get(queue: copies) else {
+                    try? await Task.sleep(for: .milliseconds(10))
+                    continue
+                }
+                try? await channel.ack(delivery)
+                guard delivery.properties.headers["x-test-duplicate"] == nil else { continue }
+                var properties = delivery.properties
+                properties.headers["x-test-duplicate"] = "1"
+                try? await channel.publish(
+                    delivery.body, exchange: "keel.steps", routingKey: delivery.routingKey,
+                    properties: properties)
+                duplicated += 1
+            }
+            return duplicated
+        }
+        try await Self.triggerChains(stack, count: 3, pause: "0.1")
+        try await Self.expectAllRunsSound(stack, count: 3)
+        duplicator.cancel()
+        let duplicated = await duplicator.value
+        #expect(duplicated >= 9, "only \(duplicated) dispatches were duplicated")
+        // No crash here, so every step ran exactly once.
+        let executions = Dictionary(grouping: stack.effects(), by: { "\($0.run) \($0.step)" }).mapValues(
+            \.count)
+        #expect(executions.count == 9)
+        #expect(executions.values.allSatisfy { $0 == 1 }, "\(executions)")
+        try await stack.stop()
+    }
+}
+
+/// Restarts the shared RabbitMQ: runs in the test script's second pass, alone.
+@Suite(.serialized) struct EngineBrokerRestartTests {
+    @Test func runsFinishWhenRabbitMQRestartsMidRun() async throws {
+        let stack = try await EngineStack(flows: [EngineFaultTests.chain])
+        try await EngineFaultTests.triggerChains(stack, count: 3, pause: "0.5")
+        try await EngineFaultTests.waitForEffects(stack, count: 2)
+        _ = try await TestEnvironment.runScript("scripts/servers/rabbitmq.sh", "restart")
+        try await EngineFaultTests.expectAllRunsSound(stack, count: 3)
+        try await stack.stop()
+    }
+}
+
+/// Restarts the shared PostgreSQL: runs in the test script's second pass, alone.
+@Suite(.serialized) struct EngineServerRestartTests {
+    @Test func runsFinishWhenPostgreSQLRestartsMidRun() async throws {
+        let stack = try await EngineStack(flows: [EngineFaultTests.chain])
+        try await EngineFaultTests.triggerChains(stack, count: 3, pause: "0.5")
+        try await EngineFaultTests.waitForEffects(stack, count: 2)
+        _ = try await TestEnvironment.runScript("scripts/servers/postgres.sh", "restart")
+        try await EngineFaultTests.expectAllRunsSound(stack, count: 3)
+        try await stack.stop()
+    }
+}

@@ -1,0 +1,228 @@
+import AMQPClient
+import Foundation
+import KeelBus
+import KeelCore
+import KeelStore
+import KeelTestSupport
+import Logging
+import PGClient
+import Testing
+
+/// The engine as deployed, for end-to-end tests: a fresh database and virtual host, the real
+/// trigger-intake and any number of real step-executors on them, and a plain AMQP client that
+/// publishes triggers exactly as DESIGN §4 describes.
+final class EngineStack: KeelCLITesting, @unchecked Sendable {
+    // @unchecked: `executors` is only touched by the test's own task.
+    let database: TestDatabase
+    let pool: PGPool
+    let vhost: TestVirtualHost
+    let intake: ServiceProcess
+    var executors: [ServiceProcess] = []
+    let connection: AMQPConnection
+    let channel: AMQPChannel
+    /// Settings every service of this stack gets (lease, shards).
+    let environment: [String: String]
+    /// A scratch folder for the flows' side-effect logs.
+    let scratch: URL
+
+    init(flows: [String], lease: Int = 3, environment extra: [String: String] = [:]) async throws {
+        database = try await TestDatabase.create()
+        vhost = try await TestVirtualHost.create()
+        environment = [
+            "KEEL_DATABASE_URL": database.url, "KEEL_AMQP_URL": vhost.url,
+            "KEEL_STEP_LEASE_SECONDS": "\(lease)",
+            "KEEL_STEP_SHARDS": "2", "KEEL_DATABASE_POOL_SIZE": "6",
+        ].merging(extra) { _, given in given }
+        scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "keel-e2e-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        pool = try database.pool(size: 3)
+        let migrate = try await ServiceProcess.run(
+            "keel", arguments: ["migrate", "--database-url", database.url])
+        try #require(migrate.status == 0, "\(migrate.output)")
+        intake = try Self.start("trigger-intake", environment)
+        connection = try await AMQPConnection.connect(
+            try AMQPConfiguration(url: vhost.url), logger: Logger(label: "test"))
+        channel = try await connection.openChannel()
+        try await channel.enablePublisherConfirms()
+        try await KeelTopology.triggerIntake.declare(on: channel)
+        // The executors declare their queues too; declaring them here first means a test's own extra
+        // binding on keel.steps can never be the only route a dispatch finds.
+        try await KeelTopology.stepExecutor(pool: "default", shards: 2).declare(on: channel)
+        for flow in flows {
+            let file = try temporaryFile(flow)
+            let name = try FlowParser.parse(yaml: flow, file: "flow.yaml").name
+            #expect(try await keel(["flow", "push", file], database: database).status == 0)
+            #expect(try await keel(["flow", "release", name], database: database).status == 0)
+        }
+        try await startExecutor()
+    }
+
+    static func start(_ name: String, _ environment: [String: String]) throws -> ServiceProcess {
+        var environment = environment
+        environment["KEEL_HTTP_PORT"] = "\(TestHTTP.freePort())"
+        return try ServiceProcess(name, environment: environment)
+    }
+
+    /// Starts one more step-executor.
+    @discardableResult
+    func startExecutor(_ extra: [String: String] = [:]) async throws -> ServiceProcess {
+        let executor = try Self.start("step-executor", environment.merging(extra) { _, given in given })
+        executors.append(executor)
+        return executor
+    }
+
+    /// Publishes a trigger as any AMQP client would.
+    func trigger(
+        _ flow: String, input: String = "{}", key: String = UUID().uuidString, replyTo: String? = nil
+    )
+        async throws
+    {
+        let body = #"{"flow": "\#(flow)", "input": \#(input), "idempotency_key": "\#(key)", "actor": "e2e"}"#
+        try await channel.publish(
+            Array(body.utf8), exchange: "keel.triggers", routingKey: flow,
+            properties: AMQPProperties(
+                contentType: "application/json", correlationID: "corr-\(key)", replyTo: replyTo,
+                messageID: UUID().uuidString),
+            mandatory: true)
+    }
+
+    /// Waits until `count` runs of `flow` exist and all are finished; returns their ids and statuses.
+    /// Bounded by `timeout`, far beyond what a working engine needs.
+    func waitForFinishedRuns(_ flow: String, count: Int, timeout: Duration = .seconds(120)) async throws
+        -> [String: String]
+    {
+        let deadline = ContinuousClock.now + timeout
+        var runs: [String: String] = [:]
+        while ContinuousClock.now < deadline {
+            runs = try await pool.withConnection { connection in
+                var runs: [String: String] = [:]
+                for row in try await connection.query("SELECT id, status FROM runs WHERE flow = \(flow)") {
+                    runs[try row.decode(UUID.self, at: 0).uuidString.lowercased()] = try row.decode(
+                        String.self, at: 1)
+                }
+                return runs
+            }
+            if runs.count >= count,
+                runs.values.allSatisfy({ ["succeeded", "failed", "cancelled"].contains($0) })
+            {
+                return runs
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let diagnosis = try await pool.withConnection { connection in
+            let attempts = try await connection.query(
+                "SELECT run_id::text, step, attempt, status, lease_token, lease_expires_at::text FROM step_attempts ORDER BY run_id, step"
+            ).map { row in
+                (0..<6).map { (try? row.decode(String?.self, at: $0)).flatMap { $0 } ?? "-" }.joined(
+                    separator: " ")
+            }
+            let outbox = try await connection.query(
+                "SELECT exchange, routing_key, attempts, coalesce(last_error, '') FROM outbox WHERE sent_at IS NULL"
+            ).map { row in
+                (0..<4).map { (try? row.decode(String?.self, at: $0)).flatMap { $0 } ?? "-" }.joined(
+                    separator: " ")
+            }
+            return "attempts:\n" + attempts.joined(separator: "\n") + "\nunsent:\n"
+                + outbox.joined(separator: "\n")
+        }
+        Issue.record("runs of \(flow) did not finish: \(runs)\n\(diagnosis)\n\(logs)")
+        return runs
+    }
+
+    /// A run's facts, in order, decoded.
+    func history(_ runID: String) async throws -> [RunFact] {
+        try await RunStore(pool: pool).history(run: runID).map { try $0.entry.decodedFact() }
+    }
+
+    /// Checks DESIGN invariant 2 on a stored run: replaying its history gives the stored state, and
+    /// re-deciding its external facts gives the same derived facts.
+    func expectHistoryReplays(_ runID: String, sourceLocation: SourceLocation = #_sourceLocation) async throws
+    {
+        let facts = try await history(runID)
+        let (flow, version, snapshot) = try await pool.withConnection { connection in
+            let row = try #require(
+                try await connection.query(
+                    "SELECT flow, version, state::text FROM runs WHERE id = \(UUID(uuidString: runID))"
+                ).first)
+            return (
+                try row.decode(String.self, at: 0), try row.decode(Int.self, at: 1),
+                try row.decode(String.self, at: 2)
+            )
+        }
+        let record = try await FlowStore(pool: pool).version(flow: flow, number: version)
+        let definition = try FlowDefinition(canonicalJSON: JSONValue(parsing: record.definition))
+        let reducer = RunReducer(flow: definition)
+        let replayed = RunState.replay(facts, flow: definition)
+        let stored = try JSONDecoder().decode(RunSnapshot.self, from: Data(snapshot.utf8)).state(
+            flow: definition)
+        #expect(
+            replayed == stored, "replay differs from the stored state of \(runID)",
+            sourceLocation: sourceLocation)
+        let redecided = reducer.redecide(facts)
+        #expect(
+            redecided.state == replayed, "re-deciding differs for \(runID)", sourceLocation: sourceLocation)
+        #expect(
+            redecided.derived == facts.filter(\.derived), "derived facts differ for \(runID)",
+            sourceLocation: sourceLocation)
+    }
+
+    /// Side effects the flows' steps logged: one line per execution, `<run> <step> <attempt> <ms>`.
+    func effects(_ file: String = "effects") -> [(run: String, step: String, attempt: Int, at: Int64)] {
+        let text = (try? String(contentsOf: scratch.appendingPathComponent(file), encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").compactMap { line in
+            let parts = line.split(separator: " ")
+            guard parts.count == 4, let attempt = Int(parts[2]), let at = Int64(parts[3]) else { return nil }
+            return (String(parts[0]), String(parts[1]), attempt, at)
+        }
+    }
+
+    /// No step whose completion was recorded ran its side effect again afterwards, and each of the steps
+    /// that log (`logging`) did run it before.
+    func expectNoEffectAfterCompletion(
+        _ runID: String, logging: Set<String>, sourceLocation: SourceLocation = #_sourceLocation
+    )
+        async throws
+    {
+        let facts = try await history(runID)
+        var completed: [String: Int64] = [:]
+        for fact in facts {
+            if case .stepSucceeded(let step, _, _) = fact.event, completed[step] == nil {
+                completed[step] = fact.at.millisecondsSinceEpoch
+            }
+        }
+        let mine = effects().filter { $0.run == runID }
+        for (step, at) in completed {
+            let after = mine.filter { $0.step == step && $0.at > at }
+            #expect(
+                after.isEmpty, "\(step) of \(runID) ran again after its completion",
+                sourceLocation: sourceLocation)
+            if logging.contains(step) {
+                let ran = mine.contains { $0.step == step }
+                #expect(
+                    ran, "\(step) of \(runID) succeeded without its side effect",
+                    sourceLocation: sourceLocation)
+            }
+        }
+    }
+
+    var logs: String {
+        (["trigger-intake:\n" + intake.output] + executors.map { "step-executor:\n" + $0.output }).joined(
+            separator: "\n")
+    }
+
+    func stop() async throws {
+        try? await channel.close()
+        await connection.close()
+        for executor in executors where executor.isRunning {
+            let status = await executor.stop()
+            #expect(status == 0, "step-executor did not stop cleanly:\n\(executor.output)")
+        }
+        let status = await intake.stop()
+        #expect(status == 0, "trigger-intake did not stop cleanly:\n\(intake.output)")
+        await pool.close()
+        try await vhost.delete()
+        try await database.drop()
+        try? FileManager.default.removeItem(at: scratch)
+    }
+}
