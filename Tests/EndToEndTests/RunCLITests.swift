@@ -297,6 +297,74 @@ import Testing
         try await stack.stop()
     }
 
+    static let executed = """
+        flow: cli-engine
+        input:
+          type: object
+          required: [marker]
+          properties:
+            marker: {type: string}
+            fail: {type: boolean}
+        steps:
+          - id: flaky
+            retry: {max_attempts: 2, initial: 100ms, backoff: fixed, jitter: false}
+            run:
+              command: [sh, -c, 'if [ ! -e "$0" ]; then touch "$0"; exit 3; fi; echo "{\\"report\\": \\"res:sha256:\(String(repeating: "cd", count: 32))\\"}" > "$KEEL_OUTPUT"', "${{ input.marker }}"]
+          - id: last
+            needs: [flaky]
+            if: ${{ !input.fail }}
+            noop: {}
+          - id: broken
+            needs: [flaky]
+            if: ${{ input.fail }}
+            run: {command: ["false"]}
+        """
+
+    @Test func startWaitFollowsARunTheEngineExecutesAndExitsByItsOutcome() async throws {
+        let stack = try await EngineStack(flows: [Self.executed])
+        let marker = stack.scratch.appendingPathComponent("marker").path
+        let succeeded = try await keel(
+            [
+                "run", "start", "cli-engine", "--input", #"{"marker": "\#(marker)"}"#, "--wait", "--timeout",
+                "5m", "--json",
+            ],
+            environment: stack.environment)
+        #expect(succeeded.status == 0, "\(stack.logs)")
+        let report = try #require(succeeded.json as? [String: Any])
+        let finished = try #require(report["finished"] as? [String: Any])
+        #expect(
+            finished["type"] as? String == "run.finished" && finished["outcome"] as? String == "succeeded")
+        let run = try #require(report["run"] as? [String: Any])
+        #expect(run["status"] as? String == "succeeded" && run["durationMs"] is Int)
+        let steps = try #require(run["steps"] as? [[String: Any]])
+        #expect(steps.map { $0["status"] as? String } == ["succeeded", "succeeded", "skipped"])
+        #expect(steps.last?["skipReason"] as? String == "if: condition is false")
+        let attempts = try #require(steps.first?["attempts"] as? [[String: Any]])
+        #expect(attempts.map { $0["outcome"] as? String } == ["failed", "succeeded"])
+        #expect((attempts.first?["retry"] as? [String: Any])?["delay"] as? String == "100ms")
+        for attempt in attempts {
+            #expect(attempt["startedAt"] is String && attempt["executor"] is String)
+            #expect((attempt["queueMs"] as? Int).map { $0 >= 0 } == true)
+            #expect((attempt["durationMs"] as? Int).map { $0 >= 0 } == true)
+        }
+        // The step's own output, besides the logs the executor stores as resources.
+        let resources = try #require(attempts.last?["resources"] as? [String])
+        #expect(resources.contains("res:sha256:" + String(repeating: "cd", count: 32)), "\(resources)")
+
+        let failed = try await ServiceProcess.run(
+            "keel",
+            arguments: [
+                "run", "start", "cli-engine", "--input", #"{"marker": "\#(marker)", "fail": true}"#, "--wait",
+                "--timeout", "5m",
+            ],
+            environment: stack.environment)
+        #expect(failed.status == 2, "\(failed.output)")
+        #expect(failed.output.contains("status:      failed"))
+        #expect(failed.output.contains("broken (run): failed"))
+        #expect(failed.output.contains("keel: run ") && failed.output.contains(" failed"))
+        try await stack.stop()
+    }
+
     @Test func docsDescribeTheRunCommands() async throws {
         let result = try await ServiceProcess.run("keel", arguments: ["docs", "run"])
         #expect(result.status == 0)
