@@ -49,7 +49,7 @@ enum RunTimelineText {
         if let errorClass = step.errorClass, [.failed, .partial].contains(step.status) {
             title += " [\(errorClass.rawValue)]"
         }
-        if let message = step.message { title += ": \(message)" }
+        if let message = step.message { title += ": " + indented(message, by: 4) }
         var lines = [title]
         if !step.needs.isEmpty { lines.append("  needs: \(step.needs.joined(separator: ", "))") }
         for attempt in step.attempts {
@@ -99,7 +99,7 @@ enum RunTimelineText {
             var line = "      \(outcome.rawValue) \(offset(finishedAt, from: origin))"
             if let duration = attempt.durationMilliseconds { line += " after \(seconds(duration))" }
             if let errorClass = attempt.errorClass, outcome == .failed { line += " [\(errorClass.rawValue)]" }
-            if let message = attempt.message { line += ": \(message)" }
+            if let message = attempt.message { line += ": " + indented(message, by: 8) }
             lines.append(line)
         } else {
             lines.append("      in flight")
@@ -127,6 +127,14 @@ enum RunTimelineText {
         let fraction = String(magnitude % 1000)
         return (milliseconds < 0 ? "-" : "") + "\(magnitude / 1000)."
             + String(repeating: "0", count: 3 - fraction.count) + fraction + "s"
+    }
+
+    /// Continuation lines of a multi-line message (an executor's stderr tail), kept inside their block.
+    private static func indented(_ message: String, by width: Int) -> String {
+        let lines = message.split(separator: "\n", omittingEmptySubsequences: false)
+        let margin = String(repeating: " ", count: width)
+        return lines.enumerated().map { $0.offset == 0 ? String($0.element) : margin + $0.element }
+            .joined(separator: "\n")
     }
 
     private static func by(_ actor: String?) -> String {
