@@ -34,7 +34,8 @@ extension RunTimeline {
             })
     }
 
-    /// `runs.status` as the state implies it.
+    /// `runs.status` as the engine's `RunAdvancer` sets it, except that a run no step has begun in
+    /// (only `run.triggered` recorded, as trigger-intake left runs before the engine) is `pending`.
     private static func status(of state: RunState, attempts: [String: [AttemptTimeline]]) -> Status {
         if state.status == .finished {
             switch state.outcome {
