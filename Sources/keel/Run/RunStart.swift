@@ -115,7 +115,11 @@ struct RunStart: AsyncParsableCommand {
             if json { print(answer.jsonString()) } else { print(acceptedLine(answer)) }
             return
         }
-        if !json { print(acceptedLine(answer) + "; waiting for it to finish") }
+        if !json {
+            // Written at once, not buffered: the wait may be long, and scripts pipe this.
+            FileHandle.standardOutput.write(
+                Data((acceptedLine(answer) + "; waiting for it to finish\n").utf8))
+        }
         let runID = answer["run_id"]?.stringValue ?? ""
         try await awaitOutcome(
             of: runID, answer: answer, on: conversation, deadline: began + limit.duration, limit: limit,
