@@ -365,6 +365,53 @@ import Testing
         try await stack.stop()
     }
 
+    static let slow = """
+        flow: cli-slow
+        steps:
+          - id: sleepy
+            run: {command: [sleep, "120"]}
+          - id: after
+            needs: [sleepy]
+            noop: {}
+        """
+
+    @Test func cancellingARunningRunEndsTheWaitWithExitCode2() async throws {
+        let stack = try await EngineStack(flows: [Self.slow])
+        let waiting = try ServiceProcess(
+            "keel", arguments: ["run", "start", "cli-slow", "--wait", "--timeout", "5m", "--json"],
+            environment: stack.environment.merging(["KEEL_ACTOR": "e2e-tester"]) { given, _ in given })
+        // Once the executor has started the step, cancel the run as an operator would.
+        var runID: String?
+        for _ in 0..<1200 where runID == nil {
+            let listed = try await keel(["run", "list", "--json"], database: stack.database)
+            if let id = (listed.json as? [[String: Any]])?.first?["id"] as? String {
+                let shown = try await keel(["run", "show", id, "--json"], database: stack.database)
+                let steps = (shown.json as? [String: Any])?["steps"] as? [[String: Any]]
+                let attempt = (steps?.first?["attempts"] as? [[String: Any]])?.first
+                if attempt?["startedAt"] is String { runID = id }
+            }
+            if runID == nil { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        let run = try #require(runID, "the step never started:\n\(stack.logs)\n\(waiting.output)")
+        let cancelled = try await keel(
+            ["run", "cancel", run, "--reason", "not needed", "--json"], database: stack.database)
+        #expect(cancelled.status == 0, "\(cancelled.json ?? "")")
+        for _ in 0..<1200 where waiting.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+        let status = await waiting.stop()
+        #expect(status == 2, "a cancelled run exits 2:\n\(waiting.output)")
+        let report = try #require(
+            try JSONSerialization.jsonObject(with: Data(waiting.output.utf8)) as? [String: Any])
+        #expect((report["finished"] as? [String: Any])?["outcome"] as? String == "cancelled")
+        #expect((report["finished"] as? [String: Any])?["reason"] as? String == "not needed")
+        let timeline = try #require(report["run"] as? [String: Any])
+        #expect(timeline["status"] as? String == "cancelled")
+        let steps = try #require(timeline["steps"] as? [[String: Any]])
+        let attempt = try #require((steps.first?["attempts"] as? [[String: Any]])?.first)
+        #expect(attempt["outcome"] as? String == "cancelled" && attempt["startedAt"] is String)
+        #expect(steps.last?["status"] as? String == "cancelled")
+        try await stack.stop()
+    }
+
     @Test func docsDescribeTheRunCommands() async throws {
         let result = try await ServiceProcess.run("keel", arguments: ["docs", "run"])
         #expect(result.status == 0)
