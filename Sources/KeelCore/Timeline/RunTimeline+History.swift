@@ -166,6 +166,14 @@ private struct TimelineFold {
                     }
                 }
             }
+            // Sending the run back resets the rule's step and everything downstream; attempts in
+            // flight there are stopped without a fact of their own.
+            for (id, list) in attempts
+            where state.steps[id]?.status == .pending && list.last?.isInFlight == true {
+                update(id, list[list.count - 1].attempt) { attempt in
+                    attempt.finish(.cancelled, at: at, message: "changes were requested")
+                }
+            }
         case .runFinished:
             finishedAt = at
         }

@@ -284,6 +284,49 @@ struct RunTimelineTests {
         #expect(attempt.resources.map(\.sha256) == [digest])
     }
 
+    @Test func requestedChangesSendTheRunBackAndStopWorkInFlightThere() throws {
+        var run = try EngineHarness(
+            """
+            flow: c
+            steps:
+              - {id: patch, noop: {}}
+              - {id: lint, needs: [patch], noop: {}}
+              - id: review
+                needs: [patch]
+                approval: {approvers: [bob], request_changes: {step: patch}}
+            """)
+        run.trigger()
+        run.complete("patch")
+        run.start("lint")
+        let first = try #require(run.step("review").approvalID)
+        run.advance(ms: 1_000)
+        run.feed(
+            .approvalDecided(
+                step: "review", approvalID: first, decision: .requestChanges, actor: "bob",
+                note: "fix the typo"))
+        run.complete("patch")
+        run.complete("lint")
+        let second = try #require(run.step("review").approvalID)
+        run.feed(
+            .approvalDecided(step: "review", approvalID: second, decision: .reject, actor: "bob", note: nil))
+        let timeline = try read(run)
+        let review = try #require(timeline.step("review"))
+        #expect(review.attempts.map(\.outcome) == [.changesRequested, .failed])
+        #expect(review.attempts[0].message == "fix the typo")
+        #expect(review.attempts[0].approval?.decision == .requestChanges)
+        #expect(review.attempts[1].message == "rejected by bob")
+        #expect(review.status == .failed && review.errorClass == .permanent)
+        let patch = try #require(timeline.step("patch"))
+        #expect(patch.attempts.map(\.attempt) == [1, 2])
+        #expect(
+            patch.attempts[1].changeRequest == ChangeRequest(note: "fix the typo", actor: "bob", round: 1))
+        let lint = try #require(timeline.step("lint"))
+        #expect(lint.attempts.map(\.outcome) == [.cancelled, .succeeded])
+        #expect(lint.attempts[0].message == "changes were requested")
+        #expect(lint.attempts[0].finishedAt == at(1_000))
+        #expect(timeline.status == .failed)
+    }
+
     @Test func aRetryFromAStepAddsAPassWithNewAttempts() throws {
         var run = try EngineHarness(
             """
