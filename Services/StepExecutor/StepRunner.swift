@@ -200,9 +200,12 @@ final class StepRunner: Service, Sendable {
         }
     }
 
+    /// Runs outside the (cancelled) task that ran the attempt: shutdown cancels that task, and the hand-back
+    /// must still reach the database.
     private func handBack(_ attempt: ClaimedAttempt) async {
+        let attempts = attempts
         do {
-            try await attempts.handBack(attempt)
+            try await Task { try await attempts.handBack(attempt) }.value
             handedBack.increment()
             logger.info("attempt handed back on shutdown", metadata: metadata(attempt.dispatch))
         } catch {

@@ -75,6 +75,31 @@ import Testing
         try await stack.stop()
     }
 
+    @Test func aGracefulShutdownHandsRunningAttemptsBackAtOnce() async throws {
+        // A lease far longer than the test: only the hand-back can get the attempts running again in time.
+        let stack = try await EngineStack(flows: [Self.chain], lease: 600)
+        try await Self.triggerChains(stack, count: 2, pause: "2")
+        try await Self.waitForEffects(stack, count: 2)
+        let leaving = try #require(stack.executors.first)
+        let status = await leaving.stop()
+        #expect(status == 0, "step-executor did not exit cleanly on SIGTERM:\n\(leaving.output)")
+        #expect(leaving.output.contains("attempt handed back on shutdown"))
+        stack.executors.removeAll { $0 === leaving }
+        try await stack.startExecutor()
+        try await Self.expectAllRunsSound(stack, count: 2)
+        // The handed-back attempt was claimed again with a greater fencing token.
+        var tokens: [String: [Int64]] = [:]
+        for runID in try await stack.waitForFinishedRuns("fault-chain", count: 2).keys {
+            for fact in try await stack.history(runID) {
+                if case .stepStarted(let step, let attempt, _, let token) = fact.event {
+                    tokens["\(runID) \(step) \(attempt)", default: []].append(token)
+                }
+            }
+        }
+        #expect(tokens.values.contains { $0.count == 2 && $0[1] > $0[0] }, "\(tokens)")
+        try await stack.stop()
+    }
+
     @Test func anExecutorDyingAfterItsClaimCommittedButBeforeItsAckLosesNothing() async throws {
         let stack = try await EngineStack(flows: [Self.chain])
         // The first executor exits right after committing its second claim, before acking the dispatch.

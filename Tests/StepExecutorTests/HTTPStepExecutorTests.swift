@@ -46,16 +46,24 @@ import Testing
                 ],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: answer)))
         }
-        router.get("status/{code}") { _, context -> Response in
-            let code = try context.parameters.require("code", as: Int.self)
-            return Response(
-                status: HTTPResponse.Status(code: code), headers: [.contentType: "text/plain"],
-                body: ResponseBody(byteBuffer: ByteBuffer(string: "status \(code)")))
+        for method in [HTTPRequest.Method.get, .head] {
+            router.on("status/{code}", method: method) { _, context -> Response in
+                let code = try context.parameters.require("code", as: Int.self)
+                return Response(
+                    status: HTTPResponse.Status(code: code), headers: [.contentType: "text/plain"],
+                    body: ResponseBody(byteBuffer: ByteBuffer(string: "status \(code)")))
+            }
         }
         router.get("big") { _, _ -> Response in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: String(repeating: "z", count: 100_000))))
+        }
+        router.get("big-json") { _, _ -> Response in
+            let items = (0..<2000).map(String.init).joined(separator: ",")
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: "{\"items\":[\(items)]}")))
         }
         router.get("slow") { _, _ -> Response in
             for await _ in released {}
@@ -65,7 +73,9 @@ import Testing
     }
 
     /// Runs `body` with the server's base URL, a fresh resource store and what the server saw.
-    static func withServer(_ body: @escaping @Sendable (String, ResourceStore, Seen) async throws -> Void) async throws {
+    static func withServer(_ body: @escaping @Sendable (String, ResourceStore, Seen) async throws -> Void)
+        async throws
+    {
         try await withResourceStore { resources in
             let seen = Seen()
             let (released, release) = AsyncStream<Void>.makeStream()
@@ -86,14 +96,18 @@ import Testing
             id: "notify",
             kind: .http(
                 HTTPAction(
-                    method: method, url: url, headers: headers, body: body, success: success, timeout: timeout)))
+                    method: method, url: url, headers: headers, body: body, success: success, timeout: timeout
+                )))
     }
 
     @Test func sendsMethodHeadersIdempotencyKeyAndRenderedJSONBody() async throws {
         try await Self.withServer { base, resources, seen in
             let step = Self.httpStep(
                 "POST", url: "\(base)/echo", headers: ["X-Request-Tag": "tag-${{ input.tag }}"],
-                body: ["name": "${{ input.name }}", "count": "${{ input.count }}", "list": ["a-${{ input.tag }}", 2]])
+                body: [
+                    "name": "${{ input.name }}", "count": "${{ input.count }}",
+                    "list": ["a-${{ input.tag }}", 2],
+                ])
             let attempt = work(step, input: ["name": "ada", "count": 3, "tag": "t1"])
             let outcome = try await StepKinds.testing(resources).execute(attempt)
             let request = try #require(seen.last)
@@ -109,7 +123,10 @@ import Testing
             #expect(outputs["status"] == 201)
             #expect(
                 outputs["headers"]
-                    == ["content-type": "application/json; charset=utf-8", "etag": "\"v1\"", "location": "/things/1"])
+                    == [
+                        "content-type": "application/json; charset=utf-8", "etag": "\"v1\"",
+                        "location": "/things/1",
+                    ])
             #expect(outputs["body"] == ["received": sent, "ok": true])
         }
     }
@@ -151,6 +168,29 @@ import Testing
         }
     }
 
+    @Test func aJSONBodyOverTheInlineLimitIsStoredAsJSON() async throws {
+        try await Self.withServer { base, resources, _ in
+            let outcome = try await StepKinds.testing(resources, inlineLimit: 1000).execute(
+                work(Self.httpStep(url: "\(base)/big-json")))
+            let outputs = try #require(outcome.outputs, "\(outcome)")
+            let body = try #require(outputs["body"])
+            #expect(body["type"] == "application/json")
+            let stored = try JSONValue(parsing: try await resources.text(of: body))
+            #expect(stored["items"]?.arrayValue?.count == 2000)
+            #expect(stored["items"]?[1999] == 1999)
+        }
+    }
+
+    @Test func anEmptyBodyIsNull() async throws {
+        try await Self.withServer { base, resources, _ in
+            let outcome = try await StepKinds.testing(resources).execute(
+                work(Self.httpStep("HEAD", url: "\(base)/status/204")))
+            let outputs = try #require(outcome.outputs, "\(outcome)")
+            #expect(outputs["status"] == 204)
+            #expect(outputs["body"] == .null)
+        }
+    }
+
     @Test func aSlowServerTimesOut() async throws {
         try await Self.withServer { base, resources, _ in
             let started = ContinuousClock.now
@@ -178,7 +218,8 @@ import Testing
             let kinds = StepKinds.testing(resources)
             let refused = try await kinds.execute(work(Self.httpStep(url: "http://127.0.0.1:1/nothing")))
             #expect(refused.errorClass == .transient)
-            let badURL = try await kinds.execute(work(Self.httpStep(url: "${{ input.where }}"), input: ["where": "ftp://x"]))
+            let badURL = try await kinds.execute(
+                work(Self.httpStep(url: "${{ input.where }}"), input: ["where": "ftp://x"]))
             #expect(badURL.errorClass == .permanent)
             #expect(badURL.message.hasPrefix("url: "))
         }
@@ -190,7 +231,8 @@ import Testing
             let step = Self.httpStep(
                 "POST", url: "\(base)/echo", headers: ["Authorization": "Bearer ${{ secrets.API_TOKEN }}"],
                 body: ["token": "${{ secrets.API_TOKEN }}"])
-            let outcome = try await StepKinds.testing(resources, secrets: ["API_TOKEN": secret]).execute(work(step))
+            let outcome = try await StepKinds.testing(resources, secrets: ["API_TOKEN": secret]).execute(
+                work(step))
             #expect(seen.last?.headers["authorization"] == "Bearer \(secret)")
             let outputs = try #require(outcome.outputs, "\(outcome)")
             #expect(outputs["body"] == ["received": ["token": "***"], "ok": true])

@@ -30,9 +30,11 @@ import Testing
             let kinds = StepKinds.testing(resources)
             let outcome = try await kinds.execute(work(StepDefinition(id: "join", kind: .noop)))
             #expect(outcome == .succeeded(outputs: [:]))
-            let approval = StepDefinition(id: "ok", kind: .approval(ApprovalGate(approvers: [.user("alice")])))
+            let approval = StepDefinition(
+                id: "ok", kind: .approval(ApprovalGate(approvers: [.user("alice")])))
             #expect(kinds.executor(for: approval) == nil)
-            let wait = StepDefinition(id: "cb", kind: .wait(WaitCondition(timeout: FlowDuration(milliseconds: 1000))))
+            let wait = StepDefinition(
+                id: "cb", kind: .wait(WaitCondition(timeout: FlowDuration(milliseconds: 1000))))
             #expect(kinds.executor(for: wait) == nil)
         }
     }
@@ -71,7 +73,8 @@ import Testing
             #expect(record.producer?.runID.uuidString.lowercased() == attempt.runID)
             #expect(record.producer?.step == "build")
             #expect(record.producer?.attempt == 3)
-            let names = try await resources.list(run: try #require(UUID(uuidString: attempt.runID))).compactMap(\.name)
+            let names = try await resources.list(run: try #require(UUID(uuidString: attempt.runID)))
+                .compactMap(\.name)
             #expect(Set(names) == ["build.3.stdout", "build.3.stderr"])
         }
     }
@@ -80,9 +83,11 @@ import Testing
         setenv("KEEL_STEP_KIND_LEAK_PROBE", "executor-only", 1)
         try await withResourceStore { resources in
             let attempt = work(Self.runStep(["env"], env: ["MODE": "fast"]), attempt: 2)
-            let outcome = try await StepKinds.testing(resources, secrets: ["TOKEN": "never-in-env"]).execute(attempt)
+            let outcome = try await StepKinds.testing(resources, secrets: ["TOKEN": "never-in-env"]).execute(
+                attempt)
             let outputs = try #require(outcome.outputs, "\(outcome)")
-            let lines = try await resources.text(of: outputs["stdout"]).split(separator: "\n").map(String.init)
+            let lines = try await resources.text(of: outputs["stdout"]).split(separator: "\n").map(
+                String.init)
             var environment: [String: String] = [:]
             for line in lines {
                 let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
@@ -103,14 +108,16 @@ import Testing
             // The attempt's directory (and its output file) is gone once the attempt is over.
             let outputPath = try #require(environment["KEEL_OUTPUT"])
             #expect(!FileManager.default.fileExists(atPath: outputPath))
-            #expect(!FileManager.default.fileExists(atPath: (outputPath as NSString).deletingLastPathComponent))
+            #expect(
+                !FileManager.default.fileExists(atPath: (outputPath as NSString).deletingLastPathComponent))
         }
     }
 
     @Test func aNonZeroExitIsTransientWithTheEndOfStderr() async throws {
         try await withResourceStore { resources in
             let script = "for i in $(seq 1 40); do echo \"line $i\" >&2; done; exit 3"
-            let outcome = try await StepKinds.testing(resources).execute(work(Self.runStep(["sh", "-c", script])))
+            let outcome = try await StepKinds.testing(resources).execute(
+                work(Self.runStep(["sh", "-c", script])))
             #expect(outcome.errorClass == .transient)
             #expect(outcome.message.hasPrefix("exit code 3"))
             #expect(outcome.message.hasSuffix("line 40"))
@@ -121,7 +128,8 @@ import Testing
     @Test func theQuotedStderrIsBounded() async throws {
         try await withResourceStore { resources in
             let script = "head -c 100000 /dev/zero | tr '\\0' x >&2; exit 1"
-            let outcome = try await StepKinds.testing(resources).execute(work(Self.runStep(["sh", "-c", script])))
+            let outcome = try await StepKinds.testing(resources).execute(
+                work(Self.runStep(["sh", "-c", script])))
             #expect(outcome.errorClass == .transient)
             #expect(outcome.message.utf8.count < 2200)
         }
@@ -192,7 +200,10 @@ import Testing
             #expect(outputs["echo"] == "***")
 
             let failing = try await kinds.execute(
-                work(Self.runStep(["sh", "-c", "echo \"bad $TOKEN\" >&2; exit 2"], env: ["TOKEN": "${{ secrets.TOKEN }}"])))
+                work(
+                    Self.runStep(
+                        ["sh", "-c", "echo \"bad $TOKEN\" >&2; exit 2"],
+                        env: ["TOKEN": "${{ secrets.TOKEN }}"])))
             #expect(failing.errorClass == .transient)
             #expect(failing.message.contains("bad ***"))
             #expect(!failing.message.contains(secret))
@@ -208,7 +219,7 @@ import Testing
             #expect(missing.message.hasPrefix("command[1]: "))
             #expect(missing.message.contains("NOPE"))
             let typeError = try await kinds.execute(
-                work(Self.runStep(["true"], env: ["X": "${{ secrets.TOKEN + 1 }}"])))
+                work(Self.runStep(["true"], env: ["X": "${{ fromJSON(secrets.TOKEN) }}"])))
             #expect(typeError.errorClass == .permanent)
             #expect(typeError.message.hasPrefix("env.X: "))
             #expect(!typeError.message.contains("abc-secret"))
@@ -239,14 +250,18 @@ import Testing
 
     @Test func cancellationStopsTheProcessAndIsClassedCancelled() async throws {
         try await withResourceStore { resources in
-            let marker = FileManager.default.temporaryDirectory.appendingPathComponent("keel-started-\(UUID())").path
+            let marker = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "keel-started-\(UUID())"
+            ).path
             defer { try? FileManager.default.removeItem(atPath: marker) }
             let step = Self.runStep(["sh", "-c", "touch \"$1\"; sleep 300", "sh", marker])
             let kinds = StepKinds.testing(resources)
             let started = ContinuousClock.now
             let attempt = Task { try await kinds.execute(work(step)) }
             // Wait for the process to be running (a broken start would never create the marker).
-            while !FileManager.default.fileExists(atPath: marker), ContinuousClock.now - started < .seconds(120) {
+            while !FileManager.default.fileExists(atPath: marker),
+                ContinuousClock.now - started < .seconds(120)
+            {
                 try await Task.sleep(for: .milliseconds(20))
             }
             #expect(FileManager.default.fileExists(atPath: marker))

@@ -32,14 +32,16 @@ func work(_ step: StepDefinition, input: JSONValue = [:], attempt: Int = 1) -> S
         idempotencyKey: "\(runID):\(step.id):\(attempt)", correlationID: correlationID,
         context: ExpressionContext(
             input: input,
-            run: RunContext(id: runID, flow: "test-flow", version: 1, correlationID: correlationID, attempt: attempt)
+            run: RunContext(
+                id: runID, flow: "test-flow", version: 1, correlationID: correlationID, attempt: attempt)
         ))
 }
 
 extension StepKinds {
     /// The kinds on `resources`, with test secrets and a small inline limit when asked.
     static func testing(
-        _ resources: ResourceStore, secrets: [String: String] = [:], inlineLimit: Int = ResourceLimits.defaultInlineLimit
+        _ resources: ResourceStore, secrets: [String: String] = [:],
+        inlineLimit: Int = ResourceLimits.defaultInlineLimit
     ) -> StepKinds {
         StepKinds(
             resources: resources, secrets: SecretSource(values: secrets), logger: Logger(label: "test"),

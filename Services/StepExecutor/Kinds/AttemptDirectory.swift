@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
 import Foundation
 
 /// A fresh private directory for one attempt of a `run` step, holding the empty file the step may
@@ -14,7 +11,8 @@ struct AttemptDirectory: Sendable {
         let directory = AttemptDirectory(path: "\(parent)/keel-step-\(UUID().uuidString.lowercased())")
         try await BlockingFiles.run {
             try FileManager.default.createDirectory(
-                atPath: directory.path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                atPath: directory.path, withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700])
             guard
                 FileManager.default.createFile(
                     atPath: directory.outputPath, contents: Data(), attributes: [.posixPermissions: 0o600])
@@ -40,20 +38,6 @@ struct AttemptDirectory: Sendable {
     func remove() async {
         let path = path
         _ = try? await BlockingFiles.run { try FileManager.default.removeItem(atPath: path) }
-    }
-
-    /// Whether `program` can be started: found in `searchPath` when it has no slash, else executable
-    /// at that path (relative paths against `workingDirectory`).
-    static func canExecute(_ program: String, searchPath: String, workingDirectory: String?) async -> Bool {
-        (try? await BlockingFiles.run {
-            if program.contains("/") {
-                let absolute =
-                    program.hasPrefix("/") || workingDirectory == nil
-                    ? program : "\(workingDirectory ?? "")/\(program)"
-                return access(absolute, X_OK) == 0
-            }
-            return searchPath.split(separator: ":").contains { access("\($0)/\(program)", X_OK) == 0 }
-        }) ?? false
     }
 }
 

@@ -53,14 +53,16 @@ final class HTTPExchange: NSObject, URLSessionDataDelegate, Sendable {
             task.cancel()
         }
         let nanoseconds =
-            Int(timeout.components.seconds) * 1_000_000_000 + Int(timeout.components.attoseconds / 1_000_000_000)
+            Int(timeout.components.seconds) * 1_000_000_000
+            + Int(timeout.components.attoseconds / 1_000_000_000)
         let result = await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 if let outcome = exchange.wait(continuation) {
                     continuation.resume(returning: outcome)
                     return
                 }
-                DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(nanoseconds), execute: deadline)
+                DispatchQueue.global().asyncAfter(
+                    deadline: .now() + .nanoseconds(nanoseconds), execute: deadline)
                 task.resume()
             }
         } onCancel: {

@@ -85,7 +85,8 @@ struct HTTPStepExecutor: StepKindExecutor {
         request.httpMethod = action.method
         for name in action.headers.keys.sorted() {
             request.setValue(
-                try renderer.text(action.headers[name] ?? "", field: "headers.\(name)"), forHTTPHeaderField: name)
+                try renderer.text(action.headers[name] ?? "", field: "headers.\(name)"),
+                forHTTPHeaderField: name)
         }
         if let body = action.body {
             request.httpBody = Data(try renderer.json(body, field: "body").jsonBytes(.compact))
@@ -99,7 +100,8 @@ struct HTTPStepExecutor: StepKindExecutor {
 
     /// The outcome a response means: its status against `success`, then the outputs of a success.
     private func outcome(
-        _ response: HTTPURLResponse, body: [UInt8], action: HTTPAction, work: StepWork, redactor: SecretRedactor
+        _ response: HTTPURLResponse, body: [UInt8], action: HTTPAction, work: StepWork,
+        redactor: SecretRedactor
     ) async -> StepOutcome {
         let status = response.statusCode
         guard action.success.contains(where: { $0.matches(status) }) else {
@@ -110,7 +112,9 @@ struct HTTPStepExecutor: StepKindExecutor {
         }
         var headers = JSONObject()
         for name in Self.keptHeaders {
-            if let value = Self.header(name, of: response) { headers[name] = .string(redactor.redacting(value)) }
+            if let value = Self.header(name, of: response) {
+                headers[name] = .string(redactor.redacting(value))
+            }
         }
         let producer = UUID(uuidString: work.runID).map {
             ResourceProducer(runID: $0, step: work.step.id, attempt: work.attempt)
@@ -123,7 +127,9 @@ struct HTTPStepExecutor: StepKindExecutor {
         } catch {
             return .failed(.transient, message: "cannot store the response body: \(error)")
         }
-        return .succeeded(outputs: ["status": .number(JSONNumber(status)), "headers": .object(headers), "body": bodyValue])
+        return .succeeded(outputs: [
+            "status": .number(JSONNumber(status)), "headers": .object(headers), "body": bodyValue,
+        ])
     }
 
     /// The body as an output: JSON when the response says it is JSON and parses, else text (null when

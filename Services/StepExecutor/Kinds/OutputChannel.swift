@@ -19,6 +19,7 @@ final class OutputChannel: Sendable, AsyncSequence {
 
     let capacity: Int
     private let condition = NSCondition()
+    /// Read and written only while `condition` is locked.
     private nonisolated(unsafe) var state = State()
 
     init(capacity: Int = 1 << 20) {

@@ -58,7 +58,7 @@ struct RunStepExecutor: StepKindExecutor {
         _ action: RenderedRunAction, work: StepWork, redactor: SecretRedactor, logger: Logger
     ) async -> StepOutcome {
         let program = action.arguments[0]
-        let canStart = await AttemptDirectory.canExecute(
+        let canStart = await ProgramLookup.canExecute(
             program, searchPath: action.environment["PATH"] ?? Self.defaultPath,
             workingDirectory: action.workingDirectory)
         guard canStart else {
@@ -77,7 +77,9 @@ struct RunStepExecutor: StepKindExecutor {
     }
 
     /// The process's whole environment: the step's `env`, a default `PATH`, then the attempt's `KEEL_*`.
-    static func environment(of action: RenderedRunAction, work: StepWork, outputPath: String) -> [String: String] {
+    static func environment(of action: RenderedRunAction, work: StepWork, outputPath: String) -> [String:
+        String]
+    {
         var environment = action.environment
         if environment["PATH"] == nil { environment["PATH"] = defaultPath }
         environment["KEEL_RUN_ID"] = work.runID
@@ -130,7 +132,8 @@ struct RunStepExecutor: StepKindExecutor {
             return .failed(.cancelled, message: "cancelled while running")
         }
         if result.timedOut {
-            return .failed(.timeout, message: "timed out after \(action.timeout?.description ?? "its timeout")")
+            return .failed(
+                .timeout, message: "timed out after \(action.timeout?.description ?? "its timeout")")
         }
         guard let exitCode = result.exitCode else {
             return .failed(
@@ -164,7 +167,8 @@ struct RunStepExecutor: StepKindExecutor {
             return .success(
                 try await resources.put(
                     captured.channel,
-                    description: ResourceDescription(name: name, mediaType: "text/plain", producer: producer)))
+                    description: ResourceDescription(name: name, mediaType: "text/plain", producer: producer))
+            )
         } catch {
             return .failure(error)
         }
@@ -197,7 +201,8 @@ struct RunStepExecutor: StepKindExecutor {
             }
             guard case .object(let written) = value else {
                 return .failed(
-                    .permanent, message: "KEEL_OUTPUT: expected a JSON object, the step wrote \(value.typeName)")
+                    .permanent,
+                    message: "KEEL_OUTPUT: expected a JSON object, the step wrote \(value.typeName)")
             }
             for (key, member) in written.redacted(with: redactor) {
                 do {
