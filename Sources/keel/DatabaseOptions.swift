@@ -15,18 +15,28 @@ struct DatabaseOptions: ParsableArguments {
 
     var output: CLIOutput { CLIOutput(json: json) }
 
-    var resolvedURL: String {
+    var resolvedURL: String { Self.resolvedURL(flag: databaseURL) }
+
+    /// The flag, else KEEL_DATABASE_URL, else `.keel/env`, else the local default.
+    static func resolvedURL(flag: String?) -> String {
         CLISettings().value(
-            "KEEL_DATABASE_URL", flag: databaseURL, default: "postgres://keel:keel@127.0.0.1:5432/keel")
+            "KEEL_DATABASE_URL", flag: flag, default: "postgres://keel:keel@127.0.0.1:5432/keel")
     }
 
     /// Opens a small pool, runs `body`, closes the pool, and turns any failure into the documented exit
     /// code with a message on standard error (or a JSON error document with `--json`).
     func withPool<T: Sendable>(_ body: (PGPool) async throws -> T) async throws -> T {
+        try await Self.withPool(url: resolvedURL, output: output, body)
+    }
+
+    /// `withPool` for commands that take `--database-url` among options of their own.
+    static func withPool<T: Sendable>(
+        url: String, output: CLIOutput, _ body: (PGPool) async throws -> T
+    ) async throws -> T {
         var logger = Logger(label: "keel.cli")
         logger.logLevel = .warning
         do {
-            let pool = PGPool(configuration: try PGConfiguration(url: resolvedURL), size: 2, logger: logger)
+            let pool = PGPool(configuration: try PGConfiguration(url: url), size: 2, logger: logger)
             return try await pool.closing { try await body(pool) }
         } catch let exit as ExitCode {
             throw exit

@@ -67,7 +67,8 @@ struct Docs: AsyncParsableCommand {
             never prompt.
 
             Exit codes: 0 success, 1 user error (bad input, refused operation), 2 infrastructure error \
-            (database or broker unreachable), 64 usage error (unknown command or option).
+            (database or broker unreachable), 64 usage error (unknown command or option); `keel run start --wait` \
+            also exits 2 when the run failed or was cancelled and 3 when it did not finish within --timeout.
 
             Settings: flags, then environment variables (`KEEL_DATABASE_URL`, `KEEL_AMQP_URL`, \
             `KEEL_ACTOR`, ...), then the `.keel/env` file the local stack writes.

@@ -9,7 +9,8 @@ struct Keel: AsyncParsableCommand {
         discussion: """
             Settings come from flags, then environment variables (KEEL_DATABASE_URL, ...), then the .keel/env \
             file the local stack writes. Exit codes: 0 success, 1 user error (bad input, refused operation), \
-            2 infrastructure error (database or broker unreachable), 64 usage error.
+            2 infrastructure error (database or broker unreachable), 64 usage error; `run start --wait` \
+            also exits 2 when the run failed or was cancelled and 3 when it did not finish in time.
             """,
         version: KeelCLIVersion.current,
         subcommands: [

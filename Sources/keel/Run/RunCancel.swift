@@ -1,0 +1,35 @@
+import ArgumentParser
+import Foundation
+import KeelCore
+
+/// `keel run cancel RUN --reason R`: asks the engine to cancel an unfinished run.
+struct RunCancel: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cancel",
+        abstract: "Cancel an unfinished run: stop its running steps and finish it as cancelled.",
+        discussion: """
+            Adds run.cancel_requested (with --actor and --reason) to the run's history through the engine, \
+            which cancels every unfinished step, stops attempts in flight, closes waits and approvals and \
+            finishes the run as cancelled at once; results that arrive later are ignored. Prints the \
+            run's timeline afterwards. Exit 1 for an unknown run or one that already finished.
+            """)
+
+    @Argument(help: "The run's id.") var runID: String
+    @Option(help: "Why, as recorded in the run's history.") var reason: String
+    @OptionGroup var actor: ActorOption
+    @OptionGroup var database: DatabaseOptions
+
+    func run() async throws {
+        if reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            throw database.output.fail(.user("--reason: say why the run is cancelled"))
+        }
+        let request = OperatorRequest.cancel(actor: actor.resolved, reason: reason)
+        let result = try await database.withPool {
+            try await OperatorRequestSubmission.submit(request, run: runID, pool: $0)
+        }
+        database.output.emit(result) {
+            "run \(runID): cancel requested by \(actor.resolved); now \(result.run.status.rawValue)\n\n"
+                + RunTimelineText.render(result.run)
+        }
+    }
+}
