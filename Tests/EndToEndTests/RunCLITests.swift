@@ -63,6 +63,13 @@ import Testing
             ])
         let ready = await TestHTTP.waitFor("http://127.0.0.1:\(port)/health/ready", status: 200)
         try #require(ready?.status == 200, "trigger-intake not ready:\n\(service.output)")
+        // Ready means its connections are up; the CLI publishes with `mandatory`, so also wait until the
+        // service has declared and bound keel.triggers (a loaded machine can take seconds between the two).
+        for _ in 0..<1200 where !service.output.contains("msg=consuming") {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        try #require(
+            service.output.contains("msg=consuming"), "trigger-intake never consumed:\n\(service.output)")
         return Stack(database: database, pool: try database.pool(size: 2), vhost: vhost, service: service)
     }
 
