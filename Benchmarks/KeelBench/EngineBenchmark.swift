@@ -376,6 +376,8 @@ struct EngineFigures {
     var outboxLatency: [Double]
     var historyRows: Int
     var outboxRows: Int
+    /// Every outbox row written since the first trigger (dispatches, events, replies).
+    var allOutboxRows: Int
     var failures: [String]
 
     static func read(flow: String, startedAt: Double, pool: PGPool) async throws -> EngineFigures {
@@ -411,6 +413,9 @@ struct EngineFigures {
             let history = try await connection.query(
                 "SELECT count(*)::int8 FROM run_history h JOIN runs r ON r.id = h.run_id WHERE r.flow = \(flow)"
             ).first
+            let allOutbox = try await connection.query(
+                "SELECT count(*)::int8 FROM outbox WHERE created_at >= to_timestamp(\(startedAt))"
+            ).first
             let outbox = try await connection.query(
                 """
                 SELECT count(*)::int8,
@@ -424,7 +429,7 @@ struct EngineFigures {
             let failures = try await connection.query(
                 "SELECT id::text, status FROM runs WHERE flow = \(flow) AND status <> 'succeeded' ORDER BY id"
             ).map { "\(try $0.decode(String.self, at: 0)) \(try $0.decode(String.self, at: 1))" }
-            guard let totals, let steps, let history, let outbox else {
+            guard let totals, let steps, let history, let outbox, let allOutbox else {
                 throw EngineBenchmark.Failure(description: "an aggregate query returned no row")
             }
             return EngineFigures(
@@ -439,6 +444,7 @@ struct EngineFigures {
                 outboxLatency: try outbox.decode([Double]?.self, at: 1) ?? [],
                 historyRows: try history.decode(Int.self, at: 0),
                 outboxRows: try outbox.decode(Int.self, at: 0),
+                allOutboxRows: try allOutbox.decode(Int.self, at: 0),
                 failures: failures)
         }
     }
@@ -479,10 +485,11 @@ struct EngineFigures {
             Line(
                 name: "database work per step",
                 value: String(
-                    format: "%.1f commits, %.1f history rows", Double(commits) / Double(steps),
-                    Double(historyRows) / Double(steps)),
+                    format: "%.1f commits, %.1f history rows, %.1f outbox rows",
+                    Double(commits) / Double(steps),
+                    Double(historyRows) / Double(steps), Double(allOutboxRows) / Double(steps)),
                 workload: "pg_stat_database xact_commit delta (all services, the bench's polling subtracted) "
-                    + "and run_history rows, per succeeded step"),
+                    + "run_history rows and outbox rows written since the first trigger, per succeeded step"),
         ]
     }
 
