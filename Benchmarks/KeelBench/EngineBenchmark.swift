@@ -488,7 +488,8 @@ struct EngineFigures {
                     format: "%.1f commits, %.1f history rows, %.1f outbox rows",
                     Double(commits) / Double(steps),
                     Double(historyRows) / Double(steps), Double(allOutboxRows) / Double(steps)),
-                workload: "pg_stat_database xact_commit delta (all services, the bench's polling subtracted) "
+                workload:
+                    "pg_stat_database xact_commit delta (all services, the bench's polling subtracted), "
                     + "run_history rows and outbox rows written since the first trigger, per succeeded step"),
         ]
     }
