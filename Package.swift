@@ -142,7 +142,7 @@ let package = Package(
         .executableTarget(
             name: "keel-bench",
             dependencies: [
-                "PGClient", "AMQPClient", "CLibPQ", "CRabbitMQ", "KeelStore",
+                "PGClient", "AMQPClient", "CLibPQ", "CRabbitMQ", "KeelCore", "KeelStore",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/KeelBench",

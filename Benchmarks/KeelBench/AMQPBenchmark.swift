@@ -37,14 +37,18 @@ enum AMQPBenchmark {
         for _ in 0..<rounds {
             rawPublish.add(
                 try await measured {
-                    try await onThread { try RawRabbit(configuration).publish(queue: rawQueue, body: body) }
+                    try await onThread {
+                        try RawRabbit(configuration).publish(queue: rawQueue, body: body, count: messageCount)
+                    }
                 })
             swiftPublish.add(
                 try await measured { try await swiftPublishRate(connection, queue: swiftQueue, body: body) }
             )
             rawConsume.add(
                 try await measured {
-                    try await onThread { try RawRabbit(configuration).consume(queue: rawQueue) }
+                    try await onThread {
+                        try RawRabbit(configuration).consume(queue: rawQueue, count: messageCount)
+                    }
                 })
             swiftConsume.add(
                 try await measured { try await swiftConsumeRate(connection, queue: swiftQueue) })
@@ -142,7 +146,7 @@ enum AMQPBenchmark {
     }
 
     /// Runs blocking C work on its own thread, never on the cooperative pool.
-    private static func onThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws
+    static func onThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws
         -> T
     {
         try await withCheckedThrowingContinuation { continuation in
@@ -153,7 +157,7 @@ enum AMQPBenchmark {
 }
 
 /// The baseline: librabbitmq used the way a careful C program would, on one thread.
-private struct RawRabbit {
+struct RawRabbit {
     struct Failure: Error, CustomStringConvertible {
         let description: String
     }
@@ -190,12 +194,12 @@ private struct RawRabbit {
         amqp_destroy_connection(connection)
     }
 
-    /// Publishes with at most `window` unconfirmed, reading acks (single or multiple) as they come.
-    func publish(queue: String, body: [UInt8]) throws -> Double {
+    /// Publishes `count` messages with at most `window` unconfirmed, reading acks (single or multiple)
+    /// as they come; returns messages per second.
+    func publish(queue: String, body: [UInt8], count: Int) throws -> Double {
         defer { close() }
         amqp_confirm_select(connection, 1)
         try check(amqp_get_rpc_reply(connection), "confirm.select")
-        let count = AMQPBenchmark.messageCount
         var properties = amqp_basic_properties_t()
         properties._flags = 1 << 12  // AMQP_BASIC_DELIVERY_MODE_FLAG
         properties.delivery_mode = 2
@@ -241,8 +245,8 @@ private struct RawRabbit {
         return Double(count) / AMQPBenchmark.seconds(start.duration(to: .now))
     }
 
-    /// Consumes with the same prefetch, acking each message.
-    func consume(queue: String) throws -> Double {
+    /// Consumes `count` messages with the same prefetch, acking each one; returns messages per second.
+    func consume(queue: String, count: Int) throws -> Double {
         defer { close() }
         amqp_basic_qos(connection, 1, 0, AMQPBenchmark.prefetch, 0)
         try check(amqp_get_rpc_reply(connection), "basic.qos")
@@ -250,7 +254,7 @@ private struct RawRabbit {
             connection, 1, amqp_cstring_bytes(queue), amqp_empty_bytes, 0, 0, 0, amqp_empty_table)
         try check(amqp_get_rpc_reply(connection), "basic.consume")
         let start = ContinuousClock.now
-        for _ in 0..<AMQPBenchmark.messageCount {
+        for _ in 0..<count {
             amqp_maybe_release_buffers(connection)
             var envelope = amqp_envelope_t()
             try check(amqp_consume_message(connection, &envelope, nil, 0), "consume")
@@ -259,6 +263,6 @@ private struct RawRabbit {
             }
             amqp_destroy_envelope(&envelope)
         }
-        return Double(AMQPBenchmark.messageCount) / AMQPBenchmark.seconds(start.duration(to: .now))
+        return Double(count) / AMQPBenchmark.seconds(start.duration(to: .now))
     }
 }

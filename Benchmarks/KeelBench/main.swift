@@ -1,6 +1,17 @@
 // keel-bench: prints throughput through Keel's clients beside the raw C libraries, measured in one run.
 // Settings come from the environment or .keel/env (KEEL_DATABASE_URL, KEEL_AMQP_URL).
+// `keel-bench engine [--runs N] [--steps N] [--executors N]` measures the run engine instead (EngineBenchmark).
 import Foundation
+
+if CommandLine.arguments.dropFirst().first == "engine" {
+    do {
+        let succeeded = try await EngineBenchmark.main(arguments: Array(CommandLine.arguments.dropFirst(2)))
+        exit(succeeded ? 0 : 1)
+    } catch {
+        FileHandle.standardError.write(Data("keel-bench engine: \(error)\n".utf8))
+        exit(1)
+    }
+}
 
 var figures: [BenchFigure] = []
 // Each client contributes its figures here (see PGBenchmark.swift, AMQPBenchmark.swift).
