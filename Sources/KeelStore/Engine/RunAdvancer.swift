@@ -11,6 +11,7 @@ public import PGClient
 public struct RunAdvancer: Sendable {
     let pool: PGPool
     let reducers: RunReducers
+    let states = RunStateCache()
     public let settings: EngineSettings
 
     public init(
@@ -48,13 +49,17 @@ public struct RunAdvancer: Sendable {
         let facts = [fact] + transition.derived
         try await append(facts, to: loaded.id, after: loaded.lastSeq, on: connection)
         let status = Self.status(of: transition.state)
-        try await connection.execute(
+        let updated = try await connection.query(
             """
             UPDATE runs SET state = \(PGJSON(bytes: Array(try JSONEncoder().encode(RunSnapshot(transition.state))))),
                    status = \(status), last_seq = \(loaded.lastSeq + facts.count), updated_at = now(),
                    finished_at = CASE WHEN \(transition.state.status == .finished) THEN now() ELSE finished_at END
             WHERE id = \(loaded.id)
+            RETURNING xmin::text
             """)
+        if let rowVersion = try updated.first?.decode(String.self, at: 0) {
+            states.store(transition.state, of: loaded.id, rowVersion: rowVersion)
+        }
         let commands = RunCommands(
             runID: loaded.id, state: transition.state, settings: settings, connection: connection)
         try await commands.carryOut(transition.commands, before: loaded.state)
@@ -77,9 +82,13 @@ public struct RunAdvancer: Sendable {
     private func load(_ runID: String, on connection: PGConnection, lock: Bool = true) async throws -> Loaded
     {
         guard let id = UUID(uuidString: runID) else { throw RunStoreError.unknownRun(runID) }
+        // The snapshot is only sent when this process does not hold the row's current state already.
+        let cachedVersion = states.rowVersion(of: id)
         let rows = try await connection.query(
             """
-            SELECT flow, version, state::text, last_seq FROM runs WHERE id = \(id)
+            SELECT flow, version, CASE WHEN xmin::text = \(cachedVersion) THEN NULL ELSE state::text END,
+                   last_seq, xmin::text
+            FROM runs WHERE id = \(id)
             \(unescaped: lock ? "FOR UPDATE" : "")
             """)
         guard let row = rows.first else { throw RunStoreError.unknownRun(runID) }
@@ -87,7 +96,11 @@ public struct RunAdvancer: Sendable {
         let version = try row.decode(Int.self, at: 1)
         let snapshot = try row.decode(String?.self, at: 2)
         let lastSeq = try row.decode(Int.self, at: 3)
+        let rowVersion = try row.decode(String.self, at: 4)
         let reducer = try await reducer(flow: flow, version: version, on: connection)
+        if let cached = states.state(of: id, rowVersion: rowVersion) {
+            return Loaded(id: id, reducer: reducer, state: cached, lastSeq: lastSeq)
+        }
         if let snapshot,
             let decoded = try? JSONDecoder().decode(RunSnapshot.self, from: Data(snapshot.utf8)),
             let state = decoded.state(flow: reducer.flow)
