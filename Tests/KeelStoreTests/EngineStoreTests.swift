@@ -112,4 +112,47 @@ import Testing
             #expect(dispatches == 2)
         }
     }
+
+    @Test func aProcessNeverAdvancesARunFromAStaleOrRolledBackState() async throws {
+        try await withMigratedDatabase { pool in
+            try await push(
+                "flow: cached\nsteps:\n  - id: a\n    noop: {}\n  - id: b\n    needs: [a]\n    noop: {}\n",
+                pool)
+            // Two processes' advancers, each with its own cache.
+            let mine = RunAdvancer(pool: pool)
+            let theirs = RunAdvancer(pool: pool)
+            let run = try await createRun("cached", at: .now, advancer: mine, pool: pool)
+            let dispatch = StepDispatch(
+                runID: run, flow: "cached", version: 1, step: "a", attempt: 1, idempotencyKey: "\(run):a:1",
+                correlationID: "c-\(run)")
+            let claimed = try #require(
+                try await AttemptStore(advancer: mine).claim(dispatch, executor: "mine"))
+            // The other process records the result: this process's cached state is now behind.
+            #expect(
+                try await AttemptStore(advancer: theirs).complete(claimed, with: .succeeded(outputs: [:]))
+                    == .recorded)
+            try await mine.advance(run: run) { state in
+                #expect(state.steps["a"]?.status == .succeeded)
+                #expect(state.steps["b"]?.status == .scheduled)
+                return nil
+            }
+            // A transaction that advanced the run and then rolled back leaves no trace in what follows.
+            struct Abandon: Error {}
+            await #expect(throws: Abandon.self) {
+                try await pool.withTransaction { connection in
+                    try await mine.advance(run: run, on: connection) { _ in
+                        RunFact(at: .now, event: .runCancelRequested(actor: "ana", reason: "abandoned"))
+                    }
+                    throw Abandon()
+                }
+            }
+            try await mine.advance(run: run) { state in
+                #expect(state.status == .running)
+                #expect(state.cancelReason == nil)
+                return nil
+            }
+            let facts = try await RunStore(pool: pool).history(run: run).map { try $0.entry.decodedFact() }
+            #expect(!facts.contains { $0.event.kind == "run.cancel_requested" })
+        }
+    }
 }
