@@ -15,14 +15,21 @@ final class CompiledFlows: Sendable {
     /// Beyond this many versions the cache starts over; a busy installation runs far fewer at once.
     private let capacity: Int
 
-    init(capacity: Int = 1_000) {
+    /// The reducers the trigger's `RunAdvancer` uses.
+    let reducers: RunReducers
+
+    init(reducers: RunReducers, capacity: Int = 1_000) {
+        self.reducers = reducers
         self.capacity = capacity
     }
 
     func compiled(_ version: FlowVersionRecord) throws -> Compiled {
         let key = "\(version.flow)@\(version.version)"
         if let hit = cache.withLock({ $0[key] }) { return hit }
-        let definition = try FlowDefinition(canonicalJSON: JSONValue(parsing: version.definition))
+        // Decoded once for both: the run's advancer finds the same reducer in `reducers`.
+        let definition = try reducers.reducer(flow: version.flow, version: version.version) {
+            version.definition
+        }.flow
         let compiled = Compiled(
             definition: definition, inputSchema: try definition.input.map { try JSONSchema($0) })
         cache.withLock { cache in

@@ -14,12 +14,13 @@ struct TriggerHandler: Sendable {
     let runs: RunStore
     let rejections: TriggerRejectionStore
     let advancer: RunAdvancer
-    let compiledFlows = CompiledFlows()
+    let compiledFlows: CompiledFlows
     let logger: Logger
 
     init(pool: PGPool, engine: EngineSettings, logger: Logger) {
         self.pool = pool
         self.advancer = RunAdvancer(pool: pool, settings: engine)
+        self.compiledFlows = CompiledFlows(reducers: advancer.reducers)
         self.flows = FlowStore(pool: pool)
         self.runs = RunStore(pool: pool)
         self.rejections = TriggerRejectionStore(pool: pool)

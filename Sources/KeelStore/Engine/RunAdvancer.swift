@@ -10,7 +10,7 @@ public import PGClient
 /// the run's outcome, all written to the outbox so nothing leaves before the commit (invariant 3).
 public struct RunAdvancer: Sendable {
     let pool: PGPool
-    let reducers: RunReducers
+    public let reducers: RunReducers
     let states = RunStateCache()
     public let settings: EngineSettings
 
@@ -67,11 +67,6 @@ public struct RunAdvancer: Sendable {
             state: transition.state, facts: facts, commands: transition.commands, ignored: false)
     }
 
-    /// The run's state now, without changing it (the executor's view when it renders a step).
-    public func state(of runID: String, on connection: PGConnection) async throws -> RunState {
-        try await load(runID, on: connection, lock: false).state
-    }
-
     private struct Loaded {
         var id: UUID
         var reducer: RunReducer
@@ -79,8 +74,7 @@ public struct RunAdvancer: Sendable {
         var lastSeq: Int
     }
 
-    private func load(_ runID: String, on connection: PGConnection, lock: Bool = true) async throws -> Loaded
-    {
+    private func load(_ runID: String, on connection: PGConnection) async throws -> Loaded {
         guard let id = UUID(uuidString: runID) else { throw RunStoreError.unknownRun(runID) }
         // The snapshot is only sent when this process does not hold the row's current state already.
         let cachedVersion = states.rowVersion(of: id)
@@ -88,8 +82,7 @@ public struct RunAdvancer: Sendable {
             """
             SELECT flow, version, CASE WHEN xmin::text = \(cachedVersion) THEN NULL ELSE state::text END,
                    last_seq, xmin::text
-            FROM runs WHERE id = \(id)
-            \(unescaped: lock ? "FOR UPDATE" : "")
+            FROM runs WHERE id = \(id) FOR UPDATE
             """)
         guard let row = rows.first else { throw RunStoreError.unknownRun(runID) }
         let flow = try row.decode(String.self, at: 0)
