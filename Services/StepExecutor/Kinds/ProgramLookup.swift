@@ -1,6 +1,7 @@
 #if canImport(Glibc)
     import Glibc
 #endif
+import KeelStore
 
 /// Finds out, before anything is started, whether a step's program exists: a missing program is the
 /// step's mistake (`permanent`), not a failed run (with a `working_dir` the start goes through a
@@ -9,7 +10,7 @@ enum ProgramLookup {
     /// Whether `program` can be started: found in `searchPath` when it has no slash, else executable
     /// at that path (relative paths against `workingDirectory`).
     static func canExecute(_ program: String, searchPath: String, workingDirectory: String?) async -> Bool {
-        (try? await BlockingFiles.run {
+        (try? await BlockingIO.run {
             if program.contains("/") {
                 let absolute =
                     program.hasPrefix("/") || workingDirectory == nil
