@@ -83,7 +83,9 @@ extension PGClientTests {
                     }
                     return try await group.reduce(into: []) { $0.append($1) }.sorted()
                 }
-                #expect(attempts.value == 3, "one transaction lost the conflict and ran a second time")
+                // At least one retry; under load the server may abort the loser again while the winner
+                // has not committed yet, so the exact count is not the mechanism's to promise.
+                #expect(attempts.value >= 3, "one transaction lost the conflict and ran again")
                 #expect(seen == [0, 1], "the retried transaction saw the winner's row")
                 #expect(try await values(pool, table).count == 2)
                 try await dropTable(pool, table)
