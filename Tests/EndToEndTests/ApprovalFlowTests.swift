@@ -245,6 +245,15 @@ import Testing
             #expect(malformed.status == 422)
             #expect(
                 (malformed.json?["errors"] as? [[String: Any]])?.first?["pointer"] as? String == "/decision")
+            let notJSON = try await TestHTTP.send(
+                "POST", client.url + "/v1/approvals/\(id)/decision",
+                headers: ["Authorization": "Bearer " + rui],
+                body: "decision=approve")
+            #expect(notJSON.status == 400)
+            #expect(notJSON.json?["type"] as? String == "/problems/malformed-body")
+            let noNote = try await client.decide(id, "reject", token: rui)
+            #expect(noNote.status == 422)
+            #expect((noNote.json?["errors"] as? [[String: Any]])?.first?["pointer"] as? String == "/note")
             #expect(try await status(stack, run) == "waiting")
 
             // Two reviewers approve at the same moment: one decision, one 409.
@@ -268,6 +277,17 @@ import Testing
             #expect(decided.first?.event.actor == decisions.first)
             #expect(checkout.lines(checkout.applied).filter { $0.hasPrefix(run) }.count == 1)
             try await stack.expectHistoryReplays(run)
+
+            // What the service measured: one accepted decision, one settled gate's turnaround, none pending.
+            let metrics = try await TestHTTP.send("GET", client.url + "/metrics").body
+            let series = metrics.split(separator: "\n").filter { !$0.hasPrefix("#") }
+            #expect(series.contains(#"keel_approval_decisions_total{decision="approve"} 1"#), "\(metrics)")
+            #expect(
+                series.contains {
+                    $0.hasPrefix(#"keel_approval_turnaround_seconds_count{flow="safe-code-change"} 1"#)
+                },
+                "\(metrics)")
+            #expect(series.contains { $0.hasPrefix("keel_approvals_pending ") }, "\(metrics)")
         }
     }
 
