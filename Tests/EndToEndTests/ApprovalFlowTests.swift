@@ -420,6 +420,7 @@ import Testing
             }
             #expect(events.contains("approval.requested.quick-review"))
             #expect(events.contains("approval.reminder.quick-review"))
+            #expect(events.contains("approval.decided.quick-review"))
             try await stack.expectHistoryReplays(run)
         }
     }
