@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// The HMAC keys callback tokens are signed and verified with: several verify (so a key can be rotated
 /// out while tokens signed with it are still alive), exactly one signs.
@@ -43,7 +43,9 @@ public struct CallbackKeyRing: Sendable {
 
     static func isValidID(_ id: String) -> Bool {
         !id.isEmpty && id.count <= 32
-            && id.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "-") }
+            && id.unicodeScalars.allSatisfy {
+                $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "-")
+            }
     }
 }
 
@@ -59,10 +61,12 @@ public enum CallbackKeyRingError: Error, Sendable, Hashable, CustomStringConvert
         switch self {
         case .noKeys: "KEEL_CALLBACK_KEYS: expected at least one key"
         case .malformedSetting: "KEEL_CALLBACK_KEYS: expected <id>:<base64 secret>, comma-separated"
-        case .invalidKeyID(let id): "KEEL_CALLBACK_KEYS: key id '\(id.prefix(32))' must be 1-32 letters, digits or '-'"
+        case .invalidKeyID(let id):
+            "KEEL_CALLBACK_KEYS: key id '\(id.prefix(32))' must be 1-32 letters, digits or '-'"
         case .keyTooShort(let id):
             "KEEL_CALLBACK_KEYS: key '\(id)' must be at least \(CallbackKeyRing.minimumKeyBytes) bytes"
-        case .unknownSigningKey(let id): "KEEL_CALLBACK_SIGNING_KEY: no key '\(id.prefix(32))' in KEEL_CALLBACK_KEYS"
+        case .unknownSigningKey(let id):
+            "KEEL_CALLBACK_SIGNING_KEY: no key '\(id.prefix(32))' in KEEL_CALLBACK_KEYS"
         }
     }
 }

@@ -34,7 +34,9 @@ import Testing
         #expect(throws: CallbackTokenError.forged) {
             try CallbackToken.verify(CallbackToken.mint(claims(), keys: other), keys: keys)
         }
-        #expect(throws: CallbackTokenError.malformed) { try CallbackToken.verify("Bearer nonsense", keys: keys) }
+        #expect(throws: CallbackTokenError.malformed) {
+            try CallbackToken.verify("Bearer nonsense", keys: keys)
+        }
     }
 
     @Test func expiredAndForeignAudienceTokensAreRefused() throws {
@@ -50,12 +52,14 @@ import Testing
 
     @Test func rotationKeepsOldTokensValidAndSignsWithTheNewKey() throws {
         let before = try CallbackKeyRing(keys: ["k1": Self.old], signingKeyID: "k1")
-        let issued = CallbackToken.mint(claims(), keys: before)
+        let claims = claims()
+        let issued = CallbackToken.mint(claims, keys: before)
         let rotated = try CallbackKeyRing(
-            keysSetting: "k2:\(Data(Self.new).base64EncodedString()),k1:\(Data(Self.old).base64EncodedString())",
+            keysSetting:
+                "k2:\(Data(Self.new).base64EncodedString()),k1:\(Data(Self.old).base64EncodedString())",
             signingKeyID: "k2")
-        #expect(try CallbackToken.verify(issued, keys: rotated) == claims())
-        #expect(CallbackToken.mint(claims(), keys: rotated).hasPrefix("kcb1.k2."))
+        #expect(try CallbackToken.verify(issued, keys: rotated) == claims)
+        #expect(CallbackToken.mint(claims, keys: rotated).hasPrefix("kcb1.k2."))
         let retired = try CallbackKeyRing(keys: ["k2": Self.new], signingKeyID: "k2")
         #expect(throws: CallbackTokenError.forged) { try CallbackToken.verify(issued, keys: retired) }
     }
