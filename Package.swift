@@ -199,6 +199,8 @@ let package = Package(
             dependencies: [
                 "KeelTestSupport", "AMQPClient", "PGClient", "KeelBus", "KeelCore", "KeelStore",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict),
     ]
