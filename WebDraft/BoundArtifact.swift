@@ -23,8 +23,10 @@ struct BoundArtifact: Sendable {
     var digest: String?
     var content: Content
 
-    /// The resource a bound value names: `res:sha256:<hex>`, `sha256:<hex>` or a bare digest string.
+    /// The resource a bound value names: a string `res:sha256:<hex>`, `sha256:<hex>` or a bare digest, or
+    /// a step output's `{"$resource": "res:sha256:<hex>", ...}`.
     static func reference(in value: JSONValue) -> ResourceReference? {
+        if let embedded = value["$resource"] { return reference(in: embedded) }
         guard case .string(let text) = value else { return nil }
         let hex = text.hasPrefix("sha256:") ? String(text.dropFirst("sha256:".count)) : text
         return try? ResourceReference(parsing: hex)
