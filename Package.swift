@@ -204,6 +204,15 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(
+            name: "ApprovalServiceTests",
+            dependencies: [
+                "approval-service", "KeelStore", "KeelCore", "PGClient", "KeelTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: strict),
+        .testTarget(
             name: "EndToEndTests",
             dependencies: [
                 "KeelTestSupport", "AMQPClient", "PGClient", "KeelBus", "KeelCore", "KeelStore",

@@ -15,7 +15,7 @@ extension ApprovalWeb {
 
     func decide(_ request: Request, context: BasicRequestContext) async throws -> Response {
         guard let session = try await signedInSession(request) else { return Self.toSignIn }
-        let id = try context.parameters.require("id")
+        let id = try Self.id(context)
         let form = try? await URLEncodedFormDecoder().decode(DecisionForm.self, from: request, context: context)
         guard session.accepts(request, csrf: form?.csrf, https: https) else { return Self.forgedForm }
         guard let decision = form?.decision.flatMap(StepContext.Decision.init(rawValue:)) else {
@@ -56,6 +56,8 @@ extension ApprovalWeb {
             (.conflict, "The bound artifacts changed since this page was loaded; review them again below.")
         case .requestChangesNotAllowed:
             (.unprocessableContent, "This step does not allow requesting changes; approve or reject it.")
+        case .noteTooLong:
+            (.unprocessableContent, "The note is longer than \(ApprovalStore.maximumNoteLength) characters.")
         }
     }
 }

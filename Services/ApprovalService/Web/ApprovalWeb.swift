@@ -14,8 +14,8 @@ struct ApprovalWeb: Sendable {
     let approvals: ApprovalStore
     let tokens: APITokenStore
     let resources: ResourceStore
-    /// The run's timeline so far, as `keel run show` computes it; nil when it cannot be read.
-    let timeline: @Sendable (_ runID: String) async throws -> RunTimeline?
+    /// Where the run's timeline so far comes from (as `keel run show` computes it).
+    let runs: RunStore
     /// The page is reached over https (a TLS-terminating proxy in front): cookies get `Secure`, and a
     /// POST's `Origin` must be `https://<Host>`.
     let https: Bool
@@ -40,10 +40,10 @@ struct ApprovalWeb: Sendable {
         router.get("/approvals") { request, _ in
             try await page(request) { try await list(request) }
         }
-        router.get("/approvals/{id}") { request, context in
+        router.get("/approvals/:id") { request, context in
             try await page(request) { try await show(request, context: context) }
         }
-        router.post("/approvals/{id}/decision") { request, context in
+        router.post("/approvals/:id/decision") { request, context in
             try await page(request) { try await decide(request, context: context) }
         }
     }

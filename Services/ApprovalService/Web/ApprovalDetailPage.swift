@@ -35,7 +35,7 @@ enum ApprovalDetailPage {
     }
 
     private static func facts(_ approval: ApprovalRecord, now: Date) -> HTML {
-        let approvals = approval.decisions.filter { $0.decision == .approve }.count
+        let approvals = approval.approvalCount
         var rows: [HTML] = [
             "<dt>Status</dt><dd id=\"status\">\(approval.status.rawValue)</dd>",
             "<dt>Run</dt><dd><code>\(approval.runID)</code> (attempt \(approval.attempt))</dd>",
@@ -51,7 +51,8 @@ enum ApprovalDetailPage {
             rows.append("<dt>Times out</dt><dd>\(timeoutAt.formatted(.iso8601))</dd>")
         }
         if let closedAt = approval.closedAt {
-            rows.append("<dt>Closed</dt><dd>\(closedAt.formatted(.iso8601))</dd>")
+            rows.append(
+                "<dt>Closed</dt><dd>\(closedAt.formatted(.iso8601))\(approval.closedReason.map { ": " + $0 } ?? "")</dd>")
         }
         return "<dl>\(rows)</dl>"
     }

@@ -14,7 +14,7 @@ extension ApprovalWeb {
     /// `?recorded=<decision>` (set by the decision's redirect) adds a line saying it was recorded.
     func show(_ request: Request, context: BasicRequestContext) async throws -> Response {
         guard let session = try await signedInSession(request) else { return Self.toSignIn }
-        let id = try context.parameters.require("id")
+        let id = try Self.id(context)
         let recorded = request.uri.queryParameters["recorded"].flatMap {
             StepContext.Decision(rawValue: String($0))
         }
@@ -22,6 +22,12 @@ extension ApprovalWeb {
             ApprovalDetailPage.Message(text: "Your decision (\(decision.rawValue)) was recorded.", isError: false)
         }
         return try await detail(id, session: session, message: message, status: .ok)
+    }
+
+    /// The `:id` path parameter, percent-decoded (the page's links encode what a path segment may not hold).
+    static func id(_ context: BasicRequestContext) throws -> String {
+        let raw = try context.parameters.require("id")
+        return raw.removingPercentEncoding ?? raw
     }
 
     /// The approval's page, or a 404 page when it is unknown or not visible to the session.
@@ -41,7 +47,7 @@ extension ApprovalWeb {
             bound: approval.bound, digests: approval.digests, from: resources)
         let timeline: RunTimeline?
         do {
-            timeline = try await self.timeline(approval.runID)
+            timeline = try await runs.stored(run: approval.runID).timeline()
         } catch {
             logger.warning(
                 "run timeline unavailable",
