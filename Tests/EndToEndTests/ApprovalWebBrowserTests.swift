@@ -1,0 +1,135 @@
+import Foundation
+import KeelCore
+import KeelStore
+import KeelTestSupport
+import Testing
+
+/// issue 6's browser test: the real services, a run waiting at an approval step, and a real headless
+/// Chromium that signs in with an approver's token, opens the approval, sees its summary and diff, and
+/// approves it with a note; the run then finishes and the decision is recorded with that note.
+@Suite(.serialized) struct ApprovalWebBrowserTests {
+    static let flow = """
+        flow: web-review
+        input:
+          type: object
+          required: [diff, title]
+          properties:
+            diff: {type: string}
+            title: {type: string}
+        steps:
+          - id: prepare
+            run: {command: [sh, -c, "true"]}
+          - id: review
+            needs: [prepare]
+            approval:
+              approvers: [alice]
+              summary: "Apply ${{ input.title }}"
+              bind: ["${{ input.diff }}"]
+          - id: apply
+            needs: [review]
+            run: {command: [sh, -c, 'test "$1" = approve', "${{ steps.review.decision }}"]}
+        """
+
+    static let diff = """
+        --- a/greeting.txt
+        +++ b/greeting.txt
+        @@ -1,2 +1,2 @@
+         Hello,
+        -old <world>
+        +new <world> & more
+        """
+
+    /// The title has markup in it: the page must show it as text.
+    static let title = "the <b>greeting</b> fix"
+
+    @Test func anApproverSignsInSeesTheDiffAndApprovesInABrowser() async throws {
+        let stack = try await EngineStack(flows: [Self.flow])
+        let port = TestHTTP.freePort()
+        let service = try ServiceProcess(
+            "approval-service", environment: stack.environment.merging(["KEEL_HTTP_PORT": "\(port)"]) { _, new in new })
+        let base = "http://127.0.0.1:\(port)"
+        let ready = await TestHTTP.waitFor("\(base)/health/ready", status: 200)
+        try #require(ready?.status == 200, "approval-service is not ready:\n\(service.output)")
+
+        let alice = try await APITokenStore(pool: stack.pool).create(
+            name: "alice", role: .approver, createdBy: "e2e")
+        let stored = try await ResourceStore(pool: stack.pool, contents: PostgresContentStore(pool: stack.pool))
+            .put(
+                bytes: Array(Self.diff.utf8),
+                description: ResourceDescription(name: "greeting.diff", mediaType: "text/x-diff"))
+        let input: JSONValue = ["diff": .string(stored.reference.description), "title": .string(Self.title)]
+        try await stack.trigger("web-review", input: input.jsonString())
+        let approvals = ApprovalStore(pool: stack.pool, advancer: RunAdvancer(pool: stack.pool))
+        let approval = try #require(
+            try await Self.firstPending(approvals, for: alice.record), "no approval was requested:\n\(stack.logs)")
+
+        let browser = try await HeadlessChromium.launch()
+        do {
+            try await browser.open(base + "/")
+            #expect(try await browser.url() == base + "/sign-in")
+            try await browser.fill("#token", alice.token)
+            try await browser.click("#sign-in")
+            #expect(try await browser.url() == base + "/approvals")
+            #expect(try await browser.text().contains("web-review v1"))
+
+            try await browser.click("a[href='\(ApprovalPaths.page(approval.id))']")
+            #expect(try await browser.url() == base + ApprovalPaths.page(approval.id))
+            #expect(try await browser.evaluate("document.querySelector('#summary').textContent") == .string("Apply \(Self.title)"))
+            #expect(try await browser.evaluate("document.querySelectorAll('b, script').length") == 0)
+            #expect(
+                try await browser.evaluate("[...document.querySelectorAll('.diff-added')].map(e => e.textContent)")
+                    == ["+new <world> & more"])
+            #expect(
+                try await browser.evaluate("[...document.querySelectorAll('.diff-removed')].map(e => e.textContent)")
+                    == ["-old <world>"])
+            let page = try await browser.text()
+            #expect(page.contains("prepare (run)"), "the run's timeline so far")
+
+            // The session cookie: the browser holds it, page scripts cannot read it, other sites never send it.
+            let session = try #require(try await browser.cookies().first { $0.name == "keel_session" })
+            #expect(session.httpOnly)
+            #expect(session.sameSite == "Strict")
+            #expect(session.value == alice.token)
+            #expect(try await browser.evaluate("document.cookie") == "")
+
+            try await browser.fill("#note", "Diff reviewed: the greeting reads well.")
+            try await browser.click("#approve")
+            #expect(try await browser.text().contains("Your decision (approve) was recorded."))
+            #expect(try await browser.evaluate("document.querySelector('#status').textContent") == "approved")
+        } catch {
+            Issue.record("\(error)\nbrowser log:\n\(browser.log)\napproval-service:\n\(service.output)")
+        }
+        await browser.close()
+        #expect(browser.survivingProcesses().isEmpty)
+
+        let runs = try await stack.waitForFinishedRuns("web-review", count: 1)
+        #expect(runs.values.map { $0 } == ["succeeded"], "\(stack.logs)")
+        let decided = try #require(try await approvals.find(approval.id, for: alice.record))
+        #expect(decided.status == .approved)
+        #expect(decided.decisions.count == 1)
+        #expect(decided.decisions.first?.approver == "alice")
+        #expect(decided.decisions.first?.decision == .approve)
+        #expect(decided.decisions.first?.note == "Diff reviewed: the greeting reads well.")
+        #expect(decided.decisions.first?.digests == [stored.reference.sha256])
+
+        #expect(await service.stop() == 0, "approval-service did not stop cleanly:\n\(service.output)")
+        try await stack.stop()
+    }
+
+    /// The first pending approval `principal` may see, waiting up to two minutes for the engine to ask.
+    static func firstPending(_ approvals: ApprovalStore, for principal: APITokenRecord) async throws
+        -> ApprovalRecord?
+    {
+        let deadline = ContinuousClock.now + .seconds(120)
+        while ContinuousClock.now < deadline {
+            if let approval = try await approvals.list(for: principal, status: .pending).first { return approval }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return nil
+    }
+}
+
+/// The page's path for an approval, as its links spell it (ids hold `:`, which a path segment allows).
+enum ApprovalPaths {
+    static func page(_ id: String) -> String { "/approvals/" + id }
+}
