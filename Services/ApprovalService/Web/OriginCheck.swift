@@ -8,7 +8,7 @@ enum OriginCheck {
     /// Whether the request's origin, if it states one, is this service.
     static func allows(_ request: Request, https: Bool) -> Bool {
         guard let origin = request.headers[.origin] else { return true }
-        guard let host = request.head.authority ?? request.headers[.host] else { return false }
+        guard let host = request.head.authority else { return false }
         return origin == "\(https ? "https" : "http")://\(host)"
     }
 }

@@ -140,8 +140,9 @@ final class ChromiumProcess: Sendable {
 
     /// A close-on-exec pipe (read end, write end), both descriptors numbered 10 or more.
     private static func pipeAboveStandardDescriptors() throws -> (Int32, Int32) {
+        // Glibc's module has no pipe2; the plain ends live only until they are moved just below.
         var ends: [Int32] = [0, 0]
-        guard pipe2(&ends, O_CLOEXEC) == 0 else {
+        guard pipe(&ends) == 0 else {
             throw BrowserError.launchFailed("pipe: \(String(cString: strerror(errno)))")
         }
         let moved = ends.map { end in
