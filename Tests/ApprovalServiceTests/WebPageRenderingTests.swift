@@ -29,7 +29,8 @@ import Testing
         #expect(!CSRFToken.isValid(nil, session: "keel_0011223344556677_secret-a"))
         #expect(!CSRFToken.isValid("", session: "keel_0011223344556677_secret-a"))
         #expect(!CSRFToken.isValid(String(token.dropLast()), session: "keel_0011223344556677_secret-a"))
-        #expect(!CSRFToken.isValid(String(repeating: "z", count: 64), session: "keel_0011223344556677_secret-a"))
+        #expect(
+            !CSRFToken.isValid(String(repeating: "z", count: 64), session: "keel_0011223344556677_secret-a"))
     }
 
     @Test func diffLinesGetTheirClassesAndStayEscaped() {

@@ -125,7 +125,8 @@ import Testing
     @Test(arguments: [false, true])
     func signingInSetsAnHttpOnlySameSiteStrictSessionCookie(https: Bool) async throws {
         try await withFixture { fixture in
-            let alice = try await fixture.tokens.create(name: "alice", role: .approver, createdBy: "test").token
+            let alice = try await fixture.tokens.create(name: "alice", role: .approver, createdBy: "test")
+                .token
             try await withClient(fixture.web(https: https)) { client in
                 try await client.execute(
                     uri: "/sign-in", method: .post, headers: Self.headers(), body: Self.form(["token": alice])
@@ -147,11 +148,13 @@ import Testing
 
     @Test func aWrongTokenGetsTheFormAgainWith401AndNoCookie() async throws {
         try await withFixture { fixture in
-            let alice = try await fixture.tokens.create(name: "alice", role: .approver, createdBy: "test").token
+            let alice = try await fixture.tokens.create(name: "alice", role: .approver, createdBy: "test")
+                .token
             try await withClient(fixture.web()) { client in
                 for wrong in [alice + "x", "", "keel_nothing", "not a token; Path=/"] {
                     try await client.execute(
-                        uri: "/sign-in", method: .post, headers: Self.headers(), body: Self.form(["token": wrong])
+                        uri: "/sign-in", method: .post, headers: Self.headers(),
+                        body: Self.form(["token": wrong])
                     ) { response in
                         #expect(response.status == .unauthorized)
                         #expect(response.headers[.setCookie] == nil)
@@ -186,16 +189,20 @@ import Testing
 
     @Test func pagesEscapeUserTextAndShowTheBoundDiffAsADiff() async throws {
         try await withFixture { fixture in
-            let alice = try await fixture.tokens.create(name: "alice", role: .approver, createdBy: "test").token
+            let alice = try await fixture.tokens.create(name: "alice", role: .approver, createdBy: "test")
+                .token
             let id = try await fixture.pendingApproval()
             try await withClient(fixture.web()) { client in
-                try await client.execute(uri: "/approvals", method: .get, headers: Self.headers(cookie: alice)) {
+                try await client.execute(
+                    uri: "/approvals", method: .get, headers: Self.headers(cookie: alice)
+                ) {
                     response in
                     #expect(response.status == .ok)
                     let page = String(buffer: response.body)
                     #expect(
                         page.contains(
-                            "Ship &lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;"))
+                            "Ship &lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;"
+                        ))
                     #expect(!page.contains("<script>"))
                     #expect(page.contains(ApprovalLinks.page(id)))
                 }
@@ -210,7 +217,8 @@ import Testing
                     #expect(page.contains(#"<span class="diff-removed">-&lt;p&gt;old&lt;/p&gt;</span>"#))
                     #expect(
                         page.contains(
-                            #"<span class="diff-added">+&lt;p onclick=&quot;steal()&quot;&gt;new&lt;/p&gt;</span>"#))
+                            #"<span class="diff-added">+&lt;p onclick=&quot;steal()&quot;&gt;new&lt;/p&gt;</span>"#
+                        ))
                     #expect(page.contains(#"id="approve""#))
                     #expect(page.contains(#"id="reject""#))
                     #expect(!page.contains(#"id="request-changes""#), "the gate allows no request_changes")
@@ -280,7 +288,9 @@ import Testing
                     return try #require(response.headers[.location])
                 }
                 #expect(location == ApprovalLinks.page(id) + "?recorded=approve")
-                try await client.execute(uri: location, method: .get, headers: Self.headers(cookie: alice.token)) {
+                try await client.execute(
+                    uri: location, method: .get, headers: Self.headers(cookie: alice.token)
+                ) {
                     response in
                     let page = String(buffer: response.body)
                     #expect(page.contains("Your decision (approve) was recorded."))
@@ -290,7 +300,8 @@ import Testing
                 }
                 // Deciding again is refused, on the approval's page, with the reason.
                 try await client.execute(
-                    uri: ApprovalLinks.decision(id), method: .post, headers: Self.headers(cookie: alice.token),
+                    uri: ApprovalLinks.decision(id), method: .post,
+                    headers: Self.headers(cookie: alice.token),
                     body: Self.form(fields)
                 ) { response in
                     #expect(response.status == .conflict)
@@ -313,14 +324,16 @@ import Testing
             try await withClient(fixture.web()) { client in
                 let csrf = CSRFToken.make(session: alice.token)
                 try await client.execute(
-                    uri: ApprovalLinks.decision(own), method: .post, headers: Self.headers(cookie: alice.token),
+                    uri: ApprovalLinks.decision(own), method: .post,
+                    headers: Self.headers(cookie: alice.token),
                     body: Self.form(["decision": "approve", "csrf": csrf])
                 ) { response in
                     #expect(response.status == .forbidden)
                     #expect(String(buffer: response.body).contains("You started this run"))
                 }
                 try await client.execute(
-                    uri: ApprovalLinks.decision(other), method: .post, headers: Self.headers(cookie: alice.token),
+                    uri: ApprovalLinks.decision(other), method: .post,
+                    headers: Self.headers(cookie: alice.token),
                     body: Self.form([
                         "decision": "approve", "csrf": csrf, "digests": String(repeating: "a", count: 64),
                     ])
@@ -329,7 +342,8 @@ import Testing
                     #expect(String(buffer: response.body).contains("bound artifacts changed"))
                 }
                 try await client.execute(
-                    uri: ApprovalLinks.decision(other), method: .post, headers: Self.headers(cookie: alice.token),
+                    uri: ApprovalLinks.decision(other), method: .post,
+                    headers: Self.headers(cookie: alice.token),
                     body: Self.form(["decision": "request_changes", "csrf": csrf])
                 ) { response in
                     #expect(response.status == .unprocessableContent)

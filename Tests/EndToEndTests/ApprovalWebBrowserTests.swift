@@ -27,7 +27,7 @@ import Testing
               bind: ["${{ input.diff }}"]
           - id: apply
             needs: [review]
-            run: {command: [sh, -c, 'test "$1" = approve', "${{ steps.review.decision }}"]}
+            run: {command: [sh, -c, 'test "$0" = approve', "${{ steps.review.decision }}"]}
         """
 
     static let diff = """
@@ -46,22 +46,26 @@ import Testing
         let stack = try await EngineStack(flows: [Self.flow])
         let port = TestHTTP.freePort()
         let service = try ServiceProcess(
-            "approval-service", environment: stack.environment.merging(["KEEL_HTTP_PORT": "\(port)"]) { _, new in new })
+            "approval-service",
+            environment: stack.environment.merging(["KEEL_HTTP_PORT": "\(port)"]) { _, new in new })
         let base = "http://127.0.0.1:\(port)"
         let ready = await TestHTTP.waitFor("\(base)/health/ready", status: 200)
         try #require(ready?.status == 200, "approval-service is not ready:\n\(service.output)")
 
         let alice = try await APITokenStore(pool: stack.pool).create(
             name: "alice", role: .approver, createdBy: "e2e")
-        let stored = try await ResourceStore(pool: stack.pool, contents: PostgresContentStore(pool: stack.pool))
-            .put(
-                bytes: Array(Self.diff.utf8),
-                description: ResourceDescription(name: "greeting.diff", mediaType: "text/x-diff"))
+        let stored = try await ResourceStore(
+            pool: stack.pool, contents: PostgresContentStore(pool: stack.pool)
+        )
+        .put(
+            bytes: Array(Self.diff.utf8),
+            description: ResourceDescription(name: "greeting.diff", mediaType: "text/x-diff"))
         let input: JSONValue = ["diff": .string(stored.reference.description), "title": .string(Self.title)]
         try await stack.trigger("web-review", input: input.jsonString())
         let approvals = ApprovalStore(pool: stack.pool, advancer: RunAdvancer(pool: stack.pool))
         let approval = try #require(
-            try await Self.firstPending(approvals, for: alice.record), "no approval was requested:\n\(stack.logs)")
+            try await Self.firstPending(approvals, for: alice.record),
+            "no approval was requested:\n\(stack.logs)")
 
         let browser = try await HeadlessChromium.launch()
         do {
@@ -74,13 +78,17 @@ import Testing
 
             try await browser.click("a[href='\(ApprovalPaths.page(approval.id))']")
             #expect(try await browser.url() == base + ApprovalPaths.page(approval.id))
-            #expect(try await browser.evaluate("document.querySelector('#summary').textContent") == .string("Apply \(Self.title)"))
+            #expect(
+                try await browser.evaluate("document.querySelector('#summary').textContent")
+                    == .string("Apply \(Self.title)"))
             #expect(try await browser.evaluate("document.querySelectorAll('b, script').length") == 0)
             #expect(
-                try await browser.evaluate("[...document.querySelectorAll('.diff-added')].map(e => e.textContent)")
+                try await browser.evaluate(
+                    "[...document.querySelectorAll('.diff-added')].map(e => e.textContent)")
                     == ["+new <world> & more"])
             #expect(
-                try await browser.evaluate("[...document.querySelectorAll('.diff-removed')].map(e => e.textContent)")
+                try await browser.evaluate(
+                    "[...document.querySelectorAll('.diff-removed')].map(e => e.textContent)")
                     == ["-old <world>"])
             let page = try await browser.text()
             #expect(page.contains("prepare (run)"), "the run's timeline so far")
@@ -103,7 +111,10 @@ import Testing
         #expect(browser.survivingProcesses().isEmpty)
 
         let runs = try await stack.waitForFinishedRuns("web-review", count: 1)
-        #expect(runs.values.map { $0 } == ["succeeded"], "\(stack.logs)")
+        for (run, status) in runs where status != "succeeded" {
+            Issue.record("run \(run) \(status): \(try await stack.history(run))\n\(stack.logs)")
+        }
+        #expect(runs.values.map { $0 } == ["succeeded"])
         let decided = try #require(try await approvals.find(approval.id, for: alice.record))
         #expect(decided.status == .approved)
         #expect(decided.decisions.count == 1)
@@ -122,7 +133,9 @@ import Testing
     {
         let deadline = ContinuousClock.now + .seconds(120)
         while ContinuousClock.now < deadline {
-            if let approval = try await approvals.list(for: principal, status: .pending).first { return approval }
+            if let approval = try await approvals.list(for: principal, status: .pending).first {
+                return approval
+            }
             try await Task.sleep(for: .milliseconds(100))
         }
         return nil

@@ -52,7 +52,8 @@ enum ApprovalDetailPage {
         }
         if let closedAt = approval.closedAt {
             rows.append(
-                "<dt>Closed</dt><dd>\(closedAt.formatted(.iso8601))\(approval.closedReason.map { ": " + $0 } ?? "")</dd>")
+                "<dt>Closed</dt><dd>\(closedAt.formatted(.iso8601))\(approval.closedReason.map { ": " + $0 } ?? "")</dd>"
+            )
         }
         return "<dl>\(rows)</dl>"
     }
@@ -108,11 +109,14 @@ enum ApprovalDetailPage {
                 truncated
                 ? "<p class=\"message notice\">Showing the first \(BoundArtifact.displayLimit / 1024) KiB of \(size) bytes.</p>"
                 : .empty
-            return "<section class=\"artifact\">\(title)<p>\(mediaType), \(size) bytes</p>\(note)\(shown)</section>"
+            return
+                "<section class=\"artifact\">\(title)<p>\(mediaType), \(size) bytes</p>\(note)\(shown)</section>"
         case .binary(let mediaType, let size):
-            return "<section class=\"artifact\">\(title)<p>\(mediaType), \(size) bytes of binary content.</p></section>"
+            return
+                "<section class=\"artifact\">\(title)<p>\(mediaType), \(size) bytes of binary content.</p></section>"
         case .missing(let reference):
-            return "<section class=\"artifact\">\(title)<p>\(reference.description) is no longer stored.</p></section>"
+            return
+                "<section class=\"artifact\">\(title)<p>\(reference.description) is no longer stored.</p></section>"
         case .json(let value):
             return "<section class=\"artifact\">\(title)<pre>\(value.jsonString())</pre></section>"
         }

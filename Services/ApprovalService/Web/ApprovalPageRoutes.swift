@@ -19,7 +19,8 @@ extension ApprovalWeb {
             StepContext.Decision(rawValue: String($0))
         }
         let message = recorded.map { decision in
-            ApprovalDetailPage.Message(text: "Your decision (\(decision.rawValue)) was recorded.", isError: false)
+            ApprovalDetailPage.Message(
+                text: "Your decision (\(decision.rawValue)) was recorded.", isError: false)
         }
         return try await detail(id, session: session, message: message, status: .ok)
     }

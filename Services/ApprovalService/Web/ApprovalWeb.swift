@@ -64,7 +64,8 @@ struct ApprovalWeb: Sendable {
             return PageLayout.response(
                 status: .internalServerError, title: "Something went wrong", viewer: nil,
                 body: PageLayout.message(
-                    "The page could not be shown; the error was logged as incident \(incident).", kind: "error"))
+                    "The page could not be shown; the error was logged as incident \(incident).",
+                    kind: "error"))
         }
     }
 }

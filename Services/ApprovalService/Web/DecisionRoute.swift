@@ -16,12 +16,14 @@ extension ApprovalWeb {
     func decide(_ request: Request, context: BasicRequestContext) async throws -> Response {
         guard let session = try await signedInSession(request) else { return Self.toSignIn }
         let id = try Self.id(context)
-        let form = try? await URLEncodedFormDecoder().decode(DecisionForm.self, from: request, context: context)
+        let form = try? await URLEncodedFormDecoder().decode(
+            DecisionForm.self, from: request, context: context)
         guard session.accepts(request, csrf: form?.csrf, https: https) else { return Self.forgedForm }
         guard let decision = form?.decision.flatMap(StepContext.Decision.init(rawValue:)) else {
             return try await detail(
                 id, session: session,
-                message: .init(text: "Choose approve, reject or request changes.", isError: true), status: .badRequest)
+                message: .init(text: "Choose approve, reject or request changes.", isError: true),
+                status: .badRequest)
         }
         let note = form?.note.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.flatMap {
             $0.isEmpty ? nil : $0
@@ -32,7 +34,8 @@ extension ApprovalWeb {
                 id, by: session.principal, decision: decision, note: note, digests: digests)
         } catch let error as ApprovalError {
             let (status, text) = Self.explain(error)
-            return try await detail(id, session: session, message: .init(text: text, isError: true), status: status)
+            return try await detail(
+                id, session: session, message: .init(text: text, isError: true), status: status)
         }
         return Response(
             status: .seeOther,

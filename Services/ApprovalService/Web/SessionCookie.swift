@@ -15,7 +15,8 @@ enum SessionCookie {
     /// The cookie that signs out: empty and already expired.
     static func signOut(secure: Bool) -> Cookie {
         Cookie(
-            name: name, value: "", expires: Date(timeIntervalSince1970: 0), maxAge: 0, path: "/", secure: secure,
+            name: name, value: "", expires: Date(timeIntervalSince1970: 0), maxAge: 0, path: "/",
+            secure: secure,
             httpOnly: true, sameSite: .strict)
     }
 

@@ -16,7 +16,8 @@ extension ApprovalWeb {
         guard OriginCheck.allows(request, https: https) else { return Self.forgedForm }
         let form = try? await URLEncodedFormDecoder().decode(SignInForm.self, from: request, context: context)
         let token = (form?.token ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !token.isEmpty, SessionCookie.isStorable(token), try await tokens.authenticate(token) != nil else {
+        guard !token.isEmpty, SessionCookie.isStorable(token), try await tokens.authenticate(token) != nil
+        else {
             return SignInPage.response(
                 status: .unauthorized, error: "That token is not valid: it is mistyped, revoked or unknown.")
         }
@@ -28,7 +29,8 @@ extension ApprovalWeb {
     /// Clears the session cookie. Needs the session's CSRF token, so no other site can sign a person out.
     func signOut(_ request: Request, context: BasicRequestContext) async throws -> Response {
         if let session = try await signedInSession(request) {
-            let form = try? await URLEncodedFormDecoder().decode(SignOutForm.self, from: request, context: context)
+            let form = try? await URLEncodedFormDecoder().decode(
+                SignOutForm.self, from: request, context: context)
             guard session.accepts(request, csrf: form?.csrf, https: https) else { return Self.forgedForm }
         }
         var response = Response(status: .seeOther, headers: [.location: "/sign-in"])

@@ -41,7 +41,8 @@ enum TimelineView {
     static func seconds(_ milliseconds: Int64) -> String {
         let whole = milliseconds / 1000
         let fraction = abs(milliseconds % 1000)
-        let padded = String(fraction).count < 3 ? String(repeating: "0", count: 3 - String(fraction).count) : ""
+        let padded =
+            String(fraction).count < 3 ? String(repeating: "0", count: 3 - String(fraction).count) : ""
         return "\(whole).\(padded)\(fraction)s"
     }
 }

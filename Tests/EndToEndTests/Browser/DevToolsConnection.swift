@@ -119,7 +119,8 @@ final class DevToolsConnection: Sendable {
         try await withCheckedThrowingContinuation { continuation in
             let waiterID: Int? = state.withLock { state in
                 if let event = state.events.first(where: {
-                    $0.sequence > mark && $0.method == method && (sessionID == nil || $0.sessionID == sessionID)
+                    $0.sequence > mark && $0.method == method
+                        && (sessionID == nil || $0.sessionID == sessionID)
                 }) {
                     continuation.resume(returning: event)
                     return nil
@@ -180,7 +181,8 @@ final class DevToolsConnection: Sendable {
             guard let pending else { return }
             if let error = message["error"] {
                 let text = error["message"]?.stringValue ?? error.jsonString()
-                pending.continuation.resume(throwing: BrowserError.protocolError(method: pending.method, message: text))
+                pending.continuation.resume(
+                    throwing: BrowserError.protocolError(method: pending.method, message: text))
             } else {
                 pending.continuation.resume(returning: message["result"] ?? .null)
             }
@@ -188,14 +190,16 @@ final class DevToolsConnection: Sendable {
             let woken: [(CheckedContinuation<Event, any Error>, Event)] = state.withLock { state in
                 state.lastSequence += 1
                 let event = Event(
-                    sequence: state.lastSequence, method: method, sessionID: message["sessionId"]?.stringValue,
+                    sequence: state.lastSequence, method: method,
+                    sessionID: message["sessionId"]?.stringValue,
                     params: message["params"] ?? .null)
                 state.events.append(event)
                 if state.events.count > Self.keptEvents {
                     state.events.removeFirst(state.events.count - Self.keptEvents)
                 }
                 let matching = state.eventWaiters.filter { _, waiter in
-                    waiter.method == method && (waiter.sessionID == nil || waiter.sessionID == event.sessionID)
+                    waiter.method == method
+                        && (waiter.sessionID == nil || waiter.sessionID == event.sessionID)
                         && event.sequence > waiter.after
                 }
                 for id in matching.keys { state.eventWaiters[id] = nil }

@@ -145,7 +145,8 @@ final class HeadlessChromium: Sendable {
             BrowserCookie(
                 name: cookie["name"]?.stringValue ?? "", value: cookie["value"]?.stringValue ?? "",
                 domain: cookie["domain"]?.stringValue ?? "", path: cookie["path"]?.stringValue ?? "",
-                httpOnly: cookie["httpOnly"]?.boolValue ?? false, secure: cookie["secure"]?.boolValue ?? false,
+                httpOnly: cookie["httpOnly"]?.boolValue ?? false,
+                secure: cookie["secure"]?.boolValue ?? false,
                 sameSite: cookie["sameSite"]?.stringValue)
         }
     }

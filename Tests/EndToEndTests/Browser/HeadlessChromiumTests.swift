@@ -23,7 +23,8 @@ import Testing
                 """)
         }
         router.post("remember") { request, context -> Response in
-            let form = try await URLEncodedFormDecoder().decode(Remembered.self, from: request, context: context)
+            let form = try await URLEncodedFormDecoder().decode(
+                Remembered.self, from: request, context: context)
             var response = Response(status: .seeOther, headers: [.location: "/shown"])
             response.setCookie(
                 Cookie(name: "word", value: form.word, path: "/", httpOnly: true, sameSite: .strict))
