@@ -8,6 +8,8 @@ import Testing
 /// Chromium that signs in with an approver's token, opens the approval, sees its summary and diff, and
 /// approves it with a note; the run then finishes and the decision is recorded with that note.
 @Suite(.serialized) struct ApprovalWebBrowserTests {
+    /// `patch` writes the diff given as input to `patch.diff`, a declared `text/x-diff` resource output,
+    /// as the safe-code-change example's agent does; `apply` succeeds only after an approval.
     static let flow = """
         flow: web-review
         input:
@@ -17,14 +19,15 @@ import Testing
             diff: {type: string}
             title: {type: string}
         steps:
-          - id: prepare
-            run: {command: [sh, -c, "true"]}
+          - id: patch
+            run: {command: [sh, -c, 'printf "%s\\n" "$0" > patch.diff', "${{ input.diff }}"]}
+            outputs: {diff: {resource: patch.diff, type: text/x-diff}}
           - id: review
-            needs: [prepare]
+            needs: [patch]
             approval:
               approvers: [alice]
               summary: "Apply ${{ input.title }}"
-              bind: ["${{ input.diff }}"]
+              bind: ["${{ steps.patch.outputs.diff }}"]
           - id: apply
             needs: [review]
             run: {command: [sh, -c, 'test "$0" = approve', "${{ steps.review.decision }}"]}
@@ -44,34 +47,20 @@ import Testing
 
     @Test func anApproverSignsInSeesTheDiffAndApprovesInABrowser() async throws {
         let stack = try await EngineStack(flows: [Self.flow])
-        let port = TestHTTP.freePort()
-        let service = try ServiceProcess(
-            "approval-service",
-            environment: stack.environment.merging(["KEEL_HTTP_PORT": "\(port)"]) { _, new in new })
-        let base = "http://127.0.0.1:\(port)"
-        let ready = await TestHTTP.waitFor("\(base)/health/ready", status: 200)
-        try #require(ready?.status == 200, "approval-service is not ready:\n\(service.output)")
-
-        let alice = try await APITokenStore(pool: stack.pool).create(
-            name: "alice", role: .approver, createdBy: "e2e")
-        let stored = try await ResourceStore(
-            pool: stack.pool, contents: PostgresContentStore(pool: stack.pool)
-        )
-        .put(
-            bytes: Array(Self.diff.utf8),
-            description: ResourceDescription(name: "greeting.diff", mediaType: "text/x-diff"))
-        let input: JSONValue = ["diff": .string(stored.reference.description), "title": .string(Self.title)]
+        let base = try await stack.startApprovalService()
+        let token = try await stack.token("alice")
+        let alice = try #require(try await APITokenStore(pool: stack.pool).authenticate(token))
+        let input: JSONValue = ["diff": .string(Self.diff), "title": .string(Self.title)]
         try await stack.trigger("web-review", input: input.jsonString())
         let approvals = ApprovalStore(pool: stack.pool, advancer: RunAdvancer(pool: stack.pool))
         let approval = try #require(
-            try await Self.firstPending(approvals, for: alice.record),
-            "no approval was requested:\n\(stack.logs)")
+            try await Self.firstPending(approvals, for: alice), "no approval was requested:\n\(stack.logs)")
 
         let browser = try await HeadlessChromium.launch()
         do {
             try await browser.open(base + "/")
             #expect(try await browser.url() == base + "/sign-in")
-            try await browser.fill("#token", alice.token)
+            try await browser.fill("#token", token)
             try await browser.click("#sign-in")
             #expect(try await browser.url() == base + "/approvals")
             #expect(try await browser.text().contains("web-review v1"))
@@ -91,13 +80,13 @@ import Testing
                     "[...document.querySelectorAll('.diff-removed')].map(e => e.textContent)")
                     == ["-old <world>"])
             let page = try await browser.text()
-            #expect(page.contains("prepare (run)"), "the run's timeline so far")
+            #expect(page.contains("patch (run)"), "the run's timeline so far")
 
             // The session cookie: the browser holds it, page scripts cannot read it, other sites never send it.
             let session = try #require(try await browser.cookies().first { $0.name == "keel_session" })
             #expect(session.httpOnly)
             #expect(session.sameSite == "Strict")
-            #expect(session.value == alice.token)
+            #expect(session.value == token)
             #expect(try await browser.evaluate("document.cookie") == "")
 
             try await browser.fill("#note", "Diff reviewed: the greeting reads well.")
@@ -105,7 +94,7 @@ import Testing
             #expect(try await browser.text().contains("Your decision (approve) was recorded."))
             #expect(try await browser.evaluate("document.querySelector('#status').textContent") == "approved")
         } catch {
-            Issue.record("\(error)\nbrowser log:\n\(browser.log)\napproval-service:\n\(service.output)")
+            Issue.record("\(error)\nbrowser log:\n\(browser.log)\n\(stack.logs)")
         }
         await browser.close()
         #expect(browser.survivingProcesses().isEmpty)
@@ -115,15 +104,15 @@ import Testing
             Issue.record("run \(run) \(status): \(try await stack.history(run))\n\(stack.logs)")
         }
         #expect(runs.values.map { $0 } == ["succeeded"])
-        let decided = try #require(try await approvals.find(approval.id, for: alice.record))
+        let decided = try #require(try await approvals.find(approval.id, for: alice))
         #expect(decided.status == .approved)
         #expect(decided.decisions.count == 1)
         #expect(decided.decisions.first?.approver == "alice")
         #expect(decided.decisions.first?.decision == .approve)
         #expect(decided.decisions.first?.note == "Diff reviewed: the greeting reads well.")
-        #expect(decided.decisions.first?.digests == [stored.reference.sha256])
-
-        #expect(await service.stop() == 0, "approval-service did not stop cleanly:\n\(service.output)")
+        // The digest of the diff the page showed: the bytes the step stored, `printf`'s newline included.
+        #expect(
+            decided.decisions.first?.digests == [ContentDigest.sha256Hex(of: Array((Self.diff + "\n").utf8))])
         try await stack.stop()
     }
 

@@ -15,7 +15,9 @@ enum DiffView {
     static func render(_ text: String) -> HTML {
         let rows = text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> HTML in
             let line = String(line.hasSuffix("\r") ? line.dropLast() : line)
-            return "<span class=\"\(lineClass(line))\">\(line)</span>\n"
+            // Block-level spans (see PageLayout's style) make the lines; a newline between them would
+            // add an empty line to the preformatted block.
+            return "<span class=\"\(lineClass(line))\">\(line)</span>"
         }
         return "<pre class=\"diff\">\(rows)</pre>"
     }

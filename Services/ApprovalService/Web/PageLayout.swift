@@ -73,7 +73,7 @@ enum PageLayout {
         .message.error { background: #ffebe9; border: 1px solid #cf222e; }
         .message.notice { background: #dafbe1; border: 1px solid #1a7f37; }
         pre { background: #fff; border: 1px solid #ddd; padding: .6rem; overflow-x: auto; }
-        pre.diff span { display: block; white-space: pre; }
+        pre.diff span { display: block; white-space: pre; min-height: 1.2em; }
         .diff-added { background: #e6ffec; color: #116329; }
         .diff-removed { background: #ffebe9; color: #82071e; }
         .diff-hunk { color: #0550ae; background: #ddf4ff; }
