@@ -20,6 +20,8 @@ struct ApprovalWeb: Sendable {
     /// POST's `Origin` must be `https://<Host>`.
     let https: Bool
     let logger: Logger
+    /// Decisions made here count in the same series as the API's.
+    let metrics = ApprovalMetrics()
 
     func addRoutes(to router: Router<BasicRequestContext>) {
         router.get("/") { request, _ in

@@ -29,14 +29,24 @@ extension ApprovalWeb {
             $0.isEmpty ? nil : $0
         }
         let digests = form?.digests.map { $0.split(separator: ",").map(String.init) }
+        let decided: ApprovalRecord
         do {
-            _ = try await approvals.decide(
+            decided = try await approvals.decide(
                 id, by: session.principal, decision: decision, note: note, digests: digests)
         } catch let error as ApprovalError {
             let (status, text) = Self.explain(error)
             return try await detail(
                 id, session: session, message: .init(text: text, isError: true), status: status)
         }
+        metrics.record(decision, settled: decided)
+        logger.info(
+            "approval decision recorded",
+            metadata: [
+                "approval_id": .string(id), "run_id": .string(decided.runID), "flow": .string(decided.flow),
+                "step": .string(decided.step), "decision": .string(decision.rawValue),
+                "approver": .string(session.principal.name), "status": .string(decided.status.rawValue),
+                "via": "web",
+            ])
         return Response(
             status: .seeOther,
             headers: [.location: ApprovalLinks.page(id) + "?recorded=\(decision.rawValue)"])
