@@ -55,11 +55,14 @@ import Testing
                 https: https, logger: Logger(label: "test"))
         }
 
-        /// Stores the test diff and triggers a run bound to it; returns the pending approval's id.
-        func pendingApproval(actor: String = "ana") async throws -> String {
+        /// Stores `content` (the test diff by default) and triggers a run bound to it; returns the pending
+        /// approval's id.
+        func pendingApproval(
+            actor: String = "ana", content: [UInt8] = Array(WebRoutesTests.diff.utf8),
+            mediaType: String = "text/x-diff"
+        ) async throws -> String {
             let stored = try await resources.put(
-                bytes: Array(WebRoutesTests.diff.utf8),
-                description: ResourceDescription(name: "patch.diff", mediaType: "text/x-diff"))
+                bytes: content, description: ResourceDescription(name: "patch.diff", mediaType: mediaType))
             var generator = SystemRandomNumberGenerator()
             let id = UUIDv7.make(
                 millisecondsSinceEpoch: Timestamp.now.millisecondsSinceEpoch, using: &generator)
@@ -347,6 +350,40 @@ import Testing
                     body: Self.form(["decision": "request_changes", "csrf": csrf])
                 ) { response in
                     #expect(response.status == .unprocessableContent)
+                }
+            }
+        }
+    }
+
+    @Test func bigArtifactsAreCutAt256KiBAndBinaryOnesDescribed() async throws {
+        try await withFixture { fixture in
+            let alice = try await fixture.tokens.create(name: "alice", role: .approver, createdBy: "test")
+                .token
+            // 300 KiB of text whose last line would show if it were not cut; a 4-byte character straddles the cut.
+            let big =
+                String(repeating: "a", count: BoundArtifact.displayLimit - 2) + "😀"
+                + String(repeating: "b\n", count: 20_000) + "THE-END"
+            let text = try await fixture.pendingApproval(content: Array(big.utf8), mediaType: "text/plain")
+            let binary = try await fixture.pendingApproval(
+                content: [0x89, 0x50, 0x4e, 0x47, 0, 1, 2], mediaType: "image/png")
+            try await withClient(fixture.web()) { client in
+                try await client.execute(
+                    uri: ApprovalLinks.page(text), method: .get, headers: Self.headers(cookie: alice)
+                ) {
+                    response in
+                    let page = String(buffer: response.body)
+                    #expect(page.contains("Showing the first 256 KiB of \(big.utf8.count) bytes."))
+                    #expect(page.contains(String(repeating: "a", count: 1000)))
+                    #expect(!page.contains("THE-END"))
+                    #expect(!page.contains("😀"), "a character cut in half is dropped, not mangled")
+                    #expect(!page.contains("\u{FFFD}"))
+                }
+                try await client.execute(
+                    uri: ApprovalLinks.page(binary), method: .get, headers: Self.headers(cookie: alice)
+                ) {
+                    response in
+                    let page = String(buffer: response.body)
+                    #expect(page.contains("image/png, 7 bytes of binary content."))
                 }
             }
         }

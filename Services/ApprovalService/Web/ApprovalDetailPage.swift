@@ -117,6 +117,9 @@ enum ApprovalDetailPage {
         case .missing(let reference):
             return
                 "<section class=\"artifact\">\(title)<p>\(reference.description) is no longer stored.</p></section>"
+        case .unreadable(let reference):
+            return
+                "<section class=\"artifact\">\(title)<p>\(reference.description) could not be read just now; reload the page to try again.</p></section>"
         case .json(let value):
             return "<section class=\"artifact\">\(title)<pre>\(value.jsonString())</pre></section>"
         }

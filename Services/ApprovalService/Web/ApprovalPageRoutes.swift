@@ -44,8 +44,8 @@ extension ApprovalWeb {
                     <p><a href="/approvals">Pending approvals</a></p>
                     """)
         }
-        let artifacts = try await BoundArtifact.load(
-            bound: approval.bound, digests: approval.digests, from: resources)
+        let artifacts = await BoundArtifact.load(
+            bound: approval.bound, digests: approval.digests, from: resources, logger: logger)
         let timeline: RunTimeline?
         do {
             timeline = try await runs.stored(run: approval.runID).timeline()

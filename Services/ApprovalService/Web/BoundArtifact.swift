@@ -1,5 +1,6 @@
 import KeelCore
 import KeelStore
+import Logging
 
 /// One value an approval is bound to, as the page shows it: a stored resource's content (at most
 /// ``BoundArtifact/displayLimit`` bytes of it), or the JSON value itself.
@@ -11,6 +12,8 @@ struct BoundArtifact: Sendable {
         case binary(mediaType: String, size: Int64)
         /// A resource reference whose content is not in the store (expired or deleted).
         case missing(ResourceReference)
+        /// A resource the store could not read just now (the error is logged).
+        case unreadable(ResourceReference)
         /// A bound value that is not a resource reference.
         case json(JSONValue)
     }
@@ -23,17 +26,19 @@ struct BoundArtifact: Sendable {
     var digest: String?
     var content: Content
 
-    /// The resource a bound value names: a string `res:sha256:<hex>`, `sha256:<hex>` or a bare digest, or
-    /// a step output's `{"$resource": "res:sha256:<hex>", ...}`.
+    /// The resource a bound value names, read exactly as the approval's digest reads it (`ApprovalDigest`),
+    /// so the page shows the bytes the digest covers: a `res:sha256:<hex>` string, or a step output's
+    /// `{"$resource": "res:sha256:<hex>", ...}`. Anything else is a plain value.
     static func reference(in value: JSONValue) -> ResourceReference? {
-        if let embedded = value["$resource"] { return reference(in: embedded) }
-        guard case .string(let text) = value else { return nil }
-        let hex = text.hasPrefix("sha256:") ? String(text.dropFirst("sha256:".count)) : text
-        return try? ResourceReference(parsing: hex)
+        switch value {
+        case .string: ResourceReference.references(in: value).first
+        case .object(let object): object["$resource"].flatMap { ResourceReference.references(in: $0).first }
+        default: nil
+        }
     }
 
     /// Loads each bound value: resources from `store`, read only up to the display limit.
-    static func load(bound: [JSONValue], digests: [String], from store: ResourceStore) async throws
+    static func load(bound: [JSONValue], digests: [String], from store: ResourceStore, logger: Logger) async
         -> [BoundArtifact]
     {
         var artifacts: [BoundArtifact] = []
@@ -43,21 +48,24 @@ struct BoundArtifact: Sendable {
                 artifacts.append(BoundArtifact(name: nil, digest: digest, content: .json(value)))
                 continue
             }
-            let record: ResourceRecord
             do {
-                record = try await store.show(reference)
+                let record = try await store.show(reference)
+                let (bytes, truncated) = try await prefix(of: reference, in: store)
+                let content: Content =
+                    if let text = utf8Text(bytes, truncated: truncated) {
+                        .text(text, mediaType: record.mediaType, size: record.size, truncated: truncated)
+                    } else {
+                        .binary(mediaType: record.mediaType, size: record.size)
+                    }
+                artifacts.append(BoundArtifact(name: record.name, digest: digest, content: content))
             } catch ResourceStoreError.unknownReference {
                 artifacts.append(BoundArtifact(name: nil, digest: digest, content: .missing(reference)))
-                continue
+            } catch {
+                logger.warning(
+                    "bound resource unreadable",
+                    metadata: ["resource": .string(reference.description), "error": .string("\(error)")])
+                artifacts.append(BoundArtifact(name: nil, digest: digest, content: .unreadable(reference)))
             }
-            let (bytes, truncated) = try await prefix(of: reference, in: store)
-            let content: Content =
-                if let text = utf8Text(bytes, truncated: truncated) {
-                    .text(text, mediaType: record.mediaType, size: record.size, truncated: truncated)
-                } else {
-                    .binary(mediaType: record.mediaType, size: record.size)
-                }
-            artifacts.append(BoundArtifact(name: record.name, digest: digest, content: content))
         }
         return artifacts
     }

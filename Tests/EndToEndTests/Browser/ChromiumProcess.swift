@@ -86,7 +86,11 @@ final class ChromiumProcess: Sendable {
             throw BrowserError.launchFailed("posix_spawn \(executable): \(String(cString: strerror(status)))")
         }
         let process = ChromiumProcess(pid: pid, profile: profile, logFile: logFile)
-        let connection = DevToolsConnection(commands: commands, replies: replies) { [process] in process.log }
+        // Weakly: the reader thread keeps the connection alive until the pipe closes, and a browser dropped
+        // without close() must still reach ChromiumProcess.deinit, which kills it (and so closes the pipe).
+        let connection = DevToolsConnection(commands: commands, replies: replies) { [weak process] in
+            process?.log ?? ""
+        }
         return (process, connection)
     }
 
