@@ -51,6 +51,8 @@ import Testing
         #expect(html.contains(#"<span class="diff-removed">-&lt;p&gt;old&lt;/p&gt;</span>"#))
         #expect(html.contains(#"<span class="diff-added">+&lt;script&gt;new()&lt;/script&gt;</span>"#))
         #expect(!html.contains("<script>"))
+        #expect(
+            DiffView.render("+a\n").markup == #"<pre class="diff"><span class="diff-added">+a</span></pre>"#)
         #expect(DiffView.isDiff(mediaType: "text/x-diff; charset=utf-8"))
         #expect(DiffView.isDiff(mediaType: "text/x-patch"))
         #expect(!DiffView.isDiff(mediaType: "text/plain"))

@@ -63,6 +63,7 @@ import Testing
             try await browser.fill("#token", token)
             try await browser.click("#sign-in")
             #expect(try await browser.url() == base + "/approvals")
+            try await browser.saveScreenshot("approvals")
             #expect(try await browser.text().contains("web-review v1"))
 
             try await browser.click("a[href='\(ApprovalPaths.page(approval.id))']")
@@ -80,6 +81,7 @@ import Testing
                     "[...document.querySelectorAll('.diff-removed')].map(e => e.textContent)")
                     == ["-old <world>"])
             let page = try await browser.text()
+            try await browser.saveScreenshot("approval")
             #expect(page.contains("patch (run)"), "the run's timeline so far")
 
             // The session cookie: the browser holds it, page scripts cannot read it, other sites never send it.
@@ -91,6 +93,7 @@ import Testing
 
             try await browser.fill("#note", "Diff reviewed: the greeting reads well.")
             try await browser.click("#approve")
+            try await browser.saveScreenshot("approved")
             #expect(try await browser.text().contains("Your decision (approve) was recorded."))
             #expect(try await browser.evaluate("document.querySelector('#status').textContent") == "approved")
         } catch {

@@ -13,7 +13,9 @@ enum DiffView {
     }
 
     static func render(_ text: String) -> HTML {
-        let rows = text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> HTML in
+        // A diff file ends with a newline; it ends the last line rather than starting an empty one.
+        let body = text.hasSuffix("\n") ? text.dropLast() : Substring(text)
+        let rows = body.split(separator: "\n", omittingEmptySubsequences: false).map { line -> HTML in
             let line = String(line.hasSuffix("\r") ? line.dropLast() : line)
             // Block-level spans (see PageLayout's style) make the lines; a newline between them would
             // add an empty line to the preformatted block.

@@ -1,5 +1,7 @@
 import Foundation
 import KeelCore
+import KeelStore
+import KeelTestSupport
 
 /// A real headless Chromium for end-to-end tests, driven over the DevTools protocol: one page, opened
 /// with ``open(_:)``, read with ``evaluate(_:)``, filled and clicked like a person would.
@@ -135,6 +137,26 @@ final class HeadlessChromium: Sendable {
         } else {
             try await click()
         }
+    }
+
+    /// A PNG of the whole page, for looking at what a test saw.
+    func screenshot() async throws -> Data {
+        let answer = try await send(
+            "Page.captureScreenshot", ["format": "png", "captureBeyondViewport": true])
+        guard let text = answer["data"]?.stringValue, let png = Data(base64Encoded: text) else {
+            throw BrowserError.protocolError(
+                method: "Page.captureScreenshot", message: "no image in \(answer)")
+        }
+        return png
+    }
+
+    /// Saves a screenshot as `<name>.png` in `KEEL_BROWSER_SCREENSHOTS` when that names a folder (for
+    /// looking at a page while debugging); does nothing otherwise.
+    func saveScreenshot(_ name: String) async throws {
+        guard let folder = TestEnvironment.value("KEEL_BROWSER_SCREENSHOTS") else { return }
+        let png = try await screenshot()
+        let file = URL(fileURLWithPath: folder).appendingPathComponent("\(name).png")
+        try await BlockingIO.run { try png.write(to: file) }
     }
 
     /// Every cookie the browser holds, with its HttpOnly, Secure and SameSite flags (which page
