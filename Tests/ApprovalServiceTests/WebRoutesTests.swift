@@ -265,6 +265,16 @@ import Testing
                     #expect(response.status == .forbidden)
                     #expect(response.headers[.setCookie] == nil)
                 }
+                try await client.execute(
+                    uri: "/sign-out", method: .post, headers: Self.headers(cookie: alice.token),
+                    body: Self.form(["csrf": CSRFToken.make(session: alice.token)])
+                ) { response in
+                    #expect(response.status == .seeOther)
+                    #expect(response.headers[.location] == "/sign-in")
+                    let cookie = try #require(response.headers[.setCookie])
+                    #expect(cookie.hasPrefix("\(SessionCookie.name)=;"))
+                    #expect(cookie.contains("Max-Age=0"))
+                }
             }
             let approval = try #require(try await fixture.approvals.find(id, for: alice.record))
             #expect(approval.status == .pending)
