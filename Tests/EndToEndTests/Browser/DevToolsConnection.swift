@@ -142,9 +142,10 @@ final class DevToolsConnection: Sendable {
         }
     }
 
-    /// Closes our write end: the browser takes that as the end of the session.
+    /// Closes our write end (after the writes already queued): the browser takes that as the end of the
+    /// session. Returns at once; the writer queue may still be blocked on a browser that stopped reading.
     func closeCommands() {
-        writer.sync {
+        writer.async { [self] in
             let wasOpen = state.withLock { state in
                 defer { state.commandsOpen = false }
                 return state.commandsOpen
