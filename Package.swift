@@ -188,6 +188,8 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(
+            name: "KeelCLITests", dependencies: ["keel", "KeelCore"], swiftSettings: strict),
+        .testTarget(
             name: "KeelServiceTests",
             dependencies: [
                 "KeelService", "KeelTestSupport",
