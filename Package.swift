@@ -112,7 +112,16 @@ let package = Package(
             path: "Services/StepExecutor",
             exclude: ["README.md", "Dockerfile"], swiftSettings: strict),
         .executableTarget(
-            name: "approval-service", dependencies: ["KeelService"], path: "Services/ApprovalService",
+            name: "approval-service",
+            dependencies: [
+                "KeelService", "KeelBus", "KeelStore", "KeelCore", "PGClient",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Services/ApprovalService",
             exclude: ["README.md", "Dockerfile"], swiftSettings: strict),
         .executableTarget(
             name: "callback-gateway", dependencies: ["KeelService"], path: "Services/CallbackGateway",

@@ -27,7 +27,7 @@ public enum KeelServiceMain {
         _ service: KeelServiceKind,
         arguments: [String] = CommandLine.arguments,
         services: @Sendable (Dependencies) -> [any Service] = { _ in [] },
-        routes: @escaping (Router<BasicRequestContext>, Dependencies) -> Void = { _, _ in }
+        routes: @escaping @Sendable (Router<BasicRequestContext>, Dependencies) -> Void = { _, _ in }
     ) async throws {
         let configuration: KeelConfiguration
         do {
@@ -86,7 +86,7 @@ extension KeelServiceMain {
     public static func main(
         _ service: KeelServiceKind,
         services: @Sendable (Dependencies) -> [any Service] = { _ in [] },
-        routes: @escaping (Router<BasicRequestContext>, Dependencies) -> Void = { _, _ in }
+        routes: @escaping @Sendable (Router<BasicRequestContext>, Dependencies) -> Void = { _, _ in }
     ) async -> Never {
         do {
             try await run(service, services: services, routes: routes)

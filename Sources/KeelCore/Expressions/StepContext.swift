@@ -13,7 +13,7 @@ public struct StepContext: Sendable, Hashable {
     }
 
     /// An approval step's recorded decision, as `steps.<id>.decision` spells it.
-    public enum Decision: String, Sendable, Hashable, CaseIterable {
+    public enum Decision: String, Sendable, Hashable, Codable, CaseIterable {
         case approve
         case reject
         case requestChanges = "request_changes"

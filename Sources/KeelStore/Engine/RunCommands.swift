@@ -11,6 +11,7 @@ struct RunCommands {
     let connection: PGConnection
 
     private var trigger: RunTrigger? { state.trigger }
+    private var approvals: ApprovalGateCommands { ApprovalGateCommands(runID: runID, connection: connection) }
     private var slots: ConcurrencySlots {
         ConcurrencySlots(connection: connection, shards: settings.stepShards)
     }
@@ -48,9 +49,12 @@ struct RunCommands {
             case .finishRun(let outcome, let replyTo):
                 try await connection.execute("DELETE FROM run_timers WHERE run_id = \(runID)")
                 if let replyTo { messages.append(finished(outcome, replyTo: replyTo)) }
-            case .openWait, .closeWait, .requestApproval, .closeApproval:
-                // Waits belong to callback-gateway and approvals to approval-service: each keeps its own
-                // table of open waits and approvals, written by those services' stores.
+            case .requestApproval(let request, let requester, let timeoutAt, _):
+                try await approvals.open(request, state: state, requester: requester, timeoutAt: timeoutAt)
+            case .closeApproval(let approvalID):
+                try await approvals.close(approvalID, before: before, after: state)
+            case .openWait, .closeWait:
+                // Waits belong to callback-gateway, which keeps its own table of open waits.
                 break
             }
         }

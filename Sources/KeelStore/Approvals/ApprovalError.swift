@@ -1,0 +1,32 @@
+/// Why a decision was refused. Each case maps to one HTTP status in the approval-service.
+public enum ApprovalError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// No such approval, or one the caller may not see: the two are not told apart.
+    case notFound
+    /// The caller may see the approval but is not one of its approvers.
+    case notAnApprover
+    /// The requester may not approve their own run unless the gate allows it.
+    case ownRun
+    /// The approval is no longer pending.
+    case closed(ApprovalStatus)
+    /// This approver already decided this approval.
+    case alreadyDecided
+    /// The caller approved different content from what the approval is now bound to.
+    case boundChanged
+    /// `request_changes` on a gate without a `request_changes` rule.
+    case requestChangesNotAllowed
+    /// The note is longer than `ApprovalStore.maximumNoteLength`.
+    case noteTooLong
+
+    public var description: String {
+        switch self {
+        case .notFound: "no such approval"
+        case .notAnApprover: "you are not one of this approval's approvers"
+        case .ownRun: "the requester may not approve their own run"
+        case .closed(let status): "the approval is no longer pending (\(status.rawValue))"
+        case .alreadyDecided: "you already decided this approval"
+        case .boundChanged: "the bound artifacts changed since you reviewed them"
+        case .requestChangesNotAllowed: "this approval gate does not allow request_changes"
+        case .noteTooLong: "the note is longer than \(ApprovalStore.maximumNoteLength) characters"
+        }
+    }
+}
