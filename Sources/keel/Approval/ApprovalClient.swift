@@ -4,7 +4,7 @@ import Foundation
     import FoundationNetworking
 #endif
 
-/// The approval-service's HTTP API (docs/api.md), as the CLI uses it: every call authenticated with a
+/// The approval-service's HTTP API (docs/DESIGN.md §4), as the CLI uses it: every call authenticated with a
 /// bearer token that is sent in the Authorization header only, never printed and never part of an error.
 struct ApprovalClient: Sendable {
     /// The service's base URL, e.g. `http://127.0.0.1:7403`.

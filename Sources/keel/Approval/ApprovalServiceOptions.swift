@@ -17,7 +17,7 @@ struct ApprovalServiceOptions: ParsableArguments {
             """)
     var token: String?
 
-    @Flag(help: "Print the API's JSON document instead of text (shapes in docs/api.md).")
+    @Flag(help: "Print the API's JSON document instead of text (shapes in docs/cli.md).")
     var json = false
 
     var output: CLIOutput { CLIOutput(json: json) }
@@ -58,7 +58,9 @@ struct ApprovalServiceOptions: ParsableArguments {
         }
         let document: Document
         do {
-            document = try JSONDecoder().decode(Document.self, from: body)
+            let decoder = JSONDecoder()
+            decoder.dateDecodingStrategy = .iso8601
+            document = try decoder.decode(Document.self, from: body)
         } catch {
             throw output.fail(
                 .infrastructure("approval-service sent an answer this keel cannot read: \(error)"))

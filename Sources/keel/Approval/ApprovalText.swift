@@ -1,8 +1,10 @@
+import Foundation
 import KeelCore
+import KeelStore
 
 /// The approval commands' text output: a table for lists, a block per approval for `show` and decisions.
 enum ApprovalText {
-    static func table(_ approvals: [ApprovalDocument], status: String) -> String {
+    static func table(_ approvals: [ApprovalRecord], status: String) -> String {
         guard !approvals.isEmpty else {
             return status == "all" ? "no approvals you may see" : "no \(status) approvals you may see"
         }
@@ -10,24 +12,24 @@ enum ApprovalText {
             header: ["ID", "STATUS", "FLOW", "STEP", "APPROVALS", "REQUESTED", "SUMMARY"],
             rows: approvals.map { approval in
                 [
-                    approval.id, approval.status, "\(approval.flow) v\(approval.version)", approval.step,
-                    "\(approval.approvals)/\(approval.requiredApprovals)", approval.requestedAt,
+                    approval.id, approval.status.rawValue, "\(approval.flow) v\(approval.version)", approval.step,
+                    "\(approval.approvalCount)/\(approval.requiredApprovals)", approval.requestedAt.formatted(.iso8601),
                     oneLine(approval.summary ?? "-", limit: 60),
                 ]
             })
     }
 
-    static func details(_ approval: ApprovalDocument, runStatus: String? = nil) -> String {
+    static func details(_ approval: ApprovalRecord, runStatus: String? = nil) -> String {
         var lines = [
             "approval:  \(approval.id)",
-            "status:    \(approval.status)" + (approval.closedAt.map { " (closed \($0))" } ?? ""),
+            "status:    \(approval.status.rawValue)" + closed(approval),
             "run:       \(approval.runID)" + (runStatus.map { " (\($0))" } ?? ""),
             "flow:      \(approval.flow) v\(approval.version), step \(approval.step), attempt \(approval.attempt)",
-            "requested: \(approval.requestedAt)" + (approval.requester.map { " by \($0)" } ?? ""),
+            "requested: \(approval.requestedAt.formatted(.iso8601))" + (approval.requester.map { " by \($0)" } ?? ""),
         ]
-        if let timeoutAt = approval.timeoutAt { lines.append("timeout:   \(timeoutAt)") }
+        if let timeoutAt = approval.timeoutAt { lines.append("timeout:   \(timeoutAt.formatted(.iso8601))") }
         lines.append(
-            "approvers: \(approval.approvers.joined(separator: ", ")) — \(approval.approvals) of "
+            "approvers: \(approval.approvers.joined(separator: ", ")) — \(approval.approvalCount) of "
                 + "\(approval.requiredApprovals) approval\(approval.requiredApprovals == 1 ? "" : "s"); "
                 + (approval.allowSelfApproval ? "the requester may approve" : "not the requester"))
         if let step = approval.requestChangesStep {
@@ -49,11 +51,17 @@ enum ApprovalText {
         lines.append("decisions:")
         if approval.decisions.isEmpty { lines.append("  (none yet)") }
         for decision in approval.decisions {
-            var line = "  \(decision.decidedAt)  \(decision.approver)  \(decision.decision)"
+            var line = "  \(decision.decidedAt.formatted(.iso8601))  \(decision.approver)  \(decision.decision.rawValue)"
             if let note = decision.note, !note.isEmpty { line += ": " + oneLine(note, limit: 200) }
             lines.append(line)
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// " (closed TIME: REASON)" for a closed approval.
+    static func closed(_ approval: ApprovalRecord) -> String {
+        guard let closedAt = approval.closedAt else { return "" }
+        return " (closed \(closedAt.formatted(.iso8601))" + (approval.closedReason.map { ": " + $0 } ?? "") + ")"
     }
 
     /// A bound value in a few words: resource references and short strings as they are, the rest shortened.

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import KeelCore
 
 /// `keel approvals show ID`: one approval with its summary, approvers, decisions and bound digests.
 struct ApprovalsShow: AsyncParsableCommand {
@@ -19,11 +18,7 @@ struct ApprovalsShow: AsyncParsableCommand {
     func run() async throws {
         let body = try await service.withClient { try await $0.show(id) }
         try service.emit(body, as: ApprovalShowDocument.self) { document in
-            var runStatus: String?
-            if case .object(let timeline) = document.timeline, case .string(let status) = timeline["status"] {
-                runStatus = status
-            }
-            return ApprovalText.details(document.approval, runStatus: runStatus)
+            ApprovalText.details(document.approval, runStatus: document.runStatus)
                 + "\n\nthe run's timeline: keel run show \(document.approval.runID)"
         }
     }

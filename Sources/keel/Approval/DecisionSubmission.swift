@@ -20,7 +20,7 @@ enum DecisionSubmission {
                 default: "requested changes on"
                 }
             return "\(verb) \(approval.id); the approval is now \(approval.status) "
-                + "(\(approval.approvals) of \(approval.requiredApprovals) approvals)\n\n"
+                + "(\(approval.approvalCount) of \(approval.requiredApprovals) approvals)\n\n"
                 + ApprovalText.details(approval)
         }
     }
