@@ -76,7 +76,8 @@ import Testing
         let stack = try await EngineStack(flows: [Self.flow])
         let port = TestHTTP.freePort()
         let service = try ServiceProcess(
-            "approval-service", environment: stack.environment.merging(["KEEL_HTTP_PORT": "\(port)"]) { _, new in new })
+            "approval-service",
+            environment: stack.environment.merging(["KEEL_HTTP_PORT": "\(port)"]) { _, new in new })
         let url = "http://127.0.0.1:\(port)"
         var gate = Gate(stack: stack, service: service, url: url)
         do {
@@ -85,7 +86,8 @@ import Testing
             // rui reviews; oscar operates (sees all, lists nothing); olga is in another group; e2e is the
             // actor EngineStack triggers runs as, so a reviewer who would approve their own run.
             for (name, role, group) in [
-                ("rui", "approver", "reviewers"), ("oscar", "operator", "ops"), ("olga", "approver", "finance"),
+                ("rui", "approver", "reviewers"), ("oscar", "operator", "ops"),
+                ("olga", "approver", "finance"),
                 ("e2e", "approver", "reviewers"),
             ] {
                 let created = try await keel(
@@ -141,7 +143,9 @@ import Testing
             #expect(stale.status == 1)
             #expect((stale.json?["error"] as? String)?.contains("Bound artifacts changed") == true)
             #expect((stale.json?["error"] as? String)?.contains("HTTP 409") == true)
-            outputs += [outsiderShow.output, show.output, text.output, operatorApproves.output, ownRun.output]
+            outputs += [
+                outsiderShow.output, show.output, text.output, operatorApproves.output, ownRun.output,
+            ]
 
             let approve = try await gate.keel(
                 ["approve", id, "--note", "looks right", "--digest", digests[0], "--json"], as: "rui")
@@ -162,8 +166,16 @@ import Testing
             let runs = try await gate.stack.waitForFinishedRuns("cli-gate", count: 1)
             #expect(Array(runs.values) == ["succeeded"])
 
+            // A token the service does not know: 401, and the CLI says where tokens come from.
+            var forged = gate
+            forged.tokens["mallory"] = "keel_0123456789abcdef_" + String(repeating: "x", count: 43)
+            let unknown = try await forged.keel(["approvals", "list"], as: "mallory")
+            #expect(unknown.status == 1)
+            #expect(unknown.output.contains("(HTTP 401)") && unknown.output.contains("KEEL_API_TOKEN"))
+            outputs.append(unknown.output)
+
             for output in outputs {
-                for token in gate.tokens.values {
+                for token in forged.tokens.values {
                     #expect(!output.contains(token))
                 }
             }
@@ -192,7 +204,8 @@ import Testing
             let changes = try await gate.keel(
                 ["request-changes", secondID, "--note", "add a test", "--json"], as: "rui")
             #expect(changes.status == 0, "\(changes.output)")
-            #expect((changes.json?["approval"] as? [String: Any])?["status"] as? String == "changes_requested")
+            #expect(
+                (changes.json?["approval"] as? [String: Any])?["status"] as? String == "changes_requested")
 
             // The chain from `patch` runs again and the gate asks anew: a new approval of the same run.
             let again = try await gate.pendingApproval(of: loopRun, excluding: [secondID])

@@ -82,7 +82,9 @@ import Testing
         let badRole = try await keel(
             ["token", "create", "--name", "bo", "--role", "root", "--json"], database: database)
         #expect(badRole.status == 1)
-        #expect(((badRole.json as? [String: Any])?["error"] as? String)?.contains("approver, operator, admin") == true)
+        #expect(
+            ((badRole.json as? [String: Any])?["error"] as? String)?.contains("approver, operator, admin")
+                == true)
 
         let badName = try await keel(
             ["token", "create", "--name", "ana silva", "--role", "approver", "--json"], database: database)
@@ -96,7 +98,9 @@ import Testing
 
         let again = try await keel(["token", "revoke", "ana", "--json"], database: database)
         #expect(again.status == 1)
-        #expect(((again.json as? [String: Any])?["error"] as? String)?.contains("no live token named 'ana'") == true)
+        #expect(
+            ((again.json as? [String: Any])?["error"] as? String)?.contains("no live token named 'ana'")
+                == true)
 
         let list = try await keel(["token", "list", "--json"], database: database)
         let ana = try #require((list.json as? [[String: Any]])?.first { $0["name"] as? String == "ana" })

@@ -32,7 +32,8 @@ import Testing
 
     @Test func unauthorisedSaysWhereTheTokenComesFrom() {
         let failure = APIProblem.failure(
-            status: 401, body: body(#"{"title":"Unauthorized","status":401,"detail":"a valid bearer token is required"}"#))
+            status: 401,
+            body: body(#"{"title":"Unauthorized","status":401,"detail":"a valid bearer token is required"}"#))
         #expect(failure.exitCode.rawValue == 1)
         #expect(failure.message.hasPrefix("Unauthorized: a valid bearer token is required (HTTP 401)"))
         #expect(failure.message.contains("KEEL_API_TOKEN"))
@@ -40,7 +41,8 @@ import Testing
 
     @Test func serverErrorsAreInfrastructureFailures() {
         let failure = APIProblem.failure(
-            status: 503, body: body(#"{"title":"Service Unavailable","status":503,"detail":"database unreachable"}"#))
+            status: 503,
+            body: body(#"{"title":"Service Unavailable","status":503,"detail":"database unreachable"}"#))
         guard case .infrastructure(let message) = failure else {
             Issue.record("expected an infrastructure failure, got \(failure)")
             return
@@ -61,7 +63,9 @@ import Testing
     }
 
     @Test func aProblemWithOnlyATitleOrOnlyADetail() {
-        #expect(APIProblem.failure(status: 403, body: body(#"{"title":"Forbidden"}"#)).message == "Forbidden (HTTP 403)")
+        #expect(
+            APIProblem.failure(status: 403, body: body(#"{"title":"Forbidden"}"#)).message
+                == "Forbidden (HTTP 403)")
         #expect(
             APIProblem.failure(status: 422, body: body(#"{"detail":"note: required"}"#)).message
                 == "note: required (HTTP 422)")

@@ -62,7 +62,8 @@ struct ApprovalClient: Sendable {
                     + "is it running? (KEEL_APPROVAL_SERVICE_URL or --url)")
         }
         guard let http = response as? HTTPURLResponse else {
-            throw CLIFailure.infrastructure("approval-service at \(baseURL.absoluteString): not an HTTP answer")
+            throw CLIFailure.infrastructure(
+                "approval-service at \(baseURL.absoluteString): not an HTTP answer")
         }
         guard (200...299).contains(http.statusCode) else {
             throw APIProblem.failure(status: http.statusCode, body: data)

@@ -45,7 +45,8 @@ struct ApprovalServiceOptions: ParsableArguments {
         let token = settings.value("KEEL_API_TOKEN", flag: token, default: "")
         guard !token.isEmpty else {
             throw CLIFailure.user(
-                "no API token: set KEEL_API_TOKEN or pass --token (an admin creates one with keel token create)")
+                "no API token: set KEEL_API_TOKEN or pass --token (an admin creates one with keel token create)"
+            )
         }
         return ApprovalClient(baseURL: baseURL, token: token)
     }

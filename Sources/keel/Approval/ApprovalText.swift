@@ -12,8 +12,10 @@ enum ApprovalText {
             header: ["ID", "STATUS", "FLOW", "STEP", "APPROVALS", "REQUESTED", "SUMMARY"],
             rows: approvals.map { approval in
                 [
-                    approval.id, approval.status.rawValue, "\(approval.flow) v\(approval.version)", approval.step,
-                    "\(approval.approvalCount)/\(approval.requiredApprovals)", approval.requestedAt.formatted(.iso8601),
+                    approval.id, approval.status.rawValue, "\(approval.flow) v\(approval.version)",
+                    approval.step,
+                    "\(approval.approvalCount)/\(approval.requiredApprovals)",
+                    approval.requestedAt.formatted(.iso8601),
                     oneLine(approval.summary ?? "-", limit: 60),
                 ]
             })
@@ -25,7 +27,8 @@ enum ApprovalText {
             "status:    \(approval.status.rawValue)" + closed(approval),
             "run:       \(approval.runID)" + (runStatus.map { " (\($0))" } ?? ""),
             "flow:      \(approval.flow) v\(approval.version), step \(approval.step), attempt \(approval.attempt)",
-            "requested: \(approval.requestedAt.formatted(.iso8601))" + (approval.requester.map { " by \($0)" } ?? ""),
+            "requested: \(approval.requestedAt.formatted(.iso8601))"
+                + (approval.requester.map { " by \($0)" } ?? ""),
         ]
         if let timeoutAt = approval.timeoutAt { lines.append("timeout:   \(timeoutAt.formatted(.iso8601))") }
         lines.append(
@@ -51,7 +54,8 @@ enum ApprovalText {
         lines.append("decisions:")
         if approval.decisions.isEmpty { lines.append("  (none yet)") }
         for decision in approval.decisions {
-            var line = "  \(decision.decidedAt.formatted(.iso8601))  \(decision.approver)  \(decision.decision.rawValue)"
+            var line =
+                "  \(decision.decidedAt.formatted(.iso8601))  \(decision.approver)  \(decision.decision.rawValue)"
             if let note = decision.note, !note.isEmpty { line += ": " + oneLine(note, limit: 200) }
             lines.append(line)
         }
@@ -61,7 +65,8 @@ enum ApprovalText {
     /// " (closed TIME: REASON)" for a closed approval.
     static func closed(_ approval: ApprovalRecord) -> String {
         guard let closedAt = approval.closedAt else { return "" }
-        return " (closed \(closedAt.formatted(.iso8601))" + (approval.closedReason.map { ": " + $0 } ?? "") + ")"
+        return " (closed \(closedAt.formatted(.iso8601))" + (approval.closedReason.map { ": " + $0 } ?? "")
+            + ")"
     }
 
     /// A bound value in a few words: resource references and short strings as they are, the rest shortened.

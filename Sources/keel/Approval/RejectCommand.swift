@@ -16,6 +16,7 @@ struct RejectCommand: AsyncParsableCommand {
 
     func run() async throws {
         try DecisionSubmission.requireNote(note, service: service, why: "say why it is rejected")
-        try await DecisionSubmission.submit("reject", approval: id, note: note, digests: nil, service: service)
+        try await DecisionSubmission.submit(
+            "reject", approval: id, note: note, digests: nil, service: service)
     }
 }

@@ -53,7 +53,9 @@ struct TokenCreate: AsyncParsableCommand {
         let output = database.output
         guard PrincipalName.isValid(name) else {
             throw output.fail(
-                .user("--name \(name): expected letters, digits and . _ @ - (starting with a letter or digit), at most 128"))
+                .user(
+                    "--name \(name): expected letters, digits and . _ @ - (starting with a letter or digit), at most 128"
+                ))
         }
         guard let role = APITokenRole(rawValue: role) else {
             let roles = APITokenRole.allCases.map(\.rawValue).joined(separator: ", ")
@@ -63,7 +65,9 @@ struct TokenCreate: AsyncParsableCommand {
         let groups = groups.map { $0.hasPrefix("group:") ? String($0.dropFirst("group:".count)) : $0 }
         if let bad = groups.first(where: { !PrincipalName.isValid($0) }) {
             throw output.fail(
-                .user("--group \(bad): expected letters, digits and . _ @ - (starting with a letter or digit), at most 128"))
+                .user(
+                    "--group \(bad): expected letters, digits and . _ @ - (starting with a letter or digit), at most 128"
+                ))
         }
         let createdBy = CLISettings().value("USER", flag: nil, default: "cli")
         let issued = try await database.withPool {
@@ -72,7 +76,8 @@ struct TokenCreate: AsyncParsableCommand {
         }
         output.emit(Created(token: issued.token, record: issued.record)) { issued.token }
         if !database.json {
-            let groupText = issued.record.groups.isEmpty ? "" : ", groups \(issued.record.groups.joined(separator: ", "))"
+            let groupText =
+                issued.record.groups.isEmpty ? "" : ", groups \(issued.record.groups.joined(separator: ", "))"
             FileHandle.standardError.write(
                 Data(
                     ("keel: token '\(issued.record.name)' (\(issued.record.role.rawValue)\(groupText)) created; "
