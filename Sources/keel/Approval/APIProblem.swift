@@ -13,11 +13,7 @@ struct APIProblem: Decodable, Equatable {
     static func failure(status: Int, body: Data) -> CLIFailure {
         let problem = try? JSONDecoder().decode(APIProblem.self, from: body)
         var message = problem.map(\.message) ?? ""
-        if message.isEmpty {
-            message = "HTTP \(status) \(HTTPURLResponse.localizedString(forStatusCode: status))"
-        } else {
-            message += " (HTTP \(status))"
-        }
+        message = message.isEmpty ? "HTTP \(status) from the approval-service" : message + " (HTTP \(status))"
         if status == 401 {
             message += "; check KEEL_API_TOKEN or --token (create one with keel token create)"
         }
