@@ -74,8 +74,11 @@ struct TokenCreate: AsyncParsableCommand {
             try await APITokenStore(pool: $0).create(
                 name: name, role: role, groups: Array(Set(groups)), createdBy: createdBy)
         }
-        output.emit(Created(token: issued.token, record: issued.record)) { issued.token }
-        if !database.json {
+        if database.json {
+            output.emit(Created(token: issued.token, record: issued.record)) { "" }
+        } else {
+            // Unbuffered, so the token comes before the reminder whatever both streams are attached to.
+            FileHandle.standardOutput.write(Data((issued.token + "\n").utf8))
             let groupText =
                 issued.record.groups.isEmpty ? "" : ", groups \(issued.record.groups.joined(separator: ", "))"
             FileHandle.standardError.write(
