@@ -32,10 +32,9 @@ enum ApprovalText {
         ]
         if let timeoutAt = approval.timeoutAt { lines.append("timeout:   \(timeoutAt.formatted(.iso8601))") }
         lines.append(
-            "approvers: \(approval.approvers.joined(separator: ", ")) — \(approval.approvalCount) of "
-                + "\(approval.requiredApprovals) approval\(approval.requiredApprovals == 1 ? "" : "s"); "
-                + (approval.allowSelfApproval ? "the requester may approve" : "not the requester"))
-        if let step = approval.requestChangesStep {
+            "approvers: \(approval.approvers.joined(separator: ", ")) (\(approval.approvalCount) of "
+                + "\(approval.requiredApprovals) approval\(approval.requiredApprovals == 1 ? "" : "s") needed; "
+                + "the requester \(approval.allowSelfApproval ? "may" : "may not") approve)")        if let step = approval.requestChangesStep {
             lines.append("changes:   request-changes sends the note back to step \(step)")
         }
         if let summary = approval.summary, !summary.isEmpty {
