@@ -34,7 +34,8 @@ enum ApprovalText {
         lines.append(
             "approvers: \(approval.approvers.joined(separator: ", ")) (\(approval.approvalCount) of "
                 + "\(approval.requiredApprovals) approval\(approval.requiredApprovals == 1 ? "" : "s") needed; "
-                + "the requester \(approval.allowSelfApproval ? "may" : "may not") approve)")        if let step = approval.requestChangesStep {
+                + "the requester \(approval.allowSelfApproval ? "may" : "may not") approve)")
+        if let step = approval.requestChangesStep {
             lines.append("changes:   request-changes sends the note back to step \(step)")
         }
         if let summary = approval.summary, !summary.isEmpty {
