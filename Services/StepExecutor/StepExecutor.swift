@@ -26,7 +26,7 @@ enum StepExecutor {
                 attempts: attempts,
                 kinds: StepKinds(
                     resources: resources, secrets: SecretSource(environment: environment),
-                    logger: dependencies.logger),
+                    logger: dependencies.logger, runDefaults: RunDefaults(environment: environment)),
                 maxInFlight: configuration.prefetch,
                 executorID: "\(ProcessInfo.processInfo.hostName):\(getpid())", logger: dependencies.logger,
                 exitAfterClaim: environment["KEEL_FAULT_EXIT_AFTER_CLAIM"].flatMap { Int($0) })

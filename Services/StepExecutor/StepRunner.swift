@@ -116,7 +116,8 @@ final class StepRunner: Service, Sendable {
             runID: dispatch.runID, flow: dispatch.flow, version: dispatch.version, step: definition,
             attempt: dispatch.attempt, idempotencyKey: dispatch.idempotencyKey,
             correlationID: dispatch.correlationID,
-            context: attempt.state.expressionContext(attempt: dispatch.attempt))
+            context: attempt.state.expressionContext(attempt: dispatch.attempt),
+            changeRequest: attempt.state.steps[dispatch.step]?.changeRequest)
         logger.debug("attempt started", metadata: metadata(dispatch))
 
         let ending = await withTaskGroup(of: Ending?.self) { group in

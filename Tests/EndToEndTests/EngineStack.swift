@@ -18,6 +18,8 @@ final class EngineStack: KeelCLITesting, @unchecked Sendable {
     let vhost: TestVirtualHost
     let intake: ServiceProcess
     var executors: [ServiceProcess] = []
+    /// Started by `startApprovalService()`.
+    var approvalService: ServiceProcess?
     let connection: AMQPConnection
     let channel: AMQPChannel
     /// Settings every service of this stack gets (lease, shards).
@@ -74,11 +76,13 @@ final class EngineStack: KeelCLITesting, @unchecked Sendable {
 
     /// Publishes a trigger as any AMQP client would.
     func trigger(
-        _ flow: String, input: String = "{}", key: String = UUID().uuidString, replyTo: String? = nil
+        _ flow: String, input: String = "{}", key: String = UUID().uuidString, replyTo: String? = nil,
+        actor: String = "e2e"
     )
         async throws
     {
-        let body = #"{"flow": "\#(flow)", "input": \#(input), "idempotency_key": "\#(key)", "actor": "e2e"}"#
+        let body =
+            #"{"flow": "\#(flow)", "input": \#(input), "idempotency_key": "\#(key)", "actor": "\#(actor)"}"#
         try await channel.publish(
             Array(body.utf8), exchange: "keel.triggers", routingKey: flow,
             properties: AMQPProperties(
@@ -207,8 +211,27 @@ final class EngineStack: KeelCLITesting, @unchecked Sendable {
     }
 
     var logs: String {
-        (["trigger-intake:\n" + intake.output] + executors.map { "step-executor:\n" + $0.output }).joined(
-            separator: "\n")
+        (["trigger-intake:\n" + intake.output] + executors.map { "step-executor:\n" + $0.output }
+            + [approvalService.map { "approval-service:\n" + $0.output } ?? ""]).joined(separator: "\n")
+    }
+
+    /// Starts the real approval-service on a free port and returns its base URL once it is ready.
+    func startApprovalService() async throws -> String {
+        let port = TestHTTP.freePort()
+        var environment = environment
+        environment["KEEL_HTTP_PORT"] = "\(port)"
+        approvalService = try ServiceProcess("approval-service", environment: environment)
+        let url = "http://127.0.0.1:\(port)"
+        let ready = await TestHTTP.waitFor(url + "/health/ready", status: 200, timeout: .seconds(120))
+        try #require(
+            ready?.status == 200, "approval-service did not become ready:\n\(approvalService?.output ?? "")")
+        return url
+    }
+
+    /// Creates an API token as `keel token create` does, and returns it.
+    func token(_ name: String, role: APITokenRole = .approver, groups: [String] = []) async throws -> String {
+        try await APITokenStore(pool: pool).create(name: name, role: role, groups: groups, createdBy: "e2e")
+            .token
     }
 
     func stop() async throws {
@@ -220,6 +243,10 @@ final class EngineStack: KeelCLITesting, @unchecked Sendable {
         }
         let status = await intake.stop()
         #expect(status == 0, "trigger-intake did not stop cleanly:\n\(intake.output)")
+        if let approvalService {
+            let status = await approvalService.stop()
+            #expect(status == 0, "approval-service did not stop cleanly:\n\(approvalService.output)")
+        }
         await pool.close()
         try await vhost.delete()
         try await database.drop()

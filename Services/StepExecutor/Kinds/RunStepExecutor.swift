@@ -8,12 +8,11 @@ import Logging
 /// The process sees only the step's rendered `env`, the `KEEL_*` variables of the attempt and a minimal
 /// `PATH`; nothing of the executor's environment (its database URL, its secrets) leaks in. Its stdout
 /// and stderr are streamed, secrets masked, into the resources `<step>.<attempt>.stdout` and `.stderr`.
-/// Exit 0 succeeds with the JSON object the step wrote to `$KEEL_OUTPUT` plus `exit_code`, `stdout`
-/// and `stderr`; a non-zero exit fails as `transient`, a timeout as `timeout`, a program that cannot
+/// It runs in its `working_dir`, else in the attempt's fresh private directory. Exit 0 succeeds with the
+/// JSON object the step wrote to `$KEEL_OUTPUT`, each declared `resource` output read from its file and
+/// stored, plus `exit_code`, `stdout` and `stderr`; a non-zero exit fails as `transient`, a timeout as `timeout`, a program that cannot
 /// start or an unusable output file as `permanent` (docs/flows.md, *Step kinds*).
 struct RunStepExecutor: StepKindExecutor {
-    /// The `PATH` a step's process gets unless its `env` sets one.
-    static let defaultPath = "/usr/local/bin:/usr/bin:/bin"
     /// Largest output file read; a bigger one fails the step (outputs that big belong in resources).
     static let maximumOutputFileSize = 16 << 20
     /// Lines of stderr quoted in the message of a non-zero exit.
@@ -23,6 +22,8 @@ struct RunStepExecutor: StepKindExecutor {
     let secrets: SecretSource
     let limits: ResourceLimits
     let temporaryDirectory: String
+    /// The `PATH` and working directory a step gets unless its action sets them.
+    let defaults: RunDefaults
     let logger: Logger
 
     func execute(_ work: StepWork) async -> StepOutcome {
@@ -61,8 +62,8 @@ struct RunStepExecutor: StepKindExecutor {
     ) async -> StepOutcome {
         let program = action.arguments[0]
         let canStart = await ProgramLookup.canExecute(
-            program, searchPath: action.environment["PATH"] ?? Self.defaultPath,
-            workingDirectory: action.workingDirectory)
+            program, searchPath: action.environment["PATH"] ?? defaults.path,
+            workingDirectory: action.workingDirectory ?? defaults.workingDirectory)
         guard canStart else {
             return .failed(.permanent, message: "cannot start \(program): no such executable program")
         }
@@ -79,17 +80,24 @@ struct RunStepExecutor: StepKindExecutor {
     }
 
     /// The process's whole environment: the step's `env`, a default `PATH`, then the attempt's `KEEL_*`.
-    static func environment(of action: RenderedRunAction, work: StepWork, outputPath: String) -> [String:
-        String]
-    {
+    static func environment(
+        of action: RenderedRunAction, work: StepWork, outputPath: String,
+        path: String = RunDefaults.standardPath
+    ) -> [String: String] {
         var environment = action.environment
-        if environment["PATH"] == nil { environment["PATH"] = defaultPath }
+        if environment["PATH"] == nil { environment["PATH"] = path }
         environment["KEEL_RUN_ID"] = work.runID
         environment["KEEL_STEP"] = work.step.id
         environment["KEEL_ATTEMPT"] = String(work.attempt)
         environment["KEEL_IDEMPOTENCY_KEY"] = work.idempotencyKey
         environment["KEEL_CORRELATION_ID"] = work.correlationID
         environment["KEEL_OUTPUT"] = outputPath
+        if let change = work.changeRequest {
+            var request: JSONObject = ["round": .number(JSONNumber(change.round))]
+            request["note"] = change.note.map(JSONValue.string) ?? .null
+            request["actor"] = change.actor.map(JSONValue.string) ?? .null
+            environment["KEEL_CHANGE_REQUEST"] = JSONValue.object(request).jsonString()
+        }
         return environment
     }
 
@@ -98,8 +106,9 @@ struct RunStepExecutor: StepKindExecutor {
     ) async -> StepOutcome {
         let spec = LocalProcessSpec(
             arguments: action.arguments,
-            environment: Self.environment(of: action, work: work, outputPath: directory.outputPath),
-            workingDirectory: action.workingDirectory, standardInput: action.standardInput,
+            environment: Self.environment(
+                of: action, work: work, outputPath: directory.outputPath, path: defaults.path),
+            workingDirectory: workingDirectory(action, directory), standardInput: action.standardInput,
             timeout: action.timeout?.duration)
         let producer = UUID(uuidString: work.runID).map {
             ResourceProducer(runID: $0, step: work.step.id, attempt: work.attempt)
@@ -155,8 +164,14 @@ struct RunStepExecutor: StepKindExecutor {
             return .interrupted(reason: "cannot store the output streams: \(error)")
         }
         return await outputs(
-            directory: directory, work: work, redactor: redactor, producer: producer,
+            directory: directory, workingDirectory: workingDirectory(action, directory), work: work,
+            redactor: redactor, producer: producer,
             streams: (stdoutRecord, stderrRecord))
+    }
+
+    /// The step's `working_dir`, else the executor's `KEEL_RUN_WORKING_DIR`, else the attempt's directory.
+    private func workingDirectory(_ action: RenderedRunAction, _ directory: AttemptDirectory) -> String {
+        action.workingDirectory ?? defaults.workingDirectory ?? directory.path
     }
 
     /// Streams one output into its resource; the channel is closed whatever happens, so the process's
@@ -179,7 +194,8 @@ struct RunStepExecutor: StepKindExecutor {
     /// The outputs of a successful attempt: what the step wrote to `KEEL_OUTPUT` (secrets masked, each
     /// value over the inline limit stored as a resource), then `exit_code`, `stdout`, `stderr`.
     private func outputs(
-        directory: AttemptDirectory, work: StepWork, redactor: SecretRedactor, producer: ResourceProducer?,
+        directory: AttemptDirectory, workingDirectory: String, work: StepWork, redactor: SecretRedactor,
+        producer: ResourceProducer?,
         streams: (output: ResourceRecord, error: ResourceRecord)
     ) async -> StepOutcome {
         let bytes: [UInt8]
@@ -214,6 +230,28 @@ struct RunStepExecutor: StepKindExecutor {
                 } catch {
                     return .interrupted(reason: "cannot store output '\(key)': \(error)")
                 }
+            }
+        }
+        for (key, declared) in work.step.outputs.sorted(by: { $0.key < $1.key }) {
+            guard case .resource(let file, let mediaType) = declared else { continue }
+            let base = workingDirectory
+            let path = file.hasPrefix("/") ? file : base + "/" + file
+            let readable =
+                (try? await BlockingIO.run { FileManager.default.isReadableFile(atPath: path) }) ?? false
+            guard readable else {
+                return .failed(
+                    .permanent, message: "output '\(key)': the step did not write its resource file \(file)")
+            }
+            do {
+                let record = try await resources.put(
+                    FileChunks(path: path),
+                    description: ResourceDescription(
+                        name: "\(work.step.id).\(work.attempt).\(file)", mediaType: mediaType,
+                        producer: producer),
+                    redactor: redactor)
+                outputs[key] = Self.reference(record)
+            } catch {
+                return .interrupted(reason: "cannot store output '\(key)' from \(file): \(error)")
             }
         }
         outputs["exit_code"] = .number(JSONNumber(0))

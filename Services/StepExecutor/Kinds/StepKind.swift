@@ -14,6 +14,9 @@ struct StepWork: Sendable {
     var correlationID: String
     /// input, steps (outputs/status/decision), run fields — as the reducer sees them; no secrets.
     var context: ExpressionContext
+    /// The approver's note when `request_changes` sent the run back to this step; the `run` kind hands it
+    /// to the process as `KEEL_CHANGE_REQUEST`.
+    var changeRequest: ChangeRequest? = nil
 }
 
 /// How an attempt ended, as the engine records it (`step.succeeded` / `step.failed`).
@@ -44,14 +47,16 @@ struct StepKinds: Sendable {
     ///   - secrets: the values of `${{ secrets.NAME }}`.
     ///   - limits: the inline rule for outputs.
     ///   - temporaryDirectory: where each `run` attempt gets a directory of its own for `KEEL_OUTPUT`.
+    ///   - runDefaults: the `PATH` and working directory of `run` steps that do not set them.
     init(
         resources: ResourceStore, secrets: SecretSource, logger: Logger, limits: ResourceLimits = .default,
-        temporaryDirectory: String = FileManager.default.temporaryDirectory.path
+        temporaryDirectory: String = FileManager.default.temporaryDirectory.path,
+        runDefaults: RunDefaults = RunDefaults()
     ) {
         noop = NoopStepExecutor()
         run = RunStepExecutor(
             resources: resources, secrets: secrets, limits: limits, temporaryDirectory: temporaryDirectory,
-            logger: logger)
+            defaults: runDefaults, logger: logger)
         http = HTTPStepExecutor(resources: resources, secrets: secrets, limits: limits, logger: logger)
     }
 

@@ -62,10 +62,11 @@ struct Supervisor {
         posix_spawnattr_setsigdefault(&attributes, &allSignals)
 
         // The working directory through the shell: posix_spawn_file_actions_addchdir_np is not
-        // visible to Swift here. `exec` replaces the shell, so the command is still the group leader.
+        // visible to Swift here. `exec` replaces the shell, so the command is still the group leader;
+        // the shell's own PWD and OLDPWD are dropped so the environment is exactly the spec's.
         var argv = spec.arguments
         if let directory = spec.workingDirectory {
-            argv = ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", directory] + argv
+            argv = ["/bin/sh", "-c", "cd \"$0\" && unset PWD OLDPWD && exec \"$@\"", directory] + argv
         }
         let cArguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         defer { cArguments.forEach { free($0) } }

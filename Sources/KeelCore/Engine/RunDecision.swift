@@ -68,7 +68,9 @@ struct RunDecision {
                 afterFailure(id, attempt: attempt, errorClass: .permanent)
                 advance()
             }
-        case .approvalDecided(let id, _, _, _, _):
+        case .approvalDecided(let id, let approvalID, let decision, let actor, _):
+            publishDecision(
+                id, attempt: before.steps[id]?.attempt, approvalID: approvalID, decision, actor: actor)
             afterDecision(id, before: before)
             advance()
         case .stepScheduled, .stepRetryScheduled, .stepSkipped, .stepTimedOut, .stepCancelled, .waitOpened,
@@ -109,6 +111,7 @@ struct RunDecision {
                     .approvalDecided(
                         step: id, approvalID: approvalID, decision: decision, actor: nil,
                         note: "the approval's timeout passed"))
+                publishDecision(id, attempt: attempt, approvalID: approvalID, decision, actor: nil)
                 if decision == .approve {
                     publishStep("step.succeeded", id, attempt: attempt)
                 } else {
@@ -360,6 +363,18 @@ struct RunDecision {
         if let errorClass = current.errorClass { extra["error_class"] = .string(errorClass.rawValue) }
         if let message = current.message { extra["message"] = .string(message) }
         publish("step.failed.\(flow.name).\(id)", step: id, attempt: current.attempt, extra: extra)
+    }
+
+    /// `approval.decided.<flow>`: whoever settled the gate (a person, or nobody when its timeout did).
+    private mutating func publishDecision(
+        _ id: String, attempt: Int?, approvalID: String, _ decision: StepContext.Decision, actor: String?
+    ) {
+        publish(
+            "approval.decided.\(flow.name)", step: id, attempt: attempt,
+            extra: [
+                "approval_id": .string(approvalID), "decision": .string(decision.rawValue),
+                "actor": actor.map(JSONValue.string) ?? .null,
+            ])
     }
 
     private mutating func publish(_ routingKey: String, step id: String?, attempt: Int?, extra: JSONObject) {

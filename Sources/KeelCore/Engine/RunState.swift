@@ -130,7 +130,6 @@ public struct RunState: Sendable, Hashable {
                 step.begin(attempt: scheduled.attempt, at: at, timeout: definition?.timeout)
                 step.status = .scheduled
                 step.queueDeadline = queueTimeout.map { at.adding($0) }
-                step.changeRequest = nil
             }
         case .stepStarted(let id, _, let executor, let leaseToken):
             update(id) { step in
@@ -142,6 +141,8 @@ public struct RunState: Sendable, Hashable {
         case .stepSucceeded(let id, _, let outputs):
             update(id) { step in
                 step.endAttempt()
+                // The approver's note stays with the step's attempts (retries too) until one succeeds.
+                step.changeRequest = nil
                 step.status = .succeeded
                 step.outputs = outputs
             }

@@ -76,7 +76,8 @@ public struct StepState: Sendable, Hashable {
     public internal(set) var message: String?
     /// `request_changes` rounds this approval step has sent back so far.
     public internal(set) var changeRounds = 0
-    /// The note the next attempt carries (set on the step a change request sent the run back to).
+    /// The approver's note this step's attempts carry after a change request sent the run back to it, until
+    /// one succeeds; the executor hands it to the work (`KEEL_CHANGE_REQUEST`).
     public internal(set) var changeRequest: ChangeRequest?
 
     public init() {}

@@ -1,12 +1,17 @@
 import KeelCore
 
-/// The digest an approval records for each bound value: a resource reference's own SHA-256 (so the digest
-/// names the bytes reviewed), else the SHA-256 of the value's canonical JSON.
+/// The digest an approval records for each bound value: for a resource (a `res:sha256:…` reference, or
+/// the `{"$resource": …}` object step outputs carry) its own SHA-256, so the digest names the bytes
+/// reviewed; for any other value the SHA-256 of its canonical JSON.
 enum ApprovalDigest {
     static func of(_ value: JSONValue) -> String {
-        if let text = value.stringValue, let reference = try? ResourceReference(parsing: text) {
-            return reference.sha256
-        }
-        return ContentDigest.sha256Hex(of: value.jsonBytes(.canonical))
+        let referenced: ResourceReference? =
+            switch value {
+            case .string(let text): ResourceReference.references(in: .string(text)).first
+            case .object(let object):
+                object["$resource"].flatMap { ResourceReference.references(in: $0).first }
+            default: nil
+            }
+        return referenced?.sha256 ?? ContentDigest.sha256Hex(of: value.jsonBytes(.canonical))
     }
 }

@@ -54,7 +54,7 @@ public struct ApprovalRecord: Sendable, Hashable, Codable {
     public var status: ApprovalStatus
     /// The gate's `summary`, rendered.
     public var summary: String?
-    /// The gate's `bind` values, evaluated (resource references are `sha256:<hex>` strings).
+    /// The gate's `bind` values, evaluated (a resource output is its `{"$resource": "res:sha256:…"}` object).
     public var bound: [JSONValue]
     /// One SHA-256 per bound value (`ApprovalDigest`): exactly what an approval covers.
     public var digests: [String]
