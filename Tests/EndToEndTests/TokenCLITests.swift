@@ -110,3 +110,22 @@ import Testing
         try await database.drop()
     }
 }
+
+/// The token and approval commands are in `keel docs` like every other command.
+@Suite struct TokenAndApprovalDocsTests {
+    @Test func keelDocsDescribesTheTokenAndApprovalCommands() async throws {
+        let result = try await ServiceProcess.run("keel", arguments: ["docs"])
+        #expect(result.status == 0)
+        let headings = result.output.split(separator: "\n").filter { $0.hasPrefix("## ") }.map {
+            String($0.dropFirst(3))
+        }
+        for command in [
+            "keel token create", "keel token list", "keel token revoke", "keel approvals list",
+            "keel approvals show", "keel approve", "keel reject", "keel request-changes",
+        ] {
+            #expect(headings.contains(command), "keel docs has no section for \(command)")
+        }
+        #expect(result.output.contains("USAGE: keel token create --name <name> --role <role>"))
+        #expect(result.output.contains("KEEL_API_TOKEN"))
+    }
+}
