@@ -102,6 +102,12 @@ import Testing
             ((again.json as? [String: Any])?["error"] as? String)?.contains("no live token named 'ana'")
                 == true)
 
+        // The name stays taken: decisions made with the revoked token still name it.
+        let reuse = try await keel(
+            ["token", "create", "--name", "ana", "--role", "approver", "--json"], database: database)
+        #expect(reuse.status == 1)
+        #expect(((reuse.json as? [String: Any])?["error"] as? String)?.contains("keeps its name") == true)
+
         let list = try await keel(["token", "list", "--json"], database: database)
         let ana = try #require((list.json as? [[String: Any]])?.first { $0["name"] as? String == "ana" })
         #expect(ana["revokedAt"] is String)

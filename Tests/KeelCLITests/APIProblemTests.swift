@@ -77,4 +77,10 @@ import Testing
                 == "0193a0b1-7c2d-7e3f-8a9b-0c1d2e3f4a5b:review:1:approval")
         #expect(ApprovalClient.pathSegment("a/b?c#d e") == "a%2Fb%3Fc%23d%20e")
     }
+
+    @Test func messagesNameTheServiceWithoutCredentials() throws {
+        let url = try #require(URL(string: "http://admin:hunter2@127.0.0.1:7403/"))
+        let client = ApprovalClient(baseURL: url, token: "keel_secret")
+        #expect(client.displayURL == "http://127.0.0.1:7403/")
+    }
 }

@@ -4,7 +4,7 @@ import Foundation
     import FoundationNetworking
 #endif
 
-/// The approval-service's HTTP API (docs/DESIGN.md §4), as the CLI uses it: every call authenticated with a
+/// The approval-service's HTTP API (docs/approvals.md), as the CLI uses it: every call authenticated with a
 /// bearer token that is sent in the Authorization header only, never printed and never part of an error.
 struct ApprovalClient: Sendable {
     /// The service's base URL, e.g. `http://127.0.0.1:7403`.
@@ -38,11 +38,13 @@ struct ApprovalClient: Sendable {
         -> Data
     {
         guard var components = URLComponents(url: baseURL, resolvingAgainstBaseURL: false) else {
-            throw CLIFailure.user("--url \(baseURL): not a URL")
+            throw CLIFailure.user("approval-service URL \(displayURL): not a URL")
         }
         components.percentEncodedPath = components.percentEncodedPath.trimmingSuffix("/") + path
         if !query.isEmpty { components.queryItems = query }
-        guard let url = components.url else { throw CLIFailure.user("--url \(baseURL): not a URL") }
+        guard let url = components.url else {
+            throw CLIFailure.user("approval-service URL \(displayURL): not a URL")
+        }
         var request = URLRequest(url: url)
         request.httpMethod = method
         request.timeoutInterval = 30
@@ -58,17 +60,27 @@ struct ApprovalClient: Sendable {
             (data, response) = try await URLSession.shared.data(for: request)
         } catch {
             throw CLIFailure.infrastructure(
-                "approval-service at \(baseURL.absoluteString) not reachable (\(Self.reason(error))); "
+                "approval-service at \(displayURL) not reachable (\(Self.reason(error))); "
                     + "is it running? (KEEL_APPROVAL_SERVICE_URL or --url)")
         }
         guard let http = response as? HTTPURLResponse else {
             throw CLIFailure.infrastructure(
-                "approval-service at \(baseURL.absoluteString): not an HTTP answer")
+                "approval-service at \(displayURL): not an HTTP answer")
         }
         guard (200...299).contains(http.statusCode) else {
             throw APIProblem.failure(status: http.statusCode, body: data)
         }
         return data
+    }
+
+    /// The base URL for messages, without any user or password it may carry.
+    var displayURL: String {
+        guard var components = URLComponents(url: baseURL, resolvingAgainstBaseURL: false) else {
+            return "the configured URL"
+        }
+        components.user = nil
+        components.password = nil
+        return components.string ?? "the configured URL"
     }
 
     /// An approval id (`<run>:<step>:<attempt>:approval`) as one path segment.

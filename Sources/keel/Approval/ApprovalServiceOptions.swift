@@ -40,7 +40,8 @@ struct ApprovalServiceOptions: ParsableArguments {
         guard let baseURL = URL(string: address), let scheme = baseURL.scheme,
             ["http", "https"].contains(scheme.lowercased()), baseURL.host != nil
         else {
-            throw CLIFailure.user("approval-service URL \(address): expected http(s)://HOST[:PORT]")
+            throw CLIFailure.user(
+                "approval-service URL (KEEL_APPROVAL_SERVICE_URL or --url): expected http(s)://HOST[:PORT]")
         }
         let token = settings.value("KEEL_API_TOKEN", flag: token, default: "")
         guard !token.isEmpty else {
