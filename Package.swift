@@ -197,6 +197,8 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(
+            name: "KeelCLITests", dependencies: ["keel", "KeelCore"], swiftSettings: strict),
+        .testTarget(
             name: "KeelServiceTests",
             dependencies: [
                 "KeelService", "KeelTestSupport",
