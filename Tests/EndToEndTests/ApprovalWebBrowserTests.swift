@@ -66,8 +66,10 @@ import Testing
             try await browser.saveScreenshot("approvals")
             #expect(try await browser.text().contains("web-review v1"))
 
-            try await browser.click("a[href='\(ApprovalPaths.page(approval.id))']")
-            #expect(try await browser.url() == base + ApprovalPaths.page(approval.id))
+            // The list links each approval by its id (`<run>:<step>:<attempt>:approval`; `:` needs no escaping).
+            let page = "/approvals/" + approval.id
+            try await browser.click("a[href='\(page)']")
+            #expect(try await browser.url() == base + page)
             #expect(
                 try await browser.evaluate("document.querySelector('#summary').textContent")
                     == .string("Apply \(Self.title)"))
@@ -80,9 +82,9 @@ import Testing
                 try await browser.evaluate(
                     "[...document.querySelectorAll('.diff-removed')].map(e => e.textContent)")
                     == ["-old <world>"])
-            let page = try await browser.text()
+            let shown = try await browser.text()
             try await browser.saveScreenshot("approval")
-            #expect(page.contains("patch (run)"), "the run's timeline so far")
+            #expect(shown.contains("patch (run)"), "the run's timeline so far")
 
             // The session cookie: the browser holds it, page scripts cannot read it, other sites never send it.
             let session = try #require(try await browser.cookies().first { $0.name == "keel_session" })
@@ -132,9 +134,4 @@ import Testing
         }
         return nil
     }
-}
-
-/// The page's path for an approval, as its links spell it (ids hold `:`, which a path segment allows).
-enum ApprovalPaths {
-    static func page(_ id: String) -> String { "/approvals/" + id }
 }
