@@ -6,7 +6,8 @@ import Testing
 
 /// issue 6's browser test: the real services, a run waiting at an approval step, and a real headless
 /// Chromium that signs in with an approver's token, opens the approval, sees its summary and diff, and
-/// approves it with a note; the run then finishes and the decision is recorded with that note.
+/// approves it with a note; the run then finishes and the decision is recorded with that note. And the
+/// same with a request for changes first, which sends the run back to `patch` and asks again.
 @Suite(.serialized) struct ApprovalWebBrowserTests {
     /// `patch` writes the diff given as input to `patch.diff`, a declared `text/x-diff` resource output,
     /// as the safe-code-change example's agent does; `apply` succeeds only after an approval.
@@ -28,6 +29,7 @@ import Testing
               approvers: [alice]
               summary: "Apply ${{ input.title }}"
               bind: ["${{ steps.patch.outputs.diff }}"]
+              request_changes: {step: patch, max_rounds: 1}
           - id: apply
             needs: [review]
             run: {command: [sh, -c, 'test "$0" = approve', "${{ steps.review.decision }}"]}
@@ -118,6 +120,60 @@ import Testing
         // The digest of the diff the page showed: the bytes the step stored, `printf`'s newline included.
         #expect(
             decided.decisions.first?.digests == [ContentDigest.sha256Hex(of: Array((Self.diff + "\n").utf8))])
+        try await stack.stop()
+    }
+
+    @Test func requestingChangesInABrowserSendsTheRunBackAndItsNextApprovalPasses() async throws {
+        let stack = try await EngineStack(flows: [Self.flow])
+        let base = try await stack.startApprovalService()
+        let token = try await stack.token("alice")
+        let alice = try #require(try await APITokenStore(pool: stack.pool).authenticate(token))
+        let input: JSONValue = ["diff": .string(Self.diff), "title": .string(Self.title)]
+        try await stack.trigger("web-review", input: input.jsonString())
+        let approvals = ApprovalStore(pool: stack.pool, advancer: RunAdvancer(pool: stack.pool))
+        let first = try #require(
+            try await Self.firstPending(approvals, for: alice), "no approval was requested:\n\(stack.logs)")
+
+        let browser = try await HeadlessChromium.launch()
+        var second: ApprovalRecord?
+        do {
+            try await browser.open(base + "/sign-in")
+            try await browser.fill("#token", token)
+            try await browser.click("#sign-in")
+            try await browser.open(base + "/approvals/" + first.id)
+            #expect(
+                try await browser.evaluate("document.querySelector('#request-changes').textContent")
+                    == "Request changes (back to patch)")
+            try await browser.fill("#note", "Greet the moon too.")
+            try await browser.click("#request-changes")
+            #expect(try await browser.text().contains("Your decision (request_changes) was recorded."))
+            #expect(
+                try await browser.evaluate("document.querySelector('#status').textContent")
+                    == "changes_requested")
+
+            second = try await Self.firstPending(approvals, for: alice)
+            let again = try #require(second, "no second approval was requested:\n\(stack.logs)")
+            #expect(again.id != first.id)
+            try await browser.open(base + "/approvals/" + again.id)
+            try await browser.fill("#note", "Now it is right.")
+            try await browser.click("#approve")
+            #expect(try await browser.text().contains("Your decision (approve) was recorded."))
+        } catch {
+            Issue.record("\(error)\nbrowser log:\n\(browser.log)\n\(stack.logs)")
+        }
+        await browser.close()
+        #expect(browser.survivingProcesses().isEmpty)
+
+        let runs = try await stack.waitForFinishedRuns("web-review", count: 1)
+        #expect(runs.values.map { $0 } == ["succeeded"], "\(stack.logs)")
+        let sentBack = try #require(try await approvals.find(first.id, for: alice))
+        #expect(sentBack.status == .changesRequested)
+        #expect(sentBack.decisions.map(\.decision) == [.requestChanges])
+        #expect(sentBack.decisions.first?.note == "Greet the moon too.")
+        let secondID = try #require(second?.id)
+        let passed = try #require(try await approvals.find(secondID, for: alice))
+        #expect(passed.status == .approved)
+        #expect(passed.decisions.first?.note == "Now it is right.")
         try await stack.stop()
     }
 
