@@ -197,9 +197,20 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(
+            name: "KeelCLITests", dependencies: ["keel", "KeelCore"], swiftSettings: strict),
+        .testTarget(
             name: "KeelServiceTests",
             dependencies: [
                 "KeelService", "KeelTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "ApprovalServiceTests",
+            dependencies: [
+                "approval-service", "KeelStore", "KeelCore", "PGClient", "KeelTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict),
@@ -208,6 +219,8 @@ let package = Package(
             dependencies: [
                 "KeelTestSupport", "AMQPClient", "PGClient", "KeelBus", "KeelCore", "KeelStore",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict),
     ]

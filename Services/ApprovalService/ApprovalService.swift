@@ -1,5 +1,6 @@
 // approval-service: the only way through an approval gate. Serves the approvals API (and page) for people,
 // authenticates them by API token, records decisions and advances runs. See README.md beside this file.
+import Foundation
 import KeelBus
 import KeelService
 import KeelStore
@@ -21,10 +22,24 @@ enum ApprovalService {
             routes: { router, dependencies in
                 let advancer = RunAdvancer(
                     pool: dependencies.pool, settings: dependencies.configuration.engine)
-                ApprovalAPI(
-                    approvals: ApprovalStore(pool: dependencies.pool, advancer: advancer),
-                    runs: RunStore(pool: dependencies.pool), tokens: APITokenStore(pool: dependencies.pool)
-                ).add(to: router)
+                let approvals = ApprovalStore(pool: dependencies.pool, advancer: advancer)
+                let runs = RunStore(pool: dependencies.pool)
+                let tokens = APITokenStore(pool: dependencies.pool)
+                ApprovalAPI(approvals: approvals, runs: runs, tokens: tokens).add(to: router)
+                let environment = ProcessInfo.processInfo.environment
+                let resources: ResourceStore
+                do {
+                    resources = try ResourceStore(
+                        pool: dependencies.pool,
+                        configuration: ResourceConfiguration(value: { environment[$0] }))
+                } catch {
+                    dependencies.logger.critical("invalid resource settings", metadata: ["error": "\(error)"])
+                    exit(2)
+                }
+                ApprovalWeb(
+                    approvals: approvals, tokens: tokens, resources: resources, runs: runs,
+                    https: dependencies.configuration.webHTTPS, logger: dependencies.logger
+                ).addRoutes(to: router)
             })
     }
 }

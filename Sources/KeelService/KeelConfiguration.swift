@@ -26,6 +26,9 @@ public struct KeelConfiguration: Sendable {
     /// The executor pool a step-executor serves: its `runs_on` labels (comma-separated in
     /// `KEEL_STEP_POOL`), or none for `default`.
     public var stepPool: [String]
+    /// approval-service: browsers reach its page over https (a TLS-terminating proxy in front), so the
+    /// session cookie gets `Secure` and a form post's `Origin` must be `https://<Host>`.
+    public var webHTTPS: Bool
 
     public static let defaultDatabaseURL = "postgres://keel:keel@127.0.0.1:5432/keel"
     public static let defaultAMQPURL = "amqp://keel:keel@127.0.0.1:5672/keel"
@@ -54,6 +57,8 @@ public struct KeelConfiguration: Sendable {
         stepPool = reader.string(forKey: "step.pool", default: "").split(separator: ",").map {
             $0.trimmingCharacters(in: .whitespaces)
         }.filter { !$0.isEmpty }
+
+        webHTTPS = reader.bool(forKey: "web.https", default: false)
 
         let level = reader.string(forKey: "log.level", default: "info")
         guard let parsedLevel = Logger.Level(rawValue: level) else {

@@ -15,7 +15,8 @@ struct Keel: AsyncParsableCommand {
         version: KeelCLIVersion.current,
         subcommands: [
             Migrate.self, Status.self, FlowCommand.self, TemplateCommand.self, RunCommand.self,
-            ResourceCommand.self, Docs.self,
+            ResourceCommand.self, TokenCommand.self, ApprovalsCommand.self, ApproveCommand.self,
+            RejectCommand.self, RequestChangesCommand.self, Docs.self,
         ])
 }
 

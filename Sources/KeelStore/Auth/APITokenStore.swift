@@ -120,7 +120,9 @@ public enum APITokenError: Error, Sendable, Hashable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .nameTaken(let name): "a token named '\(name)' exists; revoke it or choose another name"
+        case .nameTaken(let name):
+            "a token named '\(name)' exists (a revoked one keeps its name: decisions made with it still name it); "
+                + "choose another name"
         }
     }
 }
