@@ -62,9 +62,28 @@ public struct RunAdvancer: Sendable {
         }
         let commands = RunCommands(
             runID: loaded.id, state: transition.state, settings: settings, connection: connection)
-        try await commands.carryOut(transition.commands, before: loaded.state)
-        return RunAdvance(
+        try await commands.carryOut(transition.commands, before: loaded.state, facts: facts)
+        let advance = RunAdvance(
             state: transition.state, facts: facts, commands: transition.commands, ignored: false)
+        return try await applyKeptCallbacks(after: advance, run: runID, on: connection)
+    }
+
+    /// Applies the callbacks that arrived before the waits this advance opened: each becomes the run's
+    /// next fact, in this transaction, so an early callback is applied exactly once (issue 7).
+    private func applyKeptCallbacks(after advance: RunAdvance, run runID: String, on connection: PGConnection)
+        async throws -> RunAdvance
+    {
+        var combined = advance
+        for case .openWait(let step, _, let waitID, _, _) in advance.commands {
+            guard let kept = try await KeptCallback.pending(for: waitID, on: connection) else { continue }
+            let applied = try await self.advance(run: runID, on: connection) { _ in kept.fact(step: step) }
+            guard !applied.ignored else { continue }
+            try await kept.markApplied(on: connection)
+            combined.state = applied.state
+            combined.facts += applied.facts
+            combined.commands += applied.commands
+        }
+        return combined
     }
 
     private struct Loaded {

@@ -12,11 +12,13 @@ struct RunCommands {
 
     private var trigger: RunTrigger? { state.trigger }
     private var approvals: ApprovalGateCommands { ApprovalGateCommands(runID: runID, connection: connection) }
+    private var waits: WaitCommands { WaitCommands(runID: runID, connection: connection) }
     private var slots: ConcurrencySlots {
         ConcurrencySlots(connection: connection, shards: settings.stepShards)
     }
 
-    func carryOut(_ commands: [RunCommand], before: RunState) async throws {
+    /// `facts` are the transition's (the fact and its derived facts): they tell why a wait closed.
+    func carryOut(_ commands: [RunCommand], before: RunState, facts: [RunFact]) async throws {
         var messages: [OutboxMessage] = []
         for command in commands {
             switch command {
@@ -53,9 +55,12 @@ struct RunCommands {
                 try await approvals.open(request, state: state, requester: requester, timeoutAt: timeoutAt)
             case .closeApproval(let approvalID):
                 try await approvals.close(approvalID, before: before, after: state)
-            case .openWait, .closeWait:
-                // Waits belong to callback-gateway, which keeps its own table of open waits.
-                break
+            case .openWait(let step, let attempt, let waitID, let timeoutAt, let heartbeatAt):
+                try await waits.open(
+                    step: step, attempt: attempt, waitID: waitID, timeoutAt: timeoutAt, heartbeatAt: heartbeatAt,
+                    state: state)
+            case .closeWait(let waitID):
+                try await waits.close(waitID, facts: facts)
             }
         }
         messages.append(contentsOf: try await slots.reconcile(run: runID, state: state))

@@ -1,0 +1,130 @@
+import Foundation
+public import KeelCore
+public import PGClient
+
+/// Receives verified callbacks, from HTTP and AMQP alike, and applies each wait's answer exactly once
+/// (issue 7): under the run's lock, a callback for an open wait advances the run; one for a wait not yet
+/// open is kept and applied when it opens; one for a closed wait gets the stored answer and changes
+/// nothing. Every callback is recorded in `callbacks`, with the SHA-256 of its token's id, never the token.
+public struct CallbackStore: Sendable {
+    let pool: PGPool
+    let advancer: RunAdvancer
+
+    public init(pool: PGPool, advancer: RunAdvancer) {
+        self.pool = pool
+        self.advancer = advancer
+    }
+
+    /// Receives one callback whose token was verified (`CallbackToken.verify`) into `claims`.
+    /// `resources` are uploaded resources the output refers to by name.
+    public func receive(
+        claims: CallbackClaims, status: CallbackStatus, output: JSONValue,
+        resources: [String: ResourceReference] = [:]
+    ) async throws -> CallbackOutcome {
+        try await pool.withTransaction { connection in
+            guard let run = UUID(uuidString: claims.run),
+                claims.wait == "\(claims.run):\(claims.step):\(claims.attempt):wait"
+            else { return .refused(.foreignWait) }
+            let received = Received(
+                claims: claims, run: run, status: status, output: output, resources: resources,
+                connection: connection)
+            // Lock order: the run first, as every advance does; then its wait as it now is.
+            guard let row = try await connection.query("SELECT flow, version FROM runs WHERE id = \(run) FOR UPDATE").first
+            else { return .refused(.foreignWait) }
+            let reducer = try await advancer.reducer(
+                flow: try row.decode(String.self, at: 0), version: try row.decode(Int.self, at: 1), on: connection)
+            guard let condition = reducer.flow.step(claims.step).flatMap(WaitCommands.condition) else {
+                return try await received.record(.refused(.foreignWait))
+            }
+            let (outputs, clashes) = CallbackPayload.outputs(output, resources: resources)
+            var errors = clashes
+            if status != .heartbeat, let schema = condition.schema {
+                errors = try JSONSchema(schema).validate(output) + errors
+            }
+            guard errors.isEmpty else { return try await received.record(.refused(.invalidOutput(errors))) }
+            guard let wait = try await WaitRecord.load(claims.wait, on: connection) else {
+                return try await received.record(.keptEarly)
+            }
+            guard wait.runID == run, wait.step == claims.step, wait.attempt == claims.attempt else {
+                return try await received.record(.refused(.foreignWait))
+            }
+            if let answer = wait.answer {
+                return try await received.record(
+                    answer.status.isCallback ? .alreadyAnswered(answer) : .refused(.waitClosed(answer)))
+            }
+            let advance = try await advancer.advance(run: claims.run, on: connection) { _ in
+                RunFact(
+                    at: .now,
+                    event: .callbackReceived(step: claims.step, waitID: claims.wait, status: status, output: outputs))
+            }
+            guard !advance.ignored else { return try await received.record(.refused(.foreignWait)) }
+            if status == .heartbeat {
+                let due = advance.state.steps[claims.step]?.heartbeatDue
+                try await WaitCommands(runID: run, connection: connection).heartbeat(claims.wait, due: due)
+                return try await received.record(.heartbeatApplied(due: due?.date))
+            }
+            guard let answer = try await WaitRecord.load(claims.wait, on: connection)?.answer else {
+                throw PGError(code: .protocolViolation, message: "the callback did not close its wait")
+            }
+            return try await received.record(.applied(answer))
+        }
+    }
+
+    /// The wait with this id, or nil when it has not opened (yet).
+    public func wait(_ id: String) async throws -> WaitRecord? {
+        try await pool.withConnection { connection in try await WaitRecord.load(id, on: connection) }
+    }
+
+    /// The callbacks received for a wait, oldest first.
+    public func callbacks(of waitID: String) async throws -> [CallbackRecord] {
+        try await pool.withConnection { connection in try await CallbackRecord.all(of: waitID, on: connection) }
+    }
+}
+
+/// One callback being received: records it with what became of it.
+private struct Received {
+    let claims: CallbackClaims
+    let run: UUID
+    let status: CallbackStatus
+    let output: JSONValue
+    let resources: [String: ResourceReference]
+    let connection: PGConnection
+
+    func record(_ outcome: CallbackOutcome) async throws -> CallbackOutcome {
+        var disposition: CallbackDisposition
+        var answer: WaitAnswer?
+        switch outcome {
+        case .applied(let stored):
+            (disposition, answer) = (.applied, stored)
+        case .heartbeatApplied:
+            disposition = .applied
+        case .keptEarly:
+            disposition = .early
+            if status != .heartbeat, try await hasKeptCallback() { disposition = .duplicate }
+        case .alreadyAnswered(let stored):
+            (disposition, answer) = (.duplicate, stored)
+        case .refused(let refusal):
+            disposition = .refused
+            if case .waitClosed(let stored) = refusal { answer = stored }
+        }
+        try await connection.execute(
+            """
+            INSERT INTO callbacks (token_digest, wait_id, run_id, status, output, resources, disposition, applied,
+                                   applied_at, answer)
+            VALUES (\(ContentDigest.sha256Hex(of: Array(claims.id.utf8))), \(claims.wait), \(run), \(status.rawValue),
+                    \(PGJSON(bytes: output.jsonBytes())), \(PGJSON(bytes: CallbackPayload.json(resources).jsonBytes())),
+                    \(disposition.rawValue), \(disposition == .applied), \(disposition == .applied ? Date() : nil),
+                    \(answer.map { PGJSON(bytes: $0.json.jsonBytes()) }))
+            """)
+        return outcome
+    }
+
+    private func hasKeptCallback() async throws -> Bool {
+        !(try await connection.query(
+            """
+            SELECT 1 FROM callbacks
+            WHERE wait_id = \(claims.wait) AND disposition = 'early' AND status <> 'heartbeat'
+            """
+        ).isEmpty)
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import KeelCore
+import PGClient
+
+/// Writes the engine's wait commands into `waits`, inside the transaction that advanced the run: an open
+/// inserts the row, a close ends it with the answer every later callback gets.
+struct WaitCommands {
+    let runID: UUID
+    let connection: PGConnection
+
+    func open(step: String, attempt: Int, waitID: String, timeoutAt: Timestamp, heartbeatAt: Timestamp?, state: RunState)
+        async throws
+    {
+        let schema = state.flow.step(step).flatMap(Self.condition)?.schema
+        try await connection.execute(
+            """
+            INSERT INTO waits (id, run_id, step, attempt, schema, timeout_at, heartbeat_at)
+            VALUES (\(waitID), \(runID), \(step), \(attempt), \(schema.map { PGJSON(bytes: $0.jsonBytes()) }),
+                    \(timeoutAt.date), \(heartbeatAt?.date))
+            ON CONFLICT (id) DO NOTHING
+            """)
+    }
+
+    /// Ends a wait the engine closed. `facts` are the transition's: the callback, timeout or cancellation
+    /// that ended it is among them; with none of those, the run went back past the step.
+    func close(_ waitID: String, facts: [RunFact]) async throws {
+        var ending = WaitEnding.void
+        for fact in facts {
+            switch fact.event {
+            case .callbackReceived(_, let id, let status, _) where id == waitID && status != .heartbeat:
+                ending = WaitEnding(status)
+            case .stepTimedOut(let step, let attempt, _) where waitID.hasSuffix(Self.suffix(step, attempt)):
+                ending = .timedOut
+            case .stepCancelled(let step, let attempt, _) where waitID.hasSuffix(Self.suffix(step, attempt)):
+                ending = .cancelled
+            default:
+                continue
+            }
+        }
+        let closedAt = Date()
+        let answer = WaitAnswer(waitID: waitID, status: ending, closedAt: closedAt)
+        try await connection.execute(
+            """
+            UPDATE waits SET status = 'closed', closed_at = \(closedAt),
+                   outcome = \(PGJSON(bytes: answer.json.jsonBytes()))
+            WHERE id = \(waitID) AND status = 'open'
+            """)
+    }
+
+    /// Moves an open wait's heartbeat deadline after a heartbeat was applied.
+    func heartbeat(_ waitID: String, due: Timestamp?) async throws {
+        try await connection.execute(
+            "UPDATE waits SET heartbeat_at = \(due?.date) WHERE id = \(waitID) AND status = 'open'")
+    }
+
+    /// The wait id's `<step>:<attempt>:wait` suffix, to match a step's facts against it.
+    private static func suffix(_ step: String, _ attempt: Int) -> String { ":\(step):\(attempt):wait" }
+
+    /// The callback wait of a `wait` step, or of an `ssh` step with `wait`.
+    static func condition(_ step: StepDefinition) -> WaitCondition? {
+        switch step.kind {
+        case .wait(let condition): condition
+        case .ssh(let action): action.wait
+        default: nil
+        }
+    }
+}
