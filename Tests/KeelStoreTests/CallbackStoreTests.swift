@@ -63,7 +63,9 @@ import Testing
         }
 
         func count(_ sql: String) async throws -> Int64 {
-            try await pool.withConnection { try await $0.query("\(unescaped: sql)").first?.decode(Int64.self, at: 0) }
+            try await pool.withConnection {
+                try await $0.query("\(unescaped: sql)").first?.decode(Int64.self, at: 0)
+            }
                 ?? -1
         }
     }
@@ -91,7 +93,8 @@ import Testing
                 for index in 0..<8 {
                     group.addTask {
                         try await fixture.store.receive(
-                            claims: claims, status: .succeeded, output: ["p50_ms": .number(JSONNumber(index))])
+                            claims: claims, status: .succeeded, output: ["p50_ms": .number(JSONNumber(index))]
+                        )
                     }
                 }
                 return try await group.reduce(into: []) { $0.append($1) }
@@ -110,7 +113,10 @@ import Testing
             #expect(recorded.filter(\.applied).count == 1)
             #expect(recorded.filter { $0.disposition == .duplicate }.count == 7)
             // The run went on past the wait.
-            #expect(try await fixture.history(run).contains { $0.event.kind == "step.scheduled" && $0.event.step == "report" })
+            #expect(
+                try await fixture.history(run).contains {
+                    $0.event.kind == "step.scheduled" && $0.event.step == "report"
+                })
         }
     }
 
@@ -120,14 +126,16 @@ import Testing
             let claims = fixture.claims(run)
             #expect(try await fixture.store.wait(claims.wait) == nil)
             #expect(
-                try await fixture.store.receive(claims: claims, status: .partial, output: ["done": 3]) == .keptEarly)
+                try await fixture.store.receive(claims: claims, status: .partial, output: ["done": 3])
+                    == .keptEarly)
             // A repeat before the wait opens is recorded, not kept a second time.
             #expect(
                 try await fixture.store.receive(claims: claims, status: .failed, output: .null) == .keptEarly)
             #expect(try await fixture.callbacksReceived(run).isEmpty)
 
             let dispatch = StepDispatch(
-                runID: run, flow: "later", version: 1, step: "build", attempt: 1, idempotencyKey: "\(run):build:1",
+                runID: run, flow: "later", version: 1, step: "build", attempt: 1,
+                idempotencyKey: "\(run):build:1",
                 correlationID: "c-\(run)")
             let attempts = AttemptStore(advancer: fixture.advancer)
             let claimed = try #require(try await attempts.claim(dispatch, executor: "x"))
@@ -144,7 +152,8 @@ import Testing
             #expect(recorded.map(\.disposition) == [.early, .duplicate])
             #expect(recorded.map(\.applied) == [true, false])
             #expect(recorded.first?.answer == wait.answer)
-            #expect(try await fixture.history(run).last?.event == .runFinished(outcome: .succeeded, reason: nil))
+            #expect(
+                try await fixture.history(run).last?.event == .runFinished(outcome: .succeeded, reason: nil))
             // Once applied, the same callback again gets the stored answer.
             let answer = try #require(wait.answer)
             #expect(
@@ -165,7 +174,8 @@ import Testing
             #expect(answer.status == .timedOut)
             let before = try await fixture.history(run)
 
-            let outcome = try await fixture.store.receive(claims: claims, status: .succeeded, output: ["p50_ms": 4])
+            let outcome = try await fixture.store.receive(
+                claims: claims, status: .succeeded, output: ["p50_ms": 4])
             #expect(outcome == .refused(.waitClosed(answer)))
             #expect(try await fixture.history(run) == before)
             #expect(try await fixture.store.wait(claims.wait) == wait)
@@ -182,7 +192,8 @@ import Testing
             let opened = try #require(try await fixture.store.wait(claims.wait))
             let firstDue = try #require(opened.heartbeatAt)
 
-            let outcome = try await fixture.store.receive(claims: claims, status: .heartbeat, output: ["progress": 0.4])
+            let outcome = try await fixture.store.receive(
+                claims: claims, status: .heartbeat, output: ["progress": 0.4])
             guard case .heartbeatApplied(let due?) = outcome else {
                 Issue.record("expected an applied heartbeat, got \(outcome)")
                 return
@@ -202,7 +213,9 @@ import Testing
                       AND abs(extract(epoch FROM due_at) - \(due.timeIntervalSince1970)) < 0.001
                     """) == 1)
             // The same token still ends the wait after its heartbeats.
-            guard case .applied = try await fixture.store.receive(claims: claims, status: .succeeded, output: ["p50_ms": 7])
+            guard
+                case .applied = try await fixture.store.receive(
+                    claims: claims, status: .succeeded, output: ["p50_ms": 7])
             else {
                 Issue.record("the wait was not answered after a heartbeat")
                 return
@@ -221,7 +234,8 @@ import Testing
                     == .refused(.foreignWait))
             let unknownStep = fixture.claims(first, step: "report")
             #expect(
-                try await fixture.store.receive(claims: unknownStep, status: .succeeded, output: ["p50_ms": 1])
+                try await fixture.store.receive(
+                    claims: unknownStep, status: .succeeded, output: ["p50_ms": 1])
                     == .refused(.foreignWait))
             #expect(try await fixture.store.wait("\(second):job:1:wait")?.isOpen == true)
             #expect(try await fixture.store.wait("\(first):job:1:wait")?.isOpen == true)

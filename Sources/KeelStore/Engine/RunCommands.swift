@@ -57,7 +57,8 @@ struct RunCommands {
                 try await approvals.close(approvalID, before: before, after: state)
             case .openWait(let step, let attempt, let waitID, let timeoutAt, let heartbeatAt):
                 try await waits.open(
-                    step: step, attempt: attempt, waitID: waitID, timeoutAt: timeoutAt, heartbeatAt: heartbeatAt,
+                    step: step, attempt: attempt, waitID: waitID, timeoutAt: timeoutAt,
+                    heartbeatAt: heartbeatAt,
                     state: state)
             case .closeWait(let waitID):
                 try await waits.close(waitID, facts: facts)

@@ -27,7 +27,8 @@ public enum CallbackRefusal: Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .waitClosed(let answer): "the wait is closed (\(answer.status.rawValue))"
-        case .invalidOutput(let errors): "the output is not valid: \(errors.map(\.description).joined(separator: "; "))"
+        case .invalidOutput(let errors):
+            "the output is not valid: \(errors.map(\.description).joined(separator: "; "))"
         case .foreignWait: "the token does not name a wait of this run"
         }
     }

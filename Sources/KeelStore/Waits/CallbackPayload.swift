@@ -10,7 +10,9 @@ enum CallbackPayload {
     ) {
         guard !resources.isEmpty else { return (output, []) }
         var object: JSONObject =
-            if let fields = output.objectValue { fields } else if output.isNull { [:] } else { ["output": output] }
+            if let fields = output.objectValue { fields } else if output.isNull { [:] } else {
+                ["output": output]
+            }
         var errors: [JSONSchemaValidationError] = []
         for (name, reference) in resources.sorted(by: { $0.key < $1.key }) {
             guard !object.contains(key: name) else {
@@ -27,7 +29,10 @@ enum CallbackPayload {
 
     /// `{"name": "res:sha256:…"}`, as `callbacks.resources` stores them.
     static func json(_ resources: [String: ResourceReference]) -> JSONValue {
-        .object(JSONObject(resources.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.string($0.value.description)) }))
+        .object(
+            JSONObject(
+                resources.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.string($0.value.description)) })
+        )
     }
 
     static func resources(_ json: JSONValue) -> [String: ResourceReference] {

@@ -42,7 +42,8 @@ public struct CallbackRecord: Sendable, Hashable {
             return CallbackRecord(
                 tokenDigest: try row.decode(String.self, at: 0), waitID: try row.decode(String.self, at: 1),
                 status: status, output: try JSONValue(parsing: try row.decode(String.self, at: 3)),
-                resources: CallbackPayload.resources(try JSONValue(parsing: try row.decode(String.self, at: 4))),
+                resources: CallbackPayload.resources(
+                    try JSONValue(parsing: try row.decode(String.self, at: 4))),
                 receivedAt: try row.decode(Date.self, at: 5), disposition: disposition,
                 applied: try row.decode(Bool.self, at: 7),
                 answer: try row.decode(String?.self, at: 8).map { try JSONValue(parsing: $0) }.flatMap(

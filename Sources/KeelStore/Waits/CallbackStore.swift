@@ -29,10 +29,14 @@ public struct CallbackStore: Sendable {
                 claims: claims, run: run, status: status, output: output, resources: resources,
                 connection: connection)
             // Lock order: the run first, as every advance does; then its wait as it now is.
-            guard let row = try await connection.query("SELECT flow, version FROM runs WHERE id = \(run) FOR UPDATE").first
+            guard
+                let row = try await connection.query(
+                    "SELECT flow, version FROM runs WHERE id = \(run) FOR UPDATE"
+                ).first
             else { return .refused(.foreignWait) }
             let reducer = try await advancer.reducer(
-                flow: try row.decode(String.self, at: 0), version: try row.decode(Int.self, at: 1), on: connection)
+                flow: try row.decode(String.self, at: 0), version: try row.decode(Int.self, at: 1),
+                on: connection)
             guard let condition = reducer.flow.step(claims.step).flatMap(WaitCommands.condition) else {
                 return try await received.record(.refused(.foreignWait))
             }
@@ -55,7 +59,8 @@ public struct CallbackStore: Sendable {
             let advance = try await advancer.advance(run: claims.run, on: connection) { _ in
                 RunFact(
                     at: .now,
-                    event: .callbackReceived(step: claims.step, waitID: claims.wait, status: status, output: outputs))
+                    event: .callbackReceived(
+                        step: claims.step, waitID: claims.wait, status: status, output: outputs))
             }
             guard !advance.ignored else { return try await received.record(.refused(.foreignWait)) }
             if status == .heartbeat {
@@ -77,7 +82,8 @@ public struct CallbackStore: Sendable {
 
     /// The callbacks received for a wait, oldest first.
     public func callbacks(of waitID: String) async throws -> [CallbackRecord] {
-        try await pool.withConnection { connection in try await CallbackRecord.all(of: waitID, on: connection) }
+        try await pool.withConnection { connection in try await CallbackRecord.all(of: waitID, on: connection)
+        }
     }
 }
 

@@ -29,7 +29,8 @@ struct KeptCallback {
     }
 
     func fact(step: String) -> RunFact {
-        RunFact(at: .now, event: .callbackReceived(step: step, waitID: waitID, status: status, output: outputs))
+        RunFact(
+            at: .now, event: .callbackReceived(step: step, waitID: waitID, status: status, output: outputs))
     }
 
     /// Marks the callback applied, with the answer its wait now stores.

@@ -53,7 +53,8 @@ public struct WaitAnswer: Sendable, Hashable, Codable {
     init?(json: JSONValue) {
         guard let object = json.objectValue, let waitID = object["wait_id"]?.stringValue,
             let status = object["status"]?.stringValue.flatMap(WaitEnding.init(rawValue:)),
-            let closed = object["closed_at"]?.stringValue, let closedAt = try? Date(closed, strategy: .iso8601)
+            let closed = object["closed_at"]?.stringValue,
+            let closedAt = try? Date(closed, strategy: .iso8601)
         else { return nil }
         self.init(waitID: waitID, status: status, closedAt: closedAt)
     }

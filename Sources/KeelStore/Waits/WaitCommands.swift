@@ -8,7 +8,10 @@ struct WaitCommands {
     let runID: UUID
     let connection: PGConnection
 
-    func open(step: String, attempt: Int, waitID: String, timeoutAt: Timestamp, heartbeatAt: Timestamp?, state: RunState)
+    func open(
+        step: String, attempt: Int, waitID: String, timeoutAt: Timestamp, heartbeatAt: Timestamp?,
+        state: RunState
+    )
         async throws
     {
         let schema = state.flow.step(step).flatMap(Self.condition)?.schema

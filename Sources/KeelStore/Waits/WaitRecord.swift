@@ -33,7 +33,8 @@ public struct WaitRecord: Sendable, Hashable {
         let outcome = try row.decode(String?.self, at: 8).map { try JSONValue(parsing: $0) }
         return WaitRecord(
             id: try row.decode(String.self, at: 0), runID: try row.decode(UUID.self, at: 1),
-            step: try row.decode(String.self, at: 2), attempt: try row.decode(Int.self, at: 3), schema: schema,
+            step: try row.decode(String.self, at: 2), attempt: try row.decode(Int.self, at: 3),
+            schema: schema,
             openedAt: try row.decode(Date.self, at: 5), timeoutAt: try row.decode(Date.self, at: 6),
             heartbeatAt: try row.decode(Date?.self, at: 7), answer: outcome.flatMap(WaitAnswer.init(json:)))
     }
