@@ -1,5 +1,5 @@
 public import Foundation
-public import KeelCore
+import KeelCore
 
 /// How a wait ended, as stored in `waits.outcome` and told to every callback that arrives after it.
 public enum WaitEnding: String, Sendable, Hashable, Codable, CaseIterable {
