@@ -286,4 +286,20 @@ import Testing
             #expect(digests == [ContentDigest.sha256Hex(of: Array(claims.id.utf8))])
         }
     }
+    @Test func receivedCallbacksAreHistory() async throws {
+        try await withFixture { fixture in
+            let run = try await fixture.run("bench")
+            _ = try await fixture.store.receive(
+                claims: fixture.claims(run), status: .succeeded, output: ["p50_ms": 3])
+            for change in [
+                "UPDATE callbacks SET status = 'failed'", "UPDATE callbacks SET applied = false",
+                "DELETE FROM callbacks", "TRUNCATE callbacks",
+            ] {
+                await #expect(throws: PGError.self) {
+                    try await fixture.pool.withConnection { try await $0.execute("\(unescaped: change)") }
+                }
+            }
+            #expect(try await fixture.count("SELECT count(*) FROM callbacks WHERE applied") == 1)
+        }
+    }
 }
