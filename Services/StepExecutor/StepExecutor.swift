@@ -28,7 +28,8 @@ enum StepExecutor {
                 sshHosts = try SSHHosts(environment: environment)
                 callbacks = try CallbackSettings.from(environment: environment)
             } catch {
-                dependencies.logger.critical("invalid ssh or callback settings", metadata: ["error": "\(error)"])
+                dependencies.logger.critical(
+                    "invalid ssh or callback settings", metadata: ["error": "\(error)"])
                 exit(2)
             }
             let runner = StepRunner(

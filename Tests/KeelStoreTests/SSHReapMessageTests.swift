@@ -35,7 +35,8 @@ import Testing
             #expect(
                 request
                     == SSHReapRequest(
-                        runID: run, step: "bench", attempt: 1, idempotencyKey: "\(run):bench:1", host: "gpu-1",
+                        runID: run, step: "bench", attempt: 1, idempotencyKey: "\(run):bench:1",
+                        host: "gpu-1",
                         pid: 4242, reason: "not needed"))
         }
     }
@@ -74,7 +75,8 @@ import Testing
         let run = try await createRun(pool, advancer: advancer)
         let attempts = AttemptStore(advancer: advancer)
         let dispatch = StepDispatch(
-            runID: run, flow: "remote", version: 1, step: "bench", attempt: 1, idempotencyKey: "\(run):bench:1",
+            runID: run, flow: "remote", version: 1, step: "bench", attempt: 1,
+            idempotencyKey: "\(run):bench:1",
             correlationID: "c-\(run)")
         let claimed = try #require(try await attempts.claim(dispatch, executor: "gpu-executor"))
         let recorded = try await attempts.complete(
@@ -88,7 +90,8 @@ import Testing
     static func reapMessages(_ pool: PGPool) async throws -> [(String, JSONObject, JSONValue)] {
         let rows = try await pool.withConnection {
             try await $0.query(
-                "SELECT routing_key, headers::text, body FROM outbox WHERE headers->>'keel-type' = 'ssh.reap'")
+                "SELECT routing_key, headers::text, body FROM outbox WHERE headers->>'keel-type' = 'ssh.reap'"
+            )
         }
         return try rows.map { row in
             let headers = try JSONValue(parsing: try row.decode(String.self, at: 1)).objectValue ?? [:]

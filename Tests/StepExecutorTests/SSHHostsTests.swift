@@ -19,9 +19,14 @@ struct SSHHostsTests {
         #expect(inline.names == ["build", "gpu-1"])
         let gpu = try inline.host(named: "gpu-1")
         #expect(gpu.port == 22 && gpu.user == "keel" && gpu.key == .secret("GPU_KEY"))
-        #expect(gpu.hostKey == .pinned("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"))
+        #expect(
+            gpu.hostKey
+                == .pinned("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl")
+        )
         let build = try inline.host(named: "build")
-        #expect(build.port == 2200 && build.key == .file("/etc/keel/id") && build.passphraseSecret == "BUILD_PASS")
+        #expect(
+            build.port == 2200 && build.key == .file("/etc/keel/id") && build.passphraseSecret == "BUILD_PASS"
+        )
         #expect(build.hostKey == .knownHosts(path: "/etc/keel/known_hosts"))
 
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("hosts-\(UUID()).json").path
@@ -31,18 +36,35 @@ struct SSHHostsTests {
         #expect(try SSHHosts(environment: [:]).names.isEmpty)
     }
 
-    @Test("errors name the host and the field", arguments: [
-        (#"{"a": {"user": "u", "key_secret": "K", "host_key": "ssh-ed25519 AAAA"}}"#, "host 'a': address: required"),
-        (#"{"a": {"address": "h", "key_secret": "K", "host_key": "x"}}"#, "host 'a': user: required"),
-        (#"{"a": {"address": "h", "user": "u", "host_key": "x"}}"#, "host 'a': key_secret: required"),
-        (#"{"a": {"address": "h", "user": "u", "key_secret": "K"}}"#, "host 'a': host_key: required"),
-        (#"{"a": {"address": "h", "user": "u", "key_secret": "K", "key_file": "/k", "host_key": "x"}}"#, "not both"),
-        (#"{"a": {"address": "h", "user": "u", "key_secret": "K", "host_key": "x", "port": 70000}}"#, "host 'a': port"),
-        (#"{"a": {"address": "h", "user": "u", "key_secret": "K", "host_key": "x", "pasword": "p"}}"#, "host 'a': pasword: unknown field"),
-        (#"{"a": {"address": "", "user": "u", "key_secret": "K", "host_key": "x"}}"#, "address: expected a non-empty string"),
-        (#"["a"]"#, "expected an object mapping"),
-        ("{not json", "not valid JSON"),
-    ])
+    @Test(
+        "errors name the host and the field",
+        arguments: [
+            (
+                #"{"a": {"user": "u", "key_secret": "K", "host_key": "ssh-ed25519 AAAA"}}"#,
+                "host 'a': address: required"
+            ),
+            (#"{"a": {"address": "h", "key_secret": "K", "host_key": "x"}}"#, "host 'a': user: required"),
+            (#"{"a": {"address": "h", "user": "u", "host_key": "x"}}"#, "host 'a': key_secret: required"),
+            (#"{"a": {"address": "h", "user": "u", "key_secret": "K"}}"#, "host 'a': host_key: required"),
+            (
+                #"{"a": {"address": "h", "user": "u", "key_secret": "K", "key_file": "/k", "host_key": "x"}}"#,
+                "not both"
+            ),
+            (
+                #"{"a": {"address": "h", "user": "u", "key_secret": "K", "host_key": "x", "port": 70000}}"#,
+                "host 'a': port"
+            ),
+            (
+                #"{"a": {"address": "h", "user": "u", "key_secret": "K", "host_key": "x", "pasword": "p"}}"#,
+                "host 'a': pasword: unknown field"
+            ),
+            (
+                #"{"a": {"address": "", "user": "u", "key_secret": "K", "host_key": "x"}}"#,
+                "address: expected a non-empty string"
+            ),
+            (#"["a"]"#, "expected an object mapping"),
+            ("{not json", "not valid JSON"),
+        ])
     func errors(json: String, expected: String) {
         do {
             _ = try SSHHosts(environment: ["KEEL_SSH_HOSTS": json])
@@ -55,7 +77,9 @@ struct SSHHostsTests {
 
     @Test("a missing file is named")
     func missingFile() {
-        #expect(throws: SSHHostsError.self) { try SSHHosts(environment: ["KEEL_SSH_HOSTS": "/nonexistent/hosts.json"]) }
+        #expect(throws: SSHHostsError.self) {
+            try SSHHosts(environment: ["KEEL_SSH_HOSTS": "/nonexistent/hosts.json"])
+        }
     }
 
     @Test("job files are named by the idempotency key, made safe for a path")
@@ -80,7 +104,9 @@ struct SSHHostsTests {
             try CallbackSettings.from(environment: ["KEEL_CALLBACK_KEYS": "k1:\(key)"])
         }
         #expect(throws: CallbackSettingsError.self) {
-            try CallbackSettings.from(environment: ["KEEL_CALLBACK_KEYS": "k1:\(key)", "KEEL_CALLBACK_GATEWAY_URL": "ftp://x"])
+            try CallbackSettings.from(environment: [
+                "KEEL_CALLBACK_KEYS": "k1:\(key)", "KEEL_CALLBACK_GATEWAY_URL": "ftp://x",
+            ])
         }
     }
 }

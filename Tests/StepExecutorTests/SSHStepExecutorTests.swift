@@ -69,7 +69,8 @@ struct SSHStepExecutorTests {
             // A redelivered attempt finds the pid file and starts no second copy.
             let again = await host.executor.execute(attempt)
             #expect(again.outputs?["pid"] == .number(JSONNumber(pid)))
-            let copies = try await session.execute("grep -lzx 'KEEL_RUN_ID=\(attempt.runID)' /proc/[0-9]*/environ 2>/dev/null | wc -l")
+            let copies = try await session.execute(
+                "grep -lzx 'KEEL_RUN_ID=\(attempt.runID)' /proc/[0-9]*/environ 2>/dev/null | wc -l")
             #expect(copies.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "1")
 
             _ = try await session.execute("rm -f \(envFile)")
@@ -86,7 +87,10 @@ struct SSHStepExecutorTests {
             kind: .ssh(
                 SSHAction(
                     host: SSHTestHost.name,
-                    command: ["sh", "-c", "trap '' TERM; sleep 311 & child=$!; echo $child > \"$HOME/.keel/jobs/$KEEL_RUN_ID.child\"; while :; do sleep 1; done"],
+                    command: [
+                        "sh", "-c",
+                        "trap '' TERM; sleep 311 & child=$!; echo $child > \"$HOME/.keel/jobs/$KEEL_RUN_ID.child\"; while :; do sleep 1; done",
+                    ],
                     wait: WaitCondition(timeout: FlowDuration(milliseconds: 600_000)))))
         let attempt = work(step)
         let outcome = await host.executor.execute(attempt)
@@ -144,7 +148,8 @@ struct SSHStepExecutorTests {
         let knownHosts = try String(
             contentsOfFile: try TestEnvironment.require("KEEL_SSH_KNOWN_HOSTS"), encoding: .utf8)
         let line = try #require(knownHosts.split(separator: "\n").first { $0.contains("ssh-ed25519") })
-        let genuine = try SSHTestHost(hostKey: .pinned(line.split(separator: " ").dropFirst().joined(separator: " ")))
+        let genuine = try SSHTestHost(
+            hostKey: .pinned(line.split(separator: " ").dropFirst().joined(separator: " ")))
         let files = SSHJobFiles(idempotencyKey: attempt.idempotencyKey)
         try await genuine.withSession { session in
             #expect(try await session.execute("test -e \(ShellWords.quote(files.pidFile))").exitStatus != 0)
@@ -155,19 +160,24 @@ struct SSHStepExecutorTests {
     func configurationFailures() async throws {
         let host = try SSHTestHost()
         var step = Self.sleeperStep()
-        step.kind = .ssh(SSHAction(host: "nowhere", command: ["true"], wait: WaitCondition(timeout: FlowDuration(milliseconds: 60_000))))
+        step.kind = .ssh(
+            SSHAction(
+                host: "nowhere", command: ["true"],
+                wait: WaitCondition(timeout: FlowDuration(milliseconds: 60_000))))
         let unknown = await host.executor.execute(work(step))
         #expect(unknown.errorClass == .permanent)
         #expect(unknown.message.contains("host 'nowhere'") && unknown.message.contains(SSHTestHost.name))
 
         let noSecret = SSHStepExecutor(
             connector: SSHConnector(
-                hosts: SSHHosts([host.host]), secrets: SecretSource(values: [:]), connectTimeout: .seconds(20),
+                hosts: SSHHosts([host.host]), secrets: SecretSource(values: [:]),
+                connectTimeout: .seconds(20),
                 logger: host.logs.logger),
             callbacks: host.callbacks, secrets: SecretSource(values: [:]), logger: host.logs.logger)
         let missing = await noSecret.execute(work(Self.sleeperStep()))
         #expect(missing.errorClass == .permanent)
-        #expect(missing.message.contains("key_secret") && missing.message.contains("KEEL_SECRET_TEST_SSH_KEY"))
+        #expect(
+            missing.message.contains("key_secret") && missing.message.contains("KEEL_SECRET_TEST_SSH_KEY"))
 
         let noCallbacks = SSHStepExecutor(
             connector: host.connector, callbacks: nil, secrets: host.secrets, logger: host.logs.logger)

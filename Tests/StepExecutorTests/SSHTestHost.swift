@@ -31,7 +31,8 @@ struct SSHTestHost {
         var generator = SystemRandomNumberGenerator()
         let secret = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
         callbacks = CallbackSettings(
-            keys: try CallbackKeyRing(keys: ["test": secret], signingKeyID: "test"), gatewayURL: Self.gatewayURL)
+            keys: try CallbackKeyRing(keys: ["test": secret], signingKeyID: "test"),
+            gatewayURL: Self.gatewayURL)
         logs = CapturedLogs()
     }
 

@@ -14,7 +14,8 @@ struct SSHJobFiles: Sendable, Hashable {
                 idempotencyKey.unicodeScalars.map { scalar in
                     scalar.isASCII
                         && (("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar)
-                            || ("0"..."9").contains(scalar) || scalar == "." || scalar == "_" || scalar == "-")
+                            || ("0"..."9").contains(scalar) || scalar == "." || scalar == "_"
+                            || scalar == "-")
                         ? scalar : "_"
                 }))
         let base = "\(Self.folder)/\(name.hasPrefix(".") ? "_" + name : name)"
