@@ -95,7 +95,10 @@ final class StepRunner: Service, Sendable {
         switch await kinds.sshReaper.reap(request) {
         case .reaped: return .ack
         case .refused(let reason): return .deadLetter(reason: "ssh job cannot be reaped: \(reason)")
-        case .retry(let reason): throw SSHReapDeferred(reason: reason)
+        case .retry(let reason):
+            // A pause before the delivery comes back, so the queue's delivery limit spans a host's restart.
+            try? await Task.sleep(for: .seconds(5))
+            throw SSHReapDeferred(reason: reason)
         }
     }
 

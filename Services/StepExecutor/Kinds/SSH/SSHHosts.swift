@@ -108,7 +108,9 @@ struct SSHHosts: Sendable {
             port = Int(number)
         }
         let key: SSHHost.Key
-        switch (try string("key_secret"), try string("key_file")) {
+        let keySecret = try string("key_secret")
+        let keyFile = try string("key_file")
+        switch (keySecret, keyFile) {
         case (let secret?, nil): key = .secret(secret)
         case (nil, let path?): key = .file(path)
         case (_?, _?):
@@ -118,8 +120,10 @@ struct SSHHosts: Sendable {
             throw SSHHostsError(host: name, field: "key_secret", message: "required (or key_file)")
         }
         let hostKey: SSHHostKeyPolicy
-        switch (try string("host_key"), try string("known_hosts")) {
-        case (let pinned?, nil): hostKey = .pinned(pinned)
+        let pinned = try string("host_key")
+        let knownHosts = try string("known_hosts")
+        switch (pinned, knownHosts) {
+        case (let key?, nil): hostKey = .pinned(key)
         case (nil, let path?): hostKey = .knownHosts(path: path)
         case (_?, _?):
             throw SSHHostsError(
