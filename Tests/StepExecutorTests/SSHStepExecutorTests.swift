@@ -34,7 +34,7 @@ struct SSHStepExecutorTests {
         let files = SSHJobFiles(idempotencyKey: attempt.idempotencyKey)
         #expect(outputs["log"] == .string(files.logFile))
 
-        try await host.withSession { session in
+        try await host.withSession { session async throws in
             #expect(try await host.isRunning(pid, on: session))
             let recorded = try await session.execute("cat \(ShellWords.quote(files.pidFile))")
             #expect(recorded.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "\(pid)")
@@ -97,7 +97,7 @@ struct SSHStepExecutorTests {
         let pid = try #require(
             outcome.outputs?["pid"]?.int64Value.flatMap { Int(exactly: $0) }, "failed: \(outcome.message)")
         let childFile = ".keel/jobs/\(attempt.runID).child"
-        let child = try await host.withSession { session -> Int in
+        let child = try await host.withSession { session async throws -> Int in
             let written = try await SSHTestHost.eventually {
                 try await session.execute("test -s \(childFile)").exitStatus == 0
             }
@@ -105,14 +105,14 @@ struct SSHStepExecutorTests {
             let text = try await session.execute("cat \(childFile); rm -f \(childFile)").stdoutText
             return try #require(Int(text.trimmingCharacters(in: .whitespacesAndNewlines)))
         }
-        try await host.withSession { session in
+        try await host.withSession { session async throws in
             #expect(try await host.isRunning(pid, on: session))
             #expect(try await host.isRunning(child, on: session))
         }
 
         let reaped = await host.reaper.reap(Self.reapRequest(attempt, pid: pid))
         #expect(reaped == .reaped(.killed))
-        try await host.withSession { session in
+        try await host.withSession { session async throws in
             #expect(try await SSHTestHost.eventually { try await !host.isRunning(pid, on: session) })
             #expect(try await SSHTestHost.eventually { try await !host.isRunning(child, on: session) })
         }
@@ -151,7 +151,7 @@ struct SSHStepExecutorTests {
         let genuine = try SSHTestHost(
             hostKey: .pinned(line.split(separator: " ").dropFirst().joined(separator: " ")))
         let files = SSHJobFiles(idempotencyKey: attempt.idempotencyKey)
-        try await genuine.withSession { session in
+        try await genuine.withSession { session async throws in
             #expect(try await session.execute("test -e \(ShellWords.quote(files.pidFile))").exitStatus != 0)
         }
     }
