@@ -82,9 +82,11 @@ enum ShellCommand {
             """
     }
 
-    /// Stops the process group whose leader's pid is in `pidFile`: TERM, up to `grace` seconds for the
-    /// leader to end (a zombie counts as ended), then KILL to the whole group for whatever is left. Prints
-    /// one word: `absent`, `gone`, `terminated` or `killed`. The pid file stays, so a repeated start finds it.
+    /// Stops the process group whose leader's pid is in `pidFile`: TERM to the group, up to `grace`
+    /// seconds for all of it to end, then KILL to the group. A group counts as running while a member that
+    /// is not a zombie is left (read from /proc; where there is none, while `kill -0` reaches the group).
+    /// Prints one word: `absent`, `gone`, `terminated` or `killed`. The pid file stays, so a repeated
+    /// start finds it.
     static func stopDetached(pidFile: String, grace: Int) throws(Invalid) -> String {
         guard !pidFile.utf8.contains(0), !pidFile.isEmpty else { throw .nulByte("the pid file path") }
         let file = quote(pidFile)
@@ -92,18 +94,22 @@ enum ShellCommand {
             [ -s \(file) ] || { echo absent; exit 0; }
             pid=$(cat \(file))
             case "$pid" in ''|*[!0-9]*) echo absent; exit 0;; esac
-            alive() {
-              kill -0 "$pid" 2>/dev/null || return 1
-              [ -r "/proc/$pid/stat" ] || return 0
-              state=$(sed 's/.*) //' "/proc/$pid/stat" | cut -c1)
-              [ "$state" != Z ]
+            running() {
+              if [ -r /proc/self/stat ]; then
+                for stat in /proc/[0-9]*/stat; do
+                  read -r line <"$stat" 2>/dev/null || continue
+                  set -- ${line##*") "}
+                  [ "$1" != Z ] && [ "$3" = "$pid" ] && return 0
+                done
+                return 1
+              fi
+              kill -0 -- "-$pid" 2>/dev/null
             }
-            kill -s TERM -- "-$pid" 2>/dev/null || { echo gone; exit 0; }
+            running || { echo gone; exit 0; }
+            kill -s TERM -- "-$pid" 2>/dev/null
             i=0
-            while alive && [ $i -lt \(max(0, grace) * 10) ]; do sleep 0.1 2>/dev/null || sleep 1; i=$((i+1)); done
-            if alive; then word=killed; else word=terminated; fi
-            kill -s KILL -- "-$pid" 2>/dev/null
-            echo $word
+            while running && [ $i -lt \(max(0, grace) * 5) ]; do sleep 0.2 2>/dev/null || sleep 1; i=$((i+1)); done
+            if running; then kill -s KILL -- "-$pid" 2>/dev/null; echo killed; else echo terminated; fi
             """
     }
 

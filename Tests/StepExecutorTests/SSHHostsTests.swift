@@ -63,6 +63,7 @@ struct SSHHostsTests {
                 "address: expected a non-empty string"
             ),
             (#"["a"]"#, "expected an object mapping"),
+            (#"{"a": "h"}"#, "host 'a': expected an object"),
             ("{not json", "not valid JSON"),
         ])
     func errors(json: String, expected: String) {

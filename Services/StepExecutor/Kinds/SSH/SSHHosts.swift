@@ -3,7 +3,7 @@ import KeelCore
 import SSHClient
 
 /// The hosts `ssh` steps may name (`ssh: {host: NAME}`), from the executor's `KEEL_SSH_HOSTS`: inline
-/// JSON (a value starting with `{`) or the path of a JSON file. The JSON maps each host name to
+/// JSON (a value starting with `{` or `[`) or the path of a JSON file. The JSON maps each host name to
 ///
 ///     {"address": "10.0.0.5", "port": 22, "user": "keel",
 ///      "key_secret": "GPU_KEY" | "key_file": "/etc/keel/id_ed25519", "key_passphrase_secret": "GPU_KEY_PASS",
@@ -28,7 +28,7 @@ struct SSHHosts: Sendable {
             self.init()
             return
         }
-        if value.hasPrefix("{") {
+        if value.hasPrefix("{") || value.hasPrefix("[") {
             try self.init(json: Array(value.utf8))
         } else {
             guard let data = FileManager.default.contents(atPath: value) else {
