@@ -186,7 +186,8 @@ let package = Package(
         .testTarget(
             name: "StepExecutorTests",
             dependencies: [
-                "step-executor", "KeelStore", "KeelCore", "PGClient", "SSHClient", "KeelTestSupport",
+                "step-executor", "KeelStore", "KeelCore", "KeelBus", "AMQPClient", "PGClient", "SSHClient",
+                "KeelTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
