@@ -34,6 +34,7 @@ struct SSHReapDeliveryTests {
         }
         await pool.close()
         try await database.drop()
+        try await host.removeJobFiles(of: attempt)
     }
 
     static func check(host: SSHTestHost, attempt: StepWork, pid: Int, pool: PGPool) async throws {

@@ -77,6 +77,7 @@ struct SSHStepExecutorTests {
         }
         let reaped = await host.reaper.reap(Self.reapRequest(attempt, pid: pid))
         #expect(reaped == .reaped(.terminated))
+        try await host.removeJobFiles(of: attempt)
     }
 
     @Test("the reaper stops the job's whole process group: TERM, then KILL for what ignores it")
@@ -121,6 +122,7 @@ struct SSHStepExecutorTests {
         // A request for an attempt that never started a job changes nothing.
         let other = work(step)
         #expect(await host.reaper.reap(Self.reapRequest(other, pid: nil)) == .reaped(.notStarted))
+        try await host.removeJobFiles(of: attempt)
     }
 
     @Test("a host key other than the pinned one fails the attempt as permanent and starts nothing")

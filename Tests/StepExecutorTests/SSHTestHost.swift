@@ -60,6 +60,17 @@ struct SSHTestHost {
         }
     }
 
+    /// Removes an attempt's pid and log files (they stay there by design once reaped) and the environment
+    /// file the test jobs write from the host.
+    func removeJobFiles(of attempt: StepWork) async throws {
+        let files = SSHJobFiles(idempotencyKey: attempt.idempotencyKey)
+        try await withSession { session async throws in
+            _ = try await session.execute(
+                "rm -f \(ShellWords.quote(files.pidFile)) \(ShellWords.quote(files.logFile)) "
+                    + ".keel/jobs/\(attempt.runID).env")
+        }
+    }
+
     /// Whether `pid` runs on the host: `kill -0` reaches it and it is not a zombie.
     func isRunning(_ pid: Int, on session: SSHSession) async throws -> Bool {
         let check = "kill -0 \(pid) 2>/dev/null && ! sed 's/.*) //' /proc/\(pid)/stat | grep -q '^Z'"
