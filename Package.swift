@@ -108,7 +108,9 @@ let package = Package(
             exclude: ["README.md", "Dockerfile"], swiftSettings: strict),
         .executableTarget(
             name: "step-executor",
-            dependencies: ["KeelService", "KeelBus", "KeelStore", "KeelCore", "AMQPClient", "PGClient"],
+            dependencies: [
+                "KeelService", "KeelBus", "KeelStore", "KeelCore", "AMQPClient", "PGClient", "SSHClient",
+            ],
             path: "Services/StepExecutor",
             exclude: ["README.md", "Dockerfile"], swiftSettings: strict),
         .executableTarget(
@@ -184,7 +186,8 @@ let package = Package(
         .testTarget(
             name: "StepExecutorTests",
             dependencies: [
-                "step-executor", "KeelStore", "KeelCore", "PGClient", "KeelTestSupport",
+                "step-executor", "KeelStore", "KeelCore", "KeelBus", "AMQPClient", "PGClient", "SSHClient",
+                "KeelTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

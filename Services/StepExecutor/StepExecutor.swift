@@ -22,11 +22,22 @@ enum StepExecutor {
                 dependencies.logger.critical("invalid resource settings", metadata: ["error": "\(error)"])
                 exit(2)
             }
+            let sshHosts: SSHHosts
+            let callbacks: CallbackSettings?
+            do {
+                sshHosts = try SSHHosts(environment: environment)
+                callbacks = try CallbackSettings.from(environment: environment)
+            } catch {
+                dependencies.logger.critical(
+                    "invalid ssh or callback settings", metadata: ["error": "\(error)"])
+                exit(2)
+            }
             let runner = StepRunner(
                 attempts: attempts,
                 kinds: StepKinds(
                     resources: resources, secrets: SecretSource(environment: environment),
-                    logger: dependencies.logger, runDefaults: RunDefaults(environment: environment)),
+                    logger: dependencies.logger, runDefaults: RunDefaults(environment: environment),
+                    sshHosts: sshHosts, callbacks: callbacks),
                 maxInFlight: configuration.prefetch,
                 executorID: "\(ProcessInfo.processInfo.hostName):\(getpid())", logger: dependencies.logger,
                 exitAfterClaim: environment["KEEL_FAULT_EXIT_AFTER_CLAIM"].flatMap { Int($0) })

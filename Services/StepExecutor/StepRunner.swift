@@ -50,6 +50,9 @@ final class StepRunner: Service, Sendable {
 
     /// The consumer's handler: claims the attempt, queues it to run here, and lets the dispatch be acked.
     func handle(_ delivery: AMQPDelivery) async throws -> DeliveryDisposition {
+        if delivery.properties.headers["keel-type"]?.stringValue == SSHReapRequest.messageType {
+            return try await reap(delivery)
+        }
         guard let body = try? JSONValue(parsing: delivery.body), let dispatch = StepDispatch(json: body)
         else {
             return .deadLetter(
@@ -79,6 +82,24 @@ final class StepRunner: Service, Sendable {
         inFlight.record(1)
         claimedSink.yield(attempt)
         return .ack
+    }
+
+    /// Stops the job of a stopped `ssh` attempt (see `SSHReaper`); a host that cannot be reached now
+    /// leaves the message to be delivered again (the queue's delivery limit bounds the tries).
+    private func reap(_ delivery: AMQPDelivery) async throws -> DeliveryDisposition {
+        guard let body = try? JSONValue(parsing: delivery.body), let request = SSHReapRequest(json: body)
+        else {
+            return .deadLetter(
+                reason: "not an ssh reap request: expected run_id, step, attempt, idempotency_key, host")
+        }
+        switch await kinds.sshReaper.reap(request) {
+        case .reaped: return .ack
+        case .refused(let reason): return .deadLetter(reason: "ssh job cannot be reaped: \(reason)")
+        case .retry(let reason):
+            // A pause before the delivery comes back, so the queue's delivery limit spans a host's restart.
+            try? await Task.sleep(for: .seconds(5))
+            throw SSHReapDeferred(reason: reason)
+        }
     }
 
     /// Runs claimed attempts until graceful shutdown, then hands back the ones still running.
@@ -232,4 +253,10 @@ final class StepRunner: Service, Sendable {
         metadata.merge(extra) { _, new in new }
         return metadata
     }
+}
+
+/// A reap that must be tried again later: the delivery is returned to its queue.
+struct SSHReapDeferred: Error, CustomStringConvertible {
+    var reason: String
+    var description: String { "ssh job not reaped yet: \(reason)" }
 }

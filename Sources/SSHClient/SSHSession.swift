@@ -129,6 +129,59 @@ public final class SSHSession: Sendable {
         return pid
     }
 
+    /// Starts `command` detached, like ``startDetached(_:environment:logFile:)``, unless `pidFile` on the
+    /// server already names a job: then nothing starts and that job's pid comes back with
+    /// `alreadyStarted`. Use one pid file per unit of work (an idempotency key) to make a redelivered
+    /// request safe. Relative paths are taken from the login folder; the pid file's folder is created.
+    public func startDetachedOnce(
+        _ command: String, environment: [String: String] = [:], pidFile: String, logFile: String? = nil
+    ) async throws -> DetachedStart {
+        let line = try commandLine(
+            try validated { try ShellCommand.detachedOnce(command, pidFile: pidFile, logFile: logFile) },
+            environment)
+        let result = try await collect(
+            line, activity: "starting the detached command", timeout: Self.helperTimeout, command: command)
+        let words = result.stdoutText.split(whereSeparator: \.isWhitespace)
+        guard result.exitStatus == 0, words.count == 2, let pid = Int32(words[1]), pid > 0,
+            words[0] == "started" || words[0] == "existing"
+        else {
+            throw remoteFailure(
+                "the detached command could not be started (exit status \(result.exitStatus))", result,
+                command)
+        }
+        let start = DetachedStart(pid: pid, alreadyStarted: words[0] == "existing")
+        connection.logger.debug(
+            start.alreadyStarted ? "detached command already started" : "started detached command",
+            metadata: ["ssh.pid": "\(pid)"])
+        return start
+    }
+
+    /// Stops the job whose pid ``startDetachedOnce(_:environment:pidFile:logFile:)`` wrote to `pidFile`:
+    /// TERM to its process group, up to `grace` seconds for it to end, then KILL to the group. The pid
+    /// file is kept, so the job is not started again under it.
+    public func stopDetached(pidFile: String, grace: Duration = .seconds(5)) async throws -> DetachedStop {
+        let seconds = Int(grace.components.seconds)
+        let line = try validated { try ShellCommand.stopDetached(pidFile: pidFile, grace: seconds) }
+        let result = try await collect(
+            line, activity: "stopping the detached command", timeout: Self.helperTimeout + grace,
+            command: "stop \(pidFile)")
+        let word = result.stdoutText.filter { !$0.isWhitespace }
+        let stop: DetachedStop? =
+            switch word {
+            case "absent": .notStarted
+            case "gone": .alreadyEnded
+            case "terminated": .terminated
+            case "killed": .killed
+            default: nil
+            }
+        guard result.exitStatus == 0, let stop else {
+            throw remoteFailure(
+                "the detached command could not be stopped (exit status \(result.exitStatus))", result,
+                "stop \(pidFile)")
+        }
+        return stop
+    }
+
     /// Sends `signal` (a name such as `TERM`, `KILL`, `HUP`, with or without `SIG`) to a process on the
     /// server with `kill`, as the session's user; with `processGroup`, to the whole process group led by
     /// `pid` (what ``startDetached(_:environment:logFile:)`` creates). Throws `.remoteCommandFailed` when

@@ -56,6 +56,63 @@ enum ShellCommand {
         return "setsid sh -c \(quote(command)) </dev/null >>\(quote(output)) 2>&1 &\necho $!"
     }
 
+    /// Like ``detached(_:logFile:)``, but at most once per `pidFile`: the pid file is created with
+    /// noclobber (`set -C`) before the job starts, so of two concurrent or repeated requests only one starts
+    /// it; the other waits (up to 20 s) for the pid and prints `existing <pid>`. The first prints
+    /// `started <pid>`. The pid file's folder is created; the log file is created readable by its owner only.
+    static func detachedOnce(_ command: String, pidFile: String, logFile: String?) throws(Invalid) -> String {
+        guard !command.utf8.contains(0) else { throw .nulByte("the command") }
+        guard !pidFile.utf8.contains(0), !pidFile.isEmpty else { throw .nulByte("the pid file path") }
+        let output = logFile ?? "/dev/null"
+        guard !output.utf8.contains(0) else { throw .nulByte("the log file path") }
+        let pid = quote(pidFile)
+        let log = quote(output)
+        return """
+            mkdir -p -- "$(dirname -- \(pid))" || exit 1
+            if ( set -C; : >\(pid) ) 2>/dev/null; then
+              ( umask 077; : >>\(log) ) || exit 1
+              setsid sh -c \(quote(command)) </dev/null >>\(log) 2>&1 &
+              echo $! >\(pid)
+              echo "started $!"
+            else
+              i=0
+              while [ ! -s \(pid) ] && [ $i -lt 20 ]; do sleep 1; i=$((i+1)); done
+              echo "existing $(cat \(pid))"
+            fi
+            """
+    }
+
+    /// Stops the process group whose leader's pid is in `pidFile`: TERM to the group, up to `grace`
+    /// seconds for all of it to end, then KILL to the group. A group counts as running while a member that
+    /// is not a zombie is left (read from /proc; where there is none, while `kill -0` reaches the group).
+    /// Prints one word: `absent`, `gone`, `terminated` or `killed`. The pid file stays, so a repeated
+    /// start finds it.
+    static func stopDetached(pidFile: String, grace: Int) throws(Invalid) -> String {
+        guard !pidFile.utf8.contains(0), !pidFile.isEmpty else { throw .nulByte("the pid file path") }
+        let file = quote(pidFile)
+        return """
+            [ -s \(file) ] || { echo absent; exit 0; }
+            pid=$(cat \(file))
+            case "$pid" in ''|*[!0-9]*) echo absent; exit 0;; esac
+            running() {
+              if [ -r /proc/self/stat ]; then
+                for stat in /proc/[0-9]*/stat; do
+                  read -r line <"$stat" 2>/dev/null || continue
+                  set -- ${line##*") "}
+                  [ "$1" != Z ] && [ "$3" = "$pid" ] && return 0
+                done
+                return 1
+              fi
+              kill -0 -- "-$pid" 2>/dev/null
+            }
+            running || { echo gone; exit 0; }
+            kill -s TERM -- "-$pid" 2>/dev/null
+            i=0
+            while running && [ $i -lt \(max(0, grace) * 5) ]; do sleep 0.2 2>/dev/null || sleep 1; i=$((i+1)); done
+            if running; then kill -s KILL -- "-$pid" 2>/dev/null; echo killed; else echo terminated; fi
+            """
+    }
+
     /// `kill` for one process, or for its whole process group (a detached process leads its own).
     static func kill(pid: Int32, signal: String, processGroup: Bool) throws(Invalid) -> String {
         guard pid > 0 else { throw .processID(pid) }

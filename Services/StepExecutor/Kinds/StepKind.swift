@@ -36,11 +36,14 @@ protocol StepKindExecutor: Sendable {
     func execute(_ work: StepWork) async -> StepOutcome
 }
 
-/// Picks the executor for a step's kind (noop, run, http); nil for kinds step-executor does not run.
+/// Picks the executor for a step's kind (noop, run, http, ssh); nil for kinds step-executor does not run.
 struct StepKinds: Sendable {
     let noop: NoopStepExecutor
     let run: RunStepExecutor
     let http: HTTPStepExecutor
+    let ssh: SSHStepExecutor
+    /// Stops the jobs of `ssh` attempts the engine stopped.
+    let sshReaper: SSHReaper
 
     /// - Parameters:
     ///   - resources: where `run` steps' output streams and outputs over the inline limit are stored.
@@ -48,16 +51,23 @@ struct StepKinds: Sendable {
     ///   - limits: the inline rule for outputs.
     ///   - temporaryDirectory: where each `run` attempt gets a directory of its own for `KEEL_OUTPUT`.
     ///   - runDefaults: the `PATH` and working directory of `run` steps that do not set them.
+    ///   - sshHosts: the hosts `ssh` steps may name (`KEEL_SSH_HOSTS`).
+    ///   - callbacks: token keys and gateway URL for jobs that call back; nil refuses `ssh` with `wait`.
     init(
         resources: ResourceStore, secrets: SecretSource, logger: Logger, limits: ResourceLimits = .default,
         temporaryDirectory: String = FileManager.default.temporaryDirectory.path,
-        runDefaults: RunDefaults = RunDefaults()
+        runDefaults: RunDefaults = RunDefaults(), sshHosts: SSHHosts = SSHHosts(),
+        callbacks: CallbackSettings? = nil, sshConnectTimeout: Duration = .seconds(15)
     ) {
         noop = NoopStepExecutor()
         run = RunStepExecutor(
             resources: resources, secrets: secrets, limits: limits, temporaryDirectory: temporaryDirectory,
             defaults: runDefaults, logger: logger)
         http = HTTPStepExecutor(resources: resources, secrets: secrets, limits: limits, logger: logger)
+        let connector = SSHConnector(
+            hosts: sshHosts, secrets: secrets, connectTimeout: sshConnectTimeout, logger: logger)
+        ssh = SSHStepExecutor(connector: connector, callbacks: callbacks, secrets: secrets, logger: logger)
+        sshReaper = SSHReaper(connector: connector, logger: logger)
     }
 
     func executor(for step: StepDefinition) -> (any StepKindExecutor)? {
@@ -65,7 +75,8 @@ struct StepKinds: Sendable {
         case .noop: noop
         case .run: run
         case .http: http
-        case .ssh, .approval, .wait: nil
+        case .ssh: ssh
+        case .approval, .wait: nil
         }
     }
 }

@@ -198,7 +198,11 @@ public struct RunState: Sendable, Hashable {
             let definition = flow.step(id)
             let condition = definition?.waitCondition
             update(id) { step in
+                // An ssh step keeps what its start reported (host, pid) while it waits: the reaper
+                // needs it to stop the job, and operators to find it. The callback replaces it.
+                let started = step.outputs
                 step.begin(attempt: attempt, at: at, timeout: definition?.timeout)
+                if case .ssh? = definition?.kind { step.outputs = started }
                 step.status = .waiting
                 step.waitID = waitID
                 step.waitDeadline = condition.map { at.adding($0.timeout) }

@@ -24,7 +24,13 @@ struct RunCommands {
             switch command {
             case .dispatch(let scheduled):
                 if let message = try await dispatch(scheduled) { messages.append(message) }
-            case .stopAttempt(let step, let attempt, _, let reason):
+            case .stopAttempt(let step, let attempt, let idempotencyKey, let reason):
+                if let reap = SSHReapMessage.make(
+                    step: step, attempt: attempt, idempotencyKey: idempotencyKey, reason: reason,
+                    before: before, shards: settings.stepShards)
+                {
+                    messages.append(reap)
+                }
                 try await connection.execute(
                     """
                     UPDATE step_attempts SET status = 'cancelled', finished_at = now(), error_class = 'cancelled',

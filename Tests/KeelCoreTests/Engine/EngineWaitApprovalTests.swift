@@ -74,6 +74,8 @@ struct EngineWaitApprovalTests {
         #expect(run.dispatched == ["bench"])
         run.complete("bench", outputs: ["pid": 42])
         #expect(run.step("bench").status == .waiting)
+        // What the start reported stays while the step waits (the reaper finds the job by it).
+        #expect(run.step("bench").outputs == ["pid": 42])
         let waitID = try #require(run.step("bench").waitID)
         #expect(run.history.last?.event == .waitOpened(step: "bench", attempt: 1, waitID: waitID))
         #expect(run.published.isEmpty)

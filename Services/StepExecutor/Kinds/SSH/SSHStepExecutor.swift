@@ -1,0 +1,154 @@
+import Foundation
+import KeelCore
+import Logging
+import SSHClient
+
+/// `ssh` with `wait`: starts the step's command detached on a host of `KEEL_SSH_HOSTS` and returns at
+/// once; the step then waits for the job's callback (the reducer opens the wait when this attempt
+/// succeeds).
+///
+/// The job's environment is the step's `env` plus `KEEL_CALLBACK_URL`, `KEEL_CALLBACK_TOKEN` (minted
+/// here for the wait `<run>:<step>:<attempt>:wait`, valid for the wait's timeout plus a margin),
+/// `KEEL_IDEMPOTENCY_KEY`, `KEEL_RUN_ID`, `KEEL_STEP`, `KEEL_ATTEMPT` and `KEEL_CORRELATION_ID`. It is
+/// started at most once per attempt (``SSHJobFiles``: a repeated delivery finds the pid file and starts
+/// nothing). Outputs: `host`, `pid` and `log` (the job's output file on the host). The token never
+/// reaches outputs, messages or logs.
+///
+/// `ssh` without `wait` (a command run to its end) is not supported yet and fails as `permanent`.
+struct SSHStepExecutor: StepKindExecutor {
+    let connector: SSHConnector
+    /// nil when the executor has no callback settings: `ssh` steps with `wait` then fail as `permanent`.
+    let callbacks: CallbackSettings?
+    let secrets: SecretSource
+    let logger: Logger
+    let now: @Sendable () -> Date
+
+    init(
+        connector: SSHConnector, callbacks: CallbackSettings?, secrets: SecretSource, logger: Logger,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.connector = connector
+        self.callbacks = callbacks
+        self.secrets = secrets
+        self.logger = logger
+        self.now = now
+    }
+
+    func execute(_ work: StepWork) async -> StepOutcome {
+        guard case .ssh(let action) = work.step.kind else {
+            return .failed(.permanent, message: "step '\(work.step.id)' is not an ssh step")
+        }
+        guard let wait = action.wait else {
+            return .failed(
+                .permanent,
+                message: "ssh steps without wait are not supported yet: add wait (the job calls back)")
+        }
+        var renderer = StepActionRenderer(context: work.context, secrets: secrets)
+        let rendered: RenderedSSHAction
+        do {
+            rendered = try RenderedSSHAction(action, renderer: &renderer)
+        } catch {
+            return .failed(.permanent, message: renderer.redactor.redacting(error.description))
+        }
+        guard let callbacks else {
+            return .failed(
+                .permanent,
+                message: "this executor has no callback settings (KEEL_CALLBACK_KEYS, "
+                    + "KEEL_CALLBACK_GATEWAY_URL), so it cannot start a job that calls back")
+        }
+        let token = Self.token(for: work, wait: wait, callbacks: callbacks, now: now())
+        let redactor = SecretRedactor(secrets: renderer.usedSecrets + [token])
+        var logger = logger
+        logger[metadataKey: "run_id"] = "\(work.runID)"
+        logger[metadataKey: "step"] = "\(work.step.id)"
+        logger[metadataKey: "attempt"] = "\(work.attempt)"
+        logger[metadataKey: "correlation_id"] = "\(work.correlationID)"
+        logger[metadataKey: "ssh.host"] = "\(rendered.host)"
+
+        let outcome = await start(
+            rendered, work: work,
+            environment: Self.environment(of: rendered, work: work, callbacks: callbacks, token: token),
+            logger: logger)
+        switch outcome {
+        case .succeeded:
+            return outcome
+        case .failed(let errorClass, let message):
+            logger.debug("ssh step failed", metadata: ["error_class": "\(errorClass.rawValue)"])
+            return .failed(errorClass, message: redactor.redacting(message))
+        case .interrupted(let reason):
+            return .interrupted(reason: redactor.redacting(reason))
+        }
+    }
+
+    /// The callback token of the attempt's wait.
+    static func token(for work: StepWork, wait: WaitCondition, callbacks: CallbackSettings, now: Date)
+        -> String
+    {
+        let lifetime = wait.timeout.duration + CallbackSettings.expiryMargin
+        let expires = Int64(now.timeIntervalSince1970) + lifetime.components.seconds
+        let claims = CallbackClaims(
+            run: work.runID, step: work.step.id, attempt: work.attempt,
+            wait: waitID(runID: work.runID, step: work.step.id, attempt: work.attempt), expires: expires)
+        return CallbackToken.mint(claims, keys: callbacks.keys)
+    }
+
+    /// The id the reducer gives the wait of an attempt (deterministic, so the token can name it first).
+    static func waitID(runID: String, step: String, attempt: Int) -> String {
+        "\(runID):\(step):\(attempt):wait"
+    }
+
+    /// The job's whole environment: the step's `env`, then the attempt's `KEEL_*` (which win).
+    static func environment(
+        of action: RenderedSSHAction, work: StepWork, callbacks: CallbackSettings, token: String
+    ) -> [String: String] {
+        var environment = action.environment
+        environment["KEEL_CALLBACK_URL"] = callbacks.callbackURL
+        environment["KEEL_CALLBACK_TOKEN"] = token
+        environment["KEEL_IDEMPOTENCY_KEY"] = work.idempotencyKey
+        environment["KEEL_RUN_ID"] = work.runID
+        environment["KEEL_STEP"] = work.step.id
+        environment["KEEL_ATTEMPT"] = String(work.attempt)
+        environment["KEEL_CORRELATION_ID"] = work.correlationID
+        return environment
+    }
+
+    /// Connects, starts the job once, and stops it again when the attempt was cancelled meanwhile (the
+    /// engine no longer expects it, and no reaper will learn of its pid).
+    private func start(
+        _ action: RenderedSSHAction, work: StepWork, environment: [String: String], logger: Logger
+    ) async -> StepOutcome {
+        let session: SSHSession
+        do {
+            session = try await connector.connect(to: action.host)
+        } catch {
+            return .failed(error.errorClass, message: error.message)
+        }
+        let files = SSHJobFiles(idempotencyKey: work.idempotencyKey)
+        let outcome: StepOutcome
+        do {
+            let started = try await session.startDetachedOnce(
+                "exec " + ShellWords.join(action.arguments), environment: environment,
+                pidFile: files.pidFile, logFile: files.logFile)
+            if Task.isCancelled {
+                let stop = try? await Task { try await session.stopDetached(pidFile: files.pidFile) }.value
+                logger.info(
+                    "attempt cancelled while starting the job; stopped it",
+                    metadata: ["ssh.pid": "\(started.pid)", "ssh.stop": "\(stop?.rawValue ?? "failed")"])
+                outcome = .failed(.cancelled, message: "cancelled while starting the job")
+            } else {
+                logger.info(
+                    started.alreadyStarted ? "job already running for this attempt" : "job started",
+                    metadata: ["ssh.pid": "\(started.pid)"])
+                outcome = .succeeded(outputs: [
+                    "host": .string(action.host), "pid": .number(JSONNumber(Int(started.pid))),
+                    "log": .string(files.logFile),
+                ])
+            }
+        } catch {
+            let failure = SSHConnector.failure(error, host: action.host)
+            outcome = .failed(failure.errorClass, message: failure.message)
+        }
+        await session.close()
+        return outcome
+    }
+}

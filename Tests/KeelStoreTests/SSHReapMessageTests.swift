@@ -1,0 +1,102 @@
+import Foundation
+import KeelCore
+import KeelStore
+import PGClient
+import Testing
+
+/// Stopping an `ssh` attempt whose job was started puts an `ssh.reap` request in the outbox, in the
+/// transaction that stopped it, routed to the pool that ran the attempt.
+@Suite struct SSHReapMessageTests {
+    static let flow = """
+        flow: remote
+        steps:
+          - id: bench
+            runs_on: [gpu]
+            ssh: {host: gpu-1, command: [./bench.sh]}
+            wait: {timeout: 1h}
+          - id: local
+            needs: [bench]
+            noop: {}
+        """
+
+    @Test func cancellingARunWithAWaitingSSHJobAsksForItsReaping() async throws {
+        try await withMigratedDatabase { pool in
+            let advancer = try await Self.prepare(pool)
+            let run = try await Self.startedJob(pool, advancer: advancer)
+            try await advancer.advance(run: run) { _ in
+                RunFact(at: .now, event: .runCancelRequested(actor: "ana", reason: "not needed"))
+            }
+            let reaps = try await Self.reapMessages(pool)
+            try #require(reaps.count == 1)
+            let (routingKey, headers, body) = reaps[0]
+            #expect(routingKey == "gpu.0")
+            #expect(headers["keel-type"] == .string("ssh.reap"))
+            let request = try #require(SSHReapRequest(json: body))
+            #expect(
+                request
+                    == SSHReapRequest(
+                        runID: run, step: "bench", attempt: 1, idempotencyKey: "\(run):bench:1",
+                        host: "gpu-1",
+                        pid: 4242, reason: "not needed"))
+        }
+    }
+
+    @Test func aRunCancelledBeforeTheJobStartedAsksForNoReaping() async throws {
+        try await withMigratedDatabase { pool in
+            let advancer = try await Self.prepare(pool)
+            let run = try await Self.createRun(pool, advancer: advancer)
+            try await advancer.advance(run: run) { _ in
+                RunFact(at: .now, event: .runCancelRequested(actor: "ana", reason: "not needed"))
+            }
+            #expect(try await Self.reapMessages(pool).isEmpty)
+        }
+    }
+
+    static func prepare(_ pool: PGPool) async throws -> RunAdvancer {
+        let flow = try FlowParser.parse(yaml: Self.flow, file: "flow.yaml")
+        _ = try await FlowStore(pool: pool).push(
+            flow: flow.name, description: "", canonicalJSON: flow.canonicalJSON, sha256: flow.contentHash,
+            source: Self.flow, author: "ana")
+        return RunAdvancer(pool: pool, settings: EngineSettings(stepShards: 1))
+    }
+
+    static func createRun(_ pool: PGPool, advancer: RunAdvancer) async throws -> String {
+        var generator = SystemRandomNumberGenerator()
+        let id = UUIDv7.make(millisecondsSinceEpoch: Timestamp.now.millisecondsSinceEpoch, using: &generator)
+        let run = NewRun(
+            id: id, flow: "remote", version: 1, input: [:], idempotencyKey: id, correlationID: "c-\(id)",
+            actor: "ana")
+        _ = try await RunStore(pool: pool).create(run, at: .now, advancer: advancer) { _ in [] }
+        return id
+    }
+
+    /// A run whose `bench` attempt started its job (pid 4242) and now waits for the callback.
+    static func startedJob(_ pool: PGPool, advancer: RunAdvancer) async throws -> String {
+        let run = try await createRun(pool, advancer: advancer)
+        let attempts = AttemptStore(advancer: advancer)
+        let dispatch = StepDispatch(
+            runID: run, flow: "remote", version: 1, step: "bench", attempt: 1,
+            idempotencyKey: "\(run):bench:1",
+            correlationID: "c-\(run)")
+        let claimed = try #require(try await attempts.claim(dispatch, executor: "gpu-executor"))
+        let recorded = try await attempts.complete(
+            claimed, with: .succeeded(outputs: ["host": "gpu-1", "pid": 4242, "log": ".keel/jobs/x.log"]))
+        #expect(recorded == .recorded)
+        #expect(try await reapMessages(pool).isEmpty)
+        return run
+    }
+
+    /// Routing key, headers and body of every `ssh.reap` message in the outbox.
+    static func reapMessages(_ pool: PGPool) async throws -> [(String, JSONObject, JSONValue)] {
+        let rows = try await pool.withConnection {
+            try await $0.query(
+                "SELECT routing_key, headers::text, body FROM outbox WHERE headers->>'keel-type' = 'ssh.reap'"
+            )
+        }
+        return try rows.map { row in
+            let headers = try JSONValue(parsing: try row.decode(String.self, at: 1)).objectValue ?? [:]
+            let body = try JSONValue(parsing: try row.decode([UInt8].self, at: 2))
+            return (try row.decode(String.self, at: 0), headers, body)
+        }
+    }
+}
