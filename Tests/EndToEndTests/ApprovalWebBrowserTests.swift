@@ -48,15 +48,7 @@ import Testing
     static let title = "the <b>greeting</b> fix"
 
     @Test func anApproverSignsInSeesTheDiffAndApprovesInABrowser() async throws {
-        let stack = try await EngineStack(flows: [Self.flow])
-        let base = try await stack.startApprovalService()
-        let token = try await stack.token("alice")
-        let alice = try #require(try await APITokenStore(pool: stack.pool).authenticate(token))
-        let input: JSONValue = ["diff": .string(Self.diff), "title": .string(Self.title)]
-        try await stack.trigger("web-review", input: input.jsonString())
-        let approvals = ApprovalStore(pool: stack.pool, advancer: RunAdvancer(pool: stack.pool))
-        let approval = try #require(
-            try await Self.firstPending(approvals, for: alice), "no approval was requested:\n\(stack.logs)")
+        let (stack, base, token, alice, approvals, approval) = try await Self.runWaitingAtReview()
 
         let browser = try await HeadlessChromium.launch()
         do {
@@ -124,15 +116,7 @@ import Testing
     }
 
     @Test func requestingChangesInABrowserSendsTheRunBackAndItsNextApprovalPasses() async throws {
-        let stack = try await EngineStack(flows: [Self.flow])
-        let base = try await stack.startApprovalService()
-        let token = try await stack.token("alice")
-        let alice = try #require(try await APITokenStore(pool: stack.pool).authenticate(token))
-        let input: JSONValue = ["diff": .string(Self.diff), "title": .string(Self.title)]
-        try await stack.trigger("web-review", input: input.jsonString())
-        let approvals = ApprovalStore(pool: stack.pool, advancer: RunAdvancer(pool: stack.pool))
-        let first = try #require(
-            try await Self.firstPending(approvals, for: alice), "no approval was requested:\n\(stack.logs)")
+        let (stack, base, token, alice, approvals, first) = try await Self.runWaitingAtReview()
 
         let browser = try await HeadlessChromium.launch()
         var second: ApprovalRecord?
@@ -175,6 +159,23 @@ import Testing
         #expect(passed.status == .approved)
         #expect(passed.decisions.first?.note == "Now it is right.")
         try await stack.stop()
+    }
+
+    /// The real services with a run of `web-review` waiting at its review: the stack, the approval-service's
+    /// URL, alice's token and record, the approvals store, and the pending approval.
+    static func runWaitingAtReview() async throws -> (
+        EngineStack, String, String, APITokenRecord, ApprovalStore, ApprovalRecord
+    ) {
+        let stack = try await EngineStack(flows: [Self.flow])
+        let base = try await stack.startApprovalService()
+        let token = try await stack.token("alice")
+        let alice = try #require(try await APITokenStore(pool: stack.pool).authenticate(token))
+        let input: JSONValue = ["diff": .string(Self.diff), "title": .string(Self.title)]
+        try await stack.trigger("web-review", input: input.jsonString())
+        let approvals = ApprovalStore(pool: stack.pool, advancer: RunAdvancer(pool: stack.pool))
+        let approval = try #require(
+            try await Self.firstPending(approvals, for: alice), "no approval was requested:\n\(stack.logs)")
+        return (stack, base, token, alice, approvals, approval)
     }
 
     /// The first pending approval `principal` may see, waiting up to two minutes for the engine to ask.

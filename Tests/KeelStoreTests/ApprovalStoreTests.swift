@@ -181,6 +181,9 @@ import Testing
                 try await fixture.store.decide(
                     id, by: rui, decision: .requestChanges, note: "no", digests: nil)
             }
+            await #expect(throws: ApprovalError.noteRequired) {
+                try await fixture.store.decide(id, by: rui, decision: .reject, note: "  ", digests: nil)
+            }
             #expect(try await fixture.store.find(id, for: rui)?.decisions.isEmpty == true)
             // The requester may still reject their own run.
             let rejected = try await fixture.store.decide(

@@ -72,9 +72,11 @@ public final class ServiceProcess: @unchecked Sendable {
     }
 
     /// Runs a command to completion (e.g. `keel migrate --json`) and returns its status and output.
+    /// `timeout` only catches a command that hangs: a loaded CI machine running the suites in parallel
+    /// has taken over a minute to apply the migrations.
     public static func run(
         _ name: String, arguments: [String], environment: [String: String] = [:],
-        timeout: Duration = .seconds(60)
+        timeout: Duration = .seconds(180)
     ) async throws -> (status: Int32, output: String) {
         let child = try ServiceProcess(name, arguments: arguments, environment: environment)
         let deadline = ContinuousClock.now + timeout

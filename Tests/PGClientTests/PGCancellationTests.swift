@@ -7,7 +7,6 @@ extension PGClientTests {
         @Test func cancellingTheTaskCancelsALongQuery() async throws {
             try await PGTest.withConnection { connection in
                 let marker = PGTest.uniqueName("cancel")
-                let started = ContinuousClock.now
                 let query = Task {
                     try await connection.execute("SELECT pg_sleep(30) /* \(unescaped: marker) */")
                 }
@@ -16,13 +15,11 @@ extension PGClientTests {
                 let result = try await PGTest.within(.seconds(20), "the cancelled query to end") {
                     await query.result
                 }
-                let elapsed = ContinuousClock.now - started
                 let error = try #require(throws: PGError.self) { try result.get() }
                 #expect(error.code == .cancelled)
-                #expect(error.sqlState == "57014")
-                // Counted from before the query started, so time spent waiting for a loaded machine to
-                // start it is included; only a query that ran to its end could take 30 s.
-                #expect(elapsed < .seconds(30), "ended by the cancel, not after pg_sleep's 30 s")
+                // query_canceled: the server stopped the statement; a pg_sleep that ran to its end raises
+                // nothing, and no statement_timeout is set.
+                #expect(error.sqlState == "57014", "ended by the cancel, not after pg_sleep's 30 s")
                 let after = try await connection.query("SELECT \(7) + 1")
                 #expect(try after[0].decode(Int.self, at: 0) == 8, "the connection stays usable")
             }
@@ -33,7 +30,6 @@ extension PGClientTests {
         @Test func cancellingAPoolBodyCancelsItsQuery() async throws {
             try await PGTest.withPool(size: 1) { pool in
                 let marker = PGTest.uniqueName("cancel")
-                let started = ContinuousClock.now
                 let body = Task {
                     try await pool.withConnection {
                         try await $0.execute("SELECT pg_sleep(30) /* \(unescaped: marker) */")
@@ -47,7 +43,6 @@ extension PGClientTests {
                 let error = try #require(throws: PGError.self) { try outcome.get() }
                 #expect(error.code == .cancelled)
                 #expect(error.sqlState == "57014", "the server cancelled the running statement")
-                #expect(ContinuousClock.now - started < .seconds(30), "ended by the cancel, not after 30 s")
                 #expect(try await pool.withConnection { try await $0.query("SELECT 1").count } == 1)
                 #expect(pool.statistics.open == 1, "the connection was kept, not replaced")
             }

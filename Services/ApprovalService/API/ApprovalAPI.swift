@@ -10,7 +10,7 @@ struct ApprovalAPI: Sendable {
     let approvals: ApprovalStore
     let runs: RunStore
     let tokens: APITokenStore
-    let metrics = ApprovalMetrics()
+    let recorded = RecordedDecisions()
 
     /// The largest decision body read; a note's limit is well inside it.
     static let maximumBodyBytes = 64 * 1024
@@ -59,15 +59,8 @@ struct ApprovalAPI: Sendable {
         do {
             let approval = try await approvals.decide(
                 id, by: principal, decision: body.decision, note: body.note, digests: body.digests)
-            metrics.record(body.decision, settled: approval)
-            context.logger.info(
-                "approval decision recorded",
-                metadata: [
-                    "approval_id": .string(id), "run_id": .string(approval.runID),
-                    "flow": .string(approval.flow),
-                    "step": .string(approval.step), "decision": .string(body.decision.rawValue),
-                    "approver": .string(principal.name), "status": .string(approval.status.rawValue),
-                ])
+            recorded.record(
+                body.decision, settled: approval, by: principal.name, via: "api", logger: context.logger)
             return try Self.json(["approval": approval])
         } catch let error as ApprovalError {
             throw error.problem

@@ -38,6 +38,10 @@ extension ApprovalError {
                 title: "Request changes not allowed",
                 detail: "This approval gate has no request_changes rule.",
                 errors: [.init(pointer: "/decision", detail: "this gate takes approve or reject")])
+        case .noteRequired:
+            ProblemDetails(
+                status: .unprocessableContent, type: "/problems/invalid-body", title: "Invalid decision",
+                detail: "/note: \(description)", errors: [.init(pointer: "/note", detail: description)])
         case .noteTooLong:
             ProblemDetails(
                 status: .unprocessableContent, type: "/problems/invalid-body", title: "Invalid decision",

@@ -70,9 +70,6 @@ struct DecisionBody: Sendable, Hashable {
         default:
             errors.append(.init(pointer: "/digests", detail: "expected an array of SHA-256 hex strings"))
         }
-        if decision != .approve, note == nil, decision != nil {
-            errors.append(.init(pointer: "/note", detail: "required when rejecting or requesting changes"))
-        }
         guard let decision, errors.isEmpty else { throw Self.invalid(errors) }
         self.decision = decision
         self.note = note

@@ -39,15 +39,7 @@ extension ApprovalWeb {
             return try await detail(
                 id, session: session, message: .init(text: text, isError: true), status: status)
         }
-        metrics.record(decision, settled: decided)
-        logger.info(
-            "approval decision recorded",
-            metadata: [
-                "approval_id": .string(id), "run_id": .string(decided.runID), "flow": .string(decided.flow),
-                "step": .string(decided.step), "decision": .string(decision.rawValue),
-                "approver": .string(session.principal.name), "status": .string(decided.status.rawValue),
-                "via": "web",
-            ])
+        recorded.record(decision, settled: decided, by: session.principal.name, via: "web", logger: logger)
         return Response(
             status: .seeOther,
             headers: [.location: ApprovalLinks.page(id) + "?recorded=\(decision.rawValue)"])
@@ -72,6 +64,8 @@ extension ApprovalWeb {
             (.unprocessableContent, "This step does not allow requesting changes; approve or reject it.")
         case .noteTooLong:
             (.unprocessableContent, "The note is longer than \(ApprovalStore.maximumNoteLength) characters.")
+        case .noteRequired:
+            (.unprocessableContent, "Say why in the note: rejecting or requesting changes needs one.")
         }
     }
 }

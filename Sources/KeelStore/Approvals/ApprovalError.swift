@@ -16,6 +16,8 @@ public enum ApprovalError: Error, Sendable, Hashable, CustomStringConvertible {
     case requestChangesNotAllowed
     /// The note is longer than `ApprovalStore.maximumNoteLength`.
     case noteTooLong
+    /// A reject or request_changes without a note: the people (or the agent) sent back need the reason.
+    case noteRequired
 
     public var description: String {
         switch self {
@@ -26,6 +28,7 @@ public enum ApprovalError: Error, Sendable, Hashable, CustomStringConvertible {
         case .alreadyDecided: "you already decided this approval"
         case .boundChanged: "the bound artifacts changed since you reviewed them"
         case .requestChangesNotAllowed: "this approval gate does not allow request_changes"
+        case .noteRequired: "a note is required when rejecting or requesting changes"
         case .noteTooLong: "the note is longer than \(ApprovalStore.maximumNoteLength) characters"
         }
     }
