@@ -126,7 +126,14 @@ let package = Package(
             path: "Services/ApprovalService",
             exclude: ["README.md", "Dockerfile"], swiftSettings: strict),
         .executableTarget(
-            name: "callback-gateway", dependencies: ["KeelService"], path: "Services/CallbackGateway",
+            name: "callback-gateway",
+            dependencies: [
+                "KeelService", "KeelBus", "KeelStore", "KeelCore", "AMQPClient", "PGClient",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            path: "Services/CallbackGateway",
             exclude: ["README.md", "Dockerfile"], swiftSettings: strict),
         .executableTarget(
             name: "keel",

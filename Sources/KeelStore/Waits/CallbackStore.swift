@@ -16,9 +16,11 @@ public struct CallbackStore: Sendable {
     }
 
     /// Receives one callback whose token was verified (`CallbackToken.verify`) into `claims`.
-    /// `resources` are uploaded resources the output refers to by name.
+    /// `resources` are uploaded resources the output refers to by name. `output` is what the worker sent
+    /// (the wait's schema judges it); `stored`, when given, is the same output with values over the inline
+    /// limit replaced by resource references (`ResourceStore.inlineOrStore`): what the history keeps.
     public func receive(
-        claims: CallbackClaims, status: CallbackStatus, output: JSONValue,
+        claims: CallbackClaims, status: CallbackStatus, output: JSONValue, stored: JSONValue? = nil,
         resources: [String: ResourceReference] = [:]
     ) async throws -> CallbackOutcome {
         try await pool.withTransaction { connection in
@@ -26,7 +28,7 @@ public struct CallbackStore: Sendable {
                 claims.wait == "\(claims.run):\(claims.step):\(claims.attempt):wait"
             else { return .refused(.foreignWait) }
             let received = Received(
-                claims: claims, run: run, status: status, output: output, resources: resources,
+                claims: claims, run: run, status: status, output: stored ?? output, resources: resources,
                 connection: connection)
             // Lock order: the run first, as every advance does; then its wait as it now is.
             guard
@@ -40,7 +42,7 @@ public struct CallbackStore: Sendable {
             guard let condition = reducer.flow.step(claims.step).flatMap(WaitCommands.condition) else {
                 return try await received.record(.refused(.foreignWait))
             }
-            let (outputs, clashes) = CallbackPayload.outputs(output, resources: resources)
+            let (outputs, clashes) = CallbackPayload.outputs(stored ?? output, resources: resources)
             var errors = clashes
             if status != .heartbeat, let schema = condition.schema {
                 errors = try JSONSchema(schema).validate(output) + errors

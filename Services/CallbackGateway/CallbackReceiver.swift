@@ -1,0 +1,139 @@
+import Foundation
+import KeelCore
+import KeelStore
+import Logging
+import Metrics
+
+/// How a callback reached the gateway: a label on its log line and metrics.
+enum CallbackChannel: String, Sendable {
+    case http, amqp
+}
+
+/// The one path every callback takes, from HTTP and AMQP alike: verify the token, check the body and the
+/// resources it names, keep large values out of the history, and let `CallbackStore` apply it once.
+///
+/// The token is never logged, stored or echoed; the log line names the wait it was issued for.
+struct CallbackReceiver: Sendable {
+    let keys: CallbackKeyRing
+    let callbacks: CallbackStore
+    let resources: ResourceStore
+    let limits: ResourceLimits
+    let logger: Logger
+
+    /// Receives a callback; `object` is its parsed JSON body (without the AMQP `token`).
+    func receive(token: String?, object: JSONObject, via channel: CallbackChannel) async throws
+        -> CallbackReply
+    {
+        let claims: CallbackClaims
+        switch verify(token) {
+        case .success(let verified): claims = verified
+        case .failure(let reply): return finish(reply, claims: nil, status: nil, via: channel)
+        }
+        let request: CallbackRequest
+        do {
+            request = try CallbackRequest(object)
+        } catch {
+            return finish(Self.reply(for: error), claims: claims, status: nil, via: channel)
+        }
+        if let waitID = request.waitID, waitID != claims.wait {
+            let reply = CallbackReply.unauthorized(
+                "The callback token was not issued for wait '\(waitID.prefix(200))'.")
+            return finish(reply, claims: claims, status: request.status, via: channel)
+        }
+        if let reply = try await checkResources(request.resources, claims: claims) {
+            return finish(reply, claims: claims, status: request.status, via: channel)
+        }
+        let stored = try await storedOutput(request.output, claims: claims)
+        let outcome = try await callbacks.receive(
+            claims: claims, status: request.status, output: request.output, stored: stored,
+            resources: request.resources)
+        return finish(.taken(outcome), claims: claims, status: request.status, via: channel)
+    }
+
+    /// The claims of a genuine, unexpired token, or the reply refusing it.
+    func verify(_ token: String?) -> Result<CallbackClaims, CallbackReply> {
+        guard let token, !token.isEmpty else {
+            return .failure(
+                .unauthorized("A callback needs its token: 'Authorization: Bearer <KEEL_CALLBACK_TOKEN>'."))
+        }
+        do {
+            return .success(try CallbackToken.verify(token, keys: keys))
+        } catch {
+            return .failure(.refused(error))
+        }
+    }
+
+    /// Counts and logs a callback refused before its token's claims were known.
+    func record(_ reply: CallbackReply, via channel: CallbackChannel) -> CallbackReply {
+        finish(reply, claims: nil, status: nil, via: channel)
+    }
+
+    static func reply(for failure: CallbackRequest.Failure) -> CallbackReply {
+        switch failure {
+        case .malformed(let detail): .malformed(detail)
+        case .invalid(let errors): .invalid(errors)
+        }
+    }
+
+    /// Every named resource must have been stored for this run (uploaded with a token of the run, or
+    /// produced by one of its steps): a worker cannot pass off another run's content as its own.
+    private func checkResources(_ named: [String: ResourceReference], claims: CallbackClaims) async throws
+        -> CallbackReply?
+    {
+        guard !named.isEmpty else { return nil }
+        guard let run = UUID(uuidString: claims.run) else {
+            return .unauthorized("The callback token does not name a wait of a run that exists.")
+        }
+        let stored = Set(try await resources.list(run: run).map(\.reference))
+        let missing = named.filter { !stored.contains($0.value) }.keys.sorted()
+        guard !missing.isEmpty else { return nil }
+        return .invalid(
+            missing.map {
+                .init(
+                    pointer: "/resources/\($0)",
+                    detail:
+                        "no such resource stored for this run; upload it first (POST /v1/callbacks/resources)"
+                )
+            })
+    }
+
+    /// The output as the history keeps it: each top-level value over the inline limit stored as a
+    /// resource of the attempt and replaced by its reference (DESIGN invariant 8).
+    private func storedOutput(_ output: JSONValue, claims: CallbackClaims) async throws -> JSONValue? {
+        guard limits.exceedsInlineLimit(output) else { return nil }
+        let producer = ResourceProducer(
+            runID: UUID(uuidString: claims.run) ?? UUID(), step: claims.step, attempt: claims.attempt)
+        guard var fields = output.objectValue else {
+            return try await resources.inlineOrStore(
+                output, limits: limits, name: "output", producer: producer)
+        }
+        for (key, value) in fields {
+            fields[key] = try await resources.inlineOrStore(
+                value, limits: limits, name: key, producer: producer)
+        }
+        return .object(fields)
+    }
+
+    private func finish(
+        _ reply: CallbackReply, claims: CallbackClaims?, status: CallbackStatus?, via channel: CallbackChannel
+    ) -> CallbackReply {
+        Counter(
+            label: "keel_callbacks_total",
+            dimensions: [("outcome", reply.outcome), ("via", channel.rawValue)]
+        )
+        .increment()
+        var metadata: Logger.Metadata = ["outcome": "\(reply.outcome)", "via": "\(channel.rawValue)"]
+        if let claims {
+            metadata["run_id"] = "\(claims.run)"
+            metadata["step"] = "\(claims.step)"
+            metadata["attempt"] = "\(claims.attempt)"
+            metadata["wait_id"] = "\(claims.wait)"
+        }
+        if let status { metadata["status"] = "\(status.rawValue)" }
+        if reply.isProblem, let detail = reply.body.objectValue?["detail"]?.stringValue {
+            metadata["detail"] = "\(detail)"
+        }
+        logger.log(level: reply.isRefusal ? .warning : .info, "callback", metadata: metadata)
+        return reply
+    }
+}
