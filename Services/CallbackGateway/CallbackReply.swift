@@ -49,6 +49,12 @@ struct CallbackReply: Error, Sendable, Hashable {
                 errors.map {
                     ProblemDetails.FieldError(pointer: "/output\($0.instanceLocation)", detail: $0.message)
                 })
+        case .refused(.waitWillNotOpen(let reason)):
+            problem(
+                ProblemDetails(
+                    status: .conflict, type: "/problems/wait-closed", title: "The wait will never open",
+                    detail: "The wait this token was issued for will never open (\(reason)); the callback changed nothing."),
+                outcome: "wait_closed")
         case .refused(.foreignWait):
             unauthorized("The callback token does not name a wait of a run that exists.")
         }

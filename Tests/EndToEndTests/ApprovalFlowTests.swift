@@ -151,45 +151,6 @@ import Testing
         try await stack.stop()
     }
 
-    func runID(_ stack: EngineStack, key: String, flow: String = "safe-code-change") async throws -> String {
-        let deadline = ContinuousClock.now + .seconds(120)
-        while ContinuousClock.now < deadline {
-            let id = try await stack.pool.withConnection { connection in
-                try await connection.query(
-                    "SELECT id::text FROM runs WHERE flow = \(flow) AND idempotency_key = \(key)"
-                ).first?.decode(String.self, at: 0)
-            }
-            if let id { return id }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        throw CancellationError()
-    }
-
-    func status(_ stack: EngineStack, _ run: String) async throws -> String {
-        try await stack.pool.withConnection { connection in
-            try #require(
-                try await connection.query("SELECT status FROM runs WHERE id = \(UUID(uuidString: run))")
-                    .first
-            ).decode(String.self, at: 0)
-        }
-    }
-
-    /// Waits until the run is finished and returns its status; records its history when it is not `expected`.
-    func finish(_ stack: EngineStack, _ run: String, expected: String) async throws -> String {
-        let deadline = ContinuousClock.now + .seconds(120)
-        var current = ""
-        while ContinuousClock.now < deadline {
-            current = try await status(stack, run)
-            if ["succeeded", "failed", "cancelled"].contains(current) { break }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        if current != expected {
-            let facts = try await stack.history(run).map { "\($0.event.kind) \($0.event)" }
-            Issue.record("run \(run) is \(current), not \(expected):\n\(facts.joined(separator: "\n"))")
-        }
-        return current
-    }
-
     @Test func theExampleWaitsAtReviewAndOnlyAnAuthorisedApproverLetsItThrough() async throws {
         try await withStack(flows: [try Self.safeCodeChange()]) { stack, client, checkout in
             let rui = try await stack.token("rui", groups: ["reviewers"])
@@ -199,7 +160,7 @@ import Testing
 
             try await stack.trigger(
                 "safe-code-change", input: #"{"repo": "shop", "task": "fix the cart total"}"#, key: "a")
-            let run = try await runID(stack, key: "a")
+            let run = try await stack.runID(key: "a", flow: "safe-code-change")
             let approval = try await client.pending(run: run, step: "review", token: rui)
             let id = try #require(approval["id"] as? String)
             #expect(approval["summary"] as? String == "Apply the agent's patch for: fix the cart total")
@@ -209,7 +170,7 @@ import Testing
             #expect(bound["type"] as? String == "text/x-diff")
             let digests = try #require(approval["digests"] as? [String])
             #expect((bound["$resource"] as? String) == "res:sha256:" + (digests.first ?? "-"))
-            #expect(try await status(stack, run) == "waiting")
+            #expect(try await stack.status(run) == "waiting")
 
             // The page's detail: the approval with the run's timeline so far.
             let shown = try await client.get("/v1/approvals/\(id)", token: rui)
@@ -254,7 +215,7 @@ import Testing
             let noNote = try await client.decide(id, "reject", token: rui)
             #expect(noNote.status == 422)
             #expect((noNote.json?["errors"] as? [[String: Any]])?.first?["pointer"] as? String == "/note")
-            #expect(try await status(stack, run) == "waiting")
+            #expect(try await stack.status(run) == "waiting")
 
             // Two reviewers approve at the same moment: one decision, one 409.
             async let first = client.decide(id, "approve", note: "looks right", digests: digests, token: rui)
@@ -264,7 +225,7 @@ import Testing
             #expect(
                 answers.first { $0.status == 409 }?.json?["type"] as? String == "/problems/approval-closed")
 
-            #expect(try await finish(stack, run, expected: "succeeded") == "succeeded")
+            #expect(try await stack.finish(run, expected: "succeeded") == "succeeded")
             let decisions = try await stack.pool.withConnection { connection in
                 try await connection.query(
                     "SELECT approver, note FROM approval_decisions WHERE approval_id = \(id)"
@@ -299,7 +260,7 @@ import Testing
             // rui triggered this run: their own approval is refused, a colleague's is not.
             try await stack.trigger(
                 "safe-code-change", input: #"{"repo": "own", "task": "t"}"#, key: "own", actor: "rui")
-            let own = try await runID(stack, key: "own")
+            let own = try await stack.runID(key: "own", flow: "safe-code-change")
             let ownApproval = try await client.pending(run: own, step: "review", token: rui)
             let ownID = try #require(ownApproval["id"] as? String)
             let selfApproval = try await client.decide(ownID, "approve", token: rui)
@@ -308,18 +269,18 @@ import Testing
 
             // Reject: the review fails, apply never runs, the run fails.
             try await stack.trigger("safe-code-change", input: #"{"repo": "rej", "task": "t"}"#, key: "rej")
-            let rejected = try await runID(stack, key: "rej")
+            let rejected = try await stack.runID(key: "rej", flow: "safe-code-change")
             let rejectID = try #require(
                 try await client.pending(run: rejected, step: "review", token: rui)["id"] as? String)
             #expect(
                 try await client.decide(rejectID, "reject", note: "wrong approach", token: rita).status == 200
             )
-            #expect(try await finish(stack, rejected, expected: "failed") == "failed")
+            #expect(try await stack.finish(rejected, expected: "failed") == "failed")
             #expect(checkout.lines(checkout.applied).contains { $0.hasPrefix(rejected) } == false)
 
             // Request changes: the note goes back to patch, which regenerates the diff; then approval passes.
             try await stack.trigger("safe-code-change", input: #"{"repo": "loop", "task": "t"}"#, key: "loop")
-            let looped = try await runID(stack, key: "loop")
+            let looped = try await stack.runID(key: "loop", flow: "safe-code-change")
             let firstRound = try await client.pending(run: looped, step: "review", token: rui)
             let firstID = try #require(firstRound["id"] as? String)
             let changes = try await client.decide(
@@ -334,13 +295,13 @@ import Testing
             #expect(requests.last?.contains("also handle refunds") == true)
             #expect(requests.last?.contains(#""actor":"rita""#) == true)
             #expect(try await client.decide(secondID, "approve", note: "good now", token: rui).status == 200)
-            #expect(try await finish(stack, looped, expected: "succeeded") == "succeeded")
+            #expect(try await stack.finish(looped, expected: "succeeded") == "succeeded")
             // The first round's approval took its one decision and no more.
             #expect(try await client.decide(firstID, "approve", token: rui).status == 409)
 
             // The requester may still see their run approved by someone else.
             #expect(try await client.decide(ownID, "approve", token: rita).status == 200)
-            #expect(try await finish(stack, own, expected: "succeeded") == "succeeded")
+            #expect(try await stack.finish(own, expected: "succeeded") == "succeeded")
             for run in [own, rejected, looped] { try await stack.expectHistoryReplays(run) }
         }
     }
@@ -350,7 +311,7 @@ import Testing
             let rui = try await stack.token("rui", groups: ["reviewers"])
             let sam = try await stack.token("sam", groups: ["security"])
             try await stack.trigger("two-gates", input: #"{"task": "t"}"#, key: "g")
-            let run = try await runID(stack, key: "g", flow: "two-gates")
+            let run = try await stack.runID(key: "g", flow: "two-gates")
             let review = try await client.pending(run: run, step: "review", token: rui)
             let reviewID = try #require(review["id"] as? String)
             let security = try await client.pending(run: run, step: "security", token: sam)
@@ -386,7 +347,7 @@ import Testing
             #expect(
                 try await client.decide(try #require(securityAgain["id"] as? String), "approve", token: sam)
                     .status == 200)
-            #expect(try await finish(stack, run, expected: "succeeded") == "succeeded")
+            #expect(try await stack.finish(run, expected: "succeeded") == "succeeded")
             try await stack.expectHistoryReplays(run)
         }
     }
@@ -404,8 +365,8 @@ import Testing
             try await stack.channel.bindQueue(
                 "approval-events-\(stack.vhost.name)", exchange: "keel.events", routingKey: "approval.#")
             try await stack.trigger("quick-review", input: #"{"repo": "r", "task": "t"}"#, key: "q")
-            let run = try await runID(stack, key: "q", flow: "quick-review")
-            #expect(try await finish(stack, run, expected: "failed") == "failed")
+            let run = try await stack.runID(key: "q", flow: "quick-review")
+            #expect(try await stack.finish(run, expected: "failed") == "failed")
             let closed =
                 try await client.get("/v1/approvals?status=all", token: rui).json?["approvals"]
                 as? [[String: Any]]

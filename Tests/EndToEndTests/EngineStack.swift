@@ -20,6 +20,8 @@ final class EngineStack: KeelCLITesting, @unchecked Sendable {
     var executors: [ServiceProcess] = []
     /// Started by `startApprovalService()`.
     var approvalService: ServiceProcess?
+    /// Started by `startCallbackGateway(port:)`.
+    var callbackGateway: ServiceProcess?
     let connection: AMQPConnection
     let channel: AMQPChannel
     /// Settings every service of this stack gets (lease, shards).
@@ -134,6 +136,47 @@ final class EngineStack: KeelCLITesting, @unchecked Sendable {
         return runs
     }
 
+    /// The id of the run `trigger(flow, key: key)` created, once it exists.
+    func runID(key: String, flow: String) async throws -> String {
+        let deadline = ContinuousClock.now + .seconds(120)
+        while ContinuousClock.now < deadline {
+            let id = try await pool.withConnection { connection in
+                try await connection.query(
+                    "SELECT id::text FROM runs WHERE flow = \(flow) AND idempotency_key = \(key)"
+                ).first?.decode(String.self, at: 0)
+            }
+            if let id { return id }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        Issue.record("no run of \(flow) with key \(key):\n\(logs)")
+        throw CancellationError()
+    }
+
+    func status(_ run: String) async throws -> String {
+        try await pool.withConnection { connection in
+            try #require(
+                try await connection.query("SELECT status FROM runs WHERE id = \(UUID(uuidString: run))")
+                    .first
+            ).decode(String.self, at: 0)
+        }
+    }
+
+    /// Waits until the run is finished and returns its status; records its history when it is not `expected`.
+    func finish(_ run: String, expected: String) async throws -> String {
+        let deadline = ContinuousClock.now + .seconds(120)
+        var current = ""
+        while ContinuousClock.now < deadline {
+            current = try await status(run)
+            if ["succeeded", "failed", "cancelled"].contains(current) { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        if current != expected {
+            let facts = try await history(run).map { "\($0.event.kind) \($0.event)" }
+            Issue.record("run \(run) is \(current), not \(expected):\n\(facts.joined(separator: "\n"))\n\(logs)")
+        }
+        return current
+    }
+
     /// A run's facts, in order, decoded.
     func history(_ runID: String) async throws -> [RunFact] {
         try await RunStore(pool: pool).history(run: runID).map { try $0.entry.decodedFact() }
@@ -212,7 +255,8 @@ final class EngineStack: KeelCLITesting, @unchecked Sendable {
 
     var logs: String {
         (["trigger-intake:\n" + intake.output] + executors.map { "step-executor:\n" + $0.output }
-            + [approvalService.map { "approval-service:\n" + $0.output } ?? ""]).joined(separator: "\n")
+            + [approvalService.map { "approval-service:\n" + $0.output } ?? ""]
+            + [callbackGateway.map { "callback-gateway:\n" + $0.output } ?? ""]).joined(separator: "\n")
     }
 
     /// Starts the real approval-service on a free port and returns its base URL once it is ready.
@@ -225,6 +269,19 @@ final class EngineStack: KeelCLITesting, @unchecked Sendable {
         let ready = await TestHTTP.waitFor(url + "/health/ready", status: 200, timeout: .seconds(120))
         try #require(
             ready?.status == 200, "approval-service did not become ready:\n\(approvalService?.output ?? "")")
+        return url
+    }
+
+    /// Starts the real callback-gateway on `port` (the one the executors were told in
+    /// `KEEL_CALLBACK_GATEWAY_URL`) and returns its base URL once it is ready.
+    func startCallbackGateway(port: Int) async throws -> String {
+        var environment = environment
+        environment["KEEL_HTTP_PORT"] = "\(port)"
+        callbackGateway = try ServiceProcess("callback-gateway", environment: environment)
+        let url = "http://127.0.0.1:\(port)"
+        let ready = await TestHTTP.waitFor(url + "/health/ready", status: 200, timeout: .seconds(120))
+        try #require(
+            ready?.status == 200, "callback-gateway did not become ready:\n\(callbackGateway?.output ?? "")")
         return url
     }
 
@@ -246,6 +303,10 @@ final class EngineStack: KeelCLITesting, @unchecked Sendable {
         if let approvalService {
             let status = await approvalService.stop()
             #expect(status == 0, "approval-service did not stop cleanly:\n\(approvalService.output)")
+        }
+        if let callbackGateway {
+            let status = await callbackGateway.stop()
+            #expect(status == 0, "callback-gateway did not stop cleanly:\n\(callbackGateway.output)")
         }
         await pool.close()
         try await vhost.delete()

@@ -23,6 +23,8 @@ public enum CallbackRefusal: Sendable, Hashable, CustomStringConvertible {
     case invalidOutput([JSONSchemaValidationError])
     /// The claims do not name a wait of their own run, step and attempt, or no such run or step exists.
     case foreignWait
+    /// The wait has not opened and never will, for the reason given (409).
+    case waitWillNotOpen(String)
 
     public var description: String {
         switch self {
@@ -30,6 +32,7 @@ public enum CallbackRefusal: Sendable, Hashable, CustomStringConvertible {
         case .invalidOutput(let errors):
             "the output is not valid: \(errors.map(\.description).joined(separator: "; "))"
         case .foreignWait: "the token does not name a wait of this run"
+        case .waitWillNotOpen(let reason): "the wait will never open: \(reason)"
         }
     }
 }

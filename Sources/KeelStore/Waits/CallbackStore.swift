@@ -44,11 +44,15 @@ public struct CallbackStore: Sendable {
             }
             let (outputs, clashes) = CallbackPayload.outputs(stored ?? output, resources: resources)
             var errors = clashes
-            if status != .heartbeat, let schema = condition.schema {
+            // The schema describes a result: a failure report is taken as it is.
+            if status == .succeeded || status == .partial, let schema = condition.schema {
                 errors = try JSONSchema(schema).validate(output) + errors
             }
             guard errors.isEmpty else { return try await received.record(.refused(.invalidOutput(errors))) }
             guard let wait = try await WaitRecord.load(claims.wait, on: connection) else {
+                if let reason = try await Self.neverOpens(claims, run: run, on: connection) {
+                    return try await received.record(.refused(.waitWillNotOpen(reason)))
+                }
                 return try await received.record(.keptEarly)
             }
             guard wait.runID == run, wait.step == claims.step, wait.attempt == claims.attempt else {
@@ -75,6 +79,33 @@ public struct CallbackStore: Sendable {
             }
             return try await received.record(.applied(answer))
         }
+    }
+
+    /// Why a wait that has not opened never will, or nil while it still may: its run finished, or its
+    /// attempt ended without starting the job, or a later attempt of the step replaced it. A callback for
+    /// such a wait is refused instead of kept, so the job learns its answer will never be applied.
+    static func neverOpens(_ claims: CallbackClaims, run: UUID, on connection: PGConnection) async throws
+        -> String?
+    {
+        let row = try await connection.query(
+            """
+            SELECT r.status,
+                   (SELECT max(attempt) FROM step_attempts WHERE run_id = r.id AND step = \(claims.step)),
+                   (SELECT status FROM step_attempts
+                     WHERE run_id = r.id AND step = \(claims.step) AND attempt = \(claims.attempt)),
+                   (SELECT max(attempt) FROM waits WHERE run_id = r.id AND step = \(claims.step))
+            FROM runs r WHERE r.id = \(run)
+            """
+        ).first
+        guard let row else { return "the run does not exist" }
+        let status = try row.decode(String.self, at: 0)
+        if ["succeeded", "failed", "cancelled"].contains(status) { return "the run \(status)" }
+        let latest = max(try row.decode(Int?.self, at: 1) ?? 0, try row.decode(Int?.self, at: 3) ?? 0)
+        if latest > claims.attempt { return "attempt \(latest) of the step replaced it" }
+        if let attempt = try row.decode(String?.self, at: 2), ["failed", "cancelled", "timed_out"].contains(attempt) {
+            return "its attempt \(attempt.replacingOccurrences(of: "_", with: " "))"
+        }
+        return nil
     }
 
     /// The wait with this id, or nil when it has not opened (yet).

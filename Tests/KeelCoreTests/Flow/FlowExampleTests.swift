@@ -89,7 +89,10 @@ struct FlowExampleTests {
         #expect(ssh.command.last == "1000")
         #expect(ssh.env == ["KEEL_BENCH": "1"])
         #expect(wait.timeout == FlowDuration(parsing: "4h"))
-        #expect(flow.step("done")?.kind == .noop)
+        #expect(wait.heartbeat == FlowDuration(parsing: "5m"))
+        #expect(flow.step("report")?.condition?.contains("'succeeded'") == true)
+        #expect(flow.step("report-partial")?.condition?.contains("'partial'") == true)
+        #expect(flow.step("triage")?.condition?.contains("'failed'") == true)
         guard case .run(let build) = flow.step("build")?.kind else {
             Issue.record("build is not a run step")
             return
