@@ -1,6 +1,7 @@
 import Foundation
 import KeelCore
 import KeelStore
+import Logging
 import Testing
 
 @testable import step_executor
@@ -110,6 +111,26 @@ import Testing
             #expect(!FileManager.default.fileExists(atPath: outputPath))
             #expect(
                 !FileManager.default.fileExists(atPath: (outputPath as NSString).deletingLastPathComponent))
+        }
+    }
+
+    @Test func aRelativeWorkingDirectoryIsInsideTheExecutorsCheckout() async throws {
+        let checkout = FileManager.default.temporaryDirectory.appendingPathComponent("keel-checkout-\(UUID())")
+        let model = checkout.appendingPathComponent("model/ci")
+        try FileManager.default.createDirectory(at: model, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: checkout) }
+        let script = model.appendingPathComponent("build.sh")
+        try "#!/bin/sh\nprintf '{\"pwd\": \"%s\"}' \"$(pwd)\" > \"$KEEL_OUTPUT\"\n".write(
+            to: script, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script.path)
+        try await withResourceStore { resources in
+            let kinds = StepKinds(
+                resources: resources, secrets: SecretSource(values: [:]), logger: Logger(label: "test"),
+                runDefaults: RunDefaults(workingDirectory: checkout.path))
+            let outcome = try await kinds.execute(work(Self.runStep(["./ci/build.sh"], workingDirectory: "./model")))
+            let outputs = try #require(outcome.outputs, "\(outcome)")
+            #expect(outputs["pwd"]?.stringValue?.hasSuffix("/model") == true, "\(outputs)")
+            #expect(outputs["pwd"]?.stringValue?.contains(checkout.lastPathComponent) == true, "\(outputs)")
         }
     }
 

@@ -63,7 +63,7 @@ struct RunStepExecutor: StepKindExecutor {
         let program = action.arguments[0]
         let canStart = await ProgramLookup.canExecute(
             program, searchPath: action.environment["PATH"] ?? defaults.path,
-            workingDirectory: action.workingDirectory ?? defaults.workingDirectory)
+            workingDirectory: Self.resolve(action.workingDirectory, against: defaults.workingDirectory))
         guard canStart else {
             return .failed(.permanent, message: "cannot start \(program): no such executable program")
         }
@@ -169,9 +169,19 @@ struct RunStepExecutor: StepKindExecutor {
             streams: (stdoutRecord, stderrRecord))
     }
 
-    /// The step's `working_dir`, else the executor's `KEEL_RUN_WORKING_DIR`, else the attempt's directory.
+    /// The step's `working_dir`, else the executor's `KEEL_RUN_WORKING_DIR`, else the attempt's directory;
+    /// a relative `working_dir` is relative to the latter two (as `./model` in the examples means the
+    /// checkout's `model`), never to wherever the executor itself was started.
     private func workingDirectory(_ action: RenderedRunAction, _ directory: AttemptDirectory) -> String {
-        action.workingDirectory ?? defaults.workingDirectory ?? directory.path
+        Self.resolve(action.workingDirectory, against: defaults.workingDirectory ?? directory.path)
+            ?? directory.path
+    }
+
+    /// `path` made absolute against `base`; `base` when there is no `path`.
+    static func resolve(_ path: String?, against base: String?) -> String? {
+        guard let path else { return base }
+        guard !path.hasPrefix("/"), let base else { return path }
+        return base + "/" + path
     }
 
     /// Streams one output into its resource; the channel is closed whatever happens, so the process's
