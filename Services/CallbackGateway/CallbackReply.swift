@@ -53,7 +53,9 @@ struct CallbackReply: Error, Sendable, Hashable {
             problem(
                 ProblemDetails(
                     status: .conflict, type: "/problems/wait-closed", title: "The wait will never open",
-                    detail: "The wait this token was issued for will never open (\(reason)); the callback changed nothing."),
+                    detail:
+                        "The wait this token was issued for will never open (\(reason)); the callback changed nothing."
+                ),
                 outcome: "wait_closed")
         case .refused(.foreignWait):
             unauthorized("The callback token does not name a wait of a run that exists.")

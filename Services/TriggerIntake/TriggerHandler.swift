@@ -59,8 +59,10 @@ struct TriggerHandler: Sendable {
                 Self.rejection(for: error), flow: request.flow, delivery: delivery,
                 correlationID: correlationID)
         }
-        if let schema = try compiledFlows.compiled(version).inputSchema {
-            let problems = schema.validate(request.input)
+        let compiled = try compiledFlows.compiled(version)
+        let input = InputDefaults.apply(compiled.definition.input, to: request.input)
+        if let schema = compiled.inputSchema {
+            let problems = schema.validate(input)
             if !problems.isEmpty {
                 return try await reject(
                     .invalidInput(problems), flow: request.flow, delivery: delivery,
@@ -70,7 +72,7 @@ struct TriggerHandler: Sendable {
 
         let runID = Self.newRunID()
         let run = NewRun(
-            id: runID, flow: request.flow, version: version.version, input: request.input,
+            id: runID, flow: request.flow, version: version.version, input: input,
             idempotencyKey: request.idempotencyKey ?? runID, correlationID: correlationID,
             actor: request.actor ?? "anonymous", replyTo: properties.replyTo,
             traceparent: properties.headers["traceparent"]?.stringValue)

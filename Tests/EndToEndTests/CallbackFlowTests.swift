@@ -44,11 +44,20 @@ import Testing
             noop: {}
         """
 
+    /// Runs `body` on a fresh stack whose flows are `flows(testbed)`: the gpu-benchmark flows name the
+    /// testbed's job script.
     func withStack(
-        flows: [String], _ body: (EngineStack, CallbackTestbed, String) async throws -> Void
+        flows: (CallbackTestbed) throws -> [String],
+        _ body: (EngineStack, CallbackTestbed, String) async throws -> Void
     ) async throws {
         let testbed = try CallbackTestbed()
-        let stack = try await EngineStack(flows: flows, environment: try testbed.environment())
+        let stack: EngineStack
+        do {
+            stack = try await EngineStack(flows: try flows(testbed), environment: try testbed.environment())
+        } catch {
+            testbed.remove()
+            throw error
+        }
         do {
             try await stack.startExecutor(["KEEL_STEP_POOL": "gpu"])
             let gateway = try await stack.startCallbackGateway(port: testbed.gatewayPort)
@@ -124,16 +133,19 @@ import Testing
     }
 
     func text(of reference: JSONValue?, _ stack: EngineStack) async throws -> String {
-        let text = try #require(reference?.objectValue?["$resource"]?.stringValue, "not a resource: \(String(describing: reference))")
-        let (_, chunks) = try await ResourceStore(pool: stack.pool, configuration: ResourceConfiguration()).open(
-            try ResourceReference(parsing: text))
+        let text = try #require(
+            reference?.objectValue?["$resource"]?.stringValue,
+            "not a resource: \(String(describing: reference))")
+        let (_, chunks) = try await ResourceStore(pool: stack.pool, configuration: ResourceConfiguration())
+            .open(
+                try ResourceReference(parsing: text))
         var bytes: [UInt8] = []
         for try await chunk in chunks { bytes += chunk }
         return String(decoding: bytes, as: UTF8.self)
     }
 
     @Test func theGPUBenchmarkRunsItsJobOverSSHAndResumesOnItsCallback() async throws {
-        try await withStack(flows: [try CallbackTestbed().gpuBenchmark()]) { stack, testbed, gateway in
+        try await withStack(flows: { [try $0.gpuBenchmark()] }) { stack, testbed, gateway in
             try testbed.setMode("succeeded")
             try await stack.trigger("gpu-benchmark", input: #"{"commit": "abc1234"}"#, key: "ok")
             let run = try await stack.runID(key: "ok", flow: "gpu-benchmark")
@@ -146,9 +158,13 @@ import Testing
             #expect(said.contains { $0.hasPrefix("already answered") }, "\(said)")
             let received = try await callbacks(stack, run)
             #expect(received.map(\.status) == [.heartbeat, .succeeded], "a replay must not be applied")
-            #expect(try await dispositions(stack, run) == ["applied heartbeat", "applied succeeded", "duplicate succeeded"])
+            #expect(
+                try await dispositions(stack, run) == [
+                    "applied heartbeat", "applied succeeded", "duplicate succeeded",
+                ])
 
-            let bench = try #require(try await outputs(stack, run, "bench") ?? received.last?.output.objectValue)
+            let bench = try #require(
+                try await outputs(stack, run, "bench") ?? received.last?.output.objectValue)
             #expect(received.last?.output.objectValue?["p50_ms"] == 1.5)
             #expect(received.last?.output.objectValue?["iterations"] == 1000)
             #expect(try await text(of: bench["log"], stack).hasPrefix("bench succeeded of res:sha256:"))
@@ -161,13 +177,15 @@ import Testing
 
             let metrics = try #require(await TestHTTP.get(gateway + "/metrics")).body
             for outcome in ["applied", "heartbeat", "duplicate"] {
-                #expect(metrics.contains("keel_callbacks_total{outcome=\"\(outcome)\",via=\"http\"} 1"), "\(outcome)")
+                #expect(
+                    metrics.contains("keel_callbacks_total{outcome=\"\(outcome)\",via=\"http\"} 1"),
+                    "\(outcome)")
             }
         }
     }
 
     @Test func partialAndFailedCallbacksTakeTheirOwnPaths() async throws {
-        try await withStack(flows: [try CallbackTestbed().gpuBenchmark()]) { stack, testbed, _ in
+        try await withStack(flows: { [try $0.gpuBenchmark()] }) { stack, testbed, _ in
             try testbed.setMode("partial")
             try await stack.trigger("gpu-benchmark", input: #"{"commit": "bbb2222"}"#, key: "partial")
             let partial = try await stack.runID(key: "partial", flow: "gpu-benchmark")
@@ -175,7 +193,8 @@ import Testing
             #expect(try await callbacks(stack, partial).map(\.status) == [.partial])
             #expect(try await skipped(stack, partial) == ["report", "triage"])
             let report = try #require(try await outputs(stack, partial, "report-partial"))
-            #expect(try await text(of: report["report"], stack).hasPrefix("# Benchmark of bbb2222 (partial)\n"))
+            #expect(
+                try await text(of: report["report"], stack).hasPrefix("# Benchmark of bbb2222 (partial)\n"))
 
             try testbed.setMode("failed")
             try await stack.trigger("gpu-benchmark", input: #"{"commit": "ccc3333"}"#, key: "failed")
@@ -194,17 +213,20 @@ import Testing
     }
 
     @Test func aJobThatStopsSendingHeartbeatsTimesOutAndIsStoppedOnItsHost() async throws {
-        let flow = try CallbackTestbed().gpuBenchmark(name: "gpu-silent", heartbeat: "2s")
-        try await withStack(flows: [flow]) { stack, testbed, _ in
+        try await withStack(flows: { [try $0.gpuBenchmark(name: "gpu-silent", heartbeat: "2s")] }) {
+            stack, testbed, _ in
             try testbed.setMode("silent")
             try await stack.trigger("gpu-silent", input: #"{"commit": "ddd4444"}"#, key: "silent")
             let run = try await stack.runID(key: "silent", flow: "gpu-silent")
             #expect(try await stack.finish(run, expected: "succeeded") == "succeeded")
-            let timedOut = try await stack.history(run).contains { fact in
+            let facts = try await stack.history(run)
+            let timedOut = facts.contains { fact in
                 if case .stepTimedOut("bench", _, .heartbeat) = fact.event { return true }
                 return false
             }
-            #expect(timedOut, "bench did not time out for want of a heartbeat")
+            #expect(
+                timedOut,
+                "bench did not time out for want of a heartbeat: \(facts.map(\.event))\n\(stack.logs)")
             #expect(testbed.triaged().contains { $0.hasPrefix("\(run) timed_out") })
 
             // The job (`exec sleep`) was started on the host; the reaper must have ended it there.
@@ -222,13 +244,15 @@ import Testing
 
     /// Whether `pid` runs (the sshd is on this machine): it exists and is not a zombie.
     static func isRunning(_ pid: Int32) -> Bool {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else {
+            return false
+        }
         guard let close = stat.lastIndex(of: ")") else { return false }
         return !stat[close...].dropFirst(2).hasPrefix("Z")
     }
 
     @Test func tokensThatAreNotThisWaitsChangeNothing() async throws {
-        try await withStack(flows: [Self.waitFlow]) { stack, testbed, gateway in
+        try await withStack(flows: { _ in [Self.waitFlow] }) { stack, testbed, gateway in
             try await stack.trigger("callback-wait", key: "a")
             try await stack.trigger("callback-wait", key: "b")
             let a = try await stack.runID(key: "a", flow: "callback-wait")
@@ -237,22 +261,35 @@ import Testing
             let waitB = try await openWait(stack, run: b, step: "job")
             let result = #"{"status": "succeeded", "output": {"result": "ok"}}"#
 
-            let otherKeys = try CallbackKeyRing(keys: ["e2e": Array(repeating: 7, count: 32)], signingKeyID: "e2e")
+            let otherKeys = try CallbackKeyRing(
+                keys: ["e2e": Array(repeating: 7, count: 32)], signingKeyID: "e2e")
             let refusals: [(String, String?, String, Int, String)] = [
                 ("no token", nil, result, 401, "/problems/invalid-callback-token"),
                 ("not a token", "garbage", result, 401, "/problems/invalid-callback-token"),
-                ("forged", testbed.token(run: b, step: "job", keys: otherKeys), result, 401,
-                 "/problems/invalid-callback-token"),
-                ("expired", testbed.token(run: b, step: "job", expires: Date().addingTimeInterval(-5)), result, 410,
-                 "/problems/callback-token-expired"),
-                ("other run's token", testbed.token(run: a, step: "job"),
-                 #"{"status": "succeeded", "output": {"result": "ok"}, "wait_id": "\#(waitB)"}"#, 401,
-                 "/problems/invalid-callback-token"),
+                (
+                    "forged", testbed.token(run: b, step: "job", keys: otherKeys), result, 401,
+                    "/problems/invalid-callback-token"
+                ),
+                (
+                    "expired", testbed.token(run: b, step: "job", expires: Date().addingTimeInterval(-5)),
+                    result, 410,
+                    "/problems/callback-token-expired"
+                ),
+                (
+                    "other run's token", testbed.token(run: a, step: "job"),
+                    #"{"status": "succeeded", "output": {"result": "ok"}, "wait_id": "\#(waitB)"}"#, 401,
+                    "/problems/invalid-callback-token"
+                ),
                 ("not JSON", testbed.token(run: b, step: "job"), "{", 400, "/problems/malformed-body"),
-                ("bad status", testbed.token(run: b, step: "job"), #"{"status": "done"}"#, 422,
-                 "/problems/invalid-callback"),
-                ("bad output", testbed.token(run: b, step: "job"), #"{"status": "succeeded", "output": {"result": 5}}"#,
-                 422, "/problems/invalid-callback"),
+                (
+                    "bad status", testbed.token(run: b, step: "job"), #"{"status": "done"}"#, 422,
+                    "/problems/invalid-callback"
+                ),
+                (
+                    "bad output", testbed.token(run: b, step: "job"),
+                    #"{"status": "succeeded", "output": {"result": 5}}"#,
+                    422, "/problems/invalid-callback"
+                ),
             ]
             for (label, token, body, status, type) in refusals {
                 let answer = try await post(gateway, token: token, body)
@@ -262,8 +299,11 @@ import Testing
                 #expect(!answer.body.contains("kcb1."), "\(label): the answer repeats a token")
             }
             let invalid = try await post(
-                gateway, token: testbed.token(run: b, step: "job"), #"{"status": "succeeded", "output": {"result": 5}}"#)
-            let pointers = (invalid.json?["errors"] as? [[String: Any]])?.compactMap { $0["pointer"] as? String }
+                gateway, token: testbed.token(run: b, step: "job"),
+                #"{"status": "succeeded", "output": {"result": 5}}"#)
+            let pointers = (invalid.json?["errors"] as? [[String: Any]])?.compactMap {
+                $0["pointer"] as? String
+            }
             #expect(pointers == ["/output/result"], "\(invalid.body)")
             #expect(try await stack.status(b) == "waiting")
             #expect(try await callbacks(stack, b).isEmpty)
@@ -281,7 +321,9 @@ import Testing
             #expect(try await callbacks(stack, b).map(\.status) == [.succeeded])
 
             // A wait that ended another way tells a late callback so, and changes nothing.
-            #expect(try await stack.keel(["run", "cancel", a, "--reason", "test"], database: stack.database).status == 0)
+            #expect(
+                try await stack.keel(["run", "cancel", a, "--reason", "test"], database: stack.database)
+                    .status == 0)
             #expect(try await stack.finish(a, expected: "cancelled") == "cancelled")
             let late = try await post(gateway, token: testbed.token(run: a, step: "job"), result)
             #expect(late.status == 409, "\(late.body)")
@@ -294,7 +336,7 @@ import Testing
     }
 
     @Test func anEarlyCallbackIsKeptAndAppliedWhenItsWaitOpens() async throws {
-        try await withStack(flows: [Self.earlyFlow]) { stack, testbed, gateway in
+        try await withStack(flows: { _ in [Self.earlyFlow] }) { stack, testbed, gateway in
             let gate = testbed.root.appendingPathComponent("gate")
             try await stack.trigger("callback-early", input: #"{"gate": "\#(gate.path)"}"#, key: "early")
             let run = try await stack.runID(key: "early", flow: "callback-early")
@@ -313,7 +355,9 @@ import Testing
             #expect(try await dispositions(stack, run) == ["early succeeded"])
             let applied = try await stack.pool.withConnection { connection in
                 try #require(
-                    try await connection.query("SELECT applied FROM callbacks WHERE run_id = \(UUID(uuidString: run))").first
+                    try await connection.query(
+                        "SELECT applied FROM callbacks WHERE run_id = \(UUID(uuidString: run))"
+                    ).first
                 ).decode(Bool.self, at: 0)
             }
             #expect(applied)
@@ -325,7 +369,7 @@ import Testing
     }
 
     @Test func aCallbackPublishedOverAMQPResumesARunAsHTTPDoes() async throws {
-        try await withStack(flows: [Self.waitFlow]) { stack, testbed, _ in
+        try await withStack(flows: { _ in [Self.waitFlow] }) { stack, testbed, _ in
             try await stack.trigger("callback-wait", key: "amqp")
             let run = try await stack.runID(key: "amqp", flow: "callback-wait")
             _ = try await openWait(stack, run: run, step: "job")
@@ -333,21 +377,25 @@ import Testing
             try await stack.channel.declareQueue(replies, durable: false, exclusive: true, autoDelete: true)
 
             // A forged one first: dead-lettered with its reason, its token gone from the dead letter.
-            let otherKeys = try CallbackKeyRing(keys: ["e2e": Array(repeating: 9, count: 32)], signingKeyID: "e2e")
+            let otherKeys = try CallbackKeyRing(
+                keys: ["e2e": Array(repeating: 9, count: 32)], signingKeyID: "e2e")
             let forged = testbed.token(run: run, step: "job", keys: otherKeys)
             try await publish(
-                stack, #"{"token": "\#(forged)", "status": "succeeded", "output": {"result": "forged"}}"#, replyTo: replies)
+                stack, #"{"token": "\#(forged)", "status": "succeeded", "output": {"result": "forged"}}"#,
+                replyTo: replies)
             let dead = try await get(stack, queue: "keel.dead.keel.callbacks")
             #expect(dead.properties.headers["keel-reason"]?.stringValue == "unauthorized")
             let deadBody = String(decoding: dead.body, as: UTF8.self)
             #expect(!deadBody.contains("kcb1."), "a dead letter holds a token: \(deadBody)")
             #expect(deadBody.contains("[redacted]"))
             let refusal = try await get(stack, queue: replies)
-            #expect(String(decoding: refusal.body, as: UTF8.self).contains("/problems/invalid-callback-token"))
+            #expect(
+                String(decoding: refusal.body, as: UTF8.self).contains("/problems/invalid-callback-token"))
             #expect(try await stack.status(run) == "waiting")
 
             try await publish(
-                stack, #"{"token": "\#(testbed.token(run: run, step: "job"))", "status": "succeeded", "output": {"result": "over amqp"}}"#,
+                stack,
+                #"{"token": "\#(testbed.token(run: run, step: "job"))", "status": "succeeded", "output": {"result": "over amqp"}}"#,
                 replyTo: replies)
             #expect(try await stack.finish(run, expected: "succeeded") == "succeeded")
             let reply = try JSONValue(parsing: try await get(stack, queue: replies).body)
@@ -383,14 +431,16 @@ import Testing
     }
 
     @Test func aHostWhoseKeyIsNotThePinnedOneIsRefused() async throws {
-        try await withStack(flows: [try CallbackTestbed().gpuBenchmark()]) { stack, testbed, _ in
+        try await withStack(flows: { [try $0.gpuBenchmark()] }) { stack, testbed, _ in
             try testbed.setMode("succeeded")
             try await stack.trigger(
                 "gpu-benchmark", input: #"{"commit": "eee5555", "host": "gpu-impostor"}"#, key: "impostor")
             let run = try await stack.runID(key: "impostor", flow: "gpu-benchmark")
             #expect(try await stack.finish(run, expected: "succeeded") == "succeeded")
             let failures = try await stack.history(run).compactMap { fact -> (ErrorClass, String)? in
-                guard case .stepFailed("bench", _, let errorClass, let message) = fact.event else { return nil }
+                guard case .stepFailed("bench", _, let errorClass, let message) = fact.event else {
+                    return nil
+                }
                 return (errorClass, message)
             }
             #expect(failures.count == 1, "a host key mismatch is not retried")

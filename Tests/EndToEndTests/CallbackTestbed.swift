@@ -28,7 +28,9 @@ struct CallbackTestbed {
         keysSetting = "e2e:" + Data(secret).base64EncodedString()
         gatewayPort = TestHTTP.freePort()
         let files = FileManager.default
-        for folder in [checkout.appendingPathComponent("model/ci"), checkout.appendingPathComponent("ci"), out] {
+        for folder in [
+            checkout.appendingPathComponent("model/ci"), checkout.appendingPathComponent("ci"), out,
+        ] {
             try files.createDirectory(at: folder, withIntermediateDirectories: true)
         }
         // The job runs as the sshd's login user: it reads the script and writes to out/.

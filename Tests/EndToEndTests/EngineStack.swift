@@ -172,7 +172,8 @@ final class EngineStack: KeelCLITesting, @unchecked Sendable {
         }
         if current != expected {
             let facts = try await history(run).map { "\($0.event.kind) \($0.event)" }
-            Issue.record("run \(run) is \(current), not \(expected):\n\(facts.joined(separator: "\n"))\n\(logs)")
+            Issue.record(
+                "run \(run) is \(current), not \(expected):\n\(facts.joined(separator: "\n"))\n\(logs)")
         }
         return current
     }

@@ -115,7 +115,8 @@ import Testing
     }
 
     @Test func aRelativeWorkingDirectoryIsInsideTheExecutorsCheckout() async throws {
-        let checkout = FileManager.default.temporaryDirectory.appendingPathComponent("keel-checkout-\(UUID())")
+        let checkout = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "keel-checkout-\(UUID())")
         let model = checkout.appendingPathComponent("model/ci")
         try FileManager.default.createDirectory(at: model, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: checkout) }
@@ -127,7 +128,8 @@ import Testing
             let kinds = StepKinds(
                 resources: resources, secrets: SecretSource(values: [:]), logger: Logger(label: "test"),
                 runDefaults: RunDefaults(workingDirectory: checkout.path))
-            let outcome = try await kinds.execute(work(Self.runStep(["./ci/build.sh"], workingDirectory: "./model")))
+            let outcome = try await kinds.execute(
+                work(Self.runStep(["./ci/build.sh"], workingDirectory: "./model")))
             let outputs = try #require(outcome.outputs, "\(outcome)")
             #expect(outputs["pwd"]?.stringValue?.hasSuffix("/model") == true, "\(outputs)")
             #expect(outputs["pwd"]?.stringValue?.contains(checkout.lastPathComponent) == true, "\(outputs)")

@@ -102,7 +102,9 @@ public struct CallbackStore: Sendable {
         if ["succeeded", "failed", "cancelled"].contains(status) { return "the run \(status)" }
         let latest = max(try row.decode(Int?.self, at: 1) ?? 0, try row.decode(Int?.self, at: 3) ?? 0)
         if latest > claims.attempt { return "attempt \(latest) of the step replaced it" }
-        if let attempt = try row.decode(String?.self, at: 2), ["failed", "cancelled", "timed_out"].contains(attempt) {
+        if let attempt = try row.decode(String?.self, at: 2),
+            ["failed", "cancelled", "timed_out"].contains(attempt)
+        {
             return "its attempt \(attempt.replacingOccurrences(of: "_", with: " "))"
         }
         return nil
