@@ -51,7 +51,7 @@ ensure_project_packages() {
 write_env_fragment() {
     local name="$1"; shift
     mkdir -p "$KEEL_STATE_DIR/env.d"
-    printf '%s\n' "$@" >"$KEEL_STATE_DIR/env.d/$name"
+    (umask 077; printf '%s\n' "$@" >"$KEEL_STATE_DIR/env.d/$name")
     rebuild_env_file
 }
 
@@ -60,12 +60,15 @@ remove_env_fragment() {
     rebuild_env_file
 }
 
+# .keel/env holds local secrets (the callback key): readable by its owner only.
 rebuild_env_file() {
     mkdir -p "$KEEL_STATE_DIR/env.d"
-    {
+    chmod 700 "$KEEL_STATE_DIR/env.d"
+    (umask 077; {
         echo "# Written by Keel's local stack scripts; one KEY=value per line."
         cat "$KEEL_STATE_DIR"/env.d/* 2>/dev/null || true
-    } >"$KEEL_STATE_DIR/env.tmp"
+    } >"$KEEL_STATE_DIR/env.tmp")
+    chmod 600 "$KEEL_STATE_DIR/env.tmp"
     mv "$KEEL_STATE_DIR/env.tmp" "$KEEL_STATE_DIR/env"
 }
 

@@ -73,9 +73,8 @@ struct CallbackReply: Error, Sendable, Hashable {
                 ),
                 outcome: "expired")
         case .malformed, .forged, .wrongAudience:
-            unauthorized(
-                "The callback token is not valid (\(error.description.replacingOccurrences(of: "the callback token ", with: "")))."
-            )
+            // "The callback token is malformed." / "...'s signature is not valid." / "...is not for this service."
+            unauthorized(error.description.prefix(1).uppercased() + error.description.dropFirst() + ".")
         }
     }
 
