@@ -335,6 +335,55 @@ import Testing
         }
     }
 
+    @Test func uploadsAreStoredForTheTokensAttemptAndNamedByItsCallback() async throws {
+        try await withStack(flows: { _ in [Self.waitFlow] }) { stack, testbed, gateway in
+            try await stack.trigger("callback-wait", key: "upload")
+            let run = try await stack.runID(key: "upload", flow: "callback-wait")
+            _ = try await openWait(stack, run: run, step: "job")
+            let token = testbed.token(run: run, step: "job")
+            let auth = ["Authorization": "Bearer \(token)", "Content-Type": "text/plain"]
+            let url = gateway + "/v1/callbacks/resources?name=log"
+            let digest = "7509e5bda0c762d2bac7f90d758b5b2263fa01ccbc542ab5e3df163be08e6ca9"  // "hello world!"
+            let uploaded = try await TestHTTP.send(
+                "POST", url, headers: auth.merging(["Keel-Content-SHA256": digest]) { $1 },
+                body: "hello world!")
+            #expect(uploaded.status == 201, "\(uploaded.body)")
+            #expect(uploaded.json?["resource"] as? String == "res:sha256:\(digest)")
+            #expect(uploaded.json?["media_type"] as? String == "text/plain")
+
+            let damaged = try await TestHTTP.send(
+                "POST", url, headers: auth.merging(["Keel-Content-SHA256": digest]) { $1 },
+                body: "hello world?")
+            #expect(damaged.status == 422, "\(damaged.body)")
+            let big = String(repeating: "x", count: CallbackTestbed.uploadLimit + 1)
+            let tooBig = try await TestHTTP.send("POST", url, headers: auth, body: big)
+            #expect(tooBig.status == 413, "\(tooBig.body)")
+            let anonymous = try await TestHTTP.send("POST", url, body: "hello world!")
+            #expect(anonymous.status == 401)
+
+            // Content this run never stored cannot be passed off as its own.
+            let foreign = try await post(
+                gateway, token: token,
+                #"{"status": "succeeded", "output": {"result": "ok"}, "resources": [{"name": "log", "resource": "res:sha256:\#(String(repeating: "ab", count: 32))"}]}"#
+            )
+            #expect(foreign.status == 422, "\(foreign.body)")
+            let applied = try await post(
+                gateway, token: token,
+                #"{"status": "succeeded", "output": {"result": "ok"}, "resources": [{"name": "log", "resource": "res:sha256:\#(digest)"}]}"#
+            )
+            #expect(applied.status == 200, "\(applied.body)")
+            #expect(try await stack.finish(run, expected: "succeeded") == "succeeded")
+            let output = try #require(try await callbacks(stack, run).first?.output)
+            #expect(try await text(of: output.objectValue?["log"], stack) == "hello world!")
+            #expect(output.objectValue?["result"] == "ok")
+            let stored = try await ResourceStore(pool: stack.pool, configuration: ResourceConfiguration())
+                .list(
+                    run: try #require(UUID(uuidString: run)))
+            #expect(stored.map(\.name) == ["log"], "only the verified upload is kept")
+            #expect(stored.first?.producer?.step == "job")
+        }
+    }
+
     @Test func anEarlyCallbackIsKeptAndAppliedWhenItsWaitOpens() async throws {
         try await withStack(flows: { _ in [Self.earlyFlow] }) { stack, testbed, gateway in
             let gate = testbed.root.appendingPathComponent("gate")

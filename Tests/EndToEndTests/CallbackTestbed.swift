@@ -10,6 +10,8 @@ import Testing
 struct CallbackTestbed {
     let root: URL
     let keys: CallbackKeyRing
+    /// The gateway's upload limit in these tests.
+    static let uploadLimit = 1 << 20
     /// `KEEL_CALLBACK_KEYS` for the services.
     let keysSetting: String
     let gatewayPort: Int
@@ -133,6 +135,7 @@ struct CallbackTestbed {
             "KEEL_SECRET_GPU_KEY": try String(contentsOfFile: keyFile, encoding: .utf8),
             "KEEL_RUN_PATH": "/usr/bin:/bin",
             "KEEL_RUN_WORKING_DIR": checkout.path,
+            "KEEL_CALLBACK_UPLOAD_MAX_BYTES": "\(Self.uploadLimit)",
         ]
     }
 
