@@ -216,6 +216,10 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(
+            name: "CallbackGatewayTests",
+            dependencies: ["callback-gateway", "KeelStore", "KeelCore", "KeelService"],
+            swiftSettings: strict),
+        .testTarget(
             name: "ApprovalServiceTests",
             dependencies: [
                 "approval-service", "KeelStore", "KeelCore", "PGClient", "KeelTestSupport",
