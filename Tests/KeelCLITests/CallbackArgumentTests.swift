@@ -11,11 +11,16 @@ import Testing
     @Test func statusAndHeartbeatFlagsMustAgree() throws {
         #expect(try CallbackCommand.parse(["--status", "succeeded"]).sentStatus() == "succeeded")
         #expect(try CallbackCommand.parse(["--heartbeat"]).sentStatus() == "heartbeat")
-        #expect(try CallbackCommand.parse(["--heartbeat", "--status", "heartbeat"]).sentStatus() == "heartbeat")
-        #expect(throws: (any Error).self) { try CallbackCommand.parse(["--heartbeat", "--status", "failed"]) }
+        #expect(
+            try CallbackCommand.parse(["--heartbeat", "--status", "heartbeat"]).sentStatus() == "heartbeat")
+        #expect(throws: (any Error).self) {
+            try CallbackCommand.parse(["--heartbeat", "--status", "failed"])
+        }
         #expect(throws: (any Error).self) { try CallbackCommand.parse(["--status", "done"]) }
         #expect(throws: (any Error).self) { try CallbackCommand.parse([]) }
-        #expect(throws: (any Error).self) { try CallbackCommand.parse(["--status", "failed", "--retry-for", "ten"]) }
+        #expect(throws: (any Error).self) {
+            try CallbackCommand.parse(["--status", "failed", "--retry-for", "ten"])
+        }
         let command = try CallbackCommand.parse(["--status", "partial", "--retry-for", "90s"])
         #expect(try command.retryBudget() == .seconds(90))
     }
@@ -27,17 +32,21 @@ import Testing
 
     @Test func resourceArgumentsNameAFileWithAMediaType() throws {
         let log = try CallbackResourceFile(argument: "log=build/out.log")
-        #expect(log == CallbackResourceFile(name: "log", path: "build/out.log", mediaType: "text/plain"))
+        #expect(log.name == "log" && log.path == "build/out.log" && log.mediaType == "text/plain")
         #expect(try CallbackResourceFile(argument: "v1.2_x-Y=a=b.md").path == "a=b.md")
         let types = try [
-            "r.json", "p.patch", "c.diff", "t.csv", "i.html", "w.tar.gz", "w.tgz", "t.zst", "notes.md", "blob",
+            "r.json", "p.patch", "c.diff", "t.csv", "i.html", "w.tar.gz", "w.tgz", "t.zst", "notes.md",
+            "blob",
         ].map { try CallbackResourceFile(argument: "x=" + $0).mediaType }
         #expect(
             types == [
                 "application/json", "text/x-diff", "text/x-diff", "text/csv", "text/html", "application/gzip",
                 "application/gzip", "application/zstd", "text/markdown", "application/octet-stream",
             ])
-        for bad in ["log", "=out.log", "a b=out.log", "log/x=out.log", "é=out.log", "log=", String(repeating: "n", count: 129) + "=f"] {
+        for bad in [
+            "log", "=out.log", "a b=out.log", "log/x=out.log", "é=out.log", "log=",
+            String(repeating: "n", count: 129) + "=f",
+        ] {
             #expect(throws: ValidationError.self, "\(bad)") { try CallbackResourceFile(argument: bad) }
         }
         #expect(CallbackResourceFile.isValidName(String(repeating: "n", count: 128)))
@@ -56,21 +65,22 @@ import Testing
         do {
             _ = try CallbackOutputArgument.parse("{\"a\": 1,\n }", flag: "--output")
             Issue.record("invalid JSON was accepted")
-        } catch {
+        } catch let error as ValidationError {
             #expect(error.message.hasPrefix("--output: not valid JSON: "))
             #expect(error.message.contains("line 2"))
         }
         do {
             _ = try CallbackOutputArgument.parse("[1, 2]", flag: "--output @out.json")
             Issue.record("an array was accepted")
-        } catch {
+        } catch let error as ValidationError {
             #expect(error.message == "--output @out.json: expected a JSON object, got an array")
         }
     }
 
     @Test func theSettingsComeFromTheEnvironmentAndAreNamedWhenMissing() async throws {
         let environment = [
-            "KEEL_CALLBACK_URL": "http://gateway.test:7404/v1/callbacks/", "KEEL_CALLBACK_TOKEN": "kcb1.k.c.mac\n",
+            "KEEL_CALLBACK_URL": "http://gateway.test:7404/v1/callbacks/",
+            "KEEL_CALLBACK_TOKEN": "kcb1.k.c.mac\n",
         ]
         let endpoint = try await CallbackEndpoint.resolve(url: nil, tokenFile: nil, environment: environment)
         #expect(endpoint.token == "kcb1.k.c.mac")
@@ -79,11 +89,13 @@ import Testing
                 == "http://gateway.test:7404/v1/callbacks/resources?name=log")
 
         await #expect(throws: ValidationError.self) {
-            try await CallbackEndpoint.resolve(url: nil, tokenFile: nil, environment: ["KEEL_CALLBACK_TOKEN": "t"])
+            try await CallbackEndpoint.resolve(
+                url: nil, tokenFile: nil, environment: ["KEEL_CALLBACK_TOKEN": "t"])
         }
         do {
             _ = try await CallbackEndpoint.resolve(
-                url: nil, tokenFile: nil, environment: ["KEEL_CALLBACK_URL": "http://gateway.test/v1/callbacks"])
+                url: nil, tokenFile: nil,
+                environment: ["KEEL_CALLBACK_URL": "http://gateway.test/v1/callbacks"])
             Issue.record("a missing token was accepted")
         } catch let error as ValidationError {
             #expect(error.message.contains("KEEL_CALLBACK_TOKEN"))
@@ -95,7 +107,8 @@ import Testing
             #expect(error.message.contains("KEEL_CALLBACK_URL"))
         }
         await #expect(throws: ValidationError.self) {
-            try await CallbackEndpoint.resolve(url: "ftp://gateway.test/", tokenFile: nil, environment: environment)
+            try await CallbackEndpoint.resolve(
+                url: "ftp://gateway.test/", tokenFile: nil, environment: environment)
         }
     }
 
@@ -133,12 +146,18 @@ import Testing
     }
 
     @Test func eachOutcomeIsOneLine() throws {
-        func summary(_ json: String) throws -> String { try #require(CallbackAnswer.decode(Data(json.utf8))).summary }
+        func summary(_ json: String) throws -> String {
+            try #require(CallbackAnswer.decode(Data(json.utf8))).summary
+        }
         #expect(
-            try summary(#"{"outcome":"applied","wait":{"wait_id":"r:deploy:1:wait","status":"succeeded","closed_at":"2026-11-27T11:00:00Z"}}"#)
+            try summary(
+                #"{"outcome":"applied","wait":{"wait_id":"r:deploy:1:wait","status":"succeeded","closed_at":"2026-11-27T11:00:00Z"}}"#
+            )
                 == "applied: wait r:deploy:1:wait succeeded")
         #expect(
-            try summary(#"{"outcome":"already_answered","wait":{"wait_id":"r:deploy:1:wait","status":"failed","closed_at":"2026-11-27T11:00:00Z"}}"#)
+            try summary(
+                #"{"outcome":"already_answered","wait":{"wait_id":"r:deploy:1:wait","status":"failed","closed_at":"2026-11-27T11:00:00Z"}}"#
+            )
                 == "already answered: wait r:deploy:1:wait failed at 2026-11-27T11:00:00Z")
         #expect(try summary(#"{"outcome":"kept_early"}"#) == "kept until its wait opens")
         #expect(
@@ -171,16 +190,20 @@ import Testing
                     .utf8),
             gateway: "http://gateway.test/v1/callbacks")
         #expect(closed.failure.exitCode.rawValue == 1)
-        #expect(closed.failure.message.hasSuffix("\n  wait r:deploy:1:wait timed_out at 2026-11-27T11:00:00Z"))
+        #expect(
+            closed.failure.message.hasSuffix("\n  wait r:deploy:1:wait timed_out at 2026-11-27T11:00:00Z"))
 
         let expired = CallbackRefusal(
             status: 410, body: Data(#"{"title":"Callback token expired","status":410}"#.utf8),
             gateway: "http://gateway.test/v1/callbacks")
         #expect(expired.failure.message == "Callback token expired (HTTP 410)")
 
-        let unauthorised = CallbackRefusal(status: 401, body: Data(), gateway: "http://gateway.test/v1/callbacks")
+        let unauthorised = CallbackRefusal(
+            status: 401, body: Data(), gateway: "http://gateway.test/v1/callbacks")
         #expect(unauthorised.failure.exitCode.rawValue == 1)
-        #expect(unauthorised.failure.message.hasPrefix("HTTP 401 from the callback-gateway at http://gateway.test"))
+        #expect(
+            unauthorised.failure.message.hasPrefix(
+                "HTTP 401 from the callback-gateway at http://gateway.test"))
         #expect(unauthorised.failure.message.contains("KEEL_CALLBACK_TOKEN"))
     }
 }

@@ -15,7 +15,8 @@ import Testing
         var environment = extra
         environment["KEEL_CALLBACK_TOKEN"] = token
         if let url { environment["KEEL_CALLBACK_URL"] = url }
-        let result = try await ServiceProcess.run("keel", arguments: ["callback"] + arguments, environment: environment)
+        let result = try await ServiceProcess.run(
+            "keel", arguments: ["callback"] + arguments, environment: environment)
         #expect(!result.output.contains(token), "the token was printed")
         #expect(!result.output.contains(String(token.dropFirst(10))), "part of the token was printed")
         return result
@@ -31,7 +32,8 @@ import Testing
     {
         .json(
             status,
-            #"{"type":"/problems/\#(type)","title":"\#(title)","status":\#(status),"detail":"\#(detail)"\#(extra)}"#)
+            #"{"type":"/problems/\#(type)","title":"\#(title)","status":\#(status),"detail":"\#(detail)"\#(extra)}"#
+        )
     }
 
     @Test func serverErrorsAreRetriedUntilTheCallbackIsApplied() async throws {
@@ -49,13 +51,15 @@ import Testing
             #expect(request.path == "/v1/callbacks")
             #expect(request.headers["authorization"] == "Bearer " + token)
             #expect(request.headers["content-type"] == "application/json")
-            #expect(try JSONValue(parsing: request.text) == ["status": "succeeded", "output": ["p50_ms": 12]])
+            #expect(
+                try JSONValue(parsing: request.text) == ["status": "succeeded", "output": ["p50_ms": 12]])
         }
     }
 
     @Test func anUnauthorisedCallbackIsNotRetried() async throws {
         let gateway = ScriptedCallbackGateway(callbacks: [
-            Self.problem(401, "invalid-callback-token", "Invalid callback token", "the signature does not match")
+            Self.problem(
+                401, "invalid-callback-token", "Invalid callback token", "the signature does not match")
         ])
         try await gateway.serve { url in
             let result = try await keel(["--status", "failed"], url: url)
@@ -70,7 +74,8 @@ import Testing
         let gateway = ScriptedCallbackGateway(callbacks: [
             Self.problem(
                 409, "wait-closed", "Wait closed", "the wait timed out before the callback",
-                extra: #","wait":{"wait_id":"r1:deploy:1:wait","status":"timed_out","closed_at":"2026-11-27T11:00:00Z"}"#
+                extra:
+                    #","wait":{"wait_id":"r1:deploy:1:wait","status":"timed_out","closed_at":"2026-11-27T11:00:00Z"}"#
             )
         ])
         try await gateway.serve { url in
@@ -89,7 +94,8 @@ import Testing
                 extra: #","errors":[{"pointer":"/output/p50_ms","detail":"expected an integer"}]"#)
         ])
         try await gateway.serve { url in
-            let result = try await keel(["--status", "succeeded", "--output", #"{"p50_ms": "fast"}"#], url: url)
+            let result = try await keel(
+                ["--status", "succeeded", "--output", #"{"p50_ms": "fast"}"#], url: url)
             #expect(result.status == 1)
             #expect(result.output.contains("/output/p50_ms: expected an integer"))
         }
@@ -98,7 +104,8 @@ import Testing
 
     @Test func aResourceIsUploadedFirstAndTheCallbackNamesIt() async throws {
         let content = "line 1\nline 2\n" + String(repeating: "x", count: 200_000)
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("build-\(UUID().uuidString).log")
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "build-\(UUID().uuidString).log")
         try Data(content.utf8).write(to: path)
         defer { try? FileManager.default.removeItem(at: path) }
         let sha256 = ContentDigest.sha256Hex(of: Array(content.utf8))
@@ -114,12 +121,14 @@ import Testing
             ])
         try await gateway.serve { url in
             let result = try await keel(
-                ["--status", "succeeded", "--output", #"{"ok": true}"#, "--resource", "log=" + path.path], url: url)
+                ["--status", "succeeded", "--output", #"{"ok": true}"#, "--resource", "log=" + path.path],
+                url: url)
             #expect(result.status == 0, "\(result.output)")
             #expect(result.output.contains("applied: wait r1:deploy:1:wait succeeded"))
         }
         let requests = gateway.received
-        #expect(requests.map(\.path) == ["/v1/callbacks/resources", "/v1/callbacks/resources", "/v1/callbacks"])
+        #expect(
+            requests.map(\.path) == ["/v1/callbacks/resources", "/v1/callbacks/resources", "/v1/callbacks"])
         let upload = try #require(requests.first)
         #expect(upload.query == "name=log")
         #expect(upload.headers["content-type"] == "text/plain")
@@ -153,7 +162,9 @@ import Testing
     @Test func repeatsAndEarlyCallbacksAreSuccessesAndJSONPrintsTheAnswer() async throws {
         let repeated =
             #"{"outcome":"already_answered","wait":{"wait_id":"r1:deploy:1:wait","status":"succeeded","closed_at":"2026-11-27T11:00:00Z"}}"#
-        let gateway = ScriptedCallbackGateway(callbacks: [.json(200, repeated), .json(202, #"{"outcome":"kept_early"}"#)])
+        let gateway = ScriptedCallbackGateway(callbacks: [
+            .json(200, repeated), .json(202, #"{"outcome":"kept_early"}"#),
+        ])
         try await gateway.serve { url in
             let again = try await keel(["--status", "succeeded", "--json"], url: url)
             #expect(again.status == 0, "\(again.output)")

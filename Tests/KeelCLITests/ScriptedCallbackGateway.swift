@@ -40,9 +40,10 @@ final class ScriptedCallbackGateway: Sendable {
     /// Runs `body` with the gateway's callbacks URL while it listens.
     func serve(_ body: @escaping @Sendable (String) async throws -> Void) async throws {
         let router = Router()
-        router.post("v1/callbacks") { request, _ in try await self.answer(request, from: self.callbackAnswers) }
-        router.post("v1/callbacks/resources") { request, _ in
-            try await self.answer(request, from: self.uploadAnswers)
+        router.post("v1/callbacks") { request, _ -> Response in try await self.answer(request, upload: false)
+        }
+        router.post("v1/callbacks/resources") { request, _ -> Response in
+            try await self.answer(request, upload: true)
         }
         let application = Application(
             router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
@@ -52,7 +53,7 @@ final class ScriptedCallbackGateway: Sendable {
         }
     }
 
-    private func answer(_ request: Request, from script: Mutex<[Answer]>) async throws -> Response {
+    private func answer(_ request: Request, upload: Bool) async throws -> Response {
         let body = try await request.body.collect(upTo: 16 << 20)
         var headers: [String: String] = [:]
         for field in request.headers { headers[field.name.canonicalName] = field.value }
@@ -60,7 +61,8 @@ final class ScriptedCallbackGateway: Sendable {
             path: request.uri.path, query: request.uri.query ?? "", headers: headers,
             body: Array(body.readableBytesView))
         log.withLock { $0.append(received) }
-        let next = script.withLock { $0.isEmpty ? nil : $0.removeFirst() }
+        let take = { (script: inout [Answer]) -> Answer? in script.isEmpty ? nil : script.removeFirst() }
+        let next = upload ? uploadAnswers.withLock(take) : callbackAnswers.withLock(take)
         let answer = next ?? .json(500, #"{"title":"script used up","status":500}"#)
         let type = answer.status >= 400 ? "application/problem+json" : "application/json"
         return Response(

@@ -52,7 +52,8 @@ struct CallbackAnswer: Decodable, Equatable {
         case "already_answered":
             return "already answered: " + (wait?.summary ?? "the wait was answered before")
         case "heartbeat":
-            return "heartbeat recorded; " + (nextHeartbeatDue.map { "next due \($0)" } ?? "no further heartbeat due")
+            return "heartbeat recorded; "
+                + (nextHeartbeatDue.map { "next due \($0)" } ?? "no further heartbeat due")
         default:
             return "kept until its wait opens"
         }

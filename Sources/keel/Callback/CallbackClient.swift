@@ -19,7 +19,8 @@ struct CallbackClient: Sendable {
     func postCallback(_ body: Data) async -> CallbackExchange {
         var request = request(to: endpoint.callbacksURL)
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        return await exchange { try await URLSession.shared.upload(for: request, from: body) }
+        request.httpBody = body
+        return await exchange { try await URLSession.shared.data(for: request) }
     }
 
     /// `POST <url>/resources?name=NAME`, the file streamed from disk rather than read into memory.

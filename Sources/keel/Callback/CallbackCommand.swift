@@ -70,7 +70,8 @@ struct CallbackCommand: AsyncParsableCommand {
     func sentStatus() throws(ValidationError) -> String {
         if heartbeat {
             guard status == nil || status == "heartbeat" else {
-                throw ValidationError("--heartbeat sends status heartbeat: leave out --status \(status ?? "")")
+                throw ValidationError(
+                    "--heartbeat sends status heartbeat: leave out --status \(status ?? "")")
             }
             return "heartbeat"
         }
@@ -125,7 +126,9 @@ struct CallbackCommand: AsyncParsableCommand {
     }
 
     /// Resource names must differ from each other and from the output's fields, which they join.
-    static func checkNames(_ files: [CallbackResourceFile], against output: JSONObject) throws(ValidationError) {
+    static func checkNames(_ files: [CallbackResourceFile], against output: JSONObject)
+        throws(ValidationError)
+    {
         var seen: Set<String> = []
         for file in files {
             guard seen.insert(file.name).inserted else {

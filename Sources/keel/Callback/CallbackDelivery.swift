@@ -35,7 +35,9 @@ struct CallbackDelivery: Sendable {
         document["output"] = .object(output)
         if !resources.isEmpty {
             document["resources"] = .array(
-                resources.map { .object(["name": .string($0.name), "resource": .string($0.resource)]) })
+                resources.map {
+                    JSONValue.object(["name": .string($0.name), "resource": .string($0.resource)])
+                })
         }
         let request = Data(JSONValue.object(document).jsonBytes(.compact))
         let (answerStatus, body) = try await retrier.send("callback") { await client.postCallback(request) }

@@ -21,7 +21,8 @@ struct CallbackEndpoint: Sendable {
     {
         let address = flag ?? environment[urlVariable] ?? ""
         guard !address.isEmpty else {
-            throw ValidationError("\(urlVariable) is not set: the callbacks URL the job was started with (or --url)")
+            throw ValidationError(
+                "\(urlVariable) is not set: the callbacks URL the job was started with (or --url)")
         }
         guard let url = URL(string: address), let scheme = url.scheme?.lowercased(),
             ["http", "https"].contains(scheme), url.host != nil
@@ -36,7 +37,8 @@ struct CallbackEndpoint: Sendable {
             token = environment[tokenVariable]?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
             guard !token.isEmpty else {
                 throw ValidationError(
-                    "\(tokenVariable) is not set: the callback token the job was started with (or --token-file)")
+                    "\(tokenVariable) is not set: the callback token the job was started with (or --token-file)"
+                )
             }
         }
         guard !token.contains(where: { $0.isNewline || $0.isWhitespace }) else {

@@ -13,12 +13,12 @@ enum CallbackOutputArgument {
         guard argument.hasPrefix("@") else { return try parse(argument, flag: "--output") }
         let path = String(argument.dropFirst())
         let data = try? await BlockingIO.run {
-            path == "-"
-                ? (try FileHandle.standardInput.readToEnd() ?? Data())
-                : try Data(contentsOf: URL(fileURLWithPath: path))
+            if path == "-" { return try FileHandle.standardInput.readToEnd() ?? Data() }
+            return try Data(contentsOf: URL(fileURLWithPath: path))
         }
         guard let data else {
-            throw ValidationError("--output @\(path): cannot read \(path == "-" ? "standard input" : "the file")")
+            throw ValidationError(
+                "--output @\(path): cannot read \(path == "-" ? "standard input" : "the file")")
         }
         return try parse(String(decoding: data, as: UTF8.self), flag: "--output @\(path)")
     }

@@ -12,7 +12,8 @@ struct CallbackRefusal: Error {
     /// The problem's title, detail and field pointers; for a closed wait (409), also the wait's answer.
     init(status: Int, body: Data, gateway: String) {
         var failure = APIProblem.failure(
-            status: status, body: body, service: "the callback-gateway at \(gateway)", tokenHint: Self.tokenHint)
+            status: status, body: body, service: "the callback-gateway at \(gateway)",
+            tokenHint: Self.tokenHint)
         if status == 409, let wait = CallbackAnswer.closedWait(inProblem: body),
             case .user(let message) = failure
         {

@@ -32,7 +32,9 @@ struct CallbackRetrier: Sendable {
     /// Sends with `attempt` until an answer is final; gives up (an infrastructure failure, exit 2) when the
     /// next try would start after the deadline. `what` names the request in notices and the give-up
     /// message, e.g. `callback` or `upload of log`.
-    func send(_ what: String, _ attempt: () async -> CallbackExchange) async throws -> (status: Int, body: Data) {
+    func send(_ what: String, _ attempt: () async -> CallbackExchange) async throws -> (
+        status: Int, body: Data
+    ) {
         let clock = ContinuousClock()
         let started = clock.now
         var failures = 0
@@ -58,7 +60,7 @@ struct CallbackRetrier: Sendable {
 
     /// `1.2s`: a duration for people.
     static func seconds(_ duration: Duration) -> String {
-        let milliseconds = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
-        return String(format: "%.1fs", Double(milliseconds) / 1000)
+        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        return String(format: "%.1fs", seconds)
     }
 }
