@@ -171,39 +171,39 @@ import Testing
     }
 
     @Test func refusalsPrintTitleDetailPointersAndTheClosedWait() {
-        let invalid = CallbackRefusal(
+        let invalid = CallbackRefusal.failure(
             status: 422,
             body: Data(
                 #"{"type":"/problems/invalid-callback","title":"Invalid callback","status":422,"detail":"the output does not match the wait's schema","errors":[{"pointer":"/output/p50_ms","detail":"expected an integer"},{"pointer":"","detail":"x"}]}"#
                     .utf8),
             gateway: "http://gateway.test/v1/callbacks")
-        #expect(invalid.failure.exitCode.rawValue == 1)
+        #expect(invalid.exitCode.rawValue == 1)
         #expect(
-            invalid.failure.message
+            invalid.message
                 == "Invalid callback: the output does not match the wait's schema (HTTP 422)\n"
                 + "  /output/p50_ms: expected an integer\n  (body): x")
 
-        let closed = CallbackRefusal(
+        let closed = CallbackRefusal.failure(
             status: 409,
             body: Data(
                 #"{"type":"/problems/wait-closed","title":"Wait closed","status":409,"detail":"the wait timed out","wait":{"wait_id":"r:deploy:1:wait","status":"timed_out","closed_at":"2026-11-27T11:00:00Z"}}"#
                     .utf8),
             gateway: "http://gateway.test/v1/callbacks")
-        #expect(closed.failure.exitCode.rawValue == 1)
+        #expect(closed.exitCode.rawValue == 1)
         #expect(
-            closed.failure.message.hasSuffix("\n  wait r:deploy:1:wait timed_out at 2026-11-27T11:00:00Z"))
+            closed.message.hasSuffix("\n  wait r:deploy:1:wait timed_out at 2026-11-27T11:00:00Z"))
 
-        let expired = CallbackRefusal(
+        let expired = CallbackRefusal.failure(
             status: 410, body: Data(#"{"title":"Callback token expired","status":410}"#.utf8),
             gateway: "http://gateway.test/v1/callbacks")
-        #expect(expired.failure.message == "Callback token expired (HTTP 410)")
+        #expect(expired.message == "Callback token expired (HTTP 410)")
 
-        let unauthorised = CallbackRefusal(
+        let unauthorised = CallbackRefusal.failure(
             status: 401, body: Data(), gateway: "http://gateway.test/v1/callbacks")
-        #expect(unauthorised.failure.exitCode.rawValue == 1)
+        #expect(unauthorised.exitCode.rawValue == 1)
         #expect(
-            unauthorised.failure.message.hasPrefix(
+            unauthorised.message.hasPrefix(
                 "HTTP 401 from the callback-gateway at http://gateway.test"))
-        #expect(unauthorised.failure.message.contains("KEEL_CALLBACK_TOKEN"))
+        #expect(unauthorised.message.contains("KEEL_CALLBACK_TOKEN"))
     }
 }

@@ -117,8 +117,6 @@ struct CallbackCommand: AsyncParsableCommand {
                 uploaded.append((file.name, try await delivery.upload(file, sha256: digest)))
             }
             answer = try await delivery.callback(status: sent, output: outputObject, resources: uploaded)
-        } catch let refusal as CallbackRefusal {
-            throw CLIOutput(json: json).fail(refusal.failure)
         } catch let failure as CLIFailure {
             throw CLIOutput(json: json).fail(failure)
         }

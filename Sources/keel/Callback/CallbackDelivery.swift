@@ -2,7 +2,7 @@ import Foundation
 import KeelCore
 
 /// The two steps of answering a wait: upload each resource, then send the callback naming them; each
-/// request retried as `CallbackRetrier` says, each final refusal a `CallbackRefusal`.
+/// request retried as `CallbackRetrier` says; a final refusal fails as `CallbackRefusal` says.
 struct CallbackDelivery: Sendable {
     let client: CallbackClient
     let retrier: CallbackRetrier
@@ -13,7 +13,7 @@ struct CallbackDelivery: Sendable {
             await client.upload(file, sha256: sha256)
         }
         guard (200...299).contains(status) else {
-            throw CallbackRefusal(status: status, body: body, gateway: client.endpoint.displayURL)
+            throw CallbackRefusal.failure(status: status, body: body, gateway: client.endpoint.displayURL)
         }
         struct Uploaded: Decodable { var resource: String }
         guard let uploaded = try? JSONDecoder().decode(Uploaded.self, from: body),
@@ -42,7 +42,8 @@ struct CallbackDelivery: Sendable {
         let request = Data(JSONValue.object(document).jsonBytes(.compact))
         let (answerStatus, body) = try await retrier.send("callback") { await client.postCallback(request) }
         guard (200...299).contains(answerStatus) else {
-            throw CallbackRefusal(status: answerStatus, body: body, gateway: client.endpoint.displayURL)
+            throw CallbackRefusal.failure(
+                status: answerStatus, body: body, gateway: client.endpoint.displayURL)
         }
         guard let answer = CallbackAnswer.decode(body) else {
             throw CLIFailure.infrastructure(
