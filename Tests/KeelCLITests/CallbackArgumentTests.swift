@@ -65,14 +65,14 @@ import Testing
         do {
             _ = try CallbackOutputArgument.parse("{\"a\": 1,\n }", flag: "--output")
             Issue.record("invalid JSON was accepted")
-        } catch let error as ValidationError {
+        } catch {
             #expect(error.message.hasPrefix("--output: not valid JSON: "))
             #expect(error.message.contains("line 2"))
         }
         do {
             _ = try CallbackOutputArgument.parse("[1, 2]", flag: "--output @out.json")
             Issue.record("an array was accepted")
-        } catch let error as ValidationError {
+        } catch {
             #expect(error.message == "--output @out.json: expected a JSON object, got an array")
         }
     }

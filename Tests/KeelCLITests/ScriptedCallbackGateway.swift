@@ -61,8 +61,10 @@ final class ScriptedCallbackGateway: Sendable {
             path: request.uri.path, query: request.uri.query ?? "", headers: headers,
             body: Array(body.readableBytesView))
         log.withLock { $0.append(received) }
-        let take = { (script: inout [Answer]) -> Answer? in script.isEmpty ? nil : script.removeFirst() }
-        let next = upload ? uploadAnswers.withLock(take) : callbackAnswers.withLock(take)
+        let next =
+            upload
+            ? uploadAnswers.withLock { $0.isEmpty ? nil : $0.removeFirst() }
+            : callbackAnswers.withLock { $0.isEmpty ? nil : $0.removeFirst() }
         let answer = next ?? .json(500, #"{"title":"script used up","status":500}"#)
         let type = answer.status >= 400 ? "application/problem+json" : "application/json"
         return Response(
