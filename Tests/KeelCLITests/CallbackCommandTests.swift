@@ -198,6 +198,40 @@ import Testing
         #expect(gateway.received.isEmpty)
     }
 
+    @Test func unreadableInputsAreUsageErrorsAndSendNothing() async throws {
+        let gateway = ScriptedCallbackGateway(callbacks: [Self.applied])
+        try await gateway.serve { url in
+            let missing = try await keel(
+                ["--status", "succeeded", "--resource", "log=/nonexistent/\(UUID().uuidString).log"], url: url
+            )
+            #expect(missing.status == 64)
+            #expect(missing.output.contains("--resource log=/nonexistent/"))
+            #expect(missing.output.contains("no such file"))
+            // Standard input is /dev/null here: empty is not JSON.
+            let empty = try await keel(["--status", "succeeded", "--output", "@-"], url: url)
+            #expect(empty.status == 64)
+            #expect(empty.output.contains("--output @-: not valid JSON"))
+            #expect(empty.output.contains("Usage: keel callback"))
+        }
+        #expect(gateway.received.isEmpty)
+    }
+
+    @Test func theOutputMayComeFromAFile() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "out-\(UUID().uuidString).json")
+        try Data(#"{"version": "1.4.2"}"#.utf8).write(to: path)
+        defer { try? FileManager.default.removeItem(at: path) }
+        let gateway = ScriptedCallbackGateway(callbacks: [Self.applied])
+        try await gateway.serve { url in
+            let result = try await keel(["--status", "succeeded", "--output", "@" + path.path], url: url)
+            #expect(result.status == 0, "\(result.output)")
+        }
+        #expect(
+            try gateway.received.map { try JSONValue(parsing: $0.text) } == [
+                ["status": "succeeded", "output": ["version": "1.4.2"]]
+            ])
+    }
+
     @Test func aMissingURLIsAUsageErrorNamingTheVariable() async throws {
         let result = try await keel(["--status", "succeeded"], url: nil)
         #expect(result.status == 64)

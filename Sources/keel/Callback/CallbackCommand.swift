@@ -52,7 +52,7 @@ struct CallbackCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("retry-for"),
-        help: "How long to keep retrying network errors, 5xx and 429 (e.g. 90s, 10m; default 10m).")
+        help: "How long to keep retrying network errors, 5xx and 429 (a duration: 90s, 10m, 1h).")
     var retryFor = "10m"
 
     @Flag(help: "Print the gateway's JSON answer instead of one line.")
@@ -94,33 +94,67 @@ struct CallbackCommand: AsyncParsableCommand {
 
     func run() async throws {
         let deadline = ContinuousClock.now + (try retryBudget())
-        let sent = try sentStatus()
-        let files = try resources.map { argument throws(ValidationError) in
-            try CallbackResourceFile(argument: argument)
+        let prepared: Prepared
+        do {
+            prepared = try await prepare()
+        } catch let error as ValidationError {
+            throw Self.usageFailure(error)
         }
-        let outputObject = try await CallbackOutputArgument.read(output)
-        try Self.checkNames(files, against: outputObject)
-        let endpoint = try await CallbackEndpoint.resolve(
-            url: url, tokenFile: tokenFile, environment: ProcessInfo.processInfo.environment)
-        var digests: [String] = []
-        for file in files { digests.append(try await file.digest()) }
-
         let delivery = CallbackDelivery(
-            client: CallbackClient(endpoint: endpoint),
+            client: CallbackClient(endpoint: prepared.endpoint),
             retrier: CallbackRetrier(deadline: deadline) { notice in
                 FileHandle.standardError.write(Data(("keel: " + notice + "\n").utf8))
             })
         let answer: (body: Data, summary: String)
         do {
             var uploaded: [(name: String, resource: String)] = []
-            for (file, digest) in zip(files, digests) {
+            for (file, digest) in zip(prepared.files, prepared.digests) {
                 uploaded.append((file.name, try await delivery.upload(file, sha256: digest)))
             }
-            answer = try await delivery.callback(status: sent, output: outputObject, resources: uploaded)
+            answer = try await delivery.callback(
+                status: prepared.status, output: prepared.output, resources: uploaded)
         } catch let failure as CLIFailure {
             throw CLIOutput(json: json).fail(failure)
         }
         print(json ? String(decoding: answer.body, as: UTF8.self) : answer.summary)
+    }
+
+    /// Everything checked before anything is sent.
+    struct Prepared {
+        var status: String
+        var output: JSONObject
+        var files: [CallbackResourceFile]
+        /// Each file's SHA-256, in the same order.
+        var digests: [String]
+        var endpoint: CallbackEndpoint
+    }
+
+    /// Reads and checks the flags, the environment and the files; any problem is a `ValidationError`.
+    func prepare() async throws -> Prepared {
+        let status = try sentStatus()
+        let files = try resources.map { argument throws(ValidationError) in
+            try CallbackResourceFile(argument: argument)
+        }
+        let output = try await CallbackOutputArgument.read(output)
+        try Self.checkNames(files, against: output)
+        let endpoint = try await CallbackEndpoint.resolve(
+            url: url, tokenFile: tokenFile, environment: ProcessInfo.processInfo.environment)
+        var digests: [String] = []
+        for file in files { digests.append(try await file.digest()) }
+        return Prepared(status: status, output: output, files: files, digests: digests, endpoint: endpoint)
+    }
+
+    /// Reports a usage error found after parsing as ArgumentParser reports its own — the message, then
+    /// this command's usage — and returns exit code 64 to throw.
+    static func usageFailure(_ error: ValidationError) -> ExitCode {
+        let text = """
+            Error: \(error.message)
+            Usage: \(Keel.usageString(for: CallbackCommand.self))
+              See 'keel callback --help' for more information.
+
+            """
+        FileHandle.standardError.write(Data(text.utf8))
+        return ExitCode.validationFailure
     }
 
     /// Resource names must differ from each other and from the output's fields, which they join.
