@@ -64,6 +64,7 @@ struct CallbackCommand: AsyncParsableCommand {
     func validate() throws {
         _ = try sentStatus()
         _ = try retryBudget()
+        for argument in resources { _ = try CallbackResourceFile(argument: argument) }
     }
 
     /// The status to send: `--status`, or `heartbeat` with `--heartbeat`.
