@@ -207,7 +207,13 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(
-            name: "KeelCLITests", dependencies: ["keel", "KeelCore"], swiftSettings: strict),
+            name: "KeelCLITests",
+            dependencies: [
+                "keel", "KeelCore", "KeelTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: strict),
         .testTarget(
             name: "KeelServiceTests",
             dependencies: [

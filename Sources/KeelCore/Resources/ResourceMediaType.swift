@@ -20,6 +20,8 @@ public enum ResourceMediaType {
         "xml": "application/xml",
         "pdf": "application/pdf",
         "gz": "application/gzip",
+        "tgz": "application/gzip",
+        "zst": "application/zstd",
         "tar": "application/x-tar",
         "zip": "application/zip",
         "png": "image/png",

@@ -40,6 +40,8 @@ import Testing
         #expect(ResourceMediaType.guess(forFileName: "patch.diff") == "text/x-diff")
         #expect(ResourceMediaType.guess(forFileName: "report.json") == "application/json")
         #expect(ResourceMediaType.guess(forFileName: "archive.tar.gz") == "application/gzip")
+        #expect(ResourceMediaType.guess(forFileName: "workspace.tgz") == "application/gzip")
+        #expect(ResourceMediaType.guess(forFileName: "trace.zst") == "application/zstd")
         #expect(ResourceMediaType.guess(forFileName: ".profile") == "application/octet-stream")
         #expect(ResourceMediaType.guess(forFileName: "weights.bin") == "application/octet-stream")
         #expect(ResourceMediaType.isText("text/x-diff") && !ResourceMediaType.isText("application/json"))
