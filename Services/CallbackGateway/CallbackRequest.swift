@@ -51,7 +51,8 @@ struct CallbackRequest: Sendable, Hashable {
                     continue
                 }
                 guard let name = entry["name"]?.stringValue, CallbackResourceName.isValid(name) else {
-                    errors.append(.init(pointer: pointer + "/name", detail: CallbackResourceName.rule))
+                    errors.append(
+                        .init(pointer: pointer + "/name", detail: "expected " + CallbackResourceName.rule))
                     continue
                 }
                 guard let text = entry["resource"]?.stringValue,
@@ -95,19 +96,5 @@ struct CallbackRequest: Sendable, Hashable {
             throw .invalid([.init(pointer: "", detail: "expected a JSON object")])
         }
         return object
-    }
-}
-
-/// The names uploaded resources take in a step's outputs.
-enum CallbackResourceName {
-    static let rule = "expected 1-100 letters, digits, '_', '-' or '.', starting with a letter or digit"
-
-    static func isValid(_ name: String) -> Bool {
-        guard let first = name.unicodeScalars.first, name.count <= 100 else { return false }
-        let allowed = { (scalar: Unicode.Scalar) in
-            scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar))
-        }
-        return allowed(first)
-            && name.unicodeScalars.allSatisfy { allowed($0) || $0 == "_" || $0 == "-" || $0 == "." }
     }
 }

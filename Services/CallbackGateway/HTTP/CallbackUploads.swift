@@ -27,7 +27,7 @@ struct CallbackUploads: Sendable {
         var errors: [ProblemDetails.FieldError] = []
         let name = request.uri.queryParameters.get("name") ?? ""
         if !CallbackResourceName.isValid(name) {
-            errors.append(.init(pointer: "name", detail: CallbackResourceName.rule))
+            errors.append(.init(pointer: "name", detail: "expected " + CallbackResourceName.rule))
         }
         let mediaType = request.headers[.contentType].map(Self.bareMediaType) ?? ResourceMediaType.fallback
         if !ResourceMediaType.isValid(mediaType) {

@@ -11,9 +11,6 @@ struct CallbackResourceFile: Sendable, Equatable {
     /// Guessed from the file's extension (`ResourceMediaType`), else `application/octet-stream`.
     let mediaType: String
 
-    /// Longest accepted name, in characters.
-    static let maximumNameLength = 128
-
     /// Parses `NAME=PATH` (the first `=` separates them) and checks the name; the file is checked by
     /// `digest()`.
     init(argument: String) throws(ValidationError) {
@@ -22,22 +19,11 @@ struct CallbackResourceFile: Sendable, Equatable {
         }
         name = String(argument[..<separator])
         path = String(argument[argument.index(after: separator)...])
-        guard Self.isValidName(name) else {
-            throw ValidationError(
-                "--resource \(argument): the name must be 1 to \(Self.maximumNameLength) letters, digits, "
-                    + "'_', '-' or '.'")
+        guard CallbackResourceName.isValid(name) else {
+            throw ValidationError("--resource \(argument): the name must be \(CallbackResourceName.rule)")
         }
         guard !path.isEmpty else { throw ValidationError("--resource \(argument): expected NAME=PATH") }
         mediaType = ResourceMediaType.guess(forFileName: path)
-    }
-
-    /// Letters, digits, `_`, `-` and `.`: the rule for output names, which these become.
-    static func isValidName(_ name: String) -> Bool {
-        !name.isEmpty && name.count <= maximumNameLength
-            && name.unicodeScalars.allSatisfy { scalar in
-                scalar.isASCII
-                    && (CharacterSet.alphanumerics.contains(scalar) || "_-.".unicodeScalars.contains(scalar))
-            }
     }
 
     /// The file's SHA-256 (64 lowercase hex digits), read chunk by chunk off the cooperative pool so a
