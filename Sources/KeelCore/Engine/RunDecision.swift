@@ -43,6 +43,8 @@ struct RunDecision {
         case .stepSucceeded(let id, let attempt, _):
             if reducer.definitions[id]?.waitCondition != nil {
                 openWait(id, attempt: attempt)
+                // An approval beside the wait that could not be rendered failed the step instead.
+                if step(id).status != .waiting { advance() }
             } else {
                 publishStep("step.succeeded", id, attempt: attempt)
                 advance()

@@ -87,7 +87,7 @@ struct EngineWaitOrApprovalTests {
               - id: agent
                 wait: {timeout: 1h}
                 approval: {approvers: [bob]}
-                retry: {max_attempts: 3, initial: 0s, on: [permanent, timeout]}
+                retry: {max_attempts: 3, initial: 1s, on: [permanent, timeout]}
             """)
         let (waitID, approvalID) = try opened(&run)
         run.feed(
@@ -128,14 +128,16 @@ struct EngineWaitOrApprovalTests {
               - id: agent
                 wait: {timeout: 1h}
                 approval: {approvers: [bob]}
-                retry: {max_attempts: 2, initial: 0s, on: [timeout]}
+                retry: {max_attempts: 2, initial: 1s, backoff: fixed, jitter: false, on: [timeout]}
             """)
         _ = try opened(&run)
         run.fire(.waitTimeout(step: "agent", attempt: 1))
+        #expect(run.step("agent").status == .retrying)
+        #expect(run.commands.contains(.closeApproval(approvalID: "\(run.runID):agent:1:approval")))
+        run.fire(.retry(step: "agent", attempt: 2))
         #expect(run.step("agent").status == .waiting)
         #expect(run.step("agent").waitID == "\(run.runID):agent:2:wait")
         #expect(run.step("agent").approvalID == "\(run.runID):agent:2:approval")
-        #expect(run.commands.contains(.closeApproval(approvalID: "\(run.runID):agent:1:approval")))
         run.checkHistory()
     }
 
@@ -202,6 +204,30 @@ struct EngineWaitOrApprovalTests {
         #expect(run.state.outcome == .succeeded)
         // Cancelling nothing: a run step's program has exited, no stop is needed.
         #expect(!run.allCommands.contains { if case .stopAttempt = $0 { true } else { false } })
+        run.checkHistory()
+    }
+}
+
+extension EngineWaitOrApprovalTests {
+    @Test func anApprovalThatCannotBeRenderedAfterTheCommandFailsTheStepAndTheRunGoesOn() throws {
+        var run = try EngineHarness(
+            """
+            flow: r
+            steps:
+              - id: ci
+                run: {command: [./trigger-ci.sh]}
+                wait: {timeout: 2h}
+                approval: {approvers: [bob], summary: "${{ fromJSON(input.text) }}"}
+              - {id: after, needs: [ci], noop: {}}
+            """)
+        run.trigger(input: ["text": "{"])
+        run.complete("ci")
+        #expect(run.step("ci").status == .failed)
+        #expect(run.step("ci").message?.hasPrefix("steps.ci.approval.summary: ") == true)
+        #expect(run.step("ci").waitID == nil)
+        #expect(!run.commands.contains { if case .openWait = $0 { true } else { false } })
+        #expect(run.step("after").status == .skipped)
+        #expect(run.state.outcome == .failed)
         run.checkHistory()
     }
 }

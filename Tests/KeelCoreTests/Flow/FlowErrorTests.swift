@@ -134,17 +134,17 @@ struct FlowErrorTests {
         #expect(error.message.hasSuffix("got run, http"))
     }
 
-    @Test func waitMayOnlyJoinSSH() throws {
+    @Test func waitMayOnlyJoinRunOrSSH() throws {
         let error = try only(
             """
             flow: demo
             steps:
               - id: a
-                run: {command: [make]}
+                http: {url: "https://example.com"}
                 wait: {timeout: 1h}
             """)
         #expect(error.code == .stepKind)
-        #expect(error.message.hasSuffix("got run, wait"))
+        #expect(error.message.hasSuffix("got http, wait"))
     }
 
     @Test func invalidEnumValue() throws {

@@ -140,7 +140,7 @@ struct FlowStepKindTests {
             """
         #expect(
             FlowTest.errors(flow).map { "\($0.line):\($0.column) \($0.path): \($0.message)" } == [
-                "7:47 steps[1].approval.request_changes: expected no request_changes in an approval beside wait: "
+                "7:51 steps[1].approval.request_changes: expected no request_changes in an approval beside wait: "
                     + "the step ends on the callback or the decision; use a separate approval step to send the run back"
             ])
         #expect(
