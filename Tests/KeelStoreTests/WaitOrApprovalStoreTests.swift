@@ -123,6 +123,28 @@ import Testing
         }
     }
 
+    @Test func theWaitsTimeoutClosesTheApprovalAsTimedOut() async throws {
+        try await withFixture { fixture in
+            let run = try await fixture.run()
+            let claims = fixture.claims(run)
+            _ = try await fixture.advancer.advance(run: run) { state in
+                let timer = state.timers.values.first {
+                    $0.purpose == .waitTimeout(step: "agent", attempt: 1)
+                }
+                return timer.map { RunFact(at: $0.due, event: .timerFired(timerID: $0.id)) }
+            }
+            let answer = try #require(try await fixture.callbacks.wait(claims.wait)?.answer)
+            #expect(answer.status == .timedOut)
+            let alice = try await fixture.tokens.create(
+                name: "alice", role: .approver, groups: [], createdBy: "test"
+            ).record
+            let approval = try #require(
+                try await fixture.approvals.find("\(run):agent:1:approval", for: alice))
+            #expect(approval.status == .timedOut)
+            #expect(approval.closedReason == "the wait's timeout passed first")
+        }
+    }
+
     @Test func cancellingTheRunClosesBoth() async throws {
         try await withFixture { fixture in
             let run = try await fixture.run()
