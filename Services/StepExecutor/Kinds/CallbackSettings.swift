@@ -42,10 +42,11 @@ struct CallbackSettings: Sendable {
         return base + "/v1/callbacks"
     }
 
-    /// The callback token of the attempt's wait, valid for the wait's timeout plus ``expiryMargin``. A
-    /// secret: it must reach only the work's environment, never logs or stored outputs.
-    func token(for work: StepWork, wait: WaitCondition, now: Date) -> String {
-        let lifetime = wait.timeout.duration + Self.expiryMargin
+    /// The callback token of the attempt's wait, valid for `lead` (how long the work may run before the
+    /// wait opens), then the wait's timeout plus ``expiryMargin``. A secret: it must reach only the work's
+    /// environment, never logs or stored outputs.
+    func token(for work: StepWork, wait: WaitCondition, now: Date, lead: Duration = .zero) -> String {
+        let lifetime = lead + wait.timeout.duration + Self.expiryMargin
         let expires = Int64(now.timeIntervalSince1970) + lifetime.components.seconds
         let claims = CallbackClaims(
             run: work.runID, step: work.step.id, attempt: work.attempt,

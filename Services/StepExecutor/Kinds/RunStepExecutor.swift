@@ -53,7 +53,9 @@ struct RunStepExecutor: StepKindExecutor {
                     message: "this executor has no callback settings (KEEL_CALLBACK_KEYS, "
                         + "KEEL_CALLBACK_GATEWAY_URL), so it cannot run a step that waits for a callback")
             }
-            let token = callbacks.token(for: work, wait: wait, now: now())
+            // The wait opens when the program exits: at the latest when its own timeout passes.
+            let token = callbacks.token(
+                for: work, wait: wait, now: now(), lead: action.timeout?.duration ?? .zero)
             callbackVariables = callbacks.variables(token: token)
             callbackToken = [token]
         }
