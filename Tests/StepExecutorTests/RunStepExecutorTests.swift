@@ -233,6 +233,64 @@ import Testing
         }
     }
 
+    @Test func withWaitTheProgramGetsACallbackTokenThatNeverReachesTheOutputs() async throws {
+        try await withResourceStore { resources in
+            var generator = SystemRandomNumberGenerator()
+            let secret = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let callbacks = CallbackSettings(
+                keys: try CallbackKeyRing(keys: ["test": secret], signingKeyID: "test"),
+                gatewayURL: "http://127.0.0.1:7404/")
+            let handedOver = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "keel-token-\(UUID().uuidString)"
+            ).path
+            defer { try? FileManager.default.removeItem(atPath: handedOver) }
+            // Hands the token to "another system" (a file), and echoes it where Keel stores things.
+            let script = #"""
+                printf '%s' "$KEEL_CALLBACK_TOKEN" > "$HANDOVER"
+                echo "url $KEEL_CALLBACK_URL key $KEEL_IDEMPOTENCY_KEY"
+                echo "token $KEEL_CALLBACK_TOKEN"; echo "token $KEEL_CALLBACK_TOKEN" >&2
+                printf '{"token":"%s"}' "$KEEL_CALLBACK_TOKEN" > "$KEEL_OUTPUT"
+                """#
+            var step = Self.runStep(["sh", "-c", script], env: ["HANDOVER": handedOver])
+            guard case .run(var action) = step.kind else { return }
+            action.wait = WaitCondition(timeout: FlowDuration(milliseconds: 3_600_000))
+            step.kind = .run(action)
+            let attempt = work(step, attempt: 2)
+            let started = Date()
+            let outcome = try await StepKinds.testing(resources, callbacks: callbacks).execute(attempt)
+            let outputs = try #require(outcome.outputs, "\(outcome)")
+
+            let token = try String(contentsOfFile: handedOver, encoding: .utf8)
+            let claims = try CallbackToken.verify(token, keys: callbacks.keys)
+            #expect(claims.run == attempt.runID)
+            #expect(claims.step == "build")
+            #expect(claims.attempt == 2)
+            #expect(claims.wait == "\(attempt.runID):build:2:wait")
+            let lifetime = Double(claims.expires) - started.timeIntervalSince1970
+            #expect(lifetime > 4_100 && lifetime < 4_300)
+
+            #expect(
+                try await resources.text(of: outputs["stdout"])
+                    == "url http://127.0.0.1:7404/v1/callbacks key \(attempt.idempotencyKey)\ntoken ***\n")
+            #expect(try await resources.text(of: outputs["stderr"]) == "token ***\n")
+            #expect(outputs["token"] == "***")
+            #expect(!JSONValue.object(outputs).jsonString().contains(token))
+        }
+    }
+
+    @Test func withWaitButNoCallbackSettingsTheStepFailsPermanently() async throws {
+        try await withResourceStore { resources in
+            let step = StepDefinition(
+                id: "build",
+                kind: .run(
+                    RunAction(
+                        command: ["true"], wait: WaitCondition(timeout: FlowDuration(milliseconds: 1000)))))
+            let outcome = try await StepKinds.testing(resources).execute(work(step))
+            #expect(outcome.errorClass == .permanent)
+            #expect(outcome.message.contains("no callback settings"))
+        }
+    }
+
     @Test func aTemplateThatCannotBeEvaluatedIsPermanentAndNamesTheField() async throws {
         try await withResourceStore { resources in
             let kinds = StepKinds.testing(resources, secrets: ["TOKEN": "abc-secret"])

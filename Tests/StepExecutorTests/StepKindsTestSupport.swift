@@ -41,11 +41,11 @@ extension StepKinds {
     /// The kinds on `resources`, with test secrets and a small inline limit when asked.
     static func testing(
         _ resources: ResourceStore, secrets: [String: String] = [:],
-        inlineLimit: Int = ResourceLimits.defaultInlineLimit
+        inlineLimit: Int = ResourceLimits.defaultInlineLimit, callbacks: CallbackSettings? = nil
     ) -> StepKinds {
         StepKinds(
             resources: resources, secrets: SecretSource(values: secrets), logger: Logger(label: "test"),
-            limits: ResourceLimits(inlineLimit: inlineLimit))
+            limits: ResourceLimits(inlineLimit: inlineLimit), callbacks: callbacks)
     }
 
     /// Runs `work` with the executor its step's kind gets.

@@ -12,6 +12,10 @@ import Logging
 /// JSON object the step wrote to `$KEEL_OUTPUT`, each declared `resource` output read from its file and
 /// stored, plus `exit_code`, `stdout` and `stderr`; a non-zero exit fails as `transient`, a timeout as `timeout`, a program that cannot
 /// start or an unusable output file as `permanent` (docs/flows.md, *Step kinds*).
+///
+/// With `wait`, the process also gets `KEEL_CALLBACK_URL` and `KEEL_CALLBACK_TOKEN` (minted for the wait
+/// `<run>:<step>:<attempt>:wait`) to hand to whatever calls back, typically a CI job or an agent API; the
+/// token is masked like a secret in the stored streams, outputs and messages.
 struct RunStepExecutor: StepKindExecutor {
     /// Largest output file read; a bigger one fails the step (outputs that big belong in resources).
     static let maximumOutputFileSize = 16 << 20
@@ -25,6 +29,9 @@ struct RunStepExecutor: StepKindExecutor {
     /// The `PATH` and working directory a step gets unless its action sets them.
     let defaults: RunDefaults
     let logger: Logger
+    /// Token keys and gateway URL for steps with `wait`; nil fails them as `permanent`.
+    var callbacks: CallbackSettings? = nil
+    var now: @Sendable () -> Date = { Date() }
 
     func execute(_ work: StepWork) async -> StepOutcome {
         guard case .run(let action) = work.step.kind else {
@@ -37,13 +44,29 @@ struct RunStepExecutor: StepKindExecutor {
         } catch {
             return .failed(.permanent, message: renderer.redactor.redacting(error.description))
         }
-        let redactor = renderer.redactor
+        var callbackVariables: [String: String] = [:]
+        var callbackToken: [String] = []
+        if let wait = action.wait {
+            guard let callbacks else {
+                return .failed(
+                    .permanent,
+                    message: "this executor has no callback settings (KEEL_CALLBACK_KEYS, "
+                        + "KEEL_CALLBACK_GATEWAY_URL), so it cannot run a step that waits for a callback")
+            }
+            // The wait opens when the program exits: at the latest when its own timeout passes.
+            let token = callbacks.token(
+                for: work, wait: wait, now: now(), lead: action.timeout?.duration ?? .zero)
+            callbackVariables = callbacks.variables(token: token)
+            callbackToken = [token]
+        }
+        let redactor = SecretRedactor(secrets: renderer.usedSecrets + callbackToken)
         var logger = logger
         logger[metadataKey: "run_id"] = "\(work.runID)"
         logger[metadataKey: "step"] = "\(work.step.id)"
         logger[metadataKey: "attempt"] = "\(work.attempt)"
         logger[metadataKey: "correlation_id"] = "\(work.correlationID)"
-        let outcome = await prepare(rendered, work: work, redactor: redactor, logger: logger)
+        let outcome = await prepare(
+            rendered, work: work, callbackVariables: callbackVariables, redactor: redactor, logger: logger)
         switch outcome {
         case .succeeded(let outputs):
             logger.debug("run step succeeded", metadata: ["exit_code": "0", "outputs": "\(outputs.count)"])
@@ -58,7 +81,8 @@ struct RunStepExecutor: StepKindExecutor {
 
     /// Checks the program can start and makes the attempt's directory, runs, then removes the directory.
     private func prepare(
-        _ action: RenderedRunAction, work: StepWork, redactor: SecretRedactor, logger: Logger
+        _ action: RenderedRunAction, work: StepWork, callbackVariables: [String: String],
+        redactor: SecretRedactor, logger: Logger
     ) async -> StepOutcome {
         let program = action.arguments[0]
         let canStart = await ProgramLookup.canExecute(
@@ -74,18 +98,22 @@ struct RunStepExecutor: StepKindExecutor {
             logger.error("cannot create the attempt's directory", metadata: ["error": "\(error)"])
             return .interrupted(reason: "cannot create the attempt's directory: \(error)")
         }
-        let outcome = await run(action, work: work, directory: directory, redactor: redactor)
+        let outcome = await run(
+            action, work: work, callbackVariables: callbackVariables, directory: directory, redactor: redactor
+        )
         await directory.remove()
         return outcome
     }
 
-    /// The process's whole environment: the step's `env`, a default `PATH`, then the attempt's `KEEL_*`.
+    /// The process's whole environment: the step's `env`, a default `PATH`, then the attempt's `KEEL_*`
+    /// (with `wait`, `callbackVariables`: `KEEL_CALLBACK_URL` and `KEEL_CALLBACK_TOKEN`).
     static func environment(
         of action: RenderedRunAction, work: StepWork, outputPath: String,
-        path: String = RunDefaults.standardPath
+        path: String = RunDefaults.standardPath, callbackVariables: [String: String] = [:]
     ) -> [String: String] {
         var environment = action.environment
         if environment["PATH"] == nil { environment["PATH"] = path }
+        environment.merge(callbackVariables) { _, callback in callback }
         environment["KEEL_RUN_ID"] = work.runID
         environment["KEEL_STEP"] = work.step.id
         environment["KEEL_ATTEMPT"] = String(work.attempt)
@@ -102,12 +130,14 @@ struct RunStepExecutor: StepKindExecutor {
     }
 
     private func run(
-        _ action: RenderedRunAction, work: StepWork, directory: AttemptDirectory, redactor: SecretRedactor
+        _ action: RenderedRunAction, work: StepWork, callbackVariables: [String: String],
+        directory: AttemptDirectory, redactor: SecretRedactor
     ) async -> StepOutcome {
         let spec = LocalProcessSpec(
             arguments: action.arguments,
             environment: Self.environment(
-                of: action, work: work, outputPath: directory.outputPath, path: defaults.path),
+                of: action, work: work, outputPath: directory.outputPath, path: defaults.path,
+                callbackVariables: callbackVariables),
             workingDirectory: workingDirectory(action, directory), standardInput: action.standardInput,
             timeout: action.timeout?.duration)
         let producer = UUID(uuidString: work.runID).map {

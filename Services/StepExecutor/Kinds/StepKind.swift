@@ -52,7 +52,8 @@ struct StepKinds: Sendable {
     ///   - temporaryDirectory: where each `run` attempt gets a directory of its own for `KEEL_OUTPUT`.
     ///   - runDefaults: the `PATH` and working directory of `run` steps that do not set them.
     ///   - sshHosts: the hosts `ssh` steps may name (`KEEL_SSH_HOSTS`).
-    ///   - callbacks: token keys and gateway URL for jobs that call back; nil refuses `ssh` with `wait`.
+    ///   - callbacks: token keys and gateway URL for work that calls back; nil refuses `run` and `ssh` with
+    ///     `wait`.
     init(
         resources: ResourceStore, secrets: SecretSource, logger: Logger, limits: ResourceLimits = .default,
         temporaryDirectory: String = FileManager.default.temporaryDirectory.path,
@@ -62,7 +63,7 @@ struct StepKinds: Sendable {
         noop = NoopStepExecutor()
         run = RunStepExecutor(
             resources: resources, secrets: secrets, limits: limits, temporaryDirectory: temporaryDirectory,
-            defaults: runDefaults, logger: logger)
+            defaults: runDefaults, logger: logger, callbacks: callbacks)
         http = HTTPStepExecutor(resources: resources, secrets: secrets, limits: limits, logger: logger)
         let connector = SSHConnector(
             hosts: sshHosts, secrets: secrets, connectTimeout: sshConnectTimeout, logger: logger)

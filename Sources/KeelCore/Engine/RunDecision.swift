@@ -43,6 +43,8 @@ struct RunDecision {
         case .stepSucceeded(let id, let attempt, _):
             if reducer.definitions[id]?.waitCondition != nil {
                 openWait(id, attempt: attempt)
+                // An approval beside the wait that could not be rendered failed the step instead.
+                if step(id).status != .waiting { advance() }
             } else {
                 publishStep("step.succeeded", id, attempt: attempt)
                 advance()
@@ -69,6 +71,10 @@ struct RunDecision {
                 advance()
             }
         case .approvalDecided(let id, let approvalID, let decision, let actor, _):
+            // Beside an ssh wait, the decision came first: the job's callback is no longer wanted.
+            if let previous = before.steps[id], holdsWork(previous, id) {
+                stop(id, attempt: previous.attempt, reason: "the approval was decided first")
+            }
             publishDecision(
                 id, attempt: before.steps[id]?.attempt, approvalID: approvalID, decision, actor: actor)
             afterDecision(id, before: before)
@@ -104,6 +110,7 @@ struct RunDecision {
         case .approvalTimeout(let id, let attempt):
             guard let gate = reducer.definitions[id]?.approvalGate, let approvalID = step(id).approvalID
             else { return }
+            stopIfActive(id, reason: "the approval's timeout passed")
             switch gate.onTimeout {
             case .reject, .approve:
                 let decision: StepContext.Decision = gate.onTimeout == .approve ? .approve : .reject
@@ -253,7 +260,15 @@ struct RunDecision {
         }
     }
 
+    /// Opens the attempt's wait and, when an approval sits beside it, requests that too: the step ends on
+    /// whichever answers first, and the other is closed in the same transition.
     private mutating func openWait(_ id: String, attempt: Int) {
+        var request: ApprovalRequest?
+        if let gate = reducer.definitions[id]?.waitCondition?.approval {
+            // Rendered first, so a summary or bind that cannot be evaluated opens nothing.
+            guard let rendered = approvalRequest(id, attempt: attempt, gate: gate) else { return }
+            request = rendered
+        }
         let waitID = "\(runID):\(id):\(attempt):wait"
         record(.waitOpened(step: id, attempt: attempt, waitID: waitID))
         let now = step(id)
@@ -261,9 +276,17 @@ struct RunDecision {
             .openWait(
                 step: id, attempt: attempt, waitID: waitID, timeoutAt: now.waitDeadline ?? at,
                 heartbeatAt: now.heartbeatDue))
+        if let request { askApprovers(request) }
     }
 
     private mutating func requestApproval(_ id: String, attempt: Int, gate: ApprovalGate) {
+        if let request = approvalRequest(id, attempt: attempt, gate: gate) { askApprovers(request) }
+    }
+
+    /// The gate's request with its summary and bound values evaluated, or nil when one cannot be (the
+    /// step has then failed as `permanent`).
+    private mutating func approvalRequest(_ id: String, attempt: Int, gate: ApprovalGate) -> ApprovalRequest?
+    {
         let context = context(attempt: attempt)
         var summary: String?
         var bound: [JSONValue] = []
@@ -277,19 +300,22 @@ struct RunDecision {
         } catch {
             record(.stepFailed(step: id, attempt: 0, errorClass: .permanent, message: error.message))
             publishFailure(id)
-            return
+            return nil
         }
-        let request = ApprovalRequest(
+        return ApprovalRequest(
             step: id, attempt: attempt, approvalID: "\(runID):\(id):\(attempt):approval", summary: summary,
             bound: bound)
+    }
+
+    private mutating func askApprovers(_ request: ApprovalRequest) {
         record(.approvalRequested(request))
-        let now = step(id)
+        let now = step(request.step)
         commands.append(
             .requestApproval(
                 request, requester: state.trigger?.actor, timeoutAt: now.approvalDeadline,
                 reminderAt: now.reminderDue))
         publish(
-            "approval.requested.\(flow.name)", step: id, attempt: attempt,
+            "approval.requested.\(flow.name)", step: request.step, attempt: request.attempt,
             extra: ["approval_id": .string(request.approvalID)])
     }
 

@@ -231,8 +231,13 @@ public struct RunState: Sendable, Hashable {
             let definition = flow.step(request.step)
             let gate = definition?.approvalGate
             update(request.step) { step in
-                step.begin(attempt: request.attempt, at: at, timeout: definition?.timeout)
-                step.status = .waiting
+                // Beside a wait, the approval joins the attempt the wait opened; alone, it begins one.
+                let besideWait =
+                    step.status == .waiting && step.attempt == request.attempt && step.waitID != nil
+                if !besideWait {
+                    step.begin(attempt: request.attempt, at: at, timeout: definition?.timeout)
+                    step.status = .waiting
+                }
                 step.approvalID = request.approvalID
                 step.approvalDeadline = gate?.timeout.map { at.adding($0) }
                 step.reminderDue = gate?.reminder.map { at.adding($0) }
@@ -250,7 +255,12 @@ public struct RunState: Sendable, Hashable {
         step id: String, decision: StepContext.Decision, actor: String?, note: String?
     ) {
         var record: JSONObject = ["decision": .string(decision.rawValue)]
-        if let actor { record["actor"] = .string(actor) }
+        if flow.step(id)?.waitCondition?.approval != nil {
+            // Beside a wait the decision stands in for the callback's output; nobody decided on a timeout.
+            record["decided_by"] = actor.map(JSONValue.string) ?? .null
+        } else if let actor {
+            record["actor"] = .string(actor)
+        }
         if let note { record["note"] = .string(note) }
         update(id) { step in
             step.endAttempt()
@@ -314,21 +324,5 @@ extension StepState {
         decision = nil
         errorClass = nil
         message = nil
-    }
-}
-
-extension StepDefinition {
-    /// The callback wait of a `wait` step or of an `ssh` step with `wait`.
-    var waitCondition: WaitCondition? {
-        switch kind {
-        case .wait(let condition): condition
-        case .ssh(let action): action.wait
-        case .run, .http, .approval, .noop: nil
-        }
-    }
-
-    var approvalGate: ApprovalGate? {
-        if case .approval(let gate) = kind { return gate }
-        return nil
     }
 }

@@ -85,6 +85,7 @@ extension FlowDecoder {
         let kind = decodeKind(fields, step: index)
         let kindNames = StepKind.names.filter { fields.has($0) }
         skeleton.kind = kindNames.first
+        skeleton.hasApproval = kindNames.contains("approval")
         if let outputsNode = fields["outputs"], case .mapping(let entries) = outputsNode.value {
             skeleton.outputNames = Set(entries.map(\.key))
         }

@@ -1,16 +1,20 @@
 extension FlowDecoder {
-    /// Exactly one kind key per step; `ssh` may be joined by `wait`.
+    /// Exactly one kind key per step; `run` and `ssh` may be joined by `wait`, and a `wait` by `approval`.
     mutating func decodeKind(_ fields: Fields, step: Int) -> StepKind? {
         let present = StepKind.names.filter { fields.has($0) }
-        let isSSHWithWait = present == ["ssh", "wait"]
-        guard present.count == 1 || isSSHWithWait else {
+        let actions = present.filter { $0 != "wait" && $0 != "approval" }
+        let isCombination =
+            present.contains("wait") && actions.allSatisfy { $0 == "run" || $0 == "ssh" }
+            && actions.count <= 1
+        guard present.count == 1 || isCombination else {
             let found = present.isEmpty ? "none" : present.joined(separator: ", ")
             let position =
                 present.count > 1
                 ? (fields.entries[present[1]]?.keyPosition ?? fields.node.position) : fields.node.position
             fail(
                 .stepKind, at: position, fields.path,
-                "expected exactly one of run, http, ssh, approval, wait, noop (ssh may add wait); got \(found)"
+                "expected exactly one of run, http, ssh, approval, wait, noop "
+                    + "(run and ssh may add wait; wait may add approval); got \(found)"
             )
             // Still read each kind, so its own mistakes are reported in the same pass.
             for name in present {
@@ -27,6 +31,7 @@ extension FlowDecoder {
             }
             return nil
         }
+        if isCombination { return decodeWaitCombination(fields, action: actions.first, step: step) }
         switch present[0] {
         case "run":
             return fields["run"].flatMap { decodeRun($0, fields.path("run"), step: step) }.map(StepKind.run)
@@ -34,20 +39,48 @@ extension FlowDecoder {
             return fields["http"].flatMap { decodeHTTP($0, fields.path("http"), step: step) }.map(
                 StepKind.http)
         case "ssh":
-            guard var ssh = fields["ssh"].flatMap({ decodeSSH($0, fields.path("ssh"), step: step) }) else {
-                return nil
-            }
-            if let waitNode = fields["wait"] {
-                guard let wait = decodeWait(waitNode, fields.path("wait")) else { return nil }
-                ssh.wait = wait
-            }
-            return .ssh(ssh)
+            return fields["ssh"].flatMap { decodeSSH($0, fields.path("ssh"), step: step) }.map(StepKind.ssh)
         case "approval":
             return fields["approval"].flatMap { decodeApproval($0, fields.path("approval"), step: step) }.map(
                 StepKind.approval)
         case "wait": return fields["wait"].flatMap { decodeWait($0, fields.path("wait")) }.map(StepKind.wait)
         default:
             return decodeNoop(fields["noop"], fields.path("noop")) ? .noop : nil
+        }
+    }
+
+    /// `wait` with `run` or `ssh` (`action`) and/or `approval`: the wait carries the approval and the action
+    /// the wait. An approval beside a wait cannot send the run back: the step ends on the callback or the
+    /// decision, whichever comes first.
+    private mutating func decodeWaitCombination(_ fields: Fields, action: String?, step: Int) -> StepKind? {
+        let errorCount = errors.count
+        var wait = fields["wait"].flatMap { decodeWait($0, fields.path("wait")) }
+        if let node = fields["approval"], let gate = decodeApproval(node, fields.path("approval"), step: step)
+        {
+            if gate.requestChanges != nil {
+                let changes = node.node(at: JSONPointer(tokens: ["request_changes"]))
+                fail(
+                    .invalidValue, at: changes?.position ?? node.position,
+                    fields.path("approval") + ".request_changes",
+                    "expected no request_changes in an approval beside wait: the step ends on the callback "
+                        + "or the decision; use a separate approval step to send the run back")
+            }
+            wait?.approval = gate
+        }
+        switch action {
+        case "run":
+            let run = fields["run"].flatMap { decodeRun($0, fields.path("run"), step: step) }
+            guard errors.count == errorCount, var run, let wait else { return nil }
+            run.wait = wait
+            return .run(run)
+        case "ssh":
+            let ssh = fields["ssh"].flatMap { decodeSSH($0, fields.path("ssh"), step: step) }
+            guard errors.count == errorCount, var ssh, let wait else { return nil }
+            ssh.wait = wait
+            return .ssh(ssh)
+        default:
+            guard errors.count == errorCount, let wait else { return nil }
+            return .wait(wait)
         }
     }
 

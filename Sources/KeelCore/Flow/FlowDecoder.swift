@@ -39,8 +39,10 @@ struct FlowDecoder {
         var idPosition: SourcePosition
         var needs: [(id: String, position: SourcePosition, path: String)] = []
         var requestChanges: (id: String, position: SourcePosition, path: String)?
-        /// The step's kind when exactly one was given.
+        /// The step's first kind key (its action when a `wait` or `approval` joins it).
         var kind: String?
+        /// Whether the step has an `approval` (alone or beside a `wait`): its `decision` may be read.
+        var hasApproval = false
         /// Declared output names, nil when the step declares none.
         var outputNames: Set<String>?
     }

@@ -49,13 +49,14 @@ extension StepDefinition {
         switch kind {
         case .run(let run): object["run"] = run.jsonValue
         case .http(let http): object["http"] = http.jsonValue
-        case .ssh(let ssh):
-            object["ssh"] = ssh.jsonValue
-            object["wait"] = ssh.wait?.jsonValue
+        case .ssh(let ssh): object["ssh"] = ssh.jsonValue
         case .approval(let gate): object["approval"] = gate.jsonValue
-        case .wait(let wait): object["wait"] = wait.jsonValue
-        case .noop: object["noop"] = .object(JSONObject())
+        case .wait, .noop: break
         }
+        if case .noop = kind { object["noop"] = .object(JSONObject()) }
+        // A wait (and the approval beside it) sits beside its action in the step, as in YAML.
+        object["wait"] = waitCondition?.jsonValue
+        if let gate = waitCondition?.approval { object["approval"] = gate.jsonValue }
         object["retry"] = retry?.jsonValue
         object["timeout"] = timeout.map { .string($0.description) }
         object["queue_timeout"] = queueTimeout.map { .string($0.description) }
@@ -83,6 +84,7 @@ extension [String: String] {
 }
 
 extension RunAction {
+    /// Without `wait`, which sits beside `run` in the step.
     var jsonValue: JSONValue {
         var object = JSONObject()
         object["command"] = .array(command.map(JSONValue.string))
@@ -122,6 +124,7 @@ extension SSHAction {
 }
 
 extension WaitCondition {
+    /// Without `approval`, which sits beside `wait` in the step.
     var jsonValue: JSONValue {
         var object = JSONObject()
         object["timeout"] = .string(timeout.description)

@@ -106,7 +106,7 @@ extension FlowValidator {
             }
             decoder.fail(.invalidExpression, at: site.position, site.path, message)
         case .decision:
-            if let kind = step.kind, kind != "approval" {
+            if let kind = step.kind, !step.hasApproval {
                 decoder.fail(
                     .invalidExpression, at: site.position, site.path,
                     "expression reads the decision of step '\(id)', which is a \(kind) step, not an approval")

@@ -9,15 +9,19 @@ public struct RunAction: Sendable, Hashable {
     public var stdin: String?
     /// Per-attempt limit; the process is killed when it passes.
     public var timeout: FlowDuration?
+    /// Wait for a callback after the program exits 0 (`wait:` beside `run:`): the program hands its
+    /// callback token to another system (a CI job, an agent API) and returns.
+    public var wait: WaitCondition?
 
     public init(
         command: [String], env: [String: String] = [:], workingDirectory: String? = nil, stdin: String? = nil,
-        timeout: FlowDuration? = nil
+        timeout: FlowDuration? = nil, wait: WaitCondition? = nil
     ) {
         self.command = command
         self.env = env
         self.workingDirectory = workingDirectory
         self.stdin = stdin
         self.timeout = timeout
+        self.wait = wait
     }
 }

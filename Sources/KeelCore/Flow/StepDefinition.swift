@@ -36,7 +36,8 @@ public struct StepDefinition: Sendable, Hashable {
     }
 }
 
-/// What a step does; exactly one per step (an `ssh` step may also carry a `wait`).
+/// What a step does; exactly one per step (a `run` or `ssh` step may also carry a `wait`, and a wait an
+/// `approval`).
 public enum StepKind: Sendable, Hashable {
     case run(RunAction)
     case http(HTTPAction)
@@ -59,6 +60,24 @@ public enum StepKind: Sendable, Hashable {
     }
 
     static let names = ["run", "http", "ssh", "approval", "wait", "noop"]
+}
+
+extension StepDefinition {
+    /// The callback wait of a `wait` step, or of a `run` or `ssh` step with `wait`.
+    public var waitCondition: WaitCondition? {
+        switch kind {
+        case .wait(let condition): condition
+        case .run(let action): action.wait
+        case .ssh(let action): action.wait
+        case .http, .approval, .noop: nil
+        }
+    }
+
+    /// The approval gate of an `approval` step, or the one a wait requests beside it.
+    public var approvalGate: ApprovalGate? {
+        if case .approval(let gate) = kind { return gate }
+        return waitCondition?.approval
+    }
 }
 
 /// A result a step publishes for later steps (`${{ steps.ID.outputs.NAME }}`).

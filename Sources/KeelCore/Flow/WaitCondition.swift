@@ -6,10 +6,17 @@ public struct WaitCondition: Sendable, Hashable {
     public var heartbeat: FlowDuration?
     /// JSON Schema (draft 2020-12) of the callback payload.
     public var schema: JSONValue?
+    /// An approval requested when the wait opens (`approval:` beside `wait:`): the step ends on whichever
+    /// comes first, the callback or the decision, and the other is closed. Never has `request_changes`.
+    public var approval: ApprovalGate?
 
-    public init(timeout: FlowDuration, heartbeat: FlowDuration? = nil, schema: JSONValue? = nil) {
+    public init(
+        timeout: FlowDuration, heartbeat: FlowDuration? = nil, schema: JSONValue? = nil,
+        approval: ApprovalGate? = nil
+    ) {
         self.timeout = timeout
         self.heartbeat = heartbeat
         self.schema = schema
+        self.approval = approval
     }
 }

@@ -77,7 +77,7 @@ private struct TimelineFold {
                 attempt.claims += 1
             }
         case .stepSucceeded(let step, let number, let outputs):
-            // An ssh step with `wait` goes on waiting for its callback on the same attempt.
+            // A run or ssh step with `wait` goes on waiting for its callback on the same attempt.
             let waits = state.flow.step(step)?.waitCondition != nil
             update(step, number) { attempt in
                 attempt.outputs = outputs
@@ -141,10 +141,16 @@ private struct TimelineFold {
                 }
             }
         case .approvalRequested(let request):
-            var attempt = AttemptTimeline(attempt: request.attempt, pass: state.pass, scheduledAt: at)
-            attempt.approval = AttemptTimeline.Approval(
+            let approval = AttemptTimeline.Approval(
                 id: request.approvalID, requestedAt: at, summary: request.summary)
-            attempts[request.step, default: []].append(attempt)
+            // An approval beside a wait joins the attempt the wait opened.
+            if attempts[request.step]?.contains(where: { $0.attempt == request.attempt }) == true {
+                update(request.step, request.attempt) { $0.approval = approval }
+            } else {
+                var attempt = AttemptTimeline(attempt: request.attempt, pass: state.pass, scheduledAt: at)
+                attempt.approval = approval
+                attempts[request.step, default: []].append(attempt)
+            }
         case .approvalDecided(let step, let approvalID, let decision, let actor, let note):
             let after = state.steps[step]
             updateAttempt(step, where: { $0.approval?.id == approvalID }) { attempt in

@@ -12,8 +12,7 @@ struct ApprovalGateCommands {
     func open(_ request: ApprovalRequest, state: RunState, requester: String?, timeoutAt: Timestamp?)
         async throws
     {
-        guard let trigger = state.trigger, case .approval(let gate)? = state.flow.step(request.step)?.kind
-        else {
+        guard let trigger = state.trigger, let gate = state.flow.step(request.step)?.approvalGate else {
             return
         }
         let digests = request.bound.map(ApprovalDigest.of)
@@ -40,23 +39,48 @@ struct ApprovalGateCommands {
             """)
     }
 
-    /// Ends a still-pending approval the engine closed: its timeout decided, the run was cancelled, or the
-    /// run went back past the gate. Approvals the approval-service decided are already closed.
-    func close(_ approvalID: String, before: RunState, after: RunState) async throws {
+    /// Ends a still-pending approval the engine closed: its timeout decided, the run was cancelled, the run
+    /// went back past the gate, or — for an approval beside a wait — the wait ended first. `facts` are the
+    /// transition's. Approvals the approval-service decided are already closed.
+    func close(_ approvalID: String, before: RunState, after: RunState, facts: [RunFact]) async throws {
         let stepID = before.steps.first { $0.value.approvalID == approvalID }?.key
         let step = stepID.flatMap { after.steps[$0] }
-        let (status, reason): (ApprovalStatus, String) =
-            if let step, step.decision != nil || step.status == .timedOut {
-                (.timedOut, "the approval's timeout passed")
-            } else if after.status == .finished || after.cancelReason != nil {
-                (.cancelled, "the run was cancelled or finished")
-            } else {
-                (.void, "the run went back past this gate")
-            }
+        let (status, reason) = Self.ending(of: stepID, step, after: after, facts: facts)
         try await connection.execute(
             """
             UPDATE approvals SET status = \(status.rawValue), closed_at = now(), closed_reason = \(reason)
             WHERE id = \(approvalID) AND status = 'pending'
             """)
+    }
+
+    /// The status and reason a closed approval is stored with.
+    static func ending(of stepID: String?, _ step: StepState?, after: RunState, facts: [RunFact])
+        -> (ApprovalStatus, String)
+    {
+        var timeout: TimeoutKind?
+        for fact in facts {
+            switch fact.event {
+            case .callbackReceived(let id, _, let status, _) where id == stepID && status != .heartbeat:
+                return (.void, "superseded: the wait's callback (\(status.rawValue)) came first")
+            case .stepTimedOut(let id, _, let kind) where id == stepID:
+                timeout = kind
+            default:
+                continue
+            }
+        }
+        if let step, step.decision != nil {
+            return (.timedOut, "the approval's timeout passed")
+        }
+        switch timeout {
+        case .approval?: return (.timedOut, "the approval's timeout passed")
+        case .wait?: return (.timedOut, "the wait's timeout passed first")
+        case .heartbeat?: return (.timedOut, "the waited-for job sent no heartbeat in time")
+        case .step?, .queue?: return (.timedOut, "the step's timeout passed")
+        case nil: break
+        }
+        if after.status == .finished || after.cancelReason != nil {
+            return (.cancelled, "the run was cancelled or finished")
+        }
+        return (.void, "the run went back past this gate")
     }
 }

@@ -17,7 +17,7 @@ struct RunCommands {
         ConcurrencySlots(connection: connection, shards: settings.stepShards)
     }
 
-    /// `facts` are the transition's (the fact and its derived facts): they tell why a wait closed.
+    /// `facts` are the transition's (the fact and its derived facts): they tell why a wait or approval closed.
     func carryOut(_ commands: [RunCommand], before: RunState, facts: [RunFact]) async throws {
         var messages: [OutboxMessage] = []
         for command in commands {
@@ -60,7 +60,7 @@ struct RunCommands {
             case .requestApproval(let request, let requester, let timeoutAt, _):
                 try await approvals.open(request, state: state, requester: requester, timeoutAt: timeoutAt)
             case .closeApproval(let approvalID):
-                try await approvals.close(approvalID, before: before, after: state)
+                try await approvals.close(approvalID, before: before, after: state, facts: facts)
             case .openWait(let step, let attempt, let waitID, let timeoutAt, let heartbeatAt):
                 try await waits.open(
                     step: step, attempt: attempt, waitID: waitID, timeoutAt: timeoutAt,

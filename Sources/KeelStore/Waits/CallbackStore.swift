@@ -39,7 +39,7 @@ public struct CallbackStore: Sendable {
             let reducer = try await advancer.reducer(
                 flow: try row.decode(String.self, at: 0), version: try row.decode(Int.self, at: 1),
                 on: connection)
-            guard let condition = reducer.flow.step(claims.step).flatMap(WaitCommands.condition) else {
+            guard let condition = reducer.flow.step(claims.step)?.waitCondition else {
                 return try await received.record(.refused(.foreignWait))
             }
             let (outputs, clashes) = CallbackPayload.outputs(stored ?? output, resources: resources)

@@ -11,6 +11,8 @@ public enum WaitEnding: String, Sendable, Hashable, Codable, CaseIterable {
     case cancelled
     /// The run went back past the step: a later attempt has a wait of its own.
     case void
+    /// The approval requested beside the wait was decided first: the decision ended the step.
+    case decided
 
     /// True when a callback closed the wait.
     public var isCallback: Bool { self == .succeeded || self == .partial || self == .failed }

@@ -14,7 +14,7 @@ struct WaitCommands {
     )
         async throws
     {
-        let schema = state.flow.step(step).flatMap(Self.condition)?.schema
+        let schema = state.flow.step(step)?.waitCondition?.schema
         try await connection.execute(
             """
             INSERT INTO waits (id, run_id, step, attempt, schema, timeout_at, heartbeat_at)
@@ -24,8 +24,9 @@ struct WaitCommands {
             """)
     }
 
-    /// Ends a wait the engine closed. `facts` are the transition's: the callback, timeout or cancellation
-    /// that ended it is among them; with none of those, the run went back past the step.
+    /// Ends a wait the engine closed. `facts` are the transition's: the callback, timeout, cancellation or
+    /// decision (of an approval beside the wait) that ended it is among them; with none of those, the run
+    /// went back past the step.
     func close(_ waitID: String, facts: [RunFact]) async throws {
         var ending = WaitEnding.void
         for fact in facts {
@@ -36,6 +37,8 @@ struct WaitCommands {
                 ending = .timedOut
             case .stepCancelled(let step, let attempt, _) where waitID.hasSuffix(Self.suffix(step, attempt)):
                 ending = .cancelled
+            case .approvalDecided(_, let approvalID, _, _, _) where Self.sameAttempt(waitID, approvalID):
+                ending = .decided
             default:
                 continue
             }
@@ -59,12 +62,9 @@ struct WaitCommands {
     /// The wait id's `<step>:<attempt>:wait` suffix, to match a step's facts against it.
     private static func suffix(_ step: String, _ attempt: Int) -> String { ":\(step):\(attempt):wait" }
 
-    /// The callback wait of a `wait` step, or of an `ssh` step with `wait`.
-    static func condition(_ step: StepDefinition) -> WaitCondition? {
-        switch step.kind {
-        case .wait(let condition): condition
-        case .ssh(let action): action.wait
-        default: nil
-        }
+    /// Whether an approval (`<run>:<step>:<attempt>:approval`) was requested beside this wait.
+    private static func sameAttempt(_ waitID: String, _ approvalID: String) -> Bool {
+        waitID.hasSuffix(":wait") && approvalID.hasSuffix(":approval")
+            && waitID.dropLast("wait".count) == approvalID.dropLast("approval".count)
     }
 }

@@ -11,6 +11,7 @@ struct EnginePropertyTests {
     func randomRunsFinishAndReplay(batch: Int) throws {
         var outcomes: [RunOutcome: Int] = [:]
         var kinds: Set<String> = []
+        var besideWaits = 0
         for index in 0..<40 {
             let seed = UInt64(batch * 1_000 + index)
             var random = SplitMix64(seed: seed)
@@ -20,7 +21,13 @@ struct EnginePropertyTests {
             world.check(seed: seed, yaml: yaml)
             if let outcome = world.run.state.outcome { outcomes[outcome, default: 0] += 1 }
             kinds.formUnion(world.run.history.map(\.event.kind))
+            besideWaits +=
+                world.run.history.filter {
+                    guard case .approvalRequested(let request) = $0.event else { return false }
+                    return world.run.reducer.flow.step(request.step)?.waitCondition != nil
+                }.count
         }
+        #expect(besideWaits > 0, "no approval beside a wait was requested")
         // The random world reaches every ending and most kinds of facts.
         #expect(outcomes[.succeeded, default: 0] > 0 && outcomes[.failed, default: 0] > 0)
         #expect(
@@ -73,9 +80,14 @@ struct EnginePropertyTests {
             default:
                 break
             }
-            switch Int.random(in: 0..<8, using: &random) {
+            switch Int.random(in: 0..<10, using: &random) {
             case 0: yaml += "    wait: {timeout: 1h, heartbeat: 10m}\n"
             case 1: yaml += "    approval: {approvers: [bob], timeout: 2h, on_timeout: fail}\n"
+            case 2:
+                // Whichever comes first: the callback, the decision, or one of the timeouts.
+                yaml += "    wait: {timeout: 1h, heartbeat: 10m}\n"
+                yaml += "    approval: {approvers: [bob], timeout: 45m, on_timeout: approve}\n"
+            case 3: yaml += "    run: {command: [./hand-over.sh]}\n    wait: {timeout: 1h}\n"
             default: yaml += "    noop: {}\n"
             }
             if Bool.random(using: &random) {

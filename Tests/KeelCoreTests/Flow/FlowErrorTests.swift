@@ -116,7 +116,7 @@ struct FlowErrorTests {
         #expect(error.path == "steps[0]")
         #expect(
             error.message
-                == "expected exactly one of run, http, ssh, approval, wait, noop (ssh may add wait); got none"
+                == "expected exactly one of run, http, ssh, approval, wait, noop (run and ssh may add wait; wait may add approval); got none"
         )
     }
 
@@ -134,17 +134,17 @@ struct FlowErrorTests {
         #expect(error.message.hasSuffix("got run, http"))
     }
 
-    @Test func waitMayOnlyJoinSSH() throws {
+    @Test func waitMayOnlyJoinRunOrSSH() throws {
         let error = try only(
             """
             flow: demo
             steps:
               - id: a
-                run: {command: [make]}
+                http: {url: "https://example.com"}
                 wait: {timeout: 1h}
             """)
         #expect(error.code == .stepKind)
-        #expect(error.message.hasSuffix("got run, wait"))
+        #expect(error.message.hasSuffix("got http, wait"))
     }
 
     @Test func invalidEnumValue() throws {

@@ -87,6 +87,89 @@ struct FlowStepKindTests {
                             heartbeat: FlowDuration(milliseconds: 300_000)))))
     }
 
+    @Test func runWithWait() throws {
+        let step = try step(
+            """
+                run: {command: [./trigger-ci.sh]}
+                wait: {timeout: 2h}
+            """)
+        #expect(
+            step.kind
+                == .run(
+                    RunAction(
+                        command: ["./trigger-ci.sh"],
+                        wait: WaitCondition(timeout: FlowDuration(milliseconds: 7_200_000))
+                    )))
+        #expect(step.waitCondition?.timeout == FlowDuration(milliseconds: 7_200_000))
+    }
+
+    @Test func waitWithApproval() throws {
+        let gate = ApprovalGate(approvers: [.user("bob")], summary: "Stop early?")
+        let wait = try step(
+            """
+                wait: {timeout: 1h}
+                approval: {approvers: [bob], summary: "Stop early?"}
+            """)
+        #expect(
+            wait.kind == .wait(WaitCondition(timeout: FlowDuration(milliseconds: 3_600_000), approval: gate)))
+        #expect(wait.approvalGate == gate)
+        let ssh = try step(
+            """
+                ssh: {host: gpu-1, command: [./start.sh]}
+                wait: {timeout: 1h}
+                approval: {approvers: [bob], summary: "Stop early?"}
+            """)
+        #expect(
+            ssh.kind
+                == .ssh(
+                    SSHAction(
+                        host: "gpu-1", command: ["./start.sh"],
+                        wait: WaitCondition(timeout: FlowDuration(milliseconds: 3_600_000), approval: gate))))
+        #expect(ssh.approvalGate == gate)
+    }
+
+    @Test func approvalBesideWaitCannotRequestChanges() {
+        let flow = """
+            flow: kinds
+            steps:
+              - {id: patch, noop: {}}
+              - id: a
+                needs: [patch]
+                wait: {timeout: 1h}
+                approval: {approvers: [bob], request_changes: {step: patch}}
+            """
+        #expect(
+            FlowTest.errors(flow).map { "\($0.line):\($0.column) \($0.path): \($0.message)" } == [
+                "7:51 steps[1].approval.request_changes: expected no request_changes in an approval beside wait: "
+                    + "the step ends on the callback or the decision; use a separate approval step to send the run back"
+            ])
+        #expect(
+            errors("    run: {command: [./x]}\n    approval: {approvers: [bob]}\n") == [
+                "5:5 steps[0]: expected exactly one of run, http, ssh, approval, wait, noop (run and ssh may add wait; wait may add approval); got run, approval"
+            ])
+        #expect(
+            errors("    http: {url: https://x}\n    wait: {timeout: 1h}\n") == [
+                "5:5 steps[0]: expected exactly one of run, http, ssh, approval, wait, noop (run and ssh may add wait; wait may add approval); got http, wait"
+            ])
+    }
+
+    @Test func aWaitsApprovalDecisionMayBeRead() throws {
+        let flow = try FlowTest.parse(
+            """
+            flow: kinds
+            steps:
+              - id: a
+                ssh: {host: gpu-1, command: [./start.sh]}
+                wait: {timeout: 1h}
+                approval: {approvers: [bob]}
+              - {id: b, needs: [a], if: "${{ steps.a.decision == 'approve' }}", noop: {}}
+            """)
+        #expect(flow.steps.count == 2)
+        let decoded = try FlowDefinition(canonicalJSON: flow.jsonValue)
+        #expect(decoded == flow)
+        #expect(decoded.contentHash == flow.contentHash)
+    }
+
     @Test func waitChecks() {
         let found = errors("    wait: {heartbeat: 2h, timeout: 1h, schema: {type: strin}}\n")
         #expect(found.count == 2)
@@ -136,7 +219,7 @@ struct FlowStepKindTests {
         #expect(
             errors("    run: {command: []}\n    http: {}\n") == [
                 "4:20 steps[0].run.command: expected at least one element",
-                "5:5 steps[0]: expected exactly one of run, http, ssh, approval, wait, noop (ssh may add wait); got run, http",
+                "5:5 steps[0]: expected exactly one of run, http, ssh, approval, wait, noop (run and ssh may add wait; wait may add approval); got run, http",
                 "5:11 steps[0].http: missing required field 'url'",
             ])
     }

@@ -56,7 +56,7 @@ struct SSHStepExecutor: StepKindExecutor {
                 message: "this executor has no callback settings (KEEL_CALLBACK_KEYS, "
                     + "KEEL_CALLBACK_GATEWAY_URL), so it cannot start a job that calls back")
         }
-        let token = Self.token(for: work, wait: wait, callbacks: callbacks, now: now())
+        let token = callbacks.token(for: work, wait: wait, now: now())
         let redactor = SecretRedactor(secrets: renderer.usedSecrets + [token])
         var logger = logger
         logger[metadataKey: "run_id"] = "\(work.runID)"
@@ -80,30 +80,12 @@ struct SSHStepExecutor: StepKindExecutor {
         }
     }
 
-    /// The callback token of the attempt's wait.
-    static func token(for work: StepWork, wait: WaitCondition, callbacks: CallbackSettings, now: Date)
-        -> String
-    {
-        let lifetime = wait.timeout.duration + CallbackSettings.expiryMargin
-        let expires = Int64(now.timeIntervalSince1970) + lifetime.components.seconds
-        let claims = CallbackClaims(
-            run: work.runID, step: work.step.id, attempt: work.attempt,
-            wait: waitID(runID: work.runID, step: work.step.id, attempt: work.attempt), expires: expires)
-        return CallbackToken.mint(claims, keys: callbacks.keys)
-    }
-
-    /// The id the reducer gives the wait of an attempt (deterministic, so the token can name it first).
-    static func waitID(runID: String, step: String, attempt: Int) -> String {
-        "\(runID):\(step):\(attempt):wait"
-    }
-
     /// The job's whole environment: the step's `env`, then the attempt's `KEEL_*` (which win).
     static func environment(
         of action: RenderedSSHAction, work: StepWork, callbacks: CallbackSettings, token: String
     ) -> [String: String] {
         var environment = action.environment
-        environment["KEEL_CALLBACK_URL"] = callbacks.callbackURL
-        environment["KEEL_CALLBACK_TOKEN"] = token
+        environment.merge(callbacks.variables(token: token)) { _, callback in callback }
         environment["KEEL_IDEMPOTENCY_KEY"] = work.idempotencyKey
         environment["KEEL_RUN_ID"] = work.runID
         environment["KEEL_STEP"] = work.step.id

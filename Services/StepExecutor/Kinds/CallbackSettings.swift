@@ -1,7 +1,8 @@
+import Foundation
 import KeelCore
 
-/// What a detached `ssh` job needs to call back: the keys its token is signed with and where
-/// callback-gateway listens. Read from `KEEL_CALLBACK_KEYS`, `KEEL_CALLBACK_SIGNING_KEY` and
+/// What work that calls back (an `ssh` job, or whatever a `run` step with `wait` hands its token to)
+/// needs: the keys its token is signed with and where callback-gateway listens. Read from `KEEL_CALLBACK_KEYS`, `KEEL_CALLBACK_SIGNING_KEY` and
 /// `KEEL_CALLBACK_GATEWAY_URL` (the gateway's base URL; the job gets `<base>/v1/callbacks`).
 struct CallbackSettings: Sendable {
     var keys: CallbackKeyRing
@@ -15,7 +16,8 @@ struct CallbackSettings: Sendable {
         self.gatewayURL = gatewayURL
     }
 
-    /// nil when none of the settings is present (the executor then refuses `ssh` steps with a `wait`);
+    /// nil when none of the settings is present (the executor then refuses `run` and `ssh` steps with a
+    /// `wait`);
     /// a description of the problem when they are present but unusable.
     static func from(environment: [String: String]) throws(CallbackSettingsError) -> CallbackSettings? {
         let keys = environment["KEEL_CALLBACK_KEYS"] ?? ""
@@ -38,6 +40,28 @@ struct CallbackSettings: Sendable {
         var base = gatewayURL
         while base.hasSuffix("/") { base.removeLast() }
         return base + "/v1/callbacks"
+    }
+
+    /// The callback token of the attempt's wait, valid for `lead` (how long the work may run before the
+    /// wait opens), then the wait's timeout plus ``expiryMargin``. A secret: it must reach only the work's
+    /// environment, never logs or stored outputs.
+    func token(for work: StepWork, wait: WaitCondition, now: Date, lead: Duration = .zero) -> String {
+        let lifetime = lead + wait.timeout.duration + Self.expiryMargin
+        let expires = Int64(now.timeIntervalSince1970) + lifetime.components.seconds
+        let claims = CallbackClaims(
+            run: work.runID, step: work.step.id, attempt: work.attempt,
+            wait: Self.waitID(runID: work.runID, step: work.step.id, attempt: work.attempt), expires: expires)
+        return CallbackToken.mint(claims, keys: keys)
+    }
+
+    /// The id the reducer gives the wait of an attempt (deterministic, so the token can name it first).
+    static func waitID(runID: String, step: String, attempt: Int) -> String {
+        "\(runID):\(step):\(attempt):wait"
+    }
+
+    /// `KEEL_CALLBACK_URL` and `KEEL_CALLBACK_TOKEN`, for the work's environment.
+    func variables(token: String) -> [String: String] {
+        ["KEEL_CALLBACK_URL": callbackURL, "KEEL_CALLBACK_TOKEN": token]
     }
 }
 
