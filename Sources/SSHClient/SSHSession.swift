@@ -107,8 +107,9 @@ public final class SSHSession: Sendable {
     ///
     /// The command runs under `sh -c` in a new session and process group (`setsid`, so the remote host
     /// needs util-linux), with stdin from /dev/null and stdout and stderr appended to `logFile` (default
-    /// /dev/null); the call returns as soon as it started. Pass `processGroup: true` to
-    /// ``signal(pid:_:processGroup:)`` to reach the processes it starts too.
+    /// /dev/null); the call returns as soon as it started. `environment` and the start script are
+    /// written to `sh -s` on stdin, so no command line (visible to every user in `ps`) holds the values.
+    /// Pass `processGroup: true` to ``signal(pid:_:processGroup:)`` to reach the processes it starts too.
     public func startDetached(
         _ command: String, environment: [String: String] = [:], logFile: String? = nil
     )
@@ -117,8 +118,8 @@ public final class SSHSession: Sendable {
         let detached = try commandLine(
             try validated { try ShellCommand.detached(command, logFile: logFile) }, environment)
         let result = try await collect(
-            detached, activity: "starting the detached command", timeout: Self.helperTimeout,
-            command: command)
+            ShellCommand.scriptFromStdin, stdin: ShellCommand.script(detached),
+            activity: "starting the detached command", timeout: Self.helperTimeout, command: command)
         let text = result.stdoutText.filter { !$0.isWhitespace }
         guard result.exitStatus == 0, let pid = Int32(text), pid > 0 else {
             throw remoteFailure(
@@ -145,7 +146,8 @@ public final class SSHSession: Sendable {
             try validated { try ShellCommand.detachedOnce(command, pidFile: pidFile, logFile: logFile) },
             environment)
         let result = try await collect(
-            line, activity: "starting the detached command", timeout: Self.helperTimeout, command: command)
+            ShellCommand.scriptFromStdin, stdin: ShellCommand.script(line),
+            activity: "starting the detached command", timeout: Self.helperTimeout, command: command)
         let start: DetachedStart
         switch result.exitStatus == 0 ? DetachedStartReply(stdout: result.stdoutText) : nil {
         case .started(let pid): start = DetachedStart(pid: pid, alreadyStarted: false)
@@ -238,13 +240,13 @@ public final class SSHSession: Sendable {
 
     /// Runs a complete command line and gathers its output into one result.
     private func collect(
-        _ line: String, activity: String, timeout: Duration?, command: String
+        _ line: String, stdin: [UInt8] = [], activity: String, timeout: Duration?, command: String
     ) async throws -> SSHCommandResult {
         try await perform(activity: activity, timeout: timeout, command: command) {
             connection, operation in
             var stdout: [UInt8] = []
             var stderr: [UInt8] = []
-            let exit = try connection.run(line, operation) { output in
+            let exit = try connection.run(line, operation, stdin: stdin) { output in
                 switch output {
                 case .stdout(let bytes): stdout += bytes
                 case .stderr(let bytes): stderr += bytes

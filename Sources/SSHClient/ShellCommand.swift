@@ -1,7 +1,9 @@
 /// Builds the command lines sent to the remote login shell (assumed POSIX: sh, bash, dash, zsh, ksh).
 ///
 /// sshd normally refuses SSH "env" requests (AcceptEnv), so the environment is set by the command line
-/// itself: `export NAME='value' ...` on a line before the command, with every value single-quoted. That
+/// itself: `export NAME='value' ...` on a line before the command, with every value single-quoted (for
+/// detached jobs, in a script sent on stdin to `sh -s` rather than in the command line: see
+/// ``scriptFromStdin``). That
 /// keeps the variables visible to the whole command, including `$NAME` expansions in it, and to anything
 /// the command starts. Names must be shell identifiers; no string may contain a NUL byte.
 enum ShellCommand {
@@ -43,6 +45,17 @@ enum ShellCommand {
             exports += " \(name)=\(quote(value))"
         }
         return exports + "\n" + command
+    }
+
+    /// The command line of a script sent on stdin (``script(_:)``): constant, so what the script
+    /// exports (a token) never appears in a process's arguments, which every user of the host can read
+    /// in `ps` or `/proc/<pid>/cmdline`. The script must not let its commands read stdin (the rest of the
+    /// script is there): the detached ones read `/dev/null`.
+    static let scriptFromStdin = "exec sh -s"
+
+    /// `lines` as the stdin of ``scriptFromStdin``.
+    static func script(_ lines: String) -> [UInt8] {
+        Array(lines.utf8) + [UInt8(ascii: "\n")]
     }
 
     /// Starts `command` with `sh -c` in a new session (setsid: its own process group, no controlling

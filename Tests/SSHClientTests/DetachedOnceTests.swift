@@ -25,15 +25,29 @@ extension SSHServerTests {
             }
         }
 
-        @Test("an empty pid file fails the start with a clear error instead of answering a pid")
+        @Test(
+            "an empty pid file fails the start with a clear error; meanwhile no command line shows the environment"
+        )
         func emptyPidFile() async throws {
             try await Self.withFolder { session, folder async throws in
                 let pidFile = "\(folder)/job.pid"
                 _ = try await session.execute(": > \(ShellQuote.quote(pidFile))")
-                let stale = try await TestSSH.sshError {
+                let secret = "token-\(UInt64.random(in: .min ... .max))"
+                // The start waits (20 s) for the pid: time enough to look at every command line on the host.
+                async let attempt = TestSSH.sshError {
                     _ = try await session.startDetachedOnce(
-                        "exec sleep 318", pidFile: pidFile, logFile: "\(folder)/job.log")
+                        "exec sleep 318", environment: ["KEEL_CALLBACK_TOKEN": secret], pidFile: pidFile,
+                        logFile: "\(folder)/job.log")
                 }
+                var looks = 0
+                var shown = false
+                while looks < 30 {
+                    shown = shown || Self.anyCommandLineContains(secret)
+                    looks += 1
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                let stale = try await attempt
+                #expect(!shown, "the environment reached a command line (visible in ps)")
                 #expect(stale.code == .remoteCommandFailed)
                 #expect(stale.message.contains("pid file \(pidFile) is empty"))
                 let log = try await session.execute("test -e \(ShellQuote.quote("\(folder)/job.log"))")
@@ -80,6 +94,22 @@ extension SSHServerTests {
                     pidFile: pidFile, marker: ("KEEL_IDEMPOTENCY_KEY", "run-1:bench:1"))
                 #expect(own == .terminated)
                 #expect(await TestSSH.eventually { !TestSSH.isRunningLocally(job.pid) })
+            }
+        }
+
+        /// Whether a process on this machine (the test sshd is local) has `text` in its arguments.
+        static func anyCommandLineContains(_ text: String) -> Bool {
+            let needle = Array(text.utf8)
+            let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+            return entries.contains { entry in
+                guard Int32(entry) != nil,
+                    let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline")
+                else { return false }
+                let bytes = [UInt8](data)
+                guard bytes.count >= needle.count else { return false }
+                return (0...(bytes.count - needle.count)).contains {
+                    bytes[$0..<($0 + needle.count)].elementsEqual(needle)
+                }
             }
         }
 
