@@ -14,7 +14,7 @@ public struct DetachedStart: Sendable, Hashable {
     }
 }
 
-/// What ``SSHSession/stopDetached(pidFile:grace:)`` did.
+/// What ``SSHSession/stopDetached(pidFile:grace:marker:)`` did.
 public enum DetachedStop: String, Sendable, Hashable {
     /// No pid file, or an empty one: nothing was ever started under it.
     case notStarted

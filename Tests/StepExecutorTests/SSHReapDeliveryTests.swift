@@ -109,12 +109,12 @@ struct SSHReapDeliveryTests {
         let channel = try await control.openChannel()
         try await declaration.declare(on: channel)
 
-        let deliveries = Mutex<[Bool]>([])
+        let deliveries = RedeliveryLog()
         let consumer = DeliveryConsumer(
             name: "test consumer", declaration: declaration, queues: [queue.name], prefetch: 1,
             connection: { consuming }, logger: logger
         ) { delivery in
-            deliveries.withLock { $0.append(delivery.redelivered) }
+            deliveries.record(delivery)
             return try await runner.handle(delivery)
         }
         let body = request.json.jsonBytes()
@@ -143,8 +143,7 @@ struct SSHReapDeliveryTests {
         let dead = try #require(deadLetter, "the request never reached \(queue.deadLetterQueue)")
         try await channel.ack(dead)
         #expect(dead.body == body)
-        let seen = deliveries.withLock { $0 }
-        #expect(seen == [false, true])
+        #expect(deliveries.redelivered == [false, true])
         try await channel.deleteQueue(queue.name)
         try await channel.deleteQueue(queue.deadLetterQueue)
         await control.close()
@@ -156,6 +155,15 @@ struct SSHReapDeliveryTests {
             properties: AMQPProperties(headers: ["keel-schema": "1", "keel-type": "ssh.reap"]),
             exchange: "keel.steps", routingKey: "default.0")
     }
+}
+
+/// The `redelivered` flag of every delivery a handler saw, in order.
+final class RedeliveryLog: Sendable {
+    private let flags = Mutex<[Bool]>([])
+
+    var redelivered: [Bool] { flags.withLock { $0 } }
+
+    func record(_ delivery: AMQPDelivery) { flags.withLock { $0.append(delivery.redelivered) } }
 }
 
 extension DeliveryDisposition {

@@ -196,8 +196,7 @@ struct SSHStepExecutor: StepKindExecutor {
                 metadata: ["ssh.stop": "\(stop.rawValue)"])
         case .failure(let error):
             logger.error(
-                "the job's start failed after it was sent, and what it may have started could not be "
-                    + "stopped; its pid file names it on the host",
+                "the job's start failed after it was sent; what it may have started could not be stopped",
                 metadata: [
                     "error":
                         "\((error as? SSHConnector.Failure)?.message ?? SSHConnector.failure(error, host: host).message)",
