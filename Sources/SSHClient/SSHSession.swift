@@ -120,7 +120,10 @@ public final class SSHSession: Sendable {
         let result = try await collect(
             ShellCommand.scriptFromStdin, stdin: ShellCommand.script(detached),
             activity: "starting the detached command", timeout: Self.helperTimeout, command: command)
-        let text = result.stdoutText.filter { !$0.isWhitespace }
+        // The last non-empty line: a login rc file may print before it.
+        let text =
+            result.stdoutText.split(whereSeparator: \.isNewline)
+            .last { !$0.allSatisfy(\.isWhitespace) }.map { $0.filter { !$0.isWhitespace } } ?? ""
         guard result.exitStatus == 0, let pid = Int32(text), pid > 0 else {
             throw remoteFailure(
                 "the detached command could not be started (exit status \(result.exitStatus))", result,
