@@ -20,6 +20,8 @@ final class StepRunner: Service, Sendable {
     let limit: AttemptLimit
     let executorID: String
     let heartbeatInterval: Duration
+    /// How long an `ssh.reap` that could not reach its host waits before it goes back to its queue.
+    let reapRetryPause: Duration
     let logger: Logger
     /// Fault injection for the end-to-end tests (`KEEL_FAULT_EXIT_AFTER_CLAIM=N`): the process exits right
     /// after committing its N-th claim, before acking the dispatch, as a crash there would.
@@ -36,9 +38,10 @@ final class StepRunner: Service, Sendable {
 
     init(
         attempts: AttemptStore, kinds: StepKinds, maxInFlight: Int, executorID: String, logger: Logger,
-        exitAfterClaim: Int? = nil
+        exitAfterClaim: Int? = nil, reapRetryPause: Duration = .seconds(5)
     ) {
         self.exitAfterClaim = exitAfterClaim
+        self.reapRetryPause = reapRetryPause
         self.attempts = attempts
         self.kinds = kinds
         self.limit = AttemptLimit(maxInFlight)
@@ -85,7 +88,8 @@ final class StepRunner: Service, Sendable {
     }
 
     /// Stops the job of a stopped `ssh` attempt (see `SSHReaper`); a host that cannot be reached now
-    /// leaves the message to be delivered again (the queue's delivery limit bounds the tries).
+    /// returns the message to its queue after a pause (`reapRetryPause`), so it is delivered again and
+    /// the queue's delivery limit, then its dead-letter queue, bound the tries.
     private func reap(_ delivery: AMQPDelivery) async throws -> DeliveryDisposition {
         guard let body = try? JSONValue(parsing: delivery.body), let request = SSHReapRequest(json: body)
         else {
@@ -95,10 +99,11 @@ final class StepRunner: Service, Sendable {
         switch await kinds.sshReaper.reap(request) {
         case .reaped: return .ack
         case .refused(let reason): return .deadLetter(reason: "ssh job cannot be reaped: \(reason)")
-        case .retry(let reason):
-            // A pause before the delivery comes back, so the queue's delivery limit spans a host's restart.
-            try? await Task.sleep(for: .seconds(5))
-            throw SSHReapDeferred(reason: reason)
+        case .retry(let reason), .notHere(let reason):
+            // A pause before the delivery goes back, so the queue's delivery limit spans a host's restart
+            // (or reaches an executor of the pool that has the host).
+            try? await Task.sleep(for: reapRetryPause)
+            return .requeue(reason: "ssh job not reaped yet: \(reason)")
         }
     }
 
@@ -253,10 +258,4 @@ final class StepRunner: Service, Sendable {
         metadata.merge(extra) { _, new in new }
         return metadata
     }
-}
-
-/// A reap that must be tried again later: the delivery is returned to its queue.
-struct SSHReapDeferred: Error, CustomStringConvertible {
-    var reason: String
-    var description: String { "ssh job not reaped yet: \(reason)" }
 }

@@ -98,6 +98,13 @@ public final class DeliveryConsumer: Service, Sendable {
                             "message_id": "\(delivery.properties.messageID ?? "-")", "reason": "\(reason)",
                         ])
                     try await channel.reject(delivery, requeue: false)
+                case .requeue(let reason):
+                    logger.info(
+                        "\(name): returning a delivery to its queue",
+                        metadata: [
+                            "message_id": "\(delivery.properties.messageID ?? "-")", "reason": "\(reason)",
+                        ])
+                    try await channel.nack(delivery, requeue: true)
                 }
                 return
             } catch {
@@ -132,4 +139,8 @@ public enum DeliveryDisposition: Sendable, Hashable {
     /// A poison message no retry can help: rejected without requeue, so the queue's dead-letter target
     /// keeps it (with RabbitMQ's `x-death` header); `reason` goes to the log.
     case deadLetter(reason: String)
+    /// Not possible now, worth trying later (elsewhere, or once a remote host is back): nacked with
+    /// requeue, so the broker delivers it again and counts the delivery against the queue's delivery
+    /// limit (after which it is dead-lettered). The delivery's prefetch slot is freed meanwhile.
+    case requeue(reason: String)
 }

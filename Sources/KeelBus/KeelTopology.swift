@@ -101,6 +101,12 @@ public struct KeelDeclaration: Sendable, Hashable {
     public var queues: [KeelQueue]
     public var bindings: [KeelBinding]
 
+    public init(exchanges: [KeelExchange], queues: [KeelQueue], bindings: [KeelBinding]) {
+        self.exchanges = exchanges
+        self.queues = queues
+        self.bindings = bindings
+    }
+
     /// Declares exchanges, then each queue with its dead-letter queue, then bindings.
     public func declare(on channel: AMQPChannel) async throws {
         for exchange in exchanges {

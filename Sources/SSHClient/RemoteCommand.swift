@@ -6,13 +6,15 @@ struct RemoteExit: Sendable {
     var signal: String?
 }
 
-/// Running one command on its own channel of the session: exec, EOF on its stdin, read stdout and
-/// stderr until EOF, collect the exit status. When the command has to stop early (timeout, cancellation,
-/// close) the channel is closed and the command's processes are killed, see ``RemoteKill``.
+/// Running one command on its own channel of the session: exec, `stdin` then EOF on its stdin, read
+/// stdout and stderr until EOF, collect the exit status. When the command has to stop early (timeout,
+/// cancellation, close) the channel is closed and the command's processes are killed, see ``RemoteKill``.
 extension SessionConnection {
+    /// `stdin` is written whole before anything is read: keep it small (a script), as the command's
+    /// output waits meanwhile.
     func run(
-        _ commandLine: String, _ operation: OperationContext, killOnFailure: Bool = true,
-        output: (SSHOutput) -> Void
+        _ commandLine: String, _ operation: OperationContext, stdin: [UInt8] = [],
+        killOnFailure: Bool = true, output: (SSHOutput) -> Void
     ) throws -> RemoteExit {
         try checkInterruption(operation)
         if let unusableReason { throw failure(.connectionClosed, unusableReason) }
@@ -29,7 +31,8 @@ extension SessionConnection {
                 throw failure(
                     code(for: rc, connected: true), "the server refused to run the command", libssh2: rc)
             }
-            // Nothing is ever written to the command's stdin: it reads EOF, as with `ssh -n`.
+            try write(stdin, to: channel, operation)
+            // Nothing else is written to the command's stdin: it reads EOF next, as with `ssh -n`.
             let eof = try retry(operation) { libssh2_channel_send_eof(channel) }
             guard eof == 0 else {
                 throw failure(
@@ -52,6 +55,28 @@ extension SessionConnection {
             if killOnFailure { kill(runID: runID) }
             abandon(channel)
             throw error
+        }
+    }
+
+    /// Writes all of `bytes` to the channel's stdin.
+    private func write(_ bytes: [UInt8], to channel: OpaquePointer, _ operation: OperationContext) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBufferPointer { buffer -> Int in
+                guard let base = buffer.baseAddress else { return 0 }
+                return (base + offset).withMemoryRebound(to: CChar.self, capacity: buffer.count - offset) {
+                    libssh2_channel_write_ex(channel, 0, $0, buffer.count - offset)
+                }
+            }
+            if written > 0 {
+                offset += written
+            } else if written == Int(LIBSSH2_ERROR_EAGAIN) {
+                try waitForSocket(operation)
+            } else {
+                let rc = Int32(clamping: written)
+                throw failure(
+                    code(for: rc, connected: true), "writing the command's stdin failed", libssh2: rc)
+            }
         }
     }
 

@@ -107,8 +107,9 @@ public final class SSHSession: Sendable {
     ///
     /// The command runs under `sh -c` in a new session and process group (`setsid`, so the remote host
     /// needs util-linux), with stdin from /dev/null and stdout and stderr appended to `logFile` (default
-    /// /dev/null); the call returns as soon as it started. Pass `processGroup: true` to
-    /// ``signal(pid:_:processGroup:)`` to reach the processes it starts too.
+    /// /dev/null); the call returns as soon as it started. `environment` and the start script are
+    /// written to `sh -s` on stdin, so no command line (visible to every user in `ps`) holds the values.
+    /// Pass `processGroup: true` to ``signal(pid:_:processGroup:)`` to reach the processes it starts too.
     public func startDetached(
         _ command: String, environment: [String: String] = [:], logFile: String? = nil
     )
@@ -117,9 +118,12 @@ public final class SSHSession: Sendable {
         let detached = try commandLine(
             try validated { try ShellCommand.detached(command, logFile: logFile) }, environment)
         let result = try await collect(
-            detached, activity: "starting the detached command", timeout: Self.helperTimeout,
-            command: command)
-        let text = result.stdoutText.filter { !$0.isWhitespace }
+            ShellCommand.scriptFromStdin, stdin: ShellCommand.script(detached),
+            activity: "starting the detached command", timeout: Self.helperTimeout, command: command)
+        // The last non-empty line: a login rc file may print before it.
+        let text =
+            result.stdoutText.split(whereSeparator: \.isNewline)
+            .last { !$0.allSatisfy(\.isWhitespace) }.map { $0.filter { !$0.isWhitespace } } ?? ""
         guard result.exitStatus == 0, let pid = Int32(text), pid > 0 else {
             throw remoteFailure(
                 "the detached command could not be started (exit status \(result.exitStatus))", result,
@@ -131,8 +135,13 @@ public final class SSHSession: Sendable {
 
     /// Starts `command` detached, like ``startDetached(_:environment:logFile:)``, unless `pidFile` on the
     /// server already names a job: then nothing starts and that job's pid comes back with
-    /// `alreadyStarted`. Use one pid file per unit of work (an idempotency key) to make a redelivered
-    /// request safe. Relative paths are taken from the login folder; the pid file's folder is created.
+    /// `alreadyStarted` (and `running` false when it has ended). Use one pid file per unit of work (an
+    /// idempotency key) to make a redelivered request safe. Relative paths are taken from the login
+    /// folder; the pid file's folder is created.
+    ///
+    /// Only the last line of the script's output is read, so a login rc file that prints is harmless. A
+    /// pid file that stays empty (an earlier start died before writing the pid) throws
+    /// `.remoteCommandFailed`: nothing is started under it, and a job may be running without a known pid.
     public func startDetachedOnce(
         _ command: String, environment: [String: String] = [:], pidFile: String, logFile: String? = nil
     ) async throws -> DetachedStart {
@@ -140,36 +149,53 @@ public final class SSHSession: Sendable {
             try validated { try ShellCommand.detachedOnce(command, pidFile: pidFile, logFile: logFile) },
             environment)
         let result = try await collect(
-            line, activity: "starting the detached command", timeout: Self.helperTimeout, command: command)
-        let words = result.stdoutText.split(whereSeparator: \.isWhitespace)
-        guard result.exitStatus == 0, words.count == 2, let pid = Int32(words[1]), pid > 0,
-            words[0] == "started" || words[0] == "existing"
-        else {
+            ShellCommand.scriptFromStdin, stdin: ShellCommand.script(line),
+            activity: "starting the detached command", timeout: Self.helperTimeout, command: command)
+        let start: DetachedStart
+        switch result.exitStatus == 0 ? DetachedStartReply(stdout: result.stdoutText) : nil {
+        case .started(let pid): start = DetachedStart(pid: pid, alreadyStarted: false)
+        case .existing(let pid): start = DetachedStart(pid: pid, alreadyStarted: true)
+        case .ended(let pid): start = DetachedStart(pid: pid, alreadyStarted: true, running: false)
+        case .stale:
+            throw remoteFailure(
+                "the pid file \(pidFile) is empty: an earlier start under it died before recording the "
+                    + "job's pid, so nothing was started (a job may be running without a known pid)",
+                result, command)
+        case nil:
             throw remoteFailure(
                 "the detached command could not be started (exit status \(result.exitStatus))", result,
                 command)
         }
-        let start = DetachedStart(pid: pid, alreadyStarted: words[0] == "existing")
         connection.logger.debug(
             start.alreadyStarted ? "detached command already started" : "started detached command",
-            metadata: ["ssh.pid": "\(pid)"])
+            metadata: ["ssh.pid": "\(start.pid)", "ssh.running": "\(start.running)"])
         return start
     }
 
     /// Stops the job whose pid ``startDetachedOnce(_:environment:pidFile:logFile:)`` wrote to `pidFile`:
     /// TERM to its process group, up to `grace` seconds for it to end, then KILL to the group. The pid
     /// file is kept, so the job is not started again under it.
-    public func stopDetached(pidFile: String, grace: Duration = .seconds(5)) async throws -> DetachedStop {
+    ///
+    /// With `marker`, the group is signalled only if one of its processes has that variable, with that
+    /// value, in its environment (read from /proc: Linux, and processes of the session's user): a pid
+    /// the system has given to another process since is left alone (``DetachedStop/foreign``).
+    public func stopDetached(
+        pidFile: String, grace: Duration = .seconds(5), marker: (name: String, value: String)? = nil
+    ) async throws -> DetachedStop {
         let seconds = Int(grace.components.seconds)
-        let line = try validated { try ShellCommand.stopDetached(pidFile: pidFile, grace: seconds) }
+        let line = try validated {
+            try ShellCommand.stopDetached(
+                pidFile: pidFile, grace: seconds, marker: marker.map { "\($0.name)=\($0.value)" })
+        }
         let result = try await collect(
             line, activity: "stopping the detached command", timeout: Self.helperTimeout + grace,
             command: "stop \(pidFile)")
-        let word = result.stdoutText.filter { !$0.isWhitespace }
+        let word = result.stdoutText.split(whereSeparator: \.isNewline).last.map(String.init) ?? ""
         let stop: DetachedStop? =
-            switch word {
+            switch word.filter({ !$0.isWhitespace }) {
             case "absent": .notStarted
             case "gone": .alreadyEnded
+            case "foreign": .foreign
             case "terminated": .terminated
             case "killed": .killed
             default: nil
@@ -217,13 +243,13 @@ public final class SSHSession: Sendable {
 
     /// Runs a complete command line and gathers its output into one result.
     private func collect(
-        _ line: String, activity: String, timeout: Duration?, command: String
+        _ line: String, stdin: [UInt8] = [], activity: String, timeout: Duration?, command: String
     ) async throws -> SSHCommandResult {
         try await perform(activity: activity, timeout: timeout, command: command) {
             connection, operation in
             var stdout: [UInt8] = []
             var stderr: [UInt8] = []
-            let exit = try connection.run(line, operation) { output in
+            let exit = try connection.run(line, operation, stdin: stdin) { output in
                 switch output {
                 case .stdout(let bytes): stdout += bytes
                 case .stderr(let bytes): stderr += bytes

@@ -52,30 +52,82 @@ import Testing
         }
     }
 
-    static func prepare(_ pool: PGPool) async throws -> RunAdvancer {
-        let flow = try FlowParser.parse(yaml: Self.flow, file: "flow.yaml")
-        _ = try await FlowStore(pool: pool).push(
-            flow: flow.name, description: "", canonicalJSON: flow.canonicalJSON, sha256: flow.contentHash,
-            source: Self.flow, author: "ana")
-        return RunAdvancer(pool: pool, settings: EngineSettings(stepShards: 1))
+    @Test func theReapTakesTheRouteOfTheDispatchThatFollowedTheShardKey() async throws {
+        try await withMigratedDatabase { pool in
+            let shards = 16
+            let advancer = try await Self.prepare(pool, yaml: Self.shardedFlow, shards: shards)
+            var generator = SystemRandomNumberGenerator()
+            let id = UUIDv7.make(
+                millisecondsSinceEpoch: Timestamp.now.millisecondsSinceEpoch, using: &generator)
+            // A tenant whose shard differs from the run id's: the reap must follow the tenant.
+            let tenant = try #require(
+                (0..<1_000).map { "tenant-\($0)" }.first {
+                    StepRoute.shard(of: $0, shards: shards) != StepRoute.shard(of: id, shards: shards)
+                })
+            let run = try await Self.startedJob(
+                pool, advancer: advancer, id: id, flow: "sharded", input: ["tenant": .string(tenant)])
+            try await advancer.advance(run: run) { _ in
+                RunFact(at: .now, event: .runCancelRequested(actor: "ana", reason: "not needed"))
+            }
+            let dispatches = try await pool.withConnection {
+                try await $0.query(
+                    "SELECT routing_key FROM outbox WHERE headers->>'keel-type' = 'step.dispatch'")
+            }.map { try $0.decode(String.self, at: 0) }
+            #expect(dispatches == ["gpu.\(StepRoute.shard(of: tenant, shards: shards))"])
+            let reaps = try await Self.reapMessages(pool)
+            try #require(reaps.count == 1)
+            #expect(reaps[0].0 == dispatches.first)
+        }
     }
 
-    static func createRun(_ pool: PGPool, advancer: RunAdvancer) async throws -> String {
+    static let shardedFlow = """
+        flow: sharded
+        input:
+          type: object
+          properties:
+            tenant: {type: string}
+        shard_key: "${{ input.tenant }}"
+        steps:
+          - id: bench
+            runs_on: [gpu]
+            ssh: {host: gpu-1, command: [./bench.sh]}
+            wait: {timeout: 1h}
+        """
+
+    static func prepare(_ pool: PGPool, yaml: String = Self.flow, shards: Int = 1) async throws
+        -> RunAdvancer
+    {
+        let flow = try FlowParser.parse(yaml: yaml, file: "flow.yaml")
+        _ = try await FlowStore(pool: pool).push(
+            flow: flow.name, description: "", canonicalJSON: flow.canonicalJSON, sha256: flow.contentHash,
+            source: yaml, author: "ana")
+        return RunAdvancer(pool: pool, settings: EngineSettings(stepShards: shards))
+    }
+
+    static func createRun(
+        _ pool: PGPool, advancer: RunAdvancer, id: String? = nil, flow: String = "remote",
+        input: JSONValue = [:]
+    ) async throws -> String {
         var generator = SystemRandomNumberGenerator()
-        let id = UUIDv7.make(millisecondsSinceEpoch: Timestamp.now.millisecondsSinceEpoch, using: &generator)
+        let id =
+            id
+            ?? UUIDv7.make(millisecondsSinceEpoch: Timestamp.now.millisecondsSinceEpoch, using: &generator)
         let run = NewRun(
-            id: id, flow: "remote", version: 1, input: [:], idempotencyKey: id, correlationID: "c-\(id)",
+            id: id, flow: flow, version: 1, input: input, idempotencyKey: id, correlationID: "c-\(id)",
             actor: "ana")
         _ = try await RunStore(pool: pool).create(run, at: .now, advancer: advancer) { _ in [] }
         return id
     }
 
     /// A run whose `bench` attempt started its job (pid 4242) and now waits for the callback.
-    static func startedJob(_ pool: PGPool, advancer: RunAdvancer) async throws -> String {
-        let run = try await createRun(pool, advancer: advancer)
+    static func startedJob(
+        _ pool: PGPool, advancer: RunAdvancer, id: String? = nil, flow: String = "remote",
+        input: JSONValue = [:]
+    ) async throws -> String {
+        let run = try await createRun(pool, advancer: advancer, id: id, flow: flow, input: input)
         let attempts = AttemptStore(advancer: advancer)
         let dispatch = StepDispatch(
-            runID: run, flow: "remote", version: 1, step: "bench", attempt: 1,
+            runID: run, flow: flow, version: 1, step: "bench", attempt: 1,
             idempotencyKey: "\(run):bench:1",
             correlationID: "c-\(run)")
         let claimed = try #require(try await attempts.claim(dispatch, executor: "gpu-executor"))

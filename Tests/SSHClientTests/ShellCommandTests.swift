@@ -64,6 +64,21 @@ struct ShellCommandTests {
         }
     }
 
+    @Test("a start's answer is read from its last line, whatever a login rc file printed before it")
+    func startReplies() {
+        #expect(DetachedStartReply(stdout: "started 42\n") == .started(42))
+        #expect(
+            DetachedStartReply(stdout: "Welcome to gpu-1!\nMOTD: be nice\nstarted 42\n\n") == .started(42))
+        #expect(DetachedStartReply(stdout: "hello\r\nexisting 7\r\n") == .existing(7))
+        #expect(DetachedStartReply(stdout: "ended 9") == .ended(9))
+        #expect(DetachedStartReply(stdout: "started 1 2\nstale\n") == .stale)
+        // Something printed after the answer (an exit trap) leaves no answer: the start failed.
+        #expect(DetachedStartReply(stdout: "started 42\nbye\n") == nil)
+        #expect(DetachedStartReply(stdout: "") == nil)
+        #expect(DetachedStartReply(stdout: "existing \n") == nil)
+        #expect(DetachedStartReply(stdout: "started -3\n") == nil)
+    }
+
     @Test("kill lines name the process or its group")
     func killLines() throws {
         #expect(

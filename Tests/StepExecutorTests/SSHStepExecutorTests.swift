@@ -11,14 +11,18 @@ import Testing
 /// key refusal.
 @Suite("ssh steps against the test sshd")
 struct SSHStepExecutorTests {
-    /// A step that records its environment in a file named by the run id, then sleeps.
+    /// A step that records its environment (the token included, so readable by its owner only) in a file
+    /// named by the run id, then sleeps.
     static func sleeperStep(id: String = "bench", env: [String: String] = [:]) -> StepDefinition {
         StepDefinition(
             id: id,
             kind: .ssh(
                 SSHAction(
                     host: SSHTestHost.name,
-                    command: ["sh", "-c", "env > \"$HOME/.keel/jobs/$KEEL_RUN_ID.env\"; exec sleep 307"],
+                    command: [
+                        "sh", "-c",
+                        "umask 077; env > \"$HOME/.keel/jobs/$KEEL_RUN_ID.env\"; exec sleep 307",
+                    ],
                     env: env, wait: WaitCondition(timeout: FlowDuration(milliseconds: 3_600_000)))))
     }
 
@@ -26,6 +30,12 @@ struct SSHStepExecutorTests {
     func startsOnce() async throws {
         let host = try SSHTestHost()
         let attempt = work(Self.sleeperStep(env: ["MODEL": "${{ input.model }}"]), input: ["model": "tiny"])
+        try await host.cleaningUp(after: [attempt]) {
+            try await Self.checkStartsOnce(attempt, host: host)
+        }
+    }
+
+    static func checkStartsOnce(_ attempt: StepWork, host: SSHTestHost) async throws {
         let started = Date()
         let outcome = await host.executor.execute(attempt)
         let outputs = try #require(outcome.outputs, "the attempt failed: \(outcome.message)")
@@ -51,6 +61,8 @@ struct SSHStepExecutorTests {
             #expect(environment["KEEL_ATTEMPT"] == "1")
             #expect(environment["KEEL_IDEMPOTENCY_KEY"] == attempt.idempotencyKey)
             #expect(environment["KEEL_CALLBACK_URL"] == "http://127.0.0.1:7404/v1/callbacks")
+            let mode = try await session.execute("stat -c %a \(envFile)").stdoutText
+            #expect(mode.trimmingCharacters(in: .whitespacesAndNewlines) == "600")
             let token = try #require(environment["KEEL_CALLBACK_TOKEN"])
             let claims = try CallbackToken.verify(token, keys: host.callbacks.keys)
             #expect(claims.run == attempt.runID)
@@ -77,7 +89,6 @@ struct SSHStepExecutorTests {
         }
         let reaped = await host.reaper.reap(Self.reapRequest(attempt, pid: pid))
         #expect(reaped == .reaped(.terminated))
-        try await host.removeJobFiles(of: attempt)
     }
 
     @Test("the reaper stops the job's whole process group: TERM, then KILL for what ignores it")
@@ -94,6 +105,15 @@ struct SSHStepExecutorTests {
                     ],
                     wait: WaitCondition(timeout: FlowDuration(milliseconds: 600_000)))))
         let attempt = work(step)
+        let other = work(step)
+        try await host.cleaningUp(after: [attempt, other]) {
+            try await Self.checkReaperStopsTheGroup(attempt, other: other, host: host)
+        }
+    }
+
+    static func checkReaperStopsTheGroup(_ attempt: StepWork, other: StepWork, host: SSHTestHost)
+        async throws
+    {
         let outcome = await host.executor.execute(attempt)
         let pid = try #require(
             outcome.outputs?["pid"]?.int64Value.flatMap { Int(exactly: $0) }, "failed: \(outcome.message)")
@@ -120,9 +140,56 @@ struct SSHStepExecutorTests {
         // Reaping again (a redelivered request) finds the group gone.
         #expect(await host.reaper.reap(Self.reapRequest(attempt, pid: pid)) == .reaped(.alreadyEnded))
         // A request for an attempt that never started a job changes nothing.
-        let other = work(step)
         #expect(await host.reaper.reap(Self.reapRequest(other, pid: nil)) == .reaped(.notStarted))
-        try await host.removeJobFiles(of: attempt)
+    }
+
+    @Test("the reaper leaves alone a process its pid file names that does not carry the attempt's key")
+    func reaperChecksTheJobsEnvironment() async throws {
+        let host = try SSHTestHost()
+        let attempt = work(Self.sleeperStep())
+        let other = work(Self.sleeperStep())
+        try await host.cleaningUp(after: [attempt, other]) {
+            let outcome = await host.executor.execute(attempt)
+            let pid = try #require(
+                outcome.outputs?["pid"]?.int64Value.flatMap { Int(exactly: $0) }, "failed: \(outcome.message)"
+            )
+            // `other`'s pid file names the job of `attempt`: as if `other`'s job had ended and the system had
+            // given its pid to `attempt`'s.
+            let otherFiles = SSHJobFiles(idempotencyKey: other.idempotencyKey)
+            try await host.withSession { session async throws in
+                _ = try await session.execute("echo \(pid) > \(ShellWords.quote(otherFiles.pidFile))")
+            }
+            #expect(await host.reaper.reap(Self.reapRequest(other, pid: pid)) == .reaped(.foreign))
+            try await host.withSession { session async throws in
+                #expect(try await host.isRunning(pid, on: session))
+            }
+            #expect(await host.reaper.reap(Self.reapRequest(attempt, pid: pid)) == .reaped(.terminated))
+        }
+    }
+
+    @Test("a start that failed after it was sent stops what it started under the attempt's pid file")
+    func failedStartIsStopped() async throws {
+        let host = try SSHTestHost()
+        let attempt = work(Self.sleeperStep())
+        try await host.cleaningUp(after: [attempt]) {
+            let files = SSHJobFiles(idempotencyKey: attempt.idempotencyKey)
+            // The start ran on the host, but its answer never reached the executor (the connection dropped).
+            let started = try await host.withSession { session async throws in
+                try await session.startDetachedOnce(
+                    "exec sleep 313", environment: ["KEEL_IDEMPOTENCY_KEY": attempt.idempotencyKey],
+                    pidFile: files.pidFile, logFile: files.logFile)
+            }
+            await host.executor.stopAfterFailedStart(
+                host: SSHTestHost.name, files: files, logger: host.logs.logger)
+            try await host.withSession { session async throws in
+                #expect(
+                    try await SSHTestHost.eventually {
+                        try await !host.isRunning(Int(started.pid), on: session)
+                    })
+            }
+            #expect(host.logs.all.contains { $0.contains("stopped what it may have started") })
+            #expect(SSHStepExecutor.mayHaveRun(CancellationError()))
+        }
     }
 
     @Test("a host key other than the pinned one fails the attempt as permanent and starts nothing")

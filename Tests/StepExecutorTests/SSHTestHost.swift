@@ -60,14 +60,35 @@ struct SSHTestHost {
         }
     }
 
-    /// Removes an attempt's pid and log files (they stay there by design once reaped) and the environment
-    /// file the test jobs write from the host.
+    /// Removes an attempt's pid and log files (they stay there by design once reaped) and the files the
+    /// test jobs write (`<run>.env`, `<run>.child`) from the host.
     func removeJobFiles(of attempt: StepWork) async throws {
         let files = SSHJobFiles(idempotencyKey: attempt.idempotencyKey)
         try await withSession { session async throws in
             _ = try await session.execute(
                 "rm -f \(ShellWords.quote(files.pidFile)) \(ShellWords.quote(files.logFile)) "
-                    + ".keel/jobs/\(attempt.runID).env")
+                    + ".keel/jobs/\(attempt.runID).env .keel/jobs/\(attempt.runID).child")
+        }
+    }
+
+    /// Runs `body`, then, whether it threw or not, stops the attempts' jobs and removes their files: a
+    /// failed test leaves no job (nor the environment file with its token) behind.
+    func cleaningUp<T>(after attempts: [StepWork], _ body: () async throws -> T) async throws -> T {
+        let result: T
+        do {
+            result = try await body()
+        } catch {
+            await cleanUp(attempts)
+            throw error
+        }
+        await cleanUp(attempts)
+        return result
+    }
+
+    private func cleanUp(_ attempts: [StepWork]) async {
+        for attempt in attempts {
+            _ = await reaper.reap(SSHStepExecutorTests.reapRequest(attempt, pid: nil))
+            try? await removeJobFiles(of: attempt)
         }
     }
 

@@ -27,7 +27,7 @@ struct RunCommands {
             case .stopAttempt(let step, let attempt, let idempotencyKey, let reason):
                 if let reap = SSHReapMessage.make(
                     step: step, attempt: attempt, idempotencyKey: idempotencyKey, reason: reason,
-                    before: before, shards: settings.stepShards)
+                    before: before, route: try await route(step: step, attempt: attempt))
                 {
                     messages.append(reap)
                 }
@@ -75,6 +75,17 @@ struct RunCommands {
     }
 
     /// Records the attempt and returns its dispatch, or nil when it must first wait for a slot.
+    /// The pool and shard the attempt was dispatched to (nil for an attempt never dispatched).
+    private func route(step: String, attempt: Int) async throws -> StepRoute? {
+        let rows = try await connection.query(
+            """
+            SELECT pool, shard FROM step_attempts
+            WHERE run_id = \(runID) AND step = \(step) AND attempt = \(attempt)
+            """)
+        guard let row = rows.first else { return nil }
+        return StepRoute(pool: try row.decode(String.self, at: 0), shard: try row.decode(Int.self, at: 1))
+    }
+
     private func dispatch(_ scheduled: ScheduledAttempt) async throws -> OutboxMessage? {
         guard let trigger else { return nil }
         let route = StepRoute(scheduled, shards: settings.stepShards)

@@ -7,8 +7,15 @@ struct SSHJobFiles: Sendable, Hashable {
 
     var pidFile: String
     var logFile: String
+    /// The idempotency key, which the job has in its environment as `KEEL_IDEMPOTENCY_KEY`: what proves
+    /// that the process the pid file names is still this attempt's job.
+    var idempotencyKey: String
+
+    /// What ``SSHSession/stopDetached(pidFile:grace:marker:)`` requires of the job's environment.
+    var marker: (name: String, value: String) { ("KEEL_IDEMPOTENCY_KEY", idempotencyKey) }
 
     init(idempotencyKey: String) {
+        self.idempotencyKey = idempotencyKey
         let name = String(
             String.UnicodeScalarView(
                 idempotencyKey.unicodeScalars.map { scalar in

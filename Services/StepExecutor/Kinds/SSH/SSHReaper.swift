@@ -4,7 +4,8 @@ import SSHClient
 
 /// Stops the detached job of an `ssh` attempt the engine stopped (``SSHReapRequest``): connects to the
 /// host again and, through the attempt's pid file (``SSHJobFiles``), sends TERM to the job's process
-/// group, then KILL after a grace period.
+/// group, then KILL after a grace period. The group is signalled only if one of its processes carries
+/// the attempt's `KEEL_IDEMPOTENCY_KEY` in its environment: a pid reused since is someone else's.
 struct SSHReaper: Sendable {
     /// What became of a request.
     enum Result: Sendable, Hashable {
@@ -12,6 +13,8 @@ struct SSHReaper: Sendable {
         case reaped(DetachedStop)
         /// Could not reach the host now; the request should come again.
         case retry(String)
+        /// This executor does not have the host in its `KEEL_SSH_HOSTS`; another of the pool may.
+        case notHere(String)
         /// Can never work (unknown host, refused host key); the request is set aside.
         case refused(String)
     }
@@ -32,6 +35,11 @@ struct SSHReaper: Sendable {
         logger[metadataKey: "step"] = "\(request.step)"
         logger[metadataKey: "attempt"] = "\(request.attempt)"
         logger[metadataKey: "ssh.host"] = "\(request.host)"
+        guard connector.hosts.names.contains(request.host) else {
+            let message = "host '\(request.host)' is not in this executor's KEEL_SSH_HOSTS"
+            logger.warning("ssh job not reaped here", metadata: ["error": "\(message)"])
+            return .notHere(message)
+        }
         let session: SSHSession
         do {
             session = try await connector.connect(to: request.host)
@@ -41,7 +49,8 @@ struct SSHReaper: Sendable {
         let files = SSHJobFiles(idempotencyKey: request.idempotencyKey)
         let result: Result
         do {
-            let stop = try await session.stopDetached(pidFile: files.pidFile, grace: grace)
+            let stop = try await session.stopDetached(
+                pidFile: files.pidFile, grace: grace, marker: files.marker)
             logger.info(
                 "ssh job reaped",
                 metadata: ["ssh.stop": "\(stop.rawValue)", "reason": "\(request.reason)"])

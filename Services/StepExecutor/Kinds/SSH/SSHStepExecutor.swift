@@ -95,7 +95,8 @@ struct SSHStepExecutor: StepKindExecutor {
     }
 
     /// Connects, starts the job once, and stops it again when the attempt was cancelled meanwhile (the
-    /// engine no longer expects it, and no reaper will learn of its pid).
+    /// engine no longer expects it, and no reaper will learn of its pid) or when the start failed after
+    /// the command was sent (the attempt fails, so no reaper would learn of it either).
     private func start(
         _ action: RenderedSSHAction, work: StepWork, environment: [String: String], logger: Logger
     ) async -> StepOutcome {
@@ -112,14 +113,19 @@ struct SSHStepExecutor: StepKindExecutor {
                 "exec " + ShellWords.join(action.arguments), environment: environment,
                 pidFile: files.pidFile, logFile: files.logFile)
             if Task.isCancelled {
-                let stop = try? await Task { try await session.stopDetached(pidFile: files.pidFile) }.value
+                let stop = try? await Task {
+                    try await session.stopDetached(pidFile: files.pidFile, marker: files.marker)
+                }.value
                 logger.info(
                     "attempt cancelled while starting the job; stopped it",
                     metadata: ["ssh.pid": "\(started.pid)", "ssh.stop": "\(stop?.rawValue ?? "failed")"])
                 outcome = .failed(.cancelled, message: "cancelled while starting the job")
             } else {
                 logger.info(
-                    started.alreadyStarted ? "job already running for this attempt" : "job started",
+                    started.alreadyStarted
+                        ? (started.running
+                            ? "job already running for this attempt" : "job of this attempt already ended")
+                        : "job started",
                     metadata: ["ssh.pid": "\(started.pid)"])
                 outcome = .succeeded(outputs: [
                     "host": .string(action.host), "pid": .number(JSONNumber(Int(started.pid))),
@@ -128,9 +134,56 @@ struct SSHStepExecutor: StepKindExecutor {
             }
         } catch {
             let failure = SSHConnector.failure(error, host: action.host)
-            outcome = .failed(failure.errorClass, message: failure.message)
+            await session.close()
+            if Self.mayHaveRun(error) {
+                await stopAfterFailedStart(host: action.host, files: files, logger: logger)
+            }
+            return .failed(failure.errorClass, message: failure.message)
         }
         await session.close()
         return outcome
+    }
+
+    /// Whether the start command may have reached the host before `error`: everything but a refused
+    /// argument (checked before anything is sent).
+    static func mayHaveRun(_ error: any Error) -> Bool {
+        (error as? SSHError)?.code != .invalidArgument
+    }
+
+    /// Best effort, over a fresh session and outside the attempt's (possibly cancelled) task: stops
+    /// whatever this attempt's pid file names. The pid file belongs to this attempt alone, and the
+    /// attempt is about to fail, so a job running under it would be orphaned: nobody reaps an attempt
+    /// whose outputs never named its host.
+    func stopAfterFailedStart(host: String, files: SSHJobFiles, logger: Logger) async {
+        let connector = connector
+        let stop: Result<DetachedStop, any Error> = await Task {
+            do {
+                let session = try await connector.connect(to: host)
+                do {
+                    let stop = try await session.stopDetached(pidFile: files.pidFile, marker: files.marker)
+                    await session.close()
+                    return .success(stop)
+                } catch {
+                    await session.close()
+                    return .failure(error)
+                }
+            } catch {
+                return .failure(error)
+            }
+        }.value
+        switch stop {
+        case .success(let stop):
+            logger.warning(
+                "the job's start failed after it was sent; stopped what it may have started",
+                metadata: ["ssh.stop": "\(stop.rawValue)"])
+        case .failure(let error):
+            logger.error(
+                "the job's start failed after it was sent; what it may have started could not be stopped",
+                metadata: [
+                    "error":
+                        "\((error as? SSHConnector.Failure)?.message ?? SSHConnector.failure(error, host: host).message)",
+                    "ssh.pid_file": "\(files.pidFile)",
+                ])
+        }
     }
 }
