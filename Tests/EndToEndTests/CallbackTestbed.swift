@@ -146,7 +146,8 @@ struct CallbackTestbed {
     ) -> String {
         CallbackToken.mint(
             CallbackClaims(
-                run: run, step: step, attempt: attempt, wait: "\(run):\(step):\(attempt):wait",
+                run: run, step: step, attempt: attempt,
+                wait: WaitID.of(run: run, step: step, attempt: attempt),
                 expires: Int64(expires.timeIntervalSince1970)),
             keys: keys ?? self.keys)
     }
@@ -154,6 +155,17 @@ struct CallbackTestbed {
     func lines(_ name: String) -> [String] {
         let text = (try? String(contentsOf: out.appendingPathComponent(name), encoding: .utf8)) ?? ""
         return text.split(separator: "\n").map(String.init)
+    }
+
+    /// The lines of `out/<name>` once `done` holds for them, or as they are after a minute.
+    func waitForLines(_ name: String, until done: ([String]) -> Bool) async throws -> [String] {
+        let deadline = ContinuousClock.now + .seconds(60)
+        var current = lines(name)
+        while !done(current), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+            current = lines(name)
+        }
+        return current
     }
 
     func triaged() -> [String] {

@@ -50,13 +50,8 @@ struct CallbackSettings: Sendable {
         let expires = Int64(now.timeIntervalSince1970) + lifetime.components.seconds
         let claims = CallbackClaims(
             run: work.runID, step: work.step.id, attempt: work.attempt,
-            wait: Self.waitID(runID: work.runID, step: work.step.id, attempt: work.attempt), expires: expires)
+            wait: WaitID.of(run: work.runID, step: work.step.id, attempt: work.attempt), expires: expires)
         return CallbackToken.mint(claims, keys: keys)
-    }
-
-    /// The id the reducer gives the wait of an attempt (deterministic, so the token can name it first).
-    static func waitID(runID: String, step: String, attempt: Int) -> String {
-        "\(runID):\(step):\(attempt):wait"
     }
 
     /// `KEEL_CALLBACK_URL` and `KEEL_CALLBACK_TOKEN`, for the work's environment.

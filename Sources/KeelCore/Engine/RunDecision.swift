@@ -269,7 +269,7 @@ struct RunDecision {
             guard let rendered = approvalRequest(id, attempt: attempt, gate: gate) else { return }
             request = rendered
         }
-        let waitID = "\(runID):\(id):\(attempt):wait"
+        let waitID = WaitID.of(run: runID, step: id, attempt: attempt)
         record(.waitOpened(step: id, attempt: attempt, waitID: waitID))
         let now = step(id)
         commands.append(

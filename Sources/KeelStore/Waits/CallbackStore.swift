@@ -25,7 +25,7 @@ public struct CallbackStore: Sendable {
     ) async throws -> CallbackOutcome {
         try await pool.withTransaction { connection in
             guard let run = UUID(uuidString: claims.run),
-                claims.wait == "\(claims.run):\(claims.step):\(claims.attempt):wait"
+                claims.wait == WaitID.of(run: claims.run, step: claims.step, attempt: claims.attempt)
             else { return .refused(.foreignWait) }
             let received = Received(
                 claims: claims, run: run, status: status, output: stored ?? output, resources: resources,
