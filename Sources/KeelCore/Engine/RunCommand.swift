@@ -11,7 +11,8 @@ public enum RunCommand: Sendable, Hashable {
     case startTimer(RunTimer)
     /// Disarm a timer; one that already fired is ignored by the reducer anyway.
     case cancelTimer(id: String)
-    /// Open a callback wait (mint its token); the payload schema is the step's `wait.schema`.
+    /// Open a callback wait: its `waits` row, whose `wait.schema` judges callbacks (the step-executor
+    /// mints the token, for the deterministic `WaitID`).
     case openWait(step: String, attempt: Int, waitID: String, timeoutAt: Timestamp, heartbeatAt: Timestamp?)
     /// The wait is over (answered, timed out or cancelled): later callbacks get its stored outcome.
     case closeWait(waitID: String)
