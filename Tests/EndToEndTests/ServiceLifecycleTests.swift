@@ -20,6 +20,26 @@ import Testing
         return database
     }
 
+    /// A callback key for the callback-gateway, which does not start without one.
+    static let callbackKeys = "test:" + Data(repeating: 42, count: 32).base64EncodedString()
+
+    @Test func theCallbackGatewayRefusesToStartWithoutItsKeys() async throws {
+        let process = try ServiceProcess(
+            "callback-gateway",
+            environment: [
+                "KEEL_DATABASE_URL": "postgres://nobody@127.0.0.1:1/none",
+                "KEEL_AMQP_URL": "amqp://127.0.0.1:1",
+                "KEEL_HTTP_PORT": "\(TestHTTP.freePort())",
+            ])
+        let deadline = ContinuousClock.now + .seconds(60)
+        while process.isRunning, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(!process.isRunning, "it started without keys")
+        #expect(await process.stop() == 2)
+        #expect(process.output.contains("KEEL_CALLBACK_KEYS: required"), "\(process.output)")
+    }
+
     @Test func everyServiceBecomesReadyServesMetricsAndStopsOnSIGTERM() async throws {
         let database = try await migratedDatabase()
         let amqpURL = try TestEnvironment.require("KEEL_AMQP_URL")
@@ -30,7 +50,8 @@ import Testing
                 name,
                 environment: [
                     "KEEL_DATABASE_URL": database.url, "KEEL_AMQP_URL": amqpURL, "KEEL_HTTP_PORT": "\(port)",
-                ])
+                ].merging(name == "callback-gateway" ? ["KEEL_CALLBACK_KEYS": Self.callbackKeys] : [:]) { $1 }
+            )
             running.append((process, port))
         }
         for (process, port) in running {
@@ -101,6 +122,7 @@ import Testing
                 "KEEL_AMQP_URL":
                     "amqp://keel:\(secret)@127.0.0.1:\(try TestEnvironment.require("KEEL_AMQP_PORT"))/keel",
                 "KEEL_HTTP_PORT": "\(port)", "KEEL_LOG_LEVEL": "trace",
+                "KEEL_CALLBACK_KEYS": Self.callbackKeys,
             ])
         let answer = await TestHTTP.waitFor("http://127.0.0.1:\(port)/health/ready", status: 503)
         #expect(answer?.status == 503)

@@ -53,7 +53,11 @@ struct EnginePropertyTests {
         world.drain()
         world.check(seed: 0, yaml: name)
         #expect(world.run.state.outcome == .succeeded)
-        #expect(world.run.state.steps.values.allSatisfy { $0.status == .succeeded })
+        // gpu-benchmark's job succeeds here, so only its `succeeded` path runs.
+        let otherPaths: Set<String> = name == "gpu-benchmark.yaml" ? ["report-partial", "triage"] : []
+        for (id, step) in world.run.state.steps {
+            #expect(step.status == (otherPaths.contains(id) ? .skipped : .succeeded), "\(id)")
+        }
         // Stored as JSON (as run_history.fact) and read back, the history replays to the same state.
         let stored = try JSONDecoder().decode([RunFact].self, from: JSONEncoder().encode(world.run.history))
         #expect(stored == world.run.history)
