@@ -178,12 +178,14 @@ import Testing
     @Test func givesUpWithExit2WhenTheGatewayStaysDown() async throws {
         let gateway = ScriptedCallbackGateway(callbacks: [])
         try await gateway.serve { url in
-            // Long enough for a second try on a loaded machine (the first one waits at most 0.5 s).
-            let result = try await keel(["--status", "succeeded", "--retry-for", "10s"], url: url)
+            let result = try await keel(["--status", "succeeded", "--retry-for", "2s"], url: url)
             #expect(result.status == 2, "\(result.output)")
             #expect(result.output.contains("gave up on the callback"))
+            #expect(result.output.contains("--retry-for"), "\(result.output)")
         }
-        #expect(gateway.received.count >= 2)
+        // How many tries fit in the budget depends on the machine's load; that a 5xx is retried at all is
+        // shown by `serverErrorsAreRetriedUntilTheCallbackIsApplied`, with no clock involved.
+        #expect(gateway.received.count >= 1)
     }
 
     @Test func badOutputIsAUsageErrorNamingTheFlagAndSendsNothing() async throws {

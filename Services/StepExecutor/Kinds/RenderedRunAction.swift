@@ -12,19 +12,7 @@ struct RenderedRunAction: Sendable {
 
     /// Evaluates every template of `action`; the first that fails is reported with its field.
     init(_ action: RunAction, renderer: inout StepActionRenderer) throws(StepRenderError) {
-        var arguments: [String] = []
-        for (index, element) in action.command.enumerated() {
-            arguments.append(try renderer.text(element, field: "command[\(index)]"))
-        }
-        guard let program = arguments.first, !program.isEmpty else {
-            throw StepRenderError(field: "command[0]", message: "the program is empty")
-        }
-        var environment: [String: String] = [:]
-        for name in action.env.keys.sorted() {
-            environment[name] = try renderer.text(action.env[name] ?? "", field: "env.\(name)")
-        }
-        self.arguments = arguments
-        self.environment = environment
+        (arguments, environment) = try renderer.process(command: action.command, env: action.env)
         if let template = action.workingDirectory {
             let directory = try renderer.text(template, field: "working_dir")
             workingDirectory = directory.isEmpty ? nil : directory

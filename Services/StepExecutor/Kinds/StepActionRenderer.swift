@@ -22,6 +22,25 @@ struct StepActionRenderer {
         Self.text(of: try value(template, field: field))
     }
 
+    /// A process's `command` and `env`, as the kinds that start one (`run`, `ssh`) render them: each
+    /// element a text, the program not empty; errors name `command[i]` or `env.NAME`.
+    mutating func process(command: [String], env: [String: String]) throws(StepRenderError) -> (
+        arguments: [String], environment: [String: String]
+    ) {
+        var arguments: [String] = []
+        for (index, element) in command.enumerated() {
+            arguments.append(try text(element, field: "command[\(index)]"))
+        }
+        guard let program = arguments.first, !program.isEmpty else {
+            throw StepRenderError(field: "command[0]", message: "the program is empty")
+        }
+        var environment: [String: String] = [:]
+        for name in env.keys.sorted() {
+            environment[name] = try text(env[name] ?? "", field: "env.\(name)")
+        }
+        return (arguments, environment)
+    }
+
     /// The template's value, its JSON type kept when it is a lone `${{ }}`.
     mutating func value(_ template: String, field: String) throws(StepRenderError) -> JSONValue {
         do {

@@ -44,9 +44,10 @@ public enum CallbackToken {
     public static func mint(_ claims: CallbackClaims, keys: CallbackKeyRing) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let body = base64URL(Array((try? encoder.encode(claims)) ?? Data()))
+        let body = SecretBytes.base64URL(Array((try? encoder.encode(claims)) ?? Data()))
         let signed = "\(prefix).\(keys.signingKeyID).\(body)"
-        return signed + "." + base64URL(signature(of: signed, key: keys.secret(keys.signingKeyID) ?? []))
+        return signed + "."
+            + SecretBytes.base64URL(signature(of: signed, key: keys.secret(keys.signingKeyID) ?? []))
     }
 
     /// The claims of a genuine, unexpired token for `audience`; throws what was wrong with it otherwise.
@@ -56,10 +57,10 @@ public enum CallbackToken {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 4, parts[0] == prefix, token.utf8.count <= 4096 else { throw .malformed }
         guard let secret = keys.secret(String(parts[1])) else { throw .forged }
-        guard let presented = decodeBase64URL(String(parts[3])) else { throw .malformed }
+        guard let presented = SecretBytes.decodeBase64URL(String(parts[3])) else { throw .malformed }
         let expected = signature(of: "\(parts[0]).\(parts[1]).\(parts[2])", key: secret)
-        guard constantTimeEqual(presented, expected) else { throw .forged }
-        guard let body = decodeBase64URL(String(parts[2])),
+        guard SecretBytes.constantTimeEqual(presented, expected) else { throw .forged }
+        guard let body = SecretBytes.decodeBase64URL(String(parts[2])),
             let claims = try? JSONDecoder().decode(CallbackClaims.self, from: Data(body))
         else { throw .malformed }
         guard claims.audience == audience else { throw .wrongAudience }
@@ -70,29 +71,11 @@ public enum CallbackToken {
     /// 128 random bits, base64url.
     public static func randomID() -> String {
         var generator = SystemRandomNumberGenerator()
-        return base64URL((0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        return SecretBytes.base64URL((0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) })
     }
 
     static func signature(of text: String, key: [UInt8]) -> [UInt8] {
         Array(HMAC<SHA256>.authenticationCode(for: Array(text.utf8), using: SymmetricKey(data: key)))
-    }
-
-    static func constantTimeEqual(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
-        guard lhs.count == rhs.count else { return false }
-        var difference: UInt8 = 0
-        for index in lhs.indices { difference |= lhs[index] ^ rhs[index] }
-        return difference == 0
-    }
-
-    static func base64URL(_ bytes: [UInt8]) -> String {
-        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-    }
-
-    static func decodeBase64URL(_ text: String) -> [UInt8]? {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64 += "=" }
-        return Data(base64Encoded: base64).map(Array.init)
     }
 }
 

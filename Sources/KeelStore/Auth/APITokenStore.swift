@@ -19,7 +19,7 @@ public struct APITokenStore: Sendable {
         var generator = SystemRandomNumberGenerator()
         let id = (0..<8).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }
             .joined()
-        let secret = Self.base64URL((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        let secret = SecretBytes.base64URL((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
         let hash = ContentDigest.sha256Hex(of: Array(secret.utf8))
         let rows = try await pool.withConnection { connection in
             try await connection.query(
@@ -44,7 +44,7 @@ public struct APITokenStore: Sendable {
                 "SELECT \(unescaped: Self.columns), secret_hash FROM api_tokens WHERE id = \(id)")
             guard let row = rows.first else { return nil }
             let stored = try row.decode(String.self, at: 8)
-            guard Self.constantTimeEqual(Array(stored.utf8), Array(presented.utf8)) else { return nil }
+            guard SecretBytes.constantTimeEqual(Array(stored.utf8), Array(presented.utf8)) else { return nil }
             guard try Self.record(row).revokedAt == nil else { return nil }
             return try await connection.query(
                 """
@@ -98,19 +98,6 @@ public struct APITokenStore: Sendable {
             })
         else { return nil }
         return (String(parts[1]), String(parts[2]))
-    }
-
-    /// Compares without stopping at the first difference, so timing does not tell how much matched.
-    static func constantTimeEqual(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
-        guard lhs.count == rhs.count else { return false }
-        var difference: UInt8 = 0
-        for index in lhs.indices { difference |= lhs[index] ^ rhs[index] }
-        return difference == 0
-    }
-
-    static func base64URL(_ bytes: [UInt8]) -> String {
-        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
 }
 
