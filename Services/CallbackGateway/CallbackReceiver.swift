@@ -21,33 +21,35 @@ struct CallbackReceiver: Sendable {
     let logger: Logger
 
     /// Receives a callback; `object` is its parsed JSON body (without the AMQP `token`).
-    func receive(token: String?, object: JSONObject, via channel: CallbackChannel) async throws
-        -> CallbackReply
-    {
+    /// `trace` is the sender's trace context (`traceparent`), logged with the callback so the run's trace
+    /// covers it.
+    func receive(
+        token: String?, object: JSONObject, via channel: CallbackChannel, trace: TraceContext? = nil
+    ) async throws -> CallbackReply {
         let claims: CallbackClaims
         switch verify(token) {
         case .success(let verified): claims = verified
-        case .failure(let reply): return finish(reply, claims: nil, status: nil, via: channel)
+        case .failure(let reply): return finish(reply, claims: nil, status: nil, via: channel, trace: trace)
         }
         let request: CallbackRequest
         do {
             request = try CallbackRequest(object)
         } catch {
-            return finish(Self.reply(for: error), claims: claims, status: nil, via: channel)
+            return finish(Self.reply(for: error), claims: claims, status: nil, via: channel, trace: trace)
         }
         if let waitID = request.waitID, waitID != claims.wait {
             let reply = CallbackReply.unauthorized(
                 "The callback token was not issued for wait '\(waitID.prefix(200))'.")
-            return finish(reply, claims: claims, status: request.status, via: channel)
+            return finish(reply, claims: claims, status: request.status, via: channel, trace: trace)
         }
         if let reply = try await checkResources(request.resources, claims: claims) {
-            return finish(reply, claims: claims, status: request.status, via: channel)
+            return finish(reply, claims: claims, status: request.status, via: channel, trace: trace)
         }
         let stored = try await storedOutput(request.output, claims: claims)
         let outcome = try await callbacks.receive(
             claims: claims, status: request.status, output: request.output, stored: stored,
             resources: request.resources)
-        return finish(.taken(outcome), claims: claims, status: request.status, via: channel)
+        return finish(.taken(outcome), claims: claims, status: request.status, via: channel, trace: trace)
     }
 
     /// The claims of a genuine, unexpired token, or the reply refusing it.
@@ -115,7 +117,9 @@ struct CallbackReceiver: Sendable {
     }
 
     private func finish(
-        _ reply: CallbackReply, claims: CallbackClaims?, status: CallbackStatus?, via channel: CallbackChannel
+        _ reply: CallbackReply, claims: CallbackClaims?, status: CallbackStatus?,
+        via channel: CallbackChannel,
+        trace: TraceContext? = nil
     ) -> CallbackReply {
         Counter(
             label: "keel_callbacks_total",
@@ -130,6 +134,7 @@ struct CallbackReceiver: Sendable {
             metadata["wait_id"] = "\(claims.wait)"
         }
         if let status { metadata["status"] = "\(status.rawValue)" }
+        if let trace { metadata["trace_id"] = "\(trace.traceID)" }
         if reply.isProblem, let detail = reply.body.objectValue?["detail"]?.stringValue {
             metadata["detail"] = "\(detail)"
         }

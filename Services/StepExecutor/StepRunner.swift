@@ -143,7 +143,10 @@ final class StepRunner: Service, Sendable {
             attempt: dispatch.attempt, idempotencyKey: dispatch.idempotencyKey,
             correlationID: dispatch.correlationID,
             context: attempt.state.expressionContext(attempt: dispatch.attempt),
-            changeRequest: attempt.state.steps[dispatch.step]?.changeRequest)
+            changeRequest: attempt.state.steps[dispatch.step]?.changeRequest,
+            traceparent: attempt.state.trigger.flatMap { $0.traceparent }.flatMap(
+                TraceContext.init(traceparent:))?
+                .child().traceparent)
         logger.debug("attempt started", metadata: metadata(dispatch))
 
         let ending = await withTaskGroup(of: Ending?.self) { group in

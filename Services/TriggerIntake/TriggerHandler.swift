@@ -75,7 +75,7 @@ struct TriggerHandler: Sendable {
             id: runID, flow: request.flow, version: version.version, input: input,
             idempotencyKey: request.idempotencyKey ?? runID, correlationID: correlationID,
             actor: request.actor ?? "anonymous", replyTo: properties.replyTo,
-            traceparent: properties.headers["traceparent"]?.stringValue)
+            traceparent: Self.trace(properties.headers["traceparent"]?.stringValue).traceparent)
         let creation = try await runs.create(run, at: .now, advancer: advancer) { creation in
             guard let replyTo = run.replyTo else { return [] }
             return [TriggerReply.accepted(run: run, creation: creation, replyTo: replyTo)]
@@ -126,6 +126,11 @@ struct TriggerHandler: Sendable {
         default:
             TriggerRejection(reason: .unknownVersion, field: "draft", message: error.description)
         }
+    }
+
+    /// The run's trace: the trigger's own when its `traceparent` is valid, else a new one.
+    static func trace(_ traceparent: String?) -> TraceContext {
+        traceparent.flatMap(TraceContext.init(traceparent:)) ?? .start()
     }
 
     static func newRunID() -> String {

@@ -179,6 +179,15 @@ import Testing
             #expect(try await skipped(stack, run) == ["report-partial", "triage"])
             try await stack.expectHistoryReplays(run)
 
+            // One trace from the trigger to the job's callback: the job sent back the attempt's TRACEPARENT.
+            let trace = try await stack.history(run).compactMap { fact -> String? in
+                guard case .runTriggered(let trigger) = fact.event else { return nil }
+                return trigger.traceparent.flatMap(TraceContext.init(traceparent:))?.traceID
+            }.first
+            let traceID = try #require(trace, "the run has no trace")
+            let gatewayLog = stack.callbackGateway?.output ?? ""
+            #expect(gatewayLog.contains("trace_id=\(traceID)"), "\(gatewayLog)")
+
             let metrics = try #require(await TestHTTP.get(gateway + "/metrics")).body
             for outcome in ["applied", "heartbeat", "duplicate"] {
                 #expect(

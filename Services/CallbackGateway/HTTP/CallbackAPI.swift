@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import KeelCore
 import KeelService
@@ -47,8 +48,13 @@ struct CallbackAPI: Sendable {
             ])
             return receiver.record(reply, via: .http).response
         }
-        return try await receiver.receive(token: token, object: object, via: .http).response
+        return try await receiver.receive(
+            token: token, object: object, via: .http,
+            trace: request.headers[Self.traceparent].flatMap(TraceContext.init(traceparent:))
+        ).response
     }
+
+    static let traceparent = HTTPField.Name("traceparent")!
 
     /// The bearer credential of the request, if it has one.
     static func bearer(_ request: Request) -> String? {

@@ -119,6 +119,7 @@ struct RunStepExecutor: StepKindExecutor {
         environment["KEEL_ATTEMPT"] = String(work.attempt)
         environment["KEEL_IDEMPOTENCY_KEY"] = work.idempotencyKey
         environment["KEEL_CORRELATION_ID"] = work.correlationID
+        if let traceparent = work.traceparent { environment["TRACEPARENT"] = traceparent }
         environment["KEEL_OUTPUT"] = outputPath
         if let change = work.changeRequest {
             var request: JSONObject = ["round": .number(JSONNumber(change.round))]

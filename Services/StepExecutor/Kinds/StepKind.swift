@@ -17,6 +17,9 @@ struct StepWork: Sendable {
     /// The approver's note when `request_changes` sent the run back to this step; the `run` kind hands it
     /// to the process as `KEEL_CHANGE_REQUEST`.
     var changeRequest: ChangeRequest? = nil
+    /// The W3C `traceparent` of this attempt: the run's trace, a span of its own. Processes get it as
+    /// `TRACEPARENT` (and `keel callback` sends it back), so a remote job's callback joins the run's trace.
+    var traceparent: String? = nil
 }
 
 /// How an attempt ended, as the engine records it (`step.succeeded` / `step.failed`).

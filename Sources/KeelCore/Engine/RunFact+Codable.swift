@@ -8,6 +8,7 @@ extension RunFact: Codable {
         case correlationID = "correlation_id"
         case idempotencyKey = "idempotency_key"
         case replyTo = "reply_to"
+        case traceparent
         case step, attempt, executor
         case leaseToken = "lease_token"
         case outputs
@@ -54,7 +55,7 @@ extension RunFact: Codable {
                     input: try container.decode(JSONValue.self, forKey: .input),
                     actor: try optionalString(.actor),
                     correlationID: try string(.correlationID), idempotencyKey: try string(.idempotencyKey),
-                    replyTo: try optionalString(.replyTo)))
+                    replyTo: try optionalString(.replyTo), traceparent: try optionalString(.traceparent)))
         case "step.scheduled":
             event = .stepScheduled(
                 ScheduledAttempt(
@@ -145,6 +146,7 @@ extension RunFact: Codable {
             try container.encode(trigger.correlationID, forKey: .correlationID)
             try container.encode(trigger.idempotencyKey, forKey: .idempotencyKey)
             try container.encodeIfPresent(trigger.replyTo, forKey: .replyTo)
+            try container.encodeIfPresent(trigger.traceparent, forKey: .traceparent)
         case .stepScheduled(let scheduled):
             try container.encode(scheduled.step, forKey: .step)
             try container.encode(scheduled.attempt, forKey: .attempt)

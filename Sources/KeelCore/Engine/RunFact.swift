@@ -72,11 +72,14 @@ public struct RunTrigger: Sendable, Hashable {
     public var idempotencyKey: String
     /// The queue that gets the run's outcome.
     public var replyTo: String?
+    /// The W3C `traceparent` the run's trace started from (the trigger's, or a new one); every message and
+    /// callback of the run carries this trace.
+    public var traceparent: String?
 
     public init(
         runID: String, flow: String, version: Int, input: JSONValue, actor: String? = nil,
         correlationID: String,
-        idempotencyKey: String, replyTo: String? = nil
+        idempotencyKey: String, replyTo: String? = nil, traceparent: String? = nil
     ) {
         self.runID = runID
         self.flow = flow
@@ -86,6 +89,7 @@ public struct RunTrigger: Sendable, Hashable {
         self.correlationID = correlationID
         self.idempotencyKey = idempotencyKey
         self.replyTo = replyTo
+        self.traceparent = traceparent
     }
 }
 

@@ -65,6 +65,7 @@ struct TriggerSnapshot: Sendable, Hashable, Codable {
     var correlationID: String
     var idempotencyKey: String
     var replyTo: String?
+    var traceparent: String?
 
     private enum CodingKeys: String, CodingKey {
         case runID = "run_id"
@@ -72,6 +73,7 @@ struct TriggerSnapshot: Sendable, Hashable, Codable {
         case correlationID = "correlation_id"
         case idempotencyKey = "idempotency_key"
         case replyTo = "reply_to"
+        case traceparent
     }
 
     init(_ trigger: RunTrigger) {
@@ -83,13 +85,14 @@ struct TriggerSnapshot: Sendable, Hashable, Codable {
         correlationID = trigger.correlationID
         idempotencyKey = trigger.idempotencyKey
         replyTo = trigger.replyTo
+        traceparent = trigger.traceparent
     }
 
     var trigger: RunTrigger {
         RunTrigger(
             runID: runID, flow: flow, version: version, input: input, actor: actor,
             correlationID: correlationID,
-            idempotencyKey: idempotencyKey, replyTo: replyTo)
+            idempotencyKey: idempotencyKey, replyTo: replyTo, traceparent: traceparent)
     }
 }
 

@@ -17,7 +17,9 @@ public struct TraceContext: Sendable, Hashable, CustomStringConvertible {
     public init?(traceparent: String) {
         let parts = traceparent.trimmingCharacters(in: .whitespaces).split(
             separator: "-", omittingEmptySubsequences: false)
-        guard parts.count >= 4, parts[0].count == 2, Self.isHex(parts[0]), parts[0] != "ff" else { return nil }
+        guard parts.count >= 4, parts[0].count == 2, Self.isHex(parts[0]), parts[0] != "ff" else {
+            return nil
+        }
         // A future version may add fields after the flags; version 00 has exactly four.
         if parts[0] == "00" && parts.count != 4 { return nil }
         guard parts[1].count == 32, Self.isHex(parts[1]), parts[1] != Self.zeros(32),
@@ -37,7 +39,9 @@ public struct TraceContext: Sendable, Hashable, CustomStringConvertible {
 
     /// A new trace, sampled, with a random root span.
     public static func start<G: RandomNumberGenerator>(using generator: inout G) -> TraceContext {
-        TraceContext(traceID: randomHex(bytes: 16, using: &generator), spanID: randomHex(bytes: 8, using: &generator), flags: 1)
+        TraceContext(
+            traceID: randomHex(bytes: 16, using: &generator), spanID: randomHex(bytes: 8, using: &generator),
+            flags: 1)
     }
 
     public static func start() -> TraceContext {

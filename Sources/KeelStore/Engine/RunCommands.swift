@@ -52,7 +52,9 @@ struct RunCommands {
                     OutboxMessage(
                         exchange: "keel.events", routingKey: routingKey,
                         correlationID: trigger?.correlationID,
-                        headers: ["keel-schema": "1", "keel-type": Self.eventType(routingKey)],
+                        headers: Self.traced(
+                            ["keel-schema": "1", "keel-type": Self.eventType(routingKey)],
+                            trigger?.traceparent),
                         body: body.jsonBytes()))
             case .finishRun(let outcome, let replyTo):
                 try await connection.execute("DELETE FROM run_timers WHERE run_id = \(runID)")
@@ -108,13 +110,24 @@ struct RunCommands {
                 claims, run: runID, dispatch: dispatch, routingKey: route.routingKey)
             guard granted else { return nil }
         }
-        return Self.message(dispatch, routingKey: route.routingKey)
+        return Self.message(dispatch, routingKey: route.routingKey, traceparent: trigger.traceparent)
     }
 
-    static func message(_ dispatch: StepDispatch, routingKey: String) -> OutboxMessage {
+    static func message(_ dispatch: StepDispatch, routingKey: String, traceparent: String? = nil)
+        -> OutboxMessage
+    {
         OutboxMessage(
             exchange: "keel.steps", routingKey: routingKey, correlationID: dispatch.correlationID,
-            headers: ["keel-schema": "1", "keel-type": "step.dispatch"], body: dispatch.json.jsonBytes())
+            headers: traced(["keel-schema": "1", "keel-type": "step.dispatch"], traceparent),
+            body: dispatch.json.jsonBytes())
+    }
+
+    /// `headers` with a `traceparent` continuing the run's trace (a new span per message), when it has one.
+    static func traced(_ headers: [String: String], _ traceparent: String?) -> [String: String] {
+        guard let trace = traceparent.flatMap(TraceContext.init(traceparent:)) else { return headers }
+        var traced = headers
+        traced["traceparent"] = trace.child().traceparent
+        return traced
     }
 
     /// `{"type": "run.finished", "run_id", "flow", "version", "outcome", "reason"}` on the trigger's `reply_to`.
@@ -126,7 +139,7 @@ struct RunCommands {
         body["reason"] = state.finishReason.map(JSONValue.string) ?? .null
         return OutboxMessage(
             exchange: "", routingKey: replyTo, correlationID: trigger?.correlationID,
-            headers: ["keel-schema": "1", "keel-type": "run.finished"],
+            headers: Self.traced(["keel-schema": "1", "keel-type": "run.finished"], trigger?.traceparent),
             body: JSONValue.object(body).jsonBytes())
     }
 

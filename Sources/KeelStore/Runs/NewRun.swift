@@ -35,7 +35,7 @@ extension NewRun {
     public var trigger: RunTrigger {
         RunTrigger(
             runID: id, flow: flow, version: version, input: input, actor: actor, correlationID: correlationID,
-            idempotencyKey: idempotencyKey, replyTo: replyTo)
+            idempotencyKey: idempotencyKey, replyTo: replyTo, traceparent: traceparent)
     }
 }
 

@@ -41,6 +41,9 @@ struct CallbackClient: Sendable {
         request.timeoutInterval = requestTimeout
         request.setValue("Bearer " + endpoint.token, forHTTPHeaderField: "Authorization")
         request.setValue("application/json", forHTTPHeaderField: "Accept")
+        if let traceparent = endpoint.traceparent {
+            request.setValue(traceparent, forHTTPHeaderField: "traceparent")
+        }
         return request
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KeelCore
 import KeelStore
 
 /// Where a worker's callback goes (`KEEL_CALLBACK_URL`, the gateway's full `.../v1/callbacks` URL) and the
@@ -13,6 +14,9 @@ struct CallbackEndpoint: Sendable {
     /// The full callbacks URL, e.g. `https://keel.example.com/v1/callbacks`.
     let callbacksURL: URL
     let token: String
+    /// The job's `TRACEPARENT` (the attempt's span of the run's trace), sent back as `traceparent` so the
+    /// callback joins the run's trace; nil when the job has none or it is not a valid traceparent.
+    var traceparent: String? = nil
 
     /// The endpoint from `--url` (else `KEEL_CALLBACK_URL`) and `--token-file` (else
     /// `KEEL_CALLBACK_TOKEN`); a missing or malformed setting is a usage error naming the variable.
@@ -45,7 +49,9 @@ struct CallbackEndpoint: Sendable {
             let source = tokenFile == nil ? tokenVariable : "--token-file"
             throw ValidationError("\(source): a callback token is one word without spaces")
         }
-        return CallbackEndpoint(callbacksURL: url, token: token)
+        return CallbackEndpoint(
+            callbacksURL: url, token: token,
+            traceparent: environment["TRACEPARENT"].flatMap(TraceContext.init(traceparent:))?.traceparent)
     }
 
     /// The token file's first and only word; its content never appears in an error.

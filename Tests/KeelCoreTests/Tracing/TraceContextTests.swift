@@ -26,7 +26,8 @@ import Testing
     }
 
     @Test func aLaterVersionMayAddFields() {
-        let context = TraceContext(traceparent: "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00-more")
+        let context = TraceContext(
+            traceparent: "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00-more")
         #expect(context?.isSampled == false)
         #expect(context?.traceparent == "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00")
     }

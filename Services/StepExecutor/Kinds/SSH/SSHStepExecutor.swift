@@ -91,6 +91,7 @@ struct SSHStepExecutor: StepKindExecutor {
         environment["KEEL_STEP"] = work.step.id
         environment["KEEL_ATTEMPT"] = String(work.attempt)
         environment["KEEL_CORRELATION_ID"] = work.correlationID
+        if let traceparent = work.traceparent { environment["TRACEPARENT"] = traceparent }
         return environment
     }
 
