@@ -147,7 +147,7 @@ final class StepRunner: Service, Sendable {
             traceparent: attempt.state.trigger.flatMap { $0.traceparent }.flatMap(
                 TraceContext.init(traceparent:))?
                 .child().traceparent)
-        logger.debug("attempt started", metadata: metadata(dispatch))
+        logger.debug("attempt started", metadata: metadata(attempt))
 
         let ending = await withTaskGroup(of: Ending?.self) { group in
             group.addTask { .finished(await executor.execute(work)) }
@@ -169,7 +169,7 @@ final class StepRunner: Service, Sendable {
             case .interrupted(let reason):
                 logger.warning(
                     "attempt interrupted by the executor; handing it back",
-                    metadata: metadata(dispatch, ["reason": "\(reason)"]))
+                    metadata: metadata(attempt, ["reason": "\(reason)"]))
                 // A pause (within the lease) so a lasting failure does not become a hot loop of re-runs.
                 try? await Task.sleep(for: min(heartbeatInterval, .seconds(5)))
                 await handBack(attempt)
@@ -178,7 +178,7 @@ final class StepRunner: Service, Sendable {
             refused.increment()
             logger.warning(
                 "lease lost (the attempt was stopped or taken over); its work was stopped",
-                metadata: metadata(dispatch))
+                metadata: metadata(attempt))
         }
     }
 
@@ -201,7 +201,7 @@ final class StepRunner: Service, Sendable {
             } catch {
                 logger.warning(
                     "heartbeat failed; trying again",
-                    metadata: metadata(attempt.dispatch, ["error": "\(error)"]))
+                    metadata: metadata(attempt, ["error": "\(error)"]))
             }
         }
     }
@@ -215,18 +215,18 @@ final class StepRunner: Service, Sendable {
                 switch try await attempts.complete(attempt, with: result) {
                 case .recorded:
                     finished.increment()
-                    logger.debug("attempt recorded", metadata: metadata(attempt.dispatch))
+                    logger.debug("attempt recorded", metadata: metadata(attempt))
                 case .refused:
                     refused.increment()
                     logger.warning(
                         "result refused: the lease was lost (the attempt was stopped or taken over)",
-                        metadata: metadata(attempt.dispatch))
+                        metadata: metadata(attempt))
                 }
                 return
             } catch {
                 logger.warning(
                     "result not recorded yet; retrying",
-                    metadata: metadata(attempt.dispatch, ["error": "\(error)", "retry_in": "\(delay)"]))
+                    metadata: metadata(attempt, ["error": "\(error)", "retry_in": "\(delay)"]))
                 do {
                     try await Task.sleep(for: delay)
                 } catch {
@@ -244,12 +244,22 @@ final class StepRunner: Service, Sendable {
         do {
             try await Task { try await attempts.handBack(attempt) }.value
             handedBack.increment()
-            logger.info("attempt handed back", metadata: metadata(attempt.dispatch))
+            logger.info("attempt handed back", metadata: metadata(attempt))
         } catch {
             logger.warning(
                 "could not hand the attempt back; it is dispatched again when its lease expires",
-                metadata: metadata(attempt.dispatch, ["error": "\(error)"]))
+                metadata: metadata(attempt, ["error": "\(error)"]))
         }
+    }
+
+    /// The attempt's log fields, with the run's `trace_id` (issue 8: every line about a run can be found by
+    /// its trace).
+    private func metadata(_ attempt: ClaimedAttempt, _ extra: Logger.Metadata = [:]) -> Logger.Metadata {
+        var fields = metadata(attempt.dispatch, extra)
+        if let trace = attempt.state.trigger?.traceparent.flatMap(TraceContext.init(traceparent:)) {
+            fields["trace_id"] = "\(trace.traceID)"
+        }
+        return fields
     }
 
     private func metadata(_ dispatch: StepDispatch, _ extra: Logger.Metadata = [:]) -> Logger.Metadata {

@@ -87,6 +87,7 @@ struct TriggerHandler: Sendable {
                 metadata: [
                     "run_id": "\(id)", "flow": "\(run.flow)", "release": "\(run.version)",
                     "correlation_id": "\(correlationID)",
+                    "trace_id": "\(run.traceparent.flatMap(TraceContext.init(traceparent:))?.traceID ?? "-")",
                 ])
             return .accepted(runID: id)
         case .existing(let id, _):

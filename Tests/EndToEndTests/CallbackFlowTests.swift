@@ -59,7 +59,7 @@ import Testing
             throw error
         }
         do {
-            try await stack.startExecutor(["KEEL_STEP_POOL": "gpu"])
+            try await stack.startExecutor(["KEEL_STEP_POOL": "gpu", "KEEL_LOG_LEVEL": "debug"])
             let gateway = try await stack.startCallbackGateway(port: testbed.gatewayPort)
             try await body(stack, testbed, gateway)
             #expect(!stack.logs.contains("kcb1."), "a callback token reached a service's log")
@@ -187,6 +187,9 @@ import Testing
             let traceID = try #require(trace, "the run has no trace")
             let gatewayLog = stack.callbackGateway?.output ?? ""
             #expect(gatewayLog.contains("trace_id=\(traceID)"), "\(gatewayLog)")
+            #expect(stack.intake.output.contains("trace_id=\(traceID)"), "\(stack.intake.output)")
+            let executors = stack.executors.map(\.output).joined(separator: "\n")
+            #expect(executors.contains("trace_id=\(traceID)"), "\(executors)")
 
             let metrics = try #require(await TestHTTP.get(gateway + "/metrics")).body
             for outcome in ["applied", "heartbeat", "duplicate"] {
