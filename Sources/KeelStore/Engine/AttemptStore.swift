@@ -136,7 +136,11 @@ public struct AttemptStore: Sendable {
             let route = StepRoute(
                 pool: try row.decode(String.self, at: 0), shard: try row.decode(Int.self, at: 1))
             try await OutboxStore.enqueue(
-                [RunCommands.message(attempt.dispatch, routingKey: route.routingKey)], on: connection)
+                [
+                    RunCommands.message(
+                        attempt.dispatch, routingKey: route.routingKey,
+                        traceparent: attempt.state.trigger?.traceparent)
+                ], on: connection)
         }
     }
 
@@ -154,7 +158,7 @@ public struct AttemptStore: Sendable {
                     WHERE status = 'running' AND lease_expires_at < now()
                     ORDER BY lease_expires_at LIMIT \(limit) FOR UPDATE SKIP LOCKED)
                 RETURNING a.run_id, r.flow, r.version, a.step, a.attempt, a.idempotency_key, r.correlation_id,
-                          a.pool, a.shard
+                          a.pool, a.shard, r.traceparent
                 """)
             let messages = try rows.map { row in
                 RunCommands.message(
@@ -166,7 +170,7 @@ public struct AttemptStore: Sendable {
                         correlationID: try row.decode(String.self, at: 6)),
                     routingKey: StepRoute(
                         pool: try row.decode(String.self, at: 7), shard: try row.decode(Int.self, at: 8)
-                    ).routingKey)
+                    ).routingKey, traceparent: try row.decode(String?.self, at: 9))
             }
             try await OutboxStore.enqueue(messages, on: connection)
             return messages.count

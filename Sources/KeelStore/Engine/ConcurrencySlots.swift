@@ -69,8 +69,9 @@ struct ConcurrencySlots {
         let filter = PGJSON(bytes: JSONValue.array([.object(["slot": .string(slot)])]).jsonBytes())
         let waiters = try await connection.query(
             """
-            SELECT id, run_id, claims::text, dispatch::text, routing_key FROM concurrency_waiters
-            WHERE claims @> \(filter) ORDER BY id LIMIT \(Self.grantScan) FOR UPDATE SKIP LOCKED
+            SELECT w.id, w.run_id, w.claims::text, w.dispatch::text, w.routing_key, r.traceparent
+            FROM concurrency_waiters w JOIN runs r ON r.id = w.run_id
+            WHERE w.claims @> \(filter) ORDER BY w.id LIMIT \(Self.grantScan) FOR UPDATE OF w SKIP LOCKED
             """)
         var messages: [OutboxMessage] = []
         for waiter in waiters {
@@ -85,7 +86,10 @@ struct ConcurrencySlots {
             else { continue }
             try await connection.execute(
                 "DELETE FROM concurrency_waiters WHERE id = \(try waiter.decode(Int64.self, at: 0))")
-            messages.append(RunCommands.message(dispatch, routingKey: try waiter.decode(String.self, at: 4)))
+            messages.append(
+                RunCommands.message(
+                    dispatch, routingKey: try waiter.decode(String.self, at: 4),
+                    traceparent: try waiter.decode(String?.self, at: 5)))
         }
         return messages
     }
