@@ -58,7 +58,10 @@ enum CallbackMessages {
                 : .invalid([.init(pointer: "/token", detail: "expected a string")])
             return receiver.record(reply, via: .amqp)
         }
-        return try await receiver.receive(token: text, object: object, via: .amqp)
+        return try await receiver.receive(
+            token: text, object: object, via: .amqp,
+            trace: delivery.properties.headers["traceparent"]?.stringValue.flatMap(
+                TraceContext.init(traceparent:)))
     }
 
     /// The message as it came, to `keel.dead.keel.callbacks`, with every callback token in its body
