@@ -1,5 +1,5 @@
 public import Foundation
-public import KeelCore
+import KeelCore
 import PGClient
 
 extension RunStore {
