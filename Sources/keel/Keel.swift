@@ -16,7 +16,8 @@ struct Keel: AsyncParsableCommand {
         subcommands: [
             Migrate.self, Status.self, FlowCommand.self, TemplateCommand.self, RunCommand.self,
             ResourceCommand.self, TokenCommand.self, ApprovalsCommand.self, ApproveCommand.self,
-            RejectCommand.self, RequestChangesCommand.self, CallbackCommand.self, Docs.self,
+            RejectCommand.self, RequestChangesCommand.self, CallbackCommand.self, StatsCommand.self,
+            Docs.self,
         ])
 }
 

@@ -1,0 +1,109 @@
+extension RunStatistics {
+    /// The figures of `runs` (already chosen: one flow, a time window) and of `releases` of their
+    /// flows in the same window.
+    public init(runs: [RunTimeline], releases: [FlowReleaseEvent]) {
+        var counts = RunCounts()
+        var errorClasses: [ErrorClass: Int] = [:]
+        var retries = 0
+        var runRetries = 0
+        var durations: [Int64] = []
+        var queueTimes: [Int64] = []
+        var waits: [Int64] = []
+        var approvals: [Int64] = []
+        var perVersion: [VersionKey: ReleaseFigures] = [:]
+
+        for run in runs {
+            counts.count(run.outcome)
+            perVersion[VersionKey(run.flow, run.version), default: .empty(run.flow, run.version)].runs.count(
+                run.outcome)
+            runRetries += run.retries.count
+            for attempt in run.steps.lazy.flatMap(\.attempts) {
+                if let errorClass = attempt.errorClass { errorClasses[errorClass, default: 0] += 1 }
+                if attempt.retry != nil { retries += 1 }
+                if let queue = attempt.queueMilliseconds {
+                    queueTimes.append(queue)
+                    if let duration = attempt.durationMilliseconds { durations.append(duration) }
+                }
+                if let wait = attempt.wait, let answered = wait.callbackAt {
+                    waits.append(answered.millisecondsSinceEpoch - wait.openedAt.millisecondsSinceEpoch)
+                }
+                if let approval = attempt.approval, approval.actor != nil, let decided = approval.decidedAt {
+                    approvals.append(
+                        decided.millisecondsSinceEpoch - approval.requestedAt.millisecondsSinceEpoch)
+                }
+            }
+        }
+        for event in releases {
+            perVersion[VersionKey(event.flow, event.toVersion), default: .empty(event.flow, event.toVersion)]
+                .madeLive += 1
+            if event.kind == .rollback, let from = event.fromVersion {
+                perVersion[VersionKey(event.flow, from), default: .empty(event.flow, from)].rollbacks += 1
+            }
+        }
+
+        let recoveries = Self.recoveries(of: runs)
+        let finished = counts.succeeded + counts.failed + counts.cancelled
+        self.init(
+            runs: counts,
+            successRate: finished == 0 ? nil : Double(counts.succeeded) / Double(finished),
+            errorClasses: errorClasses, retries: retries, runRetries: runRetries,
+            stepDuration: DurationSummary(durations), queueTime: DurationSummary(queueTimes),
+            waitDuration: DurationSummary(waits), approvalTurnaround: DurationSummary(approvals),
+            releases: perVersion.values.sorted { ($0.flow, $0.version) < ($1.flow, $1.version) },
+            recoveries: recoveries, timeToRecover: DurationSummary(recoveries.compactMap(\.milliseconds)))
+    }
+
+    /// Walks each flow's finished runs in the order they ended (cancelled runs neither open nor
+    /// close an episode).
+    private static func recoveries(of runs: [RunTimeline]) -> [Recovery] {
+        let ended = runs.compactMap { run -> (run: RunTimeline, at: Timestamp)? in
+            guard let at = run.finishedAt, run.outcome == .succeeded || run.outcome == .failed else {
+                return nil
+            }
+            return (run, at)
+        }.sorted { ($0.at, $0.run.runID) < ($1.at, $1.run.runID) }
+        var open: [String: Int] = [:]
+        var recoveries: [Recovery] = []
+        for (run, at) in ended {
+            if run.outcome == .failed, open[run.flow] == nil {
+                open[run.flow] = recoveries.count
+                recoveries.append(
+                    Recovery(
+                        flow: run.flow, failedRunID: run.runID, failedVersion: run.version, failedAt: at))
+            } else if run.outcome == .succeeded, let index = open.removeValue(forKey: run.flow) {
+                recoveries[index].recoveredRunID = run.runID
+                recoveries[index].recoveredVersion = run.version
+                recoveries[index].recoveredAt = at
+            }
+        }
+        return recoveries
+    }
+}
+
+private struct VersionKey: Hashable {
+    let flow: String
+    let version: Int
+
+    init(_ flow: String, _ version: Int) {
+        self.flow = flow
+        self.version = version
+    }
+}
+
+extension RunStatistics.RunCounts {
+    fileprivate mutating func count(_ outcome: RunOutcome?) {
+        total += 1
+        switch outcome {
+        case .succeeded: succeeded += 1
+        case .failed: failed += 1
+        case .cancelled: cancelled += 1
+        case nil: unfinished += 1
+        }
+    }
+}
+
+extension RunStatistics.ReleaseFigures {
+    fileprivate static func empty(_ flow: String, _ version: Int) -> Self {
+        Self(flow: flow, version: version, runs: .init(), madeLive: 0, rollbacks: 0)
+    }
+}

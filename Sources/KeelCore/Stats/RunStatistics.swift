@@ -1,0 +1,73 @@
+/// `keel stats`: how a set of runs went, computed from their timelines and the flows' releases.
+///
+/// A pure fold: no I/O and no clock, every time is a fact's `at`, so a hand-built history gives
+/// known figures. Each figure is defined in docs/cli.md (`keel stats`); `init(runs:releases:)`
+/// computes them.
+public struct RunStatistics: Sendable, Hashable {
+    /// Runs by where they stand.
+    public var runs: RunCounts
+    /// `succeeded / (succeeded + failed + cancelled)`; nil when no run has finished.
+    public var successRate: Double?
+    /// Ended attempts by their error class.
+    public var errorClasses: [ErrorClass: Int]
+    /// The engine's retry decisions (`step.retry_scheduled`).
+    public var retries: Int
+    /// Accepted `keel run retry` requests.
+    public var runRetries: Int
+    /// Attempts an executor started: from its first start to the attempt's end.
+    public var stepDuration: DurationSummary
+    /// Attempts an executor started: from scheduled to the first start.
+    public var queueTime: DurationSummary
+    /// Waits a final callback answered: from the wait's opening to that callback.
+    public var waitDuration: DurationSummary
+    /// Approvals a person decided: from the request to the decision.
+    public var approvalTurnaround: DurationSummary
+    /// One entry per flow version that ran or was released or rolled back, by flow then version.
+    public var releases: [ReleaseFigures]
+    /// Every failure episode, oldest first, recovered or not.
+    public var recoveries: [Recovery]
+    /// Over the recovered episodes: from the failed run's end to the recovering run's end.
+    public var timeToRecover: DurationSummary
+
+    /// Runs by outcome.
+    public struct RunCounts: Sendable, Hashable {
+        public var total = 0
+        public var succeeded = 0
+        public var failed = 0
+        public var cancelled = 0
+        /// Not finished (pending, running, waiting, or being retried).
+        public var unfinished = 0
+
+        public init() {}
+    }
+
+    /// A flow version's adoption and rollbacks.
+    public struct ReleaseFigures: Sendable, Hashable {
+        public var flow: String
+        public var version: Int
+        /// Runs that pinned this version, by outcome.
+        public var runs: RunCounts
+        /// Releases and rollbacks that made this version live.
+        public var madeLive: Int
+        /// Rollbacks away from this version (`from_version` of a rollback).
+        public var rollbacks: Int
+    }
+
+    /// A failure episode of a flow: it began when a failed run ended while the flow had no episode
+    /// open, and ended when the next run of the flow (any version) succeeded.
+    public struct Recovery: Sendable, Hashable {
+        public var flow: String
+        public var failedRunID: String
+        public var failedVersion: Int
+        public var failedAt: Timestamp
+        /// Nil while the flow has not recovered.
+        public var recoveredRunID: String?
+        public var recoveredVersion: Int?
+        public var recoveredAt: Timestamp?
+
+        /// `recoveredAt − failedAt`, in milliseconds.
+        public var milliseconds: Int64? {
+            recoveredAt.map { $0.millisecondsSinceEpoch - failedAt.millisecondsSinceEpoch }
+        }
+    }
+}
