@@ -18,7 +18,7 @@ struct RunTimelineSVGTests {
         try document.nodes(forXPath: path).compactMap { $0 as? XMLElement }
     }
 
-    private func title(of element: XMLElement) throws -> String? {
+    private func titleText(of element: XMLElement) throws -> String? {
         try element.nodes(forXPath: "*[local-name()='title']").first?.stringValue
     }
 
@@ -45,7 +45,7 @@ struct RunTimelineSVGTests {
             ])
         // Every bar says what it is, for a tooltip and a screen reader.
         for bar in bars {
-            let tooltip = try #require(title(of: bar))
+            let tooltip = try #require(try titleText(of: bar))
             #expect(tooltip.hasPrefix("\(attribute(bar, "data-step") ?? ""), attempt "))
         }
         let rows = try elements(document, "//*[local-name()='g'][@class='step']")
@@ -110,7 +110,7 @@ struct RunTimelineSVGTests {
         #expect(label.stringValue == String(cleaned.prefix(23)) + "… (run)")
         let bar = try #require(try elements(document, "//*[local-name()='g'][@class='attempt']").first)
         #expect(attribute(bar, "data-step") == cleaned)
-        let tooltip = try #require(title(of: bar))
+        let tooltip = try #require(try titleText(of: bar))
         #expect(tooltip.contains("]]><!-- & <bad>"))
     }
 
