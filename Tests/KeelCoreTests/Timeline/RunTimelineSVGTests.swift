@@ -23,7 +23,8 @@ struct RunTimelineSVGTests {
     }
 
     private func attribute(_ element: XMLElement, _ name: String) -> String? {
-        element.attribute(forName: name)?.stringValue
+        // By name among all attributes: FoundationXML's lookup misses them under a default namespace.
+        element.attributes?.first { $0.name == name }?.stringValue
     }
 
     @Test func thePictureIsWellFormedSVGWithATitleAndOneBarPerAttempt() throws {
