@@ -227,6 +227,8 @@ import Testing
                     #expect(!page.contains(#"id="request-changes""#), "the gate allows no request_changes")
                     #expect(page.contains(CSRFToken.make(session: alice)))
                     #expect(page.contains("review <small>(approval)</small>"), "the timeline's step rows")
+                    #expect(page.contains(#"<svg xmlns="http://www.w3.org/2000/svg" class="run-timeline""#))
+                    #expect(page.contains(#"data-step="review""#), "the picture's bar for the approval")
                 }
             }
         }

@@ -79,6 +79,13 @@ import Testing
             let shown = try await browser.text()
             try await browser.saveScreenshot("approval")
             #expect(shown.contains("patch (run)"), "the run's timeline so far")
+            // Its picture, inline: laid out by the browser (the page's CSP lets it in), a bar per attempt.
+            let bars = try await browser.evaluate(
+                "document.querySelectorAll('svg.run-timeline g.attempt').length")
+            #expect((bars.int64Value ?? 0) >= 2, "the patch step's attempt and the approval's")
+            #expect(
+                try await browser.evaluate(
+                    "document.querySelector('svg.run-timeline').getBoundingClientRect().width > 100") == true)
 
             // The session cookie: the browser holds it, page scripts cannot read it, other sites never send it.
             let session = try #require(try await browser.cookies().first { $0.name == "keel_session" })

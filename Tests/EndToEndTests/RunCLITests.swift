@@ -1,6 +1,7 @@
 import AMQPClient
 import Foundation
 import KeelBus
+import KeelStore
 import KeelTestSupport
 import Logging
 import PGClient
@@ -131,6 +132,16 @@ import Testing
             #expect(text.output.contains(line), "no '\(line)' in:\n\(text.output)")
         }
         #expect(!text.output.contains("finished:"))
+
+        let picture = FileManager.default.temporaryDirectory.appendingPathComponent("run-\(runID).svg")
+        let drawn = try await keel(
+            ["run", "show", runID, "--json", "--svg", picture.path], database: stack.database)
+        #expect(drawn.status == 0 && (drawn.json as? [String: Any])?["runID"] as? String == runID)
+        let svg = try await BlockingIO.run { try String(contentsOf: picture, encoding: .utf8) }
+        try? await BlockingIO.run { try FileManager.default.removeItem(at: picture) }
+        #expect(svg.hasPrefix("<svg xmlns=\"http://www.w3.org/2000/svg\""))
+        #expect(svg.contains(#"data-step="build" data-attempt="1" data-outcome="in_progress""#))
+        #expect(!svg.contains(#"data-step="deploy""#), "deploy has no attempt yet")
 
         for unknown in ["00000000-0000-7000-8000-000000000000", "not-a-run-id"] {
             let missing = try await keel(["run", "show", unknown, "--json"], database: stack.database)

@@ -27,7 +27,7 @@ enum ApprovalDetailPage {
             <h2>Bound artifacts</h2>
             \(artifacts.isEmpty ? "<p>This approval is bound to nothing.</p>" : artifacts.map(artifact).joined())
             <h2>Run so far</h2>
-            \(timeline.map(TimelineView.render) ?? "<p>The run's timeline is not available.</p>")
+            \(timeline.map { TimelineView.render($0, now: Timestamp(now)) } ?? "<p>The run's timeline is not available.</p>")
             <p><a href="/approvals">Back to pending approvals</a></p>
             """
         return PageLayout.response(

@@ -18,6 +18,11 @@ struct HTML: Sendable, Hashable, ExpressibleByStringInterpolation, CustomStringC
         markup = stringInterpolation.markup
     }
 
+    /// Markup made by a renderer that escapes everything it takes in (the run timeline's SVG), as is.
+    init(escapedMarkup markup: String) {
+        self.markup = markup
+    }
+
     /// The empty fragment.
     static let empty: HTML = ""
 

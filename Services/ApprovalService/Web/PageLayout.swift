@@ -82,5 +82,7 @@ enum PageLayout {
         textarea { width: 100%; min-height: 4rem; }
         dl { display: grid; grid-template-columns: max-content auto; gap: .3rem 1rem; }
         dt { font-weight: 600; }
+        figure.run-timeline { margin: .8rem 0; overflow-x: auto; }
+        figure.run-timeline svg { max-width: 100%; height: auto; }
         """
 }

@@ -1,9 +1,10 @@
 import KeelCore
 
 /// The run's timeline so far, as `keel run show` arranges it: one row per step with its status, its
-/// attempts and when the last one began and how long it took, as offsets from the trigger.
+/// attempts and when the last one began and how long it took, as offsets from the trigger; above it, the
+/// same run as a picture (inline SVG: no script, nothing fetched, so the page's CSP allows it).
 enum TimelineView {
-    static func render(_ run: RunTimeline) -> HTML {
+    static func render(_ run: RunTimeline, now: Timestamp) -> HTML {
         var status = run.status.rawValue
         if let reason = run.reason { status += ": \(reason)" }
         if run.pass > 1 { status += " (pass \(run.pass))" }
@@ -11,6 +12,7 @@ enum TimelineView {
         return """
             <p>Run <code>\(run.runID)</code> of \(run.flow) v\(run.version), \(status); triggered
             \(run.triggeredAt.description) by \(run.trigger.actor ?? "a schedule").</p>
+            <figure class="run-timeline">\(HTML(escapedMarkup: RunTimelineSVG.render(run, now: now)))</figure>
             <table class="timeline">
             <thead><tr><th>Step</th><th>Status</th><th>Attempts</th><th>Last began</th><th>Took</th></tr></thead>
             <tbody>

@@ -139,10 +139,17 @@ final class HeadlessChromium: Sendable {
         }
     }
 
-    /// A PNG of the whole page, for looking at what a test saw.
-    func screenshot() async throws -> Data {
-        let answer = try await send(
-            "Page.captureScreenshot", ["format": "png", "captureBeyondViewport": true])
+    /// A PNG of the whole page, for looking at what a test saw; with `size`, of the page's top-left
+    /// `width` × `height` CSS pixels at scale 1 (a picture of exactly that size).
+    func screenshot(size: (width: Int, height: Int)? = nil) async throws -> Data {
+        var params: JSONObject = ["format": "png", "captureBeyondViewport": true]
+        if let size {
+            params["clip"] = [
+                "x": 0, "y": 0, "width": .number(JSONNumber(size.width)),
+                "height": .number(JSONNumber(size.height)), "scale": 1,
+            ]
+        }
+        let answer = try await send("Page.captureScreenshot", params)
         guard let text = answer["data"]?.stringValue, let png = Data(base64Encoded: text) else {
             throw BrowserError.protocolError(
                 method: "Page.captureScreenshot", message: "no image in \(answer)")
