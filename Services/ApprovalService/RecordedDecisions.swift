@@ -20,6 +20,7 @@ struct RecordedDecisions: Sendable {
                 "flow": .string(approval.flow), "step": .string(approval.step),
                 "decision": .string(decision.rawValue), "approver": .string(approver),
                 "status": .string(approval.status.rawValue), "via": .string(door),
+                "trace_id": .string(approval.traceID ?? "-"),
             ])
         Counter(label: "keel_approval_decisions_total", dimensions: [("decision", decision.rawValue)])
             .increment()

@@ -103,7 +103,10 @@ struct TriggerHandler: Sendable {
         let properties = delivery.properties
         var messages = [TriggerReply.deadLetter(delivery, rejection: rejection)]
         if let replyTo = properties.replyTo {
-            messages.append(TriggerReply.rejected(rejection, correlationID: correlationID, replyTo: replyTo))
+            messages.append(
+                TriggerReply.rejected(
+                    rejection, correlationID: correlationID, replyTo: replyTo,
+                    traceparent: properties.headers["traceparent"]?.stringValue))
         }
         let origin = TriggerRejectionStore.Origin(
             messageID: properties.messageID, routingKey: delivery.routingKey, correlationID: correlationID,

@@ -20,14 +20,15 @@ enum TriggerReply {
         if case .existing = creation { body["duplicate"] = true } else { body["duplicate"] = false }
         return OutboxMessage(
             exchange: "", routingKey: replyTo, correlationID: run.correlationID,
-            headers: ["keel-schema": "1", "keel-type": "run.accepted"],
+            headers: OutboxMessage.traced(
+                ["keel-schema": "1", "keel-type": "run.accepted"], run.traceparent),
             body: JSONValue.object(body).jsonBytes())
     }
 
     /// `{"type": "trigger.rejected", "reason": ..., "field": ..., "message": ..., "errors": [...]}`
-    static func rejected(_ rejection: TriggerRejection, correlationID: String, replyTo: String)
-        -> OutboxMessage
-    {
+    static func rejected(
+        _ rejection: TriggerRejection, correlationID: String, replyTo: String, traceparent: String?
+    ) -> OutboxMessage {
         var body = JSONObject()
         body["type"] = "trigger.rejected"
         body["reason"] = .string(rejection.reason.rawValue)
@@ -41,7 +42,8 @@ enum TriggerReply {
             })
         return OutboxMessage(
             exchange: "", routingKey: replyTo, correlationID: correlationID,
-            headers: ["keel-schema": "1", "keel-type": "trigger.rejected"],
+            headers: OutboxMessage.traced(
+                ["keel-schema": "1", "keel-type": "trigger.rejected"], traceparent),
             body: JSONValue.object(body).jsonBytes())
     }
 

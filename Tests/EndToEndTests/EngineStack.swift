@@ -79,7 +79,7 @@ final class EngineStack: KeelCLITesting, @unchecked Sendable {
     /// Publishes a trigger as any AMQP client would.
     func trigger(
         _ flow: String, input: String = "{}", key: String = UUID().uuidString, replyTo: String? = nil,
-        actor: String = "e2e"
+        actor: String = "e2e", traceparent: String? = nil
     )
         async throws
     {
@@ -88,8 +88,9 @@ final class EngineStack: KeelCLITesting, @unchecked Sendable {
         try await channel.publish(
             Array(body.utf8), exchange: "keel.triggers", routingKey: flow,
             properties: AMQPProperties(
-                contentType: "application/json", correlationID: "corr-\(key)", replyTo: replyTo,
-                messageID: UUID().uuidString),
+                contentType: "application/json",
+                headers: traceparent.map { ["traceparent": .string($0)] } ?? [:],
+                correlationID: "corr-\(key)", replyTo: replyTo, messageID: UUID().uuidString),
             mandatory: true)
     }
 

@@ -108,12 +108,14 @@ import Testing
                     "name": "${{ input.name }}", "count": "${{ input.count }}",
                     "list": ["a-${{ input.tag }}", 2],
                 ])
-            let attempt = work(step, input: ["name": "ada", "count": 3, "tag": "t1"])
+            var attempt = work(step, input: ["name": "ada", "count": 3, "tag": "t1"])
+            attempt.traceparent = "00-0af7651916cd43dd8448eb211c80319c-00f067aa0ba902b7-01"
             let outcome = try await StepKinds.testing(resources).execute(attempt)
             let request = try #require(seen.last)
             #expect(request.method == "POST")
             #expect(request.path == "/echo")
             #expect(request.headers["idempotency-key"] == attempt.idempotencyKey)
+            #expect(request.headers["traceparent"] == attempt.traceparent)
             #expect(request.headers["x-request-tag"] == "tag-t1")
             #expect(request.headers["content-type"] == "application/json")
             let sent = try JSONValue(parsing: request.body)

@@ -47,6 +47,9 @@ enum ApprovalDetailPage {
             "<dt>Approvers</dt><dd>\(approval.approvers.joined(separator: ", "))</dd>",
             "<dt>Approvals</dt><dd>\(approvals) of \(approval.requiredApprovals) needed</dd>",
         ]
+        if let traceID = approval.traceID {
+            rows.append("<dt>Trace</dt><dd><code id=\"trace\">\(traceID)</code></dd>")
+        }
         if let timeoutAt = approval.timeoutAt {
             rows.append("<dt>Times out</dt><dd>\(timeoutAt.formatted(.iso8601))</dd>")
         }

@@ -10,7 +10,8 @@ import Logging
 /// `http`: sends the step's request and turns the response into an outcome.
 ///
 /// The request carries the rendered URL, headers and JSON body (`Content-Type: application/json`) and
-/// an `Idempotency-Key` header with the attempt's key, so a receiver can recognise a retried attempt.
+/// an `Idempotency-Key` header with the attempt's key, so a receiver can recognise a retried attempt, and
+/// the attempt's `traceparent`, so the receiver's work joins the run's trace.
 /// A status matching `success` succeeds with `{status, headers, body}`; 5xx, 408, 429 and network
 /// errors fail as `transient`, other statuses as `permanent`, passing the timeout as `timeout`.
 /// Header values and bodies are never logged.
@@ -34,7 +35,9 @@ struct HTTPStepExecutor: StepKindExecutor {
         var renderer = StepActionRenderer(context: work.context, secrets: secrets)
         let request: URLRequest
         do {
-            request = try Self.request(for: action, idempotencyKey: work.idempotencyKey, renderer: &renderer)
+            request = try Self.request(
+                for: action, idempotencyKey: work.idempotencyKey, traceparent: work.traceparent,
+                renderer: &renderer)
         } catch {
             return .failed(.permanent, message: renderer.redactor.redacting(error.description))
         }
@@ -75,7 +78,8 @@ struct HTTPStepExecutor: StepKindExecutor {
 
     /// The request the action describes, its templates evaluated.
     static func request(
-        for action: HTTPAction, idempotencyKey: String, renderer: inout StepActionRenderer
+        for action: HTTPAction, idempotencyKey: String, traceparent: String? = nil,
+        renderer: inout StepActionRenderer
     ) throws(StepRenderError) -> URLRequest {
         let text = try renderer.text(action.url, field: "url")
         guard let url = URL(string: text), let scheme = url.scheme?.lowercased(),
@@ -97,6 +101,8 @@ struct HTTPStepExecutor: StepKindExecutor {
             }
         }
         request.setValue(idempotencyKey, forHTTPHeaderField: "Idempotency-Key")
+        // The receiver continues the run's trace (W3C Trace Context); the flow cannot override it.
+        if let traceparent { request.setValue(traceparent, forHTTPHeaderField: "traceparent") }
         return request
     }
 

@@ -67,6 +67,12 @@ public struct TraceContext: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { traceparent }
 
+    /// The `traceparent` for a message sent on in the trace `traceparent` names: the same trace, a span
+    /// of its own; nil when `traceparent` is absent or malformed (the message then carries none).
+    public static func continuing(_ traceparent: String?) -> String? {
+        traceparent.flatMap(TraceContext.init(traceparent:))?.child().traceparent
+    }
+
     public var isSampled: Bool { flags & 1 == 1 }
 
     static func isHex<S: StringProtocol>(_ text: S) -> Bool {

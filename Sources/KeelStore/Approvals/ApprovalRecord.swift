@@ -72,6 +72,9 @@ public struct ApprovalRecord: Sendable, Hashable, Codable {
     /// Why the approval closed, in words (`approved by alice`, `superseded: bound artifacts changed`).
     public var closedReason: String?
     public var decisions: [ApprovalDecisionRecord]
+    /// The W3C trace id of the run the gate belongs to (from its trigger), so what the approval-service
+    /// logs about a decision joins the run's one trace (issue 8).
+    public var traceID: String?
 
     enum CodingKeys: String, CodingKey {
         case id, flow, version, step, attempt, status, summary, bound, digests, approvers, requester,
@@ -84,6 +87,7 @@ public struct ApprovalRecord: Sendable, Hashable, Codable {
         case timeoutAt = "timeout_at"
         case closedAt = "closed_at"
         case closedReason = "closed_reason"
+        case traceID = "trace_id"
     }
 
     /// Distinct approvers who approved so far.

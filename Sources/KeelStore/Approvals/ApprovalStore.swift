@@ -121,7 +121,8 @@ public struct ApprovalStore: Sendable {
     static let columns = """
         id, run_id::text, flow, version, step, attempt, status, summary, bound, digests, approvers,
         required_approvals, allow_self_approval, request_changes_step, requester, requested_at, timeout_at,
-        closed_at, closed_reason
+        closed_at, closed_reason,
+        (SELECT runs.traceparent FROM runs WHERE runs.id = approvals.run_id)
         """
 
     static func load(_ id: String, on connection: PGConnection) async throws -> ApprovalRecord? {
@@ -154,7 +155,8 @@ public struct ApprovalStore: Sendable {
             requester: try row.decode(String?.self, at: 14),
             requestedAt: try row.decode(Date.self, at: 15), timeoutAt: try row.decode(Date?.self, at: 16),
             closedAt: try row.decode(Date?.self, at: 17), closedReason: try row.decode(String?.self, at: 18),
-            decisions: [])
+            decisions: [],
+            traceID: try row.decode(String?.self, at: 19).flatMap(TraceContext.init(traceparent:))?.traceID)
     }
 
     static func decisions(of ids: [String], on connection: PGConnection) async throws

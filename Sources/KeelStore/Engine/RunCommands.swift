@@ -52,7 +52,7 @@ struct RunCommands {
                     OutboxMessage(
                         exchange: "keel.events", routingKey: routingKey,
                         correlationID: trigger?.correlationID,
-                        headers: Self.traced(
+                        headers: OutboxMessage.traced(
                             ["keel-schema": "1", "keel-type": Self.eventType(routingKey)],
                             trigger?.traceparent),
                         body: body.jsonBytes()))
@@ -118,16 +118,8 @@ struct RunCommands {
     {
         OutboxMessage(
             exchange: "keel.steps", routingKey: routingKey, correlationID: dispatch.correlationID,
-            headers: traced(["keel-schema": "1", "keel-type": "step.dispatch"], traceparent),
+            headers: OutboxMessage.traced(["keel-schema": "1", "keel-type": "step.dispatch"], traceparent),
             body: dispatch.json.jsonBytes())
-    }
-
-    /// `headers` with a `traceparent` continuing the run's trace (a new span per message), when it has one.
-    static func traced(_ headers: [String: String], _ traceparent: String?) -> [String: String] {
-        guard let trace = traceparent.flatMap(TraceContext.init(traceparent:)) else { return headers }
-        var traced = headers
-        traced["traceparent"] = trace.child().traceparent
-        return traced
     }
 
     /// `{"type": "run.finished", "run_id", "flow", "version", "outcome", "reason"}` on the trigger's `reply_to`.
@@ -139,7 +131,8 @@ struct RunCommands {
         body["reason"] = state.finishReason.map(JSONValue.string) ?? .null
         return OutboxMessage(
             exchange: "", routingKey: replyTo, correlationID: trigger?.correlationID,
-            headers: Self.traced(["keel-schema": "1", "keel-type": "run.finished"], trigger?.traceparent),
+            headers: OutboxMessage.traced(
+                ["keel-schema": "1", "keel-type": "run.finished"], trigger?.traceparent),
             body: JSONValue.object(body).jsonBytes())
     }
 

@@ -1,4 +1,5 @@
 public import Foundation
+import KeelCore
 
 /// A message to publish once the transaction that wrote it commits (the transactional outbox).
 ///
@@ -36,4 +37,15 @@ public struct PendingOutboxMessage: Sendable, Hashable {
     /// How many publishes were tried before this one.
     public var attempts: Int
     public var createdAt: Date
+}
+
+extension OutboxMessage {
+    /// `headers` with a `traceparent` continuing the trace `traceparent` names — the same trace, a span
+    /// per message — when there is one (W3C Trace Context; issue 8).
+    public static func traced(_ headers: [String: String], _ traceparent: String?) -> [String: String] {
+        guard let continued = TraceContext.continuing(traceparent) else { return headers }
+        var traced = headers
+        traced["traceparent"] = continued
+        return traced
+    }
 }
