@@ -99,6 +99,10 @@ import Testing
             #expect(duration == ["count": 3, "p50": 200, "p90": 300, "p99": 300, "max": 300])
             #expect((stats["waitMs"] as? [String: Any])?["count"] as? Int == 0)
             #expect((stats["waitMs"] as? [String: Any])?["p50"] is NSNull)
+            let steps = try #require(stats["steps"] as? [[String: Any]])
+            #expect(steps.map { $0["step"] as? String } == ["build"])
+            #expect(steps.first?["attempts"] as? Int == 3 && steps.first?["kind"] as? String == "noop")
+            #expect(steps.first?["durationMs"] as? [String: Int] == duration)
 
             let releases = try #require(stats["releases"] as? [[String: Any]])
             #expect(releases.map { $0["version"] as? Int } == [1, 2])
@@ -129,6 +133,10 @@ import Testing
             #expect(rows.contains("queue time 3 0.020s 0.030s 0.030s 0.030s"), "\(text.output)")
             #expect(rows.contains("step duration 3 0.200s 0.300s 0.300s 0.300s"), "\(text.output)")
             #expect(rows.contains("time to recover 1 1.110s 1.110s 1.110s 1.110s"), "\(text.output)")
+            // The one step, on its own row: 3 attempts, 1 error, durations and queue times as above.
+            #expect(
+                rows.contains("stats-demo build noop 3 0 1 0.200s 0.300s 0.300s 0.020s 0.030s"),
+                "\(text.output)")
 
             let other = try await keel(["stats", "--flow", "no-such-flow", "--json"], database: database)
             #expect(other.status == 0)

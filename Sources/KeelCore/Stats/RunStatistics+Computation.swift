@@ -3,27 +3,22 @@ extension RunStatistics {
     /// flows in the same window.
     public init(runs: [RunTimeline], releases: [FlowReleaseEvent]) {
         var counts = RunCounts()
-        var errorClasses: [ErrorClass: Int] = [:]
-        var retries = 0
         var runRetries = 0
-        var durations: [Int64] = []
-        var queueTimes: [Int64] = []
         var waits: [Int64] = []
         var approvals: [Int64] = []
         var perVersion: [VersionKey: ReleaseFigures] = [:]
+        var perStep: [StepKey: StepSamples] = [:]
 
         for run in runs {
             counts.count(run.outcome)
             perVersion[VersionKey(run.flow, run.version), default: .empty(run.flow, run.version)].runs.count(
                 run.outcome)
             runRetries += run.retries.count
+            for step in run.steps {
+                let key = StepKey(flow: run.flow, step: step.id)
+                perStep[key, default: StepSamples(kind: step.kind)].add(step.attempts)
+            }
             for attempt in run.steps.lazy.flatMap(\.attempts) {
-                if let errorClass = attempt.errorClass { errorClasses[errorClass, default: 0] += 1 }
-                if attempt.retry != nil { retries += 1 }
-                if let queue = attempt.queueMilliseconds {
-                    queueTimes.append(queue)
-                    if let duration = attempt.durationMilliseconds { durations.append(duration) }
-                }
                 if let wait = attempt.wait, let answered = wait.callbackAt {
                     waits.append(answered.millisecondsSinceEpoch - wait.openedAt.millisecondsSinceEpoch)
                 }
@@ -41,14 +36,19 @@ extension RunStatistics {
             }
         }
 
+        // The totals are the steps' samples together.
+        let all = perStep.values.reduce(into: StepSamples(kind: "")) { $0.merge($1) }
         let recoveries = Self.recoveries(of: runs)
         let finished = counts.succeeded + counts.failed + counts.cancelled
         self.init(
             runs: counts,
             successRate: finished == 0 ? nil : Double(counts.succeeded) / Double(finished),
-            errorClasses: errorClasses, retries: retries, runRetries: runRetries,
-            stepDuration: DurationSummary(durations), queueTime: DurationSummary(queueTimes),
+            errorClasses: all.errorClasses, retries: all.retries, runRetries: runRetries,
+            stepDuration: DurationSummary(all.durations), queueTime: DurationSummary(all.queueTimes),
             waitDuration: DurationSummary(waits), approvalTurnaround: DurationSummary(approvals),
+            steps: perStep.sorted { ($0.key.flow, $0.key.step) < ($1.key.flow, $1.key.step) }.map {
+                $0.value.figures(flow: $0.key.flow, step: $0.key.step)
+            },
             releases: perVersion.values.sorted { ($0.flow, $0.version) < ($1.flow, $1.version) },
             recoveries: recoveries, timeToRecover: DurationSummary(recoveries.compactMap(\.milliseconds)))
     }
@@ -77,6 +77,51 @@ extension RunStatistics {
             }
         }
         return recoveries
+    }
+}
+
+private struct StepKey: Hashable {
+    let flow: String
+    let step: String
+}
+
+/// One step's attempts as they are gathered, run by run; the same rules as the totals (a duration only
+/// for an attempt an executor started).
+private struct StepSamples {
+    let kind: String
+    var attempts = 0
+    var retries = 0
+    var errorClasses: [ErrorClass: Int] = [:]
+    var durations: [Int64] = []
+    var queueTimes: [Int64] = []
+
+    init(kind: String) { self.kind = kind }
+
+    mutating func add(_ attempts: [AttemptTimeline]) {
+        for attempt in attempts {
+            self.attempts += 1
+            if let errorClass = attempt.errorClass { errorClasses[errorClass, default: 0] += 1 }
+            if attempt.retry != nil { retries += 1 }
+            if let queue = attempt.queueMilliseconds {
+                queueTimes.append(queue)
+                if let duration = attempt.durationMilliseconds { durations.append(duration) }
+            }
+        }
+    }
+
+    mutating func merge(_ other: StepSamples) {
+        attempts += other.attempts
+        retries += other.retries
+        errorClasses.merge(other.errorClasses, uniquingKeysWith: +)
+        durations += other.durations
+        queueTimes += other.queueTimes
+    }
+
+    func figures(flow: String, step: String) -> RunStatistics.StepFigures {
+        RunStatistics.StepFigures(
+            flow: flow, step: step, kind: kind, attempts: attempts, retries: retries,
+            errorClasses: errorClasses, duration: DurationSummary(durations),
+            queueTime: DurationSummary(queueTimes))
     }
 }
 

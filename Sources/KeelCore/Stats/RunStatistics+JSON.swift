@@ -3,7 +3,7 @@
 extension RunStatistics: Encodable {
     private enum Key: String, CodingKey {
         case runs, successRate, errorClasses, retries, runRetries, stepDurationMs, queueMs, waitMs
-        case approvalTurnaroundMs, releases, recoveries, timeToRecoverMs
+        case approvalTurnaroundMs, steps, releases, recoveries, timeToRecoverMs
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -20,6 +20,7 @@ extension RunStatistics: Encodable {
         try container.encode(queueTime, forKey: .queueMs)
         try container.encode(waitDuration, forKey: .waitMs)
         try container.encode(approvalTurnaround, forKey: .approvalTurnaroundMs)
+        try container.encode(steps, forKey: .steps)
         try container.encode(releases, forKey: .releases)
         try container.encode(recoveries, forKey: .recoveries)
         try container.encode(timeToRecover, forKey: .timeToRecoverMs)
@@ -49,6 +50,27 @@ extension RunStatistics.RunCounts: Encodable {
         try container.encode(failed, forKey: .failed)
         try container.encode(cancelled, forKey: .cancelled)
         try container.encode(unfinished, forKey: .unfinished)
+    }
+}
+
+extension RunStatistics.StepFigures: Encodable {
+    private enum Key: String, CodingKey {
+        case flow, step, kind, attempts, retries, errorClasses, durationMs, queueMs
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Key.self)
+        try container.encode(flow, forKey: .flow)
+        try container.encode(step, forKey: .step)
+        try container.encode(kind, forKey: .kind)
+        try container.encode(attempts, forKey: .attempts)
+        try container.encode(retries, forKey: .retries)
+        try container.encode(
+            Dictionary(
+                uniqueKeysWithValues: ErrorClass.allCases.map { ($0.rawValue, errorClasses[$0] ?? 0) }),
+            forKey: .errorClasses)
+        try container.encode(duration, forKey: .durationMs)
+        try container.encode(queueTime, forKey: .queueMs)
     }
 }
 

@@ -22,6 +22,9 @@ public struct RunStatistics: Sendable, Hashable {
     public var waitDuration: DurationSummary
     /// Approvals a person decided: from the request to the decision.
     public var approvalTurnaround: DurationSummary
+    /// The same latencies, retries and failures per step, by flow then step id: which step is slow or
+    /// flaky.
+    public var steps: [StepFigures]
     /// One entry per flow version that ran or was released or rolled back, by flow then version.
     public var releases: [ReleaseFigures]
     /// Every failure episode, oldest first, recovered or not.
@@ -39,6 +42,21 @@ public struct RunStatistics: Sendable, Hashable {
         public var unfinished = 0
 
         public init() {}
+    }
+
+    /// One step's attempts across the runs.
+    public struct StepFigures: Sendable, Hashable {
+        public var flow: String
+        public var step: String
+        /// The step's kind (`run`, `ssh`, `approval`…).
+        public var kind: String
+        public var attempts: Int
+        /// The engine's retry decisions for this step.
+        public var retries: Int
+        /// Ended attempts by their error class.
+        public var errorClasses: [ErrorClass: Int]
+        public var duration: DurationSummary
+        public var queueTime: DurationSummary
     }
 
     /// A flow version's adoption and rollbacks.

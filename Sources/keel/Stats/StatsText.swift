@@ -23,6 +23,16 @@ enum StatsText {
                     row("time to recover", stats.timeToRecover),
                 ]),
         ]
+        if !stats.steps.isEmpty {
+            lines.append("")
+            lines.append(
+                TextTable.render(
+                    header: [
+                        "FLOW", "STEP", "KIND", "ATTEMPTS", "RETRIES", "ERRORS", "P50", "P90", "MAX",
+                        "QUEUE P50", "QUEUE P90",
+                    ],
+                    rows: stats.steps.map(stepRow)))
+        }
         if !stats.releases.isEmpty {
             lines.append("")
             lines.append(
@@ -46,6 +56,18 @@ enum StatsText {
                     rows: stats.recoveries.map(recoveryRow)))
         }
         return lines.joined(separator: "\n")
+    }
+
+    private static func stepRow(_ step: RunStatistics.StepFigures) -> [String] {
+        [
+            step.flow, step.step, step.kind, "\(step.attempts)", "\(step.retries)",
+            "\(step.errorClasses.values.reduce(0, +))",
+        ]
+            + [
+                step.duration.p50, step.duration.p90, step.duration.max, step.queueTime.p50,
+                step.queueTime.p90,
+            ]
+            .map { $0.map(RunTimelineText.seconds) ?? "-" }
     }
 
     private static func recoveryRow(_ recovery: RunStatistics.Recovery) -> [String] {

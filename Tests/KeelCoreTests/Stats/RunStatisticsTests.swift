@@ -148,6 +148,25 @@ struct RunStatisticsTests {
         #expect(stats.approvalTurnaround == summary(count: 2, 5_000, 15_000, 15_000, max: 15_000))
     }
 
+    @Test func latenciesRetriesAndErrorsPerStep() throws {
+        let stats = RunStatistics(runs: try history(), releases: releases)
+        #expect(
+            stats.steps.map { "\($0.flow) \($0.step) \($0.kind)" } == [
+                "deploy build run", "deploy job wait", "deploy review approval",
+            ])
+        let build = stats.steps[0]
+        // Every run builds; r2 twice.
+        #expect(build.attempts == 8 && build.retries == 1)
+        #expect(build.errorClasses == [.transient: 1, .permanent: 2, .cancelled: 1])
+        #expect(build.duration == summary(count: 7, 2_000, 5_000, 5_000, max: 5_000))
+        #expect(build.queueTime == summary(count: 8, 40, 80, 80, max: 80))
+        // r1, r3 and r4 reached the wait; only r3's callback failed it. Nothing executes a bare wait.
+        let job = stats.steps[1]
+        #expect(job.attempts == 3 && job.retries == 0 && job.errorClasses == [.permanent: 1])
+        #expect(job.duration.count == 0 && job.queueTime.count == 0)
+        #expect(stats.steps[2].attempts == 2 && stats.steps[2].errorClasses.isEmpty)
+    }
+
     @Test func runsAndRollbacksPerRelease() throws {
         let stats = RunStatistics(runs: try history(), releases: releases)
         #expect(stats.releases.map { "\($0.flow) v\($0.version)" } == ["audit v1", "deploy v1", "deploy v2"])
@@ -192,7 +211,7 @@ struct RunStatisticsTests {
         #expect(
             object.keys.sorted() == [
                 "approvalTurnaroundMs", "errorClasses", "queueMs", "recoveries", "releases", "retries",
-                "runRetries", "runs", "stepDurationMs", "successRate", "timeToRecoverMs", "waitMs",
+                "runRetries", "runs", "stepDurationMs", "steps", "successRate", "timeToRecoverMs", "waitMs",
             ])
         #expect(object["successRate"] == .null)
         #expect(object["errorClasses"] == ["cancelled": 0, "permanent": 0, "timeout": 0, "transient": 0])
