@@ -76,6 +76,10 @@ import Testing
                 try await browser.evaluate(
                     "[...document.querySelectorAll('.diff-removed')].map(e => e.textContent)")
                     == ["-old <world>"])
+            // The run's trace id, to find what every service logged about it (issue 8).
+            let trace = try await browser.evaluate("document.querySelector('#trace').textContent")
+            #expect(trace.stringValue?.count == 32, "\(trace)")
+            #expect(trace.stringValue == approval.traceID)
             let shown = try await browser.text()
             try await browser.saveScreenshot("approval")
             #expect(shown.contains("patch (run)"), "the run's timeline so far")
