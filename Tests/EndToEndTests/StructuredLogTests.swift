@@ -117,6 +117,9 @@ import Testing
                 aboutTheRun.append(line)
             }
         }
+        // The lines the brief names, each about the run; those written after the run's state was read
+        // carry its trace.
+        #expect(aboutTheRun.filter { $0["trace_id"] != nil }.count >= 10, "\(aboutTheRun.map(\.text))")
         // The lines the brief names, each about the run.
         let messages = Set(aboutTheRun.compactMap { $0["msg"] })
         for expected in [
