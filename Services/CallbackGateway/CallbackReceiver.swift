@@ -134,7 +134,8 @@ struct CallbackReceiver: Sendable {
             let named = RunLogContext(claims)
             var known =
                 (try? await runs.logContext(of: claims.run)).flatMap { named.filling(from: $0) } ?? named
-            known.traceID = known.traceID ?? trace?.traceID
+            // The callback's own trace (the job sent back its attempt's TRACEPARENT), else the run's.
+            known.traceID = trace?.traceID ?? known.traceID
             run = known
         }
         return report(reply, run: run, wait: claims?.wait, status: status, via: channel, trace: trace)
