@@ -76,6 +76,13 @@ struct CallbackReceiver: Sendable {
         report(reply, run: nil, wait: nil, status: nil, via: channel)
     }
 
+    /// Counts and logs a request refused after its token was verified: the line names the token's run.
+    func record(_ reply: CallbackReply, claims: CallbackClaims, via channel: CallbackChannel) async
+        -> CallbackReply
+    {
+        await finish(reply, claims: claims, status: nil, via: channel)
+    }
+
     static func reply(for failure: CallbackRequest.Failure) -> CallbackReply {
         switch failure {
         case .malformed(let detail): .malformed(detail)
