@@ -54,6 +54,7 @@ enum CallbackGateway {
             keys: settings.keys,
             callbacks: CallbackStore(
                 pool: pool, advancer: RunAdvancer(pool: pool, settings: dependencies.configuration.engine)),
-            resources: resources, limits: settings.resources.limits, logger: dependencies.logger)
+            runs: RunStore(pool: pool), resources: resources, limits: settings.resources.limits,
+            logger: dependencies.logger)
     }
 }

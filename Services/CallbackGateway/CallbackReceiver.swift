@@ -16,6 +16,9 @@ enum CallbackChannel: String, Sendable {
 struct CallbackReceiver: Sendable {
     let keys: CallbackKeyRing
     let callbacks: CallbackStore
+    /// Where a callback's log line gets the run's flow, release and correlation id (the token names only
+    /// the run, step and attempt).
+    let runs: RunStore
     let resources: ResourceStore
     let limits: ResourceLimits
     let logger: Logger
@@ -29,27 +32,30 @@ struct CallbackReceiver: Sendable {
         let claims: CallbackClaims
         switch verify(token) {
         case .success(let verified): claims = verified
-        case .failure(let reply): return finish(reply, claims: nil, status: nil, via: channel, trace: trace)
+        case .failure(let reply):
+            return await finish(reply, claims: nil, status: nil, via: channel, trace: trace)
         }
         let request: CallbackRequest
         do {
             request = try CallbackRequest(object)
         } catch {
-            return finish(Self.reply(for: error), claims: claims, status: nil, via: channel, trace: trace)
+            return await finish(
+                Self.reply(for: error), claims: claims, status: nil, via: channel, trace: trace)
         }
         if let waitID = request.waitID, waitID != claims.wait {
             let reply = CallbackReply.unauthorized(
                 "The callback token was not issued for wait '\(waitID.prefix(200))'.")
-            return finish(reply, claims: claims, status: request.status, via: channel, trace: trace)
+            return await finish(reply, claims: claims, status: request.status, via: channel, trace: trace)
         }
         if let reply = try await checkResources(request.resources, claims: claims) {
-            return finish(reply, claims: claims, status: request.status, via: channel, trace: trace)
+            return await finish(reply, claims: claims, status: request.status, via: channel, trace: trace)
         }
         let stored = try await storedOutput(request.output, claims: claims)
         let outcome = try await callbacks.receive(
             claims: claims, status: request.status, output: request.output, stored: stored,
             resources: request.resources)
-        return finish(.taken(outcome), claims: claims, status: request.status, via: channel, trace: trace)
+        return await finish(
+            .taken(outcome), claims: claims, status: request.status, via: channel, trace: trace)
     }
 
     /// The claims of a genuine, unexpired token, or the reply refusing it.
@@ -67,7 +73,14 @@ struct CallbackReceiver: Sendable {
 
     /// Counts and logs a callback refused before its token's claims were known.
     func record(_ reply: CallbackReply, via channel: CallbackChannel) -> CallbackReply {
-        finish(reply, claims: nil, status: nil, via: channel)
+        report(reply, run: nil, wait: nil, status: nil, via: channel)
+    }
+
+    /// Counts and logs a request refused after its token was verified: the line names the token's run.
+    func record(_ reply: CallbackReply, claims: CallbackClaims, via channel: CallbackChannel) async
+        -> CallbackReply
+    {
+        await finish(reply, claims: claims, status: nil, via: channel)
     }
 
     static func reply(for failure: CallbackRequest.Failure) -> CallbackReply {
@@ -116,10 +129,28 @@ struct CallbackReceiver: Sendable {
         return .object(fields)
     }
 
+    /// Counts and logs a callback whose token's claims may be known: the line then carries the run's
+    /// fields, read from its row (a run that does not exist leaves the claims' run, step and attempt).
     private func finish(
         _ reply: CallbackReply, claims: CallbackClaims?, status: CallbackStatus?,
         via channel: CallbackChannel,
         trace: TraceContext? = nil
+    ) async -> CallbackReply {
+        var run: RunLogContext?
+        if let claims {
+            let named = RunLogContext(claims)
+            var known =
+                (try? await runs.logContext(of: claims.run)).flatMap { named.filling(from: $0) } ?? named
+            // The callback's own trace (the job sent back its attempt's TRACEPARENT), else the run's.
+            known.traceID = trace?.traceID ?? known.traceID
+            run = known
+        }
+        return report(reply, run: run, wait: claims?.wait, status: status, via: channel, trace: trace)
+    }
+
+    private func report(
+        _ reply: CallbackReply, run: RunLogContext?, wait: String?, status: CallbackStatus?,
+        via channel: CallbackChannel, trace: TraceContext? = nil
     ) -> CallbackReply {
         Counter(
             label: "keel_callbacks_total",
@@ -127,18 +158,15 @@ struct CallbackReceiver: Sendable {
         )
         .increment()
         var metadata: Logger.Metadata = ["outcome": "\(reply.outcome)", "via": "\(channel.rawValue)"]
-        if let claims {
-            metadata["run_id"] = "\(claims.run)"
-            metadata["step"] = "\(claims.step)"
-            metadata["attempt"] = "\(claims.attempt)"
-            metadata["wait_id"] = "\(claims.wait)"
-        }
+        if let wait { metadata["wait_id"] = "\(wait)" }
         if let status { metadata["status"] = "\(status.rawValue)" }
         if let trace { metadata["trace_id"] = "\(trace.traceID)" }
         if reply.isProblem, let detail = reply.body.objectValue?["detail"]?.stringValue {
             metadata["detail"] = "\(detail)"
         }
-        logger.log(level: reply.isRefusal ? .warning : .info, "callback", metadata: metadata)
+        logger.log(
+            level: reply.isRefusal ? .warning : .info, "callback",
+            metadata: run?.metadata(adding: metadata) ?? metadata)
         return reply
     }
 }

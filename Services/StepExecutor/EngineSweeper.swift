@@ -65,12 +65,27 @@ final class EngineSweeper: Service, Sendable {
     private func sweep() async {
         var next = Date(timeIntervalSinceNow: maximumSleep)
         do {
-            while try await timers.fireDue() > 0 {}
-            try await attempts.reclaimExpiredLeases()
+            while true {
+                let fired = try await timers.fireDueTimers()
+                for timer in fired { log(timer) }
+                if fired.isEmpty { break }
+            }
+            for attempt in try await attempts.reclaimExpiredAttempts() {
+                logger.warning(
+                    "lease expired (its executor stopped heartbeating); attempt dispatched again",
+                    metadata: attempt.metadata)
+            }
             if let due = try await timers.nextDue() { next = min(next, due) }
         } catch {
             logger.warning("timer sweep failed; trying again", metadata: ["error": "\(error)"])
         }
         nextSweep.withLock { $0 = next }
+    }
+
+    /// One line per fired timer: what it was for, with the run's fields (and the step and attempt it was
+    /// armed for). Approval and wait timeouts are decided here, so this is their line.
+    private func log(_ timer: FiredTimer) {
+        let fields: Logger.Metadata = ["timer": .string(timer.kind), "timer_id": .string(timer.id)]
+        logger.info("timer fired", metadata: timer.logContext?.metadata(adding: fields) ?? fields)
     }
 }

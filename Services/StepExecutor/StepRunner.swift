@@ -79,7 +79,9 @@ final class StepRunner: Service, Sendable {
             return .ack
         }
         if let exitAfterClaim, claims.add(1, ordering: .relaxed).newValue == exitAfterClaim {
-            logger.critical("fault injection: exiting after a committed claim, before its ack")
+            logger.critical(
+                "fault injection: exiting after a committed claim, before its ack",
+                metadata: metadata(attempt))
             exit(70)
         }
         inFlight.record(1)
@@ -252,23 +254,14 @@ final class StepRunner: Service, Sendable {
         }
     }
 
-    /// The attempt's log fields, with the run's `trace_id` (issue 8: every line about a run can be found by
-    /// its trace).
+    /// The attempt's log fields (``RunLogContext``), with the run's `trace_id` (issue 8: every line about a
+    /// run can be found by its trace).
     private func metadata(_ attempt: ClaimedAttempt, _ extra: Logger.Metadata = [:]) -> Logger.Metadata {
-        var fields = metadata(attempt.dispatch, extra)
-        if let trace = attempt.state.trigger?.traceparent.flatMap(TraceContext.init(traceparent:)) {
-            fields["trace_id"] = "\(trace.traceID)"
-        }
-        return fields
+        RunLogContext(attempt).metadata(adding: extra)
     }
 
+    /// A dispatch not claimed here carries no trace: its line has every field but `trace_id`.
     private func metadata(_ dispatch: StepDispatch, _ extra: Logger.Metadata = [:]) -> Logger.Metadata {
-        var metadata: Logger.Metadata = [
-            "run_id": "\(dispatch.runID)", "flow": "\(dispatch.flow)", "release": "\(dispatch.version)",
-            "step": "\(dispatch.step)", "attempt": "\(dispatch.attempt)",
-            "correlation_id": "\(dispatch.correlationID)",
-        ]
-        metadata.merge(extra) { _, new in new }
-        return metadata
+        RunLogContext(dispatch).metadata(adding: extra)
     }
 }

@@ -48,7 +48,8 @@ struct TriggerHandler: Sendable {
                 TriggerRejection(
                     reason: .invalidBody, field: "flow",
                     message: "expected the flow named by the routing key '\(delivery.routingKey)'"),
-                flow: request.flow, delivery: delivery, correlationID: correlationID)
+                flow: request.flow, delivery: delivery, correlationID: correlationID,
+                idempotencyKey: request.idempotencyKey)
         }
 
         let version: FlowVersionRecord
@@ -57,7 +58,7 @@ struct TriggerHandler: Sendable {
         } catch let error as FlowStoreError {
             return try await reject(
                 Self.rejection(for: error), flow: request.flow, delivery: delivery,
-                correlationID: correlationID)
+                correlationID: correlationID, idempotencyKey: request.idempotencyKey)
         }
         let compiled = try compiledFlows.compiled(version)
         let input = InputDefaults.apply(compiled.definition.input, to: request.input)
@@ -66,7 +67,7 @@ struct TriggerHandler: Sendable {
             if !problems.isEmpty {
                 return try await reject(
                     .invalidInput(problems), flow: request.flow, delivery: delivery,
-                    correlationID: correlationID)
+                    correlationID: correlationID, idempotencyKey: request.idempotencyKey)
             }
         }
 
@@ -82,23 +83,28 @@ struct TriggerHandler: Sendable {
         }
         switch creation {
         case .created(let id):
-            logger.info(
-                "run created",
-                metadata: [
-                    "run_id": "\(id)", "flow": "\(run.flow)", "release": "\(run.version)",
-                    "correlation_id": "\(correlationID)",
-                    "trace_id": "\(run.traceparent.flatMap(TraceContext.init(traceparent:))?.traceID ?? "-")",
-                ])
+            let context = RunLogContext(
+                runID: id, correlationID: correlationID, flow: run.flow, release: run.version,
+                traceID: RunLogContext.traceID(of: run.traceparent))
+            logger.info("run created", metadata: context.metadata(adding: ["actor": "\(run.actor)"]))
             return .accepted(runID: id)
-        case .existing(let id, _):
+        case .existing(let id, let version):
+            // The existing run's own correlation id and trace, not this repeat's: the line is about that run.
+            let existing =
+                (try? await runs.logContext(of: id))
+                ?? RunLogContext(runID: id, flow: run.flow, release: version)
             logger.info(
-                "repeated trigger; existing run", metadata: ["run_id": "\(id)", "flow": "\(run.flow)"])
+                "repeated trigger; existing run",
+                metadata: existing.metadata(adding: [
+                    "idempotency_key": "\(run.idempotencyKey)", "repeat_correlation_id": "\(correlationID)",
+                ]))
             return .duplicate(runID: id)
         }
     }
 
     private func reject(
-        _ rejection: TriggerRejection, flow: String?, delivery: AMQPDelivery, correlationID: String
+        _ rejection: TriggerRejection, flow: String?, delivery: AMQPDelivery, correlationID: String,
+        idempotencyKey: String? = nil
     ) async throws -> Outcome {
         let properties = delivery.properties
         var messages = [TriggerReply.deadLetter(delivery, rejection: rejection)]
@@ -112,11 +118,13 @@ struct TriggerHandler: Sendable {
             messageID: properties.messageID, routingKey: delivery.routingKey, correlationID: correlationID,
             replyTo: properties.replyTo, bodyBytes: delivery.body.count)
         let recorded = try await rejections.record(rejection, flow: flow, origin: origin, messages: messages)
+        // No run: the line carries what the sender can find it by, the correlation id and message id.
         logger.warning(
             "trigger rejected",
             metadata: [
                 "reason": "\(rejection.reason.rawValue)", "field": "\(rejection.field ?? "-")",
                 "flow": "\(flow ?? "-")", "correlation_id": "\(correlationID)", "repeat": "\(!recorded)",
+                "message_id": "\(properties.messageID ?? "-")", "idempotency_key": "\(idempotencyKey ?? "-")",
             ])
         return .rejected(rejection.reason)
     }

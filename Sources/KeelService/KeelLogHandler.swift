@@ -3,9 +3,10 @@ public import Logging
 
 /// A swift-log handler writing one line per event to standard error, as logfmt or JSON.
 ///
-/// Every line carries the service name; metadata such as `run_id` and `correlation_id` is flattened into
-/// the line. Values under secret-looking keys are masked and URL passwords are hidden (see ``Redaction``),
-/// so a careless log call cannot leak a credential.
+/// Every line carries the service name; metadata such as `run_id` and `correlation_id` (``RunLogContext``)
+/// is flattened into the line. Values under secret-looking keys are masked, and in the message and every
+/// value URL passwords, callback and API tokens and the process's `KEEL_SECRET_*` values are hidden (see
+/// ``Redaction``), so a careless log call cannot leak a credential.
 public struct KeelLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level
@@ -14,12 +15,15 @@ public struct KeelLogHandler: LogHandler {
     let service: String
     let format: LogFormat
     let sink: @Sendable (String) -> Void
+    /// Values masked wherever they appear (``Redaction/secretValues(in:)``).
+    let secrets: [String]
 
     public init(
         label: String, service: String, format: LogFormat, level: Logger.Level,
-        metadataProvider: Logger.MetadataProvider? = nil,
+        metadataProvider: Logger.MetadataProvider? = nil, secrets: [String] = [],
         sink: @escaping @Sendable (String) -> Void = KeelLogHandler.standardError
     ) {
+        self.secrets = secrets
         self.label = label
         self.service = service
         self.format = format
@@ -28,10 +32,14 @@ public struct KeelLogHandler: LogHandler {
         self.sink = sink
     }
 
-    /// Installs the handler for the whole process; call once at start-up.
-    public static func bootstrap(service: String, format: LogFormat, level: Logger.Level) {
+    /// Installs the handler for the whole process; call once at start-up. The `KEEL_SECRET_*` values of the
+    /// environment (the process's when nil) are masked in every line.
+    public static func bootstrap(
+        service: String, format: LogFormat, level: Logger.Level, environment: [String: String]? = nil
+    ) {
+        let secrets = Redaction.secretValues(in: environment ?? ProcessInfo.processInfo.environment)
         LoggingSystem.bootstrap { label in
-            KeelLogHandler(label: label, service: service, format: format, level: level)
+            KeelLogHandler(label: label, service: service, format: format, level: level, secrets: secrets)
         }
     }
 
@@ -48,13 +56,13 @@ public struct KeelLogHandler: LogHandler {
             .iso8601.year().month().day().time(includingFractionalSeconds: true))
         var fields: [(String, String)] = [
             ("ts", timestamp), ("level", event.level.rawValue), ("service", service), ("logger", label),
-            ("msg", Redaction.maskingURLPasswords(in: event.message.description)),
+            ("msg", Redaction.redacting(event.message.description, secrets: secrets)),
         ]
         for key in merged.keys.sorted() {
             guard let value = merged[key] else { continue }
             let text =
                 Redaction.isSecretKey(key)
-                ? Redaction.mask : Redaction.maskingURLPasswords(in: Self.flatten(value))
+                ? Redaction.mask : Redaction.redacting(Self.flatten(value), secrets: secrets)
             fields.append((key, text))
         }
         if event.level >= .error || event.level == .trace {

@@ -37,7 +37,8 @@ import Testing
                     == SSHReapRequest(
                         runID: run, step: "bench", attempt: 1, idempotencyKey: "\(run):bench:1",
                         host: "gpu-1",
-                        pid: 4242, reason: "not needed"))
+                        pid: 4242, reason: "not needed", flow: "remote", version: 1, correlationID: "c-\(run)"
+                    ))
         }
     }
 

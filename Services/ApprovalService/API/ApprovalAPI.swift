@@ -10,7 +10,7 @@ struct ApprovalAPI: Sendable {
     let approvals: ApprovalStore
     let runs: RunStore
     let tokens: APITokenStore
-    let recorded = RecordedDecisions()
+    var recorded: RecordedDecisions { RecordedDecisions(runs: runs) }
 
     /// The largest decision body read; a note's limit is well inside it.
     static let maximumBodyBytes = 64 * 1024
@@ -59,7 +59,7 @@ struct ApprovalAPI: Sendable {
         do {
             let approval = try await approvals.decide(
                 id, by: principal, decision: body.decision, note: body.note, digests: body.digests)
-            recorded.record(
+            await recorded.record(
                 body.decision, settled: approval, by: principal.name, via: "api", logger: context.logger)
             return try Self.json(["approval": approval])
         } catch let error as ApprovalError {

@@ -45,14 +45,18 @@ extension ApprovalWeb {
                     """)
         }
         let artifacts = await BoundArtifact.load(
-            bound: approval.bound, digests: approval.digests, from: resources, logger: logger)
+            bound: approval.bound, digests: approval.digests, from: resources,
+            logger: logger.forRun(RunLogContext(approval)))
         let timeline: RunTimeline?
         do {
             timeline = try await runs.stored(run: approval.runID).timeline()
         } catch {
+            let run = RunLogContext(approval)
+            let context =
+                (try? await runs.logContext(of: approval.runID)).flatMap { run.filling(from: $0) } ?? run
             logger.warning(
                 "run timeline unavailable",
-                metadata: ["run": .string(approval.runID), "error": .string(String(describing: error))])
+                metadata: context.metadata(adding: ["error": .string(String(describing: error))]))
             timeline = nil
         }
         return ApprovalDetailPage.response(

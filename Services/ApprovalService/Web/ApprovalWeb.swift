@@ -21,7 +21,7 @@ struct ApprovalWeb: Sendable {
     let https: Bool
     let logger: Logger
     /// Decisions made here count in the same series as the API's.
-    let recorded = RecordedDecisions()
+    var recorded: RecordedDecisions { RecordedDecisions(runs: runs) }
 
     func addRoutes(to router: Router<BasicRequestContext>) {
         router.get("/") { request, _ in

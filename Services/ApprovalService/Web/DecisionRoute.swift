@@ -39,7 +39,8 @@ extension ApprovalWeb {
             return try await detail(
                 id, session: session, message: .init(text: text, isError: true), status: status)
         }
-        recorded.record(decision, settled: decided, by: session.principal.name, via: "web", logger: logger)
+        await recorded.record(
+            decision, settled: decided, by: session.principal.name, via: "web", logger: logger)
         return Response(
             status: .seeOther,
             headers: [.location: ApprovalLinks.page(id) + "?recorded=\(decision.rawValue)"])

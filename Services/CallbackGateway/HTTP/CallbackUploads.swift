@@ -38,7 +38,7 @@ struct CallbackUploads: Sendable {
             errors.append(.init(pointer: "Keel-Content-SHA256", detail: "expected 64 lowercase hex digits"))
         }
         guard errors.isEmpty, let runID = UUID(uuidString: claims.run) else {
-            return receiver.record(.invalid(errors), via: .http)
+            return await receiver.record(.invalid(errors), claims: claims, via: .http)
         }
         let limit = maximumBytes
         let chunks = request.body.map { Array(buffer: $0) }
@@ -51,20 +51,20 @@ struct CallbackUploads: Sendable {
                     producer: ResourceProducer(runID: runID, step: claims.step, attempt: claims.attempt)),
                 expectedSHA256: expected)
         } catch is UploadTooLarge {
-            return receiver.record(
+            return await receiver.record(
                 .problem(
                     ProblemDetails(
                         status: .contentTooLarge, type: "/problems/upload-too-large",
                         title: "Upload too large",
                         detail: "An upload is at most \(limit) bytes (KEEL_CALLBACK_UPLOAD_MAX_BYTES)."),
-                    outcome: "invalid"), via: .http)
+                    outcome: "invalid"), claims: claims, via: .http)
         } catch ResourceStoreError.digestMismatch(_, let actual) {
-            return receiver.record(
+            return await receiver.record(
                 .invalid([
                     .init(
                         pointer: "Keel-Content-SHA256",
                         detail: "the body's SHA-256 is \(actual); nothing was stored")
-                ]), via: .http)
+                ]), claims: claims, via: .http)
         }
         return CallbackReply(
             status: 201,

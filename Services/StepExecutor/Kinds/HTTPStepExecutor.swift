@@ -42,11 +42,7 @@ struct HTTPStepExecutor: StepKindExecutor {
             return .failed(.permanent, message: renderer.redactor.redacting(error.description))
         }
         let redactor = renderer.redactor
-        var logger = logger
-        logger[metadataKey: "run_id"] = "\(work.runID)"
-        logger[metadataKey: "step"] = "\(work.step.id)"
-        logger[metadataKey: "attempt"] = "\(work.attempt)"
-        logger[metadataKey: "correlation_id"] = "\(work.correlationID)"
+        let logger = logger.forRun(work.logContext)
         let timeout = action.timeout ?? Self.defaultTimeout
         let result = await HTTPExchange.perform(
             request, timeout: timeout.duration, maximumBodySize: Self.maximumBodySize)

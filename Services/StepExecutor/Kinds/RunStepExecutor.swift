@@ -60,11 +60,7 @@ struct RunStepExecutor: StepKindExecutor {
             callbackToken = [token]
         }
         let redactor = SecretRedactor(secrets: renderer.usedSecrets + callbackToken)
-        var logger = logger
-        logger[metadataKey: "run_id"] = "\(work.runID)"
-        logger[metadataKey: "step"] = "\(work.step.id)"
-        logger[metadataKey: "attempt"] = "\(work.attempt)"
-        logger[metadataKey: "correlation_id"] = "\(work.correlationID)"
+        let logger = logger.forRun(work.logContext)
         let outcome = await prepare(
             rendered, work: work, callbackVariables: callbackVariables, redactor: redactor, logger: logger)
         switch outcome {

@@ -148,6 +148,11 @@ public struct AttemptStore: Sendable {
     /// database) and dispatches them again. Returns how many.
     @discardableResult
     public func reclaimExpiredLeases(limit: Int = 100) async throws -> Int {
+        try await reclaimExpiredAttempts(limit: limit).count
+    }
+
+    /// As `reclaimExpiredLeases`, returning the attempts taken back (for the sweeper's log).
+    public func reclaimExpiredAttempts(limit: Int = 100) async throws -> [RunLogContext] {
         try await pool.withTransaction { connection in
             let rows = try await connection.query(
                 """
@@ -160,20 +165,29 @@ public struct AttemptStore: Sendable {
                 RETURNING a.run_id, r.flow, r.version, a.step, a.attempt, a.idempotency_key, r.correlation_id,
                           a.pool, a.shard, r.traceparent
                 """)
-            let messages = try rows.map { row in
-                RunCommands.message(
-                    StepDispatch(
+            let reclaimed = try rows.map { row in
+                (
+                    dispatch: StepDispatch(
                         runID: try row.decode(UUID.self, at: 0).uuidString.lowercased(),
                         flow: try row.decode(String.self, at: 1), version: try row.decode(Int.self, at: 2),
                         step: try row.decode(String.self, at: 3), attempt: try row.decode(Int.self, at: 4),
                         idempotencyKey: try row.decode(String.self, at: 5),
                         correlationID: try row.decode(String.self, at: 6)),
-                    routingKey: StepRoute(
-                        pool: try row.decode(String.self, at: 7), shard: try row.decode(Int.self, at: 8)
-                    ).routingKey, traceparent: try row.decode(String?.self, at: 9))
+                    route: StepRoute(
+                        pool: try row.decode(String.self, at: 7), shard: try row.decode(Int.self, at: 8)),
+                    traceparent: try row.decode(String?.self, at: 9)
+                )
             }
-            try await OutboxStore.enqueue(messages, on: connection)
-            return messages.count
+            try await OutboxStore.enqueue(
+                reclaimed.map {
+                    RunCommands.message(
+                        $0.dispatch, routingKey: $0.route.routingKey, traceparent: $0.traceparent)
+                }, on: connection)
+            return reclaimed.map { reclaimed in
+                var context = RunLogContext(reclaimed.dispatch)
+                context.traceID = RunLogContext.traceID(of: reclaimed.traceparent)
+                return context
+            }
         }
     }
 

@@ -20,7 +20,8 @@ enum SSHReapMessage {
         else { return nil }
         let request = SSHReapRequest(
             runID: trigger.runID, step: step, attempt: attempt, idempotencyKey: idempotencyKey, host: host,
-            pid: stepState.outputs["pid"]?.int64Value.flatMap { Int(exactly: $0) }, reason: reason)
+            pid: stepState.outputs["pid"]?.int64Value.flatMap { Int(exactly: $0) }, reason: reason,
+            flow: trigger.flow, version: trigger.version, correlationID: trigger.correlationID)
         return OutboxMessage(
             exchange: "keel.steps", routingKey: route.routingKey, correlationID: trigger.correlationID,
             headers: ["keel-schema": "1", "keel-type": SSHReapRequest.messageType],

@@ -16,13 +16,20 @@ public struct TimerStore: Sendable {
     /// Fires up to `limit` due timers, oldest first; returns how many fired.
     @discardableResult
     public func fireDue(limit: Int = 100) async throws -> Int {
+        try await fireDueTimers(limit: limit).count
+    }
+
+    /// Fires up to `limit` due timers, oldest first; returns the ones that fired (for the sweeper's log).
+    public func fireDueTimers(limit: Int = 100) async throws -> [FiredTimer] {
         let due = try await pool.withConnection { connection in
             try await connection.query(
                 "SELECT id, run_id FROM run_timers WHERE due_at <= now() ORDER BY due_at LIMIT \(limit)"
             ).map { (id: try $0.decode(String.self, at: 0), run: try $0.decode(UUID.self, at: 1)) }
         }
-        var fired = 0
-        for timer in due where try await fire(timer.id, run: timer.run) { fired += 1 }
+        var fired: [FiredTimer] = []
+        for timer in due {
+            if let firing = try await fire(timer.id, run: timer.run) { fired.append(firing) }
+        }
         return fired
     }
 
@@ -33,15 +40,18 @@ public struct TimerStore: Sendable {
         }
     }
 
-    private func fire(_ id: String, run: UUID) async throws -> Bool {
+    private func fire(_ id: String, run: UUID) async throws -> FiredTimer? {
         try await pool.withTransaction { connection in
-            guard try await lockRun(run, on: connection) else { return false }
+            guard try await lockRun(run, on: connection) else { return nil }
             let deleted = try await connection.query("DELETE FROM run_timers WHERE id = \(id) RETURNING 1")
-            guard !deleted.isEmpty else { return false }
-            try await advancer.advance(run: run.uuidString.lowercased(), on: connection) { _ in
-                RunFact(at: .now, event: .timerFired(timerID: id))
+            guard !deleted.isEmpty else { return nil }
+            var purpose: RunTimer.Purpose?
+            let advance = try await advancer.advance(run: run.uuidString.lowercased(), on: connection) {
+                state in
+                purpose = state.timers[id]?.purpose
+                return RunFact(at: .now, event: .timerFired(timerID: id))
             }
-            return true
+            return FiredTimer(id: id, purpose: purpose, run: RunLogContext(advance.state))
         }
     }
 }

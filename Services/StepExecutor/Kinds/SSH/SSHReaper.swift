@@ -1,4 +1,5 @@
 import KeelCore
+import KeelStore
 import Logging
 import SSHClient
 
@@ -30,10 +31,7 @@ struct SSHReaper: Sendable {
     }
 
     func reap(_ request: SSHReapRequest) async -> Result {
-        var logger = logger
-        logger[metadataKey: "run_id"] = "\(request.runID)"
-        logger[metadataKey: "step"] = "\(request.step)"
-        logger[metadataKey: "attempt"] = "\(request.attempt)"
+        var logger = logger.forRun(RunLogContext(request))
         logger[metadataKey: "ssh.host"] = "\(request.host)"
         guard connector.hosts.names.contains(request.host) else {
             let message = "host '\(request.host)' is not in this executor's KEEL_SSH_HOSTS"

@@ -1,5 +1,6 @@
 import Foundation
 import KeelCore
+import KeelStore
 import Logging
 import SSHClient
 
@@ -58,11 +59,7 @@ struct SSHStepExecutor: StepKindExecutor {
         }
         let token = callbacks.token(for: work, wait: wait, now: now())
         let redactor = SecretRedactor(secrets: renderer.usedSecrets + [token])
-        var logger = logger
-        logger[metadataKey: "run_id"] = "\(work.runID)"
-        logger[metadataKey: "step"] = "\(work.step.id)"
-        logger[metadataKey: "attempt"] = "\(work.attempt)"
-        logger[metadataKey: "correlation_id"] = "\(work.correlationID)"
+        var logger = logger.forRun(work.logContext)
         logger[metadataKey: "ssh.host"] = "\(rendered.host)"
 
         let outcome = await start(
