@@ -34,7 +34,7 @@ public struct TimerStore: Sendable {
     }
 
     private func fire(_ id: String, run: UUID) async throws -> Bool {
-        try await pool.withTransaction { connection in
+        try await advancer.withTransaction { connection in
             guard try await lockRun(run, on: connection) else { return false }
             let deleted = try await connection.query("DELETE FROM run_timers WHERE id = \(id) RETURNING 1")
             guard !deleted.isEmpty else { return false }
