@@ -28,6 +28,18 @@ import Testing
 
     static let prefetch = 7
 
+    /// A gate people settle in approval-service, then a step the executors run.
+    static let approvalFlow = """
+        flow: metrics-approval
+        steps:
+          - id: gate
+            approval:
+              approvers: [rui]
+          - id: after
+            needs: [gate]
+            noop: {}
+        """
+
     /// One scrape of every service of the stack, added up (each counts what it appended).
     static func scrape(_ stack: EngineStack) async throws -> (all: PrometheusScrape, each: [PrometheusScrape])
     {
@@ -127,6 +139,50 @@ import Testing
             ])
         #expect(all.sum("keel_dead_letters_total") == 1)
         #expect(all.sum("keel_redeliveries_total") == 0)
+        try await stack.stop()
+    }
+
+    @Test func aDecisionIsCountedByTheApprovalServiceThatAppendedIt() async throws {
+        let stack = try await EngineStack(flows: [Self.approvalFlow])
+        let client = ApprovalFlowTests.Client(url: try await stack.startApprovalService())
+        let rui = try await stack.token("rui")
+        try await stack.trigger("metrics-approval", key: "gated")
+        let runID = try await stack.runID(key: "gated", flow: "metrics-approval")
+        let approval = try await client.pending(run: runID, step: "gate", token: rui)
+        let id = try #require(approval["id"] as? String)
+        #expect(try await client.decide(id, "approve", token: rui).status == 200)
+        #expect(try await stack.finish(runID, expected: "succeeded") == "succeeded")
+
+        let run = ["flow": "metrics-approval", "release": "1"]
+        let gate = run.merging(["step": "gate", "kind": "approval"]) { a, _ in a }
+        var scraped = try await Self.scrape(stack)
+        var service = try PrometheusScrape(
+            parsing: try await TestHTTP.send("GET", client.url + "/metrics").body)
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline
+            && (scraped.all + service).sum("keel_runs_finished_total", run) != 1
+        {
+            try await Task.sleep(for: .milliseconds(200))
+            scraped = try await Self.scrape(stack)
+            service = try PrometheusScrape(
+                parsing: try await TestHTTP.send("GET", client.url + "/metrics").body)
+        }
+        let all = scraped.all + service
+
+        #expect(all.sum("keel_runs_started_total", run) == 1)
+        #expect(all.sum("keel_runs_finished_total", run.merging(["outcome": "succeeded"]) { a, _ in a }) == 1)
+        // The gate's attempt ended with the decision, which approval-service appended: it counted it.
+        #expect(service.sum("keel_step_duration_seconds_count", gate) == 1)
+        #expect(all.sum("keel_step_duration_seconds_count", gate) == 1)
+        // No executor queued or ran it.
+        #expect(all.sum("keel_step_queue_seconds_count", gate) == 0)
+        let after = run.merging(["step": "after", "kind": "noop"]) { a, _ in a }
+        #expect(all.sum("keel_step_queue_seconds_count", after) == 1)
+        #expect(all.sum("keel_step_duration_seconds_count", after) == 1)
+        #expect(service.types["keel_approval_turnaround_seconds"] == "histogram")
+        #expect(service.sum("keel_approval_turnaround_seconds_count", ["flow": "metrics-approval"]) == 1)
+        #expect(all.samples("keel_step_failures_total").isEmpty)
+        #expect(all.samples("keel_step_retries_total").isEmpty)
         try await stack.stop()
     }
 }
