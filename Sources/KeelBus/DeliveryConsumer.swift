@@ -68,7 +68,10 @@ public final class DeliveryConsumer: Service, Sendable {
         }
         logger.info(
             "consuming", metadata: ["queues": "\(queues.joined(separator: ","))", "prefetch": "\(prefetch)"])
+        let depth = DeadLetterQueueDepth(
+            queues: declaration.queues.filter { queues.contains($0.name) }, interval: .seconds(15))
         try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { try await depth.run(on: channel) }
             for (queue, deliveries) in consumers {
                 let redeliveries = Counter(label: "keel_redeliveries_total", dimensions: [("queue", queue)])
                 // In flight against prefetch: an operator sees a saturated consumer.

@@ -76,6 +76,8 @@ import Testing
                 && scraped.all.sum("keel_dead_letters_total") == 1
                 && scraped.all.sum("keel_consumer_in_flight") == 0
                 && scraped.all.sum("keel_outbox_backlog") == 0
+                && scraped.all.sum("keel_dead_letter_queue_messages", ["queue": "keel.dead.keel.triggers"])
+                    == 1
             if caughtUp { break }
             try await Task.sleep(for: .milliseconds(200))
             scraped = try await Self.scrape(stack)
@@ -138,6 +140,11 @@ import Testing
                 ["queue": "keel.triggers", "reason": "unknown_flow"]
             ])
         #expect(all.sum("keel_dead_letters_total") == 1)
+        // ... and it waits in keel.dead.keel.triggers, as the broker reports (read every 15 s); the step
+        // queues' dead letters are empty.
+        let waiting = all.samples("keel_dead_letter_queue_messages")
+        #expect(waiting.filter { $0.value > 0 }.map { $0.labels["queue"] } == ["keel.dead.keel.triggers"])
+        #expect(waiting.contains { $0.labels["queue"]?.hasPrefix("keel.dead.keel.steps.") == true })
         #expect(all.sum("keel_redeliveries_total") == 0)
         try await stack.stop()
     }
