@@ -75,6 +75,7 @@ let package = Package(
             dependencies: [
                 "PGClient", "KeelSchema", "KeelCore",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: strict),
         .target(
@@ -188,7 +189,11 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(
-            name: "KeelStoreTests", dependencies: ["KeelStore", "PGClient", "KeelTestSupport"],
+            name: "KeelStoreTests",
+            dependencies: [
+                "KeelStore", "PGClient", "KeelTestSupport", "KeelCore",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "StepExecutorTests",

@@ -4,6 +4,7 @@ import KeelBus
 import KeelCore
 import KeelStore
 import Logging
+import Metrics
 import PGClient
 
 /// Decides what one trigger becomes: a new run, the existing run of a repeated idempotency key, or a
@@ -118,6 +119,14 @@ struct TriggerHandler: Sendable {
             messageID: properties.messageID, routingKey: delivery.routingKey, correlationID: correlationID,
             replyTo: properties.replyTo, bodyBytes: delivery.body.count)
         let recorded = try await rejections.record(rejection, flow: flow, origin: origin, messages: messages)
+        if recorded {
+            Counter(
+                label: "keel_dead_letters_total",
+                dimensions: [
+                    ("queue", KeelTopology.triggerQueue.name), ("reason", rejection.reason.rawValue),
+                ]
+            ).increment()
+        }
         // No run: the line carries what the sender can find it by, the correlation id and message id.
         logger.warning(
             "trigger rejected",

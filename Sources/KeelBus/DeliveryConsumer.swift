@@ -68,14 +68,24 @@ public final class DeliveryConsumer: Service, Sendable {
         }
         logger.info(
             "consuming", metadata: ["queues": "\(queues.joined(separator: ","))", "prefetch": "\(prefetch)"])
+        let depth = DeadLetterQueueDepth(
+            queues: declaration.queues.filter { queues.contains($0.name) }, interval: .seconds(15))
         try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { try await depth.run(on: channel) }
             for (queue, deliveries) in consumers {
                 let redeliveries = Counter(label: "keel_redeliveries_total", dimensions: [("queue", queue)])
+                // In flight against prefetch: an operator sees a saturated consumer.
+                let inFlight = Meter(label: "keel_consumer_in_flight", dimensions: [("queue", queue)])
+                Gauge(label: "keel_consumer_prefetch", dimensions: [("queue", queue)]).record(prefetch)
                 group.addTask {
                     try await withThrowingDiscardingTaskGroup { handlers in
                         for try await delivery in deliveries {
                             if delivery.redelivered { redeliveries.increment() }
-                            handlers.addTask { await self.handle(delivery, on: channel) }
+                            inFlight.increment()
+                            handlers.addTask {
+                                await self.handle(delivery, from: queue, on: channel)
+                                inFlight.decrement()
+                            }
                         }
                     }
                     throw ConsumerEnded(queue: queue)
@@ -85,7 +95,7 @@ public final class DeliveryConsumer: Service, Sendable {
         try? await channel.close()
     }
 
-    private func handle(_ delivery: AMQPDelivery, on channel: AMQPChannel) async {
+    private func handle(_ delivery: AMQPDelivery, from queue: String, on channel: AMQPChannel) async {
         var delay = Duration.milliseconds(100)
         while true {
             do {
@@ -98,6 +108,11 @@ public final class DeliveryConsumer: Service, Sendable {
                             "message_id": "\(delivery.properties.messageID ?? "-")", "reason": "\(reason)",
                         ])
                     try await channel.reject(delivery, requeue: false)
+                    Counter(
+                        label: "keel_dead_letters_total",
+                        dimensions: [("queue", queue), ("reason", "rejected")]
+                    )
+                    .increment()
                 case .requeue(let reason):
                     logger.info(
                         "\(name): returning a delivery to its queue",

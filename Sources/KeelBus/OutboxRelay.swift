@@ -21,6 +21,8 @@ public final class OutboxRelay: Service, Sendable {
     let published = Counter(label: "keel_outbox_published_total")
     let failures = Counter(label: "keel_outbox_publish_failures_total")
     let lag = Recorder(label: "keel_outbox_lag_seconds")
+    /// The whole outbox's unpublished messages, counted after each pass: every relay reports the same figure.
+    let backlog = Gauge(label: "keel_outbox_backlog")
 
     /// `connection` returns the broker connection to publish on (it may wait until one exists).
     public init(
@@ -52,6 +54,7 @@ public final class OutboxRelay: Service, Sendable {
                 var channel: AMQPChannel?
                 for await _ in wakeups {
                     channel = await drain(channel)
+                    if let count = try? await store.backlog() { backlog.record(count) }
                 }
                 try? await channel?.close()
             }

@@ -40,7 +40,7 @@ public enum KeelServiceMain {
         KeelLogHandler.bootstrap(
             service: service.rawValue, format: configuration.logFormat, level: configuration.logLevel)
         let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        MetricsSystem.bootstrap(PrometheusMetricsFactory.keel(registry: registry))
         let logger = Logger(label: "keel.\(service.rawValue)")
 
         let pool = PGPool(

@@ -12,6 +12,8 @@ public import Foundation
 public final class ServiceProcess: @unchecked Sendable {
     // @unchecked: `process` and `output` are set once in init; `output` is a thread-safe file handle.
     public let name: String
+    /// The environment it was given on top of the test's own (its `KEEL_HTTP_PORT`, for instance).
+    public let environment: [String: String]
     let process: Process
     let logFile: URL
 
@@ -24,6 +26,7 @@ public final class ServiceProcess: @unchecked Sendable {
     /// Starts `name` with the given extra environment and arguments.
     public init(_ name: String, arguments: [String] = [], environment: [String: String]) throws {
         self.name = name
+        self.environment = environment
         process = Process()
         process.executableURL = Self.binDirectory.appendingPathComponent(name)
         process.arguments = arguments

@@ -4,6 +4,7 @@ import KeelBus
 import KeelCore
 import KeelStore
 import Logging
+import Metrics
 import PGClient
 
 /// Consumes `keel.callbacks`: each message is `{"token": ..., "status": ..., "output": ..., "resources":
@@ -38,6 +39,12 @@ enum CallbackMessages {
                 try await pool.withTransaction { connection in
                     try await OutboxStore.enqueue(messages, on: connection)
                 }
+            }
+            if reply.isRefusal {
+                Counter(
+                    label: "keel_dead_letters_total",
+                    dimensions: [("queue", KeelTopology.callbackQueue.name), ("reason", reply.outcome)]
+                ).increment()
             }
             return .ack
         }

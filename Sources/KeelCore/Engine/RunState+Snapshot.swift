@@ -120,6 +120,9 @@ struct StepSnapshot: Sendable, Hashable, Codable {
     var message: String?
     var changeRounds: Int
     var changeRequest: ChangeRequest?
+    var scheduledAt: Timestamp?
+    var startedAt: Timestamp?
+    var waitingSince: Timestamp?
 
     private enum CodingKeys: String, CodingKey {
         case status, attempt
@@ -143,6 +146,9 @@ struct StepSnapshot: Sendable, Hashable, Codable {
         case message
         case changeRounds = "change_rounds"
         case changeRequest = "change_request"
+        case scheduledAt = "scheduled_at"
+        case startedAt = "started_at"
+        case waitingSince = "waiting_since"
     }
 
     init(_ step: StepState) {
@@ -169,6 +175,9 @@ struct StepSnapshot: Sendable, Hashable, Codable {
         message = step.message
         changeRounds = step.changeRounds
         changeRequest = step.changeRequest
+        scheduledAt = step.scheduledAt
+        startedAt = step.startedAt
+        waitingSince = step.waitingSince
     }
 
     /// Nil when a value is unknown.
@@ -206,6 +215,9 @@ struct StepSnapshot: Sendable, Hashable, Codable {
         step.message = message
         step.changeRounds = changeRounds
         step.changeRequest = changeRequest
+        step.scheduledAt = scheduledAt
+        step.startedAt = startedAt
+        step.waitingSince = waitingSince
         return step
     }
 }

@@ -129,12 +129,14 @@ public struct RunState: Sendable, Hashable {
             update(scheduled.step) { step in
                 step.begin(attempt: scheduled.attempt, at: at, timeout: definition?.timeout)
                 step.status = .scheduled
+                step.scheduledAt = at
                 step.queueDeadline = queueTimeout.map { at.adding($0) }
             }
         case .stepStarted(let id, _, let executor, let leaseToken):
             update(id) { step in
                 step.status = .running
                 step.queueDeadline = nil
+                if step.startedAt == nil { step.startedAt = at }
                 step.executor = executor
                 step.leaseToken = leaseToken
             }
@@ -205,6 +207,7 @@ public struct RunState: Sendable, Hashable {
                 if case .ssh? = definition?.kind { step.outputs = started }
                 step.status = .waiting
                 step.waitID = waitID
+                step.waitingSince = at
                 step.waitDeadline = condition.map { at.adding($0.timeout) }
                 step.heartbeatInterval = condition?.heartbeat
                 step.heartbeatDue = condition?.heartbeat.map { at.adding($0) }
@@ -237,6 +240,7 @@ public struct RunState: Sendable, Hashable {
                 if !besideWait {
                     step.begin(attempt: request.attempt, at: at, timeout: definition?.timeout)
                     step.status = .waiting
+                    step.waitingSince = at
                 }
                 step.approvalID = request.approvalID
                 step.approvalDeadline = gate?.timeout.map { at.adding($0) }
@@ -318,6 +322,12 @@ extension StepState {
     /// Starts attempt `attempt`; the first attempt of a round also starts the step's `timeout`.
     mutating func begin(attempt: Int, at: Timestamp, timeout: FlowDuration?) {
         endAttempt()
+        if attempt != self.attempt {
+            // A wait opened on the attempt an executor ran keeps when it was scheduled and started.
+            scheduledAt = nil
+            startedAt = nil
+            waitingSince = nil
+        }
         self.attempt = attempt
         if deadline == nil { deadline = timeout.map { at.adding($0) } }
         outputs = [:]

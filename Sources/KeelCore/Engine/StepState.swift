@@ -79,6 +79,12 @@ public struct StepState: Sendable, Hashable {
     /// The approver's note this step's attempts carry after a change request sent the run back to it, until
     /// one succeeds; the executor hands it to the work (`KEEL_CHANGE_REQUEST`).
     public internal(set) var changeRequest: ChangeRequest?
+    /// When the current attempt was scheduled, when an executor first started it, and when it began
+    /// waiting for a callback or a decision: what its queue, run and wait times are measured from
+    /// (`RunMetrics`). Kept after the attempt ends, until the next one begins.
+    public internal(set) var scheduledAt: Timestamp?
+    public internal(set) var startedAt: Timestamp?
+    public internal(set) var waitingSince: Timestamp?
 
     public init() {}
 

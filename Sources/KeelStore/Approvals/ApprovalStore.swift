@@ -59,7 +59,7 @@ public struct ApprovalStore: Sendable {
     ) async throws -> ApprovalRecord {
         if let note, note.count > Self.maximumNoteLength { throw ApprovalError.noteTooLong }
         if decision != .approve, (note ?? "").allSatisfy(\.isWhitespace) { throw ApprovalError.noteRequired }
-        return try await pool.withTransaction { connection in
+        return try await advancer.withTransaction { connection in
             guard let peek = try await Self.load(id, on: connection), peek.isVisible(to: principal),
                 let run = UUID(uuidString: peek.runID)
             else { throw ApprovalError.notFound }

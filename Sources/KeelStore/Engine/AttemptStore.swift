@@ -25,7 +25,7 @@ public struct AttemptStore: Sendable {
     public func claim(_ dispatch: StepDispatch, executor: String) async throws -> ClaimedAttempt? {
         guard let run = UUID(uuidString: dispatch.runID) else { return nil }
         let lease = advancer.settings.leaseDuration
-        return try await pool.withTransaction { connection in
+        return try await advancer.withTransaction { connection in
             guard try await lockRun(run, on: connection) else { return nil }
             let claimed = try await connection.query(
                 """
@@ -88,7 +88,7 @@ public struct AttemptStore: Sendable {
             case .failed(let errorClass, let message):
                 (Self.attemptStatus(errorClass), errorClass.rawValue, message, nil)
             }
-        return try await pool.withTransaction { connection in
+        return try await advancer.withTransaction { connection in
             guard try await lockRun(run, on: connection) else { return .refused }
             let fenced = try await connection.query(
                 """

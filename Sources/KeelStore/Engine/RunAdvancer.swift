@@ -13,13 +13,17 @@ public struct RunAdvancer: Sendable {
     public let reducers: RunReducers
     let states = RunStateCache()
     public let settings: EngineSettings
+    /// Counts what each committed advance appended.
+    public let metrics: RunMetrics
 
     public init(
-        pool: PGPool, reducers: RunReducers = RunReducers(), settings: EngineSettings = EngineSettings()
+        pool: PGPool, reducers: RunReducers = RunReducers(), settings: EngineSettings = EngineSettings(),
+        metrics: RunMetrics = RunMetrics()
     ) {
         self.pool = pool
         self.reducers = reducers
         self.settings = settings
+        self.metrics = metrics
     }
 
     /// Advances `runID` in a transaction of its own. `decide` sees the run's current state and returns
@@ -27,24 +31,35 @@ public struct RunAdvancer: Sendable {
     @discardableResult
     public func advance(run runID: String, _ decide: (RunState) throws -> RunFact?) async throws -> RunAdvance
     {
-        try await pool.withTransaction { connection in
+        try await withTransaction { connection in
             try await advance(run: runID, on: connection, decide)
         }
     }
 
     /// Advances `runID` inside the caller's transaction, so the caller's own writes (a claimed lease, a
-    /// fired timer's deletion) commit or roll back together with the facts.
+    /// fired timer's deletion) commit or roll back together with the facts. Open that transaction with
+    /// `withTransaction`, which records the advance's metrics once it has committed.
     @discardableResult
     public func advance(
         run runID: String, on connection: PGConnection, _ decide: (RunState) throws -> RunFact?
     ) async throws -> RunAdvance {
+        let advance = try await advanceUncounted(run: runID, on: connection, decide)
+        if !advance.ignored { CommittedAdvances.current?.append(advance) }
+        return advance
+    }
+
+    private func advanceUncounted(
+        run runID: String, on connection: PGConnection, _ decide: (RunState) throws -> RunFact?
+    ) async throws -> RunAdvance {
         let loaded = try await load(runID, on: connection)
         guard let fact = try decide(loaded.state) else {
-            return RunAdvance(state: loaded.state, facts: [], commands: [], ignored: true)
+            return RunAdvance(
+                state: loaded.state, previous: loaded.state, facts: [], commands: [], ignored: true)
         }
         let transition = loaded.reducer.reduce(loaded.state, fact)
         guard !transition.ignored else {
-            return RunAdvance(state: loaded.state, facts: [], commands: [], ignored: true)
+            return RunAdvance(
+                state: loaded.state, previous: loaded.state, facts: [], commands: [], ignored: true)
         }
         let facts = [fact] + transition.derived
         try await append(facts, to: loaded.id, after: loaded.lastSeq, on: connection)
@@ -64,7 +79,8 @@ public struct RunAdvancer: Sendable {
             runID: loaded.id, state: transition.state, settings: settings, connection: connection)
         try await commands.carryOut(transition.commands, before: loaded.state, facts: facts)
         let advance = RunAdvance(
-            state: transition.state, facts: facts, commands: transition.commands, ignored: false)
+            state: transition.state, previous: loaded.state, facts: facts, commands: transition.commands,
+            ignored: false)
         return try await applyKeptCallbacks(after: advance, run: runID, on: connection)
     }
 
@@ -76,7 +92,8 @@ public struct RunAdvancer: Sendable {
         var combined = advance
         for case .openWait(let step, _, let waitID, _, _) in advance.commands {
             guard let kept = try await KeptCallback.pending(for: waitID, on: connection) else { continue }
-            let applied = try await self.advance(run: runID, on: connection) { _ in kept.fact(step: step) }
+            let applied = try await advanceUncounted(run: runID, on: connection) { _ in kept.fact(step: step)
+            }
             guard !applied.ignored else { continue }
             try await kept.markApplied(on: connection)
             combined.state = applied.state
@@ -172,9 +189,21 @@ public struct RunAdvancer: Sendable {
 public struct RunAdvance: Sendable {
     /// The run's state after the fact (unchanged when ignored).
     public var state: RunState
+    /// The run's state before the fact, which the facts were folded into.
+    public var previous: RunState
     /// The fact and the reducer's derived facts, as appended.
     public var facts: [RunFact]
     public var commands: [RunCommand]
     /// True when nothing was recorded: `decide` returned nil, or the reducer did not accept the fact.
     public var ignored: Bool
+
+    public init(
+        state: RunState, previous: RunState, facts: [RunFact], commands: [RunCommand], ignored: Bool
+    ) {
+        self.state = state
+        self.previous = previous
+        self.facts = facts
+        self.commands = commands
+        self.ignored = ignored
+    }
 }

@@ -41,7 +41,7 @@ public struct TimerStore: Sendable {
     }
 
     private func fire(_ id: String, run: UUID) async throws -> FiredTimer? {
-        try await pool.withTransaction { connection in
+        try await advancer.withTransaction { connection in
             guard try await lockRun(run, on: connection) else { return nil }
             let deleted = try await connection.query("DELETE FROM run_timers WHERE id = \(id) RETURNING 1")
             guard !deleted.isEmpty else { return nil }

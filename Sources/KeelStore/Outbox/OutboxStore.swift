@@ -71,6 +71,14 @@ public struct OutboxStore: Sendable {
         }
     }
 
+    /// Messages not yet published (due or pushed back), counted on the outbox's partial index.
+    public func backlog() async throws -> Int {
+        try await pool.withConnection { connection in
+            try await connection.query("SELECT count(*) FROM outbox WHERE sent_at IS NULL").first?
+                .decode(Int.self, at: 0) ?? 0
+        }
+    }
+
     /// 1 s, 2 s, 4 s ... capped at 60 s: a refused message is retried, never dropped.
     static func retryDelay(afterAttempts attempts: Int) -> Double {
         min(60, pow(2, Double(min(attempts, 7) - 1)))

@@ -1,6 +1,7 @@
 public import Foundation
 public import KeelCore
 public import PGClient
+import Metrics
 
 /// Resources: content stored once by SHA-256 in a content backend, and the metadata rows that name it.
 ///
@@ -69,6 +70,12 @@ public struct ResourceStore: Sendable {
         do {
             let (record, promoted) = try await record(staged, description: description)
             if !promoted { await contents.discard(staged) }
+            // What producers handed over, including content already stored once (kept a single time).
+            Counter(
+                label: "keel_resource_bytes_stored_total",
+                dimensions: [("backend", contents.backend.rawValue)]
+            )
+            .increment(by: Int(clamping: staged.size))
             return record
         } catch {
             await contents.discard(staged)
@@ -169,7 +176,13 @@ public struct ResourceStore: Sendable {
             ).first.map(Self.content)
         }
         guard let content else { throw ResourceStoreError.unknownReference(reference) }
-        return (content, try store(for: content.backend).chunks(of: content))
+        let chunks = try store(for: content.backend).chunks(of: content)
+        // Counted when opened: a reader that stops early still had the content handed to it.
+        Counter(
+            label: "keel_resource_bytes_fetched_total", dimensions: [("backend", content.backend.rawValue)]
+        )
+        .increment(by: Int(clamping: content.size))
+        return (content, chunks)
     }
 
     static let recordColumns = """

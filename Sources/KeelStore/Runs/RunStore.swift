@@ -17,7 +17,7 @@ public struct RunStore: Sendable {
         _ run: NewRun, at time: Timestamp, advancer: RunAdvancer,
         outbox: @Sendable (RunCreation) -> [OutboxMessage]
     ) async throws -> RunCreation {
-        try await pool.withTransaction { connection in
+        try await advancer.withTransaction { connection in
             let inserted = try await connection.query(
                 """
                 INSERT INTO runs (id, flow, version, status, input, idempotency_key, correlation_id, actor,

@@ -24,7 +24,7 @@ public struct CallbackStore: Sendable {
         claims: CallbackClaims, status: CallbackStatus, output: JSONValue, stored: JSONValue? = nil,
         resources: [String: ResourceReference] = [:]
     ) async throws -> CallbackOutcome {
-        try await pool.withTransaction { connection in
+        try await advancer.withTransaction { connection in
             guard let run = UUID(uuidString: claims.run),
                 claims.wait == WaitID.of(run: claims.run, step: claims.step, attempt: claims.attempt)
             else { return .refused(.foreignWait) }
