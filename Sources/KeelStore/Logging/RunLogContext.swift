@@ -32,7 +32,7 @@ public struct RunLogContext: Sendable, Hashable {
         self.traceID = traceID
     }
 
-    /// The log fields, in the order documented in docs/observability-logs.md.
+    /// The log fields, in the order documented in docs/observability.md (Logs).
     public static let fieldNames = [
         "run_id", "correlation_id", "flow", "release", "step", "attempt", "trace_id",
     ]
