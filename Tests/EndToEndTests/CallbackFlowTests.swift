@@ -192,11 +192,16 @@ import Testing
             #expect(executors.contains("trace_id=\(traceID)"), "\(executors)")
 
             let metrics = try #require(await TestHTTP.get(gateway + "/metrics")).body
+            let scrape = try PrometheusScrape(parsing: metrics)
             for outcome in ["applied", "heartbeat", "duplicate"] {
                 #expect(
-                    metrics.contains("keel_callbacks_total{outcome=\"\(outcome)\",via=\"http\"} 1"),
-                    "\(outcome)")
+                    scrape.sum("keel_callbacks_total", ["outcome": outcome, "via": "http"]) == 1, "\(outcome)"
+                )
             }
+            // The gateway appended the callback that closed the wait, so it measured the wait: once.
+            let wait = ["flow": "gpu-benchmark", "release": "1", "step": "bench", "status": "succeeded"]
+            #expect(scrape.sum("keel_wait_duration_seconds_count", wait) == 1, "\(metrics)")
+            #expect(scrape.sum("keel_wait_duration_seconds_count") == 1)
         }
     }
 
