@@ -1,5 +1,6 @@
 public import AMQPClient
 public import Logging
+import KeelCore
 import Metrics
 public import ServiceLifecycle
 
@@ -95,6 +96,23 @@ public final class DeliveryConsumer: Service, Sendable {
         try? await channel.close()
     }
 
+    /// What a line about a delivery can say before its body is read: where it came from, and the
+    /// message's own ids — its correlation id and trace find the run it belongs to.
+    static func fields(of delivery: AMQPDelivery, from queue: String, _ extra: Logger.Metadata)
+        -> Logger.Metadata
+    {
+        let properties = delivery.properties
+        var fields: Logger.Metadata = [
+            "queue": "\(queue)", "message_id": "\(properties.messageID ?? "-")",
+            "correlation_id": "\(properties.correlationID ?? "-")",
+        ]
+        if let trace = properties.headers["traceparent"]?.stringValue.flatMap(TraceContext.init(traceparent:))
+        {
+            fields["trace_id"] = "\(trace.traceID)"
+        }
+        return fields.merging(extra) { _, new in new }
+    }
+
     private func handle(_ delivery: AMQPDelivery, from queue: String, on channel: AMQPChannel) async {
         var delay = Duration.milliseconds(100)
         while true {
@@ -104,9 +122,7 @@ public final class DeliveryConsumer: Service, Sendable {
                 case .deadLetter(let reason):
                     logger.error(
                         "\(name): dead-lettering a delivery",
-                        metadata: [
-                            "message_id": "\(delivery.properties.messageID ?? "-")", "reason": "\(reason)",
-                        ])
+                        metadata: Self.fields(of: delivery, from: queue, ["reason": "\(reason)"]))
                     try await channel.reject(delivery, requeue: false)
                     Counter(
                         label: "keel_dead_letters_total",
@@ -116,19 +132,15 @@ public final class DeliveryConsumer: Service, Sendable {
                 case .requeue(let reason):
                     logger.info(
                         "\(name): returning a delivery to its queue",
-                        metadata: [
-                            "message_id": "\(delivery.properties.messageID ?? "-")", "reason": "\(reason)",
-                        ])
+                        metadata: Self.fields(of: delivery, from: queue, ["reason": "\(reason)"]))
                     try await channel.nack(delivery, requeue: true)
                 }
                 return
             } catch {
                 logger.warning(
                     "\(name): delivery not handled yet; retrying",
-                    metadata: [
-                        "message_id": "\(delivery.properties.messageID ?? "-")", "error": "\(error)",
-                        "retry_in": "\(delay)",
-                    ])
+                    metadata: Self.fields(
+                        of: delivery, from: queue, ["error": "\(error)", "retry_in": "\(delay)"]))
                 do {
                     try await Task.sleep(for: delay)
                 } catch {
