@@ -17,19 +17,7 @@ public struct FiredTimer: Sendable, Hashable {
 
     /// The purpose in the words of the timer ids: `retry`, `approval-timeout`, ...; `disarmed` when the run
     /// no longer had it.
-    public var kind: String {
-        switch purpose {
-        case .runTimeout: "run-timeout"
-        case .stepTimeout: "step-timeout"
-        case .queueTimeout: "queue-timeout"
-        case .retry: "retry"
-        case .waitTimeout: "wait-timeout"
-        case .heartbeat: "heartbeat"
-        case .approvalTimeout: "approval-timeout"
-        case .approvalReminder: "approval-reminder"
-        case nil: "disarmed"
-        }
-    }
+    public var kind: String { purpose?.name ?? "disarmed" }
 
     /// The run's identity with the step and attempt the timer was for (a step timeout names the step only;
     /// a run timeout neither).
