@@ -36,6 +36,11 @@ import Testing
             try JSONSerialization.jsonObject(with: Data(output[0].utf8)) as? [String: String])
         #expect(object["msg"] == "attempt handed back")
         #expect(object["level"] == "info")
+        // UTC, said so: a reader in another zone need not guess.
+        let ts = try #require(object["ts"])
+        let parser = ISO8601DateFormatter()
+        parser.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        #expect(ts.hasSuffix("Z") && parser.date(from: ts) != nil, "\(ts)")
         #expect(object["service"] == "step-executor")
         #expect(object["run_id"] == Self.run)
         #expect(object["correlation_id"] == "corr \"quoted\" = yes")
