@@ -15,20 +15,24 @@ public struct TraceContext: Sendable, Hashable, CustomStringConvertible {
     /// Parses a version-00 `traceparent` header; nil for anything malformed (the caller then starts a new
     /// trace, as the specification asks).
     public init?(traceparent: String) {
-        let parts = traceparent.trimmingCharacters(in: .whitespaces).split(
-            separator: "-", omittingEmptySubsequences: false)
-        guard parts.count >= 4, parts[0].count == 2, Self.isHex(parts[0]), parts[0] != "ff" else {
-            return nil
-        }
-        // A future version may add fields after the flags; version 00 has exactly four.
-        if parts[0] == "00" && parts.count != 4 { return nil }
-        guard parts[1].count == 32, Self.isHex(parts[1]), parts[1] != Self.zeros(32),
-            parts[2].count == 16, Self.isHex(parts[2]), parts[2] != Self.zeros(16),
-            parts[3].count == 2, Self.isHex(parts[3]), let flags = UInt8(parts[3], radix: 16)
+        // Every message of a run carries one, so this is read on the path each step takes: bytes, not
+        // Strings. Optional whitespace around the value (spaces, tabs) is allowed by the specification.
+        var value = Array(traceparent.utf8)[...]
+        while let first = value.first, first == 0x20 || first == 0x09 { value = value.dropFirst() }
+        while let last = value.last, last == 0x20 || last == 0x09 { value = value.dropLast() }
+        let parts = value.split(separator: UInt8(ascii: "-"), omittingEmptySubsequences: false)
+        guard parts.count >= 4, parts[0].count == 2, Self.isHex(parts[0]), !parts[0].elementsEqual("ff".utf8)
         else { return nil }
-        self.traceID = String(parts[1])
-        self.spanID = String(parts[2])
-        self.flags = flags
+        // A future version may add fields after the flags; version 00 has exactly four.
+        if parts[0].elementsEqual("00".utf8) && parts.count != 4 { return nil }
+        guard parts[1].count == 32, Self.isHex(parts[1]),
+            parts[1].contains(where: { $0 != UInt8(ascii: "0") }),
+            parts[2].count == 16, Self.isHex(parts[2]), parts[2].contains(where: { $0 != UInt8(ascii: "0") }),
+            parts[3].count == 2, Self.isHex(parts[3])
+        else { return nil }
+        self.traceID = String(decoding: parts[1], as: UTF8.self)
+        self.spanID = String(decoding: parts[2], as: UTF8.self)
+        self.flags = parts[3].reduce(0) { $0 << 4 | Self.hexValue($1) }
     }
 
     init(traceID: String, spanID: String, flags: UInt8) {
@@ -75,20 +79,29 @@ public struct TraceContext: Sendable, Hashable, CustomStringConvertible {
 
     public var isSampled: Bool { flags & 1 == 1 }
 
-    static func isHex<S: StringProtocol>(_ text: S) -> Bool {
-        text.unicodeScalars.allSatisfy { ("0"..."9").contains($0) || ("a"..."f").contains($0) }
+    /// Lowercase hex digits, as the specification requires.
+    static func isHex(_ bytes: ArraySlice<UInt8>) -> Bool {
+        bytes.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
     }
 
-    static func zeros(_ count: Int) -> String { String(repeating: "0", count: count) }
+    /// The value of one lowercase hex digit (`isHex` has checked it).
+    static func hexValue(_ digit: UInt8) -> UInt8 {
+        digit <= 0x39 ? digit - 0x30 : digit - 0x61 + 10
+    }
 
     static func randomHex<G: RandomNumberGenerator>(bytes: Int, using generator: inout G) -> String {
+        let digits = Array("0123456789abcdef".utf8)
         while true {
-            let values = (0..<bytes).map { _ in UInt8.random(in: 0...255, using: &generator) }
-            guard values.contains(where: { $0 != 0 }) else { continue }
-            return values.map { byte in
-                let hex = String(byte, radix: 16)
-                return hex.count == 1 ? "0" + hex : hex
-            }.joined()
+            var text: [UInt8] = []
+            text.reserveCapacity(bytes * 2)
+            var nonZero = false
+            for _ in 0..<bytes {
+                let byte = UInt8.random(in: 0...255, using: &generator)
+                nonZero = nonZero || byte != 0
+                text.append(digits[Int(byte >> 4)])
+                text.append(digits[Int(byte & 0x0f)])
+            }
+            if nonZero { return String(decoding: text, as: UTF8.self) }
         }
     }
 }

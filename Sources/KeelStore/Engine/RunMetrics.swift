@@ -10,11 +10,11 @@ public import Metrics
 /// it from the state just before the fact that ends it. Labels stay bounded: flow, release (the flow
 /// version the run pinned), step, step kind, outcome, error class; never a run or attempt.
 public struct RunMetrics: Sendable {
-    /// Nil for the process's bootstrapped factory, looked up when a metric is recorded.
-    let factory: (any MetricsFactory)?
+    let handles: MetricHandles
 
+    /// `factory` nil: the process's bootstrapped factory, as it is when a series is first recorded.
     public init(factory: (any MetricsFactory)? = nil) {
-        self.factory = factory
+        handles = MetricHandles(factory: factory)
     }
 
     /// Records the facts of an advance that has committed.
@@ -119,13 +119,11 @@ public struct RunMetrics: Sendable {
     }
 
     private func counter(_ label: String, _ dimensions: [(String, String)]) -> Counter {
-        if let factory { return Counter(label: label, dimensions: dimensions, factory: factory) }
-        return Counter(label: label, dimensions: dimensions)
+        handles.counter(label, dimensions)
     }
 
     private func timer(_ label: String, _ dimensions: [(String, String)]) -> Timer {
-        if let factory { return Timer(label: label, dimensions: dimensions, factory: factory) }
-        return Timer(label: label, dimensions: dimensions)
+        handles.timer(label, dimensions)
     }
 }
 
