@@ -207,7 +207,7 @@ let package = Package(
         .testTarget(
             name: "KeelBusTests",
             dependencies: [
-                "KeelBus", "KeelStore", "AMQPClient", "PGClient", "KeelTestSupport",
+                "KeelBus", "KeelStore", "KeelCore", "AMQPClient", "PGClient", "KeelTestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),

@@ -74,12 +74,19 @@ struct CallbackRequest: Sendable, Hashable {
         var waitID: String?
         switch object["wait_id"] {
         case nil, .null?: break
-        case .string(let text)?: waitID = text
+        case .string(let text)? where text.isStorable: waitID = text
+        case .string?:
+            errors.append(.init(pointer: "/wait_id", detail: "holds the character U+0000, which cannot be stored"))
         default: errors.append(.init(pointer: "/wait_id", detail: "expected a string"))
+        }
+        let output = object["output"].flatMap { $0.isNull ? nil : $0 } ?? .object([:])
+        // Refused here, located, rather than by PostgreSQL later, where no retry could help.
+        if let problem = output.firstUnstorableValue(under: JSONPointer(tokens: ["output"])) {
+            errors.append(.init(pointer: problem.pointer.description.storable, detail: "\(problem)"))
         }
         guard errors.isEmpty, let status else { throw .invalid(errors) }
         self.status = status
-        self.output = object["output"].flatMap { $0.isNull ? nil : $0 } ?? .object([:])
+        self.output = output
         self.resources = resources
         self.waitID = waitID
     }

@@ -5,6 +5,7 @@ import KeelCore
 import KeelStore
 import Logging
 import Metrics
+import PGClient
 import ServiceLifecycle
 import Synchronization
 
@@ -64,9 +65,11 @@ final class StepRunner: Service, Sendable {
             )
         }
         try await limit.acquire()
-        let attempt: ClaimedAttempt?
+        var attempt: ClaimedAttempt?
+        let claimSent = ContinuousClock.now
         do {
             attempt = try await attempts.claim(dispatch, executor: executorID)
+            attempt?.leaseFrom = claimSent
         } catch {
             limit.release()
             throw error
@@ -165,9 +168,16 @@ final class StepRunner: Service, Sendable {
         switch ending {
         case .finished(let outcome):
             switch outcome {
-            case .succeeded(let outputs): await record(attempt, .succeeded(outputs: outputs))
+            case .succeeded(let outputs):
+                // A step's own output that PostgreSQL cannot store fails the attempt, said plainly,
+                // instead of a result that could never be recorded.
+                if let problem = JSONValue.object(outputs).firstUnstorableValue(under: JSONPointer(tokens: ["outputs"])) {
+                    await record(attempt, .failed(.permanent, message: "the step's output cannot be stored: \(problem)"))
+                } else {
+                    await record(attempt, .succeeded(outputs: outputs))
+                }
             case .failed(let errorClass, let message):
-                await record(attempt, .failed(errorClass, message: message))
+                await record(attempt, .failed(errorClass, message: message.storable))
             case .interrupted(let reason):
                 logger.warning(
                     "attempt interrupted by the executor; handing it back",
@@ -190,21 +200,61 @@ final class StepRunner: Service, Sendable {
     }
 
     /// Heartbeats until the lease is lost (then returns) or the task is cancelled (then returns nil). A
-    /// database error is retried at the next beat: the lease outlives two missed beats.
+    /// database error is retried at the next beat: the lease outlives two missed beats. When no beat has
+    /// renewed the lease by the time it passes (the database is unreachable), the lease counts as lost:
+    /// the attempt's local work stops, so it never runs beside the copy dispatched after its expiry.
     private func keepLease(_ attempt: ClaimedAttempt) async -> Ending? {
+        let lease = attempts.leaseDuration
+        var expiry = attempt.leaseFrom + lease
         while true {
             do {
-                try await Task.sleep(for: heartbeatInterval)
+                try await Task.sleep(until: min(.now + heartbeatInterval, expiry))
             } catch {
                 return nil
             }
-            do {
-                if try await !attempts.heartbeat(attempt) { return .leaseLost }
-            } catch {
+            if ContinuousClock.now >= expiry { return leasePassed(attempt) }
+            let sent = ContinuousClock.now
+            switch await renew(attempt, until: expiry) {
+            case .renewed: expiry = sent + lease
+            case .lost: return .leaseLost
+            case .expired: return leasePassed(attempt)
+            case .failed(let error):
                 logger.warning(
                     "heartbeat failed; trying again",
                     metadata: metadata(attempt, ["error": "\(error)"]))
             }
+        }
+    }
+
+    private func leasePassed(_ attempt: ClaimedAttempt) -> Ending {
+        logger.error(
+            "lease passed without a renewal (database unreachable); stopping the attempt's work",
+            metadata: metadata(attempt))
+        return .leaseLost
+    }
+
+    private enum Renewal: Sendable {
+        case renewed, lost, expired
+        case failed(String)
+    }
+
+    /// One heartbeat, abandoned (its statement cancelled) if the lease passes first.
+    private func renew(_ attempt: ClaimedAttempt, until expiry: ContinuousClock.Instant) async -> Renewal {
+        await withTaskGroup(of: Renewal.self) { group in
+            group.addTask {
+                do {
+                    return try await self.attempts.heartbeat(attempt) ? .renewed : .lost
+                } catch {
+                    return .failed("\(error)")
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(until: expiry)
+                return .expired
+            }
+            let first = await group.next() ?? .expired
+            group.cancelAll()
+            return first
         }
     }
 
@@ -224,6 +274,16 @@ final class StepRunner: Service, Sendable {
                         "result refused: the lease was lost (the attempt was stopped or taken over)",
                         metadata: metadata(attempt))
                 }
+                return
+            } catch let error as PGError where error.isPermanent {
+                // Retrying what PostgreSQL refuses cannot help: the attempt fails with the reason instead.
+                logger.error(
+                    "result refused by the database; recording the attempt as failed",
+                    metadata: metadata(attempt, ["error": "\(error.dataFreeDescription)"]))
+                if case .failed(.permanent, _) = result { return }
+                await record(
+                    attempt,
+                    .failed(.permanent, message: "the step's result cannot be stored: \(error.dataFreeDescription)"))
                 return
             } catch {
                 logger.warning(

@@ -20,7 +20,10 @@ enum TriggerConsumer {
         return DeliveryConsumer(
             name: "trigger consumer", declaration: KeelTopology.triggerIntake,
             queues: [KeelTopology.triggerQueue.name], prefetch: prefetch, connection: connection,
-            logger: logger
+            logger: logger,
+            refusal: DeliveryConsumer.Refusal(reply: { _, reason in
+                TriggerReply.refused(reason: reason)
+            })
         ) { delivery in
             switch try await handler.handle(delivery) {
             case .accepted: accepted.increment()

@@ -14,6 +14,7 @@ struct TriggerHandler: Sendable {
     let flows: FlowStore
     let runs: RunStore
     let rejections: TriggerRejectionStore
+    let publishers: PublisherStore
     let advancer: RunAdvancer
     let compiledFlows: CompiledFlows
     let logger: Logger
@@ -25,6 +26,7 @@ struct TriggerHandler: Sendable {
         self.flows = FlowStore(pool: pool)
         self.runs = RunStore(pool: pool)
         self.rejections = TriggerRejectionStore(pool: pool)
+        self.publishers = PublisherStore(pool: pool)
         self.logger = logger
     }
 
@@ -36,8 +38,15 @@ struct TriggerHandler: Sendable {
 
     /// Throws only for infrastructure failures (the caller retries); bad triggers are outcomes.
     func handle(_ delivery: AMQPDelivery) async throws -> Outcome {
+        // Refused before any work, and kept whole in the dead-letter queue rather than the database.
+        if delivery.body.count > TriggerRequest.maximumBodyBytes {
+            throw OversizeMessage(bytes: delivery.body.count, limit: TriggerRequest.maximumBodyBytes)
+        }
         let properties = delivery.properties
         let correlationID = properties.correlationID ?? properties.messageID ?? UUID().uuidString.lowercased()
+        if let rejection = Self.unusableProperty(properties) {
+            return try await reject(rejection, flow: nil, delivery: delivery, correlationID: correlationID)
+        }
         let request: TriggerRequest
         switch TriggerRequest.parse(body: delivery.body, messageID: properties.messageID) {
         case .success(let parsed): request = parsed
@@ -72,22 +81,41 @@ struct TriggerHandler: Sendable {
             }
         }
 
+        // The broker checked `user-id` against the publishing account; `actor` is only the body's claim.
+        var requester: String?
+        if let user = properties.userID { requester = try await publishers.principal(forBrokerUser: user) }
         let runID = Self.newRunID()
         let run = NewRun(
             id: runID, flow: request.flow, version: version.version, input: input,
             idempotencyKey: request.idempotencyKey ?? runID, correlationID: correlationID,
-            actor: request.actor ?? "anonymous", replyTo: properties.replyTo,
+            actor: request.actor ?? "anonymous", requester: requester, replyTo: properties.replyTo,
             traceparent: Self.trace(properties.headers["traceparent"]?.stringValue).traceparent)
-        let creation = try await runs.create(run, at: .now, advancer: advancer) { creation in
-            guard let replyTo = run.replyTo else { return [] }
-            return [TriggerReply.accepted(run: run, creation: creation, replyTo: replyTo)]
+        let creation: RunCreation
+        do {
+            creation = try await runs.create(run, at: .now, advancer: advancer) { creation in
+                guard let replyTo = run.replyTo else { return [] }
+                return [TriggerReply.accepted(run: run, creation: creation, replyTo: replyTo)]
+            }
+        } catch let error as PGError where error.isPermanent {
+            // Whatever the checks above missed, PostgreSQL refused: retrying cannot help, so it is a
+            // rejection like any other (answered, recorded, dead-lettered), never a retry in place.
+            return try await reject(
+                TriggerRejection(
+                    reason: .unstorableValue,
+                    message: "PostgreSQL refused the trigger's data: \(error.dataFreeDescription)"),
+                flow: request.flow, delivery: delivery, correlationID: correlationID,
+                idempotencyKey: request.idempotencyKey)
         }
         switch creation {
         case .created(let id):
             let context = RunLogContext(
                 runID: id, correlationID: correlationID, flow: run.flow, release: run.version,
                 traceID: RunLogContext.traceID(of: run.traceparent))
-            logger.info("run created", metadata: context.metadata(adding: ["actor": "\(run.actor)"]))
+            logger.info(
+                "run created",
+                metadata: context.metadata(adding: [
+                    "actor": "\(run.actor)", "requester": "\(run.requester ?? "unauthenticated")",
+                ]))
             return .accepted(runID: id)
         case .existing(let id, let version):
             // The existing run's own correlation id and trace, not this repeat's: the line is about that run.
@@ -103,11 +131,31 @@ struct TriggerHandler: Sendable {
         }
     }
 
+    /// A property the run would keep (its correlation id, message id, reply queue) that cannot be
+    /// stored or used: nil when all can.
+    static func unusableProperty(_ properties: AMQPProperties) -> TriggerRejection? {
+        let named = [
+            ("correlation_id", properties.correlationID), ("message_id", properties.messageID),
+            ("reply_to", properties.replyTo), ("user_id", properties.userID),
+        ]
+        for case (let name, let value?) in named where !value.isStorable {
+            return TriggerRejection(
+                reason: .invalidProperties, field: name,
+                message: "the message's \(name) property holds the character U+0000, which cannot be stored")
+        }
+        return nil
+    }
+
     private func reject(
-        _ rejection: TriggerRejection, flow: String?, delivery: AMQPDelivery, correlationID: String,
-        idempotencyKey: String? = nil
+        _ rejection: TriggerRejection, flow: String?, delivery: AMQPDelivery, correlationID rawCorrelationID: String,
+        idempotencyKey rawIdempotencyKey: String? = nil
     ) async throws -> Outcome {
-        let properties = delivery.properties
+        // What is recorded about a refused message must itself be storable.
+        let correlationID = rawCorrelationID.storable
+        let idempotencyKey = rawIdempotencyKey?.storable
+        var properties = delivery.properties
+        properties.messageID = properties.messageID?.storable
+        properties.replyTo = properties.replyTo.flatMap { $0.isStorable ? $0 : nil }
         var messages = [TriggerReply.deadLetter(delivery, rejection: rejection)]
         if let replyTo = properties.replyTo {
             messages.append(
@@ -116,7 +164,7 @@ struct TriggerHandler: Sendable {
                     traceparent: properties.headers["traceparent"]?.stringValue))
         }
         let origin = TriggerRejectionStore.Origin(
-            messageID: properties.messageID, routingKey: delivery.routingKey, correlationID: correlationID,
+            messageID: properties.messageID, routingKey: delivery.routingKey.storable, correlationID: correlationID,
             replyTo: properties.replyTo, bodyBytes: delivery.body.count)
         let recorded = try await rejections.record(rejection, flow: flow, origin: origin, messages: messages)
         if recorded {
@@ -161,3 +209,4 @@ struct TriggerHandler: Sendable {
             using: &generator)
     }
 }
+

@@ -47,21 +47,34 @@ enum TriggerReply {
             body: JSONValue.object(body).jsonBytes())
     }
 
+    /// The answer to a trigger the consumer refused before any rejection could be recorded (what the
+    /// database would not store even as a rejection): the body of a `trigger.rejected` reply.
+    static func refused(reason: String) -> [UInt8] {
+        var body = JSONObject()
+        body["type"] = "trigger.rejected"
+        body["reason"] = .string("refused")
+        body["field"] = .null
+        body["message"] = .string(reason)
+        body["errors"] = .array([])
+        return JSONValue.object(body).jsonBytes()
+    }
+
     /// The original body and headers, to `keel.dead.keel.triggers`, with why it died in `keel-reason`,
     /// `keel-field` and `keel-error`.
     static func deadLetter(_ delivery: AMQPDelivery, rejection: TriggerRejection) -> OutboxMessage {
         var headers: [String: String] = [:]
+        // Kept as JSON in the outbox, so U+0000 (which jsonb cannot hold) becomes U+FFFD.
         for (key, value) in delivery.properties.headers {
-            if let text = value.stringValue { headers[key] = text }
+            if let text = value.stringValue { headers[key.storable] = text.storable }
         }
         headers["keel-reason"] = rejection.reason.rawValue
         headers["keel-error"] = rejection.message
         if let field = rejection.field { headers["keel-field"] = field }
-        headers["keel-original-routing-key"] = delivery.routingKey
+        headers["keel-original-routing-key"] = delivery.routingKey.storable
         return OutboxMessage(
             exchange: KeelTopology.deadLetters.name, routingKey: KeelTopology.triggerQueue.name,
-            messageID: UUID(), correlationID: delivery.properties.correlationID,
-            replyTo: delivery.properties.replyTo,
+            messageID: UUID(), correlationID: delivery.properties.correlationID?.storable,
+            replyTo: delivery.properties.replyTo?.storable,
             headers: headers, body: delivery.body)
     }
 }

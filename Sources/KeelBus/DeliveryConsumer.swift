@@ -8,10 +8,14 @@ public import ServiceLifecycle
 /// delivery only after its handler returned (so the outcome committed first).
 ///
 /// Up to `prefetch` deliveries per queue are handled at once; the broker holds the rest: that is the
-/// service's backpressure. A handler that throws (database down) keeps its delivery and is retried
-/// with backoff, so an outage neither loses messages nor burns their delivery count; on shutdown
-/// unfinished ones go back to the queue. If the consumer ends (its channel closed, the broker cancelled
-/// it), it starts again on a fresh channel after a pause instead of taking the service down.
+/// service's backpressure. No delivery may hold its slot for ever, so a handler's failure is sorted
+/// (`DeliveryFailure`): one that can never succeed (undecodable, data PostgreSQL refuses) is answered on
+/// `reply_to` and dead-lettered at once with its reason; one that may pass later (database down) is
+/// retried in place with backoff `inPlaceAttempts` times, so a short outage neither loses messages nor
+/// burns their delivery count, and is then handed back to the broker, whose delivery limit and
+/// dead-letter queue bound it. On shutdown unfinished deliveries go back to the queue. If the consumer
+/// ends (its channel closed, the broker cancelled it), it starts again on a fresh channel after a pause
+/// instead of taking the service down.
 public final class DeliveryConsumer: Service, Sendable {
     /// Decides a delivery's fate; throws only for failures worth retrying (the database is down).
     public typealias Handler = @Sendable (AMQPDelivery) async throws -> DeliveryDisposition
@@ -22,16 +26,40 @@ public final class DeliveryConsumer: Service, Sendable {
     let prefetch: Int
     let connection: @Sendable () async throws -> AMQPConnection
     let handler: Handler
+    let refusal: Refusal
+    let inPlaceAttempts: Int
     let logger: Logger
+
+    /// How a consumer answers and keeps a delivery it refuses.
+    public struct Refusal: Sendable {
+        /// The answer for `reply_to`, if the sender should get one: given the delivery and the reason.
+        public var reply: @Sendable (_ delivery: AMQPDelivery, _ reason: String) -> [UInt8]?
+        /// The body the dead letter keeps: the original, or a copy with secrets (tokens) removed.
+        public var deadLetterBody: @Sendable (_ body: [UInt8]) -> [UInt8]
+
+        public init(
+            reply: @escaping @Sendable (AMQPDelivery, String) -> [UInt8]? = { _, _ in nil },
+            deadLetterBody: @escaping @Sendable ([UInt8]) -> [UInt8] = { $0 }
+        ) {
+            self.reply = reply
+            self.deadLetterBody = deadLetterBody
+        }
+    }
 
     /// - Parameters:
     ///   - name: for logs, e.g. `trigger consumer`.
     ///   - declaration: declared on every (re)start, before consuming.
+    ///   - refusal: how a delivery that can never succeed is answered and kept.
+    ///   - inPlaceAttempts: how many times a transient failure is tried here before the delivery goes
+    ///     back to the broker (about 35 s of backoff at the default).
     public init(
         name: String, declaration: KeelDeclaration, queues: [String], prefetch: Int,
         connection: @escaping @Sendable () async throws -> AMQPConnection, logger: Logger,
+        refusal: Refusal = Refusal(), inPlaceAttempts: Int = 12,
         handler: @escaping Handler
     ) {
+        self.refusal = refusal
+        self.inPlaceAttempts = inPlaceAttempts
         self.name = name
         self.declaration = declaration
         self.queues = queues
@@ -115,20 +143,14 @@ public final class DeliveryConsumer: Service, Sendable {
 
     private func handle(_ delivery: AMQPDelivery, from queue: String, on channel: AMQPChannel) async {
         var delay = Duration.milliseconds(100)
+        var attempts = 0
         while true {
+            attempts += 1
             do {
                 switch try await handler(delivery) {
                 case .ack: try await channel.ack(delivery)
                 case .deadLetter(let reason):
-                    logger.error(
-                        "\(name): dead-lettering a delivery",
-                        metadata: Self.fields(of: delivery, from: queue, ["reason": "\(reason)"]))
-                    try await channel.reject(delivery, requeue: false)
-                    Counter(
-                        label: "keel_dead_letters_total",
-                        dimensions: [("queue", queue), ("reason", "rejected")]
-                    )
-                    .increment()
+                    await refuse(delivery, reason: reason, from: queue, on: channel)
                 case .requeue(let reason):
                     logger.info(
                         "\(name): returning a delivery to its queue",
@@ -137,6 +159,19 @@ public final class DeliveryConsumer: Service, Sendable {
                 }
                 return
             } catch {
+                if case .permanent(let reason) = DeliveryFailure(error) {
+                    await refuse(delivery, reason: reason, from: queue, on: channel)
+                    return
+                }
+                if attempts >= inPlaceAttempts {
+                    // Back to the broker: the queue's delivery limit, then its dead-letter queue, bound it.
+                    logger.warning(
+                        "\(name): delivery still not handled; handing it back to its queue",
+                        metadata: Self.fields(
+                            of: delivery, from: queue, ["error": "\(error)", "attempts": "\(attempts)"]))
+                    try? await channel.nack(delivery, requeue: true)
+                    return
+                }
                 logger.warning(
                     "\(name): delivery not handled yet; retrying",
                     metadata: Self.fields(
@@ -151,6 +186,59 @@ public final class DeliveryConsumer: Service, Sendable {
             }
         }
     }
+
+    /// Answers a delivery that can never succeed on its `reply_to` and dead-letters it with its reason
+    /// in `keel-reason` and `keel-error`, then acks it. When the copy cannot be published, the delivery
+    /// is rejected instead, so the broker dead-letters the original (its reason is then in the log).
+    private func refuse(_ delivery: AMQPDelivery, reason: String, from queue: String, on channel: AMQPChannel)
+        async
+    {
+        logger.error(
+            "\(name): dead-lettering a delivery",
+            metadata: Self.fields(of: delivery, from: queue, ["reason": "\(reason)"]))
+        Counter(label: "keel_dead_letters_total", dimensions: [("queue", queue), ("reason", "rejected")])
+            .increment()
+        do {
+            let publisher = try await connection().openChannel()
+            var failure: (any Error)?
+            do {
+                try await publishRefusal(delivery, reason: reason, from: queue, on: publisher)
+            } catch {
+                failure = error
+            }
+            try? await publisher.close()
+            if let failure { throw failure }
+            try await channel.ack(delivery)
+        } catch {
+            logger.warning(
+                "\(name): could not publish the dead letter; rejecting the delivery to its dead-letter queue",
+                metadata: Self.fields(of: delivery, from: queue, ["error": "\(error)"]))
+            try? await channel.reject(delivery, requeue: false)
+        }
+    }
+
+    private func publishRefusal(
+        _ delivery: AMQPDelivery, reason: String, from queue: String, on publisher: AMQPChannel
+    ) async throws {
+        try await publisher.enablePublisherConfirms()
+        let properties = delivery.properties
+        if let replyTo = properties.replyTo, !replyTo.isEmpty, let answer = refusal.reply(delivery, reason) {
+            try await publisher.publish(
+                answer, exchange: "", routingKey: replyTo,
+                properties: AMQPProperties(
+                    contentType: "application/json", headers: ["keel-schema": "1"],
+                    correlationID: properties.correlationID))
+        }
+        var dead = properties
+        dead.headers["keel-reason"] = "refused"
+        dead.headers["keel-error"] = .string(reason)
+        dead.headers["keel-original-routing-key"] = .string(delivery.routingKey)
+        // The copy is Keel's message: the broker would refuse another user's id on it.
+        dead.userID = nil
+        try await publisher.publish(
+            refusal.deadLetterBody(delivery.body), exchange: KeelTopology.deadLetters.name,
+            routingKey: queue, properties: dead)
+    }
 }
 
 /// The broker ended a consumer (its queue was deleted, the channel closed): all of them restart.
@@ -163,8 +251,8 @@ struct ConsumerEnded: Error, CustomStringConvertible {
 public enum DeliveryDisposition: Sendable, Hashable {
     /// Done with (its outcome committed, or it was a duplicate).
     case ack
-    /// A poison message no retry can help: rejected without requeue, so the queue's dead-letter target
-    /// keeps it (with RabbitMQ's `x-death` header); `reason` goes to the log.
+    /// A poison message no retry can help: answered on `reply_to` (see `DeliveryConsumer.Refusal`) and
+    /// dead-lettered to the queue's dead-letter queue with `reason` in its `keel-error` header.
     case deadLetter(reason: String)
     /// Not possible now, worth trying later (elsewhere, or once a remote host is back): nacked with
     /// requeue, so the broker delivers it again and counts the delivery against the queue's delivery

@@ -63,6 +63,24 @@ public struct PGError: Error, CustomStringConvertible, CustomDebugStringConverti
         sqlState == "40001" || sqlState == "40P01"
     }
 
+    /// True for failures that no retry can resolve: the server refused the statement for the data it
+    /// carries or what it says (SQLSTATE classes 22 data exception, 23 integrity constraint violation,
+    /// 42 syntax error or access rule violation), or a column could not be decoded. Everything else
+    /// (a lost connection, a conflict, 53xxx resources, 57Pxx shutdown) may pass later.
+    public var isPermanent: Bool {
+        if code == .decoding { return true }
+        guard code == .server, let sqlState else { return false }
+        return sqlState.hasPrefix("22") || sqlState.hasPrefix("23") || sqlState.hasPrefix("42")
+    }
+
+    /// What went wrong without the server's message (which may quote a value, e.g. `invalid input
+    /// syntax for type uuid: "..."`): safe for a dead letter's reason or an answer to a stranger.
+    public var dataFreeDescription: String {
+        var text = "PGError(\(code)"
+        if let sqlState { text += ", SQLSTATE \(sqlState)" }
+        return text + ")"
+    }
+
     public var description: String {
         var text = "PGError(\(code)"
         if let sqlState { text += ", \(sqlState)" }

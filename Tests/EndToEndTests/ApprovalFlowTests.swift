@@ -257,15 +257,32 @@ import Testing
             let rui = try await stack.token("rui", groups: ["reviewers"])
             let rita = try await stack.token("rita", groups: ["reviewers"])
 
-            // rui triggered this run: their own approval is refused, a colleague's is not.
+            // rui triggered this run with broker credentials of their own, claiming in the body to be
+            // rita: the requester is who the broker authenticated, so rui's own approval is refused.
+            let ruiPublishes = try await stack.publisher(for: "rui")
             try await stack.trigger(
-                "safe-code-change", input: #"{"repo": "own", "task": "t"}"#, key: "own", actor: "rui")
+                "safe-code-change", input: #"{"repo": "own", "task": "t"}"#, key: "own", actor: "rita",
+                as: .account(url: ruiPublishes))
             let own = try await stack.runID(key: "own", flow: "safe-code-change")
             let ownApproval = try await client.pending(run: own, step: "review", token: rui)
             let ownID = try #require(ownApproval["id"] as? String)
             let selfApproval = try await client.decide(ownID, "approve", token: rui)
             #expect(selfApproval.status == 403)
             #expect(selfApproval.json?["type"] as? String == "/problems/own-run")
+
+            // A trigger whose publisher did not authenticate itself (no user-id): a gate that forbids
+            // self-approval cannot tell its requester from anyone, so nobody may approve it.
+            try await stack.trigger(
+                "safe-code-change", input: #"{"repo": "anon", "task": "t"}"#, key: "anon", actor: "rita",
+                as: .unauthenticated)
+            let anonymous = try await stack.runID(key: "anon", flow: "safe-code-change")
+            let anonymousID = try #require(
+                try await client.pending(run: anonymous, step: "review", token: rita)["id"] as? String)
+            let unauthenticated = try await client.decide(anonymousID, "approve", token: rita)
+            #expect(unauthenticated.status == 403)
+            #expect(unauthenticated.json?["type"] as? String == "/problems/requester-unauthenticated")
+            let cleanup = try await client.decide(anonymousID, "reject", note: "unauthenticated", token: rita)
+            #expect(cleanup.status == 200, "a rejection still counts")
 
             // Reject: the review fails, apply never runs, the run fails.
             try await stack.trigger("safe-code-change", input: #"{"repo": "rej", "task": "t"}"#, key: "rej")

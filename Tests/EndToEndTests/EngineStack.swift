@@ -76,22 +76,66 @@ final class EngineStack: KeelCLITesting, @unchecked Sendable {
         return executor
     }
 
+    /// Who publishes a trigger, as the broker sees it.
+    enum Publisher {
+        /// The stack's own account, with `user-id` set: the requester is `amqp:<account>`.
+        case stack
+        /// The stack's account without `user-id`: an unauthenticated requester.
+        case unauthenticated
+        /// An account of its own (`publisher(for:)`), with `user-id` set.
+        case account(url: String)
+    }
+
+    /// Creates a broker account that publishes for `principal` with `keel publisher add`; returns its URL.
+    /// Broker accounts are global, so the account's name is unique to this test.
+    func publisher(for principal: String) async throws -> String {
+        let name = "\(principal)-\(UUID().uuidString.prefix(8).lowercased())"
+        let added = try await keel(
+            ["publisher", "add", name, "--principal", principal, "--amqp-url", vhost.url, "--json"],
+            database: database)
+        try #require(added.status == 0, "keel publisher add failed: \(String(describing: added.json))")
+        return try #require((added.json as? [String: Any])?["url"] as? String)
+    }
+
     /// Publishes a trigger as any AMQP client would.
     func trigger(
         _ flow: String, input: String = "{}", key: String = UUID().uuidString, replyTo: String? = nil,
-        actor: String = "e2e", traceparent: String? = nil
+        actor: String = "e2e", traceparent: String? = nil, as publisher: Publisher = .stack
     )
         async throws
     {
         let body =
             #"{"flow": "\#(flow)", "input": \#(input), "idempotency_key": "\#(key)", "actor": "\#(actor)"}"#
-        try await channel.publish(
-            Array(body.utf8), exchange: "keel.triggers", routingKey: flow,
-            properties: AMQPProperties(
-                contentType: "application/json",
-                headers: traceparent.map { ["traceparent": .string($0)] } ?? [:],
-                correlationID: "corr-\(key)", replyTo: replyTo, messageID: UUID().uuidString),
-            mandatory: true)
+        var properties = AMQPProperties(
+            contentType: "application/json",
+            headers: traceparent.map { ["traceparent": .string($0)] } ?? [:],
+            correlationID: "corr-\(key)", replyTo: replyTo, messageID: UUID().uuidString)
+        switch publisher {
+        case .stack:
+            properties.userID = try AMQPConfiguration(url: vhost.url).user
+            try await channel.publish(
+                Array(body.utf8), exchange: "keel.triggers", routingKey: flow, properties: properties,
+                mandatory: true)
+        case .unauthenticated:
+            try await channel.publish(
+                Array(body.utf8), exchange: "keel.triggers", routingKey: flow, properties: properties,
+                mandatory: true)
+        case .account(let url):
+            let configuration = try AMQPConfiguration(url: url)
+            properties.userID = configuration.user
+            let connection = try await AMQPConnection.connect(configuration, logger: Logger(label: "test"))
+            do {
+                let channel = try await connection.openChannel()
+                try await channel.enablePublisherConfirms()
+                try await channel.publish(
+                    Array(body.utf8), exchange: "keel.triggers", routingKey: flow, properties: properties,
+                    mandatory: true)
+            } catch {
+                await connection.close()
+                throw error
+            }
+            await connection.close()
+        }
     }
 
     /// Waits until `count` runs of `flow` exist and all are finished; returns their ids and statuses.

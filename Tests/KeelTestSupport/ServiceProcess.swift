@@ -60,6 +60,17 @@ public final class ServiceProcess: @unchecked Sendable {
 
     public var isRunning: Bool { process.isRunning }
 
+    public var pid: Int32 { process.processIdentifier }
+
+    /// The process's resident memory (`VmRSS` of /proc/PID/status), in bytes; nil once it has ended.
+    public var residentBytes: Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+            let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
+        else { return nil }
+        return kilobytes * 1024
+    }
+
     /// Sends a signal (SIGTERM by default) and waits up to `timeout` for the exit status; nil if still running.
     public func stop(signal: Int32 = SIGTERM, timeout: Duration = .seconds(20)) async -> Int32? {
         if process.isRunning { kill(process.processIdentifier, signal) }

@@ -87,7 +87,8 @@ start() {
     ensure_vhost_and_user
     write_env_fragment "$NAME" \
         "KEEL_AMQP_URL=amqp://keel:keel@127.0.0.1:$PORT/keel" \
-        "KEEL_AMQP_PORT=$PORT"
+        "KEEL_AMQP_PORT=$PORT" \
+        "KEEL_RABBITMQCTL=$KEEL_ROOT/scripts/servers/rabbitmqctl"
 }
 
 # The keel vhost and user with full permissions on it; a no-op when they exist. A marker per node
@@ -143,5 +144,10 @@ delete-vhost)
     [ -n "${2:-}" ] || die "usage: $0 delete-vhost NAME"
     ctl delete_vhost "$2" >/dev/null
     ;;
-*) die "usage: $0 start|stop|restart|status|add-vhost NAME|delete-vhost NAME" ;;
+ctl)
+    # rabbitmqctl against this node, for `keel publisher` (KEEL_RABBITMQCTL in .keel/env).
+    shift
+    exec "$RMQ_BIN/rabbitmqctl" -q "$@"
+    ;;
+*) die "usage: $0 start|stop|restart|status|add-vhost NAME|delete-vhost NAME|ctl ARGS..." ;;
 esac

@@ -13,6 +13,12 @@ extension ApprovalError {
             ProblemDetails(
                 status: .forbidden, type: "/problems/not-an-approver", title: "Not an approver",
                 detail: "Only the approvers this gate lists may decide it.")
+        case .requesterUnauthenticated:
+            ProblemDetails(
+                status: .forbidden, type: "/problems/requester-unauthenticated",
+                title: "Requester not authenticated",
+                detail:
+                    "The run's requester was not authenticated and its gate does not allow self-approval, so it cannot be approved.")
         case .ownRun:
             ProblemDetails(
                 status: .forbidden, type: "/problems/own-run", title: "Cannot approve your own run",

@@ -55,6 +55,11 @@ extension ApprovalWeb {
             (.forbidden, "You are not one of this step's approvers, so you cannot decide it.")
         case .ownRun:
             (.forbidden, "You started this run; someone else has to approve it.")
+        case .requesterUnauthenticated:
+            (
+                .forbidden,
+                "This run was started by an unauthenticated publisher, and this gate does not allow self-approval, so nobody can approve it; reject it and start it again with your own credentials."
+            )
         case .closed(let status):
             (.conflict, "This approval is already closed (\(status.rawValue)); nothing was recorded.")
         case .alreadyDecided:

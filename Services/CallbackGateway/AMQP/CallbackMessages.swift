@@ -2,6 +2,7 @@ import AMQPClient
 import Foundation
 import KeelBus
 import KeelCore
+import KeelService
 import KeelStore
 import Logging
 import Metrics
@@ -23,14 +24,28 @@ enum CallbackMessages {
         DeliveryConsumer(
             name: "callback consumer", declaration: KeelTopology.callbackGateway,
             queues: [KeelTopology.callbackQueue.name], prefetch: prefetch, connection: connection,
-            logger: logger
+            logger: logger,
+            refusal: DeliveryConsumer.Refusal(
+                reply: { _, reason in
+                    CallbackReply.problem(
+                        ProblemDetails(
+                            status: .unprocessableContent, type: "/problems/refused", title: "Callback refused",
+                            detail: reason),
+                        outcome: "refused"
+                    ).body.jsonBytes()
+                },
+                deadLetterBody: CallbackTokenRedaction.redact)
         ) { delivery in
+            // As large as HTTP allows, no larger: bigger results belong in an upload.
+            if delivery.body.count > CallbackRequest.maximumBodyBytes {
+                throw OversizeMessage(bytes: delivery.body.count, limit: CallbackRequest.maximumBodyBytes)
+            }
             let reply = try await receive(delivery, receiver: receiver)
             var messages: [OutboxMessage] = []
             if let replyTo = delivery.properties.replyTo, !replyTo.isEmpty {
                 messages.append(
                     OutboxMessage(
-                        exchange: "", routingKey: replyTo, correlationID: delivery.properties.correlationID,
+                        exchange: "", routingKey: replyTo, correlationID: delivery.properties.correlationID?.storable,
                         headers: ["keel-schema": "1", "keel-type": "callback.reply"],
                         body: reply.body.jsonBytes()))
             }
@@ -75,15 +90,17 @@ enum CallbackMessages {
     /// replaced and the reason in its headers.
     static func deadLetter(_ delivery: AMQPDelivery, reply: CallbackReply) -> OutboxMessage {
         var headers: [String: String] = [:]
+        // Kept as JSON in the outbox, so U+0000 (which jsonb cannot hold) becomes U+FFFD.
         for (key, value) in delivery.properties.headers {
-            if let text = value.stringValue { headers[key] = text }
+            if let text = value.stringValue { headers[key.storable] = text.storable }
         }
         headers["keel-reason"] = reply.outcome
-        headers["keel-error"] = reply.body.objectValue?["detail"]?.stringValue ?? reply.outcome
-        headers["keel-original-routing-key"] = delivery.routingKey
+        headers["keel-error"] = (reply.body.objectValue?["detail"]?.stringValue ?? reply.outcome).storable
+        headers["keel-original-routing-key"] = delivery.routingKey.storable
         return OutboxMessage(
             exchange: KeelTopology.deadLetters.name, routingKey: KeelTopology.callbackQueue.name,
-            correlationID: delivery.properties.correlationID, replyTo: delivery.properties.replyTo,
+            correlationID: delivery.properties.correlationID?.storable,
+            replyTo: delivery.properties.replyTo?.storable,
             headers: headers, body: CallbackTokenRedaction.redact(delivery.body))
     }
 }

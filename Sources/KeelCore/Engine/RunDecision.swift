@@ -312,7 +312,7 @@ struct RunDecision {
         let now = step(request.step)
         commands.append(
             .requestApproval(
-                request, requester: state.trigger?.actor, timeoutAt: now.approvalDeadline,
+                request, requester: state.trigger?.requester, timeoutAt: now.approvalDeadline,
                 reminderAt: now.reminderDue))
         publish(
             "approval.requested.\(flow.name)", step: request.step, attempt: request.attempt,

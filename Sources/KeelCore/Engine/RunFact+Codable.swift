@@ -4,7 +4,7 @@ extension RunFact: Codable {
     private enum Key: String, CodingKey {
         case kind, at, derived
         case runID = "run_id"
-        case flow, version, input, actor
+        case flow, version, input, actor, requester
         case correlationID = "correlation_id"
         case idempotencyKey = "idempotency_key"
         case replyTo = "reply_to"
@@ -53,7 +53,7 @@ extension RunFact: Codable {
                 RunTrigger(
                     runID: try string(.runID), flow: try string(.flow), version: try int(.version),
                     input: try container.decode(JSONValue.self, forKey: .input),
-                    actor: try optionalString(.actor),
+                    actor: try optionalString(.actor), requester: try optionalString(.requester),
                     correlationID: try string(.correlationID), idempotencyKey: try string(.idempotencyKey),
                     replyTo: try optionalString(.replyTo), traceparent: try optionalString(.traceparent)))
         case "step.scheduled":
@@ -143,6 +143,7 @@ extension RunFact: Codable {
             try container.encode(trigger.version, forKey: .version)
             try container.encode(trigger.input, forKey: .input)
             try container.encodeIfPresent(trigger.actor, forKey: .actor)
+            try container.encodeIfPresent(trigger.requester, forKey: .requester)
             try container.encode(trigger.correlationID, forKey: .correlationID)
             try container.encode(trigger.idempotencyKey, forKey: .idempotencyKey)
             try container.encodeIfPresent(trigger.replyTo, forKey: .replyTo)

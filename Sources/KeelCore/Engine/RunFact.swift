@@ -66,8 +66,12 @@ public struct RunTrigger: Sendable, Hashable {
     public var version: Int
     /// Already validated against the flow's input schema.
     public var input: JSONValue
-    /// Who triggered the run; nil for a schedule.
+    /// Who the trigger says triggered the run: a claim, for information only; nil for a schedule.
     public var actor: String?
+    /// Who triggered the run as Keel authenticated them (for AMQP, the broker-validated `user-id`
+    /// mapped to a principal); nil when the publisher was not authenticated. Separation of duties
+    /// compares approvers with this, never with `actor`.
+    public var requester: String?
     public var correlationID: String
     public var idempotencyKey: String
     /// The queue that gets the run's outcome.
@@ -78,9 +82,10 @@ public struct RunTrigger: Sendable, Hashable {
 
     public init(
         runID: String, flow: String, version: Int, input: JSONValue, actor: String? = nil,
-        correlationID: String,
+        requester: String? = nil, correlationID: String,
         idempotencyKey: String, replyTo: String? = nil, traceparent: String? = nil
     ) {
+        self.requester = requester
         self.runID = runID
         self.flow = flow
         self.version = version

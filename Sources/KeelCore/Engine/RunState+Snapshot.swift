@@ -62,6 +62,7 @@ struct TriggerSnapshot: Sendable, Hashable, Codable {
     var version: Int
     var input: JSONValue
     var actor: String?
+    var requester: String?
     var correlationID: String
     var idempotencyKey: String
     var replyTo: String?
@@ -69,7 +70,7 @@ struct TriggerSnapshot: Sendable, Hashable, Codable {
 
     private enum CodingKeys: String, CodingKey {
         case runID = "run_id"
-        case flow, version, input, actor
+        case flow, version, input, actor, requester
         case correlationID = "correlation_id"
         case idempotencyKey = "idempotency_key"
         case replyTo = "reply_to"
@@ -82,6 +83,7 @@ struct TriggerSnapshot: Sendable, Hashable, Codable {
         version = trigger.version
         input = trigger.input
         actor = trigger.actor
+        requester = trigger.requester
         correlationID = trigger.correlationID
         idempotencyKey = trigger.idempotencyKey
         replyTo = trigger.replyTo
@@ -90,7 +92,7 @@ struct TriggerSnapshot: Sendable, Hashable, Codable {
 
     var trigger: RunTrigger {
         RunTrigger(
-            runID: runID, flow: flow, version: version, input: input, actor: actor,
+            runID: runID, flow: flow, version: version, input: input, actor: actor, requester: requester,
             correlationID: correlationID,
             idempotencyKey: idempotencyKey, replyTo: replyTo, traceparent: traceparent)
     }

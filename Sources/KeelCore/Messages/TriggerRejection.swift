@@ -12,6 +12,11 @@ public struct TriggerRejection: Error, Sendable, Hashable, Codable {
         case unknownVersion = "unknown_version"
         /// The input does not satisfy the flow's schema (`errors` lists each problem).
         case invalidInput = "invalid_input"
+        /// The trigger holds a value PostgreSQL cannot store (U+0000, a number beyond `numeric`):
+        /// `field` names the field and `errors` the pointer into the input.
+        case unstorableValue = "unstorable_value"
+        /// The message's AMQP properties cannot be used (a correlation id holding U+0000...).
+        case invalidProperties = "invalid_properties"
     }
 
     /// One schema violation in the input.
@@ -40,6 +45,13 @@ public struct TriggerRejection: Error, Sendable, Hashable, Codable {
         self.field = field
         self.message = message
         self.errors = errors
+    }
+
+    /// A value of the input that PostgreSQL cannot store, located by its pointer into the input.
+    public static func unstorableInput(_ problem: UnstorableValue) -> TriggerRejection {
+        TriggerRejection(
+            reason: .unstorableValue, field: "input", message: "the input cannot be stored: \(problem)",
+            errors: [InputError(path: problem.pointer.description.storable, keyword: "unstorable", message: "\(problem)")])
     }
 
     /// The input's schema violations as a rejection.

@@ -12,6 +12,8 @@ public struct TriggerRequest: Sendable, Hashable {
     /// An explicitly named draft version; nil runs the live release.
     public var draft: Int?
 
+    /// The largest trigger body read: inputs are parameters, and big artifacts travel as resources.
+    public static let maximumBodyBytes = 1 << 20
     public static let maximumKeyLength = 256
     public static let maximumActorLength = 256
 
@@ -48,6 +50,9 @@ public struct TriggerRequest: Sendable, Hashable {
                 ))
         }
         var request = TriggerRequest(flow: flow, input: object["input"] ?? .object([:]))
+        if let problem = request.input.firstUnstorableValue() {
+            return .failure(.unstorableInput(problem))
+        }
         switch optionalText(object, "idempotency_key", maximum: maximumKeyLength) {
         case .failure(let rejection): return .failure(rejection)
         case .success(let key): request.idempotencyKey = key ?? messageID.flatMap { $0.isEmpty ? nil : $0 }
@@ -79,6 +84,12 @@ public struct TriggerRequest: Sendable, Hashable {
                     message:
                         "expected a non-empty string of at most \(maximum) characters; got \(value.typeName)")
             )
+        }
+        guard text.isStorable else {
+            return .failure(
+                TriggerRejection(
+                    reason: .unstorableValue, field: field,
+                    message: "\(UnstorableValue(pointer: JSONPointer(tokens: [field]), reason: .nulCharacter))"))
         }
         return .success(text)
     }

@@ -6,6 +6,9 @@ public enum ApprovalError: Error, Sendable, Hashable, CustomStringConvertible {
     case notAnApprover
     /// The requester may not approve their own run unless the gate allows it.
     case ownRun
+    /// The gate forbids self-approval but the run's requester was not authenticated, so nobody can be
+    /// shown not to be the requester: approvals are refused (rejections still count).
+    case requesterUnauthenticated
     /// The approval is no longer pending.
     case closed(ApprovalStatus)
     /// This approver already decided this approval.
@@ -24,6 +27,8 @@ public enum ApprovalError: Error, Sendable, Hashable, CustomStringConvertible {
         case .notFound: "no such approval"
         case .notAnApprover: "you are not one of this approval's approvers"
         case .ownRun: "the requester may not approve their own run"
+        case .requesterUnauthenticated:
+            "the run's requester is not authenticated and this gate does not allow self-approval"
         case .closed(let status): "the approval is no longer pending (\(status.rawValue))"
         case .alreadyDecided: "you already decided this approval"
         case .boundChanged: "the bound artifacts changed since you reviewed them"

@@ -68,8 +68,12 @@ public struct ApprovalStore: Sendable {
             guard var approval = try await Self.load(id, on: connection) else { throw ApprovalError.notFound }
             guard approval.lists(principal) else { throw ApprovalError.notAnApprover }
             guard approval.status == .pending else { throw ApprovalError.closed(approval.status) }
-            if decision == .approve, !approval.allowSelfApproval, approval.requester == principal.name {
-                throw ApprovalError.ownRun
+            // The requester is the authenticated principal that triggered the run, never the
+            // trigger's self-declared actor; without one, a gate that forbids self-approval cannot tell
+            // the requester from anyone else, so it approves nothing.
+            if decision == .approve, !approval.allowSelfApproval {
+                guard let requester = approval.requester else { throw ApprovalError.requesterUnauthenticated }
+                if requester == principal.name { throw ApprovalError.ownRun }
             }
             if decision == .requestChanges, approval.requestChangesStep == nil {
                 throw ApprovalError.requestChangesNotAllowed

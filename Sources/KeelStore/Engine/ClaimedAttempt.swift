@@ -8,6 +8,9 @@ public struct ClaimedAttempt: Sendable {
     /// Grows with every claim of the attempt; results and heartbeats carrying an older one are refused.
     public var leaseToken: Int64
     public var state: RunState
+    /// A moment no later than the start of the lease in the database (taken before the claim was sent),
+    /// so the executor can tell, by its own clock, when the lease has surely passed.
+    public var leaseFrom: ContinuousClock.Instant = .now
 }
 
 /// What an executor reports when an attempt's work ended.

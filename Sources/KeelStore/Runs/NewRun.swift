@@ -10,14 +10,17 @@ public struct NewRun: Sendable, Hashable {
     public var idempotencyKey: String
     public var correlationID: String
     public var actor: String
+    /// The authenticated principal that triggered the run; nil when the publisher was not authenticated.
+    public var requester: String?
     public var replyTo: String?
     public var traceparent: String?
 
     public init(
         id: String, flow: String, version: Int, input: JSONValue, idempotencyKey: String,
         correlationID: String,
-        actor: String, replyTo: String? = nil, traceparent: String? = nil
+        actor: String, requester: String? = nil, replyTo: String? = nil, traceparent: String? = nil
     ) {
+        self.requester = requester
         self.id = id
         self.flow = flow
         self.version = version
@@ -34,7 +37,8 @@ extension NewRun {
     /// What the run's `run.triggered` fact carries.
     public var trigger: RunTrigger {
         RunTrigger(
-            runID: id, flow: flow, version: version, input: input, actor: actor, correlationID: correlationID,
+            runID: id, flow: flow, version: version, input: input, actor: actor, requester: requester,
+            correlationID: correlationID,
             idempotencyKey: idempotencyKey, replyTo: replyTo, traceparent: traceparent)
     }
 }

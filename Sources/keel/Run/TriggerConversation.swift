@@ -11,11 +11,15 @@ final class TriggerConversation {
     let channel: AMQPChannel
     /// The reply queue's broker-given name.
     let replies: String
+    /// The broker account we publish as: sent as `user-id`, which RabbitMQ checks, so the run's
+    /// requester is authenticated rather than claimed.
+    let user: String
     /// Messages read while looking for another type, in arrival order (a run that finishes at once
     /// may have its outcome relayed before trigger-intake's answer).
     private var unclaimed: [(type: String, body: JSONValue)] = []
 
-    private init(connection: AMQPConnection, channel: AMQPChannel, replies: String) {
+    private init(connection: AMQPConnection, channel: AMQPChannel, replies: String, user: String) {
+        self.user = user
         self.connection = connection
         self.channel = channel
         self.replies = replies
@@ -25,12 +29,14 @@ final class TriggerConversation {
     static func open(url: String) async throws -> TriggerConversation {
         var logger = Logger(label: "keel.cli")
         logger.logLevel = .critical
-        let connection = try await AMQPConnection.connect(try AMQPConfiguration(url: url), logger: logger)
+        let configuration = try AMQPConfiguration(url: url)
+        let connection = try await AMQPConnection.connect(configuration, logger: logger)
         do {
             let channel = try await connection.openChannel()
             let queue = try await channel.declareQueue("", durable: false, exclusive: true, autoDelete: true)
             try await channel.enablePublisherConfirms()
-            return TriggerConversation(connection: connection, channel: channel, replies: queue.name)
+            return TriggerConversation(
+                connection: connection, channel: channel, replies: queue.name, user: configuration.user)
         } catch {
             await connection.close()
             throw error
@@ -49,7 +55,7 @@ final class TriggerConversation {
                 body, exchange: "keel.triggers", routingKey: flow,
                 properties: AMQPProperties(
                     contentType: "application/json", headers: ["keel-schema": "1"], correlationID: messageID,
-                    replyTo: replies, messageID: messageID),
+                    replyTo: replies, messageID: messageID, userID: user),
                 mandatory: true)
         } catch let error as AMQPError {
             if case .returned = error.code {
