@@ -83,8 +83,8 @@ import Testing
         do {
             let ready = await TestHTTP.waitFor(url + "/health/ready", status: 200)
             try #require(ready?.status == 200, "approval-service not ready:\n\(service.output)")
-            // rui reviews; oscar operates (sees all, lists nothing); olga is in another group; e2e is the
-            // actor EngineStack triggers runs as, so a reviewer who would approve their own run.
+            // rui reviews; oscar operates (sees all, lists nothing); olga is in another group; e2e is a
+            // reviewer who publishes triggers too, and so would approve their own run.
             for (name, role, group) in [
                 ("rui", "approver", "reviewers"), ("oscar", "operator", "ops"),
                 ("olga", "approver", "finance"),
@@ -105,7 +105,9 @@ import Testing
 
     @Test func anApproverApprovesAndEveryRefusalSaysWhy() async throws {
         try await withGate { gate in
-            try await gate.stack.trigger("cli-gate", input: #"{"change": "v2"}"#)
+            // e2e publishes with broker credentials of their own, so they are the run's requester.
+            try await gate.stack.trigger(
+                "cli-gate", input: #"{"change": "v2"}"#, as: .account(url: try await gate.stack.publisher(for: "e2e")))
             let pending = try await gate.pendingApproval()
             let id = try #require(pending["id"] as? String)
             let digests = try #require(pending["digests"] as? [String])

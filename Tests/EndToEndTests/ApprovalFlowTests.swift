@@ -164,7 +164,8 @@ import Testing
             let approval = try await client.pending(run: run, step: "review", token: rui)
             let id = try #require(approval["id"] as? String)
             #expect(approval["summary"] as? String == "Apply the agent's patch for: fix the cart total")
-            #expect(approval["requester"] as? String == "e2e")
+            // The stack publishes with its own broker account's user-id: that account, not the body's actor.
+            #expect(approval["requester"] as? String == "amqp:keel")
             #expect(approval["approvers"] as? [String] == ["group:reviewers"])
             let bound = try #require((approval["bound"] as? [[String: Any]])?.first)
             #expect(bound["type"] as? String == "text/x-diff")

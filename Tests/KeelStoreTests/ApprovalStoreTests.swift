@@ -34,13 +34,16 @@ import Testing
             try await tokens.create(name: name, role: role, groups: groups, createdBy: "test").record
         }
 
-        /// Triggers a run of `flow` by `actor` at `time` and returns its pending approval's id.
-        func run(_ flow: String, actor: String = "ana", at time: Timestamp = .now) async throws -> String {
+        /// Triggers a run of `flow` by `actor` at `time` and returns its pending approval's id. The
+        /// authenticated requester is `actor` unless `requester` says otherwise (`.some(nil)`: none).
+        func run(
+            _ flow: String, actor: String = "ana", requester: String?? = nil, at time: Timestamp = .now
+        ) async throws -> String {
             var generator = SystemRandomNumberGenerator()
             let id = UUIDv7.make(millisecondsSinceEpoch: time.millisecondsSinceEpoch, using: &generator)
             let run = NewRun(
                 id: id, flow: flow, version: 1, input: ["change": "v2"], idempotencyKey: id,
-                correlationID: "c-\(id)", actor: actor)
+                correlationID: "c-\(id)", actor: actor, requester: requester ?? actor)
             _ = try await RunStore(pool: pool).create(run, at: time, advancer: advancer) { _ in [] }
             return id
         }
@@ -191,6 +194,32 @@ import Testing
             #expect(rejected.status == .rejected)
             let finished = try await fixture.history(run).last?.event
             #expect(finished == .runFinished(outcome: .failed, reason: finished.flatMap(\.finishReason)))
+        }
+    }
+
+    @Test func theAuthenticatedRequesterNotTheClaimedActorIsKeptFromApproving() async throws {
+        try await withFixture { fixture in
+            // alice published it, claiming in the body to be rui: she is the requester, rui is not.
+            let claimed = try await fixture.run("gated", actor: "rui", requester: "alice")
+            let alice = try await fixture.token("alice")
+            let rui = try await fixture.token("rui", groups: ["reviewers"])
+            await #expect(throws: ApprovalError.ownRun) {
+                try await fixture.store.decide(
+                    "\(claimed):review:1:approval", by: alice, decision: .approve, note: nil, digests: nil)
+            }
+            let approved = try await fixture.store.decide(
+                "\(claimed):review:1:approval", by: rui, decision: .approve, note: nil, digests: nil)
+            #expect(approved.status == .approved)
+
+            // Nobody authenticated the publisher: the gate, which forbids self-approval, approves nothing.
+            let anonymous = try await fixture.run("gated", actor: "ana", requester: .some(nil))
+            let id = "\(anonymous):review:1:approval"
+            #expect(try await fixture.store.find(id, for: rui)?.requester == nil)
+            await #expect(throws: ApprovalError.requesterUnauthenticated) {
+                try await fixture.store.decide(id, by: rui, decision: .approve, note: nil, digests: nil)
+            }
+            let rejected = try await fixture.store.decide(id, by: rui, decision: .reject, note: "who?", digests: nil)
+            #expect(rejected.status == .rejected)
         }
     }
 

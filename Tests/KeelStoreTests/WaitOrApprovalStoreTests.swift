@@ -33,7 +33,7 @@ import Testing
                 millisecondsSinceEpoch: Timestamp.now.millisecondsSinceEpoch, using: &generator)
             let run = NewRun(
                 id: id, flow: "agentic", version: 1, input: [:], idempotencyKey: id, correlationID: "c-\(id)",
-                actor: "ana")
+                actor: "ana", requester: "ana")
             _ = try await RunStore(pool: pool).create(run, at: .now, advancer: advancer) { _ in [] }
             return id
         }
