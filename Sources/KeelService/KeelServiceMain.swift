@@ -61,7 +61,7 @@ public enum KeelServiceMain {
             poolService.readinessCheck,
             poolService.schemaCheck(migrator: try Migrator.bundled()),
             amqp.readinessCheck,
-        ])
+        ], logger: logger)
         let app = buildApplication(
             configuration: configuration, readiness: readiness, registry: registry, logger: logger,
             routes: { routes($0, dependencies) })
