@@ -106,7 +106,8 @@ public struct PGConfiguration: Sendable {
             case "statement_timeout", "lock_timeout", "reply_grace":
                 guard let duration = Self.settingDuration(value) else {
                     throw invalid(
-                        "\(item.name) must be milliseconds or a number with a unit (ms, s, min, h), at most a day")
+                        "\(item.name) must be milliseconds or a number with a unit (ms, s, min, h), at most a day"
+                    )
                 }
                 switch item.name {
                 case "statement_timeout": statementTimeout = duration == .zero ? nil : duration

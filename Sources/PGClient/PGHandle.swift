@@ -130,7 +130,8 @@ final class PGHandle: @unchecked Sendable {
     /// Runs SQL text that may hold several statements (the simple query protocol), e.g. a migration.
     func executeScript(_ sql: String) throws {
         let connection = try requireConnection(query: sql)
-        let last = try awaitResults(sent: PQsendQuery(connection, sql) == 1, connection: connection, query: sql)
+        let last = try awaitResults(
+            sent: PQsendQuery(connection, sql) == 1, connection: connection, query: sql)
         _ = try consume(last, connection: connection, query: sql)
     }
 

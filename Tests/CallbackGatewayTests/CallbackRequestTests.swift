@@ -93,10 +93,11 @@ import Testing
             "kcb1\\u002e" + rest,
             "\\u006B\\u0063\\u0062\\u0031\\u002E" + rest,
             token.map(escaped).joined(),
-            String(token.dropLast()) + escaped(token.last!),
+            String(token.dropLast()) + token.suffix(1).map(escaped).joined(),
             token.replacingOccurrences(of: ".", with: "\\u002e"),
-            "kcb1." + rest.replacingOccurrences(of: "_", with: "\\u005f").replacingOccurrences(
-                of: "-", with: "\\u002d"),
+            "kcb1."
+                + rest.replacingOccurrences(of: "_", with: "\\u005f").replacingOccurrences(
+                    of: "-", with: "\\u002d"),
         ]
     }
 

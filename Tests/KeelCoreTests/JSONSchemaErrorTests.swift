@@ -274,7 +274,10 @@ struct JSONSchemaLimitTests {
         "patterns that backtrack exponentially are refused where they are written",
         arguments: [
             (#"{"pattern": "^(a+)+$"}"#, "/pattern", "(a+)+"),
-            (#"{"properties": {"x": {"pattern": "^(?:\\w*\\s?)*$"}}}"#, "/properties/x/pattern", #"(?:\w*\s?)*"#),
+            (
+                #"{"properties": {"x": {"pattern": "^(?:\\w*\\s?)*$"}}}"#, "/properties/x/pattern",
+                #"(?:\w*\s?)*"#
+            ),
             (#"{"pattern": "((ab)+c?){2,}"}"#, "/pattern", "((ab)+c?){2,}"),
             (#"{"patternProperties": {"^([a-z]*)*x$": {}}}"#, "/patternProperties/^([a-z]*)*x$", "([a-z]*)*"),
             (#"{"pattern": "^(a+|b)+$"}"#, "/pattern", "(a+|b)+"),

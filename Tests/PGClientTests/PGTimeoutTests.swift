@@ -71,7 +71,8 @@ extension PGClientTests {
             let connection = try await PGConnection.connect(configuration, logger: PGTest.logger)
             #expect(try await connection.query("SELECT 1").count == 1, "the proxy forwards at first")
             proxy.stall()
-            let result = try await PGTest.within(.seconds(30), "the statement on a silent connection to fail") {
+            let result = try await PGTest.within(.seconds(30), "the statement on a silent connection to fail")
+            {
                 await outcome { try await connection.execute("SELECT 2") }
             }
             let error = try #require(throws: PGError.self) { try result.get() }

@@ -163,8 +163,8 @@ final class StallingProxy: Sendable {
             guard count > 0 else { break }
             var sent = 0
             while sent < count {
-                let written = buffer.withUnsafeBytes {
-                    write(destination, $0.baseAddress! + sent, count - sent)
+                let written = buffer[sent..<count].withUnsafeBytes {
+                    write(destination, $0.baseAddress, $0.count)
                 }
                 guard written > 0 else { return }
                 sent += written

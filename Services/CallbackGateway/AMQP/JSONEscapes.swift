@@ -35,7 +35,8 @@ enum JSONEscapes {
                     (0xDC00...0xDFFF).contains(low)
                 {
                     index += 6
-                    output.append(Unicode.Scalar(0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00))!)
+                    output.append(
+                        Unicode.Scalar(0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)) ?? "\u{FFFD}")
                 } else {
                     output.append(Unicode.Scalar(unit) ?? "\u{FFFD}")
                 }

@@ -49,8 +49,8 @@ enum SchemaPatternNesting {
             let repeatsVariably = repetition?.variable ?? false
             let once = repetition.map(\.fixed) ?? true
             if let group = atom.group {
-                if repeatsVariably, group.variable, !group.fixed {
-                    return source[offsets[atom.start]..<offsets[repetition!.end]]
+                if let repetition, repetition.variable, group.variable, !group.fixed {
+                    return source[offsets[atom.start]..<offsets[repetition.end]]
                 }
                 groups[last].variable = groups[last].variable || group.variable || repeatsVariably
                 if once, group.fixed { groups[last].branchFixed = true }
@@ -103,7 +103,8 @@ enum SchemaPatternNesting {
                 index += 1
             case "|":
                 let last = groups.count - 1
-                groups[last].earlierBranchesFixed = groups[last].earlierBranchesFixed && groups[last].branchFixed
+                groups[last].earlierBranchesFixed =
+                    groups[last].earlierBranchesFixed && groups[last].branchFixed
                 groups[last].branchFixed = false
                 index += 1
             case "^", "$":
