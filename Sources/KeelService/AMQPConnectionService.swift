@@ -59,7 +59,10 @@ public final class AMQPConnectionService: Service, Sendable {
 
     /// Readiness: connected, and the broker answers a channel open.
     public var readinessCheck: ReadinessCheck {
-        ReadinessCheck(name: "rabbitmq") { [self] in
+        ReadinessCheck(
+            name: "rabbitmq",
+            reason: { $0 is NotConnected ? "broker connection down" : "broker does not answer" }
+        ) { [self] in
             guard let connection else { throw NotConnected() }
             let channel = try await connection.openChannel()
             try await channel.close()

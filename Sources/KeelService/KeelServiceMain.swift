@@ -57,11 +57,12 @@ public enum KeelServiceMain {
             dimensions: [("service", service.rawValue), ("version", KeelVersion.current)]
         )
         .record(1)
-        let readiness = Readiness(checks: [
-            poolService.readinessCheck,
-            poolService.schemaCheck(migrator: try Migrator.bundled()),
-            amqp.readinessCheck,
-        ])
+        let readiness = Readiness(
+            checks: [
+                poolService.readinessCheck,
+                poolService.schemaCheck(migrator: try Migrator.bundled()),
+                amqp.readinessCheck,
+            ], logger: logger)
         let app = buildApplication(
             configuration: configuration, readiness: readiness, registry: registry, logger: logger,
             routes: { routes($0, dependencies) })

@@ -17,21 +17,49 @@ public struct PGPoolService: Service {
 
     /// Readiness: the pool hands out a connection that answers a query.
     public var readinessCheck: ReadinessCheck {
-        ReadinessCheck(name: "postgres") { [pool] in
+        ReadinessCheck(name: "postgres", reason: Self.publicReason) { [pool] in
             _ = try await pool.withConnection { try await $0.query("SELECT 1") }
         }
     }
 
     /// Readiness: the database holds exactly the migrations this build ships.
     public func schemaCheck(migrator: Migrator) -> ReadinessCheck {
-        ReadinessCheck(name: "schema") { [pool] in
+        let needed = migrator.files.map(\.version).max() ?? 0
+        return ReadinessCheck(
+            name: "schema",
+            reason: { error in
+                (error as? SchemaNotCurrent)?.publicReason(needed: needed) ?? Self.publicReason(error)
+            }
+        ) { [pool] in
             let status = try await migrator.status(pool: pool)
             guard status.isCurrent else { throw SchemaNotCurrent(status: status) }
         }
     }
 
+    /// A database failure in words fit for anyone: the kind of failure, never the server's message.
+    static func publicReason(_ error: any Error) -> String {
+        guard let error = error as? PGError else { return "cannot connect" }
+        switch error.code {
+        case .timeout: return "timed out"
+        case .server: return "query failed"
+        case .poolClosed: return "shutting down"
+        default: return "cannot connect"
+        }
+    }
+
     struct SchemaNotCurrent: Error, CustomStringConvertible {
         let status: SchemaStatus
+
+        /// Versions only: "migrations behind: database at 12, this build needs 14".
+        func publicReason(needed: Int) -> String {
+            let at = status.applied.map(\.version).max() ?? 0
+            if !status.unknown.isEmpty {
+                return "database ahead: database at \(at), this build knows up to \(needed)"
+            }
+            if !status.changed.isEmpty { return "applied migrations differ from this build's" }
+            return "migrations behind: database at \(at), this build needs \(needed)"
+        }
+
         var description: String {
             var parts: [String] = []
             if !status.pending.isEmpty {

@@ -33,17 +33,26 @@ public struct Migrator: Sendable {
     @discardableResult
     public func migrate(pool: PGPool, logger: Logger) async throws -> [KeelSchema.File] {
         try await pool.withConnection { connection in
-            try await connection.execute("SELECT pg_advisory_lock(\(Self.lockKey))")
+            // A migration may rewrite a large table, and replicas starting together wait here for the one
+            // that migrates: neither may be cut off by the pool's statement and lock timeouts.
+            try await connection.setTimeouts(statement: nil, lock: nil)
+            let configuration = pool.configuration
             do {
+                try await connection.execute("SELECT pg_advisory_lock(\(Self.lockKey))")
                 let applied = try await migrate(on: connection, logger: logger)
                 try await connection.execute("SELECT pg_advisory_unlock(\(Self.lockKey))")
+                try await connection.setTimeouts(
+                    statement: configuration.statementTimeout, lock: configuration.lockTimeout)
                 return applied
             } catch {
-                // The lock belongs to the session, so it must not go back to the pool with the connection:
-                // release it, and if that fails (a cancelled Task skips the statement, a lost connection
-                // cannot run it) close the connection, which drops the lock and makes the pool discard it.
+                // The lock and the timeouts belong to the session, so they must not go back to the pool
+                // with the connection: undo them, and if that fails (a cancelled Task skips the statement,
+                // a lost connection cannot run it) close the connection, which drops the lock and makes
+                // the pool discard it.
                 do {
                     try await connection.execute("SELECT pg_advisory_unlock(\(Self.lockKey))")
+                    try await connection.setTimeouts(
+                        statement: configuration.statementTimeout, lock: configuration.lockTimeout)
                 } catch {
                     await connection.close()
                 }

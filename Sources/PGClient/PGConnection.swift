@@ -66,6 +66,22 @@ public final class PGConnection: Sendable {
         try await run(query: sql) { handle in try handle.executeScript(sql) }
     }
 
+    /// Sets this session's `statement_timeout` and `lock_timeout` (nil: none), e.g. for a migration that
+    /// may run long, and moves the client's reply limit with the statement timeout (none when nil).
+    /// Like any `SET`, this stays with the connection, also when it goes back to a pool: restore it.
+    public func setTimeouts(statement: Duration?, lock: Duration?) async throws {
+        let settings = PGConfiguration(
+            user: "", database: "", statementTimeout: statement, lockTimeout: lock)
+        try await run(query: nil) { handle in
+            _ = try handle.execute(
+                """
+                SELECT set_config('statement_timeout', \(settings.statementTimeoutSetting), false),
+                       set_config('lock_timeout', \(settings.lockTimeoutSetting), false)
+                """)
+            handle.replyTimeout = statement.map { $0 + handle.replyGrace }
+        }
+    }
+
     /// Closes the connection; later statements fail with `.connectionClosed`.
     public func close() async {
         await runToCompletion { handle in handle.close() }

@@ -19,12 +19,21 @@ final class PGHandle: @unchecked Sendable {
     private var connection: OpaquePointer?
     let canceller: PGCanceller
     private let notices: PGNoticeSink
+    /// How long a statement may go without a reply from the server before the connection is given up
+    /// (nil: no limit). Guards against a peer that went silent without closing the socket.
+    var replyTimeout: Duration?
+    /// What `replyTimeout` adds to the session's statement timeout.
+    let replyGrace: Duration
 
-    private init(connection: OpaquePointer, logger: Logger) {
+    private init(connection: OpaquePointer, configuration: PGConfiguration, logger: Logger) {
         self.connection = connection
         self.canceller = PGCanceller(connection: connection)
         self.notices = PGNoticeSink(logger: logger)
+        self.replyTimeout = configuration.replyTimeout
+        self.replyGrace = configuration.replyGrace
         PQsetNoticeReceiver(connection, pgNoticeReceiver, Unmanaged.passUnretained(notices).toOpaque())
+        // Sending must not block past the reply deadline either: `awaitResults` flushes with it.
+        PQsetnonblocking(connection, 1)
     }
 
     deinit {
@@ -36,19 +45,7 @@ final class PGHandle: @unchecked Sendable {
     static func connect(
         _ configuration: PGConfiguration, logger: Logger, isCancelled: () -> Bool
     ) throws -> PGHandle {
-        var parameters: [(String, String)] = [
-            ("host", configuration.host),
-            ("port", String(configuration.port)),
-            ("user", configuration.user),
-            ("dbname", configuration.database),
-            ("client_encoding", "UTF8"),
-        ]
-        if let password = configuration.password { parameters.append(("password", password)) }
-        if let name = configuration.applicationName { parameters.append(("application_name", name)) }
-        for (key, value) in configuration.options.sorted(by: { $0.key < $1.key }) {
-            parameters.append((key, value))
-        }
-        let connection = try startConnecting(parameters)
+        let connection = try startConnecting(configuration.connectionParameters)
         do {
             try finishConnecting(
                 connection, deadline: .now + configuration.connectTimeout, isCancelled: isCancelled)
@@ -56,7 +53,7 @@ final class PGHandle: @unchecked Sendable {
             PQfinish(connection)
             throw error
         }
-        return PGHandle(connection: connection, logger: logger)
+        return PGHandle(connection: connection, configuration: configuration, logger: logger)
     }
 
     private static func startConnecting(_ parameters: [(String, String)]) throws -> OpaquePointer {
@@ -122,17 +119,78 @@ final class PGHandle: @unchecked Sendable {
                     offset += Int(binds.lengths[index])
                 }
                 let formats = [Int32](repeating: 1, count: count)
-                return PQexecParams(
+                return PQsendQueryParams(
                     connection, query.sql, Int32(count), binds.types, values, binds.lengths, formats, 1)
             }
         }
-        return try consume(result, connection: connection, query: query.sql)
+        let last = try awaitResults(sent: result == 1, connection: connection, query: query.sql)
+        return try consume(last, connection: connection, query: query.sql)
     }
 
     /// Runs SQL text that may hold several statements (the simple query protocol), e.g. a migration.
     func executeScript(_ sql: String) throws {
         let connection = try requireConnection(query: sql)
-        _ = try consume(PQexec(connection, sql), connection: connection, query: sql)
+        let last = try awaitResults(
+            sent: PQsendQuery(connection, sql) == 1, connection: connection, query: sql)
+        _ = try consume(last, connection: connection, query: sql)
+    }
+
+    /// Flushes a sent query and collects its results as `PQexec` would (the last one, which is the
+    /// error when a statement failed), but never waits longer than `replyTimeout` for the server to
+    /// say something: past that the connection is closed and the statement fails with `.timeout`.
+    private func awaitResults(sent: Bool, connection: OpaquePointer, query: String) throws
+        -> OpaquePointer?
+    {
+        guard sent else { return nil }
+        var deadline = replyTimeout.map { ContinuousClock.now + $0 }
+        func waitFor(_ events: Int32) throws {
+            let remaining = deadline.map { $0 - .now }
+            if let remaining, remaining <= .zero { throw silent(query: query) }
+            _ = Self.waitForSocket(
+                PQsocket(connection), events: Int16(events), milliseconds: remaining?.milliseconds ?? -1)
+        }
+        // Nonblocking mode: PQflush returns 1 while data is left to send.
+        while true {
+            let flushed = PQflush(connection)
+            if flushed == 0 { break }
+            if flushed < 0 {
+                throw connectionError(connection, message: Self.errorMessage(connection), query: query)
+            }
+            try waitFor(POLLOUT | POLLIN)
+            if PQconsumeInput(connection) == 0 { return PQgetResult(connection) }
+        }
+        var last: OpaquePointer?
+        while true {
+            while PQisBusy(connection) != 0 {
+                do {
+                    try waitFor(POLLIN)
+                } catch {
+                    if let last { PQclear(last) }
+                    throw error
+                }
+                // On failure libpq has dropped the socket, so PQgetResult reports the error at once.
+                if PQconsumeInput(connection) == 0 { break }
+            }
+            guard let result = PQgetResult(connection) else { return last }
+            if let last { PQclear(last) }
+            last = result
+            switch PQresultStatus(result) {
+            case PGRES_COPY_IN, PGRES_COPY_OUT, PGRES_COPY_BOTH: return last
+            default: break
+            }
+            if PQstatus(connection) == CONNECTION_BAD { return last }
+            // Each statement of a script has its own timeout on the server, so each gets a fresh wait.
+            deadline = replyTimeout.map { ContinuousClock.now + $0 }
+        }
+    }
+
+    /// The failure for a server that stopped answering: the connection's state is unknown, so it is closed.
+    private func silent(query: String) -> PGError {
+        let waited = replyTimeout.map { " within \($0)" } ?? ""
+        close()
+        return PGError(
+            code: .timeout,
+            message: "the server did not answer\(waited); the connection was closed", query: query)
     }
 
     private func consume(_ result: OpaquePointer?, connection: OpaquePointer, query: String) throws

@@ -2,7 +2,7 @@ public import Logging
 import Synchronization
 
 /// A bounded set of connections shared by a service: at most `size` connections exist at once;
-/// callers beyond that wait in FIFO order.
+/// callers beyond that wait in FIFO order, each for at most `configuration.poolTimeout`.
 ///
 /// A connection found broken (e.g. after a server restart) is discarded and replaced on the next use,
 /// so callers recover without doing anything. A connection is never handed on mid-transaction: it is
@@ -174,6 +174,9 @@ public final class PGPool: Sendable {
             state.nextID += 1
             return state.nextID
         }
+        // Only a caller that has to queue gets a timer; it is cancelled once the caller is served.
+        let timer = Mutex<Task<Void, Never>?>(nil)
+        defer { timer.withLock { $0?.cancel() } }
         let lease = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation {
                 (continuation: CheckedContinuation<Lease, any Error>) in
@@ -188,13 +191,20 @@ public final class PGPool: Sendable {
                     state.waiters.append((id, continuation))
                     return nil
                 }
-                if let immediate { continuation.resume(with: immediate) }
+                if let immediate {
+                    continuation.resume(with: immediate)
+                } else {
+                    let timeout = configuration.poolTimeout
+                    timer.withLock { timer in
+                        timer = Task { [weak self] in
+                            guard (try? await Task.sleep(for: timeout)) != nil else { return }
+                            self?.giveUp(waiter: id, error: self?.waitTimedOut)
+                        }
+                    }
+                }
             }
         } onCancel: {
-            let waiter = state.withLock { state in
-                state.waiters.firstIndex { $0.id == id }.map { state.waiters.remove(at: $0) }
-            }
-            waiter?.continuation.resume(throwing: PGError.cancelled())
+            giveUp(waiter: id, error: PGError.cancelled())
         }
         switch lease {
         case .connection(let connection):
@@ -202,6 +212,23 @@ public final class PGPool: Sendable {
         case .newConnection:
             return (try await connect(), false)
         }
+    }
+
+    /// Fails a caller still waiting for a connection (cancelled, or waited too long).
+    private func giveUp(waiter id: Int, error: PGError?) {
+        let waiter = state.withLock { state in
+            state.waiters.firstIndex { $0.id == id }.map { state.waiters.remove(at: $0) }
+        }
+        waiter?.continuation.resume(throwing: error ?? Self.closedError)
+    }
+
+    /// The failure of a caller that waited `poolTimeout` without getting a connection.
+    private var waitTimedOut: PGError {
+        PGError(
+            code: .timeout,
+            message:
+                "no database connection became free within \(configuration.poolTimeout): all \(size) of the pool's connections stayed in use"
+        )
     }
 
     /// Opens a connection for a slot already counted in `open`; gives the slot up if that fails.

@@ -82,6 +82,61 @@ import Testing
         #expect(redacted == #"{"token": "[redacted]", "status": "succeeded", "note": "again: [redacted]"}"#)
     }
 
+    /// The same token, spelled with the escapes a JSON writer may use: each decodes to the live token.
+    static func escapedSpellings(of token: String) -> [String] {
+        func escaped(_ character: Character) -> String {
+            character.unicodeScalars.map { String(format: "\\u%04x", $0.value) }.joined()
+        }
+        let rest = token.dropFirst("kcb1.".count)
+        return [
+            "\\u006bcb1." + rest,
+            "kcb1\\u002e" + rest,
+            "\\u006B\\u0063\\u0062\\u0031\\u002E" + rest,
+            token.map(escaped).joined(),
+            String(token.dropLast()) + token.suffix(1).map(escaped).joined(),
+            token.replacingOccurrences(of: ".", with: "\\u002e"),
+            "kcb1."
+                + rest.replacingOccurrences(of: "_", with: "\\u005f").replacingOccurrences(
+                    of: "-", with: "\\u002d"),
+        ]
+    }
+
+    @Test func tokensWrittenWithJSONEscapesAreReplaced() throws {
+        let keys = try CallbackKeyRing(keys: ["k1": Array(repeating: 1, count: 32)], signingKeyID: "k1")
+        let token = CallbackToken.mint(
+            CallbackClaims(run: "r", step: "s", attempt: 1, wait: "r:s:1:wait", expires: 1), keys: keys)
+        let signature = String(token.split(separator: ".").last!)
+        for spelling in Self.escapedSpellings(of: token) {
+            let body =
+                #"{"token": "\#(spelling)", "status": "succeeded", "output": {"note\/x": ["see \#(spelling)"]}}"#
+            let document = try JSONValue(parsing: body)
+            #expect(document["token"]?.stringValue == token, "the spelling decodes to the live token")
+            let redacted = String(decoding: CallbackTokenRedaction.redact(Array(body.utf8)), as: UTF8.self)
+            let reread = try JSONValue(parsing: redacted)
+            #expect(reread["token"]?.stringValue == "[redacted]", "\(spelling) -> \(redacted)")
+            #expect(reread["output"]?["note/x"]?[0]?.stringValue == "see [redacted]", "\(redacted)")
+            #expect(reread["status"]?.stringValue == "succeeded")
+            #expect(!JSONEscapes.undone(in: redacted).contains(signature), "\(redacted)")
+        }
+    }
+
+    @Test func escapedTokensInBodiesThatAreNotJSONAreReplaced() throws {
+        let keys = try CallbackKeyRing(keys: ["k1": Array(repeating: 1, count: 32)], signingKeyID: "k1")
+        let token = CallbackToken.mint(
+            CallbackClaims(run: "r", step: "s", attempt: 1, wait: "r:s:1:wait", expires: 1), keys: keys)
+        let signature = String(token.split(separator: ".").last!)
+        for spelling in Self.escapedSpellings(of: token) {
+            // Broken JSON (a missing brace), and a token inside a JSON document sent as a string.
+            for body in [#"{"token": "\#(spelling)""#, #"{"output": "{\"t\": \"\#(spelling)\"}"}"#] {
+                let redacted = String(
+                    decoding: CallbackTokenRedaction.redact(Array(body.utf8)), as: UTF8.self)
+                let decodedTwice = JSONEscapes.undone(in: JSONEscapes.undone(in: redacted))
+                #expect(!decodedTwice.contains(signature), "\(body) -> \(redacted)")
+                #expect(decodedTwice.contains("[redacted]"), "\(body) -> \(redacted)")
+            }
+        }
+    }
+
     @Test func bytesThatAreNotTextAreDropped() {
         let redacted = CallbackTokenRedaction.redact([0xFF, 0xFE, 0x6B, 0x63])
         #expect(String(decoding: redacted, as: UTF8.self) == "[body dropped: not UTF-8 text]")

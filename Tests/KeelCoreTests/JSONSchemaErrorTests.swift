@@ -270,6 +270,71 @@ struct JSONSchemaLimitTests {
         #expect(errors.contains { $0.message == "validation stopped: more than 20000 schema evaluations" })
     }
 
+    @Test(
+        "patterns that backtrack exponentially are refused where they are written",
+        arguments: [
+            (#"{"pattern": "^(a+)+$"}"#, "/pattern", "(a+)+"),
+            (
+                #"{"properties": {"x": {"pattern": "^(?:\\w*\\s?)*$"}}}"#, "/properties/x/pattern",
+                #"(?:\w*\s?)*"#
+            ),
+            (#"{"pattern": "((ab)+c?){2,}"}"#, "/pattern", "((ab)+c?){2,}"),
+            (#"{"patternProperties": {"^([a-z]*)*x$": {}}}"#, "/patternProperties/^([a-z]*)*x$", "([a-z]*)*"),
+            (#"{"pattern": "^(a+|b)+$"}"#, "/pattern", "(a+|b)+"),
+        ])
+    func nestedRepetitionRefused(schema: String, location: String, group: String) throws {
+        let error = try #require(throws: JSONSchemaCompileError.self) {
+            try JSONSchema(try JSONValue(parsing: schema))
+        }
+        #expect(error.schemaLocation.description == location)
+        #expect(error.message.contains(group), "\(error.message)")
+        #expect(error.message.contains("exponential"), "\(error.message)")
+    }
+
+    @Test("patterns with single or fixed repetitions still compile and match")
+    func ordinaryPatterns() throws {
+        for (pattern, matching, failing) in [
+            ("^(ab)+$", "abab", "aba"), ("^[a-z]+(-[a-z]+)*$", "keel-flow-x", "keel--x"),
+            ("^(\\d{3}-)+\\d{4}$", "555-123-4567", "55-1234"), ("^(a|b)*c$", "ababc", "abab"),
+            ("^x{2,3}(y?z)*$", "xxyzz", "xyz"), ("^[(+*]+$", "(+*", "a"), ("^\\(a+\\)+$", "(aa)", "(a"),
+            ("^([a-z0-9]+\\.)*[a-z]+$", "api.keel.dev", "api..dev"), ("^(?:[a-z]+,)*[a-z]+$", "a,bc", "a,"),
+        ] {
+            let schema = try JSONSchema(["pattern": .string(pattern)])
+            #expect(schema.isValid(.string(matching)), "\(pattern) against \(matching)")
+            #expect(!schema.isValid(.string(failing)), "\(pattern) against \(failing)")
+        }
+    }
+
+    @Test("the catastrophic pattern never runs against the catastrophic input")
+    func catastrophicInputReturns() throws {
+        // Without a budget this validation backtracks 2^37 times before it fails: it must return instead.
+        let input: JSONValue = ["name": .string(String(repeating: "a", count: 37) + "!")]
+        let outcome = Result { () throws(JSONSchemaCompileError) in
+            try JSONSchema(["properties": ["name": ["pattern": "^(a+)+$"]]])
+        }
+        switch outcome {
+        case .success(let schema):
+            let errors = schema.validate(input)
+            Issue.record("^(a+)+$ compiled; validation gave \(errors)")
+        case .failure(let error):
+            #expect(error.schemaLocation.description == "/properties/name/pattern")
+        }
+    }
+
+    @Test("a string longer than the pattern budget is an error at the pattern keyword")
+    func overlongStringIsOverBudget() throws {
+        let schema = try JSONSchema(["properties": ["name": ["pattern": "^a*a*a*a*a*b$"]]])
+        let long = String(repeating: "a", count: 10_001)
+        let errors = schema.validate(["name": .string(long)])
+        #expect(errors.count == 1)
+        #expect(errors.first?.keyword == "pattern")
+        #expect(
+            errors.first?.message
+                == "the pattern ^a*a*a*a*a*b$ could not be evaluated within its budget: the string is longer than 10000 characters"
+        )
+        #expect(schema.isValid(["name": .string(String(repeating: "a", count: 9_999) + "b")]))
+    }
+
     @Test("compiled schemas validate a typical 1 KB input in microseconds, shared across tasks")
     func speed() async throws {
         let schema = try JSONSchema(JSONSchemaValidationErrorTests.taskSchema)

@@ -18,7 +18,7 @@ extension PGClientTests {
                 let error = try #require(throws: PGError.self) { try result.get() }
                 #expect(error.code == .cancelled)
                 // query_canceled: the server stopped the statement; a pg_sleep that ran to its end raises
-                // nothing, and no statement_timeout is set.
+                // nothing, and the 30 s statement_timeout would end it only after pg_sleep was done.
                 #expect(error.sqlState == "57014", "ended by the cancel, not after pg_sleep's 30 s")
                 let after = try await connection.query("SELECT \(7) + 1")
                 #expect(try after[0].decode(Int.self, at: 0) == 8, "the connection stays usable")

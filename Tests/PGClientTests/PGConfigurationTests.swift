@@ -1,4 +1,4 @@
-import PGClient
+@testable import PGClient
 import Testing
 
 /// URL parsing and query building: no server needed.
@@ -33,6 +33,60 @@ import Testing
             "postgres://u@h/db?connect_timeout=nan", "postgres://u@h/db?connect_timeout=-1",
         ] {
             #expect(throws: PGError.self, "\(url)") { try PGConfiguration(url: url) }
+        }
+    }
+
+    @Test func timeoutsHaveBoundedDefaults() throws {
+        let configuration = try PGConfiguration(url: "postgres://keel@localhost/keel")
+        #expect(configuration.statementTimeout == .seconds(30))
+        #expect(configuration.lockTimeout == .seconds(10))
+        #expect(configuration.poolTimeout == .seconds(10))
+        #expect(configuration.replyTimeout == .seconds(35))
+        let parameters = Dictionary(uniqueKeysWithValues: configuration.connectionParameters)
+        #expect(parameters["options"] == "-c statement_timeout=30000 -c lock_timeout=10000")
+        #expect(parameters["keepalives"] == "1")
+        #expect(parameters["keepalives_idle"] == "30")
+        #expect(parameters["keepalives_interval"] == "10")
+        #expect(parameters["keepalives_count"] == "3")
+        #expect(parameters["tcp_user_timeout"] == "30000")
+    }
+
+    @Test func theURLOverridesTimeoutsAndKeepalives() throws {
+        let configuration = try PGConfiguration(
+            url:
+                "postgres://keel@localhost/keel?statement_timeout=1.5s&lock_timeout=250&pool_timeout=2.5&reply_grace=2min&keepalives_idle=5&tcp_user_timeout=9000&options=-c%20search_path%3Dx"
+        )
+        #expect(configuration.statementTimeout == .milliseconds(1500))
+        #expect(configuration.lockTimeout == .milliseconds(250))
+        #expect(configuration.poolTimeout == .milliseconds(2500))
+        #expect(configuration.replyGrace == .seconds(120))
+        let parameters = Dictionary(uniqueKeysWithValues: configuration.connectionParameters)
+        #expect(parameters["keepalives_idle"] == "5")
+        #expect(parameters["tcp_user_timeout"] == "9000")
+        #expect(parameters["keepalives_count"] == "3", "defaults stay for what the URL does not set")
+        #expect(
+            parameters["options"] == "-c statement_timeout=1500 -c lock_timeout=250 -c search_path=x",
+            "the caller's options come last, so they win")
+    }
+
+    @Test func zeroTurnsTheStatementAndLockTimeoutsOff() throws {
+        let configuration = try PGConfiguration(
+            url: "postgres://keel@localhost/keel?statement_timeout=0&lock_timeout=0ms")
+        #expect(configuration.statementTimeout == nil)
+        #expect(configuration.lockTimeout == nil)
+        #expect(configuration.replyTimeout == nil, "no statement timeout, no client-side reply limit")
+        let parameters = Dictionary(uniqueKeysWithValues: configuration.connectionParameters)
+        #expect(parameters["options"] == "-c statement_timeout=0 -c lock_timeout=0")
+    }
+
+    @Test func rejectsMalformedTimeouts() {
+        for query in [
+            "statement_timeout=soon", "statement_timeout=-1", "lock_timeout=2d", "lock_timeout=1e300",
+            "statement_timeout=nan", "pool_timeout=0", "pool_timeout=inf", "reply_grace=ms",
+        ] {
+            #expect(throws: PGError.self, "\(query)") {
+                try PGConfiguration(url: "postgres://keel@localhost/keel?\(query)")
+            }
         }
     }
 

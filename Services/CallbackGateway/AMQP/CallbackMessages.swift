@@ -104,19 +104,3 @@ enum CallbackMessages {
             headers: headers, body: CallbackTokenRedaction.redact(delivery.body))
     }
 }
-
-/// Removes callback tokens from bytes that may hold them (a dead-lettered message body).
-enum CallbackTokenRedaction {
-    static let replacement = "[redacted]"
-
-    /// `bytes` with every `kcb1.…` token replaced; bytes that are not UTF-8 text are dropped entirely
-    /// (what cannot be read cannot be checked for a token).
-    static func redact(_ bytes: [UInt8]) -> [UInt8] {
-        guard let text = String(validating: bytes, as: UTF8.self) else {
-            return Array("[body dropped: not UTF-8 text]".utf8)
-        }
-        return Array(
-            text.replacing(#/kcb1\.[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-]*/#, with: replacement)
-                .utf8)
-    }
-}

@@ -241,11 +241,19 @@ struct SchemaEvaluator {
             return true
         case .pattern(let pattern):
             guard case .string(let string) = instance else { return true }
-            guard pattern.matches(string) else {
+            switch pattern.matches(string) {
+            case true?:
+                return true
+            case false?:
                 report(keywordLocation, "expected a string matching the pattern \(pattern.source)")
                 return false
+            case nil:
+                report(
+                    keywordLocation,
+                    "the pattern \(pattern.source) could not be evaluated within its budget: the string is longer than \(Self.counted(SchemaPattern.maximumLength, "character"))"
+                )
+                return false
             }
-            return true
         case .minItems(let limit):
             guard case .array(let elements) = instance else { return true }
             guard elements.count >= limit else {
@@ -400,7 +408,8 @@ struct SchemaEvaluator {
         guard case .object(let object) = instance else { return true }
         var valid = true
         for (position, member) in object.enumerated() {
-            for entry in entries where entry.pattern.matches(member.key) {
+            // A key too long to match within the budget matches no pattern (additionalProperties applies).
+            for entry in entries where entry.pattern.matches(member.key) == true {
                 if tracksAnnotations { marks.insert(position) }
                 valid =
                     evaluateMember(entry.node, member, falseMessage: "property is not allowed") && valid
@@ -418,7 +427,7 @@ struct SchemaEvaluator {
         var valid = true
         for (position, member) in object.enumerated() {
             if known.contains(ExactString(member.key)) { continue }
-            if patterns.contains(where: { $0.matches(member.key) }) { continue }
+            if patterns.contains(where: { $0.matches(member.key) == true }) { continue }
             if tracksAnnotations { marks.insert(position) }
             valid =
                 evaluateMember(
