@@ -29,7 +29,11 @@ final class EngineStack: KeelCLITesting, @unchecked Sendable {
     /// A scratch folder for the flows' side-effect logs.
     let scratch: URL
 
-    init(flows: [String], lease: Int = 3, environment extra: [String: String] = [:]) async throws {
+    /// - Parameter startingExecutor: false when the test starts its executors itself (with settings of
+    ///   their own, such as a database URL through a proxy).
+    init(
+        flows: [String], lease: Int = 3, environment extra: [String: String] = [:], startingExecutor: Bool = true
+    ) async throws {
         database = try await TestDatabase.create()
         vhost = try await TestVirtualHost.create()
         environment = [
@@ -59,7 +63,7 @@ final class EngineStack: KeelCLITesting, @unchecked Sendable {
             #expect(try await keel(["flow", "push", file], database: database).status == 0)
             #expect(try await keel(["flow", "release", name], database: database).status == 0)
         }
-        try await startExecutor()
+        if startingExecutor { try await startExecutor() }
     }
 
     static func start(_ name: String, _ environment: [String: String]) throws -> ServiceProcess {

@@ -11,8 +11,13 @@ import Synchronization
 /// to a client, the server then looks like one behind a silent network (a partition, a dead NAT entry),
 /// which loopback cannot otherwise produce. Connections accepted after `stall()` are forwarded again,
 /// so a client can replace a silent connection with a working one.
-final class StallingProxy: Sendable {
-    let port: Int
+public final class StallingProxy: Sendable {
+    /// A socket call that failed while setting the proxy up.
+    public struct SocketError: Error {
+        public let step: String
+    }
+
+    public let port: Int
     private let listener: Int32
     private let targetPort: Int
     private let state = Mutex(State())
@@ -33,7 +38,7 @@ final class StallingProxy: Sendable {
     }
 
     /// Listens on a free port and forwards each connection to `127.0.0.1:targetPort`.
-    init(targetPort: Int) throws {
+    public init(targetPort: Int) throws {
         let listener = try Self.socketOrThrow()
         var address = Self.loopback(port: 0)
         let bound = withUnsafePointer(to: &address) {
@@ -43,7 +48,7 @@ final class StallingProxy: Sendable {
         }
         guard bound == 0, listen(listener, 16) == 0 else {
             Self.closeDescriptor(listener)
-            throw SilentServer.SocketError(step: "bind/listen")
+            throw SocketError(step: "bind/listen")
         }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &address) {
@@ -59,7 +64,7 @@ final class StallingProxy: Sendable {
 
     /// Stops forwarding on every connection open now, in both directions, without closing any.
     /// Returns once nothing more is forwarded, so a statement sent afterwards surely goes unanswered.
-    func stall() {
+    public func stall() {
         let stalling = state.withLock { state in
             state.stalled.formUnion(state.connections.keys)
             return Array(state.connections.keys)
@@ -78,13 +83,13 @@ final class StallingProxy: Sendable {
     }
 
     /// Makes connections accepted from now on stall at once, like a server that accepts and never answers.
-    func stallNewConnections() {
+    public func stallNewConnections() {
         state.withLock { $0.stallingNew = true }
     }
 
     /// Stops accepting and ends every connection. Sockets are only shut down here: each is closed by
     /// the last of its connection's two threads, so no thread can touch a reused descriptor number.
-    func close() {
+    public func close() {
         let descriptors = state.withLock { state -> [Int32] in
             state.closed = true
             return state.connections.values.flatMap { $0 }
@@ -189,7 +194,7 @@ final class StallingProxy: Sendable {
         }
         guard connected == 0 else {
             closeDescriptor(descriptor)
-            throw SilentServer.SocketError(step: "connect")
+            throw SocketError(step: "connect")
         }
         return descriptor
     }
@@ -200,7 +205,7 @@ final class StallingProxy: Sendable {
         #else
             let descriptor = socket(AF_INET, SOCK_STREAM, 0)
         #endif
-        guard descriptor >= 0 else { throw SilentServer.SocketError(step: "socket") }
+        guard descriptor >= 0 else { throw SocketError(step: "socket") }
         return descriptor
     }
 
