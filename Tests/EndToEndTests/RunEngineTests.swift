@@ -118,7 +118,7 @@ import Testing
         steps:
           - id: work
             run:
-              command: [sh, -c, 'echo "$1 start $(date +%s%3N)" >> "$0"; sleep 0.3; echo "$1 end $(date +%s%3N)" >> "$0"', "${{ input.log }}", "${{ input.group }}"]
+              command: [sh, -c, 'umask 0; echo "$1 start $(date +%s%3N)" >> "$0"; sleep 0.3; echo "$1 end $(date +%s%3N)" >> "$0"', "${{ input.log }}", "${{ input.group }}"]
           - id: check
             needs: [work]
             noop: {}
