@@ -36,6 +36,8 @@ let package = Package(
             name: "CRabbitMQ", pkgConfig: "librabbitmq", providers: [.apt(["librabbitmq-dev"])]),
         .systemLibrary(
             name: "CLibSSH2", pkgConfig: "libssh2", providers: [.apt(["libssh2-1-dev"])]),
+        // The few Linux process calls Swift cannot reach (variadic prctl, _GNU_SOURCE posix_spawn actions).
+        .target(name: "CKeelProcess"),
 
         // Swift clients over them; no Keel knowledge inside.
         .target(
@@ -91,7 +93,7 @@ let package = Package(
         .target(
             name: "KeelService",
             dependencies: [
-                "PGClient", "AMQPClient", "KeelStore", "KeelCore",
+                "CKeelProcess", "PGClient", "AMQPClient", "KeelStore", "KeelCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
@@ -111,6 +113,7 @@ let package = Package(
             name: "step-executor",
             dependencies: [
                 "KeelService", "KeelBus", "KeelStore", "KeelCore", "AMQPClient", "PGClient", "SSHClient",
+                "CKeelProcess",
             ],
             path: "Services/StepExecutor",
             exclude: ["README.md", "Dockerfile"], swiftSettings: strict),

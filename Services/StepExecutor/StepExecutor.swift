@@ -32,12 +32,14 @@ enum StepExecutor {
                     "invalid ssh or callback settings", metadata: ["error": "\(error)"])
                 exit(2)
             }
+            let stepUsers = stepUserPool(
+                environment: environment, maxInFlight: configuration.prefetch, logger: dependencies.logger)
             let runner = StepRunner(
                 attempts: attempts,
                 kinds: StepKinds(
                     resources: resources, secrets: SecretSource(environment: environment),
                     logger: dependencies.logger, runDefaults: RunDefaults(environment: environment),
-                    sshHosts: sshHosts, callbacks: callbacks),
+                    sshHosts: sshHosts, callbacks: callbacks, stepUsers: stepUsers),
                 maxInFlight: configuration.prefetch,
                 executorID: "\(ProcessInfo.processInfo.hostName):\(getpid())", logger: dependencies.logger,
                 exitAfterClaim: environment["KEEL_FAULT_EXIT_AFTER_CLAIM"].flatMap { Int($0) })
@@ -57,6 +59,34 @@ enum StepExecutor {
                     pool: dependencies.pool, connection: dependencies.amqp.connected,
                     logger: dependencies.logger),
             ]
+        }
+    }
+
+    /// The uids `run` steps run as (`KEEL_STEP_ISOLATION`, docs/security.md); nil for `none`. Exits when
+    /// isolation is asked for and this process cannot provide it: steps never silently run as the executor.
+    static func stepUserPool(environment: [String: String], maxInFlight: Int, logger: Logger) -> StepUserPool? {
+        do {
+            let isolation = try StepIsolation(environment: environment)
+            let setpriv = StepIsolation.findSetpriv()
+            if let problem = isolation.problem(
+                maxInFlight: maxInFlight, setpriv: setpriv,
+                effectiveCapabilities: StepIsolation.effectiveCapabilities())
+            {
+                logger.critical("cannot isolate run steps", metadata: ["error": "\(problem)"])
+                exit(2)
+            }
+            guard case .uidRange(let range) = isolation, let setpriv else {
+                logger.warning("run steps run as the executor's own user (KEEL_STEP_ISOLATION=none)")
+                return nil
+            }
+            let pool = try StepUserPool(range: range, setpriv: setpriv)
+            logger.info(
+                "run steps run as uids of their own",
+                metadata: ["uid_range": "\(range.lowerBound)-\(range.upperBound)", "locks": "\(pool.lockDirectory)"])
+            return pool
+        } catch {
+            logger.critical("invalid step isolation settings", metadata: ["error": "\(error)"])
+            exit(2)
         }
     }
 }

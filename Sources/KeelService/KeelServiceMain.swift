@@ -29,6 +29,10 @@ public enum KeelServiceMain {
         services: @Sendable (Dependencies) -> [any Service] = { _ in [] },
         routes: @escaping @Sendable (Router<BasicRequestContext>, Dependencies) -> Void = { _, _ in }
     ) async throws {
+        // Before anything secret is read: no other process of this user may read our memory or environ.
+        if !ProcessDumpability.makeNonDumpable() {
+            KeelLogHandler.standardError("\(service.rawValue): cannot make the process non-dumpable")
+        }
         let configuration: KeelConfiguration
         do {
             configuration = try KeelConfiguration(

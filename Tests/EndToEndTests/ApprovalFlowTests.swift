@@ -46,7 +46,12 @@ import Testing
 
         /// What the executor needs to find these tools: a PATH and a working directory for `run` steps.
         var environment: [String: String] {
-            ["KEEL_RUN_PATH": bin.path + ":/usr/bin:/bin", "KEEL_RUN_WORKING_DIR": directory.path]
+            [
+                "KEEL_RUN_PATH": bin.path + ":/usr/bin:/bin", "KEEL_RUN_WORKING_DIR": directory.path,
+                // The fixture's checkout is root's and shared by every attempt (docs/security.md: a shared
+                // working directory must be writable by the step uids); isolation has its own tests.
+                "KEEL_STEP_ISOLATION": "none",
+            ]
         }
 
         func lines(_ file: URL) -> [String] {

@@ -135,6 +135,9 @@ struct CallbackTestbed {
             "KEEL_SECRET_GPU_KEY": try String(contentsOfFile: keyFile, encoding: .utf8),
             "KEEL_RUN_PATH": "/usr/bin:/bin",
             "KEEL_RUN_WORKING_DIR": checkout.path,
+            // The fixture's checkout is root's and shared by every attempt (docs/security.md: a shared
+            // working directory must be writable by the step uids); isolation has its own tests.
+            "KEEL_STEP_ISOLATION": "none",
             "KEEL_CALLBACK_UPLOAD_MAX_BYTES": "\(Self.uploadLimit)",
         ]
     }

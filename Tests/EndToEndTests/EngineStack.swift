@@ -43,7 +43,10 @@ final class EngineStack: KeelCLITesting, @unchecked Sendable {
         ].merging(extra) { _, given in given }
         scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
             "keel-e2e-\(UUID().uuidString)")
+        // Steps run as uids of their own (KEEL_STEP_ISOLATION=uid-range): the flows' side-effect files are
+        // shared between them.
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        try FileManager.default.setAttributes([.posixPermissions: 0o1777], ofItemAtPath: scratch.path)
         pool = try database.pool(size: 3)
         let migrate = try await ServiceProcess.run(
             "keel", arguments: ["migrate", "--database-url", database.url])

@@ -9,8 +9,9 @@ import Testing
 /// history they leave replays to the same state (DESIGN invariants 2 and 5).
 @Suite(.serialized) struct RunEngineTests {
     /// A step command that logs one line per execution (`<run> <step> <attempt> <ms>`) to the file given
-    /// as `$0`, so a test can count side effects independently of the engine's own records.
-    static let effect = #"echo "$KEEL_RUN_ID $KEEL_STEP $KEEL_ATTEMPT $(date +%s%3N)" >> "$0""#
+    /// as `$0`, so a test can count side effects independently of the engine's own records. The file is
+    /// made writable by all: each attempt runs as a uid of its own.
+    static let effect = #"(umask 0; echo "$KEEL_RUN_ID $KEEL_STEP $KEEL_ATTEMPT $(date +%s%3N)" >> "$0")"#
 
     static let demo = """
         flow: engine-demo
@@ -117,7 +118,7 @@ import Testing
         steps:
           - id: work
             run:
-              command: [sh, -c, 'echo "$1 start $(date +%s%3N)" >> "$0"; sleep 0.3; echo "$1 end $(date +%s%3N)" >> "$0"', "${{ input.log }}", "${{ input.group }}"]
+              command: [sh, -c, 'umask 0; echo "$1 start $(date +%s%3N)" >> "$0"; sleep 0.3; echo "$1 end $(date +%s%3N)" >> "$0"', "${{ input.log }}", "${{ input.group }}"]
           - id: check
             needs: [work]
             noop: {}

@@ -22,7 +22,8 @@ import Testing
             context: context, secrets: SecretSource(values: ["A": "alpha-secret", "B": "beta-secret"]))
         #expect(try renderer.text("x ${{ secrets.A }} ${{ run.version }}", field: "f") == "x alpha-secret 1")
         #expect(renderer.usedSecrets == ["alpha-secret"])
-        #expect(renderer.redactor.redacting("alpha-secret beta-secret") == "*** beta-secret")
+        // Every secret of the executor is masked, read or not: a step may find one it was not given.
+        #expect(renderer.redactor.redacting("alpha-secret beta-secret") == "*** ***")
         #expect(throws: StepRenderError.self) { try renderer.text("${{ secrets.C }}", field: "env.C") }
     }
 }

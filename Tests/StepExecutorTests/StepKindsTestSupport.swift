@@ -41,11 +41,13 @@ extension StepKinds {
     /// The kinds on `resources`, with test secrets and a small inline limit when asked.
     static func testing(
         _ resources: ResourceStore, secrets: [String: String] = [:],
-        inlineLimit: Int = ResourceLimits.defaultInlineLimit, callbacks: CallbackSettings? = nil
+        inlineLimit: Int = ResourceLimits.defaultInlineLimit, callbacks: CallbackSettings? = nil,
+        secretSource: SecretSource? = nil, stepUsers: StepUserPool? = nil
     ) -> StepKinds {
         StepKinds(
-            resources: resources, secrets: SecretSource(values: secrets), logger: Logger(label: "test"),
-            limits: ResourceLimits(inlineLimit: inlineLimit), callbacks: callbacks)
+            resources: resources, secrets: secretSource ?? SecretSource(values: secrets),
+            logger: Logger(label: "test"), limits: ResourceLimits(inlineLimit: inlineLimit),
+            callbacks: callbacks, stepUsers: stepUsers)
     }
 
     /// Runs `work` with the executor its step's kind gets.

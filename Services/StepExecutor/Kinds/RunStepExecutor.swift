@@ -31,6 +31,8 @@ struct RunStepExecutor: StepKindExecutor {
     let logger: Logger
     /// Token keys and gateway URL for steps with `wait`; nil fails them as `permanent`.
     var callbacks: CallbackSettings? = nil
+    /// The uids attempts run as (`KEEL_STEP_ISOLATION=uid-range`); nil runs them as the executor's user.
+    var users: StepUserPool? = nil
     var now: @Sendable () -> Date = { Date() }
 
     func execute(_ work: StepWork) async -> StepOutcome {
@@ -59,7 +61,7 @@ struct RunStepExecutor: StepKindExecutor {
             callbackVariables = callbacks.variables(token: token)
             callbackToken = [token]
         }
-        let redactor = SecretRedactor(secrets: renderer.usedSecrets + callbackToken)
+        let redactor = SecretRedactor(secrets: renderer.maskedSecrets + callbackToken)
         let logger = logger.forRun(work.logContext)
         let outcome = await prepare(
             rendered, work: work, callbackVariables: callbackVariables, redactor: redactor, logger: logger)
@@ -87,10 +89,20 @@ struct RunStepExecutor: StepKindExecutor {
         guard canStart else {
             return .failed(.permanent, message: "cannot start \(program): no such executable program")
         }
+        var lease: StepUserLease?
+        if let users {
+            do {
+                lease = try await users.acquire()
+            } catch {
+                logger.error("no uid to run the step as", metadata: ["error": "\(error)"])
+                return .interrupted(reason: "no uid to run the step as: \(error)")
+            }
+        }
         let directory: AttemptDirectory
         do {
-            directory = try await AttemptDirectory.create(in: temporaryDirectory)
+            directory = try await AttemptDirectory.create(in: temporaryDirectory, owner: lease?.user)
         } catch {
+            if let lease { users?.release(lease) }
             logger.error("cannot create the attempt's directory", metadata: ["error": "\(error)"])
             return .interrupted(reason: "cannot create the attempt's directory: \(error)")
         }
@@ -98,6 +110,7 @@ struct RunStepExecutor: StepKindExecutor {
             action, work: work, callbackVariables: callbackVariables, directory: directory, redactor: redactor
         )
         await directory.remove()
+        if let lease { users?.release(lease) }
         return outcome
     }
 
@@ -136,6 +149,7 @@ struct RunStepExecutor: StepKindExecutor {
                 of: action, work: work, outputPath: directory.outputPath, path: defaults.path,
                 callbackVariables: callbackVariables),
             workingDirectory: workingDirectory(action, directory), standardInput: action.standardInput,
+            user: directory.owner, setpriv: users?.setpriv ?? StepUser.standardSetpriv,
             timeout: action.timeout?.duration)
         let producer = UUID(uuidString: work.runID).map {
             ResourceProducer(runID: $0, step: work.step.id, attempt: work.attempt)
@@ -157,6 +171,8 @@ struct RunStepExecutor: StepKindExecutor {
         } catch {
             ended = .failure(error)
         }
+        // Whatever escaped the process group (a daemon) stops before the outputs are read.
+        if let user = directory.owner { await users?.sweep(user) }
         standardOutput.finish()
         standardError.finish()
         let streams = await (output: storedOutput, error: storedError)
@@ -272,16 +288,19 @@ struct RunStepExecutor: StepKindExecutor {
         for (key, declared) in work.step.outputs.sorted(by: { $0.key < $1.key }) {
             guard case .resource(let file, let mediaType) = declared else { continue }
             let base = workingDirectory
-            let path = file.hasPrefix("/") ? file : base + "/" + file
-            let readable =
-                (try? await BlockingIO.run { FileManager.default.isReadableFile(atPath: path) }) ?? false
-            guard readable else {
+            let owner = directory.owner?.uid
+            let opened: Int32
+            do {
+                opened = try await BlockingIO.run { try ConfinedFile.open(file, under: base, owner: owner) }
+            } catch ConfinedFileError.cannotOpen(_, errno: ENOENT) {
                 return .failed(
                     .permanent, message: "output '\(key)': the step did not write its resource file \(file)")
+            } catch {
+                return .failed(.permanent, message: "output '\(key)': \(error)")
             }
             do {
                 let record = try await resources.put(
-                    FileChunks(path: path),
+                    FileChunks(adopting: opened, path: file),
                     description: ResourceDescription(
                         name: "\(work.step.id).\(work.attempt).\(file)", mediaType: mediaType,
                         producer: producer),

@@ -2,16 +2,27 @@ import Foundation
 
 /// The secrets a step may read as `${{ secrets.NAME }}`: the executor's environment variables
 /// `KEEL_SECRET_<NAME>` (docs/configuration.md). They never reach a step's process environment
-/// unless a template puts them there, and every value used is redacted from stored output.
+/// unless a template puts them there, and every one of them (used or not) is masked in what a step
+/// stores, with the executor's own credentials.
 struct SecretSource: Sendable {
     /// Prefix of the environment variables holding secrets.
     static let environmentPrefix = "KEEL_SECRET_"
 
     private let values: [String: String]
+    /// Masked in every step's stored streams, outputs and messages: each secret value (and each line of a
+    /// multi-line one) and `ExecutorCredentials`.
+    let masked: [String]
 
-    /// Secrets by name, as given.
-    init(values: [String: String]) {
+    /// Secrets by name, as given, with `credentials` masked too.
+    init(values: [String: String], credentials: [String] = []) {
         self.values = values
+        var masked: [String] = []
+        for value in values.values.sorted() {
+            masked.append(value)
+            let lines = value.split(whereSeparator: \.isNewline).map(String.init)
+            if lines.count > 1 { masked += lines }
+        }
+        self.masked = masked + credentials
     }
 
     /// The `KEEL_SECRET_<NAME>` variables of `environment` (by default the process's own).
@@ -21,7 +32,7 @@ struct SecretSource: Sendable {
             let name = String(key.dropFirst(Self.environmentPrefix.count))
             if !name.isEmpty { values[name] = value }
         }
-        self.init(values: values)
+        self.init(values: values, credentials: ExecutorCredentials.values(in: environment))
     }
 
     /// The secret's value, nil when there is none.

@@ -6,15 +6,21 @@ struct StepActionRenderer {
     private var context: ExpressionContext
     /// The values of the secrets read so far, each once.
     private(set) var usedSecrets: [String] = []
+    /// Every secret of the executor and its own credentials, masked whether the step read them or not.
+    private let alwaysMasked: [String]
 
     init(context: ExpressionContext, secrets: SecretSource) {
         var context = context
         context.secretResolver = secrets.resolver
         self.context = context
+        alwaysMasked = secrets.masked
     }
 
-    /// A redactor for everything read so far.
-    var redactor: SecretRedactor { SecretRedactor(secrets: usedSecrets) }
+    /// The values an attempt's stored output must never hold: the secrets read so far and `alwaysMasked`.
+    var maskedSecrets: [String] { alwaysMasked + usedSecrets }
+
+    /// A redactor for `maskedSecrets`.
+    var redactor: SecretRedactor { SecretRedactor(secrets: maskedSecrets) }
 
     /// The template's value as text: a string as is, null as empty, anything else as compact JSON
     /// (the same text `${{ }}` interpolation gives).

@@ -57,16 +57,18 @@ struct StepKinds: Sendable {
     ///   - sshHosts: the hosts `ssh` steps may name (`KEEL_SSH_HOSTS`).
     ///   - callbacks: token keys and gateway URL for work that calls back; nil refuses `run` and `ssh` with
     ///     `wait`.
+    ///   - stepUsers: the uids `run` attempts run as; nil runs them as the executor's user.
     init(
         resources: ResourceStore, secrets: SecretSource, logger: Logger, limits: ResourceLimits = .default,
         temporaryDirectory: String = FileManager.default.temporaryDirectory.path,
         runDefaults: RunDefaults = RunDefaults(), sshHosts: SSHHosts = SSHHosts(),
-        callbacks: CallbackSettings? = nil, sshConnectTimeout: Duration = .seconds(15)
+        callbacks: CallbackSettings? = nil, sshConnectTimeout: Duration = .seconds(15),
+        stepUsers: StepUserPool? = nil
     ) {
         noop = NoopStepExecutor()
         run = RunStepExecutor(
             resources: resources, secrets: secrets, limits: limits, temporaryDirectory: temporaryDirectory,
-            defaults: runDefaults, logger: logger, callbacks: callbacks)
+            defaults: runDefaults, logger: logger, callbacks: callbacks, users: stepUsers)
         http = HTTPStepExecutor(resources: resources, secrets: secrets, limits: limits, logger: logger)
         let connector = SSHConnector(
             hosts: sshHosts, secrets: secrets, connectTimeout: sshConnectTimeout, logger: logger)

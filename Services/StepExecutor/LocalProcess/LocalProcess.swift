@@ -12,6 +12,10 @@ struct LocalProcessSpec: Sendable {
     var environment: [String: String]
     var workingDirectory: String?
     var standardInput: [UInt8] = []
+    /// The unprivileged user the process runs as (through `setpriv`); nil runs it as the executor's user.
+    var user: StepUser? = nil
+    /// The `setpriv` program that switches to `user`.
+    var setpriv: String = StepUser.standardSetpriv
     /// When it passes, the process group gets SIGTERM, then SIGKILL after `killGrace`.
     var timeout: Duration?
     var killGrace: Duration = .seconds(2)
@@ -42,7 +46,9 @@ struct LocalProcessError: Error, CustomStringConvertible, Hashable {
 /// `read` and `waitpid` calls never run on Swift's cooperative pool.
 ///
 /// The process's whole group is stopped when it times out, when the calling task is cancelled, and
-/// once the main process has exited (so nothing a step started outlives it).
+/// once the main process has exited (so nothing a step started outlives it). The process gets only
+/// descriptors 0, 1 and 2: every other descriptor of the executor (database and broker sockets, lock
+/// files) is closed in the child before the program runs, whether or not it was close-on-exec.
 enum LocalProcess {
     static func run(
         _ spec: LocalProcessSpec, onOutput: @escaping @Sendable (LocalProcessOutput) -> Void

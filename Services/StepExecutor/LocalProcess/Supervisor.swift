@@ -1,6 +1,7 @@
 #if canImport(Glibc)
     import Glibc
 #endif
+import CKeelProcess
 import Foundation
 import Synchronization
 
@@ -48,6 +49,11 @@ struct Supervisor {
         posix_spawn_file_actions_adddup2(&actions, stdin, 0)
         posix_spawn_file_actions_adddup2(&actions, stdout, 1)
         posix_spawn_file_actions_adddup2(&actions, stderr, 2)
+        // Then nothing else: a descriptor opened elsewhere without close-on-exec (a library's socket)
+        // must not reach the step.
+        guard keel_spawn_file_actions_addclosefrom(&actions, 3) == 0 else {
+            throw LocalProcessError(description: "cannot close the executor's descriptors in the child")
+        }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -68,13 +74,21 @@ struct Supervisor {
         if let directory = spec.workingDirectory {
             argv = ["/bin/sh", "-c", "cd \"$0\" && unset PWD OLDPWD && exec \"$@\"", directory] + argv
         }
+        // posix_spawnp searches the PATH of the caller; look the program up in the step's PATH instead.
+        // posix_spawn cannot switch users: setpriv does, then looks the program up in the step's PATH
+        // (its environment is the step's) and execs it as that user.
+        let program: String
+        if let user = spec.user {
+            program = spec.setpriv
+            argv = user.switchingArguments(setpriv: spec.setpriv) + argv
+        } else {
+            program = resolve(argv[0])
+        }
         let cArguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         defer { cArguments.forEach { free($0) } }
         let cEnvironment: [UnsafeMutablePointer<CChar>?] =
             spec.environment.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { cEnvironment.forEach { free($0) } }
-        // posix_spawnp searches the PATH of the caller; look the program up in the step's PATH instead.
-        let program = resolve(argv[0])
         var pid: pid_t = 0
         let status = posix_spawn(&pid, program, &actions, &attributes, cArguments, cEnvironment)
         guard status == 0 else {

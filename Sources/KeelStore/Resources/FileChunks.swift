@@ -12,13 +12,25 @@ public struct FileChunks: AsyncSequence, Sendable {
     public let path: String
     public let chunkSize: Int
 
+    /// An already open file, read from wherever it stands; for one iteration only.
+    private let adopted: FileDescriptor?
+
     public init(path: String, chunkSize: Int = 1 << 20) {
         self.path = path
         self.chunkSize = chunkSize
+        adopted = nil
+    }
+
+    /// The file open as `descriptor`, which the sequence takes over and closes: for a file opened with
+    /// care (no symbolic links, checked owner) that must not be opened again by path. `path` is for errors.
+    public init(adopting descriptor: Int32, path: String, chunkSize: Int = 1 << 20) {
+        self.path = path
+        self.chunkSize = chunkSize
+        adopted = FileDescriptor(adopting: descriptor, path: path)
     }
 
     public func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(file: FileDescriptor(path: path), chunkSize: chunkSize)
+        AsyncIterator(file: adopted ?? FileDescriptor(path: path), chunkSize: chunkSize)
     }
 
     public struct AsyncIterator: AsyncIteratorProtocol {
@@ -44,6 +56,12 @@ final class FileDescriptor: @unchecked Sendable {
 
     init(path: String) {
         self.path = path
+    }
+
+    init(adopting fd: Int32, path: String) {
+        self.path = path
+        self.fd = fd
+        opened = true
     }
 
     deinit {

@@ -58,7 +58,7 @@ struct SSHStepExecutor: StepKindExecutor {
                     + "KEEL_CALLBACK_GATEWAY_URL), so it cannot start a job that calls back")
         }
         let token = callbacks.token(for: work, wait: wait, now: now())
-        let redactor = SecretRedactor(secrets: renderer.usedSecrets + [token])
+        let redactor = SecretRedactor(secrets: renderer.maskedSecrets + [token])
         var logger = logger.forRun(work.logContext)
         logger[metadataKey: "ssh.host"] = "\(rendered.host)"
 
