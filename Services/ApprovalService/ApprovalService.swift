@@ -13,7 +13,7 @@ enum ApprovalService {
             services: { dependencies in
                 [
                     OutboxRelay(
-                        pool: dependencies.pool, connection: dependencies.amqp.connected,
+                        pool: dependencies.pool, connection: dependencies.publishing.connected,
                         logger: dependencies.logger),
                     PendingApprovalsGauge(
                         pool: dependencies.pool, interval: .seconds(15), logger: dependencies.logger),

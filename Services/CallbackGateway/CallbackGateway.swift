@@ -22,10 +22,11 @@ enum CallbackGateway {
                     CallbackMessages.consumer(
                         receiver: receiver(settings, dependencies), pool: dependencies.pool,
                         connection: dependencies.amqp.connected,
+                        publishing: dependencies.publishing.connected,
                         prefetch: dependencies.configuration.prefetch,
                         logger: dependencies.logger),
                     OutboxRelay(
-                        pool: dependencies.pool, connection: dependencies.amqp.connected,
+                        pool: dependencies.pool, connection: dependencies.publishing.connected,
                         logger: dependencies.logger),
                 ]
             },

@@ -49,14 +49,15 @@ enum StepExecutor {
                 name: "step consumer", declaration: KeelTopology.stepExecutor(pool: pool, shards: shards),
                 queues: (0..<shards).map { KeelTopology.stepQueue(pool: pool, shard: $0).name },
                 prefetch: configuration.prefetch, connection: dependencies.amqp.connected,
-                logger: dependencies.logger, handler: runner.handle)
+                publishing: dependencies.publishing.connected, logger: dependencies.logger,
+                handler: runner.handle)
             return [
                 runner, consumer,
                 EngineSweeper(
                     timers: TimerStore(advancer: advancer), attempts: attempts, pool: dependencies.pool,
                     logger: dependencies.logger),
                 OutboxRelay(
-                    pool: dependencies.pool, connection: dependencies.amqp.connected,
+                    pool: dependencies.pool, connection: dependencies.publishing.connected,
                     logger: dependencies.logger),
             ]
         }

@@ -156,7 +156,11 @@ final class StepRunner: Service, Sendable {
 
         let ending = await withTaskGroup(of: Ending?.self) { group in
             group.addTask { .finished(await executor.execute(work)) }
-            group.addTask { await self.keepLease(attempt) }
+            // The watchdog is apart from the heartbeats: a heartbeat stuck on a silent network must not
+            // keep the attempt's work going past its lease.
+            let expiry = LeaseExpiry(attempt.leaseFrom + self.attempts.leaseDuration)
+            group.addTask { await self.keepLease(attempt, expiry: expiry) }
+            group.addTask { await self.watchLease(attempt, expiry: expiry) }
             let first = await group.next() ?? nil
             group.cancelAll()
             return first
@@ -200,25 +204,22 @@ final class StepRunner: Service, Sendable {
     }
 
     /// Heartbeats until the lease is lost (then returns) or the task is cancelled (then returns nil). A
-    /// database error is retried at the next beat: the lease outlives two missed beats. When no beat has
-    /// renewed the lease by the time it passes (the database is unreachable), the lease counts as lost:
-    /// the attempt's local work stops, so it never runs beside the copy dispatched after its expiry.
-    private func keepLease(_ attempt: ClaimedAttempt) async -> Ending? {
+    /// database error is retried at the next beat: the lease outlives two missed beats. Each renewal moves
+    /// `expiry` to the lease's new end as this executor's clock bounds it.
+    private func keepLease(_ attempt: ClaimedAttempt, expiry: LeaseExpiry) async -> Ending? {
         let lease = attempts.leaseDuration
-        var expiry = attempt.leaseFrom + lease
         while true {
             do {
-                try await Task.sleep(until: min(.now + heartbeatInterval, expiry))
+                try await Task.sleep(for: heartbeatInterval)
             } catch {
                 return nil
             }
-            if ContinuousClock.now >= expiry { return leasePassed(attempt) }
             let sent = ContinuousClock.now
-            switch await renew(attempt, until: expiry) {
-            case .renewed: expiry = sent + lease
-            case .lost: return .leaseLost
-            case .expired: return leasePassed(attempt)
-            case .failed(let error):
+            do {
+                if try await !attempts.heartbeat(attempt) { return .leaseLost }
+                expiry.extend(to: sent + lease)
+            } catch {
+                if Task.isCancelled { return nil }
                 logger.warning(
                     "heartbeat failed; trying again",
                     metadata: metadata(attempt, ["error": "\(error)"]))
@@ -226,35 +227,22 @@ final class StepRunner: Service, Sendable {
         }
     }
 
-    private func leasePassed(_ attempt: ClaimedAttempt) -> Ending {
-        logger.error(
-            "lease passed without a renewal (database unreachable); stopping the attempt's work",
-            metadata: metadata(attempt))
-        return .leaseLost
-    }
-
-    private enum Renewal: Sendable {
-        case renewed, lost, expired
-        case failed(String)
-    }
-
-    /// One heartbeat, abandoned (its statement cancelled) if the lease passes first.
-    private func renew(_ attempt: ClaimedAttempt, until expiry: ContinuousClock.Instant) async -> Renewal {
-        await withTaskGroup(of: Renewal.self) { group in
-            group.addTask {
-                do {
-                    return try await self.attempts.heartbeat(attempt) ? .renewed : .lost
-                } catch {
-                    return .failed("\(error)")
-                }
+    /// Returns `.leaseLost` once the lease has passed without a renewal (the database is unreachable):
+    /// the attempt's local work then stops, so it never runs beside the copy dispatched after its expiry.
+    private func watchLease(_ attempt: ClaimedAttempt, expiry: LeaseExpiry) async -> Ending? {
+        while true {
+            let deadline = expiry.instant
+            do {
+                try await Task.sleep(until: deadline)
+            } catch {
+                return nil
             }
-            group.addTask {
-                try? await Task.sleep(until: expiry)
-                return .expired
+            if ContinuousClock.now >= expiry.instant {
+                logger.error(
+                    "lease passed without a renewal (database unreachable); stopping the attempt's work",
+                    metadata: metadata(attempt))
+                return .leaseLost
             }
-            let first = await group.next() ?? .expired
-            group.cancelAll()
-            return first
         }
     }
 

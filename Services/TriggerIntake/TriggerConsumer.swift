@@ -11,6 +11,7 @@ enum TriggerConsumer {
     static func make(
         pool: PGPool, engine: EngineSettings,
         connection: @escaping @Sendable () async throws -> AMQPConnection,
+        publishing: @escaping @Sendable () async throws -> AMQPConnection,
         prefetch: Int, logger: Logger
     ) -> DeliveryConsumer {
         let handler = TriggerHandler(pool: pool, engine: engine, logger: logger)
@@ -20,7 +21,7 @@ enum TriggerConsumer {
         return DeliveryConsumer(
             name: "trigger consumer", declaration: KeelTopology.triggerIntake,
             queues: [KeelTopology.triggerQueue.name], prefetch: prefetch, connection: connection,
-            logger: logger,
+            publishing: publishing, logger: logger,
             refusal: DeliveryConsumer.Refusal(reply: { _, reason in
                 TriggerReply.refused(reason: reason)
             })

@@ -10,10 +10,10 @@ enum TriggerIntake {
             [
                 TriggerConsumer.make(
                     pool: dependencies.pool, engine: dependencies.configuration.engine,
-                    connection: dependencies.amqp.connected,
+                    connection: dependencies.amqp.connected, publishing: dependencies.publishing.connected,
                     prefetch: dependencies.configuration.prefetch, logger: dependencies.logger),
                 OutboxRelay(
-                    pool: dependencies.pool, connection: dependencies.amqp.connected,
+                    pool: dependencies.pool, connection: dependencies.publishing.connected,
                     logger: dependencies.logger),
             ]
         }

@@ -25,6 +25,9 @@ public final class DeliveryConsumer: Service, Sendable {
     let queues: [String]
     let prefetch: Int
     let connection: @Sendable () async throws -> AMQPConnection
+    /// Where refusals (answers and dead letters) are published: a connection a resource alarm may block
+    /// without stopping this consumer's acks.
+    let publishing: @Sendable () async throws -> AMQPConnection
     let handler: Handler
     let refusal: Refusal
     let inPlaceAttempts: Int
@@ -49,15 +52,18 @@ public final class DeliveryConsumer: Service, Sendable {
     /// - Parameters:
     ///   - name: for logs, e.g. `trigger consumer`.
     ///   - declaration: declared on every (re)start, before consuming.
+    ///   - publishing: the connection refusals are published on; the consuming one when nil.
     ///   - refusal: how a delivery that can never succeed is answered and kept.
     ///   - inPlaceAttempts: how many times a transient failure is tried here before the delivery goes
     ///     back to the broker (about 35 s of backoff at the default).
     public init(
         name: String, declaration: KeelDeclaration, queues: [String], prefetch: Int,
-        connection: @escaping @Sendable () async throws -> AMQPConnection, logger: Logger,
+        connection: @escaping @Sendable () async throws -> AMQPConnection,
+        publishing: (@Sendable () async throws -> AMQPConnection)? = nil, logger: Logger,
         refusal: Refusal = Refusal(), inPlaceAttempts: Int = 12,
         handler: @escaping Handler
     ) {
+        self.publishing = publishing ?? connection
         self.refusal = refusal
         self.inPlaceAttempts = inPlaceAttempts
         self.name = name
@@ -199,10 +205,13 @@ public final class DeliveryConsumer: Service, Sendable {
         Counter(label: "keel_dead_letters_total", dimensions: [("queue", queue), ("reason", "rejected")])
             .increment()
         do {
-            let publisher = try await connection().openChannel()
+            let publisher = try await publishing().openChannel()
             var failure: (any Error)?
             do {
-                try await publishRefusal(delivery, reason: reason, from: queue, on: publisher)
+                // Bounded: a broker that blocks publishers must not hold this delivery's slot for ever.
+                try await withPublishDeadline(.seconds(30)) {
+                    try await self.publishRefusal(delivery, reason: reason, from: queue, on: publisher)
+                }
             } catch {
                 failure = error
             }

@@ -24,11 +24,15 @@ public final class OutboxRelay: Service, Sendable {
     /// The whole outbox's unpublished messages, counted after each pass: every relay reports the same figure.
     let backlog = Gauge(label: "keel_outbox_backlog")
 
+    /// How long one publish may wait for its confirm before it counts as failed and stays in the outbox.
+    let publishTimeout: Duration
+
     /// `connection` returns the broker connection to publish on (it may wait until one exists).
     public init(
         pool: PGPool, connection: @escaping @Sendable () async throws -> AMQPConnection, batchSize: Int = 200,
-        pollInterval: Duration = .seconds(1), logger: Logger
+        pollInterval: Duration = .seconds(1), publishTimeout: Duration = .seconds(30), logger: Logger
     ) {
+        self.publishTimeout = publishTimeout
         self.store = OutboxStore(pool: pool)
         self.pool = pool
         self.connection = connection
@@ -76,8 +80,8 @@ public final class OutboxRelay: Service, Sendable {
                     channel = opened
                 }
                 guard let publishing = channel else { return nil }
-                let result = try await store.relayBatch(limit: batchSize) { pending in
-                    await Self.publish(pending, on: publishing)
+                let result = try await store.relayBatch(limit: batchSize) { [publishTimeout] pending in
+                    await Self.publish(pending, on: publishing, timeout: publishTimeout)
                 }
                 published.increment(by: result.sent)
                 failures.increment(by: result.failed)
@@ -108,8 +112,8 @@ public final class OutboxRelay: Service, Sendable {
     }
 
     /// Publishes a batch concurrently (confirms are pipelined) and reports each message's fate.
-    static func publish(_ pending: [PendingOutboxMessage], on channel: AMQPChannel) async -> [Int64:
-        OutboxPublishOutcome]
+    static func publish(_ pending: [PendingOutboxMessage], on channel: AMQPChannel, timeout: Duration)
+        async -> [Int64: OutboxPublishOutcome]
     {
         await withTaskGroup(of: (Int64, OutboxPublishOutcome).self) { group in
             for item in pending {
@@ -122,9 +126,11 @@ public final class OutboxRelay: Service, Sendable {
                         correlationID: message.correlationID,
                         replyTo: message.replyTo, messageID: message.messageID.uuidString.lowercased())
                     do {
-                        try await channel.publish(
-                            message.body, exchange: message.exchange, routingKey: message.routingKey,
-                            properties: properties, mandatory: Self.mustBeRouted(message))
+                        try await withPublishDeadline(timeout) {
+                            try await channel.publish(
+                                message.body, exchange: message.exchange, routingKey: message.routingKey,
+                                properties: properties, mandatory: Self.mustBeRouted(message))
+                        }
                         return (item.id, .sent)
                     } catch let error as AMQPError {
                         return (item.id, .failed(error.description))

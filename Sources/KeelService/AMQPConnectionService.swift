@@ -8,13 +8,20 @@ import Synchronization
 /// The first connection is made in `run()`, retried with capped backoff, so a service starts (and answers
 /// `/health/live`) while the broker is still coming up; once connected, the client's own recovery handles
 /// broker restarts. On graceful shutdown the connection is closed.
+///
+/// A service holds two: one it consumes on and one it publishes on. RabbitMQ blocks a connection that
+/// publishes during a resource alarm (`connection.blocked`); on a shared connection that would stop the
+/// acks and deliveries of its consumers too.
 public final class AMQPConnectionService: Service, Sendable {
     let configuration: AMQPConfiguration
     let logger: Logger
+    /// The readiness check's and the dependency gauge's name, e.g. `rabbitmq`.
+    let name: String
     let state = Mutex<AMQPConnection?>(nil)
 
-    public init(configuration: AMQPConfiguration, logger: Logger) {
+    public init(configuration: AMQPConfiguration, name: String = "rabbitmq", logger: Logger) {
         self.configuration = configuration
+        self.name = name
         self.logger = logger
     }
 
@@ -36,7 +43,7 @@ public final class AMQPConnectionService: Service, Sendable {
             do {
                 let connection = try await AMQPConnection.connect(configuration, logger: logger)
                 state.withLock { $0 = connection }
-                logger.info("connected to the broker")
+                logger.info("connected to the broker", metadata: ["connection": "\(name)"])
                 break
             } catch {
                 logger.warning(
@@ -60,7 +67,7 @@ public final class AMQPConnectionService: Service, Sendable {
     /// Readiness: connected, and the broker answers a channel open.
     public var readinessCheck: ReadinessCheck {
         ReadinessCheck(
-            name: "rabbitmq",
+            name: name,
             reason: { $0 is NotConnected ? "broker connection down" : "broker does not answer" }
         ) { [self] in
             guard let connection else { throw NotConnected() }

@@ -19,7 +19,11 @@ public enum KeelServiceMain {
     public struct Dependencies: Sendable {
         public let configuration: KeelConfiguration
         public let pool: PGPool
+        /// The broker connection consumers use.
         public let amqp: AMQPConnectionService
+        /// The broker connection publishers (outbox relays, dead letters) use: a resource alarm that
+        /// blocks it leaves consumers' acks and deliveries flowing.
+        public let publishing: AMQPConnectionService
         public let logger: Logger
     }
 
@@ -50,11 +54,16 @@ public enum KeelServiceMain {
         let pool = PGPool(
             configuration: try PGConfiguration(url: configuration.databaseURL),
             size: configuration.databasePoolSize, logger: logger)
-        let amqp = AMQPConnectionService(
-            configuration: try AMQPConfiguration(url: configuration.amqpURL), logger: logger)
+        var consuming = try AMQPConfiguration(url: configuration.amqpURL)
+        consuming.connectionName = "\(service.rawValue) consumers"
+        var publishingConfiguration = consuming
+        publishingConfiguration.connectionName = "\(service.rawValue) publishers"
+        let amqp = AMQPConnectionService(configuration: consuming, logger: logger)
+        let publishing = AMQPConnectionService(
+            configuration: publishingConfiguration, name: "rabbitmq-publishing", logger: logger)
         let poolService = PGPoolService(pool: pool)
         let dependencies = Dependencies(
-            configuration: configuration, pool: pool, amqp: amqp, logger: logger)
+            configuration: configuration, pool: pool, amqp: amqp, publishing: publishing, logger: logger)
 
         Gauge(
             label: "keel_service_info",
@@ -66,6 +75,7 @@ public enum KeelServiceMain {
                 poolService.readinessCheck,
                 poolService.schemaCheck(migrator: try Migrator.bundled()),
                 amqp.readinessCheck,
+                publishing.readinessCheck,
             ], logger: logger)
         let app = buildApplication(
             configuration: configuration, readiness: readiness, registry: registry, logger: logger,
@@ -75,6 +85,7 @@ public enum KeelServiceMain {
                 services: [
                     .init(service: poolService),
                     .init(service: amqp),
+                    .init(service: publishing),
                 ] + services(dependencies).map { .init(service: $0) } + [.init(service: app)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))

@@ -50,14 +50,14 @@ public struct PGPoolService: Service {
     struct SchemaNotCurrent: Error, CustomStringConvertible {
         let status: SchemaStatus
 
-        /// Versions only: "migrations behind: database at 12, this build needs 14".
+        /// Versions only: "migrations behind: database at 12, this build needs 14 (run keel migrate)".
         func publicReason(needed: Int) -> String {
             let at = status.applied.map(\.version).max() ?? 0
             if !status.unknown.isEmpty {
                 return "database ahead: database at \(at), this build knows up to \(needed)"
             }
             if !status.changed.isEmpty { return "applied migrations differ from this build's" }
-            return "migrations behind: database at \(at), this build needs \(needed)"
+            return "migrations behind: database at \(at), this build needs \(needed) (run keel migrate)"
         }
 
         var description: String {

@@ -71,7 +71,7 @@ import Testing
                 input: [
                     "change": .string(stored.reference.description), "title": .string(WebRoutesTests.hostile),
                 ],
-                idempotencyKey: id, correlationID: "c-\(id)", actor: actor)
+                idempotencyKey: id, correlationID: "c-\(id)", actor: actor, requester: actor)
             _ = try await RunStore(pool: pool).create(run, at: .now, advancer: advancer) { _ in [] }
             return "\(id):review:1:approval"
         }

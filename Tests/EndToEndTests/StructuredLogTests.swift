@@ -39,7 +39,9 @@ import Testing
     @Test(arguments: ["json", "logfmt"])
     func everyLineOfARunIsStructuredAndCarriesTheRun(format: String) async throws {
         let folder = URL(fileURLWithPath: "/tmp").appendingPathComponent("keel-logs-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        // Steps run as unprivileged users of their own (docs/security.md): the folder is open to them.
+        try FileManager.default.createDirectory(
+            at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o1777])
         defer { try? FileManager.default.removeItem(at: folder) }
         var generator = SystemRandomNumberGenerator()
         let key = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }

@@ -110,7 +110,7 @@ import Testing
     @Test func theSchemaCheckSaysHowFarBehindInVersionsOnly() {
         let applied = (1...12).map { AppliedMigration(version: $0, name: "m\($0)", checksum: "x") }
         let behind = PGPoolService.SchemaNotCurrent(status: SchemaStatus(applied: applied))
-        #expect(behind.publicReason(needed: 14) == "migrations behind: database at 12, this build needs 14")
+        #expect(behind.publicReason(needed: 14) == "migrations behind: database at 12, this build needs 14 (run keel migrate)")
         var ahead = SchemaStatus(applied: applied)
         ahead.unknown = [applied[11]]
         #expect(

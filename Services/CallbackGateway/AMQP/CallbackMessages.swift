@@ -19,12 +19,13 @@ import PGClient
 enum CallbackMessages {
     static func consumer(
         receiver: CallbackReceiver, pool: PGPool,
-        connection: @escaping @Sendable () async throws -> AMQPConnection, prefetch: Int, logger: Logger
+        connection: @escaping @Sendable () async throws -> AMQPConnection,
+        publishing: @escaping @Sendable () async throws -> AMQPConnection, prefetch: Int, logger: Logger
     ) -> DeliveryConsumer {
         DeliveryConsumer(
             name: "callback consumer", declaration: KeelTopology.callbackGateway,
             queues: [KeelTopology.callbackQueue.name], prefetch: prefetch, connection: connection,
-            logger: logger,
+            publishing: publishing, logger: logger,
             refusal: DeliveryConsumer.Refusal(
                 reply: { _, reason in
                     CallbackReply.problem(

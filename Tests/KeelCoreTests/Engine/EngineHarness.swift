@@ -47,14 +47,16 @@ struct EngineHarness {
     }
 
     @discardableResult
-    mutating func trigger(input: JSONValue = [:], actor: String? = "alice", replyTo: String? = nil)
+    mutating func trigger(
+        input: JSONValue = [:], actor: String? = "alice", requester: String? = "alice", replyTo: String? = nil
+    )
         -> RunTransition
     {
         feed(
             .runTriggered(
                 RunTrigger(
                     runID: runID, flow: reducer.flow.name, version: 3, input: input, actor: actor,
-                    correlationID: "corr-1", idempotencyKey: "key-1", replyTo: replyTo)))
+                    requester: requester, correlationID: "corr-1", idempotencyKey: "key-1", replyTo: replyTo)))
     }
 
     func step(_ id: String) -> StepState { state.steps[id] ?? StepState() }

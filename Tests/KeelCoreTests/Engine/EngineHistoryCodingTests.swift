@@ -11,7 +11,7 @@ struct EngineHistoryCodingTests {
         .runTriggered(
             RunTrigger(
                 runID: "r1", flow: "f", version: 2, input: ["repo": "keel", "n": 3], actor: "alice",
-                correlationID: "c1", idempotencyKey: "k1", replyTo: "amq.gen-1")),
+                requester: "amqp:ci", correlationID: "c1", idempotencyKey: "k1", replyTo: "amq.gen-1")),
         .runTriggered(
             RunTrigger(
                 runID: "r1", flow: "f", version: 2, input: [:], correlationID: "c1", idempotencyKey: "k1")),

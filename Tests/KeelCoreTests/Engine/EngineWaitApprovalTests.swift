@@ -162,7 +162,8 @@ struct EngineWaitApprovalTests {
 
     private func reviewing() throws -> EngineHarness {
         var run = try EngineHarness(approvalFlow)
-        run.trigger(actor: "alice")
+        // The body claims mallory; the broker authenticated alice: the gate's requester is alice.
+        run.trigger(actor: "mallory", requester: "alice")
         run.complete("patch", outputs: ["diff": "sha256:abc"])
         run.complete("test")
         return run
