@@ -4,7 +4,7 @@ import Logging
 /// Turns every error escaping a route into RFC 9457 problem JSON.
 ///
 /// ``ProblemDetails`` pass through as they are; Hummingbird's `HTTPError`s keep their status and their
-/// message; anything else is a 500 whose body says only that the error was logged, under an id the
+/// message; a body over a route's limit is 413 `/problems/body-too-large`; anything else is a 500 whose body says only that the error was logged, under an id the
 /// operator can find in the logs. No error's own text reaches the caller unless it was written for them.
 public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
     public init() {}
@@ -19,6 +19,11 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             throw problem
         } catch let error as HTTPError {
             throw ProblemDetails(status: error.status, detail: error.body, instance: request.uri.path)
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+            // A body over the route's `collect(upTo:)` limit (NIOTooManyBytesError): the client's fault.
+            throw ProblemDetails(
+                status: .contentTooLarge, type: "/problems/body-too-large", title: "Body too large",
+                detail: "The body is larger than this endpoint reads.", instance: request.uri.path)
         } catch {
             let incident = String(UInt64.random(in: 0...UInt64.max), radix: 16)
             context.logger.error(

@@ -21,13 +21,20 @@ extension TestHTTP {
     public static func send(
         _ method: String, _ url: String, headers: [String: String] = [:], body: String? = nil
     ) async throws -> Answer {
+        try await send(method, url, headers: headers, bytes: body.map { Array($0.utf8) })
+    }
+
+    /// `send` with a body of any bytes (invalid UTF-8 included).
+    public static func send(
+        _ method: String, _ url: String, headers: [String: String] = [:], bytes body: [UInt8]?
+    ) async throws -> Answer {
         guard let target = URL(string: url) else { throw URLError(.badURL) }
         var request = URLRequest(url: target)
         request.httpMethod = method
         request.timeoutInterval = 60
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         if let body {
-            request.httpBody = Data(body.utf8)
+            request.httpBody = Data(body)
             if headers["Content-Type"] == nil {
                 request.setValue("application/json", forHTTPHeaderField: "Content-Type")
             }

@@ -48,7 +48,7 @@ extension ApprovalError {
             ProblemDetails(
                 status: .unprocessableContent, type: "/problems/invalid-body", title: "Invalid decision",
                 detail: "/note: \(description)", errors: [.init(pointer: "/note", detail: description)])
-        case .noteTooLong:
+        case .noteTooLong, .noteUnstorable:
             ProblemDetails(
                 status: .unprocessableContent, type: "/problems/invalid-body", title: "Invalid decision",
                 detail: description, errors: [.init(pointer: "/note", detail: description)])

@@ -48,6 +48,10 @@ struct DecisionBody: Sendable, Hashable {
                 errors.append(
                     .init(pointer: "/note", detail: "at most \(ApprovalStore.maximumNoteLength) characters"))
             }
+            if !text.isStorable {
+                errors.append(
+                    .init(pointer: "/note", detail: "holds the character U+0000, which cannot be stored"))
+            }
             note = text.isEmpty ? nil : text
         default:
             errors.append(.init(pointer: "/note", detail: "expected a string"))

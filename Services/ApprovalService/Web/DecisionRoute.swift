@@ -70,6 +70,8 @@ extension ApprovalWeb {
             (.unprocessableContent, "This step does not allow requesting changes; approve or reject it.")
         case .noteTooLong:
             (.unprocessableContent, "The note is longer than \(ApprovalStore.maximumNoteLength) characters.")
+        case .noteUnstorable:
+            (.unprocessableContent, "The note holds a NUL character (U+0000), which cannot be stored.")
         case .noteRequired:
             (.unprocessableContent, "Say why in the note: rejecting or requesting changes needs one.")
         }

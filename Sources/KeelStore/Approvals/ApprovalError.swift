@@ -19,6 +19,8 @@ public enum ApprovalError: Error, Sendable, Hashable, CustomStringConvertible {
     case requestChangesNotAllowed
     /// The note is longer than `ApprovalStore.maximumNoteLength`.
     case noteTooLong
+    /// The note holds U+0000, which PostgreSQL cannot store.
+    case noteUnstorable
     /// A reject or request_changes without a note: the people (or the agent) sent back need the reason.
     case noteRequired
 
@@ -35,6 +37,7 @@ public enum ApprovalError: Error, Sendable, Hashable, CustomStringConvertible {
         case .requestChangesNotAllowed: "this approval gate does not allow request_changes"
         case .noteRequired: "a note is required when rejecting or requesting changes"
         case .noteTooLong: "the note is longer than \(ApprovalStore.maximumNoteLength) characters"
+        case .noteUnstorable: "the note holds the character U+0000, which cannot be stored"
         }
     }
 }

@@ -41,7 +41,9 @@ public struct ApprovalStore: Sendable {
     /// The approval, or nil when there is none with this id or `principal` may not see it: an outsider
     /// cannot tell the two apart.
     public func find(_ id: String, for principal: APITokenRecord) async throws -> ApprovalRecord? {
-        try await pool.withConnection { connection in
+        // An id PostgreSQL cannot even compare (U+0000) names no approval.
+        guard id.isStorable else { return nil }
+        return try await pool.withConnection { connection in
             guard let record = try await Self.load(id, on: connection), record.isVisible(to: principal) else {
                 return nil
             }
@@ -57,7 +59,9 @@ public struct ApprovalStore: Sendable {
         _ id: String, by principal: APITokenRecord, decision: StepContext.Decision, note: String?,
         digests: [String]?
     ) async throws -> ApprovalRecord {
+        guard id.isStorable else { throw ApprovalError.notFound }
         if let note, note.count > Self.maximumNoteLength { throw ApprovalError.noteTooLong }
+        if let note, !note.isStorable { throw ApprovalError.noteUnstorable }
         if decision != .approve, (note ?? "").allSatisfy(\.isWhitespace) { throw ApprovalError.noteRequired }
         return try await advancer.withTransaction { connection in
             guard let peek = try await Self.load(id, on: connection), peek.isVisible(to: principal),
