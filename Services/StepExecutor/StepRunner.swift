@@ -64,6 +64,12 @@ final class StepRunner: Service, Sendable {
                     "not a step dispatch: expected run_id, flow, version, step, attempt, idempotency_key, correlation_id"
             )
         }
+        guard
+            [dispatch.runID, dispatch.flow, dispatch.step, dispatch.idempotencyKey, dispatch.correlationID]
+                .allSatisfy(\.isStorable)
+        else {
+            return .deadLetter(reason: "a step dispatch whose fields hold the character U+0000, which cannot be stored")
+        }
         try await limit.acquire()
         var attempt: ClaimedAttempt?
         let claimSent = ContinuousClock.now
