@@ -103,8 +103,14 @@ import Testing
 
     @Test func tokensWrittenWithJSONEscapesAreReplaced() throws {
         let keys = try CallbackKeyRing(keys: ["k1": Array(repeating: 1, count: 32)], signingKeyID: "k1")
-        let token = CallbackToken.mint(
-            CallbackClaims(run: "r", step: "s", attempt: 1, wait: "r:s:1:wait", expires: 1), keys: keys)
+        for _ in 0..<200 {
+            try expectTokensWrittenWithJSONEscapesAreReplaced(
+                CallbackToken.mint(
+                    CallbackClaims(run: "r", step: "s", attempt: 1, wait: "r:s:1:wait", expires: 1), keys: keys))
+        }
+    }
+
+    func expectTokensWrittenWithJSONEscapesAreReplaced(_ token: String) throws {
         let signature = String(token.split(separator: ".").last!)
         for spelling in Self.escapedSpellings(of: token) {
             let body =
@@ -122,8 +128,15 @@ import Testing
 
     @Test func escapedTokensInBodiesThatAreNotJSONAreReplaced() throws {
         let keys = try CallbackKeyRing(keys: ["k1": Array(repeating: 1, count: 32)], signingKeyID: "k1")
-        let token = CallbackToken.mint(
-            CallbackClaims(run: "r", step: "s", attempt: 1, wait: "r:s:1:wait", expires: 1), keys: keys)
+        // Many tokens: a signature starting with `-` or `_`, escaped, once slipped through.
+        for _ in 0..<200 {
+            try expectEscapedTokensInBodiesThatAreNotJSONAreReplaced(
+                CallbackToken.mint(
+                    CallbackClaims(run: "r", step: "s", attempt: 1, wait: "r:s:1:wait", expires: 1), keys: keys))
+        }
+    }
+
+    func expectEscapedTokensInBodiesThatAreNotJSONAreReplaced(_ token: String) throws {
         let signature = String(token.split(separator: ".").last!)
         for spelling in Self.escapedSpellings(of: token) {
             // Broken JSON (a missing brace), and a token inside a JSON document sent as a string.

@@ -19,7 +19,9 @@ enum CallbackTokenRedaction {
         }
         let inPlace = redactingPlainTokens(text)
         guard let document = try? JSONValue(parsing: text) else {
-            return Array(redacting(inPlace).utf8)
+            // From the original: the in-place pass may have cut an escaped token's head off and left
+            // its signature, which no pattern would find again.
+            return Array(redacting(text).utf8)
         }
         let redacted = redactingStrings(document)
         guard redacted != document else { return Array(inPlace.utf8) }
