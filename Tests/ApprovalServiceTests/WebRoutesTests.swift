@@ -363,6 +363,15 @@ import Testing
                 ) { response in
                     #expect(response.status == .unprocessableContent)
                 }
+                // A note PostgreSQL cannot store (U+0000) is refused with the reason, and records nothing.
+                try await client.execute(
+                    uri: ApprovalLinks.decision(other), method: .post,
+                    headers: Self.headers(cookie: alice.token),
+                    body: Self.form(["decision": "reject", "csrf": csrf, "note": "no\u{0}pe"])
+                ) { response in
+                    #expect(response.status == .unprocessableContent)
+                    #expect(String(buffer: response.body).contains("NUL character"))
+                }
             }
         }
     }
