@@ -124,7 +124,9 @@ import Testing
         #expect(text.status == 0)
         for line in [
             "run:         \(runID)", "flow:        cli-demo v1", "status:      running",
-            "actor:       e2e-tester", #"input:       {"task":"fix the login bug"}"#,
+            "actor:       e2e-tester (claimed)", #"input:       {"task":"fix the login bug"}"#,
+            // keel run start publishes with the user-id of the account it connects as.
+            "requester:   amqp:keel",
             "created:     \(triggeredAt)", "build (noop): scheduled", "  #1  scheduled +0.000s",
             "      in flight",
             "deploy (noop): pending", "  needs: build",

@@ -21,7 +21,7 @@ extension RunTimeline {
             status: Self.status(of: state, attempts: fold.attempts), outcome: state.outcome,
             reason: state.finishReason, pass: state.pass,
             trigger: Trigger(
-                actor: trigger.actor, correlationID: trigger.correlationID,
+                actor: trigger.actor, requester: trigger.requester, correlationID: trigger.correlationID,
                 idempotencyKey: trigger.idempotencyKey, input: trigger.input),
             triggeredAt: triggeredAt, finishedAt: state.status == .finished ? fold.finishedAt : nil,
             cancellation: fold.cancellation, retries: fold.retries,

@@ -27,11 +27,14 @@ extension RunTimeline: Encodable {
 }
 
 extension RunTimeline.Trigger: Encodable {
-    private enum Key: String, CodingKey { case actor, correlationID, idempotencyKey, input, inputSummary }
+    private enum Key: String, CodingKey {
+        case actor, requester, correlationID, idempotencyKey, input, inputSummary
+    }
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: Key.self)
         try container.encode(actor, forKey: .actor)
+        try container.encode(requester, forKey: .requester)
         try container.encode(correlationID, forKey: .correlationID)
         try container.encode(idempotencyKey, forKey: .idempotencyKey)
         try container.encode(input, forKey: .input)

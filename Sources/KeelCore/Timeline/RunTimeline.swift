@@ -53,8 +53,10 @@ public struct RunTimeline: Sendable, Hashable {
 
     /// Who started the run and with what.
     public struct Trigger: Sendable, Hashable {
-        /// Nil for a schedule.
+        /// What the trigger claims; nil for a schedule.
         public var actor: String?
+        /// Who the broker authenticated as the trigger's publisher; nil when nobody was.
+        public var requester: String?
         public var correlationID: String
         public var idempotencyKey: String
         public var input: JSONValue
