@@ -13,7 +13,7 @@ public struct TestDatabase: Sendable {
     public static func create(logger: Logger = Logger(label: "test")) async throws -> TestDatabase {
         let adminURL = try TestEnvironment.require("KEEL_DATABASE_URL")
         let name = "keel_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        let admin = PGPool(configuration: try PGConfiguration(url: adminURL), size: 1, logger: logger)
+        let admin = PGPool(configuration: try Self.administering(adminURL), size: 1, logger: logger)
         do {
             // Identifiers cannot be bound; this one is made only of hex digits above.
             _ = try await admin.withConnection { try await $0.execute("CREATE DATABASE \(unescaped: name)") }
@@ -36,7 +36,7 @@ public struct TestDatabase: Sendable {
     /// An autovacuum worker still going through freshly written data (resource chunks) is not ended by
     /// `WITH (FORCE)` for a non-superuser (SQLSTATE 42501), so that refusal is retried for up to a minute.
     public func drop(logger: Logger = Logger(label: "test")) async throws {
-        let admin = PGPool(configuration: try PGConfiguration(url: adminURL), size: 1, logger: logger)
+        let admin = PGPool(configuration: try Self.administering(adminURL), size: 1, logger: logger)
         let deadline = ContinuousClock.now + .seconds(60)
         do {
             while true {
@@ -55,6 +55,16 @@ public struct TestDatabase: Sendable {
             throw error
         }
         await admin.close()
+    }
+
+    /// The server's URL without statement and lock timeouts: CREATE and DROP DATABASE wait for a
+    /// checkpoint, which on a machine busy with the whole suite can take longer than a service's limits.
+    static func administering(_ url: String) throws -> PGConfiguration {
+        guard var components = URLComponents(string: url) else { return try PGConfiguration(url: url) }
+        components.queryItems =
+            (components.queryItems ?? []).filter { !["statement_timeout", "lock_timeout"].contains($0.name) }
+            + [URLQueryItem(name: "statement_timeout", value: "0"), URLQueryItem(name: "lock_timeout", value: "0")]
+        return try PGConfiguration(url: components.string ?? url)
     }
 
     static func replacingDatabase(in url: String, with database: String) -> String {
