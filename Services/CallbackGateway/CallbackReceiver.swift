@@ -47,7 +47,7 @@ struct CallbackReceiver: Sendable {
                 "The callback token was not issued for wait '\(waitID.prefix(200))'.")
             return await finish(reply, claims: claims, status: request.status, via: channel, trace: trace)
         }
-        if let reply = try await checkResources(request.resources, claims: claims) {
+        if let reply = try await checkResources(request, claims: claims) {
             return await finish(reply, claims: claims, status: request.status, via: channel, trace: trace)
         }
         let stored = try await storedOutput(request.output, claims: claims)
@@ -90,22 +90,29 @@ struct CallbackReceiver: Sendable {
         }
     }
 
-    /// Every named resource must have been stored for this run (uploaded with a token of the run, or
-    /// produced by one of its steps): a worker cannot pass off another run's content as its own.
-    private func checkResources(_ named: [String: ResourceReference], claims: CallbackClaims) async throws
+    /// Every resource the callback names — in `resources`, or as a `res:sha256:` reference anywhere in
+    /// its output — must be the run's own (`ResourceStore.available(to:)`): uploaded with a token of the
+    /// run, produced by one of its steps, or named by its input. A worker cannot pass off another run's
+    /// content as its own, nor pull another run's artifacts into its run by their digest.
+    private func checkResources(_ request: CallbackRequest, claims: CallbackClaims) async throws
         -> CallbackReply?
     {
+        let named =
+            request.resources.sorted { $0.key < $1.key }.map {
+                (pointer: JSONPointer(tokens: ["resources", $0.key]), reference: $0.value)
+            }
+            + ResourceReference.locatedReferences(in: request.output, under: JSONPointer(tokens: ["output"]))
         guard !named.isEmpty else { return nil }
         guard let run = UUID(uuidString: claims.run) else {
             return .unauthorized("The callback token does not name a wait of a run that exists.")
         }
-        let stored = Set(try await resources.list(run: run).map(\.reference))
-        let missing = named.filter { !stored.contains($0.value) }.keys.sorted()
-        guard !missing.isEmpty else { return nil }
+        let available = try await resources.available(to: run)
+        let foreign = named.filter { !available.contains($0.reference) }
+        guard !foreign.isEmpty else { return nil }
         return .invalid(
-            missing.map {
+            foreign.map {
                 .init(
-                    pointer: "/resources/\($0)",
+                    pointer: $0.pointer.description,
                     detail:
                         "no such resource stored for this run; upload it first (POST /v1/callbacks/resources)"
                 )

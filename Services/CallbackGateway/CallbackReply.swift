@@ -93,6 +93,14 @@ struct CallbackReply: Error, Sendable, Hashable {
                 detail: detail), outcome: "malformed")
     }
 
+    /// A body over `CallbackRequest.maximumBodyBytes`, over HTTP (413) and AMQP alike.
+    static let bodyTooLarge = problem(
+        ProblemDetails(
+            status: .contentTooLarge, type: "/problems/body-too-large", title: "Body too large",
+            detail:
+                "A callback body is at most \(CallbackRequest.maximumBodyBytes) bytes; upload large results as resources (POST /v1/callbacks/resources) and name them in \"resources\"."
+        ), outcome: "invalid")
+
     static func invalid(_ errors: [ProblemDetails.FieldError]) -> CallbackReply {
         problem(
             ProblemDetails(

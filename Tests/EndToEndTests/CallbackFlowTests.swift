@@ -405,6 +405,73 @@ import Testing
         }
     }
 
+    @Test func aCallbackCannotNameAnotherRunsResourcesInItsResourcesOrItsOutput() async throws {
+        try await withStack(flows: { _ in [Self.waitFlow] }) { stack, testbed, gateway in
+            try await stack.trigger("callback-wait", key: "owner")
+            try await stack.trigger("callback-wait", key: "thief")
+            let owner = try await stack.runID(key: "owner", flow: "callback-wait")
+            let thief = try await stack.runID(key: "thief", flow: "callback-wait")
+            _ = try await openWait(stack, run: owner, step: "job")
+            _ = try await openWait(stack, run: thief, step: "job")
+            let ownerToken = testbed.token(run: owner, step: "job")
+            let thiefToken = testbed.token(run: thief, step: "job")
+            let url = gateway + "/v1/callbacks/resources?name=secret"
+            let uploaded = try await TestHTTP.send(
+                "POST", url, headers: ["Authorization": "Bearer \(ownerToken)", "Content-Type": "text/plain"],
+                body: "the owner's artifact")
+            #expect(uploaded.status == 201, "\(uploaded.body)")
+            let reference = try #require(uploaded.json?["resource"] as? String)
+
+            let attempts: [(String, String, [String])] = [
+                (
+                    "in resources",
+                    #"{"status": "succeeded", "output": {"result": "ok"}, "resources": [{"name": "log", "resource": "\#(reference)"}]}"#,
+                    ["/resources/log"]
+                ),
+                (
+                    "as an output resource",
+                    #"{"status": "succeeded", "output": {"result": "ok", "log": {"$resource": "\#(reference)"}}}"#,
+                    ["/output/log/$resource"]
+                ),
+                (
+                    "as an output string, deep", #"{"status": "succeeded", "output": {"result": "\#(reference)", "more": [1, {"x": "\#(reference)"}]}}"#,
+                    ["/output/result", "/output/more/1/x"]
+                ),
+                (
+                    "in a heartbeat's progress", #"{"status": "heartbeat", "output": {"log": "\#(reference)"}}"#,
+                    ["/output/log"]
+                ),
+            ]
+            for (label, body, expected) in attempts {
+                let answer = try await post(gateway, token: thiefToken, body)
+                #expect(answer.status == 422, "\(label): \(answer.body)")
+                #expect(answer.json?["type"] as? String == "/problems/invalid-callback", "\(label)")
+                let pointers = (answer.json?["errors"] as? [[String: Any]])?.compactMap {
+                    $0["pointer"] as? String
+                }
+                #expect(pointers == expected, "\(label): \(answer.body)")
+            }
+            #expect(try await stack.status(thief) == "waiting")
+            #expect(try await callbacks(stack, thief).isEmpty)
+
+            // The owner names its own upload anywhere; the other run, once it stored the same bytes itself.
+            let own = try await post(
+                gateway, token: ownerToken,
+                #"{"status": "succeeded", "output": {"result": "ok", "log": {"$resource": "\#(reference)"}}}"#)
+            #expect(own.status == 200, "\(own.body)")
+            #expect(try await stack.finish(owner, expected: "succeeded") == "succeeded")
+            let again = try await TestHTTP.send(
+                "POST", url, headers: ["Authorization": "Bearer \(thiefToken)", "Content-Type": "text/plain"],
+                body: "the owner's artifact")
+            #expect(again.json?["resource"] as? String == reference, "\(again.body)")
+            let named = try await post(
+                gateway, token: thiefToken, #"{"status": "succeeded", "output": {"result": "\#(reference)"}}"#)
+            #expect(named.status == 200, "\(named.body)")
+            #expect(try await stack.finish(thief, expected: "succeeded") == "succeeded")
+            try await stack.expectHistoryReplays(thief)
+        }
+    }
+
     @Test func anEarlyCallbackIsKeptAndAppliedWhenItsWaitOpens() async throws {
         try await withStack(flows: { _ in [Self.earlyFlow] }) { stack, testbed, gateway in
             let gate = testbed.root.appendingPathComponent("gate")

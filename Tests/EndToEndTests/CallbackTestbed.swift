@@ -130,6 +130,8 @@ struct CallbackTestbed {
             """
         return [
             "KEEL_CALLBACK_KEYS": keysSetting,
+            // Its own key signs, whatever signing key the developer's environment (.keel/env) names.
+            "KEEL_CALLBACK_SIGNING_KEY": "e2e",
             "KEEL_CALLBACK_GATEWAY_URL": gatewayURL,
             "KEEL_SSH_HOSTS": hosts,
             "KEEL_SECRET_GPU_KEY": try String(contentsOfFile: keyFile, encoding: .utf8),

@@ -21,6 +21,13 @@ import Testing
             needs: [job]
             noop: {}
         """
+    /// A wait whose job must heartbeat every 2 seconds.
+    static let pulse = """
+        flow: pulse
+        steps:
+          - id: job
+            wait: {timeout: 1h, heartbeat: 2s}
+        """
     /// The wait opens only once `build` succeeded.
     static let later = """
         flow: later
@@ -72,7 +79,7 @@ import Testing
 
     func withFixture(_ body: (Fixture) async throws -> Void) async throws {
         try await withMigratedDatabase { pool in
-            for yaml in [Self.waiting, Self.later] {
+            for yaml in [Self.waiting, Self.later, Self.pulse] {
                 let flow = try FlowParser.parse(yaml: yaml, file: "flow.yaml")
                 _ = try await FlowStore(pool: pool).push(
                     flow: flow.name, description: "", canonicalJSON: flow.canonicalJSON,
@@ -221,6 +228,62 @@ import Testing
                 return
             }
             #expect(try await fixture.callbacksReceived(run).count == 2)
+        }
+    }
+
+    @Test func manyHeartbeatsAddAFewFactsAndOneRowWhileTheDeadlineMoves() async throws {
+        try await withFixture { fixture in
+            let run = try await fixture.run("pulse")
+            let claims = fixture.claims(run)
+            let rowsBefore = try await fixture.count("SELECT count(*) FROM callbacks")
+            let factsBefore = try await fixture.history(run).count
+            let started = ContinuousClock.now
+            var deadlines: [Date] = []
+            for index in 0..<200 {
+                let outcome = try await fixture.store.receive(
+                    claims: claims, status: .heartbeat, output: ["done": .number(JSONNumber(index))])
+                guard case .heartbeatApplied(let due?) = outcome else {
+                    Issue.record("heartbeat \(index): expected it applied, got \(outcome)")
+                    return
+                }
+                // Never less than half the interval (1 s) ahead of the latest heartbeat.
+                #expect(due.timeIntervalSinceNow > 0.9, "heartbeat \(index): due \(due)")
+                deadlines.append(due)
+                try await Task.sleep(for: .milliseconds(15))
+            }
+            let elapsed = Double((ContinuousClock.now - started).components.seconds) + 1
+            let recorded = try await fixture.callbacksReceived(run)
+            // The first, then at most one per half interval (1 s).
+            #expect(recorded.count >= 2, "the deadline never moved in the history")
+            #expect(Double(recorded.count) <= 2 + elapsed, "\(recorded.count) facts in \(elapsed) s")
+            #expect(try await fixture.history(run).count - factsBefore == recorded.count)
+            #expect(try await fixture.count("SELECT count(*) FROM callbacks") - rowsBefore == 1)
+            let wait = try #require(try await fixture.store.wait(claims.wait))
+            #expect(wait.isOpen)
+            #expect(wait.heartbeats == 200)
+            #expect(wait.progress == ["done": 199])
+            #expect(wait.lastHeartbeatAt.map { $0.timeIntervalSinceNow > -5 } == true)
+            let first = try #require(deadlines.first)
+            let last = try #require(deadlines.last)
+            #expect(last.timeIntervalSince(first) > 1, "the deadline did not move: \(first) → \(last)")
+            #expect(wait.heartbeatAt.map { abs($0.timeIntervalSince(last)) < 0.001 } == true)
+            // One heartbeat timer, at the deadline the history gives; replaying it gives the same state.
+            #expect(
+                try await fixture.count(
+                    """
+                    SELECT count(*) FROM run_timers WHERE purpose = 'heartbeat' AND run_id = '\(run)'
+                      AND abs(extract(epoch FROM due_at) - \(last.timeIntervalSince1970)) < 0.001
+                    """) == 1)
+            let flow = try FlowParser.parse(yaml: Self.pulse, file: "flow.yaml")
+            let definition = try FlowDefinition(canonicalJSON: try JSONValue(parsing: flow.canonicalJSON))
+            let replayed = RunState.replay(try await fixture.history(run), flow: definition)
+            #expect(replayed.steps["job"]?.heartbeatDue?.date == last)
+            // The job still ends its wait.
+            guard case .applied = try await fixture.store.receive(claims: claims, status: .succeeded, output: [:])
+            else {
+                Issue.record("the wait was not answered after its heartbeats")
+                return
+            }
         }
     }
 

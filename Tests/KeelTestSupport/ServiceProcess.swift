@@ -62,6 +62,12 @@ public final class ServiceProcess: @unchecked Sendable {
 
     public var pid: Int32 { process.processIdentifier }
 
+    /// The signal that ended the process (e.g. SIGSEGV), or nil while it runs or when it exited.
+    public var endingSignal: Int32? {
+        guard !process.isRunning, process.terminationReason == .uncaughtSignal else { return nil }
+        return process.terminationStatus
+    }
+
     /// The process's resident memory (`VmRSS` of /proc/PID/status), in bytes; nil once it has ended.
     public var residentBytes: Int? {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),

@@ -27,8 +27,12 @@ enum CallbackMessages {
             queues: [KeelTopology.callbackQueue.name], prefetch: prefetch, connection: connection,
             publishing: publishing, logger: logger,
             refusal: DeliveryConsumer.Refusal(
-                reply: { _, reason in
-                    CallbackReply.problem(
+                reply: { delivery, reason in
+                    // The same problem HTTP answers an oversize body with; anything else as refused.
+                    if delivery.body.count > CallbackRequest.maximumBodyBytes {
+                        return CallbackReply.bodyTooLarge.body.jsonBytes()
+                    }
+                    return CallbackReply.problem(
                         ProblemDetails(
                             status: .unprocessableContent, type: "/problems/refused", title: "Callback refused",
                             detail: reason),

@@ -27,12 +27,7 @@ struct CallbackAPI: Sendable {
         do {
             bytes = try await request.body.collect(upTo: CallbackRequest.maximumBodyBytes)
         } catch {
-            let reply = CallbackReply.problem(
-                ProblemDetails(
-                    status: .contentTooLarge, type: "/problems/body-too-large", title: "Body too large",
-                    detail:
-                        "A callback body is at most \(CallbackRequest.maximumBodyBytes) bytes; upload large results as resources (POST /v1/callbacks/resources) and name them in \"resources\"."
-                ), outcome: "invalid")
+            let reply = CallbackReply.bodyTooLarge
             return receiver.record(reply, via: .http).response
         }
         let object: JSONObject

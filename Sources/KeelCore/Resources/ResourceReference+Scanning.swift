@@ -22,3 +22,33 @@ extension ResourceReference {
         return found.sorted()
     }
 }
+
+extension ResourceReference {
+    /// Every resource reference inside `value` with where it is (under `base`), in document order: the
+    /// same strings `references(in:)` takes, located so a refusal can name each one.
+    public static func locatedReferences(in value: JSONValue, under base: JSONPointer = .root) -> [(
+        pointer: JSONPointer, reference: ResourceReference
+    )] {
+        var found: [(JSONPointer, ResourceReference)] = []
+        var pending = [(base, value)]
+        while let (pointer, next) = pending.popLast() {
+            switch next {
+            case .string(let text):
+                if text.hasPrefix(prefix), let reference = try? ResourceReference(parsing: text) {
+                    found.append((pointer, reference))
+                }
+            case .array(let elements):
+                for (index, element) in elements.enumerated().reversed() {
+                    pending.append((pointer.appending(index: index), element))
+                }
+            case .object(let object):
+                for (key, element) in object.reversed() {
+                    pending.append((pointer.appending(key), element))
+                }
+            case .null, .bool, .number:
+                break
+            }
+        }
+        return found
+    }
+}

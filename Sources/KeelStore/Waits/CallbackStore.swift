@@ -63,16 +63,28 @@ public struct CallbackStore: Sendable {
                 return try await received.record(
                     answer.status.isCallback ? .alreadyAnswered(answer) : .refused(.waitClosed(answer)))
             }
-            let advance = try await advancer.advance(run: claims.run, on: connection) { _ in
-                RunFact(
+            // A heartbeat the history need not record (`HeartbeatRecording`) is kept on the wait's row only.
+            var coalesced: RunState?
+            let advance = try await advancer.advance(run: claims.run, on: connection) { state in
+                let fact = RunFact(
                     at: .now,
                     event: .callbackReceived(
                         step: claims.step, waitID: claims.wait, status: status, output: outputs))
+                if status == .heartbeat, let step = state.steps[claims.step], step.waitID == claims.wait,
+                    !HeartbeatRecording.isRecorded(at: fact.at, step: step)
+                {
+                    coalesced = state
+                    return nil
+                }
+                return fact
             }
-            guard !advance.ignored else { return try await received.record(.refused(.foreignWait)) }
+            guard !advance.ignored || coalesced != nil else {
+                return try await received.record(.refused(.foreignWait))
+            }
             if status == .heartbeat {
-                let due = advance.state.steps[claims.step]?.heartbeatDue
-                try await WaitCommands(runID: run, connection: connection).heartbeat(claims.wait, due: due)
+                let due = (coalesced ?? advance.state).steps[claims.step]?.heartbeatDue
+                try await WaitCommands(runID: run, connection: connection).heartbeat(
+                    claims.wait, due: due, progress: outputs)
                 return try await received.record(.heartbeatApplied(due: due?.date))
             }
             guard let answer = try await WaitRecord.load(claims.wait, on: connection)?.answer else {
@@ -133,6 +145,8 @@ private struct Received {
     let connection: PGConnection
 
     func record(_ outcome: CallbackOutcome) async throws -> CallbackOutcome {
+        // A wait's first heartbeat is kept, whatever became of it; the rest only count on its row.
+        if status == .heartbeat, try await hasHeartbeatRow() { return outcome }
         var disposition: CallbackDisposition
         var answer: WaitAnswer?
         switch outcome {
@@ -159,6 +173,12 @@ private struct Received {
                     \(answer.map { PGJSON(bytes: $0.json.jsonBytes()) }))
             """)
         return outcome
+    }
+
+    private func hasHeartbeatRow() async throws -> Bool {
+        !(try await connection.query(
+            "SELECT 1 FROM callbacks WHERE wait_id = \(claims.wait) AND status = 'heartbeat' LIMIT 1"
+        ).isEmpty)
     }
 
     private func hasKeptCallback() async throws -> Bool {

@@ -53,10 +53,16 @@ struct WaitCommands {
             """)
     }
 
-    /// Moves an open wait's heartbeat deadline after a heartbeat was applied.
-    func heartbeat(_ waitID: String, due: Timestamp?) async throws {
+    /// Keeps a heartbeat applied to an open wait in place, whether or not the history recorded it
+    /// (`HeartbeatRecording`): the count, the latest one's time and progress, and the deadline the engine
+    /// enforces. One row per wait, however many heartbeats arrive.
+    func heartbeat(_ waitID: String, due: Timestamp?, progress: JSONValue) async throws {
         try await connection.execute(
-            "UPDATE waits SET heartbeat_at = \(due?.date) WHERE id = \(waitID) AND status = 'open'")
+            """
+            UPDATE waits SET heartbeat_at = \(due?.date), heartbeats = heartbeats + 1, last_heartbeat_at = now(),
+                   progress = \(PGJSON(bytes: progress.jsonBytes()))
+            WHERE id = \(waitID) AND status = 'open'
+            """)
     }
 
     /// The wait id's `<step>:<attempt>:wait` suffix, to match a step's facts against it.

@@ -17,6 +17,11 @@ public struct WaitRecord: Sendable, Hashable {
     public var heartbeatAt: Date?
     /// The stored answer once the wait closed; nil while it is open.
     public var answer: WaitAnswer?
+    /// Heartbeats received while it was open (the history records only some, `HeartbeatRecording`).
+    public var heartbeats: Int = 0
+    /// When the latest heartbeat arrived, and the progress (output) it carried.
+    public var lastHeartbeatAt: Date?
+    public var progress: JSONValue?
 
     public var isOpen: Bool { answer == nil }
 
@@ -24,7 +29,8 @@ public struct WaitRecord: Sendable, Hashable {
         guard
             let row = try await connection.query(
                 """
-                SELECT id, run_id, step, attempt, schema::text, opened_at, timeout_at, heartbeat_at, outcome::text
+                SELECT id, run_id, step, attempt, schema::text, opened_at, timeout_at, heartbeat_at, outcome::text,
+                       heartbeats, last_heartbeat_at, progress::text
                 FROM waits WHERE id = \(id)
                 """
             ).first
@@ -36,6 +42,8 @@ public struct WaitRecord: Sendable, Hashable {
             step: try row.decode(String.self, at: 2), attempt: try row.decode(Int.self, at: 3),
             schema: schema,
             openedAt: try row.decode(Date.self, at: 5), timeoutAt: try row.decode(Date.self, at: 6),
-            heartbeatAt: try row.decode(Date?.self, at: 7), answer: outcome.flatMap(WaitAnswer.init(json:)))
+            heartbeatAt: try row.decode(Date?.self, at: 7), answer: outcome.flatMap(WaitAnswer.init(json:)),
+            heartbeats: try row.decode(Int.self, at: 9), lastHeartbeatAt: try row.decode(Date?.self, at: 10),
+            progress: try row.decode(String?.self, at: 11).map { try JSONValue(parsing: $0) })
     }
 }
