@@ -34,9 +34,7 @@ import Testing
                     "KEEL_DATABASE_URL": database.url, "KEEL_AMQP_URL": amqpURL, "KEEL_HTTP_PORT": "\(port)",
                     "KEEL_DATABASE_POOL_SIZE": "4",
                 ].merging(
-                    name == "callback-gateway"
-                        ? ["KEEL_CALLBACK_KEYS": ServiceLifecycleTests.callbackKeys, "KEEL_CALLBACK_SIGNING_KEY": "test"]
-                        : [:]
+                    name == "callback-gateway" ? ServiceLifecycleTests.callbackSettings : [:]
                 ) { $1 })
             let base = "http://127.0.0.1:\(port)"
             let ready = await TestHTTP.waitFor(base + "/health/ready", status: 200, timeout: .seconds(60))
