@@ -22,7 +22,8 @@ import Testing
     @Test(arguments: services)
     func aServiceUnderLoadAlwaysExitsWithZeroOnSIGTERM(_ name: String) async throws {
         let database = try await TestDatabase.create()
-        let migrated = try await ServiceProcess.run("keel", arguments: ["migrate", "--database-url", database.url])
+        let migrated = try await ServiceProcess.run(
+            "keel", arguments: ["migrate", "--database-url", database.url])
         try #require(migrated.status == 0, "keel migrate failed: \(migrated.output)")
         let amqpURL = try TestEnvironment.require("KEEL_AMQP_URL")
         var statuses: [String: Int] = [:]
@@ -47,17 +48,20 @@ import Testing
                     for worker in 0..<8 {
                         group.addTask {
                             for request in 0..<40 {
-                                let path = ["/health/ready", "/metrics", "/health/live"][(worker + request) % 3]
+                                let path = ["/health/ready", "/metrics", "/health/live"][
+                                    (worker + request) % 3]
                                 let callback = name == "callback-gateway" && request % 2 == 0
                                 let body = callback ? #"{"status": "succeeded"}"# : ""
                                 let head =
                                     callback
                                     ? "POST /v1/callbacks HTTP/1.1\r\nAuthorization: Bearer kcb1.x.y.z\r\n"
                                     : "GET \(path) HTTP/1.1\r\n"
-                                let request = head
+                                let request =
+                                    head
                                     + "Host: 127.0.0.1\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n"
                                     + body
-                                guard (try? await TestHTTP.sendRaw(port: port, Array(request.utf8))) != nil else {
+                                guard (try? await TestHTTP.sendRaw(port: port, Array(request.utf8))) != nil
+                                else {
                                     return  // it stopped listening
                                 }
                             }
@@ -69,7 +73,9 @@ import Testing
             let status = await process.stop(signal: SIGTERM, timeout: .seconds(30))
             await load.value
             let outcome =
-                if let signal = process.endingSignal { "signal \(signal)" } else { "status \(status.map(String.init) ?? "none (hung)")" }
+                if let signal = process.endingSignal { "signal \(signal)" } else {
+                    "status \(status.map(String.init) ?? "none (hung)")"
+                }
             statuses[outcome, default: 0] += 1
             // It waited for its libpq and librabbitmq threads, and they all ended.
             #expect(
