@@ -95,6 +95,7 @@ final class ConnectionLoop: @unchecked Sendable {
             try await loop.connectWaiter.wait {
                 let thread = Thread { loop.run() }
                 thread.name = "AMQPClient connection \(loop.connectionNumber)"
+                AMQPThreads.started()
                 thread.start()
             }
         } catch {
@@ -234,6 +235,7 @@ final class ConnectionLoop: @unchecked Sendable {
             }
         }
         shutdown()
+        AMQPThreads.ended()
     }
 
     /// Short enough to send heartbeats on time (librabbitmq sends them while we read).

@@ -98,7 +98,8 @@ public enum KeelServiceMain {
 
 extension KeelServiceMain {
     /// Runs a service and exits the process: 0 after a graceful shutdown, 1 when start-up or the service
-    /// failed (the reason is on standard error).
+    /// failed (the reason is on standard error). It leaves through `ServiceExit`, once the libpq and
+    /// librabbitmq threads have ended, without exit-time clean-up.
     public static func main(
         _ service: KeelServiceKind,
         services: @Sendable (Dependencies) -> [any Service] = { _ in [] },
@@ -106,10 +107,10 @@ extension KeelServiceMain {
     ) async -> Never {
         do {
             try await run(service, services: services, routes: routes)
-            exit(0)
+            await ServiceExit.exit(0)
         } catch {
             KeelLogHandler.standardError("\(service.rawValue) stopped: \(error)")
-            exit(1)
+            await ServiceExit.exit(1)
         }
     }
 }

@@ -82,10 +82,12 @@ public final class PGConnection: Sendable {
         }
     }
 
-    /// Closes the connection; later statements fail with `.connectionClosed`.
+    /// Closes the connection and waits for its thread to end; later statements fail with
+    /// `.connectionClosed`.
     public func close() async {
         await runToCompletion { handle in handle.close() }
         thread.stop()
+        await thread.join()
         logger.debug("postgres connection closed")
     }
 

@@ -25,6 +25,8 @@ final class PGConnectionThread: TaskExecutor, @unchecked Sendable {
         var pending: [Work] = []
         var stopping = false
         var stopped = false
+        /// Callers of `join()` waiting for the thread to end.
+        var joiners: [CheckedContinuation<Void, Never>] = []
     }
 
     // NSCondition guards `queue` (its lock) and wakes the thread (its condition).
@@ -41,6 +43,7 @@ final class PGConnectionThread: TaskExecutor, @unchecked Sendable {
     init(name: String) {
         let thread = Thread { [self] in run() }
         thread.name = name
+        PGThreads.started()
         thread.start()
     }
 
@@ -64,6 +67,21 @@ final class PGConnectionThread: TaskExecutor, @unchecked Sendable {
         queue.stopping = true
         condition.signal()
         condition.unlock()
+    }
+
+    /// Returns once the thread has ended (after `stop()` and the work queued before it): its libpq
+    /// calls, `PQfinish` included, are over. Waits without blocking a thread.
+    func join() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            condition.lock()
+            guard !queue.stopped else {
+                condition.unlock()
+                continuation.resume()
+                return
+            }
+            queue.joiners.append(continuation)
+            condition.unlock()
+        }
     }
 
     private func submit(_ work: Work) {
@@ -92,14 +110,18 @@ final class PGConnectionThread: TaskExecutor, @unchecked Sendable {
             while queue.pending.isEmpty, !queue.stopping { condition.wait() }
             if queue.pending.isEmpty {
                 queue.stopped = true
+                let joiners = queue.joiners
+                queue.joiners = []
                 condition.unlock()
-                break
+                pthread_setspecific(Self.currentKey, nil)
+                PGThreads.ended()
+                for joiner in joiners { joiner.resume() }
+                return
             }
             let batch = queue.pending
             queue.pending.removeAll(keepingCapacity: true)
             condition.unlock()
             for work in batch { perform(work) }
         }
-        pthread_setspecific(Self.currentKey, nil)
     }
 }

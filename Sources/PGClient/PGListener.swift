@@ -12,6 +12,9 @@ final class PGListener: Sendable {
     private let continuation: AsyncStream<PGNotification>.Continuation
     private let stopped = Atomic(false)
     private let onStop: @Sendable () -> Void
+    /// Whether its thread started and has ended, and the callers of `join()` waiting for it to end.
+    private let thread = Mutex<(started: Bool, ended: Bool, joiners: [CheckedContinuation<Void, Never>])>(
+        (false, false, []))
 
     /// How long one wait on the socket lasts; bounds how quickly a stop is noticed.
     static let pollMilliseconds: Int32 = 200
@@ -46,6 +49,8 @@ final class PGListener: Sendable {
             try await withCheckedThrowingContinuation { (ready: CheckedContinuation<Void, any Error>) in
                 let thread = Thread { self.run(ready: ready) }
                 thread.name = "keel.pg.listen"
+                self.thread.withLock { $0.started = true }
+                PGThreads.started()
                 thread.start()
             }
         } onCancel: {
@@ -58,6 +63,19 @@ final class PGListener: Sendable {
     }
 
     private var isStopped: Bool { stopped.load(ordering: .relaxed) }
+
+    /// Returns once the listen thread has ended, its connection closed (at once if it never started).
+    /// Call after `stop()`: the thread notices within `pollMilliseconds`.
+    func join() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let waiting = thread.withLock { thread in
+                guard thread.started, !thread.ended else { return false }
+                thread.joiners.append(continuation)
+                return true
+            }
+            if !waiting { continuation.resume() }
+        }
+    }
 
     private func run(ready: CheckedContinuation<Void, any Error>) {
         var ready: CheckedContinuation<Void, any Error>? = ready
@@ -104,6 +122,13 @@ final class PGListener: Sendable {
         ready?.resume(throwing: PGError.cancelled())
         continuation.finish()
         onStop()
+        let joiners = thread.withLock { thread in
+            thread.ended = true
+            defer { thread.joiners = [] }
+            return thread.joiners
+        }
+        PGThreads.ended()
+        for joiner in joiners { joiner.resume() }
     }
 
     private func listeningConnection() throws -> PGHandle {

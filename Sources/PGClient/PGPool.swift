@@ -140,7 +140,8 @@ public final class PGPool: Sendable {
     }
 
     /// Closes idle connections and listen streams and fails waiting callers with `.poolClosed`;
-    /// connections in use are closed when they are given back.
+    /// connections in use are closed when they are given back. Returns once the threads of the closed
+    /// connections and listeners have ended (their `PQfinish` done), so a process can exit safely after.
     public func close() async {
         let (idle, waiters, listeners) = state.withLock { state in
             state.closed = true
@@ -156,6 +157,7 @@ public final class PGPool: Sendable {
         for waiter in waiters { waiter.continuation.resume(throwing: Self.closedError) }
         for listener in listeners { listener.stop() }
         for connection in idle { await connection.close() }
+        for listener in listeners { await listener.join() }
     }
 
     /// A snapshot of the pool's connections and waiting callers, for metrics and health checks.

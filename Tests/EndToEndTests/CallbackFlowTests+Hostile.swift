@@ -54,7 +54,8 @@ extension CallbackFlowTests {
                 status: 422, type: invalid, reason: "invalid"),
             Hostile(
                 label: "NUL in an output key",
-                body: json(#"{"status": "succeeded", "output": {"result": "ok", "k\u0000": 1}}"#), token: token,
+                body: json(#"{"status": "succeeded", "output": {"result": "ok", "k\u0000": 1}}"#),
+                token: token,
                 status: 422, type: invalid, reason: "invalid"),
             Hostile(
                 label: "NUL in wait_id",
@@ -71,15 +72,18 @@ extension CallbackFlowTests {
                     #"{"status": "succeeded", \#(ok), "resources": [{"name": "log", "resource": "res:sha256:\u0000"}]}"#
                 ), token: token, status: 422, type: invalid, reason: "invalid"),
             Hostile(
-                label: "a raw NUL byte in a string", body: json("{\"status\": \"succeeded\", \"output\": {\"result\": \"o\0k\"}}"),
+                label: "a raw NUL byte in a string",
+                body: json("{\"status\": \"succeeded\", \"output\": {\"result\": \"o\0k\"}}"),
                 token: token, status: 400, type: malformed, reason: "malformed"),
             Hostile(
                 label: "NUL in the token", body: json(#"{"status": "succeeded", \#(ok)}"#),
-                token: String(token.dropLast(4)) + "\u{0}abc", status: 401, type: badToken, reason: "unauthorized",
+                token: String(token.dropLast(4)) + "\u{0}abc", status: 401, type: badToken,
+                reason: "unauthorized",
                 refusedByTheHTTPParser: true),
             Hostile(
                 label: "invalid UTF-8",
-                body: json(#"{"status": "succeeded", "output": {"result": ""#) + [0xFF, 0xFE, 0xC3] + json(#""}}"#),
+                body: json(#"{"status": "succeeded", "output": {"result": ""#) + [0xFF, 0xFE, 0xC3]
+                    + json(#""}}"#),
                 token: token, status: 400, type: malformed, reason: "malformed"),
             Hostile(
                 label: "a 10 MiB body",
@@ -94,7 +98,8 @@ extension CallbackFlowTests {
                 token: token, status: 400, type: malformed, reason: "malformed"),
             Hostile(
                 label: "a huge number",
-                body: json(#"{"status": "succeeded", "output": {"result": "ok", "n": 1e999999}}"#), token: token,
+                body: json(#"{"status": "succeeded", "output": {"result": "ok", "n": 1e999999}}"#),
+                token: token,
                 status: 422, type: invalid, reason: "invalid"),
             Hostile(
                 label: "wrong types",
@@ -110,7 +115,8 @@ extension CallbackFlowTests {
                 label: "an expired token", body: json(#"{"status": "succeeded", \#(ok)}"#), token: expired,
                 status: 410, type: "/problems/callback-token-expired", reason: "expired"),
             Hostile(
-                label: "NUL in a header value", body: json(#"{"status": "succeeded", \#(ok)}"#), token: forged,
+                label: "NUL in a header value", body: json(#"{"status": "succeeded", \#(ok)}"#),
+                token: forged,
                 status: 401, type: badToken, reason: "unauthorized",
                 httpHeader: Array("X-Note: be\u{0}fore\r\n".utf8),
                 amqpHeaders: ["x-note": .string("be\u{0}fore"), "traceparent": .string("00-\u{0}")],
@@ -120,7 +126,8 @@ extension CallbackFlowTests {
 
     /// The whole HTTP request, bytes as they are.
     func rawRequest(_ hostile: Hostile) -> [UInt8] {
-        var head = Array("POST /v1/callbacks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n".utf8)
+        var head = Array(
+            "POST /v1/callbacks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n".utf8)
         if let token = hostile.token { head += Array("Authorization: Bearer \(token)\r\n".utf8) }
         head += hostile.httpHeader
         head += Array("Content-Length: \(hostile.body.count)\r\nConnection: close\r\n\r\n".utf8)
@@ -159,9 +166,13 @@ extension CallbackFlowTests {
                         #expect(answer.status == 400, "\(label): \(answer.status) \(answer.body.prefix(300))")
                         continue
                     }
-                    #expect(answer.status == hostile.status, "\(label): \(answer.status) \(answer.body.prefix(300))")
+                    #expect(
+                        answer.status == hostile.status,
+                        "\(label): \(answer.status) \(answer.body.prefix(300))")
                     #expect(answer.headers["content-type"] == "application/problem+json", "\(label)")
-                    #expect(answer.json?["type"] as? String == hostile.type, "\(label): \(answer.body.prefix(300))")
+                    #expect(
+                        answer.json?["type"] as? String == hostile.type,
+                        "\(label): \(answer.body.prefix(300))")
                     #expect(answer.json?["status"] as? Int == hostile.status, "\(label)")
                     #expect(!answer.body.contains("kcb1."), "\(label): the answer repeats a token")
                 }
@@ -182,7 +193,8 @@ extension CallbackFlowTests {
                     let hostile = try #require(sent[id], "a reply for no message sent: \(id)")
                     let label = "AMQP, round \(round), \(hostile.label)"
                     let body = try JSONValue(parsing: reply.body).objectValue
-                    #expect(body?["type"]?.stringValue == hostile.type, "\(label): \(String(describing: body))")
+                    #expect(
+                        body?["type"]?.stringValue == hostile.type, "\(label): \(String(describing: body))")
                     #expect(body?["status"] == .number(JSONNumber(hostile.status)), "\(label)")
                 }
                 for _ in sent {
@@ -193,7 +205,8 @@ extension CallbackFlowTests {
                     let label = "AMQP dead letter, round \(round), \(hostile.label)"
                     #expect(dead.properties.headers["keel-reason"]?.stringValue == hostile.reason, "\(label)")
                     #expect(dead.properties.headers["keel-error"]?.stringValue?.isEmpty == false, "\(label)")
-                    #expect(!String(decoding: dead.body, as: UTF8.self).contains("kcb1."), "\(label): a token")
+                    #expect(
+                        !String(decoding: dead.body, as: UTF8.self).contains("kcb1."), "\(label): a token")
                     for (name, value) in dead.properties.headers {
                         #expect(value.stringValue?.contains("kcb1.") != true, "\(label): a token in \(name)")
                         #expect(value.stringValue?.contains("\u{0}") != true, "\(label): U+0000 in \(name)")
@@ -207,11 +220,13 @@ extension CallbackFlowTests {
 
             // After all of them, a genuine callback is applied; its replay is answered and changes nothing.
             let token = testbed.token(run: run, step: "job")
-            let applied = try await post(gateway, token: token, #"{"status": "succeeded", "output": {"result": "ok"}}"#)
+            let applied = try await post(
+                gateway, token: token, #"{"status": "succeeded", "output": {"result": "ok"}}"#)
             #expect(applied.status == 200, "\(applied.body)")
             #expect(applied.json?["outcome"] as? String == "applied")
             #expect(try await stack.finish(run, expected: "succeeded") == "succeeded")
-            let replay = try await post(gateway, token: token, #"{"status": "succeeded", "output": {"result": "ok"}}"#)
+            let replay = try await post(
+                gateway, token: token, #"{"status": "succeeded", "output": {"result": "ok"}}"#)
             #expect(replay.status == 200, "\(replay.body)")
             #expect(replay.json?["outcome"] as? String == "already_answered")
             #expect(try await callbacks(stack, run).count == 1)
@@ -219,7 +234,9 @@ extension CallbackFlowTests {
 
             // The first round warms the gateway up (buffers, pools); the later ones must not keep growing.
             let mebibytes = resident.map { Double($0) / 1_048_576 }
-            print("callback-gateway VmRSS (MiB) before and after each round: \(mebibytes.map { String(format: "%.1f", $0) })")
+            print(
+                "callback-gateway VmRSS (MiB) before and after each round: \(mebibytes.map { String(format: "%.1f", $0) })"
+            )
             #expect(resident.allSatisfy { $0 > 0 })
             #expect(resident[rounds] - resident[1] < 64 << 20, "the gateway grew: \(mebibytes)")
             #expect(!process.output.contains("kcb1."), "a token reached the gateway's log")

@@ -417,7 +417,8 @@ import Testing
             let thiefToken = testbed.token(run: thief, step: "job")
             let url = gateway + "/v1/callbacks/resources?name=secret"
             let uploaded = try await TestHTTP.send(
-                "POST", url, headers: ["Authorization": "Bearer \(ownerToken)", "Content-Type": "text/plain"],
+                "POST", url,
+                headers: ["Authorization": "Bearer \(ownerToken)", "Content-Type": "text/plain"],
                 body: "the owner's artifact")
             #expect(uploaded.status == 201, "\(uploaded.body)")
             let reference = try #require(uploaded.json?["resource"] as? String)
@@ -434,11 +435,13 @@ import Testing
                     ["/output/log/$resource"]
                 ),
                 (
-                    "as an output string, deep", #"{"status": "succeeded", "output": {"result": "\#(reference)", "more": [1, {"x": "\#(reference)"}]}}"#,
+                    "as an output string, deep",
+                    #"{"status": "succeeded", "output": {"result": "\#(reference)", "more": [1, {"x": "\#(reference)"}]}}"#,
                     ["/output/result", "/output/more/1/x"]
                 ),
                 (
-                    "in a heartbeat's progress", #"{"status": "heartbeat", "output": {"log": "\#(reference)"}}"#,
+                    "in a heartbeat's progress",
+                    #"{"status": "heartbeat", "output": {"log": "\#(reference)"}}"#,
                     ["/output/log"]
                 ),
             ]
@@ -457,15 +460,18 @@ import Testing
             // The owner names its own upload anywhere; the other run, once it stored the same bytes itself.
             let own = try await post(
                 gateway, token: ownerToken,
-                #"{"status": "succeeded", "output": {"result": "ok", "log": {"$resource": "\#(reference)"}}}"#)
+                #"{"status": "succeeded", "output": {"result": "ok", "log": {"$resource": "\#(reference)"}}}"#
+            )
             #expect(own.status == 200, "\(own.body)")
             #expect(try await stack.finish(owner, expected: "succeeded") == "succeeded")
             let again = try await TestHTTP.send(
-                "POST", url, headers: ["Authorization": "Bearer \(thiefToken)", "Content-Type": "text/plain"],
+                "POST", url,
+                headers: ["Authorization": "Bearer \(thiefToken)", "Content-Type": "text/plain"],
                 body: "the owner's artifact")
             #expect(again.json?["resource"] as? String == reference, "\(again.body)")
             let named = try await post(
-                gateway, token: thiefToken, #"{"status": "succeeded", "output": {"result": "\#(reference)"}}"#)
+                gateway, token: thiefToken, #"{"status": "succeeded", "output": {"result": "\#(reference)"}}"#
+            )
             #expect(named.status == 200, "\(named.body)")
             #expect(try await stack.finish(thief, expected: "succeeded") == "succeeded")
             try await stack.expectHistoryReplays(thief)

@@ -22,6 +22,8 @@ import Testing
 
     /// A callback key for the callback-gateway, which does not start without one.
     static let callbackKeys = "test:" + Data(repeating: 42, count: 32).base64EncodedString()
+    /// The keys and the one that signs, whatever signing key the developer's .keel/env names.
+    static let callbackSettings = ["KEEL_CALLBACK_KEYS": callbackKeys, "KEEL_CALLBACK_SIGNING_KEY": "test"]
 
     @Test func theCallbackGatewayRefusesToStartWithoutItsKeys() async throws {
         let process = try ServiceProcess(
@@ -50,7 +52,7 @@ import Testing
                 name,
                 environment: [
                     "KEEL_DATABASE_URL": database.url, "KEEL_AMQP_URL": amqpURL, "KEEL_HTTP_PORT": "\(port)",
-                ].merging(name == "callback-gateway" ? ["KEEL_CALLBACK_KEYS": Self.callbackKeys] : [:]) { $1 }
+                ].merging(name == "callback-gateway" ? Self.callbackSettings : [:]) { $1 }
             )
             running.append((process, port))
         }
@@ -122,7 +124,7 @@ import Testing
                 "KEEL_AMQP_URL":
                     "amqp://keel:\(secret)@127.0.0.1:\(try TestEnvironment.require("KEEL_AMQP_PORT"))/keel",
                 "KEEL_HTTP_PORT": "\(port)", "KEEL_LOG_LEVEL": "trace",
-                "KEEL_CALLBACK_KEYS": Self.callbackKeys,
+                "KEEL_CALLBACK_KEYS": Self.callbackKeys, "KEEL_CALLBACK_SIGNING_KEY": "test",
             ])
         let answer = await TestHTTP.waitFor("http://127.0.0.1:\(port)/health/ready", status: 503)
         #expect(answer?.status == 503)

@@ -279,7 +279,9 @@ import Testing
             let replayed = RunState.replay(try await fixture.history(run), flow: definition)
             #expect(replayed.steps["job"]?.heartbeatDue?.date == last)
             // The job still ends its wait.
-            guard case .applied = try await fixture.store.receive(claims: claims, status: .succeeded, output: [:])
+            guard
+                case .applied = try await fixture.store.receive(
+                    claims: claims, status: .succeeded, output: [:])
             else {
                 Issue.record("the wait was not answered after its heartbeats")
                 return

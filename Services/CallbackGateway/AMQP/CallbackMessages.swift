@@ -34,7 +34,8 @@ enum CallbackMessages {
                     }
                     return CallbackReply.problem(
                         ProblemDetails(
-                            status: .unprocessableContent, type: "/problems/refused", title: "Callback refused",
+                            status: .unprocessableContent, type: "/problems/refused",
+                            title: "Callback refused",
                             detail: reason),
                         outcome: "refused"
                     ).body.jsonBytes()
@@ -50,7 +51,8 @@ enum CallbackMessages {
             if let replyTo = delivery.properties.replyTo, !replyTo.isEmpty {
                 messages.append(
                     OutboxMessage(
-                        exchange: "", routingKey: replyTo, correlationID: delivery.properties.correlationID?.storable,
+                        exchange: "", routingKey: replyTo,
+                        correlationID: delivery.properties.correlationID?.storable,
                         headers: ["keel-schema": "1", "keel-type": "callback.reply"],
                         body: reply.body.jsonBytes()))
             }
