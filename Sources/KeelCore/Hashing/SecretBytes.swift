@@ -17,10 +17,15 @@ public enum SecretBytes {
             .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
 
-    /// The bytes of base64url text, padded or not; nil when it is not base64url.
+    /// The bytes of base64url text, padded or not; nil when it is not base64url, or not the one
+    /// spelling `base64URL` gives those bytes: the last character's unused bits must be zero, so no
+    /// token has a second spelling that verifies (one changed character is always a different token).
     public static func decodeBase64URL(_ text: String) -> [UInt8]? {
         var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while base64.count % 4 != 0 { base64 += "=" }
-        return Data(base64Encoded: base64).map(Array.init)
+        guard let bytes = Data(base64Encoded: base64).map(Array.init) else { return nil }
+        var unpadded = Substring(text)
+        while unpadded.last == "=" { unpadded = unpadded.dropLast() }
+        return base64URL(bytes) == unpadded ? bytes : nil
     }
 }
