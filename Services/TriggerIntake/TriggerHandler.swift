@@ -147,14 +147,11 @@ struct TriggerHandler: Sendable {
     }
 
     private func reject(
-        _ rejection: TriggerRejection, flow: String?, delivery: AMQPDelivery, correlationID rawCorrelationID: String,
-        idempotencyKey rawIdempotencyKey: String? = nil
+        _ rejection: TriggerRejection, flow: String?, delivery: AMQPDelivery, correlationID: String,
+        idempotencyKey: String? = nil
     ) async throws -> Outcome {
-        // What is recorded about a refused message must itself be storable.
-        let correlationID = rawCorrelationID.storable
-        let idempotencyKey = rawIdempotencyKey?.storable
         var properties = delivery.properties
-        properties.messageID = properties.messageID?.storable
+        // A reply queue named with U+0000 is answered nowhere rather than under another name.
         properties.replyTo = properties.replyTo.flatMap { $0.isStorable ? $0 : nil }
         var messages = [TriggerReply.deadLetter(delivery, rejection: rejection)]
         if let replyTo = properties.replyTo {
@@ -164,7 +161,7 @@ struct TriggerHandler: Sendable {
                     traceparent: properties.headers["traceparent"]?.stringValue))
         }
         let origin = TriggerRejectionStore.Origin(
-            messageID: properties.messageID, routingKey: delivery.routingKey.storable, correlationID: correlationID,
+            messageID: properties.messageID, routingKey: delivery.routingKey, correlationID: correlationID,
             replyTo: properties.replyTo, bodyBytes: delivery.body.count)
         let recorded = try await rejections.record(rejection, flow: flow, origin: origin, messages: messages)
         if recorded {

@@ -63,18 +63,17 @@ enum TriggerReply {
     /// `keel-field` and `keel-error`.
     static func deadLetter(_ delivery: AMQPDelivery, rejection: TriggerRejection) -> OutboxMessage {
         var headers: [String: String] = [:]
-        // Kept as JSON in the outbox, so U+0000 (which jsonb cannot hold) becomes U+FFFD.
         for (key, value) in delivery.properties.headers {
-            if let text = value.stringValue { headers[key.storable] = text.storable }
+            if let text = value.stringValue { headers[key] = text }
         }
         headers["keel-reason"] = rejection.reason.rawValue
         headers["keel-error"] = rejection.message
         if let field = rejection.field { headers["keel-field"] = field }
-        headers["keel-original-routing-key"] = delivery.routingKey.storable
+        headers["keel-original-routing-key"] = delivery.routingKey
         return OutboxMessage(
             exchange: KeelTopology.deadLetters.name, routingKey: KeelTopology.triggerQueue.name,
-            messageID: UUID(), correlationID: delivery.properties.correlationID?.storable,
-            replyTo: delivery.properties.replyTo?.storable,
+            messageID: UUID(), correlationID: delivery.properties.correlationID,
+            replyTo: delivery.properties.replyTo,
             headers: headers, body: delivery.body)
     }
 }

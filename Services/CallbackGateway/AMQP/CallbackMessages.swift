@@ -52,7 +52,7 @@ enum CallbackMessages {
                 messages.append(
                     OutboxMessage(
                         exchange: "", routingKey: replyTo,
-                        correlationID: delivery.properties.correlationID?.storable,
+                        correlationID: delivery.properties.correlationID,
                         headers: ["keel-schema": "1", "keel-type": "callback.reply"],
                         body: reply.body.jsonBytes()))
             }
@@ -97,17 +97,16 @@ enum CallbackMessages {
     /// replaced and the reason in its headers.
     static func deadLetter(_ delivery: AMQPDelivery, reply: CallbackReply) -> OutboxMessage {
         var headers: [String: String] = [:]
-        // Kept as JSON in the outbox, so U+0000 (which jsonb cannot hold) becomes U+FFFD.
         for (key, value) in delivery.properties.headers {
-            if let text = value.stringValue { headers[key.storable] = text.storable }
+            if let text = value.stringValue { headers[key] = text }
         }
         headers["keel-reason"] = reply.outcome
-        headers["keel-error"] = (reply.body.objectValue?["detail"]?.stringValue ?? reply.outcome).storable
-        headers["keel-original-routing-key"] = delivery.routingKey.storable
+        headers["keel-error"] = reply.body.objectValue?["detail"]?.stringValue ?? reply.outcome
+        headers["keel-original-routing-key"] = delivery.routingKey
         return OutboxMessage(
             exchange: KeelTopology.deadLetters.name, routingKey: KeelTopology.callbackQueue.name,
-            correlationID: delivery.properties.correlationID?.storable,
-            replyTo: delivery.properties.replyTo?.storable,
+            correlationID: delivery.properties.correlationID,
+            replyTo: delivery.properties.replyTo,
             headers: headers, body: CallbackTokenRedaction.redact(delivery.body))
     }
 }

@@ -1,4 +1,5 @@
 public import Foundation
+import KeelCore
 public import PGClient
 
 /// The transactional outbox: messages written with the state change that caused them, published by
@@ -11,16 +12,21 @@ public struct OutboxStore: Sendable {
     }
 
     /// Writes messages inside the caller's transaction; they leave only if it commits.
+    ///
+    /// Text PostgreSQL cannot store (U+0000, which a refused message may carry into its dead letter's
+    /// headers, correlation id or reply queue) is kept with U+FFFD instead: the record of a message
+    /// matters more than its exact bytes, and the body (bytea) is kept as it came.
     public static func enqueue(_ messages: [OutboxMessage], on connection: PGConnection) async throws {
         for message in messages {
-            var headers = message.headers
-            if let replyTo = message.replyTo { headers[Self.replyToHeader] = replyTo }
+            var headers: [String: String] = [:]
+            for (key, value) in message.headers { headers[key.storable] = value.storable }
+            if let replyTo = message.replyTo { headers[Self.replyToHeader] = replyTo.storable }
             let headersJSON = try JSONEncoder().encode(headers)
             try await connection.execute(
                 """
                 INSERT INTO outbox (exchange, routing_key, message_id, correlation_id, headers, body)
-                VALUES (\(message.exchange), \(message.routingKey), \(message.messageID), \(message.correlationID),
-                        \(PGJSON(bytes: Array(headersJSON))), \(message.body))
+                VALUES (\(message.exchange.storable), \(message.routingKey.storable), \(message.messageID),
+                        \(message.correlationID?.storable), \(PGJSON(bytes: Array(headersJSON))), \(message.body))
                 """)
         }
     }

@@ -30,7 +30,8 @@ public struct TriggerRejectionStore: Sendable {
     }
 
     /// Records the rejection and enqueues `messages` (dead letter, reply); returns false, writing
-    /// nothing, when this message id was already recorded (a redelivery).
+    /// nothing, when this message id was already recorded (a redelivery). What a refused message
+    /// carried that PostgreSQL cannot store (U+0000) is recorded with U+FFFD instead.
     @discardableResult
     public func record(
         _ rejection: TriggerRejection, flow: String?, origin: Origin, messages: [OutboxMessage]
@@ -41,9 +42,10 @@ public struct TriggerRejectionStore: Sendable {
                 """
                 INSERT INTO trigger_rejections (message_id, routing_key, flow, reason, field, message, errors,
                                                 correlation_id, reply_to, body_bytes)
-                VALUES (\(origin.messageID), \(origin.routingKey), \(flow), \(rejection.reason.rawValue),
-                        \(rejection.field), \(rejection.message), \(PGJSON(bytes: Array(errors))),
-                        \(origin.correlationID), \(origin.replyTo), \(origin.bodyBytes))
+                VALUES (\(origin.messageID?.storable), \(origin.routingKey.storable), \(flow),
+                        \(rejection.reason.rawValue), \(rejection.field), \(rejection.message),
+                        \(PGJSON(bytes: Array(errors))), \(origin.correlationID?.storable),
+                        \(origin.replyTo?.storable), \(origin.bodyBytes))
                 ON CONFLICT (message_id) DO NOTHING
                 RETURNING id
                 """)

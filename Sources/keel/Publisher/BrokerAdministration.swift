@@ -22,9 +22,18 @@ struct BrokerAdministration {
         }
     }
 
-    /// Runs one subcommand with `input` on its standard input; throws `Failure` on a non-zero exit.
+    /// Runs one subcommand with `input` on its standard input; throws `Failure` on a non-zero exit. The
+    /// blocking reads and wait run on a thread of their own, off Swift's cooperative pool.
     @discardableResult
-    func run(_ arguments: [String], input: String? = nil) throws -> String {
+    func run(_ arguments: [String], input: String? = nil) async throws -> String {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try runBlocking(arguments, input: input) })
+            }
+        }
+    }
+
+    private func runBlocking(_ arguments: [String], input: String?) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = command + arguments

@@ -52,15 +52,15 @@ struct PublisherAdd: AsyncParsableCommand {
         let password = SecretBytes.base64URL((0..<24).map { _ in UInt8.random(in: 0...255, using: &generator) })
         let broker = BrokerAdministration(flag: rabbitmqctl)
         do {
-            try broker.run(["add_user", name], input: password)
+            try await broker.run(["add_user", name], input: password)
         } catch let failure as BrokerAdministration.Failure {
             throw output.fail(.user("cannot create broker account '\(name)': \(failure)"))
         }
         do {
             // configure, write, read: its own reply queues; the trigger exchange; its own reply queues.
-            try broker.run(["set_permissions", "-p", vhost, name, #"^amq\.gen-.*$"#, #"^keel\.triggers$"#, #"^amq\.gen-.*$"#])
+            try await broker.run(["set_permissions", "-p", vhost, name, #"^amq\.gen-.*$"#, #"^keel\.triggers$"#, #"^amq\.gen-.*$"#])
         } catch {
-            _ = try? broker.run(["delete_user", name])
+            _ = try? await broker.run(["delete_user", name])
             throw output.fail(.infrastructure("cannot set the permissions of '\(name)': \(error)"))
         }
         let createdBy = CLISettings().value("USER", flag: nil, default: "cli")

@@ -17,7 +17,7 @@ struct PublisherRemove: AsyncParsableCommand {
         let removed = try await database.withPool { try await PublisherStore(pool: $0).remove(brokerUser: name) }
         guard removed else { throw output.fail(.user("no publisher named '\(name)'")) }
         do {
-            try BrokerAdministration(flag: rabbitmqctl).run(["delete_user", name])
+            try await BrokerAdministration(flag: rabbitmqctl).run(["delete_user", name])
         } catch {
             throw output.fail(.infrastructure("the mapping is gone but the broker account is not: \(error)"))
         }
