@@ -63,7 +63,7 @@ enum TriggerReply {
     /// `keel-field` and `keel-error`.
     static func deadLetter(_ delivery: AMQPDelivery, rejection: TriggerRejection) -> OutboxMessage {
         var headers: [String: String] = [:]
-        for (key, value) in delivery.properties.headers {
+        for (key, value) in DeadLetterHeaders.carried(delivery.properties.headers) {
             if let text = value.stringValue { headers[key] = text }
         }
         headers["keel-reason"] = rejection.reason.rawValue

@@ -27,6 +27,9 @@ public struct AMQPError: Error, CustomStringConvertible, Sendable, Hashable {
         case timeout
         /// The broker sent something the client did not expect.
         case protocolError
+        /// A message's properties (its headers, mostly) do not fit in one frame of the negotiated size,
+        /// so it cannot be published; nothing was sent and the connection is still usable.
+        case propertiesTooLarge(size: Int, limit: Int)
     }
 
     public var code: Code
@@ -72,6 +75,8 @@ public struct AMQPError: Error, CustomStringConvertible, Sendable, Hashable {
         case .consumerCancelled: text = "consumer cancelled by the broker"
         case .timeout: text = "AMQP timeout"
         case .protocolError: text = "AMQP protocol error"
+        case .propertiesTooLarge(let size, let limit):
+            text = "message properties of \(size) bytes do not fit in a frame (at most \(limit) bytes)"
         }
         if let operation { text += " during \(operation)" }
         if let reason { text += ": \(reason)" }

@@ -99,6 +99,14 @@ extension ConnectionLoop {
     ) {
         guard let channel = usableChannel(id, waiter), let connection else { return }
         guard channel.isOpen else { return waiter.resume(throwing: channel.unusableError) }
+        // The content header is one frame: its payload is the frame less 7 bytes of header and 1 of end.
+        let limit = Int(amqp_get_frame_max(connection)) - 8
+        let size = properties.encodedSize
+        guard size <= limit else {
+            return waiter.resume(
+                throwing: AMQPError(.propertiesTooLarge(size: size, limit: limit), operation: "basic.publish")
+            )
+        }
         var cProperties = encoder.properties(properties)
         let status = body.withUnsafeBytes { buffer in
             amqp_basic_publish(

@@ -239,6 +239,7 @@ public final class DeliveryConsumer: Service, Sendable {
                     correlationID: properties.correlationID))
         }
         var dead = properties
+        dead.headers = DeadLetterHeaders.carried(properties.headers)
         dead.headers["keel-reason"] = "refused"
         dead.headers["keel-error"] = .string(reason)
         dead.headers["keel-original-routing-key"] = .string(delivery.routingKey)

@@ -80,3 +80,54 @@ extension AMQPBrokerTests {
         await connection.close()
     }
 }
+
+extension AMQPBrokerTests {
+    /// A content header is one frame. Properties that fill it to the byte are published; one byte
+    /// more is refused before anything is sent, and the same channel goes on publishing, which also
+    /// shows `encodedSize` counts every field type exactly as librabbitmq writes it.
+    @Test func propertiesLargerThanAFrameAreRefusedAndTheConnectionLives() async throws {
+        let connection = try await AMQPTest.connect()
+        let channel = try await connection.openChannel()
+        let queue = AMQPTest.name("frame")
+        try await channel.declareQueue(queue, durable: false, autoDelete: true)
+        try await channel.enablePublisherConfirms()
+
+        var properties = AMQPProperties(
+            contentType: "application/json",
+            headers: [
+                "bool": .bool(true), "int8": .int8(-8), "uint8": .uint8(8), "int16": .int16(-16),
+                "uint16": .uint16(16), "int32": .int32(-32), "uint32": .uint32(32), "int64": .int64(-64),
+                "float": .float(1.5), "double": .double(2.5), "decimal": .decimal(scale: 2, value: 1),
+                "bytes": .bytes([0, 1]), "timestamp": .timestamp(Date(timeIntervalSince1970: 1)),
+                "void": .void,
+                "array": .array([.int64(1), .string("two"), .table(["k": .bool(false)])]),
+                "table": .table(["nested": .array([.string("x")])]), "pad": .string(""),
+            ],
+            priority: 1, correlationID: "c", replyTo: "r", messageID: "m",
+            timestamp: Date(timeIntervalSince1970: 2),
+            type: "t", appID: "a")
+        // The default frame is 131,072 bytes: 7 of frame header and 1 of frame end leave 131,064.
+        let limit = 131_064
+        let base = properties.encodedSize  // with an empty pad: each pad byte adds one
+        properties.headers["pad"] = .string(String(repeating: "p", count: limit - base))
+        #expect(properties.encodedSize == limit)
+        try await channel.publish(Array("fits".utf8), exchange: "", routingKey: queue, properties: properties)
+
+        properties.headers["pad"] = .string(String(repeating: "p", count: limit - base + 1))
+        #expect(properties.encodedSize == limit + 1)
+        let error = try await #require(throws: AMQPError.self) {
+            try await channel.publish(
+                Array("too big".utf8), exchange: "", routingKey: queue, properties: properties)
+        }
+        #expect(error.code == .propertiesTooLarge(size: limit + 1, limit: limit))
+
+        try await channel.publish(Array("after".utf8), exchange: "", routingKey: queue)
+        var bodies: [String] = []
+        while let delivery = try await channel.get(queue: queue) {
+            bodies.append(String(decoding: delivery.body, as: UTF8.self))
+            try await channel.ack(delivery)
+        }
+        #expect(bodies == ["fits", "after"])
+        await connection.close()
+    }
+}

@@ -8,9 +8,10 @@ import Testing
 
 /// trigger-intake against hostile publishers: the real executable, PostgreSQL and RabbitMQ, and a
 /// flood of triggers no retry can help (U+0000 where PostgreSQL stores text, invalid UTF-8, deep
-/// nesting, numbers beyond `numeric`, bodies over the limit, wrong types, unknown flows) ahead of
-/// valid ones. None may wedge the consumer: every bad one is answered and dead-lettered with its
-/// reason, every valid one behind them becomes a run, and the service's memory stays flat.
+/// nesting, numbers beyond `numeric`, bodies over the limit, headers filling the broker's frame,
+/// wrong types, unknown flows, input that makes a backtracking regex run for ever) ahead of valid
+/// ones. None may wedge the consumer: every bad one is answered and dead-lettered with its reason,
+/// every valid one behind them becomes a run, and the service's memory stays flat.
 ///
 /// `KEEL_HOSTILE_TRIGGERS` sets how many poison triggers are sent (default 60; the figures in
 /// docs/security.md were measured with 1,000 and more), `KEEL_HOSTILE_VALID` how many valid ones
@@ -22,6 +23,8 @@ import Testing
         var routingKey = "intake-demo"
         /// Appended to the correlation id property (U+0000 to poison it).
         var correlationSuffix = ""
+        /// Application headers sent with it.
+        var headers: AMQPTable = [:]
         /// The `reason` of the `trigger.rejected` answer and the dead letter's `keel-reason`.
         var reason: String
         var deadLetterReason: String?
@@ -32,7 +35,8 @@ import Testing
     static let poisons: [Poison] = [
         Poison(
             name: "NUL in an input string",
-            body: json(#"{"flow": "intake-demo", "input": {"task": "a\u0000b"}}"#), reason: "unstorable_value"),
+            body: json(#"{"flow": "intake-demo", "input": {"task": "a\u0000b"}}"#), reason: "unstorable_value"
+        ),
         Poison(
             name: "NUL in an input key",
             body: json(#"{"flow": "intake-demo", "input": {"task": "x", "k\u0000": 1}}"#),
@@ -70,8 +74,18 @@ import Testing
             reason: "refused", deadLetterReason: "refused"),
         Poison(name: "a wrong type", body: json(#"{"flow": 5}"#), reason: "invalid_body"),
         Poison(
+            // The content header frame is nearly the broker's 128 KiB frame: a dead letter that copied
+            // it and added its reason would not fit in one.
+            name: "headers that fill the frame", body: json(#"{"flow": 5}"#),
+            headers: ["x-pad": .string(String(repeating: "h", count: 130_800))], reason: "invalid_body"),
+        Poison(
             name: "an unknown flow", body: json(#"{"flow": "no-such-flow"}"#), routingKey: "no-such-flow",
             reason: "unknown_flow"),
+        Poison(
+            name: "a catastrophic input for the schema's pattern",
+            body: json(#"{"flow": "intake-demo", "input": {"task": "x", "label": ""#)
+                + Array(repeating: UInt8(ascii: "a"), count: 100_000) + json(#"!"}}"#),
+            reason: "invalid_input"),
         Poison(
             name: "an input the schema refuses",
             body: json(#"{"flow": "intake-demo", "input": {"task": 5}}"#), reason: "invalid_input"),
@@ -89,13 +103,15 @@ import Testing
             try await stack.channel.publish(
                 poison.body, exchange: "keel.triggers", routingKey: poison.routingKey,
                 properties: AMQPProperties(
-                    contentType: "application/json", correlationID: "poison-\(index)" + poison.correlationSuffix,
+                    contentType: "application/json", headers: poison.headers,
+                    correlationID: "poison-\(index)" + poison.correlationSuffix,
                     replyTo: stack.replies, messageID: "poison-\(index)"),
                 mandatory: true)
         }
         for index in 0..<validCount {
             try await stack.channel.publish(
-                Self.json(#"{"flow": "intake-demo", "input": {"task": "t\#(index)"}}"#), exchange: "keel.triggers",
+                Self.json(#"{"flow": "intake-demo", "input": {"task": "t\#(index)"}}"#),
+                exchange: "keel.triggers",
                 routingKey: "intake-demo",
                 properties: AMQPProperties(
                     contentType: "application/json", correlationID: "valid-\(index)", replyTo: stack.replies,
@@ -134,6 +150,7 @@ import Testing
 
         // Every bad one is in the dead-letter queue with its reason.
         var deadLetters: [String: String] = [:]
+        var headersDropped: Set<String> = []
         let deadDeadline = ContinuousClock.now + .seconds(30)
         while deadLetters.count < count, ContinuousClock.now < deadDeadline {
             guard let delivery = try await stack.channel.get(queue: "keel.dead.keel.triggers") else {
@@ -143,11 +160,16 @@ import Testing
             try await stack.channel.ack(delivery)
             let id = (delivery.properties.correlationID ?? "?").replacingOccurrences(of: "\u{FFFD}", with: "")
             deadLetters[id] = delivery.properties.headers["keel-reason"]?.stringValue ?? "-"
+            if delivery.properties.headers["keel-headers-dropped"] != nil { headersDropped.insert(id) }
         }
         #expect(deadLetters.count == count)
         for index in 0..<count {
             let poison = Self.poisons[index % Self.poisons.count]
-            #expect(deadLetters["poison-\(index)"] == (poison.deadLetterReason ?? poison.reason), "\(poison.name)")
+            #expect(
+                deadLetters["poison-\(index)"] == (poison.deadLetterReason ?? poison.reason), "\(poison.name)"
+            )
+            // Headers too big to copy beside Keel's reason are replaced by their size.
+            #expect(headersDropped.contains("poison-\(index)") == !poison.headers.isEmpty, "\(poison.name)")
         }
 
         let residentAfter = try #require(stack.service.residentBytes)

@@ -16,6 +16,8 @@ import Testing
           required: [task]
           properties:
             task: {type: string, maxLength: 20}
+            # Exponential for a backtracking matcher: the hostile-trigger table sends its worst input.
+            label: {type: string, pattern: "^(a+)+$"}
         steps:
           - id: work
             noop: {}

@@ -18,10 +18,17 @@ public struct JSONSchema: Sendable {
         /// Most subschema evaluations in one validation, a guard against exponential schemas
         /// (nested `anyOf` over recursive `$ref`s).
         public var maximumSteps: Int
+        /// Most matcher steps one `pattern` may take on one string (the matcher never backtracks, so
+        /// this is about the string's length times the pattern's size): a 1 MiB string against a
+        /// small pattern fits; the bound holds whatever the pattern's lookarounds do.
+        public var maximumPatternSteps: Int
 
-        public init(maximumDepth: Int = 512, maximumSteps: Int = 1_000_000) {
+        public init(
+            maximumDepth: Int = 512, maximumSteps: Int = 1_000_000, maximumPatternSteps: Int = 20_000_000
+        ) {
             self.maximumDepth = maximumDepth
             self.maximumSteps = maximumSteps
+            self.maximumPatternSteps = maximumPatternSteps
         }
     }
 

@@ -241,17 +241,17 @@ struct SchemaEvaluator {
             return true
         case .pattern(let pattern):
             guard case .string(let string) = instance else { return true }
-            switch pattern.matches(string) {
+            switch pattern.matches(string, budget: limits.maximumPatternSteps) {
             case true?:
                 return true
             case false?:
                 report(keywordLocation, "expected a string matching the pattern \(pattern.source)")
                 return false
             case nil:
+                let budget = Self.counted(limits.maximumPatternSteps, "matcher step")
                 report(
                     keywordLocation,
-                    "the pattern \(pattern.source) could not be evaluated within its budget: the string is longer than \(Self.counted(SchemaPattern.maximumLength, "character"))"
-                )
+                    "the pattern \(pattern.source) could not be evaluated within its budget of \(budget)")
                 return false
             }
         case .minItems(let limit):
@@ -408,8 +408,9 @@ struct SchemaEvaluator {
         guard case .object(let object) = instance else { return true }
         var valid = true
         for (position, member) in object.enumerated() {
-            // A key too long to match within the budget matches no pattern (additionalProperties applies).
-            for entry in entries where entry.pattern.matches(member.key) == true {
+            // A key whose match runs over the budget matches no pattern (additionalProperties applies).
+            for entry in entries
+            where entry.pattern.matches(member.key, budget: limits.maximumPatternSteps) == true {
                 if tracksAnnotations { marks.insert(position) }
                 valid =
                     evaluateMember(entry.node, member, falseMessage: "property is not allowed") && valid
@@ -427,7 +428,10 @@ struct SchemaEvaluator {
         var valid = true
         for (position, member) in object.enumerated() {
             if known.contains(ExactString(member.key)) { continue }
-            if patterns.contains(where: { $0.matches(member.key) == true }) { continue }
+            if patterns.contains(where: { $0.matches(member.key, budget: limits.maximumPatternSteps) == true }
+            ) {
+                continue
+            }
             if tracksAnnotations { marks.insert(position) }
             valid =
                 evaluateMember(
