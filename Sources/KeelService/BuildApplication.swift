@@ -3,7 +3,7 @@ public import Logging
 public import Prometheus
 public import ServiceLifecycle
 
-/// Builds a service's HTTP application: problem-JSON errors, request metrics, the health and metrics
+/// Builds a service's HTTP application: problem-JSON errors (for requests the parser refuses too), request metrics, the health and metrics
 /// endpoints, and whatever routes the service adds. Tests call this directly with their own readiness
 /// checks and registry; the executables call it from ``KeelServiceMain``.
 public func buildApplication(
@@ -22,6 +22,7 @@ public func buildApplication(
     routes(router)
     return Application(
         router: router,
+        server: .http1(configuration: .init(additionalChannelHandlers: [HTTPConnectionGuard()])),
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port),
             serverName: configuration.service.rawValue),

@@ -7,7 +7,8 @@ import Foundation
 extension TestHTTP {
     /// Sends `request` — the bytes of a whole HTTP/1.1 request, sent as they are, so a test can send what
     /// URLSession refuses to (invalid UTF-8, a NUL in a header) — to 127.0.0.1:`port`, and reads the answer
-    /// until the server closes the connection (send `Connection: close`). The blocking socket calls run
+    /// until the server closes the connection (send `Connection: close`); a server that keeps it open
+    /// for 60 seconds fails the call with `URLError(.timedOut)`. The blocking socket calls run
     /// on a thread of their own, off Swift's cooperative pool.
     public static func sendRaw(port: Int, _ request: [UInt8]) async throws -> Answer {
         let bytes = try await withCheckedThrowingContinuation {
@@ -51,6 +52,8 @@ extension TestHTTP {
         var buffer = [UInt8](repeating: 0, count: 65_536)
         while true {
             let count = buffer.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
+            // A server that leaves the connection open is not an answer: the caller asked it to close.
+            if count < 0, errno == EAGAIN || errno == EWOULDBLOCK { throw URLError(.timedOut) }
             guard count > 0 else { break }
             answer += buffer[..<count]
         }
