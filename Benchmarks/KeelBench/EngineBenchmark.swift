@@ -114,19 +114,25 @@ enum EngineBenchmark {
             for service in services { try await service.waitUntilReady() }
 
             let commitsBefore = try await databaseCommits(pool)
+            let walBefore = try await walBytes(pool)
             let cpuBefore = services.map(\.cpuSeconds)
+            let serversBefore = (ServerCPU.postgres.seconds, ServerCPU.rabbitmq.seconds, ServerCPU.ownSeconds)
             let machineBefore = MachineCPU.now()
             let (published, publishSeconds) = try await publishTriggers(
                 flow: flow, count: options.runs, amqpURL: amqpURL, logger: logger)
             let polls = try await waitForRuns(
                 flow: flow, count: options.runs, steps: options.steps, pool: pool)
             let machineAfter = MachineCPU.now()
-            let cpu = zip(services, cpuBefore).map { ($0.name, $0.cpuSeconds - $1) }
+            var cpu = zip(services, cpuBefore).map { ($0.name, $0.cpuSeconds - $1) }
+            cpu.append(("postgresql", ServerCPU.postgres.seconds - serversBefore.0))
+            cpu.append(("rabbitmq", ServerCPU.rabbitmq.seconds - serversBefore.1))
+            cpu.append(("keel-bench", ServerCPU.ownSeconds - serversBefore.2))
             for service in services { await service.stop() }
             services = []
             // Backends flush their statistics when they exit; give the collector a moment.
             try await Task.sleep(for: .milliseconds(700))
             let commits = try await databaseCommits(pool) - commitsBefore - polls
+            let wal = try await walBytes(pool) - walBefore
 
             let figures = try await EngineFigures.read(flow: flow, startedAt: published, pool: pool)
             var lines = figures.lines(options: options, commits: commits)
@@ -145,6 +151,20 @@ enum EngineBenchmark {
                         + cpu.map { "\($0.0) " + String(format: "%.2f s", $0.1) }.joined(
                             separator: ", ")
                         + String(format: " of %.2f s wall", figures.seconds)))
+            let steps = Double(options.runs * options.steps)
+            lines.append(
+                Line(
+                    name: "CPU ms per step, by process",
+                    value: cpu.map { "\($0.0) " + String(format: "%.2f", $0.1 * 1000 / steps) }.joined(separator: ", ")
+                        + String(
+                            format: "; all %.2f",
+                            cpu.reduce(0) { $0 + $1.1 } * 1000 / steps),
+                    workload: "user+system CPU of each process (PostgreSQL: every backend and background "
+                        + "process; RabbitMQ: the Erlang VM) over the engine phase, divided by the steps run"))
+            lines.append(
+                Line(
+                    name: "WAL bytes per step", value: String(format: "%.0f", Double(wal) / steps),
+                    workload: "pg_stat_wal wal_bytes delta over the engine phase (the whole server)"))
             if !figures.failures.isEmpty {
                 print("runs that did not succeed (\(figures.failures.count)):")
                 for failure in figures.failures.prefix(20) { print("  \(failure)") }
@@ -243,6 +263,14 @@ enum EngineBenchmark {
             let row = try await connection.query(
                 "SELECT xact_commit::int8 FROM pg_stat_database WHERE datname = current_database()"
             ).first
+            return try row?.decode(Int.self, at: 0) ?? 0
+        }
+    }
+
+    /// WAL bytes the server has written so far (pg_stat_wal, PostgreSQL 14 and later).
+    static func walBytes(_ pool: PGPool) async throws -> Int {
+        try await pool.withConnection { connection in
+            let row = try await connection.query("SELECT wal_bytes::int8 FROM pg_stat_wal").first
             return try row?.decode(Int.self, at: 0) ?? 0
         }
     }
