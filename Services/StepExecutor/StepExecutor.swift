@@ -34,6 +34,7 @@ enum StepExecutor {
             }
             let stepUsers = stepUserPool(
                 environment: environment, maxInFlight: configuration.prefetch, logger: dependencies.logger)
+            let pool = StepRoute.pool(runsOn: configuration.stepPool)
             let runner = StepRunner(
                 attempts: attempts,
                 kinds: StepKinds(
@@ -41,9 +42,10 @@ enum StepExecutor {
                     logger: dependencies.logger, runDefaults: RunDefaults(environment: environment),
                     sshHosts: sshHosts, callbacks: callbacks, stepUsers: stepUsers),
                 maxInFlight: configuration.prefetch,
-                executorID: "\(ProcessInfo.processInfo.hostName):\(getpid())", logger: dependencies.logger,
+                executorID: "\(ProcessInfo.processInfo.hostName):\(getpid())", pool: pool,
+                inPlaceLimit: environment["KEEL_STEP_IN_PLACE_LIMIT"].flatMap { Int($0) } ?? 32,
+                logger: dependencies.logger,
                 exitAfterClaim: environment["KEEL_FAULT_EXIT_AFTER_CLAIM"].flatMap { Int($0) })
-            let pool = StepRoute.pool(runsOn: configuration.stepPool)
             let shards = configuration.engine.stepShards
             let consumer = DeliveryConsumer(
                 name: "step consumer", declaration: KeelTopology.stepExecutor(pool: pool, shards: shards),
@@ -65,7 +67,8 @@ enum StepExecutor {
 
     /// The uids `run` steps run as (`KEEL_STEP_ISOLATION`, docs/security.md); nil for `none`. Exits when
     /// isolation is asked for and this process cannot provide it: steps never silently run as the executor.
-    static func stepUserPool(environment: [String: String], maxInFlight: Int, logger: Logger) -> StepUserPool? {
+    static func stepUserPool(environment: [String: String], maxInFlight: Int, logger: Logger) -> StepUserPool?
+    {
         do {
             let isolation = try StepIsolation(environment: environment)
             let setpriv = StepIsolation.findSetpriv()
@@ -83,7 +86,9 @@ enum StepExecutor {
             let pool = try StepUserPool(range: range, setpriv: setpriv)
             logger.info(
                 "run steps run as uids of their own",
-                metadata: ["uid_range": "\(range.lowerBound)-\(range.upperBound)", "locks": "\(pool.lockDirectory)"])
+                metadata: [
+                    "uid_range": "\(range.lowerBound)-\(range.upperBound)", "locks": "\(pool.lockDirectory)",
+                ])
             return pool
         } catch {
             logger.critical("invalid step isolation settings", metadata: ["error": "\(error)"])

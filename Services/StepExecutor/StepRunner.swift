@@ -25,8 +25,15 @@ final class StepRunner: Service, Sendable {
     let reapRetryPause: Duration
     let logger: Logger
     /// Fault injection for the end-to-end tests (`KEEL_FAULT_EXIT_AFTER_CLAIM=N`): the process exits right
-    /// after committing its N-th claim, before acking the dispatch, as a crash there would.
+    /// after committing its N-th claim (a dispatch's, before acking it, or one continued in place, before
+    /// running it), as a crash there would.
     let exitAfterClaim: Int?
+    /// The pool this executor serves (`StepRoute.pool`): a run's next attempt for it is run here, claimed
+    /// with the result of the attempt before it (`AttemptStore.complete(_:with:continuingIn:)`).
+    let pool: String
+    /// Most attempts run in place one after another in one chain before the next goes through the
+    /// broker, behind the other runs' dispatches; 0 turns continuing in place off.
+    let inPlaceLimit: Int
     private let claims = Atomic<Int>(0)
     private let claimed: AsyncStream<ClaimedAttempt>
     private let claimedSink: AsyncStream<ClaimedAttempt>.Continuation
@@ -38,10 +45,13 @@ final class StepRunner: Service, Sendable {
         label: "keel_step_attempts_total", dimensions: [("outcome", "handed_back")])
 
     init(
-        attempts: AttemptStore, kinds: StepKinds, maxInFlight: Int, executorID: String, logger: Logger,
-        exitAfterClaim: Int? = nil, reapRetryPause: Duration = .seconds(5)
+        attempts: AttemptStore, kinds: StepKinds, maxInFlight: Int, executorID: String, pool: String,
+        inPlaceLimit: Int = 32, logger: Logger, exitAfterClaim: Int? = nil,
+        reapRetryPause: Duration = .seconds(5)
     ) {
         self.exitAfterClaim = exitAfterClaim
+        self.pool = pool
+        self.inPlaceLimit = max(0, inPlaceLimit)
         self.reapRetryPause = reapRetryPause
         self.attempts = attempts
         self.kinds = kinds
@@ -68,7 +78,8 @@ final class StepRunner: Service, Sendable {
             [dispatch.runID, dispatch.flow, dispatch.step, dispatch.idempotencyKey, dispatch.correlationID]
                 .allSatisfy(\.isStorable)
         else {
-            return .deadLetter(reason: "a step dispatch whose fields hold the character U+0000, which cannot be stored")
+            return .deadLetter(
+                reason: "a step dispatch whose fields hold the character U+0000, which cannot be stored")
         }
         try await limit.acquire()
         var attempt: ClaimedAttempt?
@@ -87,15 +98,20 @@ final class StepRunner: Service, Sendable {
                 metadata: metadata(dispatch))
             return .ack
         }
-        if let exitAfterClaim, claims.add(1, ordering: .relaxed).newValue == exitAfterClaim {
-            logger.critical(
-                "fault injection: exiting after a committed claim, before its ack",
-                metadata: metadata(attempt))
-            exit(70)
-        }
+        injectClaimFault(attempt)
         inFlight.record(1)
         claimedSink.yield(attempt)
         return .ack
+    }
+
+    /// `KEEL_FAULT_EXIT_AFTER_CLAIM`: exits once the N-th claim has committed.
+    private func injectClaimFault(_ attempt: ClaimedAttempt) {
+        if let exitAfterClaim, claims.add(1, ordering: .relaxed).newValue == exitAfterClaim {
+            logger.critical(
+                "fault injection: exiting after a committed claim, before acting on it",
+                metadata: metadata(attempt))
+            exit(70)
+        }
     }
 
     /// Stops the job of a stopped `ssh` attempt (see `SSHReaper`); a host that cannot be reached now
@@ -133,21 +149,40 @@ final class StepRunner: Service, Sendable {
         }
     }
 
-    private func execute(_ attempt: ClaimedAttempt) async {
+    /// Runs a claimed attempt and then, while the run's next attempt was claimed in place with its
+    /// result, that one, up to `inPlaceLimit` in a row; the chain keeps the attempt's slot of `limit`.
+    private func execute(_ first: ClaimedAttempt) async {
         defer {
             inFlight.record(-1)
             limit.release()
         }
+        var next: ClaimedAttempt? = first
+        var chained = 0
+        while let attempt = next {
+            if chained > 0 {
+                injectClaimFault(attempt)
+                // Shutdown between two steps of a chain: the claimed one goes back at once.
+                guard !Task.isCancelled else { return await handBack(attempt) }
+            }
+            chained += 1
+            next = await execute(attempt, continuing: chained <= inPlaceLimit)
+        }
+    }
+
+    /// Runs one attempt and records its result; returns the run's next attempt when it was claimed in
+    /// place (`continuing`).
+    private func execute(_ attempt: ClaimedAttempt, continuing: Bool) async -> ClaimedAttempt? {
+        let continuingIn = continuing ? pool : nil
         let dispatch = attempt.dispatch
         guard let definition = attempt.state.flow.steps.first(where: { $0.id == dispatch.step }) else {
-            await record(
-                attempt, .failed(.permanent, message: "the flow version has no step '\(dispatch.step)'"))
-            return
+            return await record(
+                attempt, .failed(.permanent, message: "the flow version has no step '\(dispatch.step)'"),
+                continuingIn: continuingIn)
         }
         guard let executor = kinds.executor(for: definition) else {
-            await record(
-                attempt, .failed(.permanent, message: "step-executor does not run this kind of step"))
-            return
+            return await record(
+                attempt, .failed(.permanent, message: "step-executor does not run this kind of step"),
+                continuingIn: continuingIn)
         }
         let work = StepWork(
             runID: dispatch.runID, flow: dispatch.flow, version: dispatch.version, step: definition,
@@ -173,7 +208,7 @@ final class StepRunner: Service, Sendable {
         }
         if Task.isCancelled {
             await handBack(attempt)
-            return
+            return nil
         }
         switch ending {
         case .finished(let outcome):
@@ -181,13 +216,19 @@ final class StepRunner: Service, Sendable {
             case .succeeded(let outputs):
                 // A step's own output that PostgreSQL cannot store fails the attempt, said plainly,
                 // instead of a result that could never be recorded.
-                if let problem = JSONValue.object(outputs).firstUnstorableValue(under: JSONPointer(tokens: ["outputs"])) {
-                    await record(attempt, .failed(.permanent, message: "the step's output cannot be stored: \(problem)"))
+                if let problem = JSONValue.object(outputs).firstUnstorableValue(
+                    under: JSONPointer(tokens: ["outputs"]))
+                {
+                    return await record(
+                        attempt,
+                        .failed(.permanent, message: "the step's output cannot be stored: \(problem)"),
+                        continuingIn: continuingIn)
                 } else {
-                    await record(attempt, .succeeded(outputs: outputs))
+                    return await record(attempt, .succeeded(outputs: outputs), continuingIn: continuingIn)
                 }
             case .failed(let errorClass, let message):
-                await record(attempt, .failed(errorClass, message: message.storable))
+                return await record(
+                    attempt, .failed(errorClass, message: message.storable), continuingIn: continuingIn)
             case .interrupted(let reason):
                 logger.warning(
                     "attempt interrupted by the executor; handing it back",
@@ -195,12 +236,14 @@ final class StepRunner: Service, Sendable {
                 // A pause (within the lease) so a lasting failure does not become a hot loop of re-runs.
                 try? await Task.sleep(for: min(heartbeatInterval, .seconds(5)))
                 await handBack(attempt)
+                return nil
             }
         case .leaseLost, nil:
             refused.increment()
             logger.warning(
                 "lease lost (the attempt was stopped or taken over); its work was stopped",
                 metadata: metadata(attempt))
+            return nil
         }
     }
 
@@ -253,12 +296,18 @@ final class StepRunner: Service, Sendable {
     }
 
     /// Records the result, retrying while the database is unreachable (the lease bounds how long that
-    /// can help: after it expires the result is refused and the attempt runs again elsewhere).
-    private func record(_ attempt: ClaimedAttempt, _ result: AttemptResult) async {
+    /// can help: after it expires the result is refused and the attempt runs again elsewhere). Returns
+    /// the run's next attempt when it was claimed in place (for `continuingIn`, a pool).
+    private func record(_ attempt: ClaimedAttempt, _ result: AttemptResult, continuingIn pool: String?) async
+        -> ClaimedAttempt?
+    {
         var delay = Duration.milliseconds(100)
         while true {
             do {
-                switch try await attempts.complete(attempt, with: result) {
+                let claimSent = ContinuousClock.now
+                let (completion, next) = try await attempts.complete(
+                    attempt, with: result, continuingIn: pool)
+                switch completion {
                 case .recorded:
                     finished.increment()
                     logger.debug("attempt recorded", metadata: metadata(attempt))
@@ -268,17 +317,22 @@ final class StepRunner: Service, Sendable {
                         "result refused: the lease was lost (the attempt was stopped or taken over)",
                         metadata: metadata(attempt))
                 }
-                return
+                guard var next else { return nil }
+                next.leaseFrom = claimSent
+                logger.debug("next attempt claimed in place", metadata: metadata(next))
+                return next
             } catch let error as PGError where error.isPermanent {
                 // Retrying what PostgreSQL refuses cannot help: the attempt fails with the reason instead.
                 logger.error(
                     "result refused by the database; recording the attempt as failed",
                     metadata: metadata(attempt, ["error": "\(error.dataFreeDescription)"]))
-                if case .failed(.permanent, _) = result { return }
-                await record(
+                if case .failed(.permanent, _) = result { return nil }
+                return await record(
                     attempt,
-                    .failed(.permanent, message: "the step's result cannot be stored: \(error.dataFreeDescription)"))
-                return
+                    .failed(
+                        .permanent,
+                        message: "the step's result cannot be stored: \(error.dataFreeDescription)"),
+                    continuingIn: pool)
             } catch {
                 logger.warning(
                     "result not recorded yet; retrying",
@@ -286,7 +340,7 @@ final class StepRunner: Service, Sendable {
                 do {
                     try await Task.sleep(for: delay)
                 } catch {
-                    return
+                    return nil
                 }
                 delay = min(delay * 2, .seconds(5))
             }

@@ -116,8 +116,63 @@ import Testing
         try await stack.stop()
     }
 
-    @Test func everyDispatchDeliveredTwiceRunsEachStepOnce() async throws {
+    /// Dispatches of the fault chain's runs that went through the outbox (the first step's, and any an
+    /// expired lease sent again).
+    static func dispatchesSent(_ stack: EngineStack) async throws -> Int {
+        try await stack.pool.withConnection { connection in
+            try await connection.query("SELECT count(*)::int8 FROM outbox WHERE exchange = 'keel.steps'")
+                .first?.decode(Int.self, at: 0) ?? 0
+        }
+    }
+
+    @Test func aChainContinuedInPlaceRunsEachStepOnceWithoutTheBroker() async throws {
         let stack = try await EngineStack(flows: [Self.chain])
+        try await Self.triggerChains(stack, count: 3, pause: "0")
+        try await Self.expectAllRunsSound(stack, count: 3)
+        // Only each run's first step was dispatched; the executor that finished a step took the next.
+        #expect(try await Self.dispatchesSent(stack) == 3)
+        let executions = Dictionary(grouping: stack.effects(), by: { "\($0.run) \($0.step)" }).mapValues(
+            \.count)
+        #expect(executions.count == 9)
+        #expect(executions.values.allSatisfy { $0 == 1 }, "\(executions)")
+        try await stack.stop()
+    }
+
+    @Test func anExecutorKilledInTheMiddleOfAChainContinuedInPlaceLosesNothing() async throws {
+        let stack = try await EngineStack(flows: [Self.chain])
+        let first = try #require(stack.executors.first)
+        _ = await first.stop()
+        stack.executors.removeAll()
+        // Claims 1 (step one, from its dispatch) and 2 (step two, in place with step one's result) commit;
+        // the process exits right after claim 2, before running step two: nothing dispatches step two.
+        let crashing = try await stack.startExecutor(["KEEL_FAULT_EXIT_AFTER_CLAIM": "2"])
+        try await Self.triggerChains(stack, count: 1, pause: "0")
+        for _ in 0..<600 where crashing.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(!crashing.isRunning, "the fault was not injected:\n\(crashing.output)")
+        #expect(crashing.output.contains("fault injection"))
+        #expect(try await Self.dispatchesSent(stack) == 1)
+        stack.executors.removeAll { $0 === crashing }
+        // Its lease (3 s) expires; the sweeper dispatches step two again, with the same attempt.
+        try await stack.startExecutor()
+        try await Self.expectAllRunsSound(stack, count: 1)
+        let run = try #require(try await stack.waitForFinishedRuns("fault-chain", count: 1).keys.first)
+        var starts: [String: [Int]] = [:]
+        for fact in try await stack.history(run) {
+            if case .stepStarted(let step, let attempt, _, _) = fact.event {
+                starts[step, default: []].append(attempt)
+            }
+        }
+        // Step two started twice as the same attempt (the same idempotency key); the others once.
+        #expect(starts["two"] == [1, 1], "\(starts)")
+        #expect(starts["one"] == [1] && starts["three"] == [1] && starts["four"] == [1], "\(starts)")
+        let executions = Dictionary(grouping: stack.effects(), by: \.step).mapValues(\.count)
+        #expect(executions == ["one": 1, "two": 1, "three": 1], "\(executions)")
+        try await stack.stop()
+    }
+
+    @Test func everyDispatchDeliveredTwiceRunsEachStepOnce() async throws {
+        // Every step through the broker (none continued in place), so every step's dispatch is duplicated.
+        let stack = try await EngineStack(flows: [Self.chain], environment: ["KEEL_STEP_IN_PLACE_LIMIT": "0"])
         // A second consumer of every step dispatch publishes each one again: real duplicates on the queues.
         let copies = "duplicator-\(UUID().uuidString)"
         try await stack.channel.declareQueue(copies, durable: false, exclusive: true, autoDelete: true)

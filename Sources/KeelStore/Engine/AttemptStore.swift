@@ -24,39 +24,48 @@ public struct AttemptStore: Sendable {
     /// wants it; the caller acks the dispatch either way.
     public func claim(_ dispatch: StepDispatch, executor: String) async throws -> ClaimedAttempt? {
         guard let run = UUID(uuidString: dispatch.runID) else { return nil }
-        let lease = advancer.settings.leaseDuration
         return try await advancer.withTransaction { connection in
             guard try await lockRun(run, on: connection) else { return nil }
-            let claimed = try await connection.query(
-                """
-                UPDATE step_attempts
-                SET status = 'running', lease_owner = \(executor), lease_token = lease_token + 1,
-                    lease_expires_at = now() + make_interval(secs => \(lease.seconds)),
-                    started_at = coalesce(started_at, now())
-                WHERE run_id = \(run) AND step = \(dispatch.step) AND attempt = \(dispatch.attempt)
-                  AND status = 'scheduled'
-                RETURNING lease_token
-                """)
-            guard let token = try claimed.first?.decode(Int64.self, at: 0) else { return nil }
-            let advance = try await advancer.advance(run: dispatch.runID, on: connection) { _ in
-                RunFact(
-                    at: .now,
-                    event: .stepStarted(
-                        step: dispatch.step, attempt: dispatch.attempt, executor: executor, leaseToken: token)
-                )
-            }
-            guard !advance.ignored else {
-                try await connection.execute(
-                    """
-                    UPDATE step_attempts SET status = 'cancelled', finished_at = now(), error_class = 'cancelled',
-                           error_message = 'the run no longer runs this attempt'
-                    WHERE run_id = \(run) AND step = \(dispatch.step) AND attempt = \(dispatch.attempt)
-                    """)
-                return nil
-            }
-            return ClaimedAttempt(
-                dispatch: dispatch, executor: executor, leaseToken: token, state: advance.state)
+            return try await claimLocked(dispatch, run: run, executor: executor, on: connection)
         }
+    }
+
+    /// Claims the attempt in the caller's transaction, which holds the run's lock.
+    private func claimLocked(
+        _ dispatch: StepDispatch, run: UUID, executor: String, on connection: PGConnection
+    )
+        async throws -> ClaimedAttempt?
+    {
+        let lease = advancer.settings.leaseDuration
+        let claimed = try await connection.query(
+            """
+            UPDATE step_attempts
+            SET status = 'running', lease_owner = \(executor), lease_token = lease_token + 1,
+                lease_expires_at = now() + make_interval(secs => \(lease.seconds)),
+                started_at = coalesce(started_at, now())
+            WHERE run_id = \(run) AND step = \(dispatch.step) AND attempt = \(dispatch.attempt)
+              AND status = 'scheduled'
+            RETURNING lease_token
+            """)
+        guard let token = try claimed.first?.decode(Int64.self, at: 0) else { return nil }
+        let advance = try await advancer.advance(run: dispatch.runID, on: connection) { _ in
+            RunFact(
+                at: .now,
+                event: .stepStarted(
+                    step: dispatch.step, attempt: dispatch.attempt, executor: executor, leaseToken: token)
+            )
+        }
+        guard !advance.ignored else {
+            try await connection.execute(
+                """
+                UPDATE step_attempts SET status = 'cancelled', finished_at = now(), error_class = 'cancelled',
+                       error_message = 'the run no longer runs this attempt'
+                WHERE run_id = \(run) AND step = \(dispatch.step) AND attempt = \(dispatch.attempt)
+                """)
+            return nil
+        }
+        return ClaimedAttempt(
+            dispatch: dispatch, executor: executor, leaseToken: token, state: advance.state)
     }
 
     /// Extends the lease. False when it is no longer this executor's (taken over after expiry, or the
@@ -80,7 +89,17 @@ public struct AttemptStore: Sendable {
     public func complete(_ attempt: ClaimedAttempt, with result: AttemptResult) async throws
         -> AttemptCompletion
     {
-        guard let run = UUID(uuidString: attempt.dispatch.runID) else { return .refused }
+        try await complete(attempt, with: result, continuingIn: nil).completion
+    }
+
+    /// Records the result and advances the run, if the lease is still this executor's; when the run's
+    /// next attempt is for `pool` (and needs no concurrency slot), claims it for this executor in the
+    /// same transaction and returns it to be run here, in place of its dispatch (`InPlaceContinuation`).
+    /// Nil `pool`: every next attempt is dispatched through the broker.
+    public func complete(_ attempt: ClaimedAttempt, with result: AttemptResult, continuingIn pool: String?)
+        async throws -> (completion: AttemptCompletion, next: ClaimedAttempt?)
+    {
+        guard let run = UUID(uuidString: attempt.dispatch.runID) else { return (.refused, nil) }
         let dispatch = attempt.dispatch
         let (status, errorClass, message, outputs): (String, String?, String?, JSONObject?) =
             switch result {
@@ -89,7 +108,7 @@ public struct AttemptStore: Sendable {
                 (Self.attemptStatus(errorClass), errorClass.rawValue, message, nil)
             }
         return try await advancer.withTransaction { connection in
-            guard try await lockRun(run, on: connection) else { return .refused }
+            guard try await lockRun(run, on: connection) else { return (.refused, nil) }
             let fenced = try await connection.query(
                 """
                 UPDATE step_attempts
@@ -100,23 +119,37 @@ public struct AttemptStore: Sendable {
                   AND lease_token = \(attempt.leaseToken) AND status = 'running'
                 RETURNING 1
                 """)
-            guard !fenced.isEmpty else { return .refused }
-            try await advancer.advance(run: dispatch.runID, on: connection) { _ in
-                switch result {
-                case .succeeded(let outputs):
-                    RunFact(
-                        at: .now,
-                        event: .stepSucceeded(
-                            step: dispatch.step, attempt: dispatch.attempt, outputs: outputs))
-                case .failed(let errorClass, let message):
-                    RunFact(
-                        at: .now,
-                        event: .stepFailed(
-                            step: dispatch.step, attempt: dispatch.attempt, errorClass: errorClass,
-                            message: message))
-                }
+            guard !fenced.isEmpty else { return (.refused, nil) }
+            // A fresh one per try of the transaction: what a rolled-back try took is not taken.
+            let continuation = pool.map(InPlaceContinuation.init(pool:))
+            try await InPlaceContinuation.$current.withValue(continuation) {
+                try await recordResult(result, of: dispatch, on: connection)
             }
-            return .recorded
+            guard let next = continuation?.dispatch else { return (.recorded, nil) }
+            // The run is still locked: the next attempt's claim commits with this result, or neither does.
+            return (
+                .recorded, try await claimLocked(next, run: run, executor: attempt.executor, on: connection)
+            )
+        }
+    }
+
+    private func recordResult(_ result: AttemptResult, of dispatch: StepDispatch, on connection: PGConnection)
+        async throws
+    {
+        try await advancer.advance(run: dispatch.runID, on: connection) { _ in
+            switch result {
+            case .succeeded(let outputs):
+                RunFact(
+                    at: .now,
+                    event: .stepSucceeded(
+                        step: dispatch.step, attempt: dispatch.attempt, outputs: outputs))
+            case .failed(let errorClass, let message):
+                RunFact(
+                    at: .now,
+                    event: .stepFailed(
+                        step: dispatch.step, attempt: dispatch.attempt, errorClass: errorClass,
+                        message: message))
+            }
         }
     }
 

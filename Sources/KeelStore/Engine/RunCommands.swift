@@ -109,6 +109,9 @@ struct RunCommands {
             let granted = try await slots.acquire(
                 claims, run: runID, dispatch: dispatch, routingKey: route.routingKey)
             guard granted else { return nil }
+        } else if InPlaceContinuation.current?.take(dispatch, route: route) == true {
+            // The executor recording this transaction's result claims it before the commit.
+            return nil
         }
         return Self.message(dispatch, routingKey: route.routingKey, traceparent: trigger.traceparent)
     }
