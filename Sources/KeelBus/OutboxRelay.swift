@@ -41,6 +41,9 @@ public final class OutboxRelay: Service, Sendable {
         self.logger = logger
     }
 
+    /// How often the `keel_outbox_backlog` gauge is counted, at most.
+    static let backlogInterval = Duration.seconds(1)
+
     public func run() async throws {
         let (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -56,9 +59,14 @@ public final class OutboxRelay: Service, Sendable {
             }
             group.addTask { [self] in
                 var channel: AMQPChannel?
+                // Counting the backlog after every pass cost the database more than some passes.
+                var counted: ContinuousClock.Instant?
                 for await _ in wakeups {
                     channel = await drain(channel)
-                    if let count = try? await store.backlog() { backlog.record(count) }
+                    if counted.map({ $0.duration(to: .now) >= Self.backlogInterval }) ?? true {
+                        counted = .now
+                        if let count = try? await store.backlog() { backlog.record(count) }
+                    }
                 }
                 try? await channel?.close()
             }

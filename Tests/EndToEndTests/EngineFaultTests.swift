@@ -116,21 +116,34 @@ import Testing
         try await stack.stop()
     }
 
-    /// Dispatches of the fault chain's runs that went through the outbox (the first step's, and any an
-    /// expired lease sent again).
-    static func dispatchesSent(_ stack: EngineStack) async throws -> Int {
-        try await stack.pool.withConnection { connection in
-            try await connection.query("SELECT count(*)::int8 FROM outbox WHERE exchange = 'keel.steps'")
-                .first?.decode(Int.self, at: 0) ?? 0
+    /// A queue bound to every step dispatch of the `default` pool, to count what went through the broker.
+    static func dispatchCounter(_ stack: EngineStack) async throws -> String {
+        let queue = "dispatches-\(UUID().uuidString)"
+        try await stack.channel.declareQueue(queue, durable: false, exclusive: true, autoDelete: true)
+        for shard in 0..<2 {
+            try await stack.channel.bindQueue(queue, exchange: "keel.steps", routingKey: "default.\(shard)")
         }
+        return queue
+    }
+
+    /// The dispatches `queue` received, by step.
+    static func dispatchesSent(_ stack: EngineStack, _ queue: String) async throws -> [String] {
+        var steps: [String] = []
+        while let delivery = try await stack.channel.get(queue: queue) {
+            try await stack.channel.ack(delivery)
+            let body = try JSONSerialization.jsonObject(with: Data(delivery.body)) as? [String: Any]
+            steps.append(body?["step"] as? String ?? "?")
+        }
+        return steps
     }
 
     @Test func aChainContinuedInPlaceRunsEachStepOnceWithoutTheBroker() async throws {
         let stack = try await EngineStack(flows: [Self.chain])
+        let counter = try await Self.dispatchCounter(stack)
         try await Self.triggerChains(stack, count: 3, pause: "0")
         try await Self.expectAllRunsSound(stack, count: 3)
         // Only each run's first step was dispatched; the executor that finished a step took the next.
-        #expect(try await Self.dispatchesSent(stack) == 3)
+        #expect(try await Self.dispatchesSent(stack, counter) == ["one", "one", "one"])
         let executions = Dictionary(grouping: stack.effects(), by: { "\($0.run) \($0.step)" }).mapValues(
             \.count)
         #expect(executions.count == 9)
@@ -145,12 +158,13 @@ import Testing
         stack.executors.removeAll()
         // Claims 1 (step one, from its dispatch) and 2 (step two, in place with step one's result) commit;
         // the process exits right after claim 2, before running step two: nothing dispatches step two.
+        let counter = try await Self.dispatchCounter(stack)
         let crashing = try await stack.startExecutor(["KEEL_FAULT_EXIT_AFTER_CLAIM": "2"])
         try await Self.triggerChains(stack, count: 1, pause: "0")
         for _ in 0..<600 where crashing.isRunning { try await Task.sleep(for: .milliseconds(50)) }
         #expect(!crashing.isRunning, "the fault was not injected:\n\(crashing.output)")
         #expect(crashing.output.contains("fault injection"))
-        #expect(try await Self.dispatchesSent(stack) == 1)
+        #expect(try await Self.dispatchesSent(stack, counter) == ["one"])
         stack.executors.removeAll { $0 === crashing }
         // Its lease (3 s) expires; the sweeper dispatches step two again, with the same attempt.
         try await stack.startExecutor()
@@ -164,6 +178,8 @@ import Testing
         }
         // Step two started twice as the same attempt (the same idempotency key); the others once.
         #expect(starts["two"] == [1, 1], "\(starts)")
+        // Step two went through the broker this time: the sweeper dispatched it after the lease.
+        #expect(try await Self.dispatchesSent(stack, counter) == ["two"])
         #expect(starts["one"] == [1] && starts["three"] == [1] && starts["four"] == [1], "\(starts)")
         let executions = Dictionary(grouping: stack.effects(), by: \.step).mapValues(\.count)
         #expect(executions == ["one": 1, "two": 1, "three": 1], "\(executions)")

@@ -86,6 +86,8 @@ shared_buffers = 64MB
 password_encryption = 'scram-sha-256'
 log_min_messages = warning
 log_line_prefix = '%m [%p] %q%u@%d '
+# Statement counts and times for keel-bench (statements per step, where the server's time goes).
+shared_preload_libraries = 'pg_stat_statements'
 EOF
 }
 
@@ -103,6 +105,9 @@ $$;
 SELECT 'CREATE DATABASE keel OWNER keel' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'keel')
 \gexec
 EOF
+    # keel-bench reads pg_stat_statements in the keel database (a superuser must create the extension).
+    as_server_user "$PG_BIN/psql" -X -q -h "$SOCKETS" -p "$PORT" -U postgres -d keel \
+        -v ON_ERROR_STOP=1 -c 'CREATE EXTENSION IF NOT EXISTS pg_stat_statements' >/dev/null
 }
 
 start() {

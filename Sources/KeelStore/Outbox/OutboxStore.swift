@@ -33,7 +33,7 @@ public struct OutboxStore: Sendable {
 
     /// Claims up to `limit` due messages, oldest first, and runs `publish` on them while holding their
     /// rows (`FOR UPDATE SKIP LOCKED`, so relay replicas never publish the same row at once). The body
-    /// reports each message's fate; rows are then marked sent, or pushed back with the error.
+    /// reports each message's fate; sent rows are then deleted, the others pushed back with the error.
     ///
     /// A crash after publishing but before commit republishes the same `message_id` later: delivery is
     /// at least once, and consumers deduplicate.
@@ -69,7 +69,9 @@ public struct OutboxStore: Sendable {
                 }
             }
             if !sent.isEmpty {
-                try await connection.execute("UPDATE outbox SET sent_at = now() WHERE id = ANY(\(sent))")
+                // Sent rows go: kept, they grew the table and its pending index without bound, and every
+                // relay pass scanned past them.
+                try await connection.execute("DELETE FROM outbox WHERE id = ANY(\(sent))")
             }
             result.sent = sent.count
             result.oldestCreatedAt = pending.map(\.createdAt).min()
