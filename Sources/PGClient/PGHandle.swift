@@ -24,6 +24,20 @@ final class PGHandle: @unchecked Sendable {
     var replyTimeout: Duration?
     /// What `replyTimeout` adds to the session's statement timeout.
     let replyGrace: Duration
+    /// Statements prepared on this connection, by text and parameter types: parsed and planned once
+    /// per connection instead of on every execution.
+    private var prepared: [PreparedKey: String] = [:]
+    /// Names are never reused, even for a statement dropped from `prepared`.
+    private var preparedCount = 0
+
+    /// Most statements prepared per connection; past it a new statement runs unprepared. Keel's
+    /// statements are a fixed set (values are always bound), so this is only a guard.
+    static let maximumPrepared = 512
+
+    private struct PreparedKey: Hashable {
+        var sql: String
+        var types: [UInt32]
+    }
 
     private init(connection: OpaquePointer, configuration: PGConfiguration, logger: Logger) {
         self.connection = connection
@@ -100,9 +114,35 @@ final class PGHandle: @unchecked Sendable {
         }
     }
 
-    /// Runs one statement with binary parameters and binary results.
+    /// Runs one statement with binary parameters and binary results, prepared on first use.
     func execute(_ query: PGQuery) throws -> PGResult {
         let connection = try requireConnection(query: query.sql)
+        let key = PreparedKey(sql: query.sql, types: query.binds.types)
+        var name = prepared[key]
+        if name == nil, prepared.count < Self.maximumPrepared {
+            preparedCount += 1
+            let candidate = "keel_\(preparedCount)"
+            let sent = PQsendPrepare(connection, candidate, query.sql, Int32(key.types.count), key.types) == 1
+            let last = try awaitResults(sent: sent, connection: connection, query: query.sql)
+            // A statement that does not prepare (a syntax error, an aborted transaction) fails with that.
+            _ = try consume(last, connection: connection, query: query.sql)
+            prepared[key] = candidate
+            name = candidate
+        }
+        do {
+            return try execute(query, prepared: name, on: connection)
+        } catch let error as PGError where name != nil && error.sqlState == "0A000" {
+            // "cached plan must not change result type": a table changed under the prepared statement.
+            // This execution fails (a retry may be inside a now-aborted transaction); the next one
+            // prepares the statement afresh.
+            prepared[key] = nil
+            throw error
+        }
+    }
+
+    private func execute(_ query: PGQuery, prepared name: String?, on connection: OpaquePointer) throws
+        -> PGResult
+    {
         let binds = query.binds
         let count = binds.count
         let emptyValue: [CChar] = [0]
@@ -119,6 +159,10 @@ final class PGHandle: @unchecked Sendable {
                     offset += Int(binds.lengths[index])
                 }
                 let formats = [Int32](repeating: 1, count: count)
+                if let name {
+                    return PQsendQueryPrepared(
+                        connection, name, Int32(count), values, binds.lengths, formats, 1)
+                }
                 return PQsendQueryParams(
                     connection, query.sql, Int32(count), binds.types, values, binds.lengths, formats, 1)
             }
