@@ -120,16 +120,22 @@ public struct AttemptStore: Sendable {
                 RETURNING 1
                 """)
             guard !fenced.isEmpty else { return (.refused, nil) }
-            // A fresh one per try of the transaction: what a rolled-back try took is not taken.
-            let continuation = pool.map(InPlaceContinuation.init(pool:))
-            try await InPlaceContinuation.$current.withValue(continuation) {
+            guard let pool else {
                 try await recordResult(result, of: dispatch, on: connection)
+                return (.recorded, nil)
             }
-            guard let next = continuation?.dispatch else { return (.recorded, nil) }
-            // The run is still locked: the next attempt's claim commits with this result, or neither does.
-            return (
-                .recorded, try await claimLocked(next, run: run, executor: attempt.executor, on: connection)
-            )
+            // Fresh ones per try of the transaction: what a rolled-back try took is not taken. The run
+            // is advanced twice (result, then the next claim): its row is written once, at the end.
+            let continuation = InPlaceContinuation(pool: pool)
+            let next = try await advancer.withDeferredSnapshots(on: connection) {
+                try await InPlaceContinuation.$current.withValue(continuation) {
+                    try await recordResult(result, of: dispatch, on: connection)
+                }
+                guard let next = continuation.dispatch else { return nil as ClaimedAttempt? }
+                // The run is still locked: the next attempt's claim commits with this result, or neither does.
+                return try await claimLocked(next, run: run, executor: attempt.executor, on: connection)
+            }
+            return (.recorded, next)
         }
     }
 

@@ -63,17 +63,11 @@ public struct RunAdvancer: Sendable {
         }
         let facts = [fact] + transition.derived
         try await append(facts, to: loaded.id, after: loaded.lastSeq, on: connection)
-        let status = Self.status(of: transition.state)
-        let updated = try await connection.query(
-            """
-            UPDATE runs SET state = \(PGJSON(bytes: Array(try JSONEncoder().encode(RunSnapshot(transition.state))))),
-                   status = \(status), last_seq = \(loaded.lastSeq + facts.count), updated_at = now(),
-                   finished_at = CASE WHEN \(transition.state.status == .finished) THEN now() ELSE finished_at END
-            WHERE id = \(loaded.id)
-            RETURNING xmin::text
-            """)
-        if let rowVersion = try updated.first?.decode(String.self, at: 0) {
-            states.store(transition.state, of: loaded.id, rowVersion: rowVersion)
+        if let deferred = DeferredSnapshots.current {
+            deferred.keep(transition.state, lastSeq: loaded.lastSeq + facts.count, of: loaded.id)
+        } else {
+            try await writeSnapshot(
+                transition.state, lastSeq: loaded.lastSeq + facts.count, of: loaded.id, on: connection)
         }
         let commands = RunCommands(
             runID: loaded.id, state: transition.state, settings: settings, connection: connection)
@@ -82,6 +76,35 @@ public struct RunAdvancer: Sendable {
             state: transition.state, previous: loaded.state, facts: facts, commands: transition.commands,
             ignored: false)
         return try await applyKeptCallbacks(after: advance, run: runID, on: connection)
+    }
+
+    /// Stores a run's state, status and history position in its row (locked by the caller).
+    func writeSnapshot(_ state: RunState, lastSeq: Int, of id: UUID, on connection: PGConnection) async throws
+    {
+        let updated = try await connection.query(
+            """
+            UPDATE runs SET state = \(PGJSON(bytes: Array(try JSONEncoder().encode(RunSnapshot(state))))),
+                   status = \(Self.status(of: state)), last_seq = \(lastSeq), updated_at = now(),
+                   finished_at = CASE WHEN \(state.status == .finished) THEN now() ELSE finished_at END
+            WHERE id = \(id)
+            RETURNING xmin::text
+            """)
+        if let rowVersion = try updated.first?.decode(String.self, at: 0) {
+            states.store(state, of: id, rowVersion: rowVersion)
+        }
+    }
+
+    /// Runs `body` with every snapshot write deferred to its end (`DeferredSnapshots`), then writes
+    /// each advanced run's row once, in the same transaction.
+    func withDeferredSnapshots<T: Sendable>(on connection: PGConnection, _ body: () async throws -> T)
+        async throws -> T
+    {
+        let deferred = DeferredSnapshots()
+        let result = try await DeferredSnapshots.$current.withValue(deferred) { try await body() }
+        for (run, pending) in deferred.take() {
+            try await writeSnapshot(pending.state, lastSeq: pending.lastSeq, of: run, on: connection)
+        }
+        return result
     }
 
     /// Applies the callbacks that arrived before the waits this advance opened: each becomes the run's
@@ -127,6 +150,10 @@ public struct RunAdvancer: Sendable {
         let lastSeq = try row.decode(Int.self, at: 3)
         let rowVersion = try row.decode(String.self, at: 4)
         let reducer = try await reducer(flow: flow, version: version, on: connection)
+        // Advanced earlier in this transaction, its row not written yet: that state is the current one.
+        if let pending = DeferredSnapshots.current?.pending(of: id) {
+            return Loaded(id: id, reducer: reducer, state: pending.state, lastSeq: pending.lastSeq)
+        }
         if let cached = states.state(of: id, rowVersion: rowVersion) {
             return Loaded(id: id, reducer: reducer, state: cached, lastSeq: lastSeq)
         }
