@@ -24,6 +24,13 @@ enum EngineBenchmark {
         var runs = 300
         var steps = 10
         var executors = 1
+        /// Sustained mode: runs triggered per second at a fixed pace (nil: all at once, the burst).
+        var rate: Int?
+        /// Sustained mode: how long triggers keep arriving.
+        var seconds = 60
+
+        /// Runs triggered in all: `runs` in a burst, or `rate` × `seconds` paced.
+        var total: Int { rate.map { $0 * seconds } ?? runs }
 
         init(arguments: [String]) throws {
             var remaining = arguments[...]
@@ -35,11 +42,13 @@ enum EngineBenchmark {
                 case "--runs": runs = value
                 case "--steps": steps = value
                 case "--executors": executors = value
+                case "--rate": rate = value
+                case "--seconds": seconds = value
                 default:
                     throw Failure(
                         description:
                             "unknown option \(flag); usage: keel-bench engine [--runs N] [--steps N] "
-                            + "[--executors N]")
+                            + "[--executors N] [--rate RUNS_PER_SECOND --seconds N]")
                 }
             }
         }
@@ -120,10 +129,14 @@ enum EngineBenchmark {
             let cpuBefore = services.map(\.cpuSeconds)
             let serversBefore = (ServerCPU.postgres.seconds, ServerCPU.rabbitmq.seconds, ServerCPU.ownSeconds)
             let machineBefore = MachineCPU.now()
+            let watched = services.map { (name: $0.name, pid: $0.pid) }
+            let memory = Task { await PeakMemory.sample(watched) }
             let (published, publishSeconds) = try await publishTriggers(
-                flow: flow, count: options.runs, amqpURL: amqpURL, logger: logger)
+                flow: flow, count: options.total, rate: options.rate, amqpURL: amqpURL, logger: logger)
             let polls = try await waitForRuns(
-                flow: flow, count: options.runs, steps: options.steps, pool: pool)
+                flow: flow, count: options.total, steps: options.steps, pool: pool)
+            memory.cancel()
+            let peaks = await memory.value
             let machineAfter = MachineCPU.now()
             var cpu = zip(services, cpuBefore).map { ($0.name, $0.cpuSeconds - $1) }
             cpu.append(("postgresql", ServerCPU.postgres.seconds - serversBefore.0))
@@ -143,8 +156,14 @@ enum EngineBenchmark {
             lines.append(
                 Line(
                     name: "triggers published (confirmed)/s",
-                    value: String(format: "%.0f", Double(options.runs) / publishSeconds),
-                    workload: "\(options.runs) triggers, one AMQPClient channel, \(publishWindow) in flight"))
+                    value: String(format: "%.0f", Double(options.total) / publishSeconds),
+                    workload: "\(options.total) triggers, one AMQPClient channel, \(publishWindow) in flight"
+                        + (options.rate.map { ", paced at \($0)/s" } ?? "")))
+            lines.append(
+                Line(
+                    name: "peak RSS (MiB)",
+                    value: peaks.map { "\($0.name) \($0.bytes >> 20)" }.joined(separator: ", "),
+                    workload: "VmRSS of each Keel service sampled every 100 ms during the engine phase"))
             let busy = machineAfter.busyFraction(since: machineBefore)
             lines.append(
                 Line(
@@ -155,7 +174,7 @@ enum EngineBenchmark {
                         + cpu.map { "\($0.0) " + String(format: "%.2f s", $0.1) }.joined(
                             separator: ", ")
                         + String(format: " of %.2f s wall", figures.seconds)))
-            let steps = Double(options.runs * options.steps)
+            let steps = Double(options.total * options.steps)
             lines.append(
                 Line(
                     name: "CPU ms per step, by process",
@@ -207,8 +226,8 @@ enum EngineBenchmark {
     /// Publishes `count` triggers with confirms; returns the clock just before the first one (epoch
     /// seconds, compared with the database's timestamps: the servers run on this machine) and the
     /// publishing time.
-    static func publishTriggers(flow: String, count: Int, amqpURL: String, logger: Logger) async throws
-        -> (startedAt: Double, seconds: Double)
+    static func publishTriggers(flow: String, count: Int, rate: Int?, amqpURL: String, logger: Logger)
+        async throws -> (startedAt: Double, seconds: Double)
     {
         let connection = try await AMQPConnection.connect(try AMQPConfiguration(url: amqpURL), logger: logger)
         let channel = try await connection.openChannel()
@@ -219,6 +238,10 @@ enum EngineBenchmark {
             for worker in 0..<min(publishWindow, count) {
                 group.addTask {
                     for index in stride(from: worker, to: count, by: publishWindow) {
+                        if let rate {
+                            // Sustained mode: trigger `index` leaves at index / rate seconds.
+                            try await Task.sleep(until: started + .seconds(Double(index) / Double(rate)))
+                        }
                         let key = "bench-\(index)"
                         let body =
                             #"{"flow": "\#(flow)", "input": {}, "idempotency_key": "\#(key)", "actor": "keel-bench"}"#
@@ -481,7 +504,9 @@ struct EngineFigures {
     func lines(options: EngineBenchmark.Options, commits: Int, outboxRows: Int) -> [EngineBenchmark.Line] {
         typealias Line = EngineBenchmark.Line
         let workload =
-            "\(options.runs) runs × \(options.steps) noop steps in a line, \(options.executors) step-executor(s), "
+            "\(options.total) runs × \(options.steps) noop steps in a line"
+            + (options.rate.map { " (\($0) runs/s for \(options.seconds) s)" } ?? " (burst)")
+            + ", \(options.executors) step-executor(s), "
             + "prefetch \(setting("KEEL_AMQP_PREFETCH", "32")), shards \(setting("KEEL_STEP_SHARDS", "4")), "
             + "pool size \(setting("KEEL_DATABASE_POOL_SIZE", "8"))"
         func format(_ values: [Double]) -> String {
@@ -563,6 +588,8 @@ final class BenchService {
     }
 
     var output: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
+
+    var pid: Int32 { process.processIdentifier }
 
     /// Waits for `/health/ready` to answer 200; bounded far beyond a healthy start.
     func waitUntilReady(timeout: Duration = .seconds(60)) async throws {

@@ -40,3 +40,27 @@ struct ServerCPU {
             + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
     }
 }
+
+/// The largest resident set of each Keel service over the engine phase.
+enum PeakMemory {
+    /// Samples every 100 ms until cancelled; returns each process's peak.
+    static func sample(_ processes: [(name: String, pid: Int32)]) async -> [(name: String, bytes: Int)] {
+        var peaks = processes.map { (name: $0.name, bytes: residentBytes($0.pid)) }
+        while !Task.isCancelled {
+            for (index, process) in processes.enumerated() {
+                peaks[index].bytes = max(peaks[index].bytes, residentBytes(process.pid))
+            }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return peaks
+    }
+
+    /// VmRSS from /proc, 0 when unknown.
+    static func residentBytes(_ pid: Int32) -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+            let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
+        else { return 0 }
+        return kilobytes << 10
+    }
+}
