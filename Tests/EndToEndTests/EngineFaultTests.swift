@@ -186,6 +186,27 @@ import Testing
         try await stack.stop()
     }
 
+    @Test func twoExecutorsRacingOnTheSameRunsContinueInPlaceAndRunEachStepOnce() async throws {
+        let stack = try await EngineStack(flows: [Self.chain])
+        try await stack.startExecutor()
+        try await Self.triggerChains(stack, count: 16, pause: "0")
+        try await Self.expectAllRunsSound(stack, count: 16)
+        // No crash here, so every step ran exactly once, whichever executor took it.
+        let executions = Dictionary(grouping: stack.effects(), by: { "\($0.run) \($0.step)" }).mapValues(
+            \.count)
+        #expect(executions.count == 48)
+        #expect(executions.values.allSatisfy { $0 == 1 }, "\(executions)")
+        let executors = Set(
+            try await stack.pool.withConnection { connection in
+                try await connection.query(
+                    "SELECT DISTINCT lease_owner FROM step_attempts WHERE lease_owner IS NOT NULL"
+                )
+                .map { try $0.decode(String.self, at: 0) }
+            })
+        #expect(executors.count == 2, "\(executors)")
+        try await stack.stop()
+    }
+
     @Test func everyDispatchDeliveredTwiceRunsEachStepOnce() async throws {
         // Every step through the broker (none continued in place), so every step's dispatch is duplicated.
         let stack = try await EngineStack(flows: [Self.chain], environment: ["KEEL_STEP_IN_PLACE_LIMIT": "0"])
