@@ -14,6 +14,18 @@ public enum KeelSchema {
             self.name = name
             self.sql = sql
         }
+
+        /// The line that marks an expand-only migration: services built for the schema before it keep
+        /// working on a database that has it, so a rolling upgrade may migrate before every old replica
+        /// is gone (docs/operations.md#upgrading).
+        public static let compatibleMarker = "-- keel: compatible"
+
+        /// Whether the file carries `compatibleMarker` on a line of its own.
+        public var isCompatible: Bool {
+            sql.split(whereSeparator: \.isNewline).contains {
+                $0.trimmingCharacters(in: .whitespaces) == Self.compatibleMarker
+            }
+        }
     }
 
     /// The files in version order. Throws if a file name is not `NNNN_name.sql` or a version repeats.

@@ -32,7 +32,8 @@ public struct PGPoolService: Service {
             }
         ) { [pool] in
             let status = try await migrator.status(pool: pool)
-            guard status.isCurrent else { throw SchemaNotCurrent(status: status) }
+            // Newer expand-only migrations are fine: a rolling upgrade migrated before this replica left.
+            guard status.isUsable else { throw SchemaNotCurrent(status: status) }
         }
     }
 
@@ -53,8 +54,9 @@ public struct PGPoolService: Service {
         /// Versions only: "migrations behind: database at 12, this build needs 14 (run keel migrate)".
         func publicReason(needed: Int) -> String {
             let at = status.applied.map(\.version).max() ?? 0
-            if !status.unknown.isEmpty {
-                return "database ahead: database at \(at), this build knows up to \(needed)"
+            if !status.unknown.allSatisfy(\.compatible) {
+                return "database ahead: database at \(at), this build knows up to \(needed), "
+                    + "and a newer migration is not marked compatible"
             }
             if !status.changed.isEmpty { return "applied migrations differ from this build's" }
             return "migrations behind: database at \(at), this build needs \(needed) (run keel migrate)"

@@ -82,7 +82,10 @@ public struct Migrator: Sendable {
                 checksum    text NOT NULL,
                 applied_at  timestamptz NOT NULL DEFAULT now(),
                 duration_ms integer NOT NULL
-            )
+            );
+            -- Whether the migration is expand-only (KeelSchema.File.compatibleMarker): recorded so that
+            -- binaries older than it can tell a database they still work on from one they do not.
+            ALTER TABLE keel_schema_migrations ADD COLUMN IF NOT EXISTS compatible boolean NOT NULL DEFAULT false
             """)
         let status = compare(applied: try await appliedMigrations(on: connection))
         if !status.changed.isEmpty || !status.unknown.isEmpty {
@@ -101,8 +104,9 @@ public struct Migrator: Sendable {
                     + Int(elapsed.components.attoseconds / 1_000_000_000_000_000)
                 try await connection.execute(
                     """
-                    INSERT INTO keel_schema_migrations (version, name, checksum, duration_ms)
-                    VALUES (\(file.version), \(file.name), \(Self.checksum(of: file)), \(milliseconds))
+                    INSERT INTO keel_schema_migrations (version, name, checksum, duration_ms, compatible)
+                    VALUES (\(file.version), \(file.name), \(Self.checksum(of: file)), \(milliseconds),
+                            \(file.isCompatible))
                     """)
                 try await connection.executeScript("COMMIT")
             } catch {
@@ -116,13 +120,24 @@ public struct Migrator: Sendable {
     }
 
     func appliedMigrations(on connection: PGConnection) async throws -> [AppliedMigration] {
-        try await connection.query(
-            "SELECT version, name, checksum FROM keel_schema_migrations ORDER BY version"
+        // A database last migrated by a build before the `compatible` column has none: nothing was marked.
+        let marked =
+            try await connection.query(
+                """
+                SELECT EXISTS (SELECT FROM information_schema.columns
+                               WHERE table_name = 'keel_schema_migrations' AND column_name = 'compatible')
+                """
+            ).first?.decode(Bool.self, at: 0) ?? false
+        return try await connection.query(
+            marked
+                ? "SELECT version, name, checksum, compatible FROM keel_schema_migrations ORDER BY version"
+                : "SELECT version, name, checksum, false FROM keel_schema_migrations ORDER BY version"
         ).map { row in
             AppliedMigration(
                 version: try row.decode(Int.self, at: 0),
                 name: try row.decode(String.self, at: 1),
-                checksum: try row.decode(String.self, at: 2))
+                checksum: try row.decode(String.self, at: 2),
+                compatible: try row.decode(Bool.self, at: 3))
         }
     }
 
@@ -147,6 +162,15 @@ public struct AppliedMigration: Sendable, Hashable {
     public var version: Int
     public var name: String
     public var checksum: String
+    /// Marked expand-only by its file: builds that do not know it still work on the database.
+    public var compatible: Bool
+
+    public init(version: Int, name: String, checksum: String, compatible: Bool = false) {
+        self.version = version
+        self.name = name
+        self.checksum = checksum
+        self.compatible = compatible
+    }
 }
 
 /// The database's migrations compared with this build's files.
@@ -161,6 +185,10 @@ public struct SchemaStatus: Sendable, Hashable {
 
     /// The database holds exactly this build's schema.
     public var isCurrent: Bool { pending.isEmpty && changed.isEmpty && unknown.isEmpty }
+
+    /// This build works on the database: it holds this build's schema, plus only newer migrations that
+    /// are all expand-only (a rolling upgrade migrated ahead of this replica).
+    public var isUsable: Bool { pending.isEmpty && changed.isEmpty && unknown.allSatisfy(\.compatible) }
 }
 
 /// Why `keel migrate` stopped. The description names the files involved and never SQL values.

@@ -113,6 +113,49 @@ import Testing
         try await database.drop()
     }
 
+    /// A rolling upgrade: a newer build migrated the database one step further while this build's
+    /// replicas still run. They stay ready when that migration is marked compatible (expand-only), and
+    /// answer 503 when it is not.
+    @Test func readyOnADatabaseMigratedFurtherOnlyWhenTheNewerMigrationIsCompatible() async throws {
+        let database = try await migratedDatabase()
+        let pool = try database.pool(size: 1)
+        try await pool.withConnection { connection in
+            try await connection.execute(
+                """
+                INSERT INTO keel_schema_migrations (version, name, checksum, duration_ms, compatible)
+                VALUES (9999, '9999_a_newer_build.sql', 'from-a-newer-build', 0, true)
+                """)
+        }
+        let port = TestHTTP.freePort()
+        let process = try ServiceProcess(
+            "trigger-intake",
+            environment: [
+                "KEEL_DATABASE_URL": database.url,
+                "KEEL_AMQP_URL": try TestEnvironment.require("KEEL_AMQP_URL"),
+                "KEEL_HTTP_PORT": "\(port)",
+            ])
+        let readyURL = "http://127.0.0.1:\(port)/health/ready"
+        let ready = await TestHTTP.waitFor(readyURL, status: 200)
+        #expect(ready?.status == 200, "\(ready?.body ?? "")\n\(process.output)")
+
+        try await pool.withConnection { connection in
+            try await connection.execute(
+                "UPDATE keel_schema_migrations SET compatible = false WHERE version = 9999")
+        }
+        await pool.close()
+        let notReady = await TestHTTP.waitFor(readyURL, timeout: .seconds(30)) { $0.status == 503 }
+        #expect(notReady?.status == 503)
+        #expect(notReady?.body.contains("database ahead") == true, "\(notReady?.body ?? "")")
+        #expect(notReady?.body.contains("not marked compatible") == true, "\(notReady?.body ?? "")")
+        // And `keel migrate` of this build still refuses to touch a database newer than it.
+        let migrate = try await ServiceProcess.run(
+            "keel", arguments: ["migrate", "--database-url", database.url])
+        #expect(migrate.status != 0)
+        #expect(migrate.output.contains("newer than this binary"), "\(migrate.output)")
+        #expect(await process.stop() == 0)
+        try await database.drop()
+    }
+
     @Test func brokerCredentialsNeverReachLogsOrHealthAnswers() async throws {
         let database = try await migratedDatabase()
         let secret = "Wr0ng-" + UUID().uuidString

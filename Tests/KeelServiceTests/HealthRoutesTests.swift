@@ -110,12 +110,19 @@ import Testing
     @Test func theSchemaCheckSaysHowFarBehindInVersionsOnly() {
         let applied = (1...12).map { AppliedMigration(version: $0, name: "m\($0)", checksum: "x") }
         let behind = PGPoolService.SchemaNotCurrent(status: SchemaStatus(applied: applied))
-        #expect(behind.publicReason(needed: 14) == "migrations behind: database at 12, this build needs 14 (run keel migrate)")
+        #expect(
+            behind.publicReason(needed: 14)
+                == "migrations behind: database at 12, this build needs 14 (run keel migrate)")
         var ahead = SchemaStatus(applied: applied)
         ahead.unknown = [applied[11]]
+        #expect(!ahead.isUsable)
         #expect(
             PGPoolService.SchemaNotCurrent(status: ahead).publicReason(needed: 11)
-                == "database ahead: database at 12, this build knows up to 11")
+                == "database ahead: database at 12, this build knows up to 11, and a newer migration is not marked compatible"
+        )
+        // A newer migration marked expand-only leaves this build usable, though not current.
+        ahead.unknown = [AppliedMigration(version: 12, name: "m12", checksum: "x", compatible: true)]
+        #expect(ahead.isUsable && !ahead.isCurrent)
     }
 
     @Test func readyIs200WhenAllChecksPass() async throws {

@@ -34,6 +34,31 @@ import Testing
         }
     }
 
+    @Test func aFileMarkedCompatibleIsRecordedSoOlderBuildsCanTell() async throws {
+        try await withDatabase { pool in
+            let bundled = try Migrator.bundled()
+            let next = (bundled.files.last?.version ?? 0) + 1
+            let marked = KeelSchema.File(
+                version: next, name: "\(next)_expand.sql",
+                sql:
+                    "-- Adds a table nothing old reads.\n\(KeelSchema.File.compatibleMarker)\nCREATE TABLE expand_only (id int);"
+            )
+            let plain = KeelSchema.File(
+                version: next + 1, name: "\(next + 1)_contract.sql", sql: "DROP TABLE expand_only;")
+            #expect(marked.isCompatible && !plain.isCompatible)
+            try await Migrator(files: bundled.files + [marked, plain]).migrate(pool: pool, logger: logger)
+            // Seen by this build (which knows neither file): ahead, usable only while every newer one is marked.
+            var status = try await bundled.status(pool: pool)
+            #expect(status.unknown.map(\.compatible) == [true, false])
+            #expect(!status.isUsable)
+            try await pool.withConnection {
+                try await $0.execute("DELETE FROM keel_schema_migrations WHERE version = \(next + 1)")
+            }
+            status = try await bundled.status(pool: pool)
+            #expect(status.isUsable && !status.isCurrent)
+        }
+    }
+
     @Test func concurrentMigratorsApplyEachFileExactlyOnce() async throws {
         try await withDatabase { pool in
             let migrator = try Migrator.bundled()
