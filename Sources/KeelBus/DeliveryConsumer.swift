@@ -148,6 +148,9 @@ public final class DeliveryConsumer: Service, Sendable {
     }
 
     private func handle(_ delivery: AMQPDelivery, from queue: String, on channel: AMQPChannel) async {
+        if let reason = MessageContract.refusal(for: delivery.properties) {
+            return await refuse(delivery, reason: reason, from: queue, on: channel)
+        }
         var delay = Duration.milliseconds(100)
         var attempts = 0
         while true {
