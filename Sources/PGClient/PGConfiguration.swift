@@ -7,6 +7,9 @@ import Foundation
 public struct PGConfiguration: Sendable {
     public var host: String
     public var port: Int
+    /// Further servers to try, in order, when `host` cannot be reached or is not what
+    /// `target_session_attrs` asks for (libpq's multi-host connection, e.g. a primary and its standbys).
+    public var fallbackHosts: [PGHost] = []
     public var user: String
     public var password: String?
     public var database: String
@@ -57,7 +60,9 @@ public struct PGConfiguration: Sendable {
         "tcp_user_timeout": "30000",
     ]
 
-    /// Parses `postgres://user:pass@host:port/db?application_name=x&connect_timeout=5`.
+    /// Parses `postgres://user:pass@host:port/db?application_name=x&connect_timeout=5`; several servers
+    /// are written `host1:port1,host2:port2` and tried in order (add `target_session_attrs=read-write`
+    /// to connect only to the primary).
     ///
     /// `connect_timeout` and `pool_timeout` are in seconds (fractions allowed). `statement_timeout`,
     /// `lock_timeout` and `reply_grace` are read as PostgreSQL reads its settings: milliseconds, or a
@@ -68,7 +73,9 @@ public struct PGConfiguration: Sendable {
         func invalid(_ reason: String) -> PGError {
             PGError(code: .invalidConfiguration, message: "invalid PostgreSQL URL: \(reason)")
         }
-        guard let components = URLComponents(string: url) else { throw invalid("not a URL") }
+        // URLComponents reads one host: the others are taken out of the authority first.
+        let (singleHostURL, hosts) = try Self.splitHosts(url, invalid: invalid)
+        guard let components = URLComponents(string: singleHostURL) else { throw invalid("not a URL") }
         guard components.scheme == "postgres" || components.scheme == "postgresql" else {
             throw invalid("the scheme must be postgres:// or postgresql://")
         }
@@ -85,6 +92,7 @@ public struct PGConfiguration: Sendable {
             user: user,
             password: components.password.flatMap { $0.removingPercentEncoding ?? $0 },
             database: database.isEmpty ? user : database)
+        fallbackHosts = hosts
         for item in components.queryItems ?? [] {
             let value = item.value ?? ""
             switch item.name {
@@ -120,6 +128,36 @@ public struct PGConfiguration: Sendable {
         }
     }
 
+    /// The URL with only the first of several `host:port` entries in its authority, and the others.
+    static func splitHosts(_ url: String, invalid: (String) -> PGError) throws -> (String, [PGHost]) {
+        guard let schemeEnd = url.range(of: "://") else { return (url, []) }
+        let rest = url[schemeEnd.upperBound...]
+        let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
+        let authority = rest[..<authorityEnd]
+        let hostsStart =
+            authority.lastIndex(of: "@").map { authority.index(after: $0) } ?? authority.startIndex
+        let entries = authority[hostsStart...].split(separator: ",", omittingEmptySubsequences: false)
+        guard entries.count > 1 else { return (url, []) }
+        var others: [PGHost] = []
+        for entry in entries.dropFirst() {
+            var host = Substring(entry)
+            var port = 5432
+            if let colon = entry.lastIndex(of: ":"), !entry.hasSuffix("]") {
+                guard let number = Int(entry[entry.index(after: colon)...]), (1...65535).contains(number)
+                else {
+                    throw invalid("the port of host '\(entry)' must be a number from 1 to 65535")
+                }
+                host = entry[..<colon]
+                port = number
+            }
+            if host.hasPrefix("["), host.hasSuffix("]") { host = host.dropFirst().dropLast() }
+            guard !host.isEmpty else { throw invalid("an empty host in the host list") }
+            others.append(PGHost(host: String(host), port: port))
+        }
+        let first = url[..<hostsStart] + entries[0] + url[authorityEnd...]
+        return (String(first), others)
+    }
+
     /// The longest `connect_timeout` a URL may give, in seconds.
     static let maximumConnectTimeout: Double = 86_400
 
@@ -146,16 +184,24 @@ public struct PGConfiguration: Sendable {
     /// The libpq keywords and values to connect with: the defaults, then `options` over them, with the
     /// server settings put before any `options` keyword the caller gave (so a `-c` there still wins).
     var connectionParameters: [(String, String)] {
+        let servers = [PGHost(host: host, port: port)] + fallbackHosts
         var parameters: [(String, String)] = [
-            ("host", host),
-            ("port", String(port)),
+            ("host", servers.map(\.host).joined(separator: ",")),
+            ("port", servers.map { String($0.port) }.joined(separator: ",")),
             ("user", user),
             ("dbname", database),
             ("client_encoding", "UTF8"),
         ]
         if let password { parameters.append(("password", password)) }
         if let applicationName { parameters.append(("application_name", applicationName)) }
-        var keywords = Self.defaultConnectionParameters.merging(options) { $1 }
+        var defaults = Self.defaultConnectionParameters
+        if !fallbackHosts.isEmpty {
+            // libpq's own limit per server, so one that is silent leaves time to try the next within
+            // `connectTimeout` (which bounds the whole attempt).
+            let seconds = Int(connectTimeout.components.seconds) / servers.count
+            defaults["connect_timeout"] = String(max(2, seconds))
+        }
+        var keywords = defaults.merging(options) { $1 }
         keywords["options"] = [serverSettings, options["options"]].compactMap { $0 }.joined(separator: " ")
         for (key, value) in keywords.sorted(by: { $0.key < $1.key }) {
             parameters.append((key, value))
@@ -191,7 +237,8 @@ public struct PGConfiguration: Sendable {
 
 extension PGConfiguration: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     public var description: String {
-        var text = "postgres://\(user)@\(host):\(port)/\(database)"
+        let servers = ([PGHost(host: host, port: port)] + fallbackHosts).map { "\($0.host):\($0.port)" }
+        var text = "postgres://\(user)@\(servers.joined(separator: ","))/\(database)"
         if let applicationName { text += "?application_name=\(applicationName)" }
         return text
     }
@@ -202,12 +249,24 @@ extension PGConfiguration: CustomStringConvertible, CustomDebugStringConvertible
         Mirror(
             self,
             children: [
-                "host": host, "port": port, "user": user, "database": database,
+                "host": host, "port": port, "fallbackHosts": fallbackHosts.map { "\($0.host):\($0.port)" },
+                "user": user, "database": database,
                 "applicationName": applicationName as Any, "connectTimeout": connectTimeout,
                 "statementTimeout": statementTimeout as Any, "lockTimeout": lockTimeout as Any,
                 "poolTimeout": poolTimeout,
                 "password": password == nil ? "nil" : "<redacted>",
                 "options": options.keys.sorted(),
             ])
+    }
+}
+
+/// One server of a multi-host configuration.
+public struct PGHost: Sendable, Hashable {
+    public var host: String
+    public var port: Int
+
+    public init(host: String, port: Int = 5432) {
+        self.host = host
+        self.port = port
     }
 }

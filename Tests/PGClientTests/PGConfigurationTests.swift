@@ -125,3 +125,55 @@ import Testing
         #expect(plain.binds.count == 0)
     }
 }
+
+@Suite struct PGMultiHostConfigurationTests {
+    @Test func aHostListIsTriedInOrderWithLibpqsTargetSessionAttributes() throws {
+        let configuration = try PGConfiguration(
+            url:
+                "postgres://keel:pw@db-1:5432,db-2:6432,[::1]/keel?target_session_attrs=read-write&connect_timeout=9"
+        )
+        #expect(configuration.host == "db-1" && configuration.port == 5432)
+        #expect(
+            configuration.fallbackHosts == [
+                PGHost(host: "db-2", port: 6432), PGHost(host: "::1", port: 5432),
+            ])
+        let parameters = Dictionary(uniqueKeysWithValues: configuration.connectionParameters)
+        #expect(parameters["host"] == "db-1,db-2,::1")
+        #expect(parameters["port"] == "5432,6432,5432")
+        #expect(parameters["target_session_attrs"] == "read-write")
+        // Each server gets a share of the whole attempt's time.
+        #expect(parameters["connect_timeout"] == "3")
+        #expect(configuration.description == "postgres://keel@db-1:5432,db-2:6432,::1:5432/keel")
+        #expect(!configuration.description.contains("pw"))
+    }
+
+    @Test func aBadEntryInTheHostListIsRefused() {
+        for url in [
+            "postgres://keel@db-1,db-2:0/keel", "postgres://keel@db-1,:5432/keel",
+            "postgres://keel@db-1,db-2:x/keel",
+        ] {
+            #expect(throws: PGError.self, "\(url)") { try PGConfiguration(url: url) }
+        }
+    }
+}
+
+extension PGClientTests {
+    /// A first server nobody listens on, then the real one: libpq moves on and the session is the
+    /// primary's (`target_session_attrs=read-write`).
+    @Test func aDeadFirstHostFallsThroughToTheNextOne() async throws {
+        let real = try PGTest.configuration()
+        var configuration = real
+        configuration.host = "127.0.0.1"
+        configuration.port = 1
+        configuration.fallbackHosts = [PGHost(host: real.host, port: real.port)]
+        configuration.options["target_session_attrs"] = "read-write"
+        let connection = try await PGConnection.connect(configuration, logger: PGTest.logger)
+        let port = try await connection.query("SELECT current_setting('port')::int8").first?.decode(
+            Int.self, at: 0)
+        #expect(port == real.port)
+        let primary = try await connection.query("SELECT NOT pg_is_in_recovery()").first?.decode(
+            Bool.self, at: 0)
+        #expect(primary == true)
+        await connection.close()
+    }
+}
