@@ -4,6 +4,9 @@ import Foundation
 public struct AMQPConfiguration: Sendable, CustomStringConvertible {
     public var host: String
     public var port: Int
+    /// Further brokers (nodes of the same cluster) to connect to when `host` cannot be reached; every
+    /// connection and reconnection tries them in turn, starting with the one last connected to.
+    public var fallbackHosts: [AMQPHost] = []
     public var user: String
     /// Sent only during login; never logged, never part of `description` or of an error.
     public var password: String
@@ -38,11 +41,16 @@ public struct AMQPConfiguration: Sendable, CustomStringConvertible {
         self.recovery = recovery
     }
 
-    /// Parses `amqp://user:pass@host:port/vhost?heartbeat=10&connection_name=x&frame_max=131072&connection_timeout=10000`.
+    /// Every broker, `host` first.
+    public var servers: [AMQPHost] { [AMQPHost(host: host, port: port)] + fallbackHosts }
+
+    /// Parses `amqp://user:pass@host:port/vhost?heartbeat=10&connection_name=x&frame_max=131072&connection_timeout=10000`;
+    /// the nodes of a cluster are written `host1:port1,host2:port2`.
     ///
     /// User, password and vhost are percent-decoded (`%2f` is the default vhost `/`); a missing path means
     /// the vhost `/`. `connection_timeout` is in milliseconds, `heartbeat` in seconds, as in RabbitMQ's URI spec.
     public init(url: String) throws {
+        let (url, others) = try Self.splitHosts(url)
         guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased()
         else {
             throw AMQPError(.invalidConfiguration, reason: "not a URL: \(Self.redacted(url))")
@@ -52,6 +60,7 @@ public struct AMQPConfiguration: Sendable, CustomStringConvertible {
                 .invalidConfiguration, reason: "unsupported scheme '\(scheme)', expected amqp")
         }
         self.init()
+        fallbackHosts = others
         host = components.host.flatMap { $0.isEmpty ? nil : $0 } ?? "127.0.0.1"
         port = components.port ?? 5672
         user = components.user ?? "guest"
@@ -89,7 +98,41 @@ public struct AMQPConfiguration: Sendable, CustomStringConvertible {
             vhost.addingPercentEncoding(
                 withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "-._~")))
             ?? vhost
-        return "amqp://\(user)@\(host):\(port)/\(encodedVhost)"
+        let hosts = servers.map { "\($0.host):\($0.port)" }.joined(separator: ",")
+        return "amqp://\(user)@\(hosts)/\(encodedVhost)"
+    }
+
+    /// The URL with only the first of several `host:port` entries in its authority, and the others.
+    static func splitHosts(_ url: String) throws -> (String, [AMQPHost]) {
+        guard let schemeEnd = url.range(of: "://") else { return (url, []) }
+        let rest = url[schemeEnd.upperBound...]
+        let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
+        let authority = rest[..<authorityEnd]
+        let hostsStart =
+            authority.lastIndex(of: "@").map { authority.index(after: $0) } ?? authority.startIndex
+        let entries = authority[hostsStart...].split(separator: ",", omittingEmptySubsequences: false)
+        guard entries.count > 1 else { return (url, []) }
+        var others: [AMQPHost] = []
+        for entry in entries.dropFirst() {
+            var host = Substring(entry)
+            var port = 5672
+            if let colon = entry.lastIndex(of: ":"), !entry.hasSuffix("]") {
+                guard let number = Int(entry[entry.index(after: colon)...]), (1...65535).contains(number)
+                else {
+                    throw AMQPError(
+                        .invalidConfiguration,
+                        reason: "the port of broker '\(entry)' is not a number from 1 to 65535")
+                }
+                host = entry[..<colon]
+                port = number
+            }
+            if host.hasPrefix("["), host.hasSuffix("]") { host = host.dropFirst().dropLast() }
+            guard !host.isEmpty else {
+                throw AMQPError(.invalidConfiguration, reason: "an empty host in the broker list")
+            }
+            others.append(AMQPHost(host: String(host), port: port))
+        }
+        return (String(url[..<hostsStart] + entries[0] + url[authorityEnd...]), others)
     }
 
     private static func integer(_ text: String, _ name: String, in range: ClosedRange<Int>) throws
@@ -138,5 +181,16 @@ public struct AMQPRecoveryPolicy: Sendable {
         let base = initialDelay * (1 << min(attempt, 20))
         let capped = min(base, maxDelay)
         return capped * Double.random(in: 0.75...1.0)
+    }
+}
+
+/// One broker of a cluster.
+public struct AMQPHost: Sendable, Hashable {
+    public var host: String
+    public var port: Int
+
+    public init(host: String, port: Int = 5672) {
+        self.host = host
+        self.port = port
     }
 }

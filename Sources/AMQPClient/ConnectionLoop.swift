@@ -77,6 +77,8 @@ final class ConnectionLoop: @unchecked Sendable {
     /// Set by `close()`: consumers then end normally instead of throwing.
     private var closedByUser = false
     private var channelMax: UInt16 = 2047
+    /// The index in `configuration.servers` of the broker last connected to, tried first next time.
+    private var preferredServer = 0
     static let controlChannel: UInt16 = 1
 
     private init(configuration: AMQPConfiguration, logger: Logger) throws {
@@ -334,8 +336,26 @@ final class ConnectionLoop: @unchecked Sendable {
 
     // MARK: - Connecting
 
-    /// Opens the TCP connection and logs in; blocking, bounded by `connectTimeout`.
+    /// Connects to the first broker that answers, starting with the one last connected to: a cluster
+    /// node that went away leaves the others to reconnect to. Blocking, `connectTimeout` per broker.
     private func establish() throws -> amqp_connection_state_t {
+        let servers = configuration.servers
+        var failure: (any Error)?
+        for offset in 0..<servers.count {
+            let index = (preferredServer + offset) % servers.count
+            do {
+                let state = try establish(servers[index])
+                preferredServer = index
+                return state
+            } catch {
+                failure = error
+            }
+        }
+        throw failure ?? AMQPError(.connectionFailed, reason: "no broker to connect to")
+    }
+
+    /// Opens the TCP connection to `server` and logs in.
+    private func establish(_ server: AMQPHost) throws -> amqp_connection_state_t {
         guard let state = amqp_new_connection() else {
             throw AMQPError(.connectionFailed, reason: "out of memory")
         }
@@ -344,12 +364,11 @@ final class ConnectionLoop: @unchecked Sendable {
             throw AMQPError(.connectionFailed, reason: "cannot create a TCP socket")
         }
         var timeout = Self.cTimeval(configuration.connectTimeout)
-        let status = amqp_socket_open_noblock(
-            socket, configuration.host, Int32(configuration.port), &timeout)
+        let status = amqp_socket_open_noblock(socket, server.host, Int32(server.port), &timeout)
         guard status == AMQP_STATUS_OK.rawValue else {
             amqp_destroy_connection(state)
             throw AMQPError(
-                .connectionFailed, operation: "connect to \(configuration.host):\(configuration.port)",
+                .connectionFailed, operation: "connect to \(server.host):\(server.port)",
                 reason: Self.statusText(status))
         }
         amqp_set_handshake_timeout(state, &timeout)
@@ -371,7 +390,8 @@ final class ConnectionLoop: @unchecked Sendable {
         logger.debug(
             "AMQP connection established",
             metadata: [
-                "amqp.server": "\(configuration)", "amqp.heartbeat": "\(amqp_get_heartbeat(state))",
+                "amqp.server": "\(server.host):\(server.port)",
+                "amqp.heartbeat": "\(amqp_get_heartbeat(state))",
             ])
         return state
     }

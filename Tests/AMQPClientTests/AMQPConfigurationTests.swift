@@ -47,3 +47,44 @@ import Testing
         #expect(table["t"] == .table(["k": .int64(1)]))
     }
 }
+
+@Suite struct AMQPClusterConfigurationTests {
+    @Test func theNodesOfAClusterAreReadFromTheURLInOrder() throws {
+        let configuration = try AMQPConfiguration(
+            url: "amqp://keel:pw@rabbit-1:5672,rabbit-2:5673,[::1]/keel?heartbeat=5")
+        #expect(
+            configuration.servers == [
+                AMQPHost(host: "rabbit-1", port: 5672), AMQPHost(host: "rabbit-2", port: 5673),
+                AMQPHost(host: "::1", port: 5672),
+            ])
+        #expect(configuration.vhost == "keel" && configuration.password == "pw")
+        #expect(configuration.description == "amqp://keel@rabbit-1:5672,rabbit-2:5673,::1:5672/keel")
+    }
+
+    @Test func aBadNodeInTheListIsRefused() {
+        for url in ["amqp://keel@a,b:0/keel", "amqp://keel@a,:5672/keel", "amqp://keel@a,b:port/keel"] {
+            #expect(throws: AMQPError.self, "\(url)") { try AMQPConfiguration(url: url) }
+        }
+    }
+}
+
+extension AMQPBrokerTests {
+    /// A first node nobody listens on, then the real broker: the connection moves on to it and works.
+    @Test func aDeadFirstNodeFallsThroughToTheNextOne() async throws {
+        let real = try AMQPTest.configuration()
+        let connection = try await AMQPTest.connect { configuration in
+            configuration.host = "127.0.0.1"
+            configuration.port = 1
+            configuration.fallbackHosts = [AMQPHost(host: real.host, port: real.port)]
+        }
+        let channel = try await connection.openChannel()
+        let queue = AMQPTest.name("fallback")
+        try await channel.declareQueue(queue, durable: false, autoDelete: true)
+        try await channel.enablePublisherConfirms()
+        try await channel.publish(AMQPTest.bytes("via the second node"), exchange: "", routingKey: queue)
+        let delivery = try #require(try await channel.get(queue: queue))
+        #expect(delivery.body == AMQPTest.bytes("via the second node"))
+        try await channel.ack(delivery)
+        await connection.close()
+    }
+}
