@@ -48,7 +48,8 @@ struct SSHReapDeliveryTests {
                 resources: ResourceStore(pool: pool, contents: PostgresContentStore(pool: pool)),
                 secrets: host.secrets, logger: host.logs.logger, sshHosts: SSHHosts([host.host]),
                 callbacks: host.callbacks),
-            maxInFlight: 1, executorID: "test", pool: "default", logger: host.logs.logger, reapRetryPause: .milliseconds(10))
+            maxInFlight: 1, executorID: "test", pool: "default", logger: host.logs.logger,
+            reapRetryPause: .milliseconds(10))
         let request = SSHStepExecutorTests.reapRequest(attempt, pid: pid)
         let handled = try await runner.handle(Self.delivery(request.json.jsonBytes()))
         #expect(handled == .ack)
