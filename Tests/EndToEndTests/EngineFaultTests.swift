@@ -187,7 +187,8 @@ import Testing
     }
 
     @Test func twoExecutorsRacingOnTheSameRunsContinueInPlaceAndRunEachStepOnce() async throws {
-        let stack = try await EngineStack(flows: [Self.chain])
+        // Two attempts at a time each: neither executor can take every run's first step, so both work.
+        let stack = try await EngineStack(flows: [Self.chain], environment: ["KEEL_AMQP_PREFETCH": "2"])
         try await stack.startExecutor()
         try await Self.triggerChains(stack, count: 16, pause: "0")
         try await Self.expectAllRunsSound(stack, count: 16)

@@ -67,10 +67,13 @@ import Testing
 
     @Test func aTimeoutStopsTheWholeProcessGroup() async throws {
         let marker = "keel-timeout-\(UUID().uuidString)"
+        // A duration no other test uses (they run in parallel, some with `sleep 300`), so the check
+        // below finds only this test's child.
+        let background = "sleep 300.\(Int.random(in: 100_000...999_999))"
         let started = ContinuousClock.now
         let (result, output) = try await run(
             LocalProcessSpec(
-                arguments: ["sh", "-c", "sleep 300 & echo started; sleep 301; echo \(marker)"],
+                arguments: ["sh", "-c", "\(background) & echo started; sleep 301; echo \(marker)"],
                 environment: Self.baseEnvironment, timeout: .milliseconds(500), killGrace: .milliseconds(500))
         )
         #expect(result.timedOut)
@@ -79,7 +82,7 @@ import Testing
         // machine plenty of room.
         #expect(ContinuousClock.now - started < .seconds(60))
         #expect(output.standardOutput == "started\n")
-        #expect(try await noProcessMatches("sleep 300"), "the background child was left running")
+        #expect(try await noProcessMatches(background), "the background child was left running")
     }
 
     @Test func aProcessIgnoringSIGTERMIsKilled() async throws {
