@@ -106,8 +106,8 @@ SELECT 'CREATE DATABASE keel OWNER keel' WHERE NOT EXISTS (SELECT FROM pg_databa
 \gexec
 EOF
     # keel-bench reads pg_stat_statements in the keel database (a superuser must create the extension).
-    as_server_user "$PG_BIN/psql" -X -q -h "$SOCKETS" -p "$PORT" -U postgres -d keel \
-        -v ON_ERROR_STOP=1 -c 'CREATE EXTENSION IF NOT EXISTS pg_stat_statements' >/dev/null
+    as_server_user "$PG_BIN/psql" -X -q -h "$SOCKETS" -p "$PORT" -U postgres -d keel -v ON_ERROR_STOP=1 \
+        -c 'SET client_min_messages = warning' -c 'CREATE EXTENSION IF NOT EXISTS pg_stat_statements' >/dev/null
 }
 
 start() {
