@@ -43,10 +43,12 @@ let package = Package(
         .target(name: "CKeelProcess"),
 
         // Swift clients over them; no Keel knowledge inside.
+        // What the C-library clients share: thread counting, server lists.
+        .target(name: "ClientSupport", exclude: ["README.md"], swiftSettings: strict),
         .target(
             name: "PGClient",
             dependencies: [
-                "CLibPQ",
+                "CLibPQ", "ClientSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["README.md"],
@@ -54,7 +56,7 @@ let package = Package(
         .target(
             name: "AMQPClient",
             dependencies: [
-                "CRabbitMQ",
+                "CRabbitMQ", "ClientSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["README.md"],

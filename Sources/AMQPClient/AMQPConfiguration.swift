@@ -1,3 +1,4 @@
+public import ClientSupport
 import Foundation
 
 /// Where and how to connect to a RabbitMQ broker, usually built from an `amqp://` URL.
@@ -50,8 +51,14 @@ public struct AMQPConfiguration: Sendable, CustomStringConvertible {
     /// User, password and vhost are percent-decoded (`%2f` is the default vhost `/`); a missing path means
     /// the vhost `/`. `connection_timeout` is in milliseconds, `heartbeat` in seconds, as in RabbitMQ's URI spec.
     public init(url: String) throws {
-        let (url, others) = try Self.splitHosts(url)
-        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased()
+        let (singleHostURL, others): (String, [AMQPHost])
+        do {
+            (singleHostURL, others) = try ServerAddress.splitList(in: url, defaultPort: 5672)
+        } catch {
+            throw AMQPError(.invalidConfiguration, reason: error.reason)
+        }
+        guard let components = URLComponents(string: singleHostURL),
+            let scheme = components.scheme?.lowercased()
         else {
             throw AMQPError(.invalidConfiguration, reason: "not a URL: \(Self.redacted(url))")
         }
@@ -100,39 +107,6 @@ public struct AMQPConfiguration: Sendable, CustomStringConvertible {
             ?? vhost
         let hosts = servers.map { "\($0.host):\($0.port)" }.joined(separator: ",")
         return "amqp://\(user)@\(hosts)/\(encodedVhost)"
-    }
-
-    /// The URL with only the first of several `host:port` entries in its authority, and the others.
-    static func splitHosts(_ url: String) throws -> (String, [AMQPHost]) {
-        guard let schemeEnd = url.range(of: "://") else { return (url, []) }
-        let rest = url[schemeEnd.upperBound...]
-        let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
-        let authority = rest[..<authorityEnd]
-        let hostsStart =
-            authority.lastIndex(of: "@").map { authority.index(after: $0) } ?? authority.startIndex
-        let entries = authority[hostsStart...].split(separator: ",", omittingEmptySubsequences: false)
-        guard entries.count > 1 else { return (url, []) }
-        var others: [AMQPHost] = []
-        for entry in entries.dropFirst() {
-            var host = Substring(entry)
-            var port = 5672
-            if let colon = entry.lastIndex(of: ":"), !entry.hasSuffix("]") {
-                guard let number = Int(entry[entry.index(after: colon)...]), (1...65535).contains(number)
-                else {
-                    throw AMQPError(
-                        .invalidConfiguration,
-                        reason: "the port of broker '\(entry)' is not a number from 1 to 65535")
-                }
-                host = entry[..<colon]
-                port = number
-            }
-            if host.hasPrefix("["), host.hasSuffix("]") { host = host.dropFirst().dropLast() }
-            guard !host.isEmpty else {
-                throw AMQPError(.invalidConfiguration, reason: "an empty host in the broker list")
-            }
-            others.append(AMQPHost(host: String(host), port: port))
-        }
-        return (String(url[..<hostsStart] + entries[0] + url[authorityEnd...]), others)
     }
 
     private static func integer(_ text: String, _ name: String, in range: ClosedRange<Int>) throws
@@ -185,12 +159,4 @@ public struct AMQPRecoveryPolicy: Sendable {
 }
 
 /// One broker of a cluster.
-public struct AMQPHost: Sendable, Hashable {
-    public var host: String
-    public var port: Int
-
-    public init(host: String, port: Int = 5672) {
-        self.host = host
-        self.port = port
-    }
-}
+public typealias AMQPHost = ServerAddress

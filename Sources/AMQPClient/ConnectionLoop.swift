@@ -97,7 +97,7 @@ final class ConnectionLoop: @unchecked Sendable {
             try await loop.connectWaiter.wait {
                 let thread = Thread { loop.run() }
                 thread.name = "AMQPClient connection \(loop.connectionNumber)"
-                AMQPThreads.started()
+                AMQPThreads.all.started()
                 thread.start()
             }
         } catch {
@@ -237,7 +237,7 @@ final class ConnectionLoop: @unchecked Sendable {
             }
         }
         shutdown()
-        AMQPThreads.ended()
+        AMQPThreads.all.ended()
     }
 
     /// Short enough to send heartbeats on time (librabbitmq sends them while we read).

@@ -22,11 +22,11 @@ enum ServiceExit {
     static let threadWait: Duration = .seconds(5)
 
     static func exit(_ status: Int32) async -> Never {
-        let pgEnded = await PGThreads.waitUntilAllEnded(timeout: threadWait)
-        let amqpEnded = await AMQPThreads.waitUntilAllEnded(timeout: threadWait)
+        let pgEnded = await PGThreads.all.waitUntilAllEnded(timeout: threadWait)
+        let amqpEnded = await AMQPThreads.all.waitUntilAllEnded(timeout: threadWait)
         if !pgEnded || !amqpEnded {
             KeelLogHandler.standardError(
-                "exiting with library threads still running: \(PGThreads.count) libpq, \(AMQPThreads.count) librabbitmq"
+                "exiting with library threads still running: \(PGThreads.all.count) libpq, \(AMQPThreads.all.count) librabbitmq"
             )
         }
         fflush(nil)

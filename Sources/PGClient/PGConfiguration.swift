@@ -1,3 +1,4 @@
+public import ClientSupport
 import Foundation
 
 /// Where and how to connect, usually parsed from a `postgres://` URL given in the environment.
@@ -74,7 +75,12 @@ public struct PGConfiguration: Sendable {
             PGError(code: .invalidConfiguration, message: "invalid PostgreSQL URL: \(reason)")
         }
         // URLComponents reads one host: the others are taken out of the authority first.
-        let (singleHostURL, hosts) = try Self.splitHosts(url, invalid: invalid)
+        let (singleHostURL, hosts): (String, [PGHost])
+        do {
+            (singleHostURL, hosts) = try ServerAddress.splitList(in: url, defaultPort: 5432)
+        } catch {
+            throw invalid(error.reason)
+        }
         guard let components = URLComponents(string: singleHostURL) else { throw invalid("not a URL") }
         guard components.scheme == "postgres" || components.scheme == "postgresql" else {
             throw invalid("the scheme must be postgres:// or postgresql://")
@@ -126,36 +132,6 @@ public struct PGConfiguration: Sendable {
                 options[item.name] = value
             }
         }
-    }
-
-    /// The URL with only the first of several `host:port` entries in its authority, and the others.
-    static func splitHosts(_ url: String, invalid: (String) -> PGError) throws -> (String, [PGHost]) {
-        guard let schemeEnd = url.range(of: "://") else { return (url, []) }
-        let rest = url[schemeEnd.upperBound...]
-        let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
-        let authority = rest[..<authorityEnd]
-        let hostsStart =
-            authority.lastIndex(of: "@").map { authority.index(after: $0) } ?? authority.startIndex
-        let entries = authority[hostsStart...].split(separator: ",", omittingEmptySubsequences: false)
-        guard entries.count > 1 else { return (url, []) }
-        var others: [PGHost] = []
-        for entry in entries.dropFirst() {
-            var host = Substring(entry)
-            var port = 5432
-            if let colon = entry.lastIndex(of: ":"), !entry.hasSuffix("]") {
-                guard let number = Int(entry[entry.index(after: colon)...]), (1...65535).contains(number)
-                else {
-                    throw invalid("the port of host '\(entry)' must be a number from 1 to 65535")
-                }
-                host = entry[..<colon]
-                port = number
-            }
-            if host.hasPrefix("["), host.hasSuffix("]") { host = host.dropFirst().dropLast() }
-            guard !host.isEmpty else { throw invalid("an empty host in the host list") }
-            others.append(PGHost(host: String(host), port: port))
-        }
-        let first = url[..<hostsStart] + entries[0] + url[authorityEnd...]
-        return (String(first), others)
     }
 
     /// The longest `connect_timeout` a URL may give, in seconds.
@@ -261,12 +237,4 @@ extension PGConfiguration: CustomStringConvertible, CustomDebugStringConvertible
 }
 
 /// One server of a multi-host configuration.
-public struct PGHost: Sendable, Hashable {
-    public var host: String
-    public var port: Int
-
-    public init(host: String, port: Int = 5432) {
-        self.host = host
-        self.port = port
-    }
-}
+public typealias PGHost = ServerAddress

@@ -43,7 +43,7 @@ final class PGConnectionThread: TaskExecutor, @unchecked Sendable {
     init(name: String) {
         let thread = Thread { [self] in run() }
         thread.name = name
-        PGThreads.started()
+        PGThreads.all.started()
         thread.start()
     }
 
@@ -114,7 +114,7 @@ final class PGConnectionThread: TaskExecutor, @unchecked Sendable {
                 queue.joiners = []
                 condition.unlock()
                 pthread_setspecific(Self.currentKey, nil)
-                PGThreads.ended()
+                PGThreads.all.ended()
                 for joiner in joiners { joiner.resume() }
                 return
             }

@@ -50,7 +50,7 @@ final class PGListener: Sendable {
                 let thread = Thread { self.run(ready: ready) }
                 thread.name = "keel.pg.listen"
                 self.thread.withLock { $0.started = true }
-                PGThreads.started()
+                PGThreads.all.started()
                 thread.start()
             }
         } onCancel: {
@@ -127,7 +127,7 @@ final class PGListener: Sendable {
             defer { thread.joiners = [] }
             return thread.joiners
         }
-        PGThreads.ended()
+        PGThreads.all.ended()
         for joiner in joiners { joiner.resume() }
     }
 
