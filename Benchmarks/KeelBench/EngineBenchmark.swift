@@ -287,35 +287,30 @@ enum EngineBenchmark {
         throw Failure(description: "only \(finished) of \(count) runs finished (\(existing) created) in time")
     }
 
+    /// A server counter read fresh (`pg_stat_clear_snapshot` first, so the statistics are not the ones
+    /// this session already looked at), 0 when the query finds no row.
+    static func counter(_ pool: PGPool, _ query: PGQuery) async throws -> Int {
+        try await pool.withConnection { connection in
+            try await connection.execute("SELECT pg_stat_clear_snapshot()")
+            return try await connection.query(query).first?.decode(Int.self, at: 0) ?? 0
+        }
+    }
+
     /// Committed transactions of the current database so far (pg_stat_database; flushed by backends
     /// when they go idle or exit).
     static func databaseCommits(_ pool: PGPool) async throws -> Int {
-        try await pool.withConnection { connection in
-            try await connection.execute("SELECT pg_stat_clear_snapshot()")
-            let row = try await connection.query(
-                "SELECT xact_commit::int8 FROM pg_stat_database WHERE datname = current_database()"
-            ).first
-            return try row?.decode(Int.self, at: 0) ?? 0
-        }
+        try await counter(
+            pool, "SELECT xact_commit::int8 FROM pg_stat_database WHERE datname = current_database()")
     }
 
     /// Rows ever inserted into the outbox (the relay deletes them once sent).
     static func outboxInserts(_ pool: PGPool) async throws -> Int {
-        try await pool.withConnection { connection in
-            try await connection.execute("SELECT pg_stat_clear_snapshot()")
-            let row = try await connection.query(
-                "SELECT n_tup_ins::int8 FROM pg_stat_user_tables WHERE relname = 'outbox'"
-            ).first
-            return try row?.decode(Int.self, at: 0) ?? 0
-        }
+        try await counter(pool, "SELECT n_tup_ins::int8 FROM pg_stat_user_tables WHERE relname = 'outbox'")
     }
 
     /// WAL bytes the server has written so far (pg_stat_wal, PostgreSQL 14 and later).
     static func walBytes(_ pool: PGPool) async throws -> Int {
-        try await pool.withConnection { connection in
-            let row = try await connection.query("SELECT wal_bytes::int8 FROM pg_stat_wal").first
-            return try row?.decode(Int.self, at: 0) ?? 0
-        }
+        try await counter(pool, "SELECT wal_bytes::int8 FROM pg_stat_wal")
     }
 
     // MARK: - Raw floors
