@@ -151,7 +151,7 @@ let package = Package(
         .executableTarget(
             name: "keel",
             dependencies: [
-                "KeelCore", "KeelStore", "PGClient", "AMQPClient",
+                "KeelCore", "KeelStore", "KeelBus", "PGClient", "AMQPClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

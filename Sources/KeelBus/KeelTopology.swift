@@ -53,10 +53,11 @@ public enum KeelTopology {
             })
     }
 
-    /// Exchanges every publisher needs (the outbox relay publishes to any of them).
+    /// The exchanges the outbox relay publishes to: the run's events and step dispatches (replies go
+    /// through the default exchange). Every service relays the one outbox, so every service needs them,
+    /// and no more: `BrokerPermissions` lets each service configure only what it declares.
     public static var publishing: KeelDeclaration {
-        KeelDeclaration(
-            exchanges: [triggers, events, callbacks, steps, deadLetters], queues: [], bindings: [])
+        KeelDeclaration(exchanges: [events, steps], queues: [], bindings: [])
     }
 }
 

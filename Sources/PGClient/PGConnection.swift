@@ -66,6 +66,12 @@ public final class PGConnection: Sendable {
         try await run(query: sql) { handle in try handle.executeScript(sql) }
     }
 
+    /// The SCRAM-SHA-256 verifier of `password` for role `user`, computed on the client, for
+    /// `CREATE ROLE ... PASSWORD` without the password itself ever reaching the server.
+    public func encryptedPassword(_ password: String, user: String) async throws -> String {
+        try await run(query: nil) { handle in try handle.encryptedPassword(password, user: user) }
+    }
+
     /// Sets this session's `statement_timeout` and `lock_timeout` (nil: none), e.g. for a migration that
     /// may run long, and moves the client's reply limit with the statement timeout (none when nil).
     /// Like any `SET`, this stays with the connection, also when it goes back to a pool: restore it.

@@ -283,6 +283,17 @@ final class PGHandle: @unchecked Sendable {
         return PGError(code: lost ? .connectionClosed : .server, message: message, query: query)
     }
 
+    /// The SCRAM-SHA-256 verifier of `password` for role `user` (`PQencryptPasswordConn`), computed
+    /// here: `ALTER ROLE ... PASSWORD` given the verifier never shows the server the password itself.
+    func encryptedPassword(_ password: String, user: String) throws -> String {
+        let connection = try requireConnection(query: nil)
+        guard let encrypted = PQencryptPasswordConn(connection, password, user, "scram-sha-256") else {
+            throw PGError(code: .server, message: Self.errorMessage(connection), query: nil)
+        }
+        defer { PQfreemem(encrypted) }
+        return String(cString: encrypted)
+    }
+
     private func requireConnection(query: String?) throws -> OpaquePointer {
         guard let connection else {
             throw PGError(code: .connectionClosed, message: "the connection is closed", query: query)

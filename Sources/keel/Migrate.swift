@@ -3,7 +3,8 @@ import KeelStore
 import Logging
 import PGClient
 
-/// `keel migrate`: brings the database to this build's schema, or with `--status` shows where it stands.
+/// `keel migrate`: brings the database to this build's schema and gives Keel's roles their grants
+/// (`DatabaseRoles`), or with `--status` shows where it stands.
 struct Migrate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract:
@@ -14,6 +15,11 @@ struct Migrate: AsyncParsableCommand {
 
     @Flag(help: "Show applied and pending migrations without changing anything.")
     var status = false
+
+    @Flag(
+        name: .customLong("no-roles"),
+        help: "Leave the service roles and their grants alone (for a role without CREATEROLE).")
+    var noRoles = false
 
     @Flag(help: "Print one JSON document instead of text.")
     var json = false
@@ -36,6 +42,9 @@ struct Migrate: AsyncParsableCommand {
             let pool = PGPool(configuration: try PGConfiguration(url: url), size: 1, logger: logger)
             let (appliedNow, after) = try await pool.closing {
                 let appliedNow = status ? [] : try await migrator.migrate(pool: pool, logger: logger)
+                if !status && !noRoles {
+                    try await pool.withConnection { try await DatabaseRoles.grant(on: $0) }
+                }
                 return (appliedNow, try await migrator.status(pool: pool))
             }
             if !after.changed.isEmpty || !after.unknown.isEmpty {

@@ -28,11 +28,14 @@ final class EngineStack: KeelCLITesting, @unchecked Sendable {
     let environment: [String: String]
     /// A scratch folder for the flows' side-effect logs.
     let scratch: URL
+    /// Whether the test gave a database URL of its own, which the services then use as given.
+    let ownDatabaseURL: Bool
 
     /// - Parameter startingExecutor: false when the test starts its executors itself (with settings of
     ///   their own, such as a database URL through a proxy).
     init(
-        flows: [String], lease: Int = 3, environment extra: [String: String] = [:], startingExecutor: Bool = true
+        flows: [String], lease: Int = 3, environment extra: [String: String] = [:],
+        startingExecutor: Bool = true
     ) async throws {
         database = try await TestDatabase.create()
         vhost = try await TestVirtualHost.create()
@@ -51,7 +54,12 @@ final class EngineStack: KeelCLITesting, @unchecked Sendable {
         let migrate = try await ServiceProcess.run(
             "keel", arguments: ["migrate", "--database-url", database.url])
         try #require(migrate.status == 0, "\(migrate.output)")
-        intake = try Self.start("trigger-intake", environment)
+        // Each service as deployed: a login in its own least-privilege role, unless the test routes the
+        // database through something of its own (a proxy).
+        ownDatabaseURL = extra["KEEL_DATABASE_URL"] != nil
+        intake = try Self.start(
+            "trigger-intake", try await Self.environment(environment, as: .triggerIntake, own: ownDatabaseURL)
+        )
         connection = try await AMQPConnection.connect(
             try AMQPConfiguration(url: vhost.url), logger: Logger(label: "test"))
         channel = try await connection.openChannel()
@@ -69,6 +77,16 @@ final class EngineStack: KeelCLITesting, @unchecked Sendable {
         if startingExecutor { try await startExecutor() }
     }
 
+    /// `environment` with the database URL's user replaced by the service's login (`ServiceLogins`).
+    static func environment(_ environment: [String: String], as role: DatabaseRole, own: Bool) async throws
+        -> [String: String]
+    {
+        guard !own, let url = environment["KEEL_DATABASE_URL"] else { return environment }
+        var environment = environment
+        environment["KEEL_DATABASE_URL"] = try await ServiceLogins.url(url, as: role)
+        return environment
+    }
+
     static func start(_ name: String, _ environment: [String: String]) throws -> ServiceProcess {
         var environment = environment
         environment["KEEL_HTTP_PORT"] = "\(TestHTTP.freePort())"
@@ -78,7 +96,11 @@ final class EngineStack: KeelCLITesting, @unchecked Sendable {
     /// Starts one more step-executor.
     @discardableResult
     func startExecutor(_ extra: [String: String] = [:]) async throws -> ServiceProcess {
-        let executor = try Self.start("step-executor", environment.merging(extra) { _, given in given })
+        let executor = try Self.start(
+            "step-executor",
+            try await Self.environment(
+                environment.merging(extra) { _, given in given }, as: .stepExecutor,
+                own: ownDatabaseURL || extra["KEEL_DATABASE_URL"] != nil))
         executors.append(executor)
         return executor
     }
@@ -315,7 +337,7 @@ final class EngineStack: KeelCLITesting, @unchecked Sendable {
     /// Starts the real approval-service on a free port and returns its base URL once it is ready.
     func startApprovalService() async throws -> String {
         let port = TestHTTP.freePort()
-        var environment = environment
+        var environment = try await Self.environment(environment, as: .approvalService, own: ownDatabaseURL)
         environment["KEEL_HTTP_PORT"] = "\(port)"
         approvalService = try ServiceProcess("approval-service", environment: environment)
         let url = "http://127.0.0.1:\(port)"
@@ -328,7 +350,7 @@ final class EngineStack: KeelCLITesting, @unchecked Sendable {
     /// Starts the real callback-gateway on `port` (the one the executors were told in
     /// `KEEL_CALLBACK_GATEWAY_URL`) and returns its base URL once it is ready.
     func startCallbackGateway(port: Int) async throws -> String {
-        var environment = environment
+        var environment = try await Self.environment(environment, as: .callbackGateway, own: ownDatabaseURL)
         environment["KEEL_HTTP_PORT"] = "\(port)"
         callbackGateway = try ServiceProcess("callback-gateway", environment: environment)
         let url = "http://127.0.0.1:\(port)"

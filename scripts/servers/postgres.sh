@@ -98,8 +98,10 @@ create_role_and_database() {
 DO $$
 BEGIN
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'keel') THEN
-        CREATE ROLE keel LOGIN CREATEDB PASSWORD 'keel';
+        CREATE ROLE keel LOGIN CREATEDB CREATEROLE PASSWORD 'keel';
     END IF;
+    -- keel migrate creates the services' least-privilege roles (docs/operations.md).
+    ALTER ROLE keel CREATEROLE;
 END
 $$;
 SELECT 'CREATE DATABASE keel OWNER keel' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'keel')

@@ -1,0 +1,81 @@
+/// The RabbitMQ permissions of each service's own broker user, per virtual host: regular expressions
+/// over the names a user may configure (declare), write (publish to; bind a queue) and read (consume;
+/// bind from an exchange), as `rabbitmqctl set_permissions` takes them.
+///
+/// Each names only the service's own objects (`KeelTopology`): what it declares and consumes, the
+/// exchanges the outbox relay publishes to (`KeelTopology.publishing`; every service relays the one
+/// outbox, replies included, through `amq.default`) and, for a consumer, the dead-letter exchange its
+/// refusals go to. RabbitMQ matches names, not kinds, so a queue named like its exchange
+/// (`keel.triggers`, `keel.callbacks`) shares its write permission: trigger-intake may bind its queue,
+/// and so may publish to the exchange of the same name.
+public struct BrokerPermissions: Sendable, Hashable {
+    public var configure: String
+    public var write: String
+    public var read: String
+
+    /// The service whose user this is.
+    public enum Service: String, CaseIterable, Sendable {
+        case triggerIntake = "trigger-intake"
+        case stepExecutor = "step-executor"
+        case approvalService = "approval-service"
+        case callbackGateway = "callback-gateway"
+    }
+
+    /// Nothing: RabbitMQ's way to grant no configure, write or read.
+    static let nothing = "^$"
+
+    public static func of(_ service: Service) -> BrokerPermissions {
+        // The step-executor's pools and shard counts are settings, so its queues are a pattern.
+        let stepQueues = #"keel\.steps\.[A-Za-z0-9_-]+\.[0-9]+"#
+        let published = ["amq.default"] + KeelTopology.publishing.exchanges.map(\.name)
+        let dead = KeelTopology.deadLetters.name
+        switch service {
+        case .triggerIntake:
+            let queue = KeelTopology.triggerQueue
+            return BrokerPermissions(
+                configure: names(
+                    KeelTopology.publishing.exchanges.map(\.name) + [
+                        KeelTopology.triggers.name, dead, queue.name, queue.deadLetterQueue,
+                    ]),
+                write: names(published + [dead, queue.name, queue.deadLetterQueue]),
+                read: names([queue.name, KeelTopology.triggers.name, dead]))
+        case .callbackGateway:
+            let queue = KeelTopology.callbackQueue
+            return BrokerPermissions(
+                configure: names(
+                    KeelTopology.publishing.exchanges.map(\.name) + [
+                        KeelTopology.callbacks.name, dead, queue.name, queue.deadLetterQueue,
+                    ]),
+                write: names(published + [dead, queue.name, queue.deadLetterQueue]),
+                read: names([queue.name, KeelTopology.callbacks.name, dead]))
+        case .stepExecutor:
+            let own = #"|^(keel\.dead\.)?"# + stepQueues + "$"
+            return BrokerPermissions(
+                configure: names(KeelTopology.publishing.exchanges.map(\.name) + [dead]) + own,
+                write: names(published + [dead]) + own,
+                read: names([KeelTopology.steps.name, dead]) + #"|^"# + stepQueues + "$")
+        case .approvalService:
+            return BrokerPermissions(
+                configure: names(KeelTopology.publishing.exchanges.map(\.name)),
+                write: names(published),
+                read: nothing)
+        }
+    }
+
+    /// A pattern matching exactly these names.
+    static func names(_ names: [String]) -> String {
+        var seen = Set<String>()
+        let unique = names.filter { seen.insert($0).inserted }
+        return "^(" + unique.map(escaped).joined(separator: "|") + ")$"
+    }
+
+    /// `name` with the regular-expression metacharacters it may hold escaped.
+    static func escaped(_ name: String) -> String {
+        var result = ""
+        for character in name {
+            if ".-+*?()[]{}|^$\\".contains(character) { result.append("\\") }
+            result.append(character)
+        }
+        return result
+    }
+}
