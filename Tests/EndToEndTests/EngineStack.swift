@@ -30,12 +30,16 @@ final class EngineStack: KeelCLITesting, @unchecked Sendable {
     let scratch: URL
     /// Whether the test gave a database URL of its own, which the services then use as given.
     let ownDatabaseURL: Bool
+    /// Each service's own broker user's URL, when the stack was made with `brokerUsers`.
+    let brokerURLs: [DatabaseRole: String]
 
     /// - Parameter startingExecutor: false when the test starts its executors itself (with settings of
     ///   their own, such as a database URL through a proxy).
+    /// - Parameter brokerUsers: true to run each service as a broker user of its own, with only the
+    ///   permissions `keel broker user` gives it (the stack's own client keeps the vhost's full user).
     init(
         flows: [String], lease: Int = 3, environment extra: [String: String] = [:],
-        startingExecutor: Bool = true
+        startingExecutor: Bool = true, brokerUsers: Bool = false
     ) async throws {
         database = try await TestDatabase.create()
         vhost = try await TestVirtualHost.create()
@@ -57,9 +61,10 @@ final class EngineStack: KeelCLITesting, @unchecked Sendable {
         // Each service as deployed: a login in its own least-privilege role, unless the test routes the
         // database through something of its own (a proxy).
         ownDatabaseURL = extra["KEEL_DATABASE_URL"] != nil
+        brokerURLs = brokerUsers ? try await Self.brokerUsers(on: vhost) : [:]
         intake = try Self.start(
-            "trigger-intake", try await Self.environment(environment, as: .triggerIntake, own: ownDatabaseURL)
-        )
+            "trigger-intake",
+            try await Self.environment(environment, as: .triggerIntake, own: ownDatabaseURL, broker: brokerURLs))
         connection = try await AMQPConnection.connect(
             try AMQPConfiguration(url: vhost.url), logger: Logger(label: "test"))
         channel = try await connection.openChannel()
@@ -78,13 +83,40 @@ final class EngineStack: KeelCLITesting, @unchecked Sendable {
     }
 
     /// `environment` with the database URL's user replaced by the service's login (`ServiceLogins`).
-    static func environment(_ environment: [String: String], as role: DatabaseRole, own: Bool) async throws
-        -> [String: String]
-    {
-        guard !own, let url = environment["KEEL_DATABASE_URL"] else { return environment }
+    static func environment(
+        _ environment: [String: String], as role: DatabaseRole, own: Bool, broker: [DatabaseRole: String]
+    ) async throws -> [String: String] {
         var environment = environment
+        if let url = broker[role] { environment["KEEL_AMQP_URL"] = url }
+        guard !own, let url = environment["KEEL_DATABASE_URL"] else { return environment }
         environment["KEEL_DATABASE_URL"] = try await ServiceLogins.url(url, as: role)
         return environment
+    }
+
+    /// A broker user per service on `vhost`, made by `keel broker user` exactly as an operator would;
+    /// returns each service's AMQP URL. Users belong to the whole broker, so their names are fixed and
+    /// their passwords set again each time.
+    static func brokerUsers(on vhost: TestVirtualHost) async throws -> [DatabaseRole: String] {
+        let passwordFile = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "broker-password-\(UUID().uuidString)")
+        try Data("keel-e2e-broker".utf8).write(to: passwordFile)
+        defer { try? FileManager.default.removeItem(at: passwordFile) }
+        var urls: [DatabaseRole: String] = [:]
+        for role in DatabaseRole.services {
+            let user = "keel-e2e-\(role.rawValue)"
+            let made = try await ServiceProcess.run(
+                "keel",
+                arguments: [
+                    "broker", "user", user, "--service", role.rawValue, "--vhost", vhost.name,
+                    "--password-file", passwordFile.path, "--amqp-url", vhost.url,
+                ])
+            try #require(made.status == 0, "keel broker user failed: \(made.output)")
+            var components = try #require(URLComponents(string: vhost.url))
+            components.user = user
+            components.password = "keel-e2e-broker"
+            urls[role] = components.string
+        }
+        return urls
     }
 
     static func start(_ name: String, _ environment: [String: String]) throws -> ServiceProcess {
@@ -100,7 +132,7 @@ final class EngineStack: KeelCLITesting, @unchecked Sendable {
             "step-executor",
             try await Self.environment(
                 environment.merging(extra) { _, given in given }, as: .stepExecutor,
-                own: ownDatabaseURL || extra["KEEL_DATABASE_URL"] != nil))
+                own: ownDatabaseURL || extra["KEEL_DATABASE_URL"] != nil, broker: brokerURLs))
         executors.append(executor)
         return executor
     }
@@ -337,7 +369,8 @@ final class EngineStack: KeelCLITesting, @unchecked Sendable {
     /// Starts the real approval-service on a free port and returns its base URL once it is ready.
     func startApprovalService() async throws -> String {
         let port = TestHTTP.freePort()
-        var environment = try await Self.environment(environment, as: .approvalService, own: ownDatabaseURL)
+        var environment = try await Self.environment(
+            environment, as: .approvalService, own: ownDatabaseURL, broker: brokerURLs)
         environment["KEEL_HTTP_PORT"] = "\(port)"
         approvalService = try ServiceProcess("approval-service", environment: environment)
         let url = "http://127.0.0.1:\(port)"
@@ -350,7 +383,8 @@ final class EngineStack: KeelCLITesting, @unchecked Sendable {
     /// Starts the real callback-gateway on `port` (the one the executors were told in
     /// `KEEL_CALLBACK_GATEWAY_URL`) and returns its base URL once it is ready.
     func startCallbackGateway(port: Int) async throws -> String {
-        var environment = try await Self.environment(environment, as: .callbackGateway, own: ownDatabaseURL)
+        var environment = try await Self.environment(
+            environment, as: .callbackGateway, own: ownDatabaseURL, broker: brokerURLs)
         environment["KEEL_HTTP_PORT"] = "\(port)"
         callbackGateway = try ServiceProcess("callback-gateway", environment: environment)
         let url = "http://127.0.0.1:\(port)"
