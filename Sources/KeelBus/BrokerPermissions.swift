@@ -25,8 +25,9 @@ public struct BrokerPermissions: Sendable, Hashable {
     static let nothing = "^$"
 
     public static func of(_ service: Service) -> BrokerPermissions {
-        // The step-executor's pools and shard counts are settings, so its queues are a pattern.
-        let stepQueues = #"keel\.steps\.[A-Za-z0-9_-]+\.[0-9]+"#
+        // The step-executor's pools and shard counts are settings, so its queues are a pattern
+        // (`keel.steps.<runs_on labels joined with +>.<shard>`).
+        let stepQueues = #"keel\.steps\..+\.[0-9]+"#
         let published = ["amq.default"] + KeelTopology.publishing.exchanges.map(\.name)
         let dead = KeelTopology.deadLetters.name
         switch service {

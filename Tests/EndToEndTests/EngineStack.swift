@@ -22,6 +22,8 @@ final class EngineStack: KeelCLITesting, @unchecked Sendable {
     var approvalService: ServiceProcess?
     /// Started by `startCallbackGateway(port:)`.
     var callbackGateway: ServiceProcess?
+    /// More replicas of trigger-intake, the approval-service and the callback-gateway (`startReplica`).
+    var replicas: [ServiceProcess] = []
     let connection: AMQPConnection
     let channel: AMQPChannel
     /// Settings every service of this stack gets (lease, shards).
@@ -39,10 +41,10 @@ final class EngineStack: KeelCLITesting, @unchecked Sendable {
     ///   permissions `keel broker user` gives it (the stack's own client keeps the vhost's full user).
     init(
         flows: [String], lease: Int = 3, environment extra: [String: String] = [:],
-        startingExecutor: Bool = true, brokerUsers: Bool = false
+        startingExecutor: Bool = true, brokerUsers: Bool = false, virtualHost: TestVirtualHost? = nil
     ) async throws {
         database = try await TestDatabase.create()
-        vhost = try await TestVirtualHost.create()
+        if let virtualHost { vhost = virtualHost } else { vhost = try await TestVirtualHost.create() }
         environment = [
             "KEEL_DATABASE_URL": database.url, "KEEL_AMQP_URL": vhost.url,
             "KEEL_STEP_LEASE_SECONDS": "\(lease)",
@@ -363,7 +365,8 @@ final class EngineStack: KeelCLITesting, @unchecked Sendable {
     var logs: String {
         (["trigger-intake:\n" + intake.output] + executors.map { "step-executor:\n" + $0.output }
             + [approvalService.map { "approval-service:\n" + $0.output } ?? ""]
-            + [callbackGateway.map { "callback-gateway:\n" + $0.output } ?? ""]).joined(separator: "\n")
+            + [callbackGateway.map { "callback-gateway:\n" + $0.output } ?? ""]
+            + replicas.map { "\($0.name) (replica):\n" + $0.output }).joined(separator: "\n")
     }
 
     /// Starts the real approval-service on a free port and returns its base URL once it is ready.
@@ -394,6 +397,17 @@ final class EngineStack: KeelCLITesting, @unchecked Sendable {
         return url
     }
 
+    /// Starts one more replica of trigger-intake, the approval-service or the callback-gateway (on a
+    /// port of its own) with the stack's settings; step-executors come from `startExecutor`.
+    @discardableResult
+    func startReplica(of role: DatabaseRole) async throws -> ServiceProcess {
+        let replica = try Self.start(
+            role.rawValue,
+            try await Self.environment(environment, as: role, own: ownDatabaseURL, broker: brokerURLs))
+        replicas.append(replica)
+        return replica
+    }
+
     /// Creates an API token as `keel token create` does, and returns it.
     func token(_ name: String, role: APITokenRole = .approver, groups: [String] = []) async throws -> String {
         try await APITokenStore(pool: pool).create(name: name, role: role, groups: groups, createdBy: "e2e")
@@ -409,6 +423,10 @@ final class EngineStack: KeelCLITesting, @unchecked Sendable {
         }
         let status = await intake.stop()
         #expect(status == 0, "trigger-intake did not stop cleanly:\n\(intake.output)")
+        for replica in replicas where replica.isRunning {
+            let status = await replica.stop()
+            #expect(status == 0, "\(replica.name) did not stop cleanly:\n\(replica.output)")
+        }
         if let approvalService {
             let status = await approvalService.stop()
             #expect(status == 0, "approval-service did not stop cleanly:\n\(approvalService.output)")

@@ -16,6 +16,7 @@ struct BrokerPermissionsTests {
             (.callbackGateway, KeelTopology.callbackGateway),
             (.stepExecutor, KeelTopology.stepExecutor(pool: "default", shards: 4)),
             (.stepExecutor, KeelTopology.stepExecutor(pool: "gpu-1", shards: 2)),
+            (.stepExecutor, KeelTopology.stepExecutor(pool: "gpu+linux", shards: 12)),
         ]
         for (service, declaration) in consumers {
             let permissions = BrokerPermissions.of(service)

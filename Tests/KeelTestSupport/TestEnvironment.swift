@@ -71,11 +71,24 @@ public enum TestEnvironment {
     public static func runScript(
         _ relativePath: String, _ arguments: String..., timeout: Duration = .seconds(300)
     ) async throws -> String {
+        try await runScript(relativePath, arguments: arguments, environment: [:], timeout: timeout)
+    }
+
+    /// `runScript` with settings of its own on top of the test's environment (another state folder or
+    /// port, say), passed through `env`.
+    @discardableResult
+    public static func runScript(
+        _ relativePath: String, arguments: [String], environment: [String: String],
+        timeout: Duration = .seconds(300)
+    ) async throws -> String {
         let script = ([relativePath] + arguments).joined(separator: " ")
         let log = FileManager.default.temporaryDirectory
             .appendingPathComponent("keel-script-\(UUID().uuidString).log").path
         defer { try? FileManager.default.removeItem(atPath: log) }
-        let argv = [packageRoot.appendingPathComponent(relativePath).path] + arguments
+        let settings = environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        let argv =
+            (settings.isEmpty ? [] : ["/usr/bin/env"] + settings)
+            + [packageRoot.appendingPathComponent(relativePath).path] + arguments
         let status: Int32 = await withCheckedContinuation { continuation in
             Thread {
                 continuation.resume(

@@ -5,10 +5,15 @@
 # "$KEEL_STATE_DIR/rabbitmq", it listens on 127.0.0.1 only (AMQP port KEEL_AMQP_PORT, default 5672;
 # distribution port KEEL_AMQP_DIST_PORT, default AMQP port + 20000), and `stop` only stops the node
 # this script started. Durable queues and messages survive `restart`.
+#
+# rabbitmq-cluster.sh runs several nodes through this script: KEEL_AMQP_STATE_NAME names a node's folder
+# under $KEEL_STATE_DIR (default rabbitmq) and KEEL_AMQP_ENV_FRAGMENT the .keel/env.d fragment it writes
+# (default rabbitmq; empty: none, the cluster script writes one for all nodes).
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 
-NAME=rabbitmq
+NAME="${KEEL_AMQP_STATE_NAME:-rabbitmq}"
+FRAGMENT="${KEEL_AMQP_ENV_FRAGMENT-rabbitmq}"
 PORT="${KEEL_AMQP_PORT:-5672}"
 DIST_PORT="${KEEL_AMQP_DIST_PORT:-$((PORT + 20000))}"
 STATE="$KEEL_STATE_DIR/$NAME"
@@ -84,8 +89,10 @@ start() {
         wait_for "amqp_port_open || ! node_pid" 120 || die "rabbitmq did not open 127.0.0.1:$PORT in 120 s"
         node_pid >/dev/null || die "rabbitmq exited during boot; see $STATE/log/startup.log and $STATE/log"
     fi
-    ensure_vhost_and_user
-    write_env_fragment "$NAME" \
+    # A node about to join a cluster gets the cluster's users and vhosts when it joins.
+    [ "${KEEL_AMQP_JOINING:-0}" = 1 ] || ensure_vhost_and_user
+    [ -n "$FRAGMENT" ] || return 0
+    write_env_fragment "$FRAGMENT" \
         "KEEL_AMQP_URL=amqp://keel:keel@127.0.0.1:$PORT/keel" \
         "KEEL_AMQP_PORT=$PORT" \
         "KEEL_RABBITMQCTL=$KEEL_ROOT/scripts/servers/rabbitmqctl"
@@ -117,7 +124,7 @@ stop() {
         fi
     fi
     rm -f "$RABBITMQ_PID_FILE"
-    remove_env_fragment "$NAME"
+    [ -z "$FRAGMENT" ] || remove_env_fragment "$FRAGMENT"
 }
 
 status() {

@@ -1,0 +1,153 @@
+import AMQPClient
+import Foundation
+import KeelStore
+import KeelTestSupport
+import Logging
+import PGClient
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The deployment DESIGN describes, on one machine: a 3-node RabbitMQ cluster (quorum queues on every
+/// node) and two replicas of every service. Under a steady stream of triggers, the node leading the
+/// trigger queue and one replica of each service are killed with SIGKILL. Every trigger the broker
+/// confirmed becomes exactly one run that succeeds, and no step whose completion was recorded runs
+/// again. The test prints the pause and the recovery it saw (`cluster fault report:`).
+@Suite(.serialized) struct ClusterFaultTests {
+    static let rate = 8
+    static let streamSeconds = 30
+    static let killAfter = Duration.seconds(10)
+
+    @Test func killingTheTriggerQueueLeaderAndAReplicaOfEachServiceLosesNoRunAndRepeatsNoStep() async throws {
+        let cluster = try await TestBrokerCluster.start(nodes: 3)
+        let testbed = try CallbackTestbed()
+        defer { testbed.remove() }
+        do {
+            let stack = try await EngineStack(
+                flows: [EngineFaultTests.chain],
+                environment: [
+                    "KEEL_CALLBACK_KEYS": testbed.keysSetting, "KEEL_CALLBACK_GATEWAY_URL": testbed.gatewayURL,
+                ], startingExecutor: false, virtualHost: cluster.virtualHost)
+            do {
+                try await body(stack, cluster, testbed)
+            } catch {
+                try? await stack.stop()
+                throw error
+            }
+            try await stack.stop()
+        } catch {
+            await cluster.stop()
+            throw error
+        }
+        await cluster.stop()
+    }
+
+    func body(_ stack: EngineStack, _ cluster: TestBrokerCluster, _ testbed: CallbackTestbed) async throws {
+        try await stack.startExecutor()
+        try await stack.startExecutor()
+        let intakeReplica = try await stack.startReplica(of: .triggerIntake)
+        _ = try await stack.startApprovalService()
+        let approvalReplica = try await stack.startReplica(of: .approvalService)
+        _ = try await stack.startCallbackGateway(port: testbed.gatewayPort)
+        let gatewayReplica = try await stack.startReplica(of: .callbackGateway)
+
+        let effects = stack.scratch.appendingPathComponent("effects").path
+        let input = #"{"effects": "\#(effects)", "pause": "0.1"}"#
+        let started = Date()
+        let stream = Task { try await Self.publish(on: stack, input: input) }
+
+        try await Task.sleep(for: Self.killAfter)
+        let leader = try #require(try await cluster.leader(of: "keel.triggers"), "no leader of keel.triggers")
+        let leaderPID = try #require(try await cluster.pid(ofNode: leader))
+        let killedAt = Date()
+        kill(leaderPID, SIGKILL)
+        for victim in [stack.executors[0], intakeReplica, approvalReplica, gatewayReplica] {
+            kill(victim.pid, SIGKILL)
+        }
+
+        // The kill took: another node leads the trigger queue (its two remaining members elected it).
+        var newLeader: Int?
+        for _ in 0..<30 {
+            newLeader = try? await cluster.leader(of: "keel.triggers")
+            if let newLeader, newLeader != leader { break }
+            try await Task.sleep(for: .seconds(1))
+        }
+        let electedAfter = Date().timeIntervalSince(killedAt)
+        #expect(newLeader != nil && newLeader != leader, "keel.triggers still led by node \(leader)")
+        #expect(!stack.executors[0].isRunning && !intakeReplica.isRunning)
+
+        let confirmed = try await stream.value
+        let runs = try await stack.waitForFinishedRuns("fault-chain", count: confirmed.count, timeout: .seconds(300))
+        // Exactly one run per confirmed trigger, and all succeeded.
+        #expect(runs.count == confirmed.count, "\(runs.count) runs for \(confirmed.count) confirmed triggers")
+        let keys = try await stack.pool.withConnection { connection in
+            try await connection.query("SELECT idempotency_key FROM runs WHERE flow = 'fault-chain'")
+                .map { try $0.decode(String.self, at: 0) }
+        }
+        #expect(Set(keys) == Set(confirmed.keys), "a confirmed trigger has no run, or a run no trigger")
+        #expect(runs.values.allSatisfy { $0 == "succeeded" }, "\(runs.filter { $0.value != "succeeded" })")
+        for runID in runs.keys {
+            try await stack.expectNoEffectAfterCompletion(runID, logging: ["one", "two", "three"])
+        }
+
+        // What the kill cost: the longest time no run finished, the longest time no trigger was
+        // confirmed, and how long until runs finished as fast as before.
+        let timings = try await stack.pool.withConnection { connection in
+            try await connection.query(
+                """
+                SELECT extract(epoch FROM created_at)::float8, extract(epoch FROM finished_at)::float8
+                FROM runs WHERE flow = 'fault-chain' ORDER BY finished_at
+                """
+            ).map { (created: try $0.decode(Double.self, at: 0), finished: try $0.decode(Double.self, at: 1)) }
+        }
+        let kill = killedAt.timeIntervalSince1970
+        let before = timings.filter { $0.created < kill }.map { $0.finished - $0.created }.sorted()
+        let median = before.isEmpty ? 0 : before[before.count / 2]
+        let finishes = timings.map(\.finished)
+        let finishPause = zip(finishes, finishes.dropFirst()).filter { $1 > kill }.map { $1 - max($0, kill) }.max() ?? 0
+        let confirms = confirmed.values.sorted()
+        let publishPause = zip(confirms, confirms.dropFirst()).filter { $1 > killedAt }
+            .map { $1.timeIntervalSince(max($0, killedAt)) }.max() ?? 0
+        let recovered = timings.filter { $0.created > kill && $0.finished - $0.created <= max(2 * median, 0.5) }
+            .map(\.created).min()
+        let report = String(
+            format:
+                "cluster fault report: %d triggers confirmed in %.0f s (%d/s), all %d runs succeeded; "
+                + "node %d (trigger queue leader) and one replica of each service killed at %.1f s; "
+                + "longest time without a confirmed trigger after the kill %.2f s, without a finished run %.2f s; "
+                + "median trigger-to-finish latency before the kill %.2f s; runs triggered %@ after the kill "
+                + "finished within 2x that again; node %d leads the trigger queue (seen %.1f s after the kill)",
+            confirmed.count, Double(Self.streamSeconds), Self.rate, runs.count, leader,
+            kill - started.timeIntervalSince1970, publishPause, finishPause, median,
+            recovered.map { String(format: "%.2f s", $0 - kill) } ?? "(never)", newLeader ?? 0, electedAfter)
+        print(report)
+        #expect(recovered != nil, "runs never finished as fast as before the kill: \(report)")
+    }
+
+    /// Publishes `rate` triggers a second for `streamSeconds` on the stack's own connection (which moves
+    /// to another node when it loses one), each with publisher confirms and retried with the same
+    /// idempotency key until confirmed. Returns when each was confirmed.
+    static func publish(on stack: EngineStack, input: String) async throws -> [String: Date] {
+        var confirmed: [String: Date] = [:]
+        let clock = ContinuousClock()
+        let start = clock.now
+        for index in 0..<(rate * streamSeconds) {
+            try await clock.sleep(until: start + .milliseconds(index * 1000 / rate))
+            let key = "cluster-\(index)"
+            let deadline = clock.now + .seconds(60)
+            while true {
+                do {
+                    try await stack.trigger("fault-chain", input: input, key: key)
+                    confirmed[key] = Date()
+                    break
+                } catch {
+                    guard clock.now < deadline else { throw error }
+                    try await Task.sleep(for: .milliseconds(200))
+                }
+            }
+        }
+        return confirmed
+    }
+}
