@@ -70,7 +70,7 @@ start() {
     write_env_fragment rabbitmq \
         "KEEL_AMQP_URL=amqp://keel:keel@$(IFS=,; echo "${hosts[*]}")/keel" \
         "KEEL_AMQP_PORT=$BASE_PORT" \
-        "KEEL_RABBITMQCTL=$KEEL_ROOT/scripts/servers/rabbitmq-cluster.sh ctl"
+        "KEEL_RABBITMQCTL=$KEEL_ROOT/scripts/servers/rabbitmq-cluster-ctl"
     say "rabbitmq cluster of $size nodes on 127.0.0.1:$BASE_PORT-$(node_port "$size")"
 }
 
@@ -81,13 +81,17 @@ join() {
         return 0
     fi
     say "joining $(node_name "$k") to $(node_name 1)"
-    tool_on "$k" rabbitmqctl stop_app >/dev/null
-    tool_on "$k" rabbitmqctl reset >/dev/null
-    tool_on "$k" rabbitmqctl join_cluster "$(node_name 1)" >/dev/null
-    tool_on "$k" rabbitmqctl start_app >/dev/null
+    # The CLI echoes the node's boot log lines; they go to the node's log folder, not the terminal.
+    local log; log="$(node_state "$k")/log/join.log"
+    {
+        tool_on "$k" rabbitmqctl stop_app
+        tool_on "$k" rabbitmqctl reset
+        tool_on "$k" rabbitmqctl join_cluster "$(node_name 1)"
+        tool_on "$k" rabbitmqctl start_app
+    } >>"$log" 2>&1 || die "$(node_name "$k") could not join the cluster; see $log"
     # Queues declared before this node joined have no member here yet.
     tool_on 1 rabbitmq-queues grow "$(node_name "$k")" all --vhost-pattern '.*' --queue-pattern '.*' \
-        >/dev/null 2>&1 || true
+        >>"$log" 2>&1 || true
 }
 
 stop() {
