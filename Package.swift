@@ -226,7 +226,7 @@ let package = Package(
         .testTarget(
             name: "KeelCLITests",
             dependencies: [
-                "keel", "KeelCore", "KeelTestSupport",
+                "keel", "KeelCore", "KeelTestSupport", .product(name: "Yams", package: "Yams"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
