@@ -22,6 +22,8 @@ public struct AMQPConfiguration: Sendable, CustomStringConvertible {
     public var connectTimeout: Duration
     /// How the connection comes back after it is lost.
     public var recovery: AMQPRecoveryPolicy
+    /// TLS settings (`amqps://`); nil for plain TCP.
+    public var tls: AMQPTLS?
 
     public init(
         host: String = "127.0.0.1", port: Int = 5672, user: String = "guest",
@@ -48,12 +50,18 @@ public struct AMQPConfiguration: Sendable, CustomStringConvertible {
     /// Parses `amqp://user:pass@host:port/vhost?heartbeat=10&connection_name=x&frame_max=131072&connection_timeout=10000`;
     /// the nodes of a cluster are written `host1:port1,host2:port2`.
     ///
+    /// `amqps://` (default port 5671) connects over TLS, verifying the broker's certificate and host name;
+    /// the query items of RabbitMQ's URI spec set the files: `cacertfile`, `certfile`, `keyfile`, and
+    /// `verify=verify_none` turns verification off (tests only).
+    ///
     /// User, password and vhost are percent-decoded (`%2f` is the default vhost `/`); a missing path means
     /// the vhost `/`. `connection_timeout` is in milliseconds, `heartbeat` in seconds, as in RabbitMQ's URI spec.
     public init(url: String) throws {
         let (singleHostURL, others): (String, [AMQPHost])
+        let secure = url.lowercased().hasPrefix("amqps://")
+        let defaultPort = secure ? 5671 : 5672
         do {
-            (singleHostURL, others) = try ServerAddress.splitList(in: url, defaultPort: 5672)
+            (singleHostURL, others) = try ServerAddress.splitList(in: url, defaultPort: defaultPort)
         } catch {
             throw AMQPError(.invalidConfiguration, reason: error.reason)
         }
@@ -62,14 +70,15 @@ public struct AMQPConfiguration: Sendable, CustomStringConvertible {
         else {
             throw AMQPError(.invalidConfiguration, reason: "not a URL: \(Self.redacted(url))")
         }
-        guard scheme == "amqp" else {
+        guard scheme == "amqp" || scheme == "amqps" else {
             throw AMQPError(
-                .invalidConfiguration, reason: "unsupported scheme '\(scheme)', expected amqp")
+                .invalidConfiguration, reason: "unsupported scheme '\(scheme)', expected amqp or amqps")
         }
         self.init()
+        if secure { tls = AMQPTLS() }
         fallbackHosts = others
         host = components.host.flatMap { $0.isEmpty ? nil : $0 } ?? "127.0.0.1"
-        port = components.port ?? 5672
+        port = components.port ?? defaultPort
         user = components.user ?? "guest"
         password = components.password ?? "guest"
         let path = components.percentEncodedPath
@@ -93,6 +102,23 @@ public struct AMQPConfiguration: Sendable, CustomStringConvertible {
                 frameMax = try Self.integer(value, item.name, in: 4096...Int(Int32.max))
             case "connection_name":
                 connectionName = value
+            case "cacertfile", "certfile", "keyfile", "verify":
+                guard secure else {
+                    throw AMQPError(
+                        .invalidConfiguration, reason: "\(item.name) needs an amqps:// URL (TLS)")
+                }
+                switch item.name {
+                case "cacertfile": tls?.caCertificatePath = value
+                case "certfile": tls?.certificatePath = value
+                case "keyfile": tls?.keyPath = value
+                default:
+                    guard value == "verify_peer" || value == "verify_none" else {
+                        throw AMQPError(
+                            .invalidConfiguration, reason: "verify=\(value): expected verify_peer or verify_none")
+                    }
+                    tls?.verifyPeer = value == "verify_peer"
+                    tls?.verifyHostname = value == "verify_peer"
+                }
             default:
                 continue
             }
@@ -106,7 +132,7 @@ public struct AMQPConfiguration: Sendable, CustomStringConvertible {
                 withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "-._~")))
             ?? vhost
         let hosts = servers.map { "\($0.host):\($0.port)" }.joined(separator: ",")
-        return "amqp://\(user)@\(hosts)/\(encodedVhost)"
+        return "\(tls == nil ? "amqp" : "amqps")://\(user)@\(hosts)/\(encodedVhost)"
     }
 
     private static func integer(_ text: String, _ name: String, in range: ClosedRange<Int>) throws

@@ -359,9 +359,12 @@ final class ConnectionLoop: @unchecked Sendable {
         guard let state = amqp_new_connection() else {
             throw AMQPError(.connectionFailed, reason: "out of memory")
         }
-        guard let socket = amqp_tcp_socket_new(state) else {
+        let socket: OpaquePointer
+        do {
+            socket = try Self.socket(for: state, tls: configuration.tls)
+        } catch {
             amqp_destroy_connection(state)
-            throw AMQPError(.connectionFailed, reason: "cannot create a TCP socket")
+            throw error
         }
         var timeout = Self.cTimeval(configuration.connectTimeout)
         let status = amqp_socket_open_noblock(socket, server.host, Int32(server.port), &timeout)
@@ -394,6 +397,40 @@ final class ConnectionLoop: @unchecked Sendable {
                 "amqp.heartbeat": "\(amqp_get_heartbeat(state))",
             ])
         return state
+    }
+
+    /// A TCP socket for `state`, or with `tls` a TLS socket set up to verify the broker (and to present
+    /// the client's certificate). Freed with the connection.
+    private static func socket(for state: amqp_connection_state_t, tls: AMQPTLS?) throws -> OpaquePointer {
+        guard let tls else {
+            guard let socket = amqp_tcp_socket_new(state) else {
+                throw AMQPError(.connectionFailed, reason: "cannot create a TCP socket")
+            }
+            return socket
+        }
+        guard let socket = amqp_ssl_socket_new(state) else {
+            throw AMQPError(.connectionFailed, reason: "cannot create a TLS socket")
+        }
+        if let ca = tls.caCertificatePath {
+            let status = amqp_ssl_socket_set_cacert(socket, ca)
+            guard status == AMQP_STATUS_OK.rawValue else {
+                throw AMQPError(
+                    .invalidConfiguration, operation: "read the CA certificate file \(ca)",
+                    reason: statusText(status))
+            }
+        }
+        if let certificate = tls.certificatePath {
+            let key = tls.keyPath ?? certificate
+            let status = amqp_ssl_socket_set_key(socket, certificate, key)
+            guard status == AMQP_STATUS_OK.rawValue else {
+                throw AMQPError(
+                    .invalidConfiguration, operation: "read the client certificate \(certificate) and key \(key)",
+                    reason: statusText(status))
+            }
+        }
+        amqp_ssl_socket_set_verify_peer(socket, tls.verifyPeer ? 1 : 0)
+        amqp_ssl_socket_set_verify_hostname(socket, tls.verifyHostname ? 1 : 0)
+        return socket
     }
 
     /// Handles a dead connection: fails what was in flight and schedules recovery (or closes).

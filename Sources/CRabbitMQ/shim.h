@@ -3,6 +3,7 @@
 #include <amqp.h>
 #include <amqp_framing.h>
 #include <amqp_tcp_socket.h>
+#include <amqp_ssl_socket.h>
 
 /* Swift cannot call C variadic functions: amqp_login with the PLAIN mechanism. */
 static inline amqp_rpc_reply_t keel_amqp_login_plain(amqp_connection_state_t state, const char *vhost,

@@ -88,3 +88,27 @@ extension AMQPBrokerTests {
         await connection.close()
     }
 }
+
+@Suite("amqps URLs")
+struct AMQPSURLTests {
+    @Test("amqps:// means TLS on port 5671, verifying the broker unless verify=verify_none")
+    func parsing() throws {
+        let plain = try AMQPConfiguration(url: "amqp://u:p@h/v")
+        #expect(plain.tls == nil && plain.port == 5672)
+        let secure = try AMQPConfiguration(
+            url: "amqps://u:p@h1,h2:5999/v?cacertfile=/ca.pem&certfile=/c.pem&keyfile=/c.key")
+        #expect(secure.port == 5671)
+        #expect(secure.fallbackHosts.map(\.port) == [5999])
+        #expect(secure.tls == AMQPTLS(caCertificatePath: "/ca.pem", certificatePath: "/c.pem", keyPath: "/c.key"))
+        #expect(secure.description == "amqps://u@h1:5671,h2:5999/v")
+        let unverified = try AMQPConfiguration(url: "amqps://u:p@h/v?verify=verify_none")
+        #expect(unverified.tls?.verifyPeer == false && unverified.tls?.verifyHostname == false)
+    }
+
+    @Test(
+        "TLS settings on a plain URL, or an unknown verify mode, are refused",
+        arguments: ["amqp://u:p@h/v?cacertfile=/ca.pem", "amqps://u:p@h/v?verify=maybe", "amqpx://u:p@h/v"])
+    func refused(_ url: String) {
+        #expect(throws: AMQPError.self) { try AMQPConfiguration(url: url) }
+    }
+}

@@ -1,3 +1,4 @@
+import Foundation
 import KeelTestSupport
 import PGClient
 import Testing
@@ -104,6 +105,31 @@ extension PGClientTests {
                 }
                 #expect(value == 42)
             }
+        }
+
+        /// A pool given several hosts (the first one down) and `target_session_attrs=read-write` finds the
+        /// server, and finds it again after the server restarts.
+        @Test func aPoolOnSeveralHostsComesBackAfterARestart() async throws {
+            let dead = TestHTTP.freePort()
+            let base = try TestEnvironment.require("KEEL_DATABASE_URL")
+            let port = try #require(URLComponents(string: base)?.port)
+            let url =
+                base.replacingOccurrences(of: "@127.0.0.1:\(port)", with: "@127.0.0.1:\(dead),127.0.0.1:\(port)")
+                + (base.contains("?") ? "&" : "?") + "target_session_attrs=read-write"
+            var configuration = try PGConfiguration(url: url)
+            configuration.connectTimeout = .seconds(15)
+            let pool = PGPool(configuration: configuration, size: 2, logger: PGTest.logger)
+            do {
+                #expect(try await pool.withConnection { try await $0.query("SELECT 1").count } == 1)
+                try await TestEnvironment.runScript(Self.script, "restart")
+                try await PGTest.eventually(.seconds(30), "a query after the restart") {
+                    (try? await pool.withConnection { try await $0.query("SELECT 1").count }) == 1
+                }
+            } catch {
+                await pool.close()
+                throw error
+            }
+            await pool.close()
         }
     }
 }

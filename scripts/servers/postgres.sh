@@ -75,7 +75,17 @@ init_cluster() {
     echo "include_if_exists = 'keel.conf'" | as_server_user tee -a "$DATA/postgresql.conf" >/dev/null
 }
 
+# The server's TLS certificate and key (scripts/servers/tls.sh), copied where the server's user owns
+# them: PostgreSQL refuses a key file others can read.
+install_tls() {
+    local tls; tls="$("$KEEL_ROOT/scripts/servers/tls.sh" ensure)"
+    install -m 644 "$tls/server.pem" "$STATE/server.pem"
+    install -m 600 "$tls/server.key" "$STATE/server.key"
+    if [ "$(id -u)" -eq 0 ]; then chown "$RUN_USER": "$STATE/server.pem" "$STATE/server.key"; fi
+}
+
 write_settings() {
+    install_tls
     as_server_user tee "$DATA/keel.conf" >/dev/null <<EOF
 # Written by scripts/servers/postgres.sh on every start.
 listen_addresses = '127.0.0.1'
@@ -88,6 +98,10 @@ log_min_messages = warning
 log_line_prefix = '%m [%p] %q%u@%d '
 # Statement counts and times for keel-bench (statements per step, where the server's time goes).
 shared_preload_libraries = 'pg_stat_statements'
+# TLS for clients that ask (sslmode=verify-full&sslrootcert=.keel/tls/ca.pem); plain TCP stays allowed.
+ssl = on
+ssl_cert_file = '$STATE/server.pem'
+ssl_key_file = '$STATE/server.key'
 EOF
 }
 
@@ -128,7 +142,8 @@ start() {
     create_role_and_database
     write_env_fragment postgres \
         "KEEL_DATABASE_URL=postgres://keel:keel@127.0.0.1:$PORT/keel" \
-        "KEEL_PG_PORT=$PORT"
+        "KEEL_PG_PORT=$PORT" \
+        "KEEL_TLS_DIR=$KEEL_STATE_DIR/tls"
 }
 
 stop() {

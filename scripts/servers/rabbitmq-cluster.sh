@@ -28,6 +28,7 @@ node_name() { echo "keel-$(node_port "$1")@localhost"; }
 as_node() {
     local k="$1"; shift
     KEEL_AMQP_STATE_NAME="rabbitmq-cluster-$k" KEEL_AMQP_ENV_FRAGMENT="" KEEL_AMQP_JOINING=$((k > 1)) \
+        KEEL_AMQPS_PORT="" \
         KEEL_AMQP_PORT="$(node_port "$k")" KEEL_AMQP_DIST_PORT="$(($(node_port "$k") + 20000))" \
         KEEL_AMQP_NODENAME="$(node_name "$k")" "$SCRIPT" "$@"
 }

@@ -16,6 +16,9 @@ NAME="${KEEL_AMQP_STATE_NAME:-rabbitmq}"
 FRAGMENT="${KEEL_AMQP_ENV_FRAGMENT-rabbitmq}"
 PORT="${KEEL_AMQP_PORT:-5672}"
 DIST_PORT="${KEEL_AMQP_DIST_PORT:-$((PORT + 20000))}"
+# AMQP over TLS (amqps://) on the port below AMQP's (5671 beside 5672), with the certificates of
+# scripts/servers/tls.sh; empty: no TLS listener.
+TLS_PORT="${KEEL_AMQPS_PORT-$((PORT - 1))}"
 STATE="$KEEL_STATE_DIR/$NAME"
 RMQ_BIN=/usr/lib/rabbitmq/bin
 
@@ -66,6 +69,20 @@ log.file.level = info
 log.console = false
 disk_free_limit.absolute = 50MB
 CONF
+    if [ -n "$TLS_PORT" ]; then
+        local tls; tls="$("$KEEL_ROOT/scripts/servers/tls.sh" ensure)"
+        install -m 644 "$tls/server.pem" "$STATE/server.pem"
+        install -m 600 "$tls/server.key" "$STATE/server.key"
+        # Client certificates are verified when offered (signed by the local CA), not required.
+        cat >>"$RABBITMQ_CONFIG_FILE" <<CONF
+listeners.ssl.1 = 127.0.0.1:$TLS_PORT
+ssl_options.cacertfile = $tls/ca.pem
+ssl_options.certfile = $STATE/server.pem
+ssl_options.keyfile = $STATE/server.key
+ssl_options.verify = verify_peer
+ssl_options.fail_if_no_peer_cert = false
+CONF
+    fi
 }
 
 start() {
@@ -95,6 +112,7 @@ start() {
     write_env_fragment "$FRAGMENT" \
         "KEEL_AMQP_URL=amqp://keel:keel@127.0.0.1:$PORT/keel" \
         "KEEL_AMQP_PORT=$PORT" \
+        "KEEL_AMQPS_PORT=$TLS_PORT" \
         "KEEL_RABBITMQCTL=$KEEL_ROOT/scripts/servers/rabbitmqctl"
 }
 
