@@ -1,5 +1,6 @@
 // trigger-intake: consumes keel.triggers, validates and dedupes triggers, creates runs; invalid
-// triggers are dead-lettered with their reason, recorded and answered. See README.md beside this file.
+// triggers are dead-lettered with their reason, recorded and answered. It also fires the flows'
+// schedules. See README.md beside this file.
 import KeelBus
 import KeelService
 
@@ -14,6 +15,9 @@ enum TriggerIntake {
                     prefetch: dependencies.configuration.prefetch, logger: dependencies.logger),
                 OutboxRelay(
                     pool: dependencies.pool, connection: dependencies.publishing.connected,
+                    logger: dependencies.logger),
+                ScheduleFirer(
+                    pool: dependencies.pool, engine: dependencies.configuration.engine,
                     logger: dependencies.logger),
             ]
         }

@@ -114,7 +114,8 @@ public struct AMQPConfiguration: Sendable, CustomStringConvertible {
                 default:
                     guard value == "verify_peer" || value == "verify_none" else {
                         throw AMQPError(
-                            .invalidConfiguration, reason: "verify=\(value): expected verify_peer or verify_none")
+                            .invalidConfiguration,
+                            reason: "verify=\(value): expected verify_peer or verify_none")
                     }
                     tls?.verifyPeer = value == "verify_peer"
                     tls?.verifyHostname = value == "verify_peer"

@@ -424,7 +424,8 @@ final class ConnectionLoop: @unchecked Sendable {
             let status = amqp_ssl_socket_set_key(socket, certificate, key)
             guard status == AMQP_STATUS_OK.rawValue else {
                 throw AMQPError(
-                    .invalidConfiguration, operation: "read the client certificate \(certificate) and key \(key)",
+                    .invalidConfiguration,
+                    operation: "read the client certificate \(certificate) and key \(key)",
                     reason: statusText(status))
             }
         }

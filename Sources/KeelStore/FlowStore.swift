@@ -1,4 +1,5 @@
 import Foundation
+import KeelCore
 public import PGClient
 
 /// Flows, their versions and their releases in PostgreSQL.
@@ -205,6 +206,12 @@ public struct FlowStore: Sendable {
             """)
         guard let row = rows.first else {
             throw PGError(code: .protocolViolation, message: "INSERT ... RETURNING returned no row")
+        }
+        // The version's schedules become the live ones, in the same transaction as the release.
+        if let record = try await version(flow: flow, number: to, on: connection) {
+            let definition = try FlowDefinition(canonicalJSON: JSONValue(parsing: record.definition))
+            try await ScheduleStore.replace(
+                flow: flow, version: to, schedules: definition.schedules, now: Date(), on: connection)
         }
         return try Self.releaseRecord(row)
     }

@@ -8,6 +8,7 @@ public enum FlowStoreError: Error, Sendable, Hashable, CustomStringConvertible {
     case nothingToRollBack(flow: String)
     case unknownTemplate(String)
     case unknownTemplateVersion(template: String, version: Int)
+    case unknownSchedule(flow: String, id: String)
 
     public var description: String {
         switch self {
@@ -23,6 +24,8 @@ public enum FlowStoreError: Error, Sendable, Hashable, CustomStringConvertible {
             "flow '\(flow)' has no earlier release to roll back to"
         case .unknownTemplate(let template):
             "no template named '\(template)'"
+        case .unknownSchedule(let flow, let id):
+            "the live release of flow '\(flow)' has no schedule '\(id)'"
         case .unknownTemplateVersion(let template, let version):
             "template '\(template)' has no version \(version)"
         }

@@ -17,7 +17,7 @@ struct Keel: AsyncParsableCommand {
             Migrate.self, Status.self, FlowCommand.self, TemplateCommand.self, RunCommand.self,
             ResourceCommand.self, TokenCommand.self, ApprovalsCommand.self, ApproveCommand.self,
             RejectCommand.self, RequestChangesCommand.self, CallbackCommand.self, StatsCommand.self,
-            PublisherCommand.self, RoleCommand.self, BrokerCommand.self, Docs.self,
+            PublisherCommand.self, ScheduleCommand.self, RoleCommand.self, BrokerCommand.self, Docs.self,
         ])
 }
 

@@ -57,7 +57,8 @@ struct AMQPTLSTests {
             ("127.0.0.1", "cacertfile=\(tls)/ca.pem", "hostname verification failed"),
             // A client certificate the broker cannot verify (self-signed by another authority).
             (
-                "localhost", "cacertfile=\(tls)/ca.pem&certfile=\(tls)/other-ca.pem&keyfile=\(tls)/other-ca.key",
+                "localhost",
+                "cacertfile=\(tls)/ca.pem&certfile=\(tls)/other-ca.pem&keyfile=\(tls)/other-ca.key",
                 "SSL"
             ),
         ])

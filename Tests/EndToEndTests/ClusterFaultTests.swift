@@ -28,7 +28,8 @@ import Testing
             let stack = try await EngineStack(
                 flows: [EngineFaultTests.chain],
                 environment: [
-                    "KEEL_CALLBACK_KEYS": testbed.keysSetting, "KEEL_CALLBACK_GATEWAY_URL": testbed.gatewayURL,
+                    "KEEL_CALLBACK_KEYS": testbed.keysSetting,
+                    "KEEL_CALLBACK_GATEWAY_URL": testbed.gatewayURL,
                 ], startingExecutor: false, virtualHost: cluster.virtualHost)
             do {
                 try await body(stack, cluster, testbed)
@@ -79,7 +80,8 @@ import Testing
         #expect(!stack.executors[0].isRunning && !intakeReplica.isRunning)
 
         let confirmed = try await stream.value
-        let runs = try await stack.waitForFinishedRuns("fault-chain", count: confirmed.count, timeout: .seconds(300))
+        let runs = try await stack.waitForFinishedRuns(
+            "fault-chain", count: confirmed.count, timeout: .seconds(300))
         // Exactly one run per confirmed trigger, and all succeeded.
         #expect(runs.count == confirmed.count, "\(runs.count) runs for \(confirmed.count) confirmed triggers")
         let keys = try await stack.pool.withConnection { connection in
@@ -100,18 +102,24 @@ import Testing
                 SELECT extract(epoch FROM created_at)::float8, extract(epoch FROM finished_at)::float8
                 FROM runs WHERE flow = 'fault-chain' ORDER BY finished_at
                 """
-            ).map { (created: try $0.decode(Double.self, at: 0), finished: try $0.decode(Double.self, at: 1)) }
+            ).map {
+                (created: try $0.decode(Double.self, at: 0), finished: try $0.decode(Double.self, at: 1))
+            }
         }
         let kill = killedAt.timeIntervalSince1970
         let before = timings.filter { $0.created < kill }.map { $0.finished - $0.created }.sorted()
         let median = before.isEmpty ? 0 : before[before.count / 2]
         let finishes = timings.map(\.finished)
-        let finishPause = zip(finishes, finishes.dropFirst()).filter { $1 > kill }.map { $1 - max($0, kill) }.max() ?? 0
+        let finishPause =
+            zip(finishes, finishes.dropFirst()).filter { $1 > kill }.map { $1 - max($0, kill) }.max() ?? 0
         let confirms = confirmed.values.sorted()
-        let publishPause = zip(confirms, confirms.dropFirst()).filter { $1 > killedAt }
+        let publishPause =
+            zip(confirms, confirms.dropFirst()).filter { $1 > killedAt }
             .map { $1.timeIntervalSince(max($0, killedAt)) }.max() ?? 0
-        let recovered = timings.filter { $0.created > kill && $0.finished - $0.created <= max(2 * median, 0.5) }
-            .map(\.created).min()
+        let recovered = timings.filter {
+            $0.created > kill && $0.finished - $0.created <= max(2 * median, 0.5)
+        }
+        .map(\.created).min()
         let report = String(
             format:
                 "cluster fault report: %d triggers confirmed in %.0f s (%d/s), all %d runs succeeded; "

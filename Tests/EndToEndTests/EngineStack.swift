@@ -66,7 +66,8 @@ final class EngineStack: KeelCLITesting, @unchecked Sendable {
         brokerURLs = brokerUsers ? try await Self.brokerUsers(on: vhost) : [:]
         intake = try Self.start(
             "trigger-intake",
-            try await Self.environment(environment, as: .triggerIntake, own: ownDatabaseURL, broker: brokerURLs))
+            try await Self.environment(
+                environment, as: .triggerIntake, own: ownDatabaseURL, broker: brokerURLs))
         connection = try await AMQPConnection.connect(
             try AMQPConfiguration(url: vhost.url), logger: Logger(label: "test"))
         channel = try await connection.openChannel()

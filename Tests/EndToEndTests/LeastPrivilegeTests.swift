@@ -71,12 +71,15 @@ import Testing
                 let connection = try await AMQPConnection.connect(
                     try AMQPConfiguration(url: url), logger: Logger(label: "test"))
                 let channel = try await connection.openChannel()
-                let refused = await #expect(throws: AMQPError.self, "\(role.rawValue) may \(attempt.testDescription)") {
+                let refused = await #expect(
+                    throws: AMQPError.self, "\(role.rawValue) may \(attempt.testDescription)"
+                ) {
                     switch attempt {
                     case .publish(let exchange):
                         try await channel.enablePublisherConfirms()
                         try await channel.publish(
-                            Array("{}".utf8), exchange: exchange, routingKey: "x", properties: AMQPProperties())
+                            Array("{}".utf8), exchange: exchange, routingKey: "x",
+                            properties: AMQPProperties())
                     case .read(let queue):
                         _ = try await channel.get(queue: queue)
                     case .declare(let queue):
@@ -84,7 +87,8 @@ import Testing
                     }
                 }
                 #expect(
-                    "\(String(describing: refused))".contains("403") || "\(String(describing: refused))".contains("ACCESS_REFUSED"),
+                    "\(String(describing: refused))".contains("403")
+                        || "\(String(describing: refused))".contains("ACCESS_REFUSED"),
                     "\(role.rawValue) \(attempt.testDescription): \(String(describing: refused))")
                 await connection.close()
             }

@@ -47,7 +47,8 @@ struct TestBrokerCluster {
 
     /// The node (1-based) that leads a quorum queue of the `keel` virtual host.
     func leader(of queue: String) async throws -> Int? {
-        let listing = try await script("ctl", "list_queues", "-p", "keel", "name", "leader", "--no-table-headers")
+        let listing = try await script(
+            "ctl", "list_queues", "-p", "keel", "name", "leader", "--no-table-headers")
         for line in listing.split(separator: "\n") {
             let fields = line.split(whereSeparator: { $0 == "\t" || $0 == " " })
             guard fields.count == 2, fields[0] == queue else { continue }

@@ -36,14 +36,16 @@ struct ComposeMirrorsStackTests {
     }
 
     static func compose() throws -> [String: [String: Any]] {
-        let document = try #require(try Yams.load(yaml: try text("Compose/docker-compose.yml")) as? [String: Any])
+        let document = try #require(
+            try Yams.load(yaml: try text("Compose/docker-compose.yml")) as? [String: Any])
         return try #require(document["services"] as? [String: [String: Any]])
     }
 
     @Test("each service of the stack is in Compose on the stack's port")
     func servicesAndPorts() throws {
         let ports = try Self.stackPorts()
-        #expect(Set(ports.keys) == ["trigger-intake", "step-executor", "approval-service", "callback-gateway"])
+        #expect(
+            Set(ports.keys) == ["trigger-intake", "step-executor", "approval-service", "callback-gateway"])
         let services = try Self.compose()
         for (name, port) in ports {
             let service = try #require(services[name], "Compose has no \(name)")

@@ -63,7 +63,10 @@ public struct TestDatabase: Sendable {
         guard var components = URLComponents(string: url) else { return try PGConfiguration(url: url) }
         components.queryItems =
             (components.queryItems ?? []).filter { !["statement_timeout", "lock_timeout"].contains($0.name) }
-            + [URLQueryItem(name: "statement_timeout", value: "0"), URLQueryItem(name: "lock_timeout", value: "0")]
+            + [
+                URLQueryItem(name: "statement_timeout", value: "0"),
+                URLQueryItem(name: "lock_timeout", value: "0"),
+            ]
         return try PGConfiguration(url: components.string ?? url)
     }
 

@@ -57,7 +57,8 @@ extension PGClientTests {
 
         @Test func severalHostsSkipOneThatIsDownAndOneThatIsReadOnly() async throws {
             let dead = TestHTTP.freePort()
-            let port = try #require(URLComponents(string: try TestEnvironment.require("KEEL_DATABASE_URL"))?.port)
+            let port = try #require(
+                URLComponents(string: try TestEnvironment.require("KEEL_DATABASE_URL"))?.port)
             let url = try Self.url(
                 hosts: "127.0.0.1:\(dead),127.0.0.1:\(port)", "target_session_attrs=read-write")
             let connection = try await Self.connect(url)
@@ -69,13 +70,17 @@ extension PGClientTests {
             let role = PGTest.uniqueName("readonly")
             try await PGTest.withConnection { admin in
                 try await admin.executeScript(
-                    "CREATE ROLE \(role) LOGIN PASSWORD 'readonly'; ALTER ROLE \(role) SET default_transaction_read_only = on")
+                    "CREATE ROLE \(role) LOGIN PASSWORD 'readonly'; ALTER ROLE \(role) SET default_transaction_read_only = on"
+                )
             }
             do {
-                var components = try #require(URLComponents(string: try Self.url("target_session_attrs=read-write")))
+                var components = try #require(
+                    URLComponents(string: try Self.url("target_session_attrs=read-write")))
                 components.user = role
                 components.password = "readonly"
-                let error = await #expect(throws: PGError.self) { try await Self.connect(components.string ?? "") }
+                let error = await #expect(throws: PGError.self) {
+                    try await Self.connect(components.string ?? "")
+                }
                 #expect(error?.code == .connectionFailed)
                 #expect(error?.message.contains("read-only") == true, "\(String(describing: error))")
             } catch {

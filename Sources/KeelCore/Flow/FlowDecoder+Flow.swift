@@ -1,6 +1,6 @@
 extension FlowDecoder {
     static let flowFields = [
-        "flow", "description", "input", "concurrency", "shard_key", "timeout", "steps",
+        "flow", "description", "input", "concurrency", "shard_key", "timeout", "schedules", "steps",
     ]
     static let stepFields = [
         "id", "needs", "if", "run", "http", "ssh", "approval", "wait", "noop", "retry", "timeout",
@@ -21,6 +21,7 @@ extension FlowDecoder {
         let concurrency = fields["concurrency"].flatMap { decodeConcurrency($0, "concurrency", step: nil) }
         let shardKey = fields["shard_key"].flatMap { template($0, "shard_key", step: nil) }
         let timeout = fields["timeout"].flatMap { duration($0, "timeout") }
+        let schedules = fields["schedules"].flatMap { decodeSchedules($0, "schedules") } ?? []
         var steps: [StepDefinition] = []
         if let stepsNode = required(fields, "steps"), let elements = list(stepsNode, "steps", nonEmpty: true)
         {
@@ -41,7 +42,7 @@ extension FlowDecoder {
         return FlowDefinition(
             name: name, description: description, input: input,
             concurrency: concurrency,
-            shardKey: shardKey, timeout: timeout, steps: steps)
+            shardKey: shardKey, timeout: timeout, schedules: schedules, steps: steps)
     }
 
     mutating func decodeConcurrency(_ node: SourceNode, _ path: String, step: Int?) -> ConcurrencyLimit? {

@@ -12,6 +12,7 @@ extension FlowDefinition: Codable {
         object["concurrency"] = concurrency?.jsonValue
         object["shard_key"] = shardKey.map(JSONValue.string)
         object["timeout"] = timeout.map { .string($0.description) }
+        if !schedules.isEmpty { object["schedules"] = .array(schedules.map(\.jsonValue)) }
         object["steps"] = .array(steps.map(\.jsonValue))
         return .object(object)
     }

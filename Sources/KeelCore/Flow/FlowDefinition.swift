@@ -16,14 +16,17 @@ public struct FlowDefinition: Sendable, Hashable {
     public var shardKey: String?
     /// The whole run's deadline; when it passes, the run is cancelled.
     public var timeout: FlowDuration?
+    /// When runs start by themselves (the live release's schedules fire); ids are unique.
+    public var schedules: [FlowSchedule]
     /// In declaration order; ids are unique and `needs` form a DAG.
     public var steps: [StepDefinition]
 
     public init(
         name: String, description: String? = nil, input: JSONValue? = nil,
         concurrency: ConcurrencyLimit? = nil, shardKey: String? = nil, timeout: FlowDuration? = nil,
-        steps: [StepDefinition]
+        schedules: [FlowSchedule] = [], steps: [StepDefinition]
     ) {
+        self.schedules = schedules
         self.name = name
         self.description = description
         self.input = input

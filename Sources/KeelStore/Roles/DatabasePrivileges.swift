@@ -17,6 +17,7 @@ public enum DatabasePrivileges {
         "resource_contents",
         "resource_chunks", "resource_uploads", "trigger_rejections", "api_tokens", "approvals",
         "approval_decisions", "waits", "callbacks", "amqp_publishers", "keel_schema_migrations",
+        "flow_schedules",
     ]
 
     /// The grants of `role`, table by table.
@@ -27,6 +28,10 @@ public enum DatabasePrivileges {
                 "runs": [.insert],
                 "trigger_rejections": [.select, .insert],
                 "amqp_publishers": [.select],
+                // It fires the schedules: moves each one's next tick on.
+                "flow_schedules": [
+                    .select, .update(columns: ["next_fire_at", "last_tick_at", "last_run_id", "updated_at"]),
+                ],
             ])
         case .stepExecutor:
             return engine.merging(resourceWriter).merging(["step_attempts": [.update]])
@@ -46,7 +51,9 @@ public enum DatabasePrivileges {
                     ($0, [TablePrivilege.select])
                 })
         case .operator:
-            return grants(of: .reader).merging(engine)
+            return grants(of: .reader).merging(engine).merging([
+                "flow_schedules": [.select, .update(columns: ["paused", "next_fire_at", "updated_at"])]
+            ])
         case .admin:
             return Dictionary(
                 uniqueKeysWithValues: tables.map {

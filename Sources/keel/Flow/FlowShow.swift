@@ -19,6 +19,8 @@ struct FlowShow: AsyncParsableCommand {
         var releases: [FlowReleaseRecord]
         /// Secret names the version reads (`${{ secrets.NAME }}`), never their values.
         var secrets: [String]
+        /// The live release's schedules with their next ticks (empty for a version that is not live).
+        var schedules: [ScheduleLine]
     }
 
     func run() async throws {
@@ -29,9 +31,13 @@ struct FlowShow: AsyncParsableCommand {
             let number = version ?? summary.liveVersion ?? summary.latestVersion
             let record = try await store.version(flow: name, number: number)
             let definition = try FlowDefinition(canonicalJSON: JSONValue(parsing: record.definition))
+            let live = number == summary.liveVersion
+            let schedules =
+                live ? try await ScheduleStore(pool: pool).list(flow: name).map(ScheduleLine.init) : []
             return Report(
-                version: record, live: number == summary.liveVersion,
-                releases: try await store.releases(flow: name), secrets: definition.secretNames)
+                version: record, live: live,
+                releases: try await store.releases(flow: name), secrets: definition.secretNames,
+                schedules: schedules)
         }
         database.output.emit(report) {
             let record = report.version
@@ -41,9 +47,11 @@ struct FlowShow: AsyncParsableCommand {
                 "sha256:  \(record.sha256)",
                 "author:  \(record.author), \(record.createdAt.formatted(.iso8601))",
                 "secrets: \(report.secrets.isEmpty ? "none" : report.secrets.joined(separator: ", "))",
-                "",
-                record.source,
             ]
+            for schedule in report.schedules {
+                lines.append("schedule \(schedule.id): \(schedule.when), next \(schedule.nextText)")
+            }
+            lines += ["", record.source]
             if !report.releases.isEmpty {
                 lines.append("releases:")
                 lines += report.releases.map { release in

@@ -1,0 +1,118 @@
+public import Foundation
+public import KeelCore
+public import PGClient
+
+/// The live schedules (`flow_schedules`): replaced when a release changes, listed, paused and resumed by
+/// operators, and moved on tick by tick by `ScheduleFirer`.
+public struct ScheduleStore: Sendable {
+    let pool: PGPool
+
+    public init(pool: PGPool) {
+        self.pool = pool
+    }
+
+    /// Makes `schedules` (of the version just made live) the flow's schedules, inside the release's
+    /// transaction: ids that go away are deleted, the others get the new specification and their next tick
+    /// after `now`; a schedule that was paused stays paused.
+    static func replace(
+        flow: String, version: Int, schedules: [FlowSchedule], now: Date, on connection: PGConnection
+    ) async throws {
+        try await connection.execute(
+            "DELETE FROM flow_schedules WHERE flow = \(flow) AND NOT (id = ANY(\(schedules.map(\.id))))")
+        for schedule in schedules {
+            try await connection.execute(
+                """
+                INSERT INTO flow_schedules (flow, id, version, spec, next_fire_at)
+                VALUES (\(flow), \(schedule.id), \(version), \(PGJSON(schedule.specification.jsonString())),
+                        \(schedule.nextTick(after: now)))
+                ON CONFLICT (flow, id) DO UPDATE
+                SET version = EXCLUDED.version, spec = EXCLUDED.spec, updated_at = now(),
+                    next_fire_at = CASE WHEN flow_schedules.paused THEN NULL ELSE EXCLUDED.next_fire_at END
+                """)
+        }
+    }
+
+    /// Every live schedule (of one flow when given), by flow and id.
+    public func list(flow: String? = nil) async throws -> [ScheduleRecord] {
+        try await pool.withConnection { connection in
+            try await connection.query(
+                """
+                SELECT \(unescaped: Self.columns) FROM flow_schedules
+                WHERE \(flow) IS NULL OR flow = \(flow) ORDER BY flow, id
+                """
+            ).map(Self.record)
+        }
+    }
+
+    /// Pauses or resumes a schedule; a resumed schedule goes on from its next tick after now (ticks
+    /// while paused are not fired). Throws `.unknownSchedule` when the flow's live release has no such
+    /// schedule.
+    public func setPaused(flow: String, id: String, paused: Bool, now: Date = Date()) async throws
+        -> ScheduleRecord
+    {
+        try await pool.withTransaction { connection in
+            let rows = try await connection.query(
+                "SELECT spec FROM flow_schedules WHERE flow = \(flow) AND id = \(id) FOR UPDATE")
+            guard let row = rows.first else { throw FlowStoreError.unknownSchedule(flow: flow, id: id) }
+            let schedule = try FlowSchedule(
+                specification: JSONValue(parsing: try row.decode(PGJSON.self, at: 0).text))
+            let next = paused ? nil : schedule.nextTick(after: now)
+            let updated = try await connection.query(
+                """
+                UPDATE flow_schedules SET paused = \(paused), next_fire_at = \(next), updated_at = now()
+                WHERE flow = \(flow) AND id = \(id) RETURNING \(unescaped: Self.columns)
+                """)
+            return try Self.record(updated[0])
+        }
+    }
+
+    /// Schedules whose next tick is due, earliest first.
+    public func due(limit: Int = 50, now: Date = Date()) async throws -> [ScheduleRecord] {
+        try await pool.withConnection { connection in
+            try await connection.query(
+                """
+                SELECT \(unescaped: Self.columns) FROM flow_schedules
+                WHERE NOT paused AND next_fire_at <= \(now) ORDER BY next_fire_at LIMIT \(limit)
+                """
+            ).map(Self.record)
+        }
+    }
+
+    /// When the earliest tick of any running schedule is due.
+    public func nextDue() async throws -> Date? {
+        try await pool.withConnection { connection in
+            try await connection.query("SELECT min(next_fire_at) FROM flow_schedules WHERE NOT paused")
+                .first?.decode(Date?.self, at: 0)
+        }
+    }
+
+    /// Moves a schedule on from `tick` (compare and set: false when another replica already did, or the
+    /// schedule was paused or replaced meanwhile).
+    public func advance(
+        flow: String, id: String, from tick: Date, to next: Date?, handled: Date, runID: String?
+    ) async throws -> Bool {
+        try await pool.withConnection { connection in
+            try await connection.query(
+                """
+                UPDATE flow_schedules
+                SET next_fire_at = \(next), last_tick_at = \(handled),
+                    last_run_id = coalesce(\(runID.flatMap(UUID.init(uuidString:))), last_run_id), updated_at = now()
+                WHERE flow = \(flow) AND id = \(id) AND NOT paused AND next_fire_at = \(tick)
+                RETURNING 1
+                """
+            ).isEmpty == false
+        }
+    }
+
+    static let columns = "flow, spec, version, paused, next_fire_at, last_tick_at, last_run_id"
+
+    static func record(_ row: PGRow) throws -> ScheduleRecord {
+        ScheduleRecord(
+            flow: try row.decode(String.self, at: 0),
+            schedule: try FlowSchedule(
+                specification: JSONValue(parsing: try row.decode(PGJSON.self, at: 1).text)),
+            version: try row.decode(Int.self, at: 2), paused: try row.decode(Bool.self, at: 3),
+            nextFireAt: try row.decode(Date?.self, at: 4), lastTickAt: try row.decode(Date?.self, at: 5),
+            lastRunID: try row.decode(UUID?.self, at: 6)?.uuidString.lowercased())
+    }
+}
