@@ -1,5 +1,5 @@
 public import Foundation
-public import KeelCore
+import KeelCore
 public import PGClient
 
 /// The live schedules (`flow_schedules`): replaced when a release changes, listed, paused and resumed by
