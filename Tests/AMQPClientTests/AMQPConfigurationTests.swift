@@ -27,9 +27,10 @@ import Testing
         let configuration = try AMQPConfiguration(url: "amqp://keel:hunter2@h:5672/keel")
         #expect(!configuration.description.contains("hunter2"))
         #expect(configuration.description == "amqp://keel@h:5672/keel")
+        #expect(!(try AMQPConfiguration(url: "amqps://keel:hunter2@h/keel")).description.contains("hunter2"))
         do {
-            _ = try AMQPConfiguration(url: "amqps://keel:hunter2@h/keel")
-            Issue.record("amqps should be refused")
+            _ = try AMQPConfiguration(url: "http://keel:hunter2@h/keel")
+            Issue.record("http should be refused")
         } catch let error as AMQPError {
             #expect(error.code == .invalidConfiguration)
             #expect(!error.description.contains("hunter2"))

@@ -31,8 +31,10 @@ struct ComposeMirrorsStackTests {
                 settings.insert(String(match.1))
             }
         }
-        // Settings for the CLI and the scripts themselves, not for services.
-        return settings.subtracting(["KEEL_PG_PORT", "KEEL_AMQP_PORT", "KEEL_RABBITMQCTL"])
+        // Settings for the CLI, the tests and the scripts themselves, not for services.
+        return settings.subtracting([
+            "KEEL_PG_PORT", "KEEL_AMQP_PORT", "KEEL_AMQPS_PORT", "KEEL_RABBITMQCTL", "KEEL_TLS_DIR",
+        ])
     }
 
     static func compose() throws -> [String: [String: Any]] {
