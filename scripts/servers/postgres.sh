@@ -91,7 +91,7 @@ write_settings() {
 listen_addresses = '127.0.0.1'
 port = $PORT
 unix_socket_directories = '$SOCKETS'
-max_connections = 200
+max_connections = 400
 shared_buffers = 64MB
 password_encryption = 'scram-sha-256'
 log_min_messages = warning
