@@ -61,8 +61,19 @@ public final class OutboxRelay: Service, Sendable {
                 var channel: AMQPChannel?
                 // Counting the backlog after every pass cost the database more than some passes.
                 var counted: ContinuousClock.Instant?
+                var backoff = Self.minimumBackoff
                 for await _ in wakeups {
-                    channel = await drain(channel)
+                    let refused: Bool
+                    (channel, refused) = await drain(channel)
+                    // A full queue (reject-publish) or an alarm refuses every publish until consumers catch
+                    // up: the refused rows wait in the outbox, and the relay waits too, longer each time,
+                    // instead of offering the broker the same rows on every wakeup.
+                    if refused {
+                        try? await Task.sleep(for: backoff)
+                        backoff = min(backoff * 2, Self.maximumBackoff)
+                    } else {
+                        backoff = Self.minimumBackoff
+                    }
                     if counted.map({ $0.duration(to: .now) >= Self.backlogInterval }) ?? true {
                         counted = .now
                         if let count = try? await store.backlog() { backlog.record(count) }
@@ -76,8 +87,13 @@ public final class OutboxRelay: Service, Sendable {
         }
     }
 
-    /// Relays batches until the outbox has nothing due; returns the channel to reuse.
-    func drain(_ current: AMQPChannel?) async -> AMQPChannel? {
+    /// The relay's pause after a pass the broker refused publishes in, doubling up to the maximum.
+    static let minimumBackoff = Duration.milliseconds(100)
+    static let maximumBackoff = Duration.seconds(5)
+
+    /// Relays batches until the outbox has nothing due, or until the broker refuses a publish; returns
+    /// the channel to reuse and whether anything was refused.
+    func drain(_ current: AMQPChannel?) async -> (channel: AMQPChannel?, refused: Bool) {
         var channel = current
         while !Task.isCancelled {
             do {
@@ -87,7 +103,7 @@ public final class OutboxRelay: Service, Sendable {
                     try await KeelTopology.publishing.declare(on: opened)
                     channel = opened
                 }
-                guard let publishing = channel else { return nil }
+                guard let publishing = channel else { return (nil, false) }
                 let result = try await store.relayBatch(limit: batchSize) { [publishTimeout] pending in
                     await Self.publish(pending, on: publishing, timeout: publishTimeout)
                 }
@@ -100,16 +116,15 @@ public final class OutboxRelay: Service, Sendable {
                         metadata: ["failed": "\(result.failed)", "sent": "\(result.sent)"])
                     // A refused publish may have closed the channel; start the next pass on a fresh one.
                     try? await publishing.close()
-                    channel = nil
+                    return (nil, true)
                 }
-                if result.isEmpty || result.sent + result.failed < batchSize { return channel }
+                if result.isEmpty || result.sent < batchSize { return (channel, false) }
             } catch {
                 logger.warning("outbox relay pass failed", metadata: ["error": "\(error)"])
-                channel = nil
-                return nil
+                return (nil, true)
             }
         }
-        return channel
+        return (channel, false)
     }
 
     /// Work (dispatches, dead letters, triggers) must reach a queue: unroutable, it stays in the outbox

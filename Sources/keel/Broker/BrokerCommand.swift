@@ -11,5 +11,5 @@ struct BrokerCommand: AsyncParsableCommand {
             (KEEL_RABBITMQCTL, default `rabbitmqctl`) on a machine that may administer the broker; users \
             belong to the whole cluster, permissions to one virtual host.
             """,
-        subcommands: [BrokerUser.self])
+        subcommands: [BrokerUser.self, BrokerLimits.self])
 }
