@@ -208,10 +208,13 @@ public struct FlowStore: Sendable {
             throw PGError(code: .protocolViolation, message: "INSERT ... RETURNING returned no row")
         }
         // The version's schedules become the live ones, in the same transaction as the release.
+        // Only the `schedules` member is read (each in its stored canonical form), so a release does not
+        // depend on this build understanding every other field of the version.
         if let record = try await version(flow: flow, number: to, on: connection) {
-            let definition = try FlowDefinition(canonicalJSON: JSONValue(parsing: record.definition))
+            let specifications = try JSONValue(parsing: record.definition).objectValue?["schedules"]?.arrayValue ?? []
+            let schedules = try specifications.map { try FlowSchedule(specification: $0) }
             try await ScheduleStore.replace(
-                flow: flow, version: to, schedules: definition.schedules, now: Date(), on: connection)
+                flow: flow, version: to, schedules: schedules, now: Date(), on: connection)
         }
         return try Self.releaseRecord(row)
     }
