@@ -32,23 +32,9 @@ public struct BrokerPermissions: Sendable, Hashable {
         let dead = KeelTopology.deadLetters.name
         switch service {
         case .triggerIntake:
-            let queue = KeelTopology.triggerQueue
-            return BrokerPermissions(
-                configure: names(
-                    KeelTopology.publishing.exchanges.map(\.name) + [
-                        KeelTopology.triggers.name, dead, queue.name, queue.deadLetterQueue,
-                    ]),
-                write: names(published + [dead, queue.name, queue.deadLetterQueue]),
-                read: names([queue.name, KeelTopology.triggers.name, dead]))
+            return consumer(of: KeelTopology.triggerQueue, boundTo: KeelTopology.triggers.name)
         case .callbackGateway:
-            let queue = KeelTopology.callbackQueue
-            return BrokerPermissions(
-                configure: names(
-                    KeelTopology.publishing.exchanges.map(\.name) + [
-                        KeelTopology.callbacks.name, dead, queue.name, queue.deadLetterQueue,
-                    ]),
-                write: names(published + [dead, queue.name, queue.deadLetterQueue]),
-                read: names([queue.name, KeelTopology.callbacks.name, dead]))
+            return consumer(of: KeelTopology.callbackQueue, boundTo: KeelTopology.callbacks.name)
         case .stepExecutor:
             let own = #"|^(keel\.dead\.)?"# + stepQueues + "$"
             return BrokerPermissions(
@@ -61,6 +47,19 @@ public struct BrokerPermissions: Sendable, Hashable {
                 write: names(published),
                 read: nothing)
         }
+    }
+
+    /// A service that consumes one queue bound to one exchange: it declares both, the queue's dead-letter
+    /// queue and the exchanges the outbox relay publishes to; it binds its queues and publishes through
+    /// the outbox and to the dead-letter exchange; it reads its queue.
+    static func consumer(of queue: KeelQueue, boundTo exchange: String) -> BrokerPermissions {
+        let outbox = KeelTopology.publishing.exchanges.map(\.name)
+        let dead = KeelTopology.deadLetters.name
+        let own = [queue.name, queue.deadLetterQueue]
+        return BrokerPermissions(
+            configure: names(outbox + [exchange, dead] + own),
+            write: names(["amq.default"] + outbox + [dead] + own),
+            read: names([queue.name, exchange, dead]))
     }
 
     /// A pattern matching exactly these names.
