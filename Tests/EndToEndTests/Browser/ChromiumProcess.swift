@@ -111,6 +111,12 @@ final class ChromiumProcess: Sendable {
         while !reap() && ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
         }
+        // The helpers got the same SIGKILL, but on a busy machine one may still be on its way out (not
+        // yet a zombie) when the browser itself has been reaped: give them a bounded moment to go.
+        let helpersDeadline = ContinuousClock.now + .seconds(10)
+        while !survivors().isEmpty && ContinuousClock.now < helpersDeadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
         let profile = profile
         _ = try? await BlockingIO.run { try FileManager.default.removeItem(at: profile) }
     }
