@@ -53,21 +53,8 @@ struct BrokerUser: AsyncParsableCommand {
             url: CLISettings().value(
                 "KEEL_AMQP_URL", flag: amqpURL, default: "amqp://keel:keel@127.0.0.1:5672/keel"))
         let vhost = vhost ?? base.vhost
-        let password: String
-        var generated = false
-        if let passwordFile {
-            guard let text = try? String(contentsOfFile: passwordFile, encoding: .utf8) else {
-                throw output.fail(.user("cannot read --password-file \(passwordFile)"))
-            }
-            password = text.trimmingCharacters(in: .newlines)
-            guard !password.isEmpty, !password.contains("\n"), !password.contains("\0") else {
-                throw output.fail(.user("--password-file \(passwordFile) holds no usable password"))
-            }
-        } else {
-            var random = SystemRandomNumberGenerator()
-            password = SecretBytes.base64URL((0..<24).map { _ in UInt8.random(in: 0...255, using: &random) })
-            generated = true
-        }
+        let credential = try CredentialPassword.resolve(file: passwordFile, output: output)
+        let (password, generated) = (credential.value, credential.generated)
         let permissions = BrokerPermissions.of(service)
         let broker = BrokerAdministration(flag: rabbitmqctl)
         do {

@@ -39,22 +39,8 @@ struct RoleAdd: AsyncParsableCommand {
                     "--role \(role): expected one of \(DatabaseRole.allCases.map(\.rawValue).joined(separator: ", "))"
                 ))
         }
-        let password: String
-        let generated: Bool
-        if let passwordFile {
-            guard let text = try? String(contentsOfFile: passwordFile, encoding: .utf8) else {
-                throw output.fail(.user("cannot read --password-file \(passwordFile)"))
-            }
-            password = text.trimmingCharacters(in: .newlines)
-            guard !password.isEmpty, !password.contains("\0") else {
-                throw output.fail(.user("--password-file \(passwordFile) holds no usable password"))
-            }
-            generated = false
-        } else {
-            var random = SystemRandomNumberGenerator()
-            password = SecretBytes.base64URL((0..<24).map { _ in UInt8.random(in: 0...255, using: &random) })
-            generated = true
-        }
+        let credential = try CredentialPassword.resolve(file: passwordFile, output: output)
+        let (password, generated) = (credential.value, credential.generated)
         let url = database.resolvedURL
         try await database.withPool { pool in
             try await pool.withConnection {
