@@ -22,9 +22,10 @@ final class ScheduleFirer: Service, Sendable {
     /// The longest sleep between looks (a release can bring a tick due sooner than the last look saw).
     let maximumSleep: Duration
 
-    init(pool: PGPool, engine: EngineSettings, logger: Logger, maximumSleep: Duration = .seconds(1)) {
-        self.schedules = ScheduleStore(pool: pool)
-        self.handler = TriggerHandler(pool: pool, engine: engine, logger: logger)
+    /// - Parameter handler: the trigger consumer's own, so both share one cache of compiled flows.
+    init(handler: TriggerHandler, logger: Logger, maximumSleep: Duration = .seconds(1)) {
+        self.schedules = ScheduleStore(pool: handler.pool)
+        self.handler = handler
         self.logger = logger
         self.maximumSleep = maximumSleep
     }

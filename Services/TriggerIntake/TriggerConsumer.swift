@@ -9,12 +9,11 @@ import PGClient
 /// after that outcome has committed (DESIGN invariant 1: nothing is lost, nothing is dropped silently).
 enum TriggerConsumer {
     static func make(
-        pool: PGPool, engine: EngineSettings,
+        handler: TriggerHandler,
         connection: @escaping @Sendable () async throws -> AMQPConnection,
         publishing: @escaping @Sendable () async throws -> AMQPConnection,
         prefetch: Int, logger: Logger
     ) -> DeliveryConsumer {
-        let handler = TriggerHandler(pool: pool, engine: engine, logger: logger)
         let accepted = Counter(label: "keel_triggers_total", dimensions: [("outcome", "accepted")])
         let duplicates = Counter(label: "keel_triggers_total", dimensions: [("outcome", "duplicate")])
         let rejected = Counter(label: "keel_triggers_total", dimensions: [("outcome", "rejected")])

@@ -206,4 +206,3 @@ struct TriggerHandler: Sendable {
             using: &generator)
     }
 }
-

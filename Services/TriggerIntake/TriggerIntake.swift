@@ -8,17 +8,19 @@ import KeelService
 enum TriggerIntake {
     static func main() async {
         await KeelServiceMain.main(.triggerIntake) { dependencies in
-            [
+            // One handler (and one cache of compiled flows) for triggers and schedule ticks alike.
+            let handler = TriggerHandler(
+                pool: dependencies.pool, engine: dependencies.configuration.engine,
+                logger: dependencies.logger)
+            return [
                 TriggerConsumer.make(
-                    pool: dependencies.pool, engine: dependencies.configuration.engine,
+                    handler: handler,
                     connection: dependencies.amqp.connected, publishing: dependencies.publishing.connected,
                     prefetch: dependencies.configuration.prefetch, logger: dependencies.logger),
                 OutboxRelay(
                     pool: dependencies.pool, connection: dependencies.publishing.connected,
                     logger: dependencies.logger),
-                ScheduleFirer(
-                    pool: dependencies.pool, engine: dependencies.configuration.engine,
-                    logger: dependencies.logger),
+                ScheduleFirer(handler: handler, logger: dependencies.logger),
             ]
         }
     }
