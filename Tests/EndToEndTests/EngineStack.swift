@@ -177,13 +177,11 @@ final class EngineStack: KeelCLITesting, @unchecked Sendable {
         switch publisher {
         case .stack:
             properties.userID = try AMQPConfiguration(url: vhost.url).user
-            try await channel.publish(
-                Array(body.utf8), exchange: "keel.triggers", routingKey: flow, properties: properties,
-                mandatory: true)
+            try await channel.publishRepublishingNacks(
+                Array(body.utf8), exchange: "keel.triggers", routingKey: flow, properties: properties)
         case .unauthenticated:
-            try await channel.publish(
-                Array(body.utf8), exchange: "keel.triggers", routingKey: flow, properties: properties,
-                mandatory: true)
+            try await channel.publishRepublishingNacks(
+                Array(body.utf8), exchange: "keel.triggers", routingKey: flow, properties: properties)
         case .account(let url):
             let configuration = try AMQPConfiguration(url: url)
             properties.userID = configuration.user

@@ -50,13 +50,12 @@ import Testing
         )
             async throws
         {
-            try await channel.publish(
+            try await channel.publishRepublishingNacks(
                 Array(body.utf8), exchange: "keel.triggers", routingKey: routingKey,
                 properties: AMQPProperties(
                     contentType: "application/json",
                     headers: ["traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"],
-                    correlationID: "corr-\(messageID)", replyTo: replies, messageID: messageID),
-                mandatory: true)
+                    correlationID: "corr-\(messageID)", replyTo: replies, messageID: messageID))
         }
 
         /// The next message on `queue`, waiting up to 20 s.
