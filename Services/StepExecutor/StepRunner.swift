@@ -174,11 +174,14 @@ final class StepRunner: Service, Sendable {
     private func execute(_ attempt: ClaimedAttempt, continuing: Bool) async -> ClaimedAttempt? {
         let continuingIn = continuing ? pool : nil
         let dispatch = attempt.dispatch
-        guard let definition = attempt.state.flow.steps.first(where: { $0.id == dispatch.step }) else {
+        guard var definition = attempt.state.flow.definition(ofStepOrElement: dispatch.step) else {
             return await record(
                 attempt, .failed(.permanent, message: "the flow version has no step '\(dispatch.step)'"),
                 continuingIn: continuingIn)
         }
+        // An element of a mapped step runs as a step named by its element id (`apply[3]`), so its
+        // resources, environment and logs are its own.
+        definition.id = dispatch.step
         guard let executor = kinds.executor(for: definition) else {
             return await record(
                 attempt, .failed(.permanent, message: "step-executor does not run this kind of step"),
@@ -188,7 +191,7 @@ final class StepRunner: Service, Sendable {
             runID: dispatch.runID, flow: dispatch.flow, version: dispatch.version, step: definition,
             attempt: dispatch.attempt, idempotencyKey: dispatch.idempotencyKey,
             correlationID: dispatch.correlationID,
-            context: attempt.state.expressionContext(attempt: dispatch.attempt),
+            context: attempt.state.expressionContext(attempt: dispatch.attempt, step: dispatch.step),
             changeRequest: attempt.state.steps[dispatch.step]?.changeRequest,
             traceparent: attempt.state.trigger.flatMap { $0.traceparent }.flatMap(
                 TraceContext.init(traceparent:))?

@@ -25,6 +25,12 @@ struct RunDecision {
 
     private func step(_ id: String) -> StepState { state.steps[id] ?? StepState() }
 
+    /// The definition a step or element id runs.
+    private func definition(_ id: String) -> StepDefinition? {
+        if let definition = reducer.definitions[id] { return definition }
+        return MapElement.parse(id).flatMap { reducer.definitions[$0.step] }
+    }
+
     private func status(_ id: String) -> StepState.Status { state.steps[id]?.status ?? .pending }
 
     // MARK: Reacting to the world
@@ -41,7 +47,7 @@ struct RunDecision {
         case .stepStarted:
             break
         case .stepSucceeded(let id, let attempt, _):
-            if reducer.definitions[id]?.waitCondition != nil {
+            if definition(id)?.waitCondition != nil {
                 openWait(id, attempt: attempt)
                 // An approval beside the wait that could not be rendered failed the step instead.
                 if step(id).status != .waiting { advance() }
@@ -80,7 +86,7 @@ struct RunDecision {
             afterDecision(id, before: before)
             advance()
         case .stepScheduled, .stepRetryScheduled, .stepSkipped, .stepTimedOut, .stepCancelled, .waitOpened,
-            .approvalRequested, .runFinished:
+            .approvalRequested, .runFinished, .mapExpanded:
             break
         }
     }
@@ -108,7 +114,7 @@ struct RunDecision {
             stopIfActive(id, reason: "no heartbeat within the wait's interval")
             timeOut(id, attempt: attempt, kind: .heartbeat)
         case .approvalTimeout(let id, let attempt):
-            guard let gate = reducer.definitions[id]?.approvalGate, let approvalID = step(id).approvalID
+            guard let gate = definition(id)?.approvalGate, let approvalID = step(id).approvalID
             else { return }
             stopIfActive(id, reason: "the approval's timeout passed")
             switch gate.onTimeout {
@@ -161,7 +167,7 @@ struct RunDecision {
     /// deadline allow, else the step has failed for good.
     private mutating func afterFailure(_ id: String, attempt: Int, errorClass: ErrorClass) {
         let current = step(id)
-        guard attempt > 0, state.cancelReason == nil, let policy = reducer.definitions[id]?.retry,
+        guard attempt > 0, state.cancelReason == nil, let policy = definition(id)?.retry,
             policy.on.contains(errorClass)
         else {
             publishFailure(id)
@@ -189,8 +195,12 @@ struct RunDecision {
     /// propagates down the DAG in one pass), then finishes the run when every step is final.
     private mutating func advance() {
         guard state.status == .running, state.cancelReason == nil else { return }
-        for id in state.order where status(id) == .pending {
-            guard let definition = reducer.definitions[id],
+        for id in state.order where status(id) == .pending || isExpanded(id) {
+            if isExpanded(id) {
+                progressMap(id)
+                continue
+            }
+            guard let definition = definition(id),
                 definition.needs.allSatisfy({ status($0).isFinal })
             else { continue }
             let needs = definition.needs.map { ($0, status($0)) }
@@ -213,23 +223,90 @@ struct RunDecision {
                     break
                 }
             }
-            startAttempt(id, attempt: attempt)
+            if let map = definition.map {
+                expand(id, map: map, attempt: attempt)
+            } else {
+                startAttempt(id, attempt: attempt)
+            }
         }
         if state.status == .running, state.order.allSatisfy({ status($0).isFinal }) {
             finish(outcome(), reason: nil)
         }
     }
 
+    // MARK: Map
+
+    /// A mapped step whose elements are under way.
+    private func isExpanded(_ id: String) -> Bool {
+        status(id) == .running && step(id).mapItems != nil
+    }
+
+    /// Evaluates `map.over` and turns the step into one element step per item.
+    private mutating func expand(_ id: String, map: StepMap, attempt: Int) {
+        let problem: String
+        switch reducer.evaluate(map.over, in: context(attempt: attempt)) {
+        case .failure(let error):
+            problem = "map.over: \(error)"
+        case .success(.array(let items)) where items.count <= StepMap.maximumElements:
+            record(.mapExpanded(step: id, attempt: attempt, items: items))
+            progressMap(id)
+            return
+        case .success(.array(let items)):
+            problem = "map.over: \(items.count) elements; at most \(StepMap.maximumElements) are allowed"
+        case .success(let other):
+            problem = "map.over: expected a list; got \(other.typeName)"
+        }
+        record(.stepFailed(step: id, attempt: 0, errorClass: .permanent, message: problem))
+        publishFailure(id)
+    }
+
+    /// Starts pending elements up to `max_concurrency`, and once every element is final, finishes the
+    /// mapped step: succeeded with every element's outputs in order, or failed with the first element that
+    /// failed. After an element fails for good, the elements not yet started are skipped.
+    private mutating func progressMap(_ id: String) {
+        guard let map = definition(id)?.map else { return }
+        let elements = state.elements(of: id)
+        if let failed = elements.firstIndex(where: { status($0).isFailure }) {
+            for element in elements where status(element) == .pending {
+                record(.stepSkipped(step: element, reason: "element \(failed) failed"))
+            }
+        } else {
+            var active = elements.count { !status($0).isFinal && status($0) != .pending }
+            for element in elements where status(element) == .pending && active < map.maxConcurrency {
+                startAttempt(element, attempt: step(element).attempt + 1)
+                if !status(element).isFinal { active += 1 }
+            }
+        }
+        guard elements.allSatisfy({ status($0).isFinal }) else { return }
+        let attempt = step(id).attempt
+        if let failed = elements.firstIndex(where: { status($0).isFailure }) {
+            let element = step(elements[failed])
+            let why = element.message.map { ": \($0)" } ?? ""
+            record(
+                .stepFailed(
+                    step: id, attempt: attempt, errorClass: element.errorClass ?? .permanent,
+                    message: "element \(failed) \(element.status.contextStatus.rawValue)\(why)"))
+            publishFailure(id)
+        } else {
+            let results = elements.map { JSONValue.object(step($0).outputs) }
+            record(
+                .stepSucceeded(
+                    step: id, attempt: attempt,
+                    outputs: ["results": .array(results), "count": .number(JSONNumber(results.count))]))
+            publishStep("step.succeeded", id, attempt: attempt)
+        }
+    }
+
     /// Begins `attempt` of a step whose turn has come: a dispatch, a wait or an approval request.
     private mutating func startAttempt(_ id: String, attempt: Int) {
-        guard let definition = reducer.definitions[id] else { return }
+        guard let definition = definition(id) else { return }
         switch definition.kind {
         case .wait:
             openWait(id, attempt: attempt)
         case .approval(let gate):
             requestApproval(id, attempt: attempt, gate: gate)
         case .run, .http, .ssh, .noop:
-            let context = context(attempt: attempt)
+            let context = context(attempt: attempt, step: id)
             var claims: [ConcurrencyClaim] = []
             var shardKey = runID
             do throws(KeyProblem) {
@@ -242,7 +319,8 @@ struct RunDecision {
                 if let limit = definition.concurrency {
                     claims.append(
                         ConcurrencyClaim(
-                            scope: .step, key: try key(limit.key, "steps.\(id).concurrency.key", context),
+                            scope: .step,
+                            key: try key(limit.key, "steps.\(definition.id).concurrency.key", context),
                             limit: limit.limit))
                 }
                 if let template = flow.shardKey { shardKey = try key(template, "shard_key", context) }
@@ -264,7 +342,7 @@ struct RunDecision {
     /// whichever answers first, and the other is closed in the same transition.
     private mutating func openWait(_ id: String, attempt: Int) {
         var request: ApprovalRequest?
-        if let gate = reducer.definitions[id]?.waitCondition?.approval {
+        if let gate = definition(id)?.waitCondition?.approval {
             // Rendered first, so a summary or bind that cannot be evaluated opens nothing.
             guard let rendered = approvalRequest(id, attempt: attempt, gate: gate) else { return }
             request = rendered
@@ -322,7 +400,7 @@ struct RunDecision {
     // MARK: Ending
 
     private mutating func cancel(reason: String) {
-        for id in state.order where !step(id).status.isFinal {
+        for id in state.liveOrder where !step(id).status.isFinal {
             let attempt = step(id).attempt
             stopIfActive(id, reason: reason)
             record(.stepCancelled(step: id, attempt: attempt, reason: reason))
@@ -363,10 +441,12 @@ struct RunDecision {
     }
 
     private func holdsWork(_ current: StepState, _ id: String) -> Bool {
+        // A mapped step's work is held by its elements.
+        if current.mapItems != nil { return false }
         switch current.status {
         case .scheduled, .running: return true
         case .waiting:
-            if case .ssh? = reducer.definitions[id]?.kind { return true }
+            if case .ssh? = definition(id)?.kind { return true }
             return false
         default: return false
         }
@@ -444,8 +524,8 @@ struct RunDecision {
     // MARK: Expressions
 
     /// What a template may read when `attempt` of a step is decided.
-    private func context(attempt: Int) -> ExpressionContext {
-        state.expressionContext(attempt: attempt)
+    private func context(attempt: Int, step: String? = nil) -> ExpressionContext {
+        state.expressionContext(attempt: attempt, step: step)
     }
 
     /// Why a flow-level key (`concurrency.key`, `shard_key`) cannot be evaluated for this run, if so.

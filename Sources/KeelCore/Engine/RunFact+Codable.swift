@@ -9,7 +9,7 @@ extension RunFact: Codable {
         case idempotencyKey = "idempotency_key"
         case replyTo = "reply_to"
         case traceparent
-        case step, attempt, executor
+        case step, attempt, executor, items
         case leaseToken = "lease_token"
         case outputs
         case errorClass = "error_class"
@@ -88,6 +88,10 @@ extension RunFact: Codable {
                 dueAt: try container.decode(Timestamp.self, forKey: .dueAt))
         case "step.skipped":
             event = .stepSkipped(step: try string(.step), reason: try string(.reason))
+        case "map.expanded":
+            event = .mapExpanded(
+                step: try string(.step), attempt: try int(.attempt),
+                items: try container.decode([JSONValue].self, forKey: .items))
         case "step.timed_out":
             event = .stepTimedOut(
                 step: try string(.step), attempt: try int(.attempt),
@@ -178,6 +182,10 @@ extension RunFact: Codable {
         case .stepSkipped(let step, let reason):
             try container.encode(step, forKey: .step)
             try container.encode(reason, forKey: .reason)
+        case .mapExpanded(let step, let attempt, let items):
+            try container.encode(step, forKey: .step)
+            try container.encode(attempt, forKey: .attempt)
+            try container.encode(items, forKey: .items)
         case .stepTimedOut(let step, let attempt, let timeout):
             try container.encode(step, forKey: .step)
             try container.encode(attempt, forKey: .attempt)

@@ -34,6 +34,9 @@ public struct RunFact: Sendable, Hashable {
         case stepRetryScheduled(step: String, attempt: Int, delay: FlowDuration, dueAt: Timestamp)
         /// The step will not run (derived).
         case stepSkipped(step: String, reason: String)
+        /// A mapped step's `map.over` gave `items`: attempt `attempt` of the step runs one element per item,
+        /// each a step of its own named `<step>[<index>]` (derived).
+        case mapExpanded(step: String, attempt: Int, items: [JSONValue])
         /// A deadline passed (derived from a fired timer).
         case stepTimedOut(step: String, attempt: Int, timeout: TimeoutKind)
         /// The run was cancelled while the step had not finished (derived).
@@ -223,6 +226,7 @@ extension RunFact.Event {
         case .stepFailed: "step.failed"
         case .stepRetryScheduled: "step.retry_scheduled"
         case .stepSkipped: "step.skipped"
+        case .mapExpanded: "map.expanded"
         case .stepTimedOut: "step.timed_out"
         case .stepCancelled: "step.cancelled"
         case .timerFired: "timer.fired"
@@ -244,6 +248,7 @@ extension RunFact.Event {
         case .stepStarted(let step, _, _, _), .stepSucceeded(let step, _, _), .stepFailed(let step, _, _, _),
             .stepRetryScheduled(let step, _, _, _), .stepSkipped(let step, _), .stepTimedOut(let step, _, _),
             .stepCancelled(let step, _, _), .waitOpened(let step, _, _), .callbackReceived(let step, _, _, _),
+            .mapExpanded(let step, _, _),
             .approvalDecided(let step, _, _, _, _):
             step
         case .runRetryRequested(let step, _, _): step
@@ -259,7 +264,8 @@ extension RunFact.Event {
         case .stepStarted(_, let attempt, _, _), .stepSucceeded(_, let attempt, _),
             .stepFailed(_, let attempt, _, _),
             .stepRetryScheduled(_, let attempt, _, _), .stepTimedOut(_, let attempt, _),
-            .stepCancelled(_, let attempt, _), .waitOpened(_, let attempt, _):
+            .stepCancelled(_, let attempt, _), .waitOpened(_, let attempt, _),
+            .mapExpanded(_, let attempt, _):
             attempt
         default: nil
         }

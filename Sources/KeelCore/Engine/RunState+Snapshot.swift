@@ -35,7 +35,13 @@ public struct RunSnapshot: Sendable, Hashable, Codable {
     /// (another version's steps) or holds unknown values: replay the history instead.
     public func state(flow: FlowDefinition) -> RunState? {
         var state = RunState(flow: flow)
-        guard let status = RunState.Status(rawValue: status), Set(steps.keys) == Set(state.steps.keys) else {
+        // Beside the flow's steps, a snapshot holds the elements of its mapped steps.
+        let stepIDs = Set(
+            steps.keys.filter { id in
+                guard let element = MapElement.parse(id) else { return true }
+                return flow.step(element.step)?.map == nil
+            })
+        guard let status = RunState.Status(rawValue: status), stepIDs == Set(state.steps.keys) else {
             return nil
         }
         state.status = status
@@ -125,6 +131,7 @@ struct StepSnapshot: Sendable, Hashable, Codable {
     var scheduledAt: Timestamp?
     var startedAt: Timestamp?
     var waitingSince: Timestamp?
+    var mapItems: [JSONValue]?
 
     private enum CodingKeys: String, CodingKey {
         case status, attempt
@@ -151,6 +158,7 @@ struct StepSnapshot: Sendable, Hashable, Codable {
         case scheduledAt = "scheduled_at"
         case startedAt = "started_at"
         case waitingSince = "waiting_since"
+        case mapItems = "map_items"
     }
 
     init(_ step: StepState) {
@@ -180,6 +188,7 @@ struct StepSnapshot: Sendable, Hashable, Codable {
         scheduledAt = step.scheduledAt
         startedAt = step.startedAt
         waitingSince = step.waitingSince
+        mapItems = step.mapItems
     }
 
     /// Nil when a value is unknown.
@@ -220,6 +229,7 @@ struct StepSnapshot: Sendable, Hashable, Codable {
         step.scheduledAt = scheduledAt
         step.startedAt = startedAt
         step.waitingSince = waitingSince
+        step.mapItems = mapItems
         return step
     }
 }

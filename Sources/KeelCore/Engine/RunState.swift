@@ -56,6 +56,17 @@ public struct RunState: Sendable, Hashable {
         "\(trigger?.runID ?? ""):\(step):\(attempt)"
     }
 
+    /// The element steps of a mapped step's current expansion, in list order; none before it expands.
+    public func elements(of step: String) -> [String] {
+        (0..<(steps[step]?.mapItems?.count ?? 0)).map { MapElement.id(step, $0) }
+    }
+
+    /// `order` with each mapped step followed by its current elements: every step of the run that may
+    /// hold work. Elements of an earlier expansion a retry abandoned are not among them.
+    public var liveOrder: [String] {
+        order.flatMap { [$0] + elements(of: $0) }
+    }
+
     /// `step` and everything that transitively needs it, in topological order.
     public func downstream(of step: String) -> [String] {
         var reached: Set<String> = [step]
@@ -79,7 +90,8 @@ public struct RunState: Sendable, Hashable {
             return false
         case .finished:
             if case .runRetryRequested(let step, let pass, _) = fact.event {
-                return steps[step] != nil && pass == self.pass
+                // A run is retried from a flow step, never from one element of a mapped step.
+                return flow.step(step) != nil && pass == self.pass
             }
             return false
         case .running:
@@ -106,6 +118,7 @@ public struct RunState: Sendable, Hashable {
             guard let step = steps[id] else { return false }
             return step.status == .waiting && step.approvalID == approvalID
         case .runTriggered, .runRetryRequested, .stepScheduled, .stepRetryScheduled, .stepSkipped,
+            .mapExpanded,
             .stepTimedOut,
             .stepCancelled, .waitOpened, .approvalRequested, .runFinished:
             return false
@@ -124,7 +137,7 @@ public struct RunState: Sendable, Hashable {
             pass = 1
             runDeadline = flow.timeout.map { at.adding($0) }
         case .stepScheduled(let scheduled):
-            let definition = flow.step(scheduled.step)
+            let definition = flow.definition(ofStepOrElement: scheduled.step)
             let queueTimeout = definition?.queueTimeout
             update(scheduled.step) { step in
                 step.begin(attempt: scheduled.attempt, at: at, timeout: definition?.timeout)
@@ -168,6 +181,22 @@ public struct RunState: Sendable, Hashable {
                 step.status = .skipped
                 step.message = reason
             }
+        case .mapExpanded(let id, let attempt, let items):
+            update(id) { step in
+                // The step's `timeout` bounds each element, so the mapped step itself has no deadline.
+                step.begin(attempt: attempt, at: at, timeout: nil)
+                step.status = .running
+                step.startedAt = at
+                step.mapItems = items
+            }
+            for element in elements(of: id) {
+                // An element of an earlier expansion keeps its attempt count, so its keys stay unique.
+                if steps[element] == nil {
+                    steps[element] = StepState()
+                } else {
+                    update(element) { $0.reset() }
+                }
+            }
         case .stepTimedOut(let id, _, let timeout):
             update(id) { step in
                 step.endAttempt()
@@ -195,9 +224,9 @@ public struct RunState: Sendable, Hashable {
             finishReason = nil
             cancelReason = nil
             runDeadline = flow.timeout.map { at.adding($0) }
-            for id in downstream(of: from) { update(id) { $0.reset() } }
+            for id in downstream(of: from) { reset(id) }
         case .waitOpened(let id, let attempt, let waitID):
-            let definition = flow.step(id)
+            let definition = flow.definition(ofStepOrElement: id)
             let condition = definition?.waitCondition
             update(id) { step in
                 // An ssh step keeps what its start reported (host, pid) while it waits: the reaper
@@ -295,11 +324,17 @@ public struct RunState: Sendable, Hashable {
                 return
             }
             update(id) { $0.changeRounds = rounds + 1 }
-            for downstreamID in downstream(of: rule.step) { update(downstreamID) { $0.reset() } }
+            for downstreamID in downstream(of: rule.step) { reset(downstreamID) }
             update(rule.step) {
                 $0.changeRequest = ChangeRequest(note: note, actor: actor, round: rounds + 1)
             }
         }
+    }
+
+    /// Back to `pending` for a new round, with the elements of a mapped step.
+    private mutating func reset(_ id: String) {
+        for element in elements(of: id) { update(element) { $0.reset() } }
+        update(id) { $0.reset() }
     }
 
     private mutating func update(_ id: String, _ change: (inout StepState) -> Void) {

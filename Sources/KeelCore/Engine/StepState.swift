@@ -85,6 +85,8 @@ public struct StepState: Sendable, Hashable {
     public internal(set) var scheduledAt: Timestamp?
     public internal(set) var startedAt: Timestamp?
     public internal(set) var waitingSince: Timestamp?
+    /// A mapped step's list for its current attempt, one element step per item; nil before it expands.
+    public internal(set) var mapItems: [JSONValue]?
 
     public init() {}
 

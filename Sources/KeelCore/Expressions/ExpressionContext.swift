@@ -9,6 +9,8 @@ public struct ExpressionContext: Sendable {
     public var steps: [String: StepContext]
     /// `run`.
     public var run: RunContext
+    /// `map`: set only while an element of a mapped step is decided or rendered.
+    public var map: MapContext?
     /// Returns the value of a secret by name, or nil when there is none.
     public var secretResolver: @Sendable (String) -> String?
     /// Evaluation limits (steps, string length, value depth).
@@ -18,12 +20,14 @@ public struct ExpressionContext: Sendable {
         input: JSONValue = .null,
         steps: [String: StepContext] = [:],
         run: RunContext,
+        map: MapContext? = nil,
         limits: ExpressionLimits = .default,
         secrets secretResolver: @escaping @Sendable (String) -> String? = { _ in nil }
     ) {
         self.input = input
         self.steps = steps
         self.run = run
+        self.map = map
         self.limits = limits
         self.secretResolver = secretResolver
     }

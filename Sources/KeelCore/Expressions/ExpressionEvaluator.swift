@@ -115,6 +115,12 @@ struct ExpressionEvaluator {
             return context.steps[id]?.decision.map { .string($0.rawValue) } ?? .null
         case .run(let field):
             return context.run.value(of: field)
+        case .map(let field):
+            guard let map = context.map else {
+                throw failure(
+                    .unknownName, "map.\(field.rawValue) is defined only in a step with map", at: node)
+            }
+            return map.value(of: field)
         case .secret(let name):
             return .string(try secret(name, at: node))
         case .member(let base, let name):

@@ -7,6 +7,7 @@ struct ExpressionNode: Sendable {
         case stepStatus(String)
         case stepDecision(String)
         case run(RunField)
+        case map(MapField)
         case secret(String)
         /// `base.name` or `base['name']`.
         case member(ExpressionNode, String)

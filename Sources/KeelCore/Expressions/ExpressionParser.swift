@@ -341,7 +341,7 @@ struct ExpressionParser {
     /// Children of a node, so a parenthesised node keeps its height.
     private func children(of node: ExpressionNode) -> [ExpressionNode] {
         switch node.kind {
-        case .literal, .input, .stepOutputs, .stepStatus, .stepDecision, .run, .secret: return []
+        case .literal, .input, .stepOutputs, .stepStatus, .stepDecision, .run, .map, .secret: return []
         case .member(let base, _): return [base]
         case .index(let base, let index): return [base, index]
         case .not(let operand): return [operand]
@@ -375,6 +375,16 @@ struct ExpressionParser {
             }
             references.add(runField: field)
             return (ExpressionNode(.run(field), start: token.start, end: fieldToken.end), .none)
+        case "map":
+            let (fieldName, fieldToken) = try parseSelector(after: "map")
+            guard let field = MapField(rawValue: fieldName) else {
+                throw error(
+                    .unknownName,
+                    "unknown map field '\(ExpressionError.excerpt(fieldName))', expected item or index",
+                    at: fieldToken)
+            }
+            references.add(mapField: field)
+            return (ExpressionNode(.map(field), start: token.start, end: fieldToken.end), .none)
         case "secrets":
             let (secret, secretToken) = try parseSelector(after: "secrets")
             references.add(secret: secret)
@@ -385,7 +395,7 @@ struct ExpressionParser {
             }
             throw error(
                 .unknownName,
-                "unknown name '\(ExpressionError.excerpt(name))', expected input, steps, run, secrets, "
+                "unknown name '\(ExpressionError.excerpt(name))', expected input, steps, run, map, secrets, "
                     + "true, false, null or a function call",
                 at: token)
         }

@@ -47,6 +47,8 @@ public struct ExpressionReferences: Sendable, Hashable {
     public private(set) var inputPaths: [[PathComponent]] = []
     /// Fields of `run` read.
     public private(set) var runFields: [RunField] = []
+    /// Fields of `map` read.
+    public private(set) var mapFields: [MapField] = []
 
     public init() {}
 
@@ -58,7 +60,7 @@ public struct ExpressionReferences: Sendable, Hashable {
 
     /// True when nothing outside the expression's literals is read.
     public var isEmpty: Bool {
-        steps.isEmpty && secrets.isEmpty && inputPaths.isEmpty && runFields.isEmpty
+        steps.isEmpty && secrets.isEmpty && inputPaths.isEmpty && runFields.isEmpty && mapFields.isEmpty
     }
 
     mutating func add(step: StepReference) {
@@ -76,6 +78,10 @@ public struct ExpressionReferences: Sendable, Hashable {
         if !inputPaths.contains(inputPath) { inputPaths.append(inputPath) }
     }
 
+    mutating func add(mapField: MapField) {
+        if !mapFields.contains(mapField) { mapFields.append(mapField) }
+    }
+
     mutating func add(runField: RunField) {
         if !runFields.contains(runField) { runFields.append(runField) }
     }
@@ -86,5 +92,6 @@ public struct ExpressionReferences: Sendable, Hashable {
         for secret in other.secrets { add(secret: secret) }
         for path in other.inputPaths { add(inputPath: path) }
         for field in other.runFields { add(runField: field) }
+        for field in other.mapFields { add(mapField: field) }
     }
 }

@@ -4,7 +4,7 @@ extension FlowDecoder {
     ]
     static let stepFields = [
         "id", "needs", "if", "run", "http", "ssh", "approval", "wait", "noop", "retry", "timeout",
-        "queue_timeout", "concurrency", "runs_on", "outputs",
+        "queue_timeout", "concurrency", "runs_on", "outputs", "map",
     ]
 
     /// The whole definition, or nil if anything failed (the errors say what).
@@ -105,10 +105,35 @@ extension FlowDecoder {
         }
         let runsOn = fields["runs_on"].map { decodeLabels($0, fields.path("runs_on")) } ?? []
         let outputs = fields["outputs"].map { decodeOutputs($0, fields.path("outputs")) } ?? [:]
+        var map: StepMap?
+        if let node = fields["map"] {
+            skeleton.isMapped = true
+            map = decodeMap(node, fields.path("map"), kind: kind, step: index)
+        }
         guard errors.count == errorCount, let id, let kind else { return nil }
         return StepDefinition(
             id: id, needs: needs.sorted(), condition: condition, kind: kind, retry: retry, timeout: timeout,
-            queueTimeout: queueTimeout, concurrency: concurrency, runsOn: runsOn, outputs: outputs)
+            queueTimeout: queueTimeout, concurrency: concurrency, runsOn: runsOn, outputs: outputs, map: map)
+    }
+
+    /// `map: {over, max_concurrency}`, on a `run`, `http`, `ssh` or `noop` step without a wait: an element
+    /// ends when its work does, so the map can count and gather them.
+    mutating func decodeMap(_ node: SourceNode, _ path: String, kind: StepKind?, step: Int) -> StepMap? {
+        guard let fields = fields(node, path, allowed: ["over", "max_concurrency"]) else { return nil }
+        let over = required(fields, "over").flatMap { template($0, fields.path("over"), step: step) }
+        let limit =
+            fields["max_concurrency"].map {
+                integer($0, fields.path("max_concurrency"), in: 1...StepMap.maximumElements)
+            } ?? 10
+        if let kind, kind.name == "approval" || kind.name == "wait" || kind.waitCondition != nil {
+            fail(
+                .invalidValue, at: node.position, path,
+                "expected map on a run, http, ssh or noop step without wait; got a \(kind.name) step"
+                    + (kind.waitCondition != nil && kind.name != "wait" ? " with wait" : ""))
+            return nil
+        }
+        guard let over, let limit else { return nil }
+        return StepMap(over: over, maxConcurrency: limit)
     }
 
     mutating func decodeRetry(_ node: SourceNode, _ path: String) -> RetryPolicy? {

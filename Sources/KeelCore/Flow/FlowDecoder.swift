@@ -45,6 +45,9 @@ struct FlowDecoder {
         var hasApproval = false
         /// Declared output names, nil when the step declares none.
         var outputNames: Set<String>?
+        /// Whether the step has `map`: its own outputs are `results` and `count`, and its templates
+        /// (but `if` and `map.over`) may read `map`.
+        var isMapped = false
     }
 
     /// A mapping's known fields; unknown ones were reported when it was opened.

@@ -63,6 +63,11 @@ extension StepDefinition {
         object["queue_timeout"] = queueTimeout.map { .string($0.description) }
         object["concurrency"] = concurrency?.jsonValue
         if !runsOn.isEmpty { object["runs_on"] = .array(runsOn.sorted().map(JSONValue.string)) }
+        if let map {
+            object["map"] = [
+                "over": .string(map.over), "max_concurrency": .number(JSONNumber(map.maxConcurrency)),
+            ]
+        }
         if !outputs.isEmpty {
             object["outputs"] = .object(
                 JSONObject(

@@ -40,6 +40,15 @@ public struct FlowDefinition: Sendable, Hashable {
     public func step(_ id: String) -> StepDefinition? {
         steps.first { $0.id == id }
     }
+
+    /// What an attempt's step id runs: the step itself, or for an element id (`apply[3]`) the mapped step.
+    public func definition(ofStepOrElement id: String) -> StepDefinition? {
+        if let step = step(id) { return step }
+        guard let element = MapElement.parse(id), let step = step(element.step), step.map != nil else {
+            return nil
+        }
+        return step
+    }
 }
 
 /// At most `limit` runs (or steps) with the same evaluated `key` run at once; the rest queue.

@@ -22,6 +22,7 @@ extension FlowValidator {
                 continue
             }
             checkInputPaths(template.references.inputPaths, site: site)
+            checkMapReads(template.references.mapFields, site: site, skeletons: skeletons)
             for reference in template.references.steps {
                 let referenced = reference.stepID
                 var site = site
@@ -65,6 +66,22 @@ extension FlowValidator {
         }
     }
 
+    /// `map.item` and `map.index` exist only for the elements of a mapped step: not in its `if` or
+    /// `map.over` (decided once, before there are elements), nor anywhere else.
+    private mutating func checkMapReads(
+        _ fields: [MapField], site: FlowDecoder.TemplateSite, skeletons: [FlowDecoder.StepSkeleton]
+    ) {
+        guard let field = fields.first else { return }
+        let mapped = site.stepIndex.map { skeletons.indices.contains($0) && skeletons[$0].isMapped } ?? false
+        let perElement = !site.path.hasSuffix(".if") && !site.path.hasSuffix(".map.over")
+        guard !(mapped && perElement) else { return }
+        decoder.fail(
+            .invalidExpression, at: site.position, site.path,
+            mapped
+                ? "expected no map.\(field.rawValue) here: it is evaluated once for the whole step, before its elements"
+                : "expression reads map.\(field.rawValue), which only a step with map has")
+    }
+
     /// With a closed input schema (`properties` and `additionalProperties: false`), `input.NAME`
     /// must name one of its properties: a typo would otherwise evaluate to null at run time.
     private mutating func checkInputPaths(
@@ -97,6 +114,12 @@ extension FlowValidator {
     ) {
         let id = step.id ?? "?"
         switch field {
+        case .outputs(let name?) where step.isMapped:
+            guard name != "results", name != "count" else { return }
+            decoder.fail(
+                .invalidExpression, at: site.position, site.path,
+                "expression reads output '\(FlowError.quoted(name))' of step '\(id)', which has map: its outputs are results (each element's outputs, in order) and count"
+            )
         case .outputs(let name?):
             guard let declared = step.outputNames, !declared.contains(name) else { return }
             var message =

@@ -15,13 +15,15 @@ public struct StepDefinition: Sendable, Hashable {
     public var concurrency: ConcurrencyLimit?
     /// Worker pool labels; a worker must carry all of them to take the step.
     public var runsOn: [String]
-    /// Named results, by name.
+    /// Named results, by name (of each element, for a mapped step).
     public var outputs: [String: StepOutput]
+    /// Run once per element of a list instead of once.
+    public var map: StepMap?
 
     public init(
         id: String, needs: [String] = [], condition: String? = nil, kind: StepKind, retry: RetryPolicy? = nil,
         timeout: FlowDuration? = nil, queueTimeout: FlowDuration? = nil, concurrency: ConcurrencyLimit? = nil,
-        runsOn: [String] = [], outputs: [String: StepOutput] = [:]
+        runsOn: [String] = [], outputs: [String: StepOutput] = [:], map: StepMap? = nil
     ) {
         self.id = id
         self.needs = needs
@@ -33,6 +35,7 @@ public struct StepDefinition: Sendable, Hashable {
         self.concurrency = concurrency
         self.runsOn = runsOn
         self.outputs = outputs
+        self.map = map
     }
 }
 
@@ -60,18 +63,21 @@ public enum StepKind: Sendable, Hashable {
     }
 
     static let names = ["run", "http", "ssh", "approval", "wait", "noop"]
-}
 
-extension StepDefinition {
     /// The callback wait of a `wait` step, or of a `run` or `ssh` step with `wait`.
     public var waitCondition: WaitCondition? {
-        switch kind {
+        switch self {
         case .wait(let condition): condition
         case .run(let action): action.wait
         case .ssh(let action): action.wait
         case .http, .approval, .noop: nil
         }
     }
+}
+
+extension StepDefinition {
+    /// The callback wait of a `wait` step, or of a `run` or `ssh` step with `wait`.
+    public var waitCondition: WaitCondition? { kind.waitCondition }
 
     /// The approval gate of an `approval` step, or the one a wait requests beside it.
     public var approvalGate: ApprovalGate? {

@@ -25,12 +25,16 @@ extension RunTimeline {
                 idempotencyKey: trigger.idempotencyKey, input: trigger.input),
             triggeredAt: triggeredAt, finishedAt: state.status == .finished ? fold.finishedAt : nil,
             cancellation: fold.cancellation, retries: fold.retries,
-            steps: flow.steps.map { definition in
-                let step = state.steps[definition.id] ?? StepState()
-                return StepTimeline(
-                    id: definition.id, kind: definition.kind.name, needs: definition.needs,
-                    status: step.status, errorClass: step.errorClass, message: step.message,
-                    attempts: fold.attempts[definition.id] ?? [])
+            // A mapped step is followed by its elements, each with its own attempts.
+            steps: flow.steps.flatMap { definition in
+                ([definition.id] + state.elements(of: definition.id)).map { id in
+                    let step = state.steps[id] ?? StepState()
+                    return StepTimeline(
+                        id: id, kind: definition.kind.name,
+                        needs: id == definition.id ? definition.needs : [],
+                        status: step.status, errorClass: step.errorClass, message: step.message,
+                        attempts: fold.attempts[id] ?? [])
+                }
             })
     }
 
@@ -95,6 +99,11 @@ private struct TimelineFold {
             attempts[step] = list
         case .stepSkipped:
             break
+        case .mapExpanded(let step, let number, _):
+            // The mapped step's attempt spans its elements: it starts when they are made.
+            var attempt = AttemptTimeline(attempt: number, pass: state.pass, scheduledAt: at)
+            attempt.startedAt = at
+            attempts[step, default: []].append(attempt)
         case .stepTimedOut(let step, let number, let timeout):
             update(step, number, onlyInFlight: true) { attempt in
                 attempt.finish(

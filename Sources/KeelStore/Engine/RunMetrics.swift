@@ -70,7 +70,7 @@ public struct RunMetrics: Sendable {
             waitClosed(id, status: "decided", at: fact.at, before: before)
             failed(id, after: after, later: later)
         case .stepScheduled, .stepRetryScheduled, .stepSkipped, .timerFired, .runCancelRequested,
-            .runRetryRequested, .waitOpened, .approvalRequested:
+            .runRetryRequested, .waitOpened, .approvalRequested, .mapExpanded:
             return
         }
     }
@@ -103,7 +103,7 @@ public struct RunMetrics: Sendable {
         let errorClass = (step.errorClass ?? .permanent).rawValue
         counter(
             retried ? "keel_step_retries_total" : "keel_step_failures_total",
-            runLabels(after) + [("step", id), ("error_class", errorClass)]
+            runLabels(after) + [("step", MapElement.parse(id)?.step ?? id), ("error_class", errorClass)]
         ).increment()
     }
 
@@ -115,7 +115,9 @@ public struct RunMetrics: Sendable {
     }
 
     private func stepLabels(_ id: String, _ state: RunState) -> [(String, String)] {
-        runLabels(state) + [("step", id), ("kind", state.flow.step(id)?.kind.name ?? "unknown")]
+        // Elements count under their mapped step: one label value per flow step, however long the list.
+        let step = MapElement.parse(id)?.step ?? id
+        return runLabels(state) + [("step", step), ("kind", state.flow.step(step)?.kind.name ?? "unknown")]
     }
 
     private func counter(_ label: String, _ dimensions: [(String, String)]) -> Counter {

@@ -20,8 +20,11 @@ struct SlotClaim: Sendable, Hashable, Codable {
         case .flow:
             self.init(slot: "flow:\(flow):\(claim.key)", limit: claim.limit, holder: Self.runHolder)
         case .step:
+            // The elements of a mapped step share its limit.
+            let limited = MapElement.parse(step)?.step ?? step
             self.init(
-                slot: "step:\(flow):\(step):\(claim.key)", limit: claim.limit, holder: "\(step):\(attempt)")
+                slot: "step:\(flow):\(limited):\(claim.key)", limit: claim.limit, holder: "\(step):\(attempt)"
+            )
         }
     }
 }
