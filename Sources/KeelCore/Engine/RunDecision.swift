@@ -157,7 +157,7 @@ struct RunDecision {
         default:
             // Sent back by request_changes: stop the attempts the rewind abandoned.
             for (other, previous) in before.steps.sorted(by: { $0.key < $1.key })
-            where holdsWork(previous, other) && state.steps[other]?.status == .pending {
+            where holdsWork(previous, other) && (state.steps[other]?.status ?? .pending) == .pending {
                 stop(other, attempt: previous.attempt, reason: "changes were requested")
             }
         }

@@ -132,6 +132,7 @@ struct StepSnapshot: Sendable, Hashable, Codable {
     var startedAt: Timestamp?
     var waitingSince: Timestamp?
     var mapItems: [JSONValue]?
+    var elementAttempts: Int?
 
     private enum CodingKeys: String, CodingKey {
         case status, attempt
@@ -159,6 +160,7 @@ struct StepSnapshot: Sendable, Hashable, Codable {
         case startedAt = "started_at"
         case waitingSince = "waiting_since"
         case mapItems = "map_items"
+        case elementAttempts = "element_attempts"
     }
 
     init(_ step: StepState) {
@@ -189,6 +191,7 @@ struct StepSnapshot: Sendable, Hashable, Codable {
         startedAt = step.startedAt
         waitingSince = step.waitingSince
         mapItems = step.mapItems
+        elementAttempts = step.elementAttempts == 0 ? nil : step.elementAttempts
     }
 
     /// Nil when a value is unknown.
@@ -230,6 +233,7 @@ struct StepSnapshot: Sendable, Hashable, Codable {
         step.startedAt = startedAt
         step.waitingSince = waitingSince
         step.mapItems = mapItems
+        step.elementAttempts = elementAttempts ?? 0
         return step
     }
 }

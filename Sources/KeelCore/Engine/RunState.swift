@@ -61,8 +61,7 @@ public struct RunState: Sendable, Hashable {
         (0..<(steps[step]?.mapItems?.count ?? 0)).map { MapElement.id(step, $0) }
     }
 
-    /// `order` with each mapped step followed by its current elements: every step of the run that may
-    /// hold work. Elements of an earlier expansion a retry abandoned are not among them.
+    /// `order` with each mapped step followed by its current elements: every step of the run.
     public var liveOrder: [String] {
         order.flatMap { [$0] + elements(of: $0) }
     }
@@ -189,13 +188,12 @@ public struct RunState: Sendable, Hashable {
                 step.startedAt = at
                 step.mapItems = items
             }
+            let base = steps[id]?.elementAttempts ?? 0
             for element in elements(of: id) {
-                // An element of an earlier expansion keeps its attempt count, so its keys stay unique.
-                if steps[element] == nil {
-                    steps[element] = StepState()
-                } else {
-                    update(element) { $0.reset() }
-                }
+                var state = StepState()
+                state.attempt = base
+                state.roundStart = base + 1
+                steps[element] = state
             }
         case .stepTimedOut(let id, _, let timeout):
             update(id) { step in
@@ -331,10 +329,16 @@ public struct RunState: Sendable, Hashable {
         }
     }
 
-    /// Back to `pending` for a new round, with the elements of a mapped step.
+    /// Back to `pending` for a new round. A mapped step's elements go: the next expansion makes them
+    /// anew, numbering their attempts after every attempt they had.
     private mutating func reset(_ id: String) {
-        for element in elements(of: id) { update(element) { $0.reset() } }
-        update(id) { $0.reset() }
+        let elements = elements(of: id)
+        let highest = elements.compactMap { steps[$0]?.attempt }.max() ?? 0
+        for element in elements { steps[element] = nil }
+        update(id) { step in
+            step.reset()
+            step.elementAttempts = max(step.elementAttempts, highest)
+        }
     }
 
     private mutating func update(_ id: String, _ change: (inout StepState) -> Void) {

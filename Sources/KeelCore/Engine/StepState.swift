@@ -87,14 +87,17 @@ public struct StepState: Sendable, Hashable {
     public internal(set) var waitingSince: Timestamp?
     /// A mapped step's list for its current attempt, one element step per item; nil before it expands.
     public internal(set) var mapItems: [JSONValue]?
+    /// The highest attempt any element of this mapped step has had: a later expansion numbers its
+    /// elements' attempts after it, so no element attempt's idempotency key ever repeats.
+    public internal(set) var elementAttempts = 0
 
     public init() {}
 
     /// Back to `pending` for a new round; the attempt counter and change rounds are kept.
     mutating func reset() {
-        let kept = (attempt, changeRounds)
+        let kept = (attempt, changeRounds, elementAttempts)
         self = StepState()
-        (attempt, changeRounds) = kept
+        (attempt, changeRounds, elementAttempts) = kept
         roundStart = attempt + 1
     }
 

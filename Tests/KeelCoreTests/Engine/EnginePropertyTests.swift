@@ -33,7 +33,7 @@ struct EnginePropertyTests {
         #expect(
             kinds.isSuperset(of: [
                 "run.retry_requested", "step.retry_scheduled", "step.skipped", "step.timed_out",
-                "wait.opened", "approval.requested",
+                "wait.opened", "approval.requested", "map.expanded",
             ]), "\(kinds.sorted())")
     }
 
@@ -92,6 +92,11 @@ struct EnginePropertyTests {
                 yaml += "    wait: {timeout: 1h, heartbeat: 10m}\n"
                 yaml += "    approval: {approvers: [bob], timeout: 45m, on_timeout: approve}\n"
             case 3: yaml += "    run: {command: [./hand-over.sh]}\n    wait: {timeout: 1h}\n"
+            case 4:
+                // One element per item of the input's list (0 to 4 items), a few at a time.
+                let limit = Int.random(in: 1...3, using: &random)
+                yaml += "    map: {over: \"${{ input.list }}\", max_concurrency: \(limit)}\n"
+                yaml += "    run: {command: [./shard.sh, \"${{ map.item }}\"]}\n"
             default: yaml += "    noop: {}\n"
             }
             if Bool.random(using: &random) {
@@ -119,6 +124,8 @@ private struct World {
     /// Attempts dispatched and not stopped: (step, attempt) → started?
     var queued: [String: (step: String, attempt: Int, started: Bool)] = [:]
     var timers: [String: RunTimer] = [:]
+    /// Every idempotency key ever dispatched: an attempt's key is never handed out again.
+    var dispatchedKeys: Set<String> = []
     var waits: [String: String] = [:]  // wait id → step
     var approvals: [String: String] = [:]  // approval id → step
     var fed: [RunFact.Event] = []
@@ -143,7 +150,7 @@ private struct World {
         for command in transition.commands {
             switch command {
             case .dispatch(let attempt):
-                if queued[attempt.idempotencyKey] != nil {
+                if !dispatchedKeys.insert(attempt.idempotencyKey).inserted {
                     record("dispatched twice: \(attempt.idempotencyKey)")
                 }
                 queued[attempt.idempotencyKey] = (attempt.step, attempt.attempt, false)
@@ -184,7 +191,10 @@ private struct World {
     }
 
     mutating func play() {
-        let input: JSONValue = ["flag0": .bool(Bool.random(using: &random)), "flag1": true]
+        let list = (0..<Int.random(in: 0...4, using: &random)).map { JSONValue.number(JSONNumber($0)) }
+        let input: JSONValue = [
+            "flag0": .bool(Bool.random(using: &random)), "flag1": true, "list": .array(list),
+        ]
         feed(
             .runTriggered(
                 RunTrigger(
@@ -332,7 +342,21 @@ private struct World {
                     status != .succeeded && status != .partial,
                     "\(id) began again after finishing\n\(context)")
             }
+            if let id = started, let element = MapElement.parse(id) {
+                #expect(
+                    state.steps[element.step]?.status == .running,
+                    "\(id) began while its mapped step was not running\n\(context)")
+            }
             state.apply(fact)
+            for definition in run.reducer.flow.steps {
+                guard let map = definition.map else { continue }
+                let active = state.elements(of: definition.id).count { id in
+                    guard let status = state.steps[id]?.status else { return false }
+                    return !status.isFinal && status != .pending
+                }
+                #expect(
+                    active <= map.maxConcurrency, "\(definition.id): \(active) elements at once\n\(context)")
+            }
         }
         #expect(state == run.state, "replay differs\n\(context)")
         let stored = try? JSONDecoder().decode([RunFact].self, from: JSONEncoder().encode(run.history))
