@@ -41,6 +41,7 @@ struct EnginePropertyTests {
     func exampleFlowsSucceedAndTheirStoredHistoryReplays(name: String) throws {
         let flow = try FlowTest.parse(FlowTest.example(name))
         var world = World(flow: flow, random: SplitMix64(seed: 1))
+        world.outputs["plan"] = ["shards": ["0/3", "1/3", "2/3"], "rows": 12]
         let input: JSONValue = [
             "repo": "keel", "task": "fix it", "commit": "abc1234", "host": "gpu-1", "table": "users",
             "fix": "trim",
@@ -124,6 +125,8 @@ private struct World {
     /// Attempts dispatched and not stopped: (step, attempt) → started?
     var queued: [String: (step: String, attempt: Int, started: Bool)] = [:]
     var timers: [String: RunTimer] = [:]
+    /// What a step's attempts report when they succeed; none for steps not listed.
+    var outputs: [String: JSONObject] = [:]
     /// Every idempotency key ever dispatched: an attempt's key is never handed out again.
     var dispatchedKeys: Set<String> = []
     var waits: [String: String] = [:]  // wait id → step
@@ -247,7 +250,9 @@ private struct World {
             if let key = queued.keys.sorted().first, let entry = queued[key] {
                 if entry.started {
                     queued[key] = nil
-                    feed(.stepSucceeded(step: entry.step, attempt: entry.attempt, outputs: [:]))
+                    feed(
+                        .stepSucceeded(
+                            step: entry.step, attempt: entry.attempt, outputs: outputs[entry.step] ?? [:]))
                 } else {
                     queued[key]?.started = true
                     feed(.stepStarted(step: entry.step, attempt: entry.attempt, executor: "e", leaseToken: 1))
@@ -275,7 +280,8 @@ private struct World {
         queued[key] = nil
         let roll = Int.random(in: 0..<10, using: &random)
         if roll < 6 {
-            feed(.stepSucceeded(step: entry.step, attempt: entry.attempt, outputs: [:]))
+            feed(
+                .stepSucceeded(step: entry.step, attempt: entry.attempt, outputs: outputs[entry.step] ?? [:]))
         } else {
             let errorClass: ErrorClass = roll < 8 ? .transient : (roll < 9 ? .permanent : .timeout)
             feed(.stepFailed(step: entry.step, attempt: entry.attempt, errorClass: errorClass, message: "x"))

@@ -57,20 +57,21 @@ struct FlowExampleTests {
         #expect(flow.ancestors(of: "apply") == ["patch", "test", "review", "bench"])
     }
 
-    @Test func bulkDataFixUsesMergeKeysAndShards() throws {
+    @Test func bulkDataFixMapsItsShardsFromThePlan() throws {
         let flow = try FlowTest.parse(try FlowTest.example("bulk-data-fix.yaml"))
-        let shard0 = try #require(flow.step("shard-0"))
-        let shard3 = try #require(flow.step("shard-3"))
-        #expect(shard0.needs == ["approve"])
-        #expect(shard0.runsOn == ["db-tools"])
-        #expect(shard0.queueTimeout == FlowDuration(parsing: "30m"))
-        #expect(shard0.retry?.maxAttempts == 5)
-        #expect(shard3.retry?.maxAttempts == 8)
-        #expect(shard3.retry?.maximum == FlowDuration(parsing: "5m"))
-        #expect(
-            flow.topologicalOrder.map(\.id) == [
-                "plan", "approve", "shard-0", "shard-1", "shard-2", "shard-3", "verify", "notify",
-            ])
+        let apply = try #require(flow.step("apply"))
+        #expect(apply.map == StepMap(over: "${{ steps.plan.outputs.shards }}", maxConcurrency: 4))
+        #expect(apply.needs == ["approve"])
+        #expect(apply.runsOn == ["db-tools"])
+        #expect(apply.queueTimeout == FlowDuration(parsing: "30m"))
+        #expect(apply.retry?.maxAttempts == 5)
+        #expect(apply.retry?.maximum == FlowDuration(parsing: "5m"))
+        guard case .run(let run) = apply.kind else {
+            Issue.record("apply is not a run step")
+            return
+        }
+        #expect(run.command.last == "${{ map.item }}")
+        #expect(flow.topologicalOrder.map(\.id) == ["plan", "approve", "apply", "verify", "notify"])
         guard case .http(let http) = flow.step("notify")?.kind else {
             Issue.record("notify is not an http step")
             return
