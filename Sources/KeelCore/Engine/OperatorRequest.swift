@@ -21,7 +21,8 @@ public enum OperatorRequest: Sendable, Hashable {
             }
             return .success(RunFact(at: at, event: .runCancelRequested(actor: actor, reason: reason)))
         case .retry(let step, let actor):
-            guard state.steps[step] != nil else {
+            // A flow step: a run is never retried from one element of a mapped step.
+            guard state.flow.step(step) != nil else {
                 return .failure(
                     .unknownStep(
                         step, flow: state.flow.name, version: state.trigger?.version ?? 0,
