@@ -15,6 +15,7 @@ struct TriggerHandler: Sendable {
     let runs: RunStore
     let rejections: TriggerRejectionStore
     let publishers: PublisherStore
+    let parents: SubflowParents
     let advancer: RunAdvancer
     let compiledFlows: CompiledFlows
     let logger: Logger
@@ -27,6 +28,7 @@ struct TriggerHandler: Sendable {
         self.runs = RunStore(pool: pool)
         self.rejections = TriggerRejectionStore(pool: pool)
         self.publishers = PublisherStore(pool: pool)
+        self.parents = SubflowParents(pool: pool)
         self.logger = logger
     }
 
@@ -53,7 +55,9 @@ struct TriggerHandler: Sendable {
         case .failure(let rejection):
             return try await reject(rejection, flow: nil, delivery: delivery, correlationID: correlationID)
         }
-        if delivery.exchange == KeelTopology.triggers.name, delivery.routingKey != request.flow {
+        if [KeelTopology.triggers.name, KeelTopology.subflows.name].contains(delivery.exchange),
+            delivery.routingKey != request.flow
+        {
             return try await reject(
                 TriggerRejection(
                     reason: .invalidBody, field: "flow",
@@ -62,13 +66,48 @@ struct TriggerHandler: Sendable {
                 idempotencyKey: request.idempotencyKey)
         }
 
+        // A child run of a `flow` step comes through keel.subflows, and is believed only when the parent's
+        // history asked for exactly it; a trigger from anyone else names no parent.
+        var parent: VerifiedParent?
+        let parentHeader = properties.headers[SubflowParents.header]
+        if (delivery.exchange == KeelTopology.subflows.name) != (parentHeader != nil) {
+            return try await reject(
+                TriggerRejection(
+                    reason: .invalidProperties, field: SubflowParents.header,
+                    message: "expected \(SubflowParents.header) on keel.subflows and only there"),
+                flow: request.flow, delivery: delivery, correlationID: correlationID,
+                idempotencyKey: request.idempotencyKey)
+        }
+        if let header = parentHeader {
+            guard let waitID = header.stringValue,
+                let verified = try await parents.verify(
+                    waitID: waitID, flow: request.flow, input: request.input)
+            else {
+                return try await reject(
+                    TriggerRejection(
+                        reason: .invalidProperties, field: SubflowParents.header,
+                        message: "expected the wait of a flow step that asked for this flow with this input"),
+                    flow: request.flow, delivery: delivery, correlationID: correlationID,
+                    idempotencyKey: request.idempotencyKey)
+            }
+            parent = verified
+            if verified.depth + 1 > SubflowAction.maximumDepth {
+                return try await reject(
+                    TriggerRejection(
+                        reason: .invalidProperties, field: SubflowParents.header,
+                        message: "sub-flows nest at most \(SubflowAction.maximumDepth) deep"),
+                    flow: request.flow, delivery: delivery, correlationID: correlationID,
+                    idempotencyKey: request.idempotencyKey, failing: verified)
+            }
+        }
+
         let version: FlowVersionRecord
         do {
             version = try await flows.resolve(flow: request.flow, draft: request.draft)
         } catch let error as FlowStoreError {
             return try await reject(
                 Self.rejection(for: error), flow: request.flow, delivery: delivery,
-                correlationID: correlationID, idempotencyKey: request.idempotencyKey)
+                correlationID: correlationID, idempotencyKey: request.idempotencyKey, failing: parent)
         }
         let compiled = try compiledFlows.compiled(version)
         let input = InputDefaults.apply(compiled.definition.input, to: request.input)
@@ -77,7 +116,7 @@ struct TriggerHandler: Sendable {
             if !problems.isEmpty {
                 return try await reject(
                     .invalidInput(problems), flow: request.flow, delivery: delivery,
-                    correlationID: correlationID, idempotencyKey: request.idempotencyKey)
+                    correlationID: correlationID, idempotencyKey: request.idempotencyKey, failing: parent)
             }
         }
 
@@ -85,17 +124,32 @@ struct TriggerHandler: Sendable {
         var requester: String?
         if let user = properties.userID { requester = try await publishers.principal(forBrokerUser: user) }
         let runID = Self.newRunID()
-        let run = NewRun(
+        var child = NewRun(
             id: runID, flow: request.flow, version: version.version, input: input,
             idempotencyKey: request.idempotencyKey ?? runID, correlationID: correlationID,
             actor: request.actor ?? "anonymous", requester: requester, replyTo: properties.replyTo,
             traceparent: Self.trace(properties.headers["traceparent"]?.stringValue).traceparent)
+        if let parent {
+            // The child acts for whoever its parent acts for; separation of duties holds in it too.
+            child.parent = parent.parent
+            child.depth = parent.depth + 1
+            child.actor = parent.trigger.actor ?? child.actor
+            child.requester = parent.trigger.requester
+            child.correlationID = parent.trigger.correlationID
+        }
+        let run = child
         let creation: RunCreation
         do {
             creation = try await runs.create(run, at: .now, advancer: advancer) { creation in
                 guard let replyTo = run.replyTo else { return [] }
                 return [TriggerReply.accepted(run: run, creation: creation, replyTo: replyTo)]
             }
+        } catch let error as SubflowParentNotWaiting {
+            return try await reject(
+                TriggerRejection(
+                    reason: .invalidProperties, field: SubflowParents.header, message: error.description),
+                flow: request.flow, delivery: delivery, correlationID: correlationID,
+                idempotencyKey: request.idempotencyKey)
         } catch let error as PGError where error.isPermanent {
             // Whatever the checks above missed, PostgreSQL refused: retrying cannot help, so it is a
             // rejection like any other (answered, recorded, dead-lettered), never a retry in place.
@@ -104,7 +158,7 @@ struct TriggerHandler: Sendable {
                     reason: .unstorableValue,
                     message: "PostgreSQL refused the trigger's data: \(error.dataFreeDescription)"),
                 flow: request.flow, delivery: delivery, correlationID: correlationID,
-                idempotencyKey: request.idempotencyKey)
+                idempotencyKey: request.idempotencyKey, failing: parent)
         }
         switch creation {
         case .created(let id):
@@ -146,10 +200,13 @@ struct TriggerHandler: Sendable {
         return nil
     }
 
+    /// Records, answers and dead-letters a refused trigger. A child run that cannot be created (`failing`,
+    /// its parent verified) fails the parent step waiting for it, with the same reason.
     private func reject(
         _ rejection: TriggerRejection, flow: String?, delivery: AMQPDelivery, correlationID: String,
-        idempotencyKey: String? = nil
+        idempotencyKey: String? = nil, failing parent: VerifiedParent? = nil
     ) async throws -> Outcome {
+        if let parent { try await failParent(parent.parent, because: rejection) }
         var properties = delivery.properties
         // A reply queue named with U+0000 is answered nowhere rather than under another name.
         properties.replyTo = properties.replyTo.flatMap { $0.isStorable ? $0 : nil }
@@ -181,6 +238,20 @@ struct TriggerHandler: Sendable {
                 "message_id": "\(properties.messageID ?? "-")", "idempotency_key": "\(idempotencyKey ?? "-")",
             ])
         return .rejected(rejection.reason)
+    }
+
+    /// The parent step's wait gets a failed `callback.received`, as if the child had run and failed.
+    private func failParent(_ parent: RunParent, because rejection: TriggerRejection) async throws {
+        let message = "the child run could not start: \(rejection.message)"
+        try await advancer.advance(run: parent.runID) { state in
+            guard let step = state.steps[parent.step], step.status == .waiting, step.waitID == parent.waitID
+            else { return nil }
+            return RunFact(
+                at: .now,
+                event: .callbackReceived(
+                    step: parent.step, waitID: parent.waitID, status: .failed,
+                    output: ["error": .string(message)]))
+        }
     }
 
     static func rejection(for error: FlowStoreError) -> TriggerRejection {

@@ -32,7 +32,10 @@ public struct BrokerPermissions: Sendable, Hashable {
         let dead = KeelTopology.deadLetters.name
         switch service {
         case .triggerIntake:
-            return consumer(of: KeelTopology.triggerQueue, boundTo: KeelTopology.triggers.name)
+            // Its queue is bound to keel.subflows too (an exchange it also publishes to, as every relay).
+            return consumer(
+                of: KeelTopology.triggerQueue, boundTo: KeelTopology.triggers.name,
+                and: [KeelTopology.subflows.name])
         case .callbackGateway:
             return consumer(of: KeelTopology.callbackQueue, boundTo: KeelTopology.callbacks.name)
         case .stepExecutor:
@@ -52,14 +55,16 @@ public struct BrokerPermissions: Sendable, Hashable {
     /// A service that consumes one queue bound to one exchange: it declares both, the queue's dead-letter
     /// queue and the exchanges the outbox relay publishes to; it binds its queues and publishes through
     /// the outbox and to the dead-letter exchange; it reads its queue.
-    static func consumer(of queue: KeelQueue, boundTo exchange: String) -> BrokerPermissions {
+    static func consumer(of queue: KeelQueue, boundTo exchange: String, and others: [String] = [])
+        -> BrokerPermissions
+    {
         let outbox = KeelTopology.publishing.exchanges.map(\.name)
         let dead = KeelTopology.deadLetters.name
         let own = [queue.name, queue.deadLetterQueue]
         return BrokerPermissions(
             configure: names(outbox + [exchange, dead] + own),
             write: names(["amq.default"] + outbox + [dead] + own),
-            read: names([queue.name, exchange, dead]))
+            read: names([queue.name, exchange] + others + [dead]))
     }
 
     /// A pattern matching exactly these names.

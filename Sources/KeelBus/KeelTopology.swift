@@ -9,6 +9,10 @@ public import AMQPClient
 public enum KeelTopology {
     /// Triggers: routing key = flow name (DESIGN §4).
     public static let triggers = KeelExchange(name: "keel.triggers", type: .topic)
+    /// Child runs that `flow` steps ask for, routed like triggers into trigger-intake's queue. Apart from
+    /// `keel.triggers` so that services, which relay these, still cannot publish ordinary triggers; a
+    /// message here must name its parent's wait (`keel-parent-wait`), which intake checks.
+    public static let subflows = KeelExchange(name: "keel.subflows", type: .topic)
     /// Run, step and approval events: `run.succeeded.<flow>`, `step.failed.<flow>.<step>`...
     public static let events = KeelExchange(name: "keel.events", type: .topic)
     /// Callbacks from remote workers over AMQP.
@@ -29,9 +33,12 @@ public enum KeelTopology {
     /// What trigger-intake consumes.
     public static var triggerIntake: KeelDeclaration {
         KeelDeclaration(
-            exchanges: [triggers, deadLetters],
+            exchanges: [triggers, subflows, deadLetters],
             queues: [triggerQueue],
-            bindings: [KeelBinding(queue: triggerQueue.name, exchange: triggers.name, routingKey: "#")])
+            bindings: [
+                KeelBinding(queue: triggerQueue.name, exchange: triggers.name, routingKey: "#"),
+                KeelBinding(queue: triggerQueue.name, exchange: subflows.name, routingKey: "#"),
+            ])
     }
 
     /// What callback-gateway consumes.
@@ -53,11 +60,11 @@ public enum KeelTopology {
             })
     }
 
-    /// The exchanges the outbox relay publishes to: the run's events and step dispatches (replies go
-    /// through the default exchange). Every service relays the one outbox, so every service needs them,
+    /// The exchanges the outbox relay publishes to: the run's events, step dispatches and child runs'
+    /// triggers (replies go through the default exchange). Every service relays the one outbox, so every service needs them,
     /// and no more: `BrokerPermissions` lets each service configure only what it declares.
     public static var publishing: KeelDeclaration {
-        KeelDeclaration(exchanges: [events, steps], queues: [], bindings: [])
+        KeelDeclaration(exchanges: [events, steps, subflows], queues: [], bindings: [])
     }
 }
 

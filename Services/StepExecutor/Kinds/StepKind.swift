@@ -82,7 +82,8 @@ struct StepKinds: Sendable {
         case .run: run
         case .http: http
         case .ssh: ssh
-        case .approval, .wait: nil
+        // Decided by the engine itself: a decision, a callback, a child run.
+        case .approval, .wait, .subflow: nil
         }
     }
 }

@@ -22,6 +22,9 @@ public enum RunCommand: Sendable, Hashable {
     case closeApproval(approvalID: String)
     /// Publish an event on `keel.events` (`run.succeeded.<flow>`, `step.failed.<flow>.<step>`, ...).
     case publish(routingKey: String, body: JSONValue)
+    /// Ask trigger-intake for the child run of a `flow` step (a trigger on `keel.triggers` naming the
+    /// parent's wait); the parent step waits on `request.waitID` for the child's outcome.
+    case startSubflow(SubflowRequest)
     /// Mark the run finished and, when the trigger had a `reply_to`, send it the outcome.
     case finishRun(outcome: RunOutcome, replyTo: String?)
 }

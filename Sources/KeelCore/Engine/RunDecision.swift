@@ -86,7 +86,7 @@ struct RunDecision {
             afterDecision(id, before: before)
             advance()
         case .stepScheduled, .stepRetryScheduled, .stepSkipped, .stepTimedOut, .stepCancelled, .waitOpened,
-            .approvalRequested, .runFinished, .mapExpanded:
+            .approvalRequested, .runFinished, .mapExpanded, .subflowStarted:
             break
         }
     }
@@ -303,6 +303,8 @@ struct RunDecision {
         switch definition.kind {
         case .wait:
             openWait(id, attempt: attempt)
+        case .subflow(let action):
+            startSubflow(id, attempt: attempt, action: action)
         case .approval(let gate):
             requestApproval(id, attempt: attempt, gate: gate)
         case .run, .http, .ssh, .noop:
@@ -335,6 +337,49 @@ struct RunDecision {
                 changeRequest: step(id).changeRequest)
             record(.stepScheduled(scheduled))
             commands.append(.dispatch(scheduled))
+        }
+    }
+
+    /// Renders the child's input and asks for the child run; the step waits for its outcome.
+    private mutating func startSubflow(_ id: String, attempt: Int, action: SubflowAction) {
+        let input: JSONValue
+        do throws(KeyProblem) {
+            input = try renderJSON(
+                action.input, "steps.\(id).flow.input", context(attempt: attempt, step: id))
+        } catch {
+            record(.stepFailed(step: id, attempt: 0, errorClass: .permanent, message: error.message))
+            publishFailure(id)
+            return
+        }
+        let request = SubflowRequest(
+            step: id, attempt: attempt, waitID: WaitID.of(run: runID, step: id, attempt: attempt),
+            flow: action.flow, input: input)
+        record(.subflowStarted(request))
+        commands.append(.startSubflow(request))
+    }
+
+    /// Every string in `json` (not the keys) evaluated as a template, as the executor renders a body.
+    private func renderJSON(_ json: JSONValue, _ field: String, _ context: ExpressionContext)
+        throws(KeyProblem)
+        -> JSONValue
+    {
+        switch json {
+        case .null, .bool, .number:
+            return json
+        case .string(let template):
+            return try render(template, field, context)
+        case .array(let elements):
+            var rendered: [JSONValue] = []
+            for (index, element) in elements.enumerated() {
+                rendered.append(try renderJSON(element, "\(field)[\(index)]", context))
+            }
+            return .array(rendered)
+        case .object(let members):
+            var rendered = JSONObject()
+            for (key, member) in members {
+                rendered[key] = try renderJSON(member, "\(field).\(key)", context)
+            }
+            return .object(rendered)
         }
     }
 
@@ -446,8 +491,11 @@ struct RunDecision {
         switch current.status {
         case .scheduled, .running: return true
         case .waiting:
-            if case .ssh? = definition(id)?.kind { return true }
-            return false
+            // A started ssh job, or a child run: stopping the step stops them.
+            switch definition(id)?.kind {
+            case .ssh?, .subflow?: return true
+            default: return false
+            }
         default: return false
         }
     }

@@ -8,7 +8,7 @@ extension RunFact: Codable {
         case correlationID = "correlation_id"
         case idempotencyKey = "idempotency_key"
         case replyTo = "reply_to"
-        case traceparent
+        case traceparent, parent
         case step, attempt, executor, items
         case leaseToken = "lease_token"
         case outputs
@@ -55,7 +55,8 @@ extension RunFact: Codable {
                     input: try container.decode(JSONValue.self, forKey: .input),
                     actor: try optionalString(.actor), requester: try optionalString(.requester),
                     correlationID: try string(.correlationID), idempotencyKey: try string(.idempotencyKey),
-                    replyTo: try optionalString(.replyTo), traceparent: try optionalString(.traceparent)))
+                    replyTo: try optionalString(.replyTo), traceparent: try optionalString(.traceparent),
+                    parent: try container.decodeIfPresent(RunParent.self, forKey: .parent)))
         case "step.scheduled":
             event = .stepScheduled(
                 ScheduledAttempt(
@@ -109,6 +110,11 @@ extension RunFact: Codable {
         case "wait.opened":
             event = .waitOpened(
                 step: try string(.step), attempt: try int(.attempt), waitID: try string(.waitID))
+        case "subflow.started":
+            event = .subflowStarted(
+                SubflowRequest(
+                    step: try string(.step), attempt: try int(.attempt), waitID: try string(.waitID),
+                    flow: try string(.flow), input: try container.decode(JSONValue.self, forKey: .input)))
         case "callback.received":
             event = .callbackReceived(
                 step: try string(.step), waitID: try string(.waitID),
@@ -152,6 +158,7 @@ extension RunFact: Codable {
             try container.encode(trigger.idempotencyKey, forKey: .idempotencyKey)
             try container.encodeIfPresent(trigger.replyTo, forKey: .replyTo)
             try container.encodeIfPresent(trigger.traceparent, forKey: .traceparent)
+            try container.encodeIfPresent(trigger.parent, forKey: .parent)
         case .stepScheduled(let scheduled):
             try container.encode(scheduled.step, forKey: .step)
             try container.encode(scheduled.attempt, forKey: .attempt)
@@ -207,6 +214,12 @@ extension RunFact: Codable {
             try container.encode(step, forKey: .step)
             try container.encode(attempt, forKey: .attempt)
             try container.encode(waitID, forKey: .waitID)
+        case .subflowStarted(let request):
+            try container.encode(request.step, forKey: .step)
+            try container.encode(request.attempt, forKey: .attempt)
+            try container.encode(request.waitID, forKey: .waitID)
+            try container.encode(request.flow, forKey: .flow)
+            try container.encode(request.input, forKey: .input)
         case .callbackReceived(let step, let waitID, let status, let output):
             try container.encode(step, forKey: .step)
             try container.encode(waitID, forKey: .waitID)

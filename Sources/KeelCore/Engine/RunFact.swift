@@ -49,6 +49,9 @@ public struct RunFact: Sendable, Hashable {
         case runRetryRequested(fromStep: String, pass: Int, actor: String?)
         /// The step now waits for a callback (derived).
         case waitOpened(step: String, attempt: Int, waitID: String)
+        /// A `flow` step asked for its child run and now waits on `request.waitID` for the child's
+        /// outcome, which arrives as `callback.received` (derived).
+        case subflowStarted(SubflowRequest)
         /// A verified callback for an open wait (callback-gateway).
         case callbackReceived(step: String, waitID: String, status: CallbackStatus, output: JSONValue)
         /// The step now waits for a decision (derived).
@@ -82,12 +85,15 @@ public struct RunTrigger: Sendable, Hashable {
     /// The W3C `traceparent` the run's trace started from (the trigger's, or a new one); every message and
     /// callback of the run carries this trace.
     public var traceparent: String?
+    /// The run whose `flow` step started this one, when one did: it gets this run's outcome.
+    public var parent: RunParent?
 
     public init(
         runID: String, flow: String, version: Int, input: JSONValue, actor: String? = nil,
         requester: String? = nil, correlationID: String,
-        idempotencyKey: String, replyTo: String? = nil, traceparent: String? = nil
+        idempotencyKey: String, replyTo: String? = nil, traceparent: String? = nil, parent: RunParent? = nil
     ) {
+        self.parent = parent
         self.requester = requester
         self.runID = runID
         self.flow = flow
@@ -98,6 +104,25 @@ public struct RunTrigger: Sendable, Hashable {
         self.idempotencyKey = idempotencyKey
         self.replyTo = replyTo
         self.traceparent = traceparent
+    }
+}
+
+/// Where a child run came from: the parent run, its `flow` step, and the wait that step holds.
+public struct RunParent: Sendable, Hashable, Codable {
+    public var runID: String
+    public var step: String
+    public var waitID: String
+
+    public init(runID: String, step: String, waitID: String) {
+        self.runID = runID
+        self.step = step
+        self.waitID = waitID
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case runID = "run_id"
+        case step
+        case waitID = "wait_id"
     }
 }
 
@@ -233,6 +258,7 @@ extension RunFact.Event {
         case .runCancelRequested: "run.cancel_requested"
         case .runRetryRequested: "run.retry_requested"
         case .waitOpened: "wait.opened"
+        case .subflowStarted: "subflow.started"
         case .callbackReceived: "callback.received"
         case .approvalRequested: "approval.requested"
         case .approvalDecided: "approval.decided"
@@ -245,6 +271,7 @@ extension RunFact.Event {
         switch self {
         case .stepScheduled(let scheduled): scheduled.step
         case .approvalRequested(let request): request.step
+        case .subflowStarted(let request): request.step
         case .stepStarted(let step, _, _, _), .stepSucceeded(let step, _, _), .stepFailed(let step, _, _, _),
             .stepRetryScheduled(let step, _, _, _), .stepSkipped(let step, _), .stepTimedOut(let step, _, _),
             .stepCancelled(let step, _, _), .waitOpened(let step, _, _), .callbackReceived(let step, _, _, _),
@@ -261,6 +288,7 @@ extension RunFact.Event {
         switch self {
         case .stepScheduled(let scheduled): scheduled.attempt
         case .approvalRequested(let request): request.attempt
+        case .subflowStarted(let request): request.attempt
         case .stepStarted(_, let attempt, _, _), .stepSucceeded(_, let attempt, _),
             .stepFailed(_, let attempt, _, _),
             .stepRetryScheduled(_, let attempt, _, _), .stepTimedOut(_, let attempt, _),

@@ -73,6 +73,7 @@ struct TriggerSnapshot: Sendable, Hashable, Codable {
     var idempotencyKey: String
     var replyTo: String?
     var traceparent: String?
+    var parent: RunParent?
 
     private enum CodingKeys: String, CodingKey {
         case runID = "run_id"
@@ -80,7 +81,7 @@ struct TriggerSnapshot: Sendable, Hashable, Codable {
         case correlationID = "correlation_id"
         case idempotencyKey = "idempotency_key"
         case replyTo = "reply_to"
-        case traceparent
+        case traceparent, parent
     }
 
     init(_ trigger: RunTrigger) {
@@ -94,13 +95,14 @@ struct TriggerSnapshot: Sendable, Hashable, Codable {
         idempotencyKey = trigger.idempotencyKey
         replyTo = trigger.replyTo
         traceparent = trigger.traceparent
+        parent = trigger.parent
     }
 
     var trigger: RunTrigger {
         RunTrigger(
             runID: runID, flow: flow, version: version, input: input, actor: actor, requester: requester,
             correlationID: correlationID,
-            idempotencyKey: idempotencyKey, replyTo: replyTo, traceparent: traceparent)
+            idempotencyKey: idempotencyKey, replyTo: replyTo, traceparent: traceparent, parent: parent)
     }
 }
 

@@ -119,7 +119,7 @@ public struct RunState: Sendable, Hashable {
         case .runTriggered, .runRetryRequested, .stepScheduled, .stepRetryScheduled, .stepSkipped,
             .mapExpanded,
             .stepTimedOut,
-            .stepCancelled, .waitOpened, .approvalRequested, .runFinished:
+            .stepCancelled, .waitOpened, .approvalRequested, .runFinished, .subflowStarted:
             return false
         }
     }
@@ -239,7 +239,16 @@ public struct RunState: Sendable, Hashable {
                 step.heartbeatInterval = condition?.heartbeat
                 step.heartbeatDue = condition?.heartbeat.map { at.adding($0) }
             }
+        case .subflowStarted(let request):
+            let definition = flow.step(request.step)
+            update(request.step) { step in
+                step.begin(attempt: request.attempt, at: at, timeout: definition?.timeout)
+                step.status = .waiting
+                step.waitID = request.waitID
+                step.waitingSince = at
+            }
         case .callbackReceived(let id, _, let callbackStatus, let output):
+            let child = flow.step(id).map { if case .subflow = $0.kind { true } else { false } } ?? false
             update(id) { step in
                 switch callbackStatus {
                 case .heartbeat:
@@ -253,7 +262,10 @@ public struct RunState: Sendable, Hashable {
                     step.endAttempt()
                     step.status = .failed
                     step.errorClass = .permanent
-                    step.message = "the job reported failure"
+                    step.message =
+                        child
+                        ? (output["error"]?.stringValue ?? "the child run failed")
+                        : "the job reported failure"
                     step.outputs = Self.outputs(of: output)
                 }
             }

@@ -3,7 +3,7 @@ extension FlowDecoder {
         "flow", "description", "input", "concurrency", "shard_key", "timeout", "schedules", "steps",
     ]
     static let stepFields = [
-        "id", "needs", "if", "run", "http", "ssh", "approval", "wait", "noop", "retry", "timeout",
+        "id", "needs", "if", "run", "http", "ssh", "approval", "wait", "noop", "flow", "retry", "timeout",
         "queue_timeout", "concurrency", "runs_on", "outputs", "map",
     ]
 
@@ -125,7 +125,7 @@ extension FlowDecoder {
             fields["max_concurrency"].map {
                 integer($0, fields.path("max_concurrency"), in: 1...StepMap.maximumElements)
             } ?? 10
-        if let kind, kind.name == "approval" || kind.name == "wait" || kind.waitCondition != nil {
+        if let kind, ["approval", "wait", "flow"].contains(kind.name) || kind.waitCondition != nil {
             fail(
                 .invalidValue, at: node.position, path,
                 "expected map on a run, http, ssh or noop step without wait; got a \(kind.name) step"

@@ -13,7 +13,7 @@ extension FlowDecoder {
                 ? (fields.entries[present[1]]?.keyPosition ?? fields.node.position) : fields.node.position
             fail(
                 .stepKind, at: position, fields.path,
-                "expected exactly one of run, http, ssh, approval, wait, noop "
+                "expected exactly one of run, http, ssh, approval, wait, noop, flow "
                     + "(run and ssh may add wait; wait may add approval); got \(found)"
             )
             // Still read each kind, so its own mistakes are reported in the same pass.
@@ -26,6 +26,7 @@ extension FlowDecoder {
                 case "ssh": _ = decodeSSH(node, path, step: step)
                 case "approval": _ = decodeApproval(node, path, step: step)
                 case "wait": _ = decodeWait(node, path)
+                case "flow": _ = decodeSubflow(node, path, step: step)
                 default: _ = decodeNoop(node, path)
                 }
             }
@@ -44,6 +45,9 @@ extension FlowDecoder {
             return fields["approval"].flatMap { decodeApproval($0, fields.path("approval"), step: step) }.map(
                 StepKind.approval)
         case "wait": return fields["wait"].flatMap { decodeWait($0, fields.path("wait")) }.map(StepKind.wait)
+        case "flow":
+            return fields["flow"].flatMap { decodeSubflow($0, fields.path("flow"), step: step) }.map(
+                StepKind.subflow)
         default:
             return decodeNoop(fields["noop"], fields.path("noop")) ? .noop : nil
         }
@@ -82,6 +86,24 @@ extension FlowDecoder {
             guard errors.count == errorCount, let wait else { return nil }
             return .wait(wait)
         }
+    }
+
+    /// `flow: {name, input}`: the child flow and its input, whose strings may be templates.
+    mutating func decodeSubflow(_ node: SourceNode, _ path: String, step: Int) -> SubflowAction? {
+        guard let fields = fields(node, path, allowed: ["name", "input"]) else { return nil }
+        let errorCount = errors.count
+        let flow = required(fields, "name").flatMap {
+            name(
+                $0, fields.path("name"), pattern: .flowName,
+                description: "a flow name matching ^[a-z0-9][a-z0-9._-]{0,127}$")
+        }
+        var input: JSONValue = [:]
+        if let inputNode = fields["input"] {
+            input = json(inputNode, fields.path("input")) ?? [:]
+            collectTemplates(in: inputNode, fields.path("input"), step: step)
+        }
+        guard errors.count == errorCount, let flow else { return nil }
+        return SubflowAction(flow: flow, input: input)
     }
 
     /// `noop: {}`, `noop: true` or `noop:` (null).

@@ -52,6 +52,7 @@ extension StepDefinition {
         case .http(let http): object["http"] = http.jsonValue
         case .ssh(let ssh): object["ssh"] = ssh.jsonValue
         case .approval(let gate): object["approval"] = gate.jsonValue
+        case .subflow(let action): object["flow"] = ["name": .string(action.flow), "input": action.input]
         case .wait, .noop: break
         }
         if case .noop = kind { object["noop"] = .object(JSONObject()) }

@@ -23,6 +23,12 @@ extension FlowValidator {
             }
             checkInputPaths(template.references.inputPaths, site: site)
             checkMapReads(template.references.mapFields, site: site, skeletons: skeletons)
+            if let secret = template.references.secrets.first, site.path.contains(".flow.input") {
+                // A child's input is recorded in both runs' histories, where no secret may be.
+                decoder.fail(
+                    .invalidExpression, at: site.position, site.path,
+                    "expected no secrets in a child run's input (it is recorded); got secrets.\(secret)")
+            }
             for reference in template.references.steps {
                 let referenced = reference.stepID
                 var site = site
@@ -114,6 +120,12 @@ extension FlowValidator {
     ) {
         let id = step.id ?? "?"
         switch field {
+        case .outputs(let name?) where step.kind == "flow":
+            guard !["run_id", "outcome", "steps"].contains(name) else { return }
+            decoder.fail(
+                .invalidExpression, at: site.position, site.path,
+                "expression reads output '\(FlowError.quoted(name))' of step '\(id)', a flow step: its outputs are run_id, outcome and steps (each step's outputs in the child run)"
+            )
         case .outputs(let name?) where step.isMapped:
             guard name != "results", name != "count" else { return }
             decoder.fail(

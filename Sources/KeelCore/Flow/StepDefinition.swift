@@ -49,6 +49,8 @@ public enum StepKind: Sendable, Hashable {
     case wait(WaitCondition)
     /// Does nothing; joins branches or marks a milestone.
     case noop
+    /// Starts another flow as a child run and waits for its outcome (YAML key `flow`).
+    case subflow(SubflowAction)
 
     /// The YAML key of this kind.
     public var name: String {
@@ -59,10 +61,11 @@ public enum StepKind: Sendable, Hashable {
         case .approval: "approval"
         case .wait: "wait"
         case .noop: "noop"
+        case .subflow: "flow"
         }
     }
 
-    static let names = ["run", "http", "ssh", "approval", "wait", "noop"]
+    static let names = ["run", "http", "ssh", "approval", "wait", "noop", "flow"]
 
     /// The callback wait of a `wait` step, or of a `run` or `ssh` step with `wait`.
     public var waitCondition: WaitCondition? {
@@ -70,7 +73,7 @@ public enum StepKind: Sendable, Hashable {
         case .wait(let condition): condition
         case .run(let action): action.wait
         case .ssh(let action): action.wait
-        case .http, .approval, .noop: nil
+        case .http, .approval, .noop, .subflow: nil
         }
     }
 }

@@ -121,6 +121,12 @@ private struct TimelineFold {
             cancellation = RunTimeline.CancelRequest(at: at, actor: actor, reason: reason)
         case .runRetryRequested(let step, let pass, let actor):
             retries.append(RunTimeline.RetryRequest(at: at, fromStep: step, pass: pass, actor: actor))
+        case .subflowStarted(let request):
+            // The attempt waits for its child run as a wait for a callback.
+            var attempt = AttemptTimeline(attempt: request.attempt, pass: state.pass, scheduledAt: at)
+            attempt.startedAt = at
+            attempt.wait = AttemptTimeline.Wait(id: request.waitID, openedAt: at)
+            attempts[request.step, default: []].append(attempt)
         case .waitOpened(let step, let number, let waitID):
             let wait = AttemptTimeline.Wait(id: waitID, openedAt: at)
             if attempts[step]?.contains(where: { $0.attempt == number }) == true {

@@ -15,6 +15,9 @@ public struct RunAdvancer: Sendable {
     public let settings: EngineSettings
     /// Counts what each committed advance appended.
     public let metrics: RunMetrics
+    /// The runs whose commands this task is carrying out: a child cancelled by its parent does not report
+    /// back to the parent in the middle of the parent's own advance.
+    @TaskLocal static var advancing: Set<UUID> = []
 
     public init(
         pool: PGPool, reducers: RunReducers = RunReducers(), settings: EngineSettings = EngineSettings(),
@@ -70,8 +73,11 @@ public struct RunAdvancer: Sendable {
                 transition.state, lastSeq: loaded.lastSeq + facts.count, of: loaded.id, on: connection)
         }
         let commands = RunCommands(
-            runID: loaded.id, state: transition.state, settings: settings, connection: connection)
-        try await commands.carryOut(transition.commands, before: loaded.state, facts: facts)
+            runID: loaded.id, state: transition.state, settings: settings, connection: connection,
+            advancer: self)
+        try await Self.$advancing.withValue(Self.advancing.union([loaded.id])) {
+            try await commands.carryOut(transition.commands, before: loaded.state, facts: facts)
+        }
         let advance = RunAdvance(
             state: transition.state, previous: loaded.state, facts: facts, commands: transition.commands,
             ignored: false)

@@ -9,10 +9,15 @@ struct RunCommands {
     let state: RunState
     let settings: EngineSettings
     let connection: PGConnection
+    /// For the commands that advance another run: a parent's child, a child's parent.
+    let advancer: RunAdvancer
 
     private var trigger: RunTrigger? { state.trigger }
     private var approvals: ApprovalGateCommands { ApprovalGateCommands(runID: runID, connection: connection) }
     private var waits: WaitCommands { WaitCommands(runID: runID, connection: connection) }
+    private var subflows: SubflowCommands {
+        SubflowCommands(runID: runID, state: state, advancer: advancer, connection: connection)
+    }
     private var slots: ConcurrencySlots {
         ConcurrencySlots(connection: connection, shards: settings.stepShards)
     }
@@ -20,6 +25,7 @@ struct RunCommands {
     /// `facts` are the transition's (the fact and its derived facts): they tell why a wait or approval closed.
     func carryOut(_ commands: [RunCommand], before: RunState, facts: [RunFact]) async throws {
         var messages: [OutboxMessage] = []
+        let at = facts.first?.at ?? .now
         for command in commands {
             switch command {
             case .dispatch(let scheduled):
@@ -38,6 +44,11 @@ struct RunCommands {
                     WHERE run_id = \(runID) AND step = \(step) AND attempt = \(attempt)
                       AND status IN ('scheduled', 'running')
                     """)
+                if case .subflow? = state.flow.step(step)?.kind {
+                    try await subflows.stopChild(step: step, attempt: attempt, reason: reason, at: at)
+                }
+            case .startSubflow(let request):
+                messages.append(subflows.trigger(request))
             case .startTimer(let timer):
                 try await connection.execute(
                     """
@@ -59,6 +70,7 @@ struct RunCommands {
             case .finishRun(let outcome, let replyTo):
                 try await connection.execute("DELETE FROM run_timers WHERE run_id = \(runID)")
                 if let replyTo { messages.append(finished(outcome, replyTo: replyTo)) }
+                try await subflows.reportToParent(outcome, at: at)
             case .requestApproval(let request, let requester, let timeoutAt, _):
                 try await approvals.open(request, state: state, requester: requester, timeoutAt: timeoutAt)
             case .closeApproval(let approvalID):

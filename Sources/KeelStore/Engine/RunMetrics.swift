@@ -70,7 +70,7 @@ public struct RunMetrics: Sendable {
             waitClosed(id, status: "decided", at: fact.at, before: before)
             failed(id, after: after, later: later)
         case .stepScheduled, .stepRetryScheduled, .stepSkipped, .timerFired, .runCancelRequested,
-            .runRetryRequested, .waitOpened, .approvalRequested, .mapExpanded:
+            .runRetryRequested, .waitOpened, .approvalRequested, .mapExpanded, .subflowStarted:
             return
         }
     }

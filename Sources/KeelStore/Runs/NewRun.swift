@@ -14,6 +14,9 @@ public struct NewRun: Sendable, Hashable {
     public var requester: String?
     public var replyTo: String?
     public var traceparent: String?
+    /// The run whose `flow` step asked for this one, and how deep that makes it.
+    public var parent: RunParent?
+    public var depth = 0
 
     public init(
         id: String, flow: String, version: Int, input: JSONValue, idempotencyKey: String,
@@ -39,7 +42,7 @@ extension NewRun {
         RunTrigger(
             runID: id, flow: flow, version: version, input: input, actor: actor, requester: requester,
             correlationID: correlationID,
-            idempotencyKey: idempotencyKey, replyTo: replyTo, traceparent: traceparent)
+            idempotencyKey: idempotencyKey, replyTo: replyTo, traceparent: traceparent, parent: parent)
     }
 }
 

@@ -18,13 +18,16 @@ public struct RunStore: Sendable {
         outbox: @Sendable (RunCreation) -> [OutboxMessage]
     ) async throws -> RunCreation {
         try await advancer.withTransaction { connection in
+            if let parent = run.parent { try await Self.lockWaiting(parent, on: connection) }
             let inserted = try await connection.query(
                 """
                 INSERT INTO runs (id, flow, version, status, input, idempotency_key, correlation_id, actor,
-                                  reply_to, traceparent)
+                                  reply_to, traceparent, parent_run_id, parent_step, parent_wait_id, depth)
                 VALUES (\(UUID(uuidString: run.id)), \(run.flow), \(run.version), 'pending',
                         \(PGJSON(run.input.jsonString())), \(run.idempotencyKey), \(run.correlationID),
-                        \(run.actor), \(run.replyTo), \(run.traceparent))
+                        \(run.actor), \(run.replyTo), \(run.traceparent),
+                        \(run.parent.flatMap { UUID(uuidString: $0.runID) }), \(run.parent?.step),
+                        \(run.parent?.waitID), \(run.depth))
                 ON CONFLICT (flow, idempotency_key) DO NOTHING
                 RETURNING id
                 """)
@@ -52,6 +55,20 @@ public struct RunStore: Sendable {
 }
 
 extension RunStore {
+    /// Holds the parent's row (against its cancellation, which then finds this child to cancel) and
+    /// checks its step still waits for the child; throws `SubflowParentNotWaiting` when it does not.
+    static func lockWaiting(_ parent: RunParent, on connection: PGConnection) async throws {
+        let rows = try await connection.query(
+            """
+            SELECT state->'steps'->\(parent.step)->>'status' = 'waiting'
+                   AND state->'steps'->\(parent.step)->>'wait_id' = \(parent.waitID)
+            FROM runs WHERE id = \(UUID(uuidString: parent.runID)) FOR SHARE
+            """)
+        guard try rows.first?.decode(Bool?.self, at: 0) == true else {
+            throw SubflowParentNotWaiting(parent: parent)
+        }
+    }
+
     /// Runs, newest first, optionally of one flow and in one status.
     public func list(flow: String? = nil, status: String? = nil, limit: Int = 50) async throws -> [RunSummary]
     {

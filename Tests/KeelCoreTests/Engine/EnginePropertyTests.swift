@@ -33,7 +33,7 @@ struct EnginePropertyTests {
         #expect(
             kinds.isSuperset(of: [
                 "run.retry_requested", "step.retry_scheduled", "step.skipped", "step.timed_out",
-                "wait.opened", "approval.requested", "map.expanded",
+                "wait.opened", "approval.requested", "map.expanded", "subflow.started",
             ]), "\(kinds.sorted())")
     }
 
@@ -98,6 +98,9 @@ struct EnginePropertyTests {
                 let limit = Int.random(in: 1...3, using: &random)
                 yaml += "    map: {over: \"${{ input.list }}\", max_concurrency: \(limit)}\n"
                 yaml += "    run: {command: [./shard.sh, \"${{ map.item }}\"]}\n"
+            case 5:
+                yaml +=
+                    "    flow: {name: child, input: {flag: \"${{ input.flag1 }}\", run: \"${{ run.id }}\"}}\n"
             default: yaml += "    noop: {}\n"
             }
             if Bool.random(using: &random) {
@@ -166,6 +169,9 @@ private struct World {
                 if timers.removeValue(forKey: id) == nil { record("cancelled an unknown timer \(id)") }
             case .openWait(let step, _, let waitID, _, _):
                 waits[waitID] = step
+            case .startSubflow(let request):
+                // The child's outcome comes back as a callback on the step's wait.
+                waits[request.waitID] = request.step
             case .closeWait(let waitID):
                 waits[waitID] = nil
             case .requestApproval(let request, _, _, _):
