@@ -36,6 +36,7 @@ extension RunTimeline {
                         attempts: fold.attempts[id] ?? [])
                 }
             })
+        parent = trigger.parent
     }
 
     /// `runs.status` as the engine's `RunAdvancer` sets it, except that a run no step has begun in

@@ -4,7 +4,7 @@
 extension RunTimeline: Encodable {
     private enum Key: String, CodingKey {
         case runID, flow, version, status, outcome, reason, pass, trigger, triggeredAt, finishedAt
-        case durationMs, cancellation, retries, steps
+        case durationMs, cancellation, retries, steps, parent, children
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -23,6 +23,8 @@ extension RunTimeline: Encodable {
         try container.encode(cancellation, forKey: .cancellation)
         try container.encode(retries, forKey: .retries)
         try container.encode(steps, forKey: .steps)
+        try container.encode(parent, forKey: .parent)
+        try container.encode(children, forKey: .children)
     }
 }
 

@@ -40,6 +40,11 @@ public struct RunTimeline: Sendable, Hashable {
     public var retries: [RetryRequest]
     /// Every step of the flow version, in declaration order.
     public var steps: [StepTimeline]
+    /// The run whose `flow` step started this one, as its trigger recorded.
+    public var parent: RunParent?
+    /// The runs this one's `flow` steps started: not in its history (each child is a run of its own),
+    /// so whoever reads the run adds them.
+    public var children: [ChildRun] = []
 
     /// `finishedAt − triggeredAt`, in milliseconds.
     public var durationMilliseconds: Int64? {
@@ -66,6 +71,25 @@ public struct RunTimeline: Sendable, Hashable {
             let text = input.jsonString()
             guard text.count > limit else { return text }
             return String(text.prefix(max(0, limit - 1))) + "…"
+        }
+    }
+
+    /// A run started by one of this run's `flow` steps.
+    public struct ChildRun: Sendable, Hashable, Encodable {
+        public var runID: String
+        public var step: String
+        public var flow: String
+        public var status: String
+
+        public init(runID: String, step: String, flow: String, status: String) {
+            self.runID = runID
+            self.step = step
+            self.flow = flow
+            self.status = status
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case runID, step, flow, status
         }
     }
 

@@ -126,7 +126,7 @@ public struct AttemptStore: Sendable {
             }
             // Fresh ones per try of the transaction: what a rolled-back try took is not taken. The run
             // is advanced twice (result, then the next claim): its row is written once, at the end.
-            let continuation = InPlaceContinuation(pool: pool)
+            let continuation = InPlaceContinuation(pool: pool, runID: dispatch.runID)
             let next = try await advancer.withDeferredSnapshots(on: connection) {
                 try await InPlaceContinuation.$current.withValue(continuation) {
                     try await recordResult(result, of: dispatch, on: connection)

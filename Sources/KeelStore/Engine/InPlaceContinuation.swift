@@ -17,10 +17,14 @@ final class InPlaceContinuation: Sendable {
 
     /// The pool the executor serves: `StepRoute.pool`.
     let pool: String
+    /// The run whose result is being recorded, still locked: only its own next attempt can be claimed
+    /// in place (a finished child's parent, advanced in the same transaction, dispatches as usual).
+    let runID: String
     private let taken = Mutex<StepDispatch?>(nil)
 
-    init(pool: String) {
+    init(pool: String, runID: String) {
         self.pool = pool
+        self.runID = runID
     }
 
     /// The attempt taken, if any.
@@ -28,7 +32,7 @@ final class InPlaceContinuation: Sendable {
 
     /// Takes `dispatch` when it is for this pool and nothing was taken yet; false: dispatch it as usual.
     func take(_ dispatch: StepDispatch, route: StepRoute) -> Bool {
-        guard route.pool == pool else { return false }
+        guard route.pool == pool, dispatch.runID == runID else { return false }
         return taken.withLock { taken in
             guard taken == nil else { return false }
             taken = dispatch

@@ -149,3 +149,22 @@ public enum RunStoreError: Error, Sendable, Hashable, CustomStringConvertible {
         }
     }
 }
+
+extension RunStore {
+    /// The runs `flow` steps of this run started, oldest first.
+    public func children(of runID: String) async throws -> [RunTimeline.ChildRun] {
+        guard let id = UUID(uuidString: runID) else { return [] }
+        return try await pool.withConnection { connection in
+            try await connection.query(
+                """
+                SELECT id, parent_step, flow, status FROM runs WHERE parent_run_id = \(id) ORDER BY id
+                """
+            ).map { row in
+                RunTimeline.ChildRun(
+                    runID: try row.decode(UUID.self, at: 0).uuidString.lowercased(),
+                    step: try row.decode(String.self, at: 1), flow: try row.decode(String.self, at: 2),
+                    status: try row.decode(String.self, at: 3))
+            }
+        }
+    }
+}

@@ -24,8 +24,10 @@ struct RunShow: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
-        let timeline = try await database.withPool {
-            try await LoadedRun.load(run: runID, pool: $0).timeline()
+        let timeline = try await database.withPool { pool in
+            var timeline = try await LoadedRun.load(run: runID, pool: pool).timeline()
+            timeline.children = try await RunStore(pool: pool).children(of: runID)
+            return timeline
         }
         if let svgFile {
             let picture = Data(RunTimelineSVG.render(timeline, now: .now).utf8)

@@ -28,6 +28,12 @@ enum RunTimelineText {
             "input:       \(run.trigger.inputSummary())",
             "created:     \(run.triggeredAt)",
         ]
+        if let parent = run.parent {
+            lines.append("parent:      \(parent.runID) (step \(parent.step))")
+        }
+        for child in run.children {
+            lines.append("child:       \(child.runID) (step \(child.step), \(child.flow), \(child.status))")
+        }
         if let finishedAt = run.finishedAt, let duration = run.durationMilliseconds {
             lines.append("finished:    \(finishedAt)")
             lines.append("duration:    \(seconds(duration))")
