@@ -8,13 +8,16 @@ import Testing
     let examples = TestEnvironment.packageRoot.appendingPathComponent("Examples")
 
     @Test func validateNeedsNoServerAndReportsEveryProblemWithItsPosition() async throws {
-        let files = ["safe-code-change.yaml", "bulk-data-fix.yaml", "gpu-benchmark.yaml"].map {
+        let files = [
+            "safe-code-change.yaml", "bulk-data-fix.yaml", "gpu-benchmark.yaml", "schema-change.yaml",
+            "nightly-dependency-check.yaml",
+        ].map {
             examples.appendingPathComponent($0).path
         }
         let ok = try await keel(["flow", "validate", "--json"] + files)
         #expect(ok.status == 0)
         let reports = try #require(ok.json as? [[String: Any]])
-        #expect(reports.count == 3)
+        #expect(reports.count == 5)
         #expect(reports.allSatisfy { $0["valid"] as? Bool == true && ($0["sha256"] as? String)?.count == 64 })
 
         let broken = try temporaryFile(

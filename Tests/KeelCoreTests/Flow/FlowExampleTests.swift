@@ -81,6 +81,21 @@ struct FlowExampleTests {
         #expect(http.body?["text"] == "Fix ${{ input.fix }} applied to ${{ input.table }}")
     }
 
+    @Test func schemaChangeRunsTheBulkDataFixAsAChild() throws {
+        let flow = try FlowTest.parse(try FlowTest.example("schema-change.yaml"))
+        guard case .subflow(let action) = flow.step("backfill")?.kind else {
+            Issue.record("backfill is not a flow step")
+            return
+        }
+        #expect(action.flow == "bulk-data-fix")
+        #expect(action.input == ["table": "${{ input.table }}", "fix": "backfill-${{ input.migration }}"])
+        #expect(flow.step("backfill")?.timeout == FlowDuration(parsing: "2d"))
+        // The child's own input schema takes exactly what the step sends.
+        let child = try FlowTest.parse(try FlowTest.example("bulk-data-fix.yaml"))
+        let schema = try JSONSchema(try #require(child.input))
+        #expect(schema.validate(["table": "users", "fix": "backfill-0042_add_email"]).isEmpty)
+    }
+
     @Test func gpuBenchmarkWaitsForACallback() throws {
         let flow = try FlowTest.parse(try FlowTest.example("gpu-benchmark.yaml"))
         guard case .ssh(let ssh) = flow.step("bench")?.kind, let wait = ssh.wait else {

@@ -119,7 +119,9 @@ struct FlowHostileInputTests {
 
     @Test(
         "random mutations of the examples end in a flow or in errors, never a crash",
-        arguments: ["safe-code-change.yaml", "bulk-data-fix.yaml", "gpu-benchmark.yaml"])
+        arguments: [
+            "safe-code-change.yaml", "bulk-data-fix.yaml", "gpu-benchmark.yaml", "schema-change.yaml",
+        ])
     func mutations(example: String) throws {
         let original = Array(try FlowTest.example(example).unicodeScalars)
         let alphabet = Array("[]{}:-,'\"#&*!|>?<@`% \n\tab0${}".unicodeScalars)

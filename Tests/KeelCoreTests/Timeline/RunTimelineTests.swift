@@ -369,8 +369,10 @@ struct RunTimelineTests {
                 == [
                     "runID", "flow", "version", "status", "outcome", "reason", "pass", "trigger",
                     "triggeredAt",
-                    "finishedAt", "durationMs", "cancellation", "retries", "steps",
+                    "finishedAt", "durationMs", "cancellation", "retries", "steps", "parent", "children",
                 ])
+        #expect(object["parent"] is NSNull)
+        #expect(object["children"] as? [Any] != nil)
         #expect(object["status"] as? String == "running")
         #expect(object["outcome"] is NSNull)
         #expect(object["triggeredAt"] as? String == "2027-01-15T08:00:00.000Z")
