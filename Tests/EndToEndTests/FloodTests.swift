@@ -11,7 +11,7 @@ import Testing
 /// step-executor runs. The work queues hold at most their limit (`keel broker limits`), publishes beyond it
 /// are nacked — the flood's publisher retries, the outbox keeps the dispatches it could not publish — so
 /// nothing is lost, the broker's memory stays bounded and no alarm is raised; once executors start, every
-/// run finishes. `KEEL_FLOOD_TRIGGERS` sets the size (default 10,000; the figures in RESULTS.md are for
+/// run finishes. `KEEL_FLOOD_TRIGGERS` sets the size (default 10,000; RESULTS.md has figures for 10,000 and
 /// 50,000). The test prints `flood report:`.
 @Suite(.serialized) struct FloodTests {
     static var count: Int { Int(TestEnvironment.value("KEEL_FLOOD_TRIGGERS") ?? "") ?? 10_000 }
