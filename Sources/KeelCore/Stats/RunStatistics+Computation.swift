@@ -14,8 +14,11 @@ extension RunStatistics {
             perVersion[VersionKey(run.flow, run.version), default: .empty(run.flow, run.version)].runs.count(
                 run.outcome)
             runRetries += run.retries.count
-            for step in run.steps {
-                let key = StepKey(flow: run.flow, step: step.id)
+            // A mapped step's work is its elements': their attempts count under its id, and its own
+            // expansion (which spans them) is not an attempt of its own.
+            let mapped = Set(run.steps.compactMap { MapElement.parse($0.id)?.step })
+            for step in run.steps where !mapped.contains(step.id) {
+                let key = StepKey(flow: run.flow, step: MapElement.parse(step.id)?.step ?? step.id)
                 perStep[key, default: StepSamples(kind: step.kind)].add(step.attempts)
             }
             for attempt in run.steps.lazy.flatMap(\.attempts) {

@@ -229,3 +229,32 @@ struct RunStatisticsTests {
         return summary
     }
 }
+
+@Suite("RunStatistics: mapped steps")
+struct MappedRunStatisticsTests {
+    @Test func aMappedStepsElementsCountAsItsAttemptsUnderItsOwnId() throws {
+        var run = try EngineHarness(
+            """
+            flow: bulk
+            steps:
+              - id: apply
+                map: {over: "${{ input.shards }}", max_concurrency: 3}
+                retry: {max_attempts: 2, initial: 1s, on: [transient]}
+                noop: {}
+            """)
+        run.trigger(input: ["shards": [1, 2, 3]])
+        run.complete("apply[0]")
+        run.start("apply[1]")
+        run.fail("apply[1]", .transient)
+        run.fire(.retry(step: "apply[1]", attempt: 2))
+        run.complete("apply[1]")
+        run.complete("apply[2]")
+        #expect(run.state.outcome == .succeeded)
+        let timeline = try RunTimeline(flow: run.reducer.flow, history: run.history)
+        let stats = RunStatistics(runs: [timeline], releases: [])
+        #expect(stats.steps.map(\.step) == ["apply"], "one row for the step, not one per element")
+        #expect(stats.steps.first?.attempts == 4)
+        #expect(stats.steps.first?.retries == 1)
+        #expect(stats.steps.first?.errorClasses == [.transient: 1])
+    }
+}
