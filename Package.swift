@@ -30,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // C libraries through pkg-config, each with the thinnest header-only shim.
@@ -122,7 +123,7 @@ let package = Package(
             name: "step-executor",
             dependencies: [
                 "KeelService", "KeelBus", "KeelStore", "KeelCore", "AMQPClient", "PGClient", "SSHClient",
-                "CKeelProcess",
+                "CKeelProcess", .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             path: "Services/StepExecutor",
             exclude: ["README.md", "Dockerfile"], swiftSettings: strict),

@@ -65,6 +65,25 @@ import Testing
                 status: .ok, headers: [.contentType: "application/json"],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: "{\"items\":[\(items)]}")))
         }
+        router.get("huge") { _, _ -> Response in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain"],
+                body: ResponseBody(
+                    byteBuffer: ByteBuffer(
+                        repeating: UInt8(ascii: "h"), count: HTTPStepExecutor.maximumBodySize + 1)))
+        }
+        // The head at once, then a byte every 100 ms for ten seconds.
+        router.get("trickle") { _, _ -> Response in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain"],
+                body: ResponseBody { writer in
+                    for _ in 0..<100 {
+                        try await writer.write(ByteBuffer(string: "t"))
+                        try await Task.sleep(for: .milliseconds(100))
+                    }
+                    try await writer.finish(nil)
+                })
+        }
         router.get("slow") { _, _ -> Response in
             for await _ in released {}
             return Response(status: .ok)
@@ -218,12 +237,48 @@ import Testing
     @Test func aRefusedConnectionIsTransientAndABadURLPermanent() async throws {
         try await withResourceStore { resources in
             let kinds = StepKinds.testing(resources)
+            let started = ContinuousClock.now
             let refused = try await kinds.execute(work(Self.httpStep(url: "http://127.0.0.1:1/nothing")))
             #expect(refused.errorClass == .transient)
+            #expect(refused.message == "request failed: cannot connect to the host")
+            #expect(
+                ContinuousClock.now - started < .seconds(5), "refused at once, not retried until the timeout")
             let badURL = try await kinds.execute(
                 work(Self.httpStep(url: "${{ input.where }}"), input: ["where": "ftp://x"]))
             #expect(badURL.errorClass == .permanent)
             #expect(badURL.message.hasPrefix("url: "))
+        }
+    }
+
+    @Test func aBodyStillArrivingWhenTheTimeoutPassesTimesOut() async throws {
+        try await Self.withServer { base, resources, _ in
+            let started = ContinuousClock.now
+            let outcome = try await StepKinds.testing(resources).execute(
+                work(Self.httpStep(url: "\(base)/trickle", timeout: FlowDuration(milliseconds: 500))))
+            #expect(outcome.errorClass == .timeout)
+            #expect(ContinuousClock.now - started < .seconds(5), "the deadline covers the body too")
+        }
+    }
+
+    @Test func aBodyOverSixteenMiBIsRefusedAsPermanent() async throws {
+        try await Self.withServer { base, resources, _ in
+            let outcome = try await StepKinds.testing(resources).execute(
+                work(Self.httpStep(url: "\(base)/huge")))
+            #expect(outcome.errorClass == .permanent)
+            #expect(outcome.message == "the response body is larger than 16777216 bytes")
+        }
+    }
+
+    @Test func aRenderedHeaderWithALineBreakIsRefusedBeforeAnythingIsSent() async throws {
+        try await Self.withServer { base, resources, seen in
+            let outcome = try await StepKinds.testing(resources).execute(
+                work(
+                    Self.httpStep(
+                        "POST", url: "\(base)/echo", headers: ["X-Tag": "${{ input.tag }}"], body: [:]),
+                    input: ["tag": "a\r\nX-Injected: 1"]))
+            #expect(outcome.errorClass == .permanent)
+            #expect(outcome.message == "headers.X-Tag: a header value cannot hold a line break")
+            #expect(seen.last == nil, "nothing reached the server")
         }
     }
 

@@ -22,13 +22,16 @@ struct AttemptDirectory: Sendable {
     static func create(in temporaryDirectory: String, owner: StepUser?) async throws -> AttemptDirectory {
         try await BlockingIO.run {
             let parent = try parentDirectory(in: temporaryDirectory)
-            let directory = AttemptDirectory(path: "\(parent)/\(UUID().uuidString.lowercased())", owner: owner)
+            let directory = AttemptDirectory(
+                path: "\(parent)/\(UUID().uuidString.lowercased())", owner: owner)
             guard mkdir(directory.path, 0o700) == 0 else { throw failure("create", directory.path) }
             let fd = open(directory.outputPath, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
             guard fd >= 0 else { throw failure("create", directory.outputPath) }
             defer { close(fd) }
             if let owner {
-                guard fchown(fd, owner.uid, owner.gid) == 0 else { throw failure("chown", directory.outputPath) }
+                guard fchown(fd, owner.uid, owner.gid) == 0 else {
+                    throw failure("chown", directory.outputPath)
+                }
                 guard chown(directory.path, owner.uid, owner.gid) == 0 else {
                     throw failure("chown", directory.path)
                 }

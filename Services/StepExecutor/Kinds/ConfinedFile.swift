@@ -55,7 +55,8 @@ enum ConfinedFile {
 
     /// The components of `path` below `base`: an absolute path must start with `base/`; `..` is refused,
     /// `.` and empty components are dropped.
-    static func relativeComponents(of path: String, under base: String) throws(ConfinedFileError) -> [String] {
+    static func relativeComponents(of path: String, under base: String) throws(ConfinedFileError) -> [String]
+    {
         var relative = Substring(path)
         if path.hasPrefix("/") {
             let prefix = base.hasSuffix("/") ? base : base + "/"

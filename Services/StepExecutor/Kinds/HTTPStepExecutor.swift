@@ -1,11 +1,10 @@
+import AsyncHTTPClient
 import Foundation
 import KeelCore
 import KeelStore
 import Logging
-
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
+import NIOCore
+import NIOHTTP1
 
 /// `http`: sends the step's request and turns the response into an outcome.
 ///
@@ -27,13 +26,25 @@ struct HTTPStepExecutor: StepKindExecutor {
     let secrets: SecretSource
     let limits: ResourceLimits
     let logger: Logger
+    /// The process's client: connections pooled per host, TLS by swift-nio-ssl with the system's roots,
+    /// redirects followed (at most 5, no cycles).
+    var client: HTTPClient = Self.processClient
+
+    /// One client for the process's life (a global is never deinitialised, so it needs no shutdown). A
+    /// refused connection fails the attempt at once, as `transient`, for the step's retry policy to
+    /// decide, instead of being retried inside the client until the attempt's timeout.
+    static let processClient: HTTPClient = {
+        var configuration = HTTPClient.Configuration.singletonConfiguration
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
 
     func execute(_ work: StepWork) async -> StepOutcome {
         guard case .http(let action) = work.step.kind else {
             return .failed(.permanent, message: "step '\(work.step.id)' is not an http step")
         }
         var renderer = StepActionRenderer(context: work.context, secrets: secrets)
-        let request: URLRequest
+        let request: HTTPClientRequest
         do {
             request = try Self.request(
                 for: action, idempotencyKey: work.idempotencyKey, traceparent: work.traceparent,
@@ -45,7 +56,7 @@ struct HTTPStepExecutor: StepKindExecutor {
         let logger = logger.forRun(work.logContext)
         let timeout = action.timeout ?? Self.defaultTimeout
         let result = await HTTPExchange.perform(
-            request, timeout: timeout.duration, maximumBodySize: Self.maximumBodySize)
+            request, on: client, timeout: timeout.duration, maximumBodySize: Self.maximumBodySize)
         let outcome: StepOutcome
         switch result {
         case .cancelled:
@@ -57,10 +68,10 @@ struct HTTPStepExecutor: StepKindExecutor {
                 .permanent, message: "the response body is larger than \(Self.maximumBodySize) bytes")
         case .failed(let error):
             outcome = .failed(.transient, message: "request failed: \(Self.describe(error))")
-        case .response(let response, let body):
-            logger.debug("http step got a response", metadata: ["status": "\(response.statusCode)"])
+        case .response(let status, let headers, let body):
+            logger.debug("http step got a response", metadata: ["status": "\(status)"])
             outcome = await self.outcome(
-                response, body: body, action: action, work: work, redactor: redactor)
+                status: status, headers: headers, body: body, action: action, work: work, redactor: redactor)
         }
         switch outcome {
         case .succeeded: return outcome
@@ -76,38 +87,42 @@ struct HTTPStepExecutor: StepKindExecutor {
     static func request(
         for action: HTTPAction, idempotencyKey: String, traceparent: String? = nil,
         renderer: inout StepActionRenderer
-    ) throws(StepRenderError) -> URLRequest {
+    ) throws(StepRenderError) -> HTTPClientRequest {
         let text = try renderer.text(action.url, field: "url")
         guard let url = URL(string: text), let scheme = url.scheme?.lowercased(),
             scheme == "http" || scheme == "https", url.host?.isEmpty == false
         else {
             throw StepRenderError(field: "url", message: "not an absolute http or https URL")
         }
-        var request = URLRequest(url: url)
-        request.httpMethod = action.method
+        var request = HTTPClientRequest(url: text)
+        request.method = HTTPMethod(rawValue: action.method)
         for name in action.headers.keys.sorted() {
-            request.setValue(
-                try renderer.text(action.headers[name] ?? "", field: "headers.\(name)"),
-                forHTTPHeaderField: name)
+            let value = try renderer.text(action.headers[name] ?? "", field: "headers.\(name)")
+            // A header value is one line: a rendered CR or LF would start a header of its own.
+            guard !value.contains(where: \.isNewline) else {
+                throw StepRenderError(
+                    field: "headers.\(name)", message: "a header value cannot hold a line break")
+            }
+            request.headers.replaceOrAdd(name: name, value: value)
         }
         if let body = action.body {
-            request.httpBody = Data(try renderer.json(body, field: "body").jsonBytes(.compact))
+            request.body = .bytes(
+                ByteBuffer(bytes: try renderer.json(body, field: "body").jsonBytes(.compact)))
             if !action.headers.keys.contains(where: { $0.lowercased() == "content-type" }) {
-                request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+                request.headers.replaceOrAdd(name: "Content-Type", value: "application/json")
             }
         }
-        request.setValue(idempotencyKey, forHTTPHeaderField: "Idempotency-Key")
+        request.headers.replaceOrAdd(name: "Idempotency-Key", value: idempotencyKey)
         // The receiver continues the run's trace (W3C Trace Context); the flow cannot override it.
-        if let traceparent { request.setValue(traceparent, forHTTPHeaderField: "traceparent") }
+        if let traceparent { request.headers.replaceOrAdd(name: "traceparent", value: traceparent) }
         return request
     }
 
     /// The outcome a response means: its status against `success`, then the outputs of a success.
     private func outcome(
-        _ response: HTTPURLResponse, body: [UInt8], action: HTTPAction, work: StepWork,
+        status: Int, headers responseHeaders: HTTPHeaders, body: [UInt8], action: HTTPAction, work: StepWork,
         redactor: SecretRedactor
     ) async -> StepOutcome {
-        let status = response.statusCode
         guard action.success.contains(where: { $0.matches(status) }) else {
             let expected = action.success.sorted().map(\.description).joined(separator: ", ")
             let errorClass: ErrorClass =
@@ -116,7 +131,7 @@ struct HTTPStepExecutor: StepKindExecutor {
         }
         var headers = JSONObject()
         for name in Self.keptHeaders {
-            if let value = Self.header(name, of: response) {
+            if let value = responseHeaders.first(name: name) {
                 headers[name] = .string(redactor.redacting(value))
             }
         }
@@ -126,7 +141,7 @@ struct HTTPStepExecutor: StepKindExecutor {
         let bodyValue: JSONValue
         do {
             bodyValue = try await self.body(
-                body, contentType: Self.header("content-type", of: response), redactor: redactor,
+                body, contentType: responseHeaders.first(name: "content-type"), redactor: redactor,
                 name: "\(work.step.id).\(work.attempt).body", producer: producer)
         } catch {
             return .interrupted(reason: "cannot store the response body: \(error)")
@@ -160,13 +175,6 @@ struct HTTPStepExecutor: StepKindExecutor {
         return ResourceStore.referenceObject(record.reference, size: record.size, mediaType: record.mediaType)
     }
 
-    static func header(_ name: String, of response: HTTPURLResponse) -> String? {
-        for (key, value) in response.allHeaderFields {
-            if let key = key as? String, key.lowercased() == name { return value as? String }
-        }
-        return nil
-    }
-
     /// `type/subtype` of a Content-Type, lower-cased, without parameters.
     static func mediaType(_ contentType: String?) -> String? {
         guard let contentType else { return nil }
@@ -177,18 +185,21 @@ struct HTTPStepExecutor: StepKindExecutor {
 
     /// A network error as text that names the problem, not the URL (which may carry a secret).
     static func describe(_ error: any Error) -> String {
-        guard let urlError = error as? URLError else { return "\(type(of: error))" }
-        switch urlError.code {
-        case .cannotConnectToHost: return "cannot connect to the host"
-        case .cannotFindHost, .dnsLookupFailed: return "cannot find the host"
-        case .networkConnectionLost: return "the connection was lost"
-        case .notConnectedToInternet: return "no network"
-        case .secureConnectionFailed, .serverCertificateUntrusted, .serverCertificateHasBadDate,
-            .serverCertificateNotYetValid, .serverCertificateHasUnknownRoot:
-            return "TLS failed"
-        case .badServerResponse: return "bad response from the server"
-        case .httpTooManyRedirects, .redirectToNonExistentLocation: return "bad redirect"
-        default: return "network error \(urlError.code.rawValue)"
+        let kind = String(describing: type(of: error))
+        if kind == "NIOConnectionError" || (error as? HTTPClientError) == .connectTimeout {
+            return "cannot connect to the host"
         }
+        if let error = error as? IOError, [ECONNREFUSED, ENETUNREACH, EHOSTUNREACH].contains(error.errnoCode)
+        {
+            return "cannot connect to the host"
+        }
+        // swift-nio-ssl's errors (NIOSSLError, BoringSSLError), named without depending on its module.
+        if kind.hasPrefix("NIOSSL") || kind.hasPrefix("BoringSSL") { return "TLS failed" }
+        guard let error = error as? HTTPClientError else { return kind }
+        if [.remoteConnectionClosed, .readTimeout, .writeTimeout].contains(error) {
+            return "the connection was lost"
+        }
+        if [.redirectLimitReached, .redirectCycleDetected].contains(error) { return "bad redirect" }
+        return "bad response from the server"
     }
 }
