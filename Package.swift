@@ -153,6 +153,7 @@ let package = Package(
             name: "keel",
             dependencies: [
                 "KeelCore", "KeelStore", "KeelBus", "PGClient", "AMQPClient",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -2,9 +2,7 @@ import ArgumentParser
 import Foundation
 import KeelCore
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
+import AsyncHTTPClient
 
 /// `keel status`: asks each service's `/health/ready` and shows which are up and why not.
 struct Status: AsyncParsableCommand {
@@ -40,19 +38,19 @@ struct Status: AsyncParsableCommand {
     }
 
     func probe(service: String, base: String) async -> ServiceStatus {
-        guard let url = URL(string: base + "/health/ready") else {
+        guard URL(string: base + "/health/ready") != nil else {
             return ServiceStatus(service: service, url: base, ready: false, detail: "invalid URL")
         }
-        var request = URLRequest(url: url)
-        request.timeoutInterval = 3
         do {
-            let (data, response) = try await URLSession.shared.data(for: request)
-            let code = (response as? HTTPURLResponse)?.statusCode ?? 0
+            let answer = try await CLIHTTPClient.send(
+                HTTPClientRequest(url: base + "/health/ready"), timeout: .seconds(3))
             struct Problem: Decodable { var detail: String? }
             let detail =
-                code == 200
-                ? "" : (try? JSONDecoder().decode(Problem.self, from: data))?.detail ?? "HTTP \(code)"
-            return ServiceStatus(service: service, url: base, ready: code == 200, detail: detail)
+                answer.status == 200
+                ? ""
+                : (try? JSONDecoder().decode(Problem.self, from: answer.body))?.detail
+                    ?? "HTTP \(answer.status)"
+            return ServiceStatus(service: service, url: base, ready: answer.status == 200, detail: detail)
         } catch {
             return ServiceStatus(service: service, url: base, ready: false, detail: "unreachable")
         }

@@ -1,8 +1,7 @@
 import Foundation
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
+import AsyncHTTPClient
+import NIOCore
 
 /// The approval-service's HTTP API (docs/approvals.md), as the CLI uses it: every call authenticated with a
 /// bearer token that is sent in the Authorization header only, never printed and never part of an error.
@@ -45,32 +44,26 @@ struct ApprovalClient: Sendable {
         guard let url = components.url else {
             throw CLIFailure.user("approval-service URL \(displayURL): not a URL")
         }
-        var request = URLRequest(url: url)
-        request.httpMethod = method
-        request.timeoutInterval = 30
-        request.setValue("Bearer " + token, forHTTPHeaderField: "Authorization")
-        request.setValue("application/json", forHTTPHeaderField: "Accept")
+        var request = HTTPClientRequest(url: url.absoluteString)
+        request.method = .init(rawValue: method)
+        request.headers.add(name: "Authorization", value: "Bearer " + token)
+        request.headers.add(name: "Accept", value: "application/json")
         if let body {
-            request.httpBody = body
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.body = .bytes(ByteBuffer(bytes: Array(body)))
+            request.headers.add(name: "Content-Type", value: "application/json")
         }
-        let data: Data
-        let response: URLResponse
+        let answer: CLIHTTPAnswer
         do {
-            (data, response) = try await URLSession.shared.data(for: request)
+            answer = try await CLIHTTPClient.send(request, timeout: .seconds(30))
         } catch {
             throw CLIFailure.infrastructure(
-                "approval-service at \(displayURL) not reachable (\(Self.reason(error))); "
+                "approval-service at \(displayURL) not reachable (\(CLIHTTPClient.reason(error))); "
                     + "is it running? (KEEL_APPROVAL_SERVICE_URL or --url)")
         }
-        guard let http = response as? HTTPURLResponse else {
-            throw CLIFailure.infrastructure(
-                "approval-service at \(displayURL): not an HTTP answer")
+        guard (200...299).contains(answer.status) else {
+            throw APIProblem.failure(status: answer.status, body: answer.body)
         }
-        guard (200...299).contains(http.statusCode) else {
-            throw APIProblem.failure(status: http.statusCode, body: data)
-        }
-        return data
+        return answer.body
     }
 
     /// The base URL for messages, without any user or password it may carry.
@@ -91,19 +84,6 @@ struct ApprovalClient: Sendable {
     /// RFC 3986 unreserved characters plus `:` and `@`, which a path segment may hold as they are.
     private static let unreservedInPath = CharacterSet(
         charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~:@")
-
-    /// The transport error's own words, without the request (URLError's user info names only the URL).
-    private static func reason(_ error: any Error) -> String {
-        if let error = error as? URLError {
-            switch error.code {
-            case .cannotConnectToHost: return "connection refused"
-            case .timedOut: return "timed out"
-            case .cannotFindHost: return "unknown host"
-            default: return "URL error \(error.code.rawValue)"
-            }
-        }
-        return String(describing: type(of: error))
-    }
 }
 
 extension String {

@@ -1,16 +1,16 @@
+import AsyncHTTPClient
 import Foundation
-
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
+import KeelStore
+import NIOCore
 
 /// The callback-gateway's two requests (docs/callbacks.md), one attempt each: the callback itself and the
 /// upload of a resource it names. Both carry the bearer token in the Authorization header and nowhere
 /// else; neither throws, so the caller decides what to retry.
 struct CallbackClient: Sendable {
     let endpoint: CallbackEndpoint
-    /// How long a request may go without progress before it counts as unanswered.
-    var requestTimeout: TimeInterval = 60
+    /// How long one request may take, an upload included; a connection without progress for a minute
+    /// counts as lost sooner (`CLIHTTPClient`).
+    var requestTimeout: Duration = .seconds(3600)
 
     /// The header a resource's SHA-256 travels in; the gateway refuses content that hashes differently.
     static let contentSHA256Header = "Keel-Content-SHA256"
@@ -18,9 +18,9 @@ struct CallbackClient: Sendable {
     /// `POST <url>` with the callback body (`{"status", "output", "resources"}`).
     func postCallback(_ body: Data) async -> CallbackExchange {
         var request = request(to: endpoint.callbacksURL)
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.httpBody = body
-        return await exchange { try await URLSession.shared.data(for: request) }
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(bytes: Array(body)))
+        return await exchange(request)
     }
 
     /// `POST <url>/resources?name=NAME`, the file streamed from disk rather than read into memory.
@@ -28,36 +28,38 @@ struct CallbackClient: Sendable {
         guard let url = endpoint.resourcesURL(name: resource.name) else {
             return .unanswered(reason: "cannot build the resources URL from \(endpoint.displayURL)")
         }
+        let path = resource.path
+        guard
+            let size = try? await BlockingIO.run({
+                (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value
+            }) ?? nil
+        else { return .unanswered(reason: "cannot read \(resource.name)") }
         var request = request(to: url)
-        request.setValue(resource.mediaType, forHTTPHeaderField: "Content-Type")
-        request.setValue(sha256, forHTTPHeaderField: Self.contentSHA256Header)
-        let file = URL(fileURLWithPath: resource.path)
-        return await exchange { try await URLSession.shared.upload(for: request, fromFile: file) }
+        request.headers.add(name: "Content-Type", value: resource.mediaType)
+        request.headers.add(name: Self.contentSHA256Header, value: sha256)
+        request.body = .stream(FileChunks(path: path).map { ByteBuffer(bytes: $0) }, length: .known(size))
+        return await exchange(request)
     }
 
-    private func request(to url: URL) -> URLRequest {
-        var request = URLRequest(url: url)
-        request.httpMethod = "POST"
-        request.timeoutInterval = requestTimeout
-        request.setValue("Bearer " + endpoint.token, forHTTPHeaderField: "Authorization")
-        request.setValue("application/json", forHTTPHeaderField: "Accept")
+    private func request(to url: URL) -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: url.absoluteString)
+        request.method = .POST
+        request.headers.add(name: "Authorization", value: "Bearer " + endpoint.token)
+        request.headers.add(name: "Accept", value: "application/json")
         if let traceparent = endpoint.traceparent {
-            request.setValue(traceparent, forHTTPHeaderField: "traceparent")
+            request.headers.add(name: "traceparent", value: traceparent)
         }
         return request
     }
 
-    private func exchange(_ send: () async throws -> (Data, URLResponse)) async -> CallbackExchange {
+    private func exchange(_ request: HTTPClientRequest) async -> CallbackExchange {
         do {
-            let (body, response) = try await send()
-            guard let http = response as? HTTPURLResponse else {
-                return .unanswered(reason: "not an HTTP answer")
-            }
+            let answer = try await CLIHTTPClient.send(request, timeout: requestTimeout)
             return .answered(
-                status: http.statusCode, body: body,
-                retryAfter: Self.retryAfter(http.value(forHTTPHeaderField: "Retry-After")))
+                status: answer.status, body: answer.body,
+                retryAfter: Self.retryAfter(answer.headers.first(name: "Retry-After")))
         } catch {
-            return .unanswered(reason: Self.reason(error))
+            return .unanswered(reason: CLIHTTPClient.reason(error))
         }
     }
 
@@ -69,19 +71,4 @@ struct CallbackClient: Sendable {
         return .seconds(min(seconds, 3600))
     }
 
-    /// The transport error's own words, without the request (URLError's user info holds the URL only).
-    static func reason(_ error: any Error) -> String {
-        guard let error = error as? URLError else { return String(describing: type(of: error)) }
-        switch error.code {
-        case .cannotConnectToHost: return "connection refused"
-        case .timedOut: return "timed out"
-        case .cannotFindHost, .dnsLookupFailed: return "unknown host"
-        case .networkConnectionLost: return "connection lost"
-        case .notConnectedToInternet: return "no network"
-        case .secureConnectionFailed, .serverCertificateUntrusted, .serverCertificateHasBadDate,
-            .serverCertificateNotYetValid, .serverCertificateHasUnknownRoot:
-            return "TLS failed (URL error \(error.code.rawValue))"
-        default: return "URL error \(error.code.rawValue)"
-        }
-    }
 }
