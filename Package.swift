@@ -31,6 +31,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.7.3"),
+        // OTLP/HTTP only: the gRPC exporter's dependencies are not built.
+        .package(url: "https://github.com/swift-otel/swift-otel", from: "1.6.0", traits: ["OTLPHTTP"]),
     ],
     targets: [
         // C libraries through pkg-config, each with the thinnest header-only shim.
@@ -51,6 +54,7 @@ let package = Package(
             dependencies: [
                 "CLibPQ", "ClientSupport",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
             exclude: ["README.md"],
             swiftSettings: strict),
@@ -84,6 +88,7 @@ let package = Package(
                 "PGClient", "KeelSchema", "KeelCore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
             swiftSettings: strict),
         .target(
@@ -93,6 +98,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
             exclude: ["README.md"],
             swiftSettings: strict),
@@ -110,13 +116,18 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "OTel", package: "swift-otel"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
             swiftSettings: strict),
 
         // The four services, each its own executable, and the CLI.
         .executableTarget(
             name: "trigger-intake",
-            dependencies: ["KeelService", "KeelBus", "KeelStore", "KeelCore", "AMQPClient", "PGClient"],
+            dependencies: [
+                "KeelService", "KeelBus", "KeelStore", "KeelCore", "AMQPClient", "PGClient",
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ],
             path: "Services/TriggerIntake",
             exclude: ["README.md", "Dockerfile"], swiftSettings: strict),
         .executableTarget(
@@ -124,6 +135,7 @@ let package = Package(
             dependencies: [
                 "KeelService", "KeelBus", "KeelStore", "KeelCore", "AMQPClient", "PGClient", "SSHClient",
                 "CKeelProcess", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
             path: "Services/StepExecutor",
             exclude: ["README.md", "Dockerfile"], swiftSettings: strict),
@@ -133,6 +145,7 @@ let package = Package(
                 "KeelService", "KeelBus", "KeelStore", "KeelCore", "PGClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -144,6 +157,7 @@ let package = Package(
             dependencies: [
                 "KeelService", "KeelBus", "KeelStore", "KeelCore", "AMQPClient", "PGClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],

@@ -1,6 +1,7 @@
 import Foundation
 import KeelCore
 import KeelStore
+import Tracing
 import Logging
 import Metrics
 
@@ -28,6 +29,18 @@ struct CallbackReceiver: Sendable {
     /// covers it.
     func receive(
         token: String?, object: JSONObject, via channel: CallbackChannel, trace: TraceContext? = nil
+    ) async throws -> CallbackReply {
+        // A span in the run's trace (the sender's traceparent), around verifying and recording it.
+        try await withSpan(
+            "callback \(channel.rawValue)", context: TraceSpans.context(traceparent: trace?.traceparent),
+            ofKind: .server
+        ) { _ in
+            try await receiveInSpan(token: token, object: object, via: channel, trace: trace)
+        }
+    }
+
+    private func receiveInSpan(
+        token: String?, object: JSONObject, via channel: CallbackChannel, trace: TraceContext?
     ) async throws -> CallbackReply {
         let claims: CallbackClaims
         switch verify(token) {

@@ -4,6 +4,7 @@ import KeelBus
 import KeelCore
 import KeelStore
 import Logging
+import Tracing
 import Metrics
 import PGClient
 import ServiceLifecycle
@@ -172,6 +173,23 @@ final class StepRunner: Service, Sendable {
     /// Runs one attempt and records its result; returns the run's next attempt when it was claimed in
     /// place (`continuing`).
     private func execute(_ attempt: ClaimedAttempt, continuing: Bool) async -> ClaimedAttempt? {
+        // A span per attempt in the run's trace; the work gets it as its `traceparent`.
+        let dispatch = attempt.dispatch
+        return await withSpan(
+            "attempt \(dispatch.step)",
+            context: TraceSpans.context(traceparent: attempt.state.trigger?.traceparent)
+        ) { span in
+            span.attributes["keel.run_id"] = dispatch.runID
+            span.attributes["keel.step"] = dispatch.step
+            span.attributes["keel.attempt"] = dispatch.attempt
+            return await executeInSpan(
+                attempt, continuing: continuing, traceparent: TraceSpans.traceparent(of: span.context))
+        }
+    }
+
+    private func executeInSpan(_ attempt: ClaimedAttempt, continuing: Bool, traceparent: String?) async
+        -> ClaimedAttempt?
+    {
         let continuingIn = continuing ? pool : nil
         let dispatch = attempt.dispatch
         guard var definition = attempt.state.flow.definition(ofStepOrElement: dispatch.step) else {
@@ -193,8 +211,8 @@ final class StepRunner: Service, Sendable {
             correlationID: dispatch.correlationID,
             context: attempt.state.expressionContext(attempt: dispatch.attempt, step: dispatch.step),
             changeRequest: attempt.state.steps[dispatch.step]?.changeRequest,
-            traceparent: attempt.state.trigger.flatMap { $0.traceparent }.flatMap(
-                TraceContext.init(traceparent:))?
+            traceparent: traceparent
+                ?? attempt.state.trigger.flatMap { $0.traceparent }.flatMap(TraceContext.init(traceparent:))?
                 .child().traceparent)
         logger.debug("attempt started", metadata: metadata(attempt))
 

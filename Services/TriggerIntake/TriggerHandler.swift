@@ -6,6 +6,7 @@ import KeelStore
 import Logging
 import Metrics
 import PGClient
+import Tracing
 
 /// Decides what one trigger becomes: a new run, the existing run of a repeated idempotency key, or a
 /// recorded rejection. Every outcome, with the messages it causes, commits in one transaction.
@@ -128,7 +129,9 @@ struct TriggerHandler: Sendable {
             id: runID, flow: request.flow, version: version.version, input: input,
             idempotencyKey: request.idempotencyKey ?? runID, correlationID: correlationID,
             actor: request.actor ?? "anonymous", requester: requester, replyTo: properties.replyTo,
-            traceparent: Self.trace(properties.headers["traceparent"]?.stringValue).traceparent)
+            // With a tracer, the run's trace continues from the span handling this trigger.
+            traceparent: TraceSpans.traceparent(of: ServiceContext.current ?? .topLevel)
+                ?? Self.trace(properties.headers["traceparent"]?.stringValue).traceparent)
         if let parent {
             // The child acts for whoever its parent acts for; separation of duties holds in it too.
             child.parent = parent.parent

@@ -1,6 +1,8 @@
 public import AMQPClient
 public import Logging
+import Tracing
 import KeelCore
+import KeelStore
 import Metrics
 public import ServiceLifecycle
 
@@ -148,6 +150,16 @@ public final class DeliveryConsumer: Service, Sendable {
     }
 
     private func handle(_ delivery: AMQPDelivery, from queue: String, on channel: AMQPChannel) async {
+        // A consumer span in the message's trace: the handler's work (its transactions) nests in it.
+        let traceparent = delivery.properties.headers["traceparent"]?.stringValue
+        await withSpan(
+            "\(queue) consume", context: TraceSpans.context(traceparent: traceparent), ofKind: .consumer
+        ) { _ in
+            await handleInSpan(delivery, from: queue, on: channel)
+        }
+    }
+
+    private func handleInSpan(_ delivery: AMQPDelivery, from queue: String, on channel: AMQPChannel) async {
         if let reason = MessageContract.refusal(for: delivery.properties) {
             return await refuse(delivery, reason: reason, from: queue, on: channel)
         }

@@ -1,6 +1,7 @@
 public import AMQPClient
 import KeelStore
 public import Logging
+import Tracing
 import Metrics
 public import PGClient
 public import ServiceLifecycle
@@ -142,8 +143,19 @@ public final class OutboxRelay: Service, Sendable {
             for item in pending {
                 group.addTask {
                     let message = item.message
+                    // A producer span in the run's trace; with a tracer, the message names it as parent.
+                    let span = startSpan(
+                        "\(message.exchange.isEmpty ? "reply" : message.exchange) publish",
+                        context: TraceSpans.context(traceparent: message.headers["traceparent"]),
+                        ofKind: .producer)
+                    defer { span.end() }
                     var headers: AMQPTable = [:]
                     for (key, value) in message.headers { headers[key] = .string(value) }
+                    if message.headers["traceparent"] != nil,
+                        let traced = TraceSpans.traceparent(of: span.context)
+                    {
+                        headers["traceparent"] = .string(traced)
+                    }
                     let properties = AMQPProperties(
                         contentType: "application/json", headers: headers,
                         correlationID: message.correlationID,

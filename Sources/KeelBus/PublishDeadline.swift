@@ -3,7 +3,9 @@
 /// tried again later.
 public struct PublishTimedOut: Error, CustomStringConvertible {
     public var timeout: Duration
-    public var description: String { "no publisher confirm within \(timeout) (is the broker blocking publishers?)" }
+    public var description: String {
+        "no publisher confirm within \(timeout) (is the broker blocking publishers?)"
+    }
 }
 
 /// Runs `publish`, cancelling it and throwing `PublishTimedOut` when it has not finished after `timeout`:

@@ -2,6 +2,7 @@ public import KeelCore
 public import KeelStore
 public import Configuration
 public import Logging
+import Foundation
 
 /// The settings every service shares, read once at start-up.
 ///
@@ -29,6 +30,10 @@ public struct KeelConfiguration: Sendable {
     /// approval-service: browsers reach its page over https (a TLS-terminating proxy in front), so the
     /// session cookie gets `Secure` and a form post's `Origin` must be `https://<Host>`.
     public var webHTTPS: Bool
+    /// Where spans go (`http://collector:4318`, OTLP/HTTP; `/v1/traces` is added); nil: no tracing.
+    public var otlpEndpoint: String?
+    /// `http/protobuf` or `http/json`.
+    public var otlpProtocol: String
 
     public static let defaultDatabaseURL = "postgres://keel:keel@127.0.0.1:5432/keel"
     public static let defaultAMQPURL = "amqp://keel:keel@127.0.0.1:5672/keel"
@@ -59,6 +64,20 @@ public struct KeelConfiguration: Sendable {
         }.filter { !$0.isEmpty }
 
         webHTTPS = reader.bool(forKey: "web.https", default: false)
+        otlpEndpoint = reader.string(forKey: "otlp.endpoint").flatMap { $0.isEmpty ? nil : $0 }
+        otlpProtocol = reader.string(forKey: "otlp.protocol", default: "http/protobuf")
+        guard ["http/protobuf", "http/json"].contains(otlpProtocol) else {
+            throw ConfigurationError(
+                setting: "otlp.protocol", value: otlpProtocol, expected: "http/protobuf or http/json")
+        }
+        if let otlpEndpoint {
+            guard let url = URL(string: otlpEndpoint), ["http", "https"].contains(url.scheme ?? ""),
+                url.host != nil
+            else {
+                throw ConfigurationError(
+                    setting: "otlp.endpoint", value: otlpEndpoint, expected: "an http or https URL")
+            }
+        }
 
         let level = reader.string(forKey: "log.level", default: "info")
         guard let parsedLevel = Logger.Level(rawValue: level) else {

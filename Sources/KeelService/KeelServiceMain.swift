@@ -47,6 +47,7 @@ public enum KeelServiceMain {
         }
         KeelLogHandler.bootstrap(
             service: service.rawValue, format: configuration.logFormat, level: configuration.logLevel)
+        let telemetry = try Telemetry.bootstrap(service, configuration: configuration)
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory.keel(registry: registry))
         let logger = Logger(label: "keel.\(service.rawValue)")
@@ -82,11 +83,13 @@ public enum KeelServiceMain {
             routes: { routes($0, dependencies) })
         let group = ServiceGroup(
             configuration: .init(
-                services: [
-                    .init(service: poolService),
-                    .init(service: amqp),
-                    .init(service: publishing),
-                ] + services(dependencies).map { .init(service: $0) } + [.init(service: app)],
+                // The exporter first: a group stops in reverse order, so it flushes the others' last spans.
+                services: (telemetry.map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0)] }
+                    ?? []) + [
+                        .init(service: poolService),
+                        .init(service: amqp),
+                        .init(service: publishing),
+                    ] + services(dependencies).map { .init(service: $0) } + [.init(service: app)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         logger.info(

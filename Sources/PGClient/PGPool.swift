@@ -1,4 +1,5 @@
 public import Logging
+import Tracing
 import Synchronization
 
 /// A bounded set of connections shared by a service: at most `size` connections exist at once;
@@ -81,6 +82,16 @@ public final class PGPool: Sendable {
     public func withTransaction<T: Sendable>(
         isolation: PGIsolationLevel = .readCommitted, maxAttempts: Int = 3,
         _ body: (PGConnection) async throws -> T
+    ) async throws -> T {
+        // A span per transaction (retries included) in whatever trace the caller's work belongs to.
+        try await withSpan("db.transaction", ofKind: .client) { span in
+            span.attributes["db.system.name"] = "postgresql"
+            return try await transaction(isolation: isolation, maxAttempts: maxAttempts, body)
+        }
+    }
+
+    private func transaction<T: Sendable>(
+        isolation: PGIsolationLevel, maxAttempts: Int, _ body: (PGConnection) async throws -> T
     ) async throws -> T {
         try await withConnection { connection in
             var attempt = 1

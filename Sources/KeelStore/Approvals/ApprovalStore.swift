@@ -1,4 +1,5 @@
 import Foundation
+import Tracing
 public import KeelCore
 public import PGClient
 
@@ -63,7 +64,30 @@ public struct ApprovalStore: Sendable {
         if let note, note.count > Self.maximumNoteLength { throw ApprovalError.noteTooLong }
         if let note, !note.isStorable { throw ApprovalError.noteUnstorable }
         if decision != .approve, (note ?? "").allSatisfy(\.isWhitespace) { throw ApprovalError.noteRequired }
-        return try await advancer.withTransaction { connection in
+        // A span in the run's trace (the approval id starts with the run's), around the decision's transaction.
+        let traceparent = try await runTraceparent(ofApproval: id)
+        return try await withSpan(
+            "approval decision", context: TraceSpans.context(traceparent: traceparent), ofKind: .server
+        ) { span in
+            span.attributes["keel.decision"] = decision.rawValue
+            return try await decideInSpan(id, by: principal, decision: decision, note: note, digests: digests)
+        }
+    }
+
+    /// The trace of the run an approval id names, if it names one.
+    private func runTraceparent(ofApproval id: String) async throws -> String? {
+        guard let run = id.split(separator: ":").first.flatMap({ UUID(uuidString: String($0)) }) else { return nil }
+        return try await advancer.pool.withConnection { connection in
+            try await connection.query("SELECT traceparent FROM runs WHERE id = \(run)").first?.decode(
+                String?.self, at: 0)
+        }
+    }
+
+    private func decideInSpan(
+        _ id: String, by principal: APITokenRecord, decision: StepContext.Decision, note: String?,
+        digests: [String]?
+    ) async throws -> ApprovalRecord {
+        try await advancer.withTransaction { connection in
             guard let peek = try await Self.load(id, on: connection), peek.isVisible(to: principal),
                 let run = UUID(uuidString: peek.runID)
             else { throw ApprovalError.notFound }

@@ -1,3 +1,4 @@
+import Instrumentation
 public import Foundation
 import KeelCore
 
@@ -42,10 +43,18 @@ public struct PendingOutboxMessage: Sendable, Hashable {
 extension OutboxMessage {
     /// `headers` with a `traceparent` continuing the trace `traceparent` names — the same trace, a span
     /// per message — when there is one (W3C Trace Context; issue 8).
+    /// With a tracer, and when the work writing it is a span of that same trace, the message names that
+    /// span, so the relay's publish span (and the consumer's after it) hang under the work that caused it.
     public static func traced(_ headers: [String: String], _ traceparent: String?) -> [String: String] {
         guard let continued = TraceContext.continuing(traceparent) else { return headers }
         var traced = headers
         traced["traceparent"] = continued
+        if let current = ServiceContext.current.flatMap(TraceSpans.traceparent(of:)),
+            let span = TraceContext(traceparent: current),
+            span.traceID == TraceContext(traceparent: continued)?.traceID
+        {
+            traced["traceparent"] = current
+        }
         return traced
     }
 }
