@@ -210,7 +210,7 @@ final class StepRunner: Service, Sendable {
             attempt: dispatch.attempt, idempotencyKey: dispatch.idempotencyKey,
             correlationID: dispatch.correlationID,
             context: attempt.state.expressionContext(attempt: dispatch.attempt, step: dispatch.step),
-            changeRequest: attempt.state.steps[dispatch.step]?.changeRequest,
+            changeRequest: attempt.state.changeRequest(for: dispatch.step),
             traceparent: traceparent
                 ?? attempt.state.trigger.flatMap { $0.traceparent }.flatMap(TraceContext.init(traceparent:))?
                 .child().traceparent)

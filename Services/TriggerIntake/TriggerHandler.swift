@@ -79,8 +79,16 @@ struct TriggerHandler: Sendable {
                 flow: request.flow, delivery: delivery, correlationID: correlationID,
                 idempotencyKey: request.idempotencyKey)
         }
+        if parentHeader == nil, let key = request.idempotencyKey, SubflowAction.isChildKey(key) {
+            return try await reject(
+                TriggerRejection(
+                    reason: .invalidBody, field: "idempotency_key",
+                    message: "expected a key not of the form RUN:STEP:ATTEMPT:wait, which child runs use"),
+                flow: request.flow, delivery: delivery, correlationID: correlationID)
+        }
         if let header = parentHeader {
-            guard let waitID = header.stringValue,
+            // What the parent sent exactly: its wait as the key, no draft; then its history must agree.
+            guard let waitID = header.stringValue, request.idempotencyKey == waitID, request.draft == nil,
                 let verified = try await parents.verify(
                     waitID: waitID, flow: request.flow, input: request.input)
             else {
@@ -139,6 +147,8 @@ struct TriggerHandler: Sendable {
             child.actor = parent.trigger.actor ?? child.actor
             child.requester = parent.trigger.requester
             child.correlationID = parent.trigger.correlationID
+            // The outcome goes to the parent, not to a queue the message names.
+            child.replyTo = nil
         }
         let run = child
         let creation: RunCreation

@@ -83,8 +83,12 @@ public final class PGPool: Sendable {
         isolation: PGIsolationLevel = .readCommitted, maxAttempts: Int = 3,
         _ body: (PGConnection) async throws -> T
     ) async throws -> T {
-        // A span per transaction (retries included) in whatever trace the caller's work belongs to.
-        try await withSpan("db.transaction", ofKind: .client) { span in
+        // A span per transaction (retries included) in the trace of the work it is part of; a poll that
+        // belongs to no trace (the outbox relay's, the timer sweeper's) starts none.
+        guard ServiceContext.current != nil else {
+            return try await transaction(isolation: isolation, maxAttempts: maxAttempts, body)
+        }
+        return try await withSpan("db.transaction", ofKind: .client) { span in
             span.attributes["db.system.name"] = "postgresql"
             return try await transaction(isolation: isolation, maxAttempts: maxAttempts, body)
         }

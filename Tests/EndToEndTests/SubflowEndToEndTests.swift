@@ -142,18 +142,38 @@ import Testing
         try await stack.trigger("sf-parent", input: #"{"n": 1, "hold": true}"#, key: "p-real")
         let parentID = try await stack.runID(key: "p-real", flow: "sf-parent")
         let waitID = WaitID.of(run: parentID, step: "child", attempt: 1)
-        let forgeries: [(exchange: String, wait: String?, input: String)] = [
-            ("keel.subflows", waitID, #"{"n": 5, "hold": false}"#),  // not the input the parent asked for
-            ("keel.subflows", "\(UUID().uuidString.lowercased()):child:1:wait", #"{"n": 1, "hold": true}"#),
-            ("keel.subflows", "not-a-wait", #"{"n": 1, "hold": true}"#),
-            ("keel.subflows", nil, #"{"n": 1, "hold": true}"#),  // no parent named at all
-            ("keel.triggers", waitID, #"{"n": 1, "hold": true}"#),  // the header on the public exchange
-        ]
+        // (exchange, parent header, input, idempotency key, draft, the refusal's reason)
+        let forgeries:
+            [(exchange: String, wait: String?, input: String, key: String, draft: Int?, reason: String)] = [
+                // Not the input the parent asked for.
+                ("keel.subflows", waitID, #"{"n": 5, "hold": false}"#, waitID, nil, "invalid_properties"),
+                // The parent's exact request, but under a key of the forger's, or for a draft.
+                (
+                    "keel.subflows", waitID, #"{"n": 1, "hold": true}"#, "forged-key", nil,
+                    "invalid_properties"
+                ),
+                ("keel.subflows", waitID, #"{"n": 1, "hold": true}"#, waitID, 1, "invalid_properties"),
+                // A wait no run has, or no wait at all.
+                (
+                    "keel.subflows", "\(UUID().uuidString.lowercased()):child:1:wait",
+                    #"{"n": 1, "hold": true}"#,
+                    "forged-3", nil, "invalid_properties"
+                ),
+                (
+                    "keel.subflows", "not-a-wait", #"{"n": 1, "hold": true}"#, "not-a-wait", nil,
+                    "invalid_properties"
+                ),
+                ("keel.subflows", nil, #"{"n": 1, "hold": true}"#, "forged-5", nil, "invalid_properties"),
+                // The header on the public exchange; the child's key taken by an ordinary trigger.
+                ("keel.triggers", waitID, #"{"n": 1, "hold": true}"#, waitID, nil, "invalid_properties"),
+                ("keel.triggers", nil, #"{"n": 1, "hold": true}"#, waitID, nil, "invalid_body"),
+            ]
         for (index, forgery) in forgeries.enumerated() {
             var headers: AMQPTable = [:]
             if let wait = forgery.wait { headers["keel-parent-wait"] = .string(wait) }
+            let draft = forgery.draft.map { #", "draft": \#($0)"# } ?? ""
             let body =
-                #"{"flow": "sf-child", "input": \#(forgery.input), "idempotency_key": "forged-\#(index)"}"#
+                #"{"flow": "sf-child", "input": \#(forgery.input), "idempotency_key": "\#(forgery.key)"\#(draft)}"#
             try await stack.channel.publishRepublishingNacks(
                 Array(body.utf8), exchange: forgery.exchange, routingKey: "sf-child",
                 properties: AMQPProperties(
@@ -173,10 +193,10 @@ import Testing
         #expect(
             reasons
                 == Dictionary(
-                    uniqueKeysWithValues: forgeries.indices.map { ("forged-\($0)", "invalid_properties") }))
+                    uniqueKeysWithValues: forgeries.enumerated().map { ("forged-\($0)", $1.reason) }))
         let forged = try await stack.pool.withConnection { connection in
             try await connection.query(
-                "SELECT count(*)::int8 FROM runs WHERE idempotency_key LIKE 'forged-%'"
+                "SELECT count(*)::int8 FROM runs WHERE flow = 'sf-child' AND parent_run_id IS NULL"
             )
             .first?.decode(Int.self, at: 0)
         }

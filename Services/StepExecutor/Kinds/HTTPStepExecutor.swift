@@ -67,7 +67,7 @@ struct HTTPStepExecutor: StepKindExecutor {
             outcome = .failed(
                 .permanent, message: "the response body is larger than \(Self.maximumBodySize) bytes")
         case .failed(let error):
-            outcome = .failed(.transient, message: "request failed: \(Self.describe(error))")
+            outcome = .failed(Self.errorClass(of: error), message: "request failed: \(Self.describe(error))")
         case .response(let status, let headers, let body):
             logger.debug("http step got a response", metadata: ["status": "\(status)"])
             outcome = await self.outcome(
@@ -181,6 +181,17 @@ struct HTTPStepExecutor: StepKindExecutor {
         let essence = contentType.split(separator: ";", maxSplits: 1).first.map(String.init) ?? ""
         let trimmed = essence.trimmingCharacters(in: .whitespaces).lowercased()
         return trimmed.isEmpty ? nil : trimmed
+    }
+
+    /// The network and the peer may do better next time (`transient`); a request the client refused to send
+    /// as it is (a bad URL or header the template rendered) will not (`permanent`).
+    static func errorClass(of error: any Error) -> ErrorClass {
+        guard let error = error as? HTTPClientError else { return .transient }
+        let passing: [HTTPClientError] = [
+            .remoteConnectionClosed, .readTimeout, .writeTimeout, .connectTimeout, .deadlineExceeded,
+            .redirectLimitReached, .redirectCycleDetected,
+        ]
+        return passing.contains(error) ? .transient : .permanent
     }
 
     /// A network error as text that names the problem, not the URL (which may carry a secret).

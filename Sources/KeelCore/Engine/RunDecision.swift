@@ -334,7 +334,7 @@ struct RunDecision {
             let scheduled = ScheduledAttempt(
                 step: id, attempt: attempt, idempotencyKey: state.idempotencyKey(step: id, attempt: attempt),
                 runsOn: definition.runsOn, shardKey: shardKey, concurrency: claims,
-                changeRequest: step(id).changeRequest)
+                changeRequest: state.changeRequest(for: id))
             record(.stepScheduled(scheduled))
             commands.append(.dispatch(scheduled))
         }
@@ -348,6 +348,19 @@ struct RunDecision {
                 action.input, "steps.\(id).flow.input", context(attempt: attempt, step: id))
         } catch {
             record(.stepFailed(step: id, attempt: 0, errorClass: .permanent, message: error.message))
+            publishFailure(id)
+            return
+        }
+        // The child's trigger must be one trigger-intake takes: a bigger one would be refused before
+        // intake could tell the parent, which would then wait for a child that never comes.
+        let size = input.jsonString().utf8.count
+        guard size <= SubflowAction.maximumInputBytes else {
+            record(
+                .stepFailed(
+                    step: id, attempt: 0, errorClass: .permanent,
+                    message:
+                        "steps.\(id).flow.input: the child's input is \(size) bytes; at most \(SubflowAction.maximumInputBytes) fit a trigger"
+                ))
             publishFailure(id)
             return
         }

@@ -56,6 +56,12 @@ public struct RunState: Sendable, Hashable {
         "\(trigger?.runID ?? ""):\(step):\(attempt)"
     }
 
+    /// The approver's note the attempts of `id` carry: its own, or for an element the mapped step's (a
+    /// change request sends the run back to the mapped step, and its elements do the work).
+    public func changeRequest(for id: String) -> ChangeRequest? {
+        steps[id]?.changeRequest ?? MapElement.parse(id).flatMap { steps[$0.step]?.changeRequest }
+    }
+
     /// The element steps of a mapped step's current expansion, in list order; none before it expands.
     public func elements(of step: String) -> [String] {
         (0..<(steps[step]?.mapItems?.count ?? 0)).map { MapElement.id(step, $0) }

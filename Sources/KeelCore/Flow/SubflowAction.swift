@@ -8,6 +8,15 @@
 public struct SubflowAction: Sendable, Hashable {
     /// How deep children may nest: a run started by a run started by ... at most this many levels down.
     public static let maximumDepth = 5
+    /// Largest rendered input: the child's trigger (input and a few hundred bytes of envelope) must fit
+    /// the 1 MiB trigger-intake takes.
+    public static let maximumInputBytes = TriggerRequest.maximumBodyBytes - 4096
+
+    /// Idempotency keys of this shape (`<run>:<step>:<attempt>:wait`) belong to child runs: an ordinary
+    /// trigger may not take one, or it could claim a child's place before the child is created.
+    public static func isChildKey(_ key: String) -> Bool {
+        key.hasSuffix(":wait") && key.split(separator: ":", omittingEmptySubsequences: false).count == 4
+    }
 
     /// The child flow's name; its live release when the step starts.
     public var flow: String

@@ -145,6 +145,34 @@ struct EngineMapTests {
         run.checkHistory()
     }
 
+    @Test func anApproversNoteSendingTheRunBackToAMappedStepReachesEveryElement() throws {
+        var run = try EngineHarness(
+            """
+            flow: reviewed
+            steps:
+              - id: apply
+                map: {over: "${{ input.items }}", max_concurrency: 2}
+                run: {command: [./apply.sh, "${{ map.item }}"]}
+              - id: review
+                needs: [apply]
+                approval: {approvers: [bob], request_changes: {step: apply, max_rounds: 1}}
+            """)
+        run.trigger(input: ["items": ["a", "b"]], requester: "alice")
+        run.complete("apply[0]")
+        run.complete("apply[1]")
+        let approvalID = try #require(run.step("review").approvalID)
+        run.feed(
+            .approvalDecided(
+                step: "review", approvalID: approvalID, decision: .requestChanges, actor: "bob",
+                note: "smaller batches"))
+        let notes = run.commands.compactMap {
+            if case .dispatch(let a) = $0 { a.changeRequest?.note } else { nil }
+        }
+        #expect(notes == ["smaller batches", "smaller batches"], "both elements carry the note")
+        #expect(run.state.changeRequest(for: "apply[1]")?.note == "smaller batches")
+        run.checkHistory()
+    }
+
     @Test func anElementsStepTimeoutFailsThatElement() throws {
         var run = try EngineHarness(
             """

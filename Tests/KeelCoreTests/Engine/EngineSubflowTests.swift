@@ -93,6 +93,29 @@ struct EngineSubflowTests {
         }
     }
 
+    @Test func anInputTooLargeForATriggerFailsTheStepWithoutAChild() throws {
+        var run = try EngineHarness(
+            """
+            flow: p
+            steps:
+              - {id: child, flow: {name: c, input: {blob: "${{ input.blob }}"}}}
+            """)
+        run.trigger(input: ["blob": .string(String(repeating: "x", count: SubflowAction.maximumInputBytes))])
+        #expect(started(run).isEmpty, "a trigger intake would refuse unread, leaving the parent waiting")
+        #expect(run.step("child").status == .failed)
+        #expect(
+            run.step("child").message?.contains("at most \(SubflowAction.maximumInputBytes) fit a trigger")
+                == true)
+        #expect(run.state.outcome == .failed)
+        run.checkHistory()
+    }
+
+    @Test func childKeysAreRecognised() {
+        #expect(SubflowAction.isChildKey("0193a1b2-0000-7000-8000-000000000001:migrate:1:wait"))
+        #expect(!SubflowAction.isChildKey("deploy-42"))
+        #expect(!SubflowAction.isChildKey("a:b:wait"))
+    }
+
     @Test func anInputThatCannotBeRenderedFailsTheStepWithoutAChild() throws {
         var run = try EngineHarness(
             """
