@@ -237,12 +237,13 @@ import Testing
     @Test func aRefusedConnectionIsTransientAndABadURLPermanent() async throws {
         try await withResourceStore { resources in
             let kinds = StepKinds.testing(resources)
-            let started = ContinuousClock.now
-            let refused = try await kinds.execute(work(Self.httpStep(url: "http://127.0.0.1:1/nothing")))
+            // Retried inside the client, it would end as `timeout` when the attempt's 10 minutes passed.
+            let refused = try await kinds.execute(
+                work(
+                    Self.httpStep(
+                        url: "http://127.0.0.1:1/nothing", timeout: FlowDuration(milliseconds: 600_000))))
             #expect(refused.errorClass == .transient)
             #expect(refused.message == "request failed: cannot connect to the host")
-            #expect(
-                ContinuousClock.now - started < .seconds(5), "refused at once, not retried until the timeout")
             let badURL = try await kinds.execute(
                 work(Self.httpStep(url: "${{ input.where }}"), input: ["where": "ftp://x"]))
             #expect(badURL.errorClass == .permanent)
@@ -252,11 +253,11 @@ import Testing
 
     @Test func aBodyStillArrivingWhenTheTimeoutPassesTimesOut() async throws {
         try await Self.withServer { base, resources, _ in
-            let started = ContinuousClock.now
+            // The body takes ten seconds; an attempt whose deadline ended with the head would succeed.
             let outcome = try await StepKinds.testing(resources).execute(
                 work(Self.httpStep(url: "\(base)/trickle", timeout: FlowDuration(milliseconds: 500))))
             #expect(outcome.errorClass == .timeout)
-            #expect(ContinuousClock.now - started < .seconds(5), "the deadline covers the body too")
+            #expect(outcome.message.hasPrefix("no complete response within"))
         }
     }
 
