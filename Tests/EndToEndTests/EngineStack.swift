@@ -64,7 +64,7 @@ final class EngineStack: KeelCLITesting, @unchecked Sendable {
         // database through something of its own (a proxy).
         ownDatabaseURL = extra["KEEL_DATABASE_URL"] != nil
         brokerURLs = brokerUsers ? try await Self.brokerUsers(on: vhost) : [:]
-        intake = try Self.start(
+        intake = try await Self.start(
             "trigger-intake",
             try await Self.environment(
                 environment, as: .triggerIntake, own: ownDatabaseURL, broker: brokerURLs))
@@ -122,16 +122,22 @@ final class EngineStack: KeelCLITesting, @unchecked Sendable {
         return urls
     }
 
-    static func start(_ name: String, _ environment: [String: String]) throws -> ServiceProcess {
+    /// Starts a service and waits until it serves `/health/live`: by then it handles SIGTERM, so a test
+    /// that ends at once still stops it gracefully (a SIGTERM during start-up kills it, status 15).
+    static func start(_ name: String, _ environment: [String: String]) async throws -> ServiceProcess {
         var environment = environment
-        environment["KEEL_HTTP_PORT"] = "\(TestHTTP.freePort())"
-        return try ServiceProcess(name, environment: environment)
+        let port = TestHTTP.freePort()
+        environment["KEEL_HTTP_PORT"] = "\(port)"
+        let service = try ServiceProcess(name, environment: environment)
+        let live = await TestHTTP.waitFor("http://127.0.0.1:\(port)/health/live", status: 200)
+        #expect(live != nil, "\(name) did not come up:\n\(service.output)")
+        return service
     }
 
     /// Starts one more step-executor.
     @discardableResult
     func startExecutor(_ extra: [String: String] = [:]) async throws -> ServiceProcess {
-        let executor = try Self.start(
+        let executor = try await Self.start(
             "step-executor",
             try await Self.environment(
                 environment.merging(extra) { _, given in given }, as: .stepExecutor,
@@ -400,7 +406,7 @@ final class EngineStack: KeelCLITesting, @unchecked Sendable {
     /// port of its own) with the stack's settings; step-executors come from `startExecutor`.
     @discardableResult
     func startReplica(of role: DatabaseRole) async throws -> ServiceProcess {
-        let replica = try Self.start(
+        let replica = try await Self.start(
             role.rawValue,
             try await Self.environment(environment, as: role, own: ownDatabaseURL, broker: brokerURLs))
         replicas.append(replica)
@@ -413,25 +419,30 @@ final class EngineStack: KeelCLITesting, @unchecked Sendable {
             .token
     }
 
+    /// How long a service may take to stop after SIGTERM: its outbox relay may be waiting for the broker
+    /// to confirm a publish, which it does for up to its publish deadline (30 s), on a loaded machine.
+    /// A service that takes longer has its thread stacks added to its output (`ServiceProcess.stop`).
+    static let stopTimeout = Duration.seconds(45)
+
     func stop() async throws {
         try? await channel.close()
         await connection.close()
         for executor in executors where executor.isRunning {
-            let status = await executor.stop()
+            let status = await executor.stop(timeout: Self.stopTimeout)
             #expect(status == 0, "step-executor did not stop cleanly:\n\(executor.output)")
         }
-        let status = await intake.stop()
+        let status = await intake.stop(timeout: Self.stopTimeout)
         #expect(status == 0, "trigger-intake did not stop cleanly:\n\(intake.output)")
         for replica in replicas where replica.isRunning {
-            let status = await replica.stop()
+            let status = await replica.stop(timeout: Self.stopTimeout)
             #expect(status == 0, "\(replica.name) did not stop cleanly:\n\(replica.output)")
         }
         if let approvalService {
-            let status = await approvalService.stop()
+            let status = await approvalService.stop(timeout: Self.stopTimeout)
             #expect(status == 0, "approval-service did not stop cleanly:\n\(approvalService.output)")
         }
         if let callbackGateway {
-            let status = await callbackGateway.stop()
+            let status = await callbackGateway.stop(timeout: Self.stopTimeout)
             #expect(status == 0, "callback-gateway did not stop cleanly:\n\(callbackGateway.output)")
         }
         await pool.close()

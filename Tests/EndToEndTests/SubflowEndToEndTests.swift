@@ -142,6 +142,12 @@ import Testing
         try await stack.trigger("sf-parent", input: #"{"n": 1, "hold": true}"#, key: "p-real")
         let parentID = try await stack.runID(key: "p-real", flow: "sf-parent")
         let waitID = WaitID.of(run: parentID, step: "child", attempt: 1)
+        var realChild: String?
+        for _ in 0..<200 where realChild == nil {
+            realChild = try await childOf(parentID, stack: stack)
+            if realChild == nil { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(realChild != nil, "the parent's own child was not created:\n\(stack.logs)")
         // (exchange, parent header, input, idempotency key, draft, the refusal's reason)
         let forgeries:
             [(exchange: String, wait: String?, input: String, key: String, draft: Int?, reason: String)] = [

@@ -85,10 +85,31 @@ public final class ServiceProcess: @unchecked Sendable {
             try? await Task.sleep(for: .milliseconds(50))
         }
         if process.isRunning {
+            appendThreadStacks()
             kill(process.processIdentifier, SIGKILL)
             return nil
         }
         return process.terminationStatus
+    }
+
+    /// Writes every thread's stack (gdb, when installed) after the process's own output, so a service
+    /// that would not stop shows where it was: a thread blocked in libpq or librabbitmq, for instance.
+    func appendThreadStacks() {
+        let gdbPath = "/usr/bin/gdb"
+        guard FileManager.default.isExecutableFile(atPath: gdbPath),
+            let handle = try? FileHandle(forWritingTo: logFile)
+        else { return }
+        defer { try? handle.close() }
+        _ = try? handle.seekToEnd()
+        handle.write(Data("\n--- still running after SIGTERM; thread stacks ---\n".utf8))
+        let gdb = Process()
+        gdb.executableURL = URL(fileURLWithPath: gdbPath)
+        gdb.arguments = ["-batch", "-p", "\(process.processIdentifier)", "-ex", "thread apply all bt 30"]
+        gdb.standardOutput = handle
+        gdb.standardError = handle
+        gdb.standardInput = FileHandle.nullDevice
+        guard (try? gdb.run()) != nil else { return }
+        gdb.waitUntilExit()
     }
 
     /// Runs a command to completion (e.g. `keel migrate --json`) and returns its status and output.
