@@ -73,9 +73,7 @@ struct TriggerHandler: Sendable {
         let parentHeader = properties.headers[SubflowParents.header]
         if (delivery.exchange == KeelTopology.subflows.name) != (parentHeader != nil) {
             return try await reject(
-                TriggerRejection(
-                    reason: .invalidProperties, field: SubflowParents.header,
-                    message: "expected \(SubflowParents.header) on keel.subflows and only there"),
+                Self.parentRefusal("expected \(SubflowParents.header) on keel.subflows and only there"),
                 flow: request.flow, delivery: delivery, correlationID: correlationID,
                 idempotencyKey: request.idempotencyKey)
         }
@@ -93,18 +91,15 @@ struct TriggerHandler: Sendable {
                     waitID: waitID, flow: request.flow, input: request.input)
             else {
                 return try await reject(
-                    TriggerRejection(
-                        reason: .invalidProperties, field: SubflowParents.header,
-                        message: "expected the wait of a flow step that asked for this flow with this input"),
+                    Self.parentRefusal(
+                        "expected the wait of a flow step that asked for this flow with this input"),
                     flow: request.flow, delivery: delivery, correlationID: correlationID,
                     idempotencyKey: request.idempotencyKey)
             }
             parent = verified
             if verified.depth + 1 > SubflowAction.maximumDepth {
                 return try await reject(
-                    TriggerRejection(
-                        reason: .invalidProperties, field: SubflowParents.header,
-                        message: "sub-flows nest at most \(SubflowAction.maximumDepth) deep"),
+                    Self.parentRefusal("sub-flows nest at most \(SubflowAction.maximumDepth) deep"),
                     flow: request.flow, delivery: delivery, correlationID: correlationID,
                     idempotencyKey: request.idempotencyKey, failing: verified)
             }
@@ -159,10 +154,8 @@ struct TriggerHandler: Sendable {
             }
         } catch let error as SubflowParentNotWaiting {
             return try await reject(
-                TriggerRejection(
-                    reason: .invalidProperties, field: SubflowParents.header, message: error.description),
-                flow: request.flow, delivery: delivery, correlationID: correlationID,
-                idempotencyKey: request.idempotencyKey)
+                Self.parentRefusal(error.description), flow: request.flow, delivery: delivery,
+                correlationID: correlationID, idempotencyKey: request.idempotencyKey)
         } catch let error as PGError where error.isPermanent {
             // Whatever the checks above missed, PostgreSQL refused: retrying cannot help, so it is a
             // rejection like any other (answered, recorded, dead-lettered), never a retry in place.
@@ -265,6 +258,11 @@ struct TriggerHandler: Sendable {
                     step: parent.step, waitID: parent.waitID, status: .failed,
                     output: ["error": .string(message)]))
         }
+    }
+
+    /// A `keel-parent-wait` header that is not believed: the trigger names no child anyone asked for.
+    static func parentRefusal(_ message: String) -> TriggerRejection {
+        TriggerRejection(reason: .invalidProperties, field: SubflowParents.header, message: message)
     }
 
     static func rejection(for error: FlowStoreError) -> TriggerRejection {
