@@ -58,4 +58,37 @@ import Testing
             return text.contains("log.level") && text.contains("loud") && text.contains("debug")
         }
     }
+
+    @Test(arguments: [
+        ["KEEL_OTLP_ENDPOINT": "collector:4318"], ["KEEL_OTLP_ENDPOINT": "ftp://collector"],
+        ["KEEL_OTLP_ENDPOINT": "http://"], ["KEEL_OTLP_ENDPOINT": "http://collector\u{0}:4318"],
+        ["KEEL_OTLP_PROTOCOL": "grpc"], ["KEEL_OTLP_PROTOCOL": "x"],
+    ])
+    func anUnusableOTLPSettingIsRefusedByName(_ environment: [String: String]) {
+        let reader = ConfigReader(providers: [
+            EnvironmentVariablesProvider(environmentVariables: environment).prefixKeys(with: ["keel"])
+        ])
+        let setting = environment.keys.first == "KEEL_OTLP_ENDPOINT" ? "otlp.endpoint" : "otlp.protocol"
+        #expect {
+            try KeelConfiguration(service: .stepExecutor, reader: reader)
+        } throws: { error in
+            String(describing: error).contains(setting)
+        }
+    }
+
+    @Test func tracingIsOffUnlessAnEndpointIsSet() throws {
+        let off = try KeelConfiguration(
+            service: .stepExecutor, reader: ConfigReader(providers: [InMemoryProvider(values: [:])]))
+        #expect(off.otlpEndpoint == nil)
+        #expect(off.otlpProtocol == "http/protobuf")
+        let on = try KeelConfiguration(
+            service: .stepExecutor,
+            reader: ConfigReader(providers: [
+                InMemoryProvider(values: [
+                    "otlp.endpoint": "http://collector:4318", "otlp.protocol": "http/json",
+                ])
+            ]))
+        #expect(on.otlpEndpoint == "http://collector:4318")
+        #expect(on.otlpProtocol == "http/json")
+    }
 }
