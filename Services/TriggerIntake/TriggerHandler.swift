@@ -67,6 +67,14 @@ struct TriggerHandler: Sendable {
                 idempotencyKey: request.idempotencyKey)
         }
 
+        // The header is checked against the publisher below; here only that it can name anybody.
+        let onBehalfOf = properties.headers[OnBehalfOf.header]?.stringValue
+        if let onBehalfOf, let problem = OnBehalfOf.problem(with: onBehalfOf) {
+            return try await reject(
+                Self.onBehalfOfRefusal(problem), flow: request.flow, delivery: delivery,
+                correlationID: correlationID, idempotencyKey: request.idempotencyKey)
+        }
+
         // A child run of a `flow` step comes through keel.subflows, and is believed only when the parent's
         // history asked for exactly it; a trigger from anyone else names no parent.
         var parent: VerifiedParent?
@@ -126,7 +134,21 @@ struct TriggerHandler: Sendable {
 
         // The broker checked `user-id` against the publishing account; `actor` is only the body's claim.
         var requester: String?
-        if let user = properties.userID { requester = try await publishers.principal(forBrokerUser: user) }
+        if let user = properties.userID {
+            let publisher = try await publishers.publisher(forBrokerUser: user)
+            requester = onBehalfOf ?? publisher.principal
+            if onBehalfOf != nil, !publisher.actsForOthers {
+                return try await reject(
+                    Self.onBehalfOfRefusal("only a publisher trusted to act for others may name the requester"),
+                    flow: request.flow, delivery: delivery, correlationID: correlationID,
+                    idempotencyKey: request.idempotencyKey)
+            }
+        } else if onBehalfOf != nil {
+            return try await reject(
+                Self.onBehalfOfRefusal("a trigger naming its requester must carry the publisher's user_id"),
+                flow: request.flow, delivery: delivery, correlationID: correlationID,
+                idempotencyKey: request.idempotencyKey)
+        }
         let runID = Self.newRunID()
         var child = NewRun(
             id: runID, flow: request.flow, version: version.version, input: input,
@@ -193,6 +215,12 @@ struct TriggerHandler: Sendable {
 
     /// A property the run would keep (its correlation id, message id, reply queue) that cannot be
     /// stored or used: nil when all can.
+    /// A `keel-requester` header that cannot be believed.
+    static func onBehalfOfRefusal(_ detail: String) -> TriggerRejection {
+        TriggerRejection(
+            reason: .invalidProperties, field: OnBehalfOf.header, message: "\(OnBehalfOf.header): \(detail)")
+    }
+
     static func unusableProperty(_ properties: AMQPProperties) -> TriggerRejection? {
         let named = [
             ("correlation_id", properties.correlationID), ("message_id", properties.messageID),

@@ -45,9 +45,11 @@ public struct BrokerPermissions: Sendable, Hashable {
                 write: names(published + [dead]) + own,
                 read: names([KeelTopology.steps.name, dead]) + #"|^"# + stepQueues + "$")
         case .approvalService:
+            // It also starts runs for the people its API authenticates: keel.triggers, as a publisher.
+            let triggers = KeelTopology.triggers.name
             return BrokerPermissions(
-                configure: names(KeelTopology.publishing.exchanges.map(\.name)),
-                write: names(published),
+                configure: names(KeelTopology.publishing.exchanges.map(\.name) + [triggers]),
+                write: names(published + [triggers]),
                 read: nothing)
         }
     }

@@ -54,7 +54,8 @@ import Testing
     }
 
     static let refusals: [(DatabaseRole, Attempt)] = [
-        (.approvalService, .publish(exchange: "keel.triggers")),
+        (.approvalService, .read(queue: "keel.triggers")),
+        (.callbackGateway, .publish(exchange: "keel.triggers")),
         (.stepExecutor, .publish(exchange: "keel.triggers")),
         (.stepExecutor, .read(queue: "keel.triggers")),
         (.triggerIntake, .read(queue: "keel.steps.default.0")),

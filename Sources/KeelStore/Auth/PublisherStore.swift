@@ -16,10 +16,31 @@ public struct PublisherStore: Sendable {
     /// The principal a broker account acts for: its mapped principal, else `amqp:<account>` (a shared
     /// account, such as the services' own, is a principal of its own and never a person's).
     public func principal(forBrokerUser user: String) async throws -> String {
+        try await publisher(forBrokerUser: user).principal
+    }
+
+    /// The principal a broker account acts for, and whether it may name another (`acts_for_others`: the
+    /// approval-service's account, which starts runs for the people its API authenticated).
+    public func publisher(forBrokerUser user: String) async throws -> (principal: String, actsForOthers: Bool) {
         let rows = try await pool.withConnection { connection in
-            try await connection.query("SELECT principal FROM amqp_publishers WHERE broker_user = \(user)")
+            try await connection.query(
+                "SELECT principal, acts_for_others FROM amqp_publishers WHERE broker_user = \(user)")
         }
-        return try rows.first?.decode(String.self, at: 0) ?? "amqp:\(user)"
+        guard let row = rows.first else { return ("amqp:\(user)", false) }
+        return try row.decode((String, Bool).self)
+    }
+
+    /// Lets broker account `user` start runs for principals it names (`keel publisher trust`); the
+    /// account keeps its own principal for triggers that name none.
+    public func trust(brokerUser user: String, vhost: String, createdBy: String) async throws {
+        try await pool.withConnection { connection in
+            try await connection.execute(
+                """
+                INSERT INTO amqp_publishers (broker_user, principal, vhost, created_by, acts_for_others)
+                VALUES (\(user), \("service:" + user), \(vhost), \(createdBy), true)
+                ON CONFLICT (broker_user) DO UPDATE SET acts_for_others = true
+                """)
+        }
     }
 
     /// Records `user` as publishing for `principal`; replaces an earlier mapping of the same account.

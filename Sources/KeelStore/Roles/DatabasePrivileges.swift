@@ -17,7 +17,7 @@ public enum DatabasePrivileges {
         "resource_contents",
         "resource_chunks", "resource_uploads", "trigger_rejections", "api_tokens", "approvals",
         "approval_decisions", "waits", "callbacks", "amqp_publishers", "keel_schema_migrations",
-        "flow_schedules",
+        "flow_schedules", "api_actions",
     ]
 
     /// The grants of `role`, table by table.
@@ -39,7 +39,13 @@ public enum DatabasePrivileges {
             return engine.merging([
                 "approvals": [.update(columns: ["status", "closed_at", "closed_reason"])],
                 "approval_decisions": [.select, .insert],
-                "api_tokens": [.select, .update(columns: ["last_used_at"])],
+                // The operators' API: admins release, roll back and manage tokens through it, every
+                // action is recorded, and refused triggers are shown with their reasons.
+                "api_tokens": [.select, .insert, .update(columns: ["last_used_at", "revoked_at"])],
+                "flows": [.update(columns: ["live_version", "updated_at"])],
+                "flow_releases": [.insert],
+                "trigger_rejections": [.select],
+                "api_actions": [.select, .insert],
             ])
         case .callbackGateway:
             return engine.merging(resourceWriter).merging([

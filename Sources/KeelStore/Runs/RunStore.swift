@@ -22,12 +22,13 @@ public struct RunStore: Sendable {
             let inserted = try await connection.query(
                 """
                 INSERT INTO runs (id, flow, version, status, input, idempotency_key, correlation_id, actor,
-                                  reply_to, traceparent, parent_run_id, parent_step, parent_wait_id, depth)
+                                  reply_to, traceparent, parent_run_id, parent_step, parent_wait_id, depth,
+                                  requester)
                 VALUES (\(UUID(uuidString: run.id)), \(run.flow), \(run.version), 'pending',
                         \(PGJSON(run.input.jsonString())), \(run.idempotencyKey), \(run.correlationID),
                         \(run.actor), \(run.replyTo), \(run.traceparent),
                         \(run.parent.flatMap { UUID(uuidString: $0.runID) }), \(run.parent?.step),
-                        \(run.parent?.waitID), \(run.depth))
+                        \(run.parent?.waitID), \(run.depth), \(run.requester))
                 ON CONFLICT (flow, idempotency_key) DO NOTHING
                 RETURNING id
                 """)
@@ -72,25 +73,7 @@ extension RunStore {
     /// Runs, newest first, optionally of one flow and in one status.
     public func list(flow: String? = nil, status: String? = nil, limit: Int = 50) async throws -> [RunSummary]
     {
-        try await pool.withConnection { connection in
-            try await connection.query(
-                """
-                SELECT id, flow, version, status, idempotency_key, correlation_id, actor, created_at, finished_at
-                FROM runs
-                WHERE (\(flow)::text IS NULL OR flow = \(flow)) AND (\(status)::text IS NULL OR status = \(status))
-                ORDER BY id DESC LIMIT \(limit)
-                """
-            ).map { row in
-                RunSummary(
-                    id: try row.decode(UUID.self, at: 0).uuidString.lowercased(),
-                    flow: try row.decode(String.self, at: 1),
-                    version: try row.decode(Int.self, at: 2), status: try row.decode(String.self, at: 3),
-                    idempotencyKey: try row.decode(String.self, at: 4),
-                    correlationID: try row.decode(String.self, at: 5),
-                    actor: try row.decode(String.self, at: 6), createdAt: try row.decode(Date.self, at: 7),
-                    finishedAt: try row.decode(Date?.self, at: 8))
-            }
-        }
+        try await search(RunFilter(flow: flow, status: status, limit: limit))
     }
 
     /// Every fact of a run, in order; throws `RunStoreError.unknownRun` for an id that names no run.
@@ -128,6 +111,9 @@ public struct RunSummary: Sendable, Hashable, Codable {
     public var idempotencyKey: String
     public var correlationID: String
     public var actor: String
+    /// Who the run was authenticated as being for (a publisher's principal, an API token's holder);
+    /// nil when the trigger named nobody the broker vouched for.
+    public var requester: String?
     public var createdAt: Date
     public var finishedAt: Date?
 }
