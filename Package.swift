@@ -34,6 +34,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.7.3"),
         // OTLP/HTTP only: the gRPC exporter's dependencies are not built.
         .package(url: "https://github.com/swift-otel/swift-otel", from: "1.6.0", traits: ["OTLPHTTP"]),
+        // The operators' API: generated from Sources/KeelAPI/openapi.yaml at build time.
+        .package(url: "https://github.com/apple/swift-openapi-generator", from: "1.14.3"),
+        .package(url: "https://github.com/apple/swift-openapi-runtime", from: "1.13.4"),
+        .package(url: "https://github.com/hummingbird-project/swift-openapi-hummingbird", from: "2.1.0"),
+        .package(url: "https://github.com/swift-server/swift-openapi-async-http-client", from: "1.5.0"),
     ],
     targets: [
         // C libraries through pkg-config, each with the thinnest header-only shim.
@@ -121,6 +126,17 @@ let package = Package(
             ],
             swiftSettings: strict),
 
+        // The operators' API (docs/api.md): types, server interface and client generated from
+        // openapi.yaml, which the approval-service also serves as it is.
+        .target(
+            name: "KeelAPI",
+            dependencies: [.product(name: "OpenAPIRuntime", package: "swift-openapi-runtime")],
+            resources: [.copy("openapi.yaml")],
+            // The generator writes `public import` into files that end up empty (no header or request body
+            // components) and marks them for a compiler newer than ours; its warnings are not Keel's.
+            swiftSettings: [.unsafeFlags(["-suppress-warnings"])],
+            plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]),
+
         // The four services, each its own executable, and the CLI.
         .executableTarget(
             name: "trigger-intake",
@@ -142,7 +158,9 @@ let package = Package(
         .executableTarget(
             name: "approval-service",
             dependencies: [
-                "KeelService", "KeelBus", "KeelStore", "KeelCore", "PGClient",
+                "KeelService", "KeelBus", "KeelStore", "KeelCore", "PGClient", "KeelAPI", "AMQPClient",
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
@@ -166,7 +184,9 @@ let package = Package(
         .executableTarget(
             name: "keel",
             dependencies: [
-                "KeelCore", "KeelStore", "KeelBus", "PGClient", "AMQPClient",
+                "KeelCore", "KeelStore", "KeelBus", "PGClient", "AMQPClient", "KeelAPI",
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "OpenAPIAsyncHTTPClient", package: "swift-openapi-async-http-client"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -100,3 +100,12 @@ without_inherited_fds() {
         "$@"
     )
 }
+
+# The user name in an AMQP URL (amqp://USER:PASSWORD@HOST:PORT/VHOST); guest when it names none.
+amqp_user() {
+    local rest="${1#*://}"
+    case "$rest" in
+        *@*) rest="${rest%%@*}"; echo "${rest%%:*}" ;;
+        *) echo guest ;;
+    esac
+}

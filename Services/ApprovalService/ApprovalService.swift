@@ -26,6 +26,10 @@ enum ApprovalService {
                 let runs = RunStore(pool: dependencies.pool)
                 let tokens = APITokenStore(pool: dependencies.pool)
                 ApprovalAPI(approvals: approvals, runs: runs, tokens: tokens).add(to: router)
+                OperatorAPIRoutes.add(
+                    to: router, pool: dependencies.pool, advancer: advancer,
+                    publishing: dependencies.publishing,
+                    logger: dependencies.logger)
                 let environment = ProcessInfo.processInfo.environment
                 let resources: ResourceStore
                 do {

@@ -28,6 +28,9 @@ public final class AMQPConnectionService: Service, Sendable {
     /// The connection, once made.
     public var connection: AMQPConnection? { state.withLock { $0 } }
 
+    /// The broker account this connection logs in as: the `user-id` its messages may carry.
+    public var user: String { configuration.user }
+
     /// The connection, waiting for the first one to be made; throws `CancellationError` if the task is
     /// cancelled first. Consumers and relays start with this instead of failing while the broker boots.
     public func connected() async throws -> AMQPConnection {

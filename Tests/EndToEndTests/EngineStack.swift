@@ -170,15 +170,18 @@ final class EngineStack: KeelCLITesting, @unchecked Sendable {
     /// Publishes a trigger as any AMQP client would.
     func trigger(
         _ flow: String, input: String = "{}", key: String = UUID().uuidString, replyTo: String? = nil,
-        actor: String = "e2e", traceparent: String? = nil, as publisher: Publisher = .stack
+        actor: String = "e2e", traceparent: String? = nil, headers: [String: String] = [:],
+        as publisher: Publisher = .stack
     )
         async throws
     {
         let body =
             #"{"flow": "\#(flow)", "input": \#(input), "idempotency_key": "\#(key)", "actor": "\#(actor)"}"#
+        var table: AMQPTable = traceparent.map { ["traceparent": .string($0)] } ?? [:]
+        for (name, value) in headers { table[name] = .string(value) }
         var properties = AMQPProperties(
             contentType: "application/json",
-            headers: traceparent.map { ["traceparent": .string($0)] } ?? [:],
+            headers: table,
             correlationID: "corr-\(key)", replyTo: replyTo, messageID: UUID().uuidString)
         switch publisher {
         case .stack:
@@ -263,6 +266,44 @@ final class EngineStack: KeelCLITesting, @unchecked Sendable {
         }
         Issue.record("no run of \(flow) with key \(key):\n\(logs)")
         throw CancellationError()
+    }
+
+    /// Waits until the run is in `status` (bounded far beyond what a working engine needs).
+    func waitForStatus(_ run: String, _ status: String) async throws -> String {
+        let deadline = ContinuousClock.now + .seconds(120)
+        var current = ""
+        while ContinuousClock.now < deadline {
+            current = try await self.status(run)
+            if current == status { return current }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        Issue.record("run \(run) stayed \(current), never \(status):\n\(logs)")
+        return current
+    }
+
+    /// The rejection trigger-intake recorded for `trigger(_, key: key)`, once it exists.
+    func rejection(key: String) async throws -> (reason: String, field: String?) {
+        let deadline = ContinuousClock.now + .seconds(120)
+        while ContinuousClock.now < deadline {
+            let found = try await pool.withConnection { connection in
+                try await connection.query(
+                    "SELECT reason, field FROM trigger_rejections WHERE correlation_id = \("corr-" + key)"
+                ).first.map { try $0.decode((String, String?).self) }
+            }
+            if let found { return found }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        Issue.record("no rejection of the trigger with key \(key):\n\(logs)")
+        throw CancellationError()
+    }
+
+    /// Whether a run of `flow` with this idempotency key exists now.
+    func runExists(key: String, flow: String) async throws -> Bool {
+        try await pool.withConnection { connection in
+            try await !connection.query(
+                "SELECT 1 FROM runs WHERE flow = \(flow) AND idempotency_key = \(key)"
+            ).isEmpty
+        }
     }
 
     func status(_ run: String) async throws -> String {
@@ -380,6 +421,12 @@ final class EngineStack: KeelCLITesting, @unchecked Sendable {
         var environment = try await Self.environment(
             environment, as: .approvalService, own: ownDatabaseURL, broker: brokerURLs)
         environment["KEEL_HTTP_PORT"] = "\(port)"
+        // Its account starts runs for the people its API authenticates, as `scripts/stack up` sets it up.
+        let account = try AMQPConfiguration(url: environment["KEEL_AMQP_URL"] ?? vhost.url).user
+        let trusted = try await ServiceProcess.run(
+            "keel", arguments: ["publisher", "trust", account],
+            environment: ["KEEL_DATABASE_URL": database.url, "KEEL_AMQP_URL": vhost.url])
+        try #require(trusted.status == 0, "keel publisher trust failed: \(trusted.output)")
         approvalService = try ServiceProcess("approval-service", environment: environment)
         let url = "http://127.0.0.1:\(port)"
         let ready = await TestHTTP.waitFor(url + "/health/ready", status: 200, timeout: .seconds(120))

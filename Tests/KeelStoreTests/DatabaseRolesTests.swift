@@ -26,13 +26,18 @@ struct DatabaseRolesTests {
         Refusal(role: .triggerIntake, sql: "UPDATE step_attempts SET outputs = NULL WHERE false"),
         Refusal(role: .triggerIntake, sql: "UPDATE approvals SET approvers = approvers WHERE false"),
         Refusal(role: .triggerIntake, sql: "SELECT * FROM api_tokens"),
-        // The approval-service cannot write step results, start runs or release flows.
+        // The approval-service cannot write step results or create runs (it publishes triggers), push
+        // flow versions, trust publishers, rewrite a token's secret or erase what was done.
         Refusal(role: .approvalService, sql: "UPDATE step_attempts SET outputs = NULL WHERE false"),
         Refusal(role: .approvalService, sql: "INSERT INTO runs SELECT * FROM runs WHERE false"),
         Refusal(
+            role: .approvalService, sql: "INSERT INTO flow_versions SELECT * FROM flow_versions WHERE false"),
+        Refusal(role: .approvalService, sql: "UPDATE flows SET description = description WHERE false"),
+        Refusal(
             role: .approvalService,
-            sql: "INSERT INTO flow_releases (flow, to_version, kind, actor) VALUES ('f', 1, 'release', 'x')"),
-        Refusal(role: .approvalService, sql: "INSERT INTO api_tokens SELECT * FROM api_tokens WHERE false"),
+            sql: "INSERT INTO amqp_publishers SELECT * FROM amqp_publishers WHERE false"),
+        Refusal(role: .approvalService, sql: "UPDATE api_tokens SET secret_hash = secret_hash WHERE false"),
+        Refusal(role: .approvalService, sql: "DELETE FROM api_actions"),
         // The callback-gateway cannot release flows, decide approvals or write step results.
         Refusal(
             role: .callbackGateway,
@@ -77,7 +82,9 @@ struct DatabaseRolesTests {
                     let error = await #expect(throws: PGError.self, "\(refusal.testDescription)") {
                         try await connection.execute("\(unescaped: refusal.sql)")
                     }
-                    #expect(error?.sqlState == "42501", "\(refusal.testDescription): \(String(describing: error))")
+                    #expect(
+                        error?.sqlState == "42501", "\(refusal.testDescription): \(String(describing: error))"
+                    )
                 }
             }
         }
@@ -88,6 +95,16 @@ struct DatabaseRolesTests {
         let allowed: [(DatabaseRole, String)] = [
             (.triggerIntake, "INSERT INTO runs SELECT * FROM runs WHERE false"),
             (.triggerIntake, "SELECT count(*) FROM amqp_publishers"),
+            // The operators' API: admins release flows and make tokens through it; it records actions.
+            (
+                .approvalService,
+                "INSERT INTO flow_releases (flow, to_version, kind, actor) SELECT flow, to_version, kind, actor FROM flow_releases WHERE false"
+            ),
+            (.approvalService, "INSERT INTO api_tokens SELECT * FROM api_tokens WHERE false"),
+            (
+                .approvalService,
+                "INSERT INTO api_actions (principal, token_id, role, action, target, outcome) SELECT 'a', 'b', 'c', 'd', 'e', 'done' WHERE false"
+            ),
             (.stepExecutor, "UPDATE step_attempts SET outputs = NULL WHERE false"),
             (.stepExecutor, "INSERT INTO resources SELECT * FROM resources WHERE false"),
             (.approvalService, "INSERT INTO approval_decisions SELECT * FROM approval_decisions WHERE false"),

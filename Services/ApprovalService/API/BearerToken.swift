@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import KeelService
 import KeelStore
@@ -7,7 +8,13 @@ enum BearerToken {
     /// The token's record, or a 401 problem that does not say whether the token was malformed, unknown,
     /// revoked or wrong.
     static func principal(of request: Request, tokens: APITokenStore) async throws -> APITokenRecord {
-        guard let header = request.headers[.authorization] else {
+        try await principal(authorization: request.headers[.authorization], tokens: tokens)
+    }
+
+    /// The same, from the `Authorization` header's value.
+    static func principal(authorization header: String?, tokens: APITokenStore) async throws -> APITokenRecord
+    {
+        guard let header else {
             throw unauthorized("This endpoint needs an API token: send 'Authorization: Bearer <token>'.")
         }
         let parts = header.split(separator: " ", maxSplits: 1)

@@ -44,6 +44,8 @@ public enum DatabasePrivileges {
                 "api_tokens": [.select, .insert, .update(columns: ["last_used_at", "revoked_at"])],
                 "flows": [.update(columns: ["live_version", "updated_at"])],
                 "flow_releases": [.insert],
+                // A release brings the released version's schedules into effect.
+                "flow_schedules": [.select, .insert, .update, .delete],
                 "trigger_rejections": [.select],
                 "api_actions": [.select, .insert],
             ])

@@ -25,15 +25,45 @@ extension RunStore {
                   AND (\(text)::text IS NULL OR strpos(lower(input::text), \(text)) > 0)
                 ORDER BY id DESC LIMIT \(limit)
                 """
-            ).map { row in
-                let (id, flow, version, status, key, correlation, actor, requester, created, finished) =
-                    try row.decode(
-                        (UUID, String, Int, String, String, String, String, String?, Date, Date?).self)
-                return RunSummary(
-                    id: id.uuidString.lowercased(), flow: flow, version: version, status: status,
-                    idempotencyKey: key, correlationID: correlation, actor: actor, requester: requester,
-                    createdAt: created, finishedAt: finished)
-            }
+            ).map(Self.summary)
         }
+    }
+}
+
+extension RunStore {
+    /// One run as listed, or nil when no run has this id.
+    public func summary(of runID: String) async throws -> RunSummary? {
+        guard let id = UUID(uuidString: runID) else { return nil }
+        return try await pool.withConnection { connection in
+            try await connection.query(
+                """
+                SELECT id, flow, version, status, idempotency_key, correlation_id, actor, requester, created_at,
+                       finished_at
+                FROM runs WHERE id = \(id)
+                """
+            ).first.map(Self.summary)
+        }
+    }
+
+    /// The run with this idempotency key of `flow`, if trigger-intake made it.
+    public func summary(flow: String, idempotencyKey: String) async throws -> RunSummary? {
+        try await pool.withConnection { connection in
+            try await connection.query(
+                """
+                SELECT id, flow, version, status, idempotency_key, correlation_id, actor, requester, created_at,
+                       finished_at
+                FROM runs WHERE flow = \(flow) AND idempotency_key = \(idempotencyKey)
+                """
+            ).first.map(Self.summary)
+        }
+    }
+
+    static func summary(_ row: PGRow) throws -> RunSummary {
+        let (id, flow, version, status, key, correlation, actor, requester, created, finished) =
+            try row.decode((UUID, String, Int, String, String, String, String, String?, Date, Date?).self)
+        return RunSummary(
+            id: id.uuidString.lowercased(), flow: flow, version: version, status: status,
+            idempotencyKey: key, correlationID: correlation, actor: actor, requester: requester,
+            createdAt: created, finishedAt: finished)
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 public import KeelCore
 public import PGClient
 
@@ -53,5 +53,56 @@ public struct TriggerRejectionStore: Sendable {
             try await OutboxStore.enqueue(messages, on: connection)
             return true
         }
+    }
+}
+
+extension TriggerRejectionStore {
+    /// A refused trigger as recorded, without the body (which stays in the dead-letter queue).
+    public struct Rejected: Sendable, Hashable, Codable {
+        public var id: Int64
+        public var messageID: String?
+        public var routingKey: String
+        public var flow: String?
+        public var reason: String
+        public var field: String?
+        public var message: String
+        public var correlationID: String?
+        public var bodyBytes: Int
+        public var receivedAt: Date
+    }
+
+    static let rejectedColumns = """
+        SELECT id, message_id, routing_key, flow, reason, field, message, correlation_id, body_bytes, received_at
+        FROM trigger_rejections
+        """
+
+    /// The rejection recorded for this message id, if any.
+    public func find(messageID: String) async throws -> Rejected? {
+        try await pool.withConnection { connection in
+            try await connection.query(
+                "\(unescaped: Self.rejectedColumns) WHERE message_id = \(messageID)"
+            ).first.map(Self.rejected)
+        }
+    }
+
+    /// Refused triggers, newest first, older than `before` when given.
+    public func recent(limit: Int, before: Int64? = nil) async throws -> [Rejected] {
+        try await pool.withConnection { connection in
+            try await connection.query(
+                """
+                \(unescaped: Self.rejectedColumns)
+                WHERE (\(before)::int8 IS NULL OR id < \(before)) ORDER BY id DESC LIMIT \(limit)
+                """
+            ).map(Self.rejected)
+        }
+    }
+
+    static func rejected(_ row: PGRow) throws -> Rejected {
+        let (id, messageID, routingKey, flow, reason, field, message, correlationID, bodyBytes, receivedAt) =
+            try row.decode(
+                (Int64, String?, String, String?, String, String?, String, String?, Int, Date).self)
+        return Rejected(
+            id: id, messageID: messageID, routingKey: routingKey, flow: flow, reason: reason, field: field,
+            message: message, correlationID: correlationID, bodyBytes: bodyBytes, receivedAt: receivedAt)
     }
 }

@@ -1,5 +1,6 @@
 import AMQPClient
 import ArgumentParser
+import KeelStore
 import Foundation
 import KeelBus
 import KeelCore

@@ -13,5 +13,5 @@ struct PublisherCommand: AsyncParsableCommand {
             rabbitmqctl (KEEL_RABBITMQCTL, default `rabbitmqctl`) on a machine that may administer the \
             broker, and writes the mapping to PostgreSQL.
             """,
-        subcommands: [PublisherAdd.self, PublisherList.self, PublisherRemove.self])
+        subcommands: [PublisherAdd.self, PublisherTrust.self, PublisherList.self, PublisherRemove.self])
 }

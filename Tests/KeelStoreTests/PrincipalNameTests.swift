@@ -1,6 +1,6 @@
 import Testing
 
-@testable import keel
+import KeelStore
 
 /// Token names and groups are the names flows list as approvers.
 @Suite struct PrincipalNameTests {
