@@ -18,6 +18,7 @@ public enum DatabasePrivileges {
         "resource_chunks", "resource_uploads", "trigger_rejections", "api_tokens", "approvals",
         "approval_decisions", "waits", "callbacks", "amqp_publishers", "keel_schema_migrations",
         "flow_schedules",
+        "webhook_deliveries", "webhook_attempts",
     ]
 
     /// The grants of `role`, table by table.
@@ -40,6 +41,9 @@ public enum DatabasePrivileges {
                 "approvals": [.update(columns: ["status", "closed_at", "closed_reason"])],
                 "approval_decisions": [.select, .insert],
                 "api_tokens": [.select, .update(columns: ["last_used_at"])],
+                // It alone sends webhook notifications (docs/notifications.md); attempts are append-only.
+                "webhook_deliveries": [.select, .insert, .update],
+                "webhook_attempts": [.select, .insert],
             ])
         case .callbackGateway:
             return engine.merging(resourceWriter).merging([
