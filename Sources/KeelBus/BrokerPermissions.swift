@@ -45,10 +45,8 @@ public struct BrokerPermissions: Sendable, Hashable {
                 write: names(published + [dead]) + own,
                 read: names([KeelTopology.steps.name, dead]) + #"|^"# + stepQueues + "$")
         case .approvalService:
-            return BrokerPermissions(
-                configure: names(KeelTopology.publishing.exchanges.map(\.name)),
-                write: names(published),
-                read: nothing)
+            // Its notifier consumes keel.notifications, bound to keel.events (docs/notifications.md).
+            return consumer(of: KeelTopology.notificationQueue, boundTo: KeelTopology.events.name)
         }
     }
 
