@@ -15,8 +15,8 @@ final class FlowNotifyTargets: Sendable {
         self.flows = flows
     }
 
-    /// The flow version's entries; none when the version is not stored (the event names a flow this
-    /// database does not have) — database errors are thrown, for the delivery to be retried.
+    /// The flow version's entries; none when the version is not stored or this build cannot read it —
+    /// database errors are thrown, for the delivery to be retried.
     func notify(flow: String, version: Int) async throws -> [FlowNotification] {
         let key = "\(flow)@\(version)"
         if let known = cache.withLock({ $0[key] }) { return known }
@@ -25,6 +25,10 @@ final class FlowNotifyTargets: Sendable {
             let record = try await flows.version(flow: flow, number: version)
             notify = try FlowDefinition(canonicalJSON: JSONValue(parsing: record.definition)).notify
         } catch is FlowStoreError {
+            notify = []
+        } catch is FlowErrors {
+            // A version this build cannot read (pushed by a newer one during an upgrade): the
+            // configured URLs still get the event.
             notify = []
         }
         cache.withLock {
