@@ -27,16 +27,25 @@ struct WebhookSender: Service {
     static let userAgent = "Keel-Webhooks/\(KeelVersion.current)"
 
     func run() async throws {
+        // Consecutive failures to claim (the database is away): the wait grows, and so does the log's gap.
+        var failures = 0
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             var claimed: [ClaimedWebhookDelivery] = []
             do {
                 claimed = try await store.claimDue(
                     limit: batch, lease: settings.timeout * 6, maximumAttempts: settings.maximumAttempts)
+                failures = 0
             } catch {
-                logger.warning("claiming webhook deliveries failed", metadata: ["error": "\(error)"])
+                failures += 1
+                if failures == 1 || failures.isMultiple(of: 20) {
+                    logger.warning(
+                        "claiming webhook deliveries failed",
+                        metadata: ["error": "\(error)", "failures": "\(failures)"])
+                }
             }
             if claimed.isEmpty {
-                await cancelWhenGracefulShutdown { await wakeup.wait(upTo: poll) }
+                let pause = failures == 0 ? poll : min(poll * (1 << min(failures, 5)), .seconds(10))
+                await cancelWhenGracefulShutdown { await wakeup.wait(upTo: pause) }
                 continue
             }
             // Posts run to their end (at most the timeout) even during shutdown, so they are recorded.
