@@ -167,6 +167,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                // Webhook notifications: posting them, and their settings.
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Configuration", package: "swift-configuration"),
             ],
             path: "Services/ApprovalService",
             exclude: ["README.md", "Dockerfile"], swiftSettings: strict),
@@ -292,6 +295,8 @@ let package = Package(
             dependencies: [
                 "KeelTestSupport", "AMQPClient", "PGClient", "KeelBus", "KeelCore", "KeelStore",
                 .product(name: "Logging", package: "swift-log"),
+                // Verifying webhook signatures as a receiver would.
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

@@ -17,7 +17,7 @@ enum ApprovalService {
                         logger: dependencies.logger),
                     PendingApprovalsGauge(
                         pool: dependencies.pool, interval: .seconds(15), logger: dependencies.logger),
-                ]
+                ] + WebhookNotifications.services(dependencies)
             },
             routes: { router, dependencies in
                 let advancer = RunAdvancer(

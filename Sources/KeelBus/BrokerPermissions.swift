@@ -45,12 +45,13 @@ public struct BrokerPermissions: Sendable, Hashable {
                 write: names(published + [dead]) + own,
                 read: names([KeelTopology.steps.name, dead]) + #"|^"# + stepQueues + "$")
         case .approvalService:
-            // It also starts runs for the people its API authenticates: keel.triggers, as a publisher.
-            let triggers = KeelTopology.triggers.name
+            // Its notifier consumes keel.notifications, bound to keel.events (docs/notifications.md), and it
+            // starts runs for the people its API authenticates: keel.triggers, as a publisher.
+            let notifier = consumer(of: KeelTopology.notificationQueue, boundTo: KeelTopology.events.name)
+            let triggers = names([KeelTopology.triggers.name])
             return BrokerPermissions(
-                configure: names(KeelTopology.publishing.exchanges.map(\.name) + [triggers]),
-                write: names(published + [triggers]),
-                read: nothing)
+                configure: notifier.configure + "|" + triggers, write: notifier.write + "|" + triggers,
+                read: notifier.read)
         }
     }
 

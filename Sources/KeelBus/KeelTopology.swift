@@ -24,6 +24,8 @@ public enum KeelTopology {
 
     public static let triggerQueue = KeelQueue(name: "keel.triggers")
     public static let callbackQueue = KeelQueue(name: "keel.callbacks")
+    /// The events the approval-service turns into webhooks (docs/notifications.md).
+    public static let notificationQueue = KeelQueue(name: "keel.notifications")
 
     /// `keel.steps.<pool>.<shard>`.
     public static func stepQueue(pool: String, shard: Int) -> KeelQueue {
@@ -47,6 +49,17 @@ public enum KeelTopology {
             exchanges: [callbacks, deadLetters],
             queues: [callbackQueue],
             bindings: [KeelBinding(queue: callbackQueue.name, exchange: callbacks.name, routingKey: "#")])
+    }
+
+    /// What the approval-service's notifier consumes: approval requests, reminders and decisions and
+    /// failed runs, of every flow (`#`: flow names may hold dots).
+    public static var notifications: KeelDeclaration {
+        KeelDeclaration(
+            exchanges: [events, deadLetters],
+            queues: [notificationQueue],
+            bindings: ["approval.requested", "approval.reminder", "approval.decided", "run.failed"].map {
+                KeelBinding(queue: notificationQueue.name, exchange: events.name, routingKey: "\($0).#")
+            })
     }
 
     /// What step-executors of one pool consume, over `shards` queues.

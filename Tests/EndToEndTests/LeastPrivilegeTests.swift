@@ -1,5 +1,6 @@
 import AMQPClient
 import Foundation
+import KeelBus
 import KeelStore
 import KeelTestSupport
 import Logging
@@ -19,6 +20,8 @@ import Testing
             environment: [
                 "KEEL_CALLBACK_KEYS": testbed.keysSetting, "KEEL_CALLBACK_GATEWAY_URL": testbed.gatewayURL,
                 "KEEL_RUN_PATH": "/usr/bin:/bin",
+                // The approval-service's notifier consumes keel.notifications on its own user too.
+                "KEEL_WEBHOOK_SECRET": WebhookNotificationTests.secret,
             ], brokerUsers: true)
         do {
             _ = try await stack.startCallbackGateway(port: testbed.gatewayPort)
@@ -31,6 +34,7 @@ import Testing
             #expect(try await approvals.decide(id, "approve", token: alice).status == 200)
             #expect(try await stack.finish(run, expected: "succeeded") == "succeeded")
             #expect(!stack.logs.contains("ACCESS_REFUSED"), "\(stack.logs)")
+            #expect(stack.logs.contains("keel.notifications"), "the notifier did not consume:\n\(stack.logs)")
         } catch {
             try? await stack.stop()
             throw error
@@ -62,11 +66,16 @@ import Testing
         (.callbackGateway, .read(queue: "keel.triggers")),
         (.approvalService, .declare(queue: "keel.callbacks")),
         (.stepExecutor, .read(queue: "keel.dead.keel.steps.default.0")),
+        (.stepExecutor, .read(queue: "keel.notifications")),
+        (.callbackGateway, .read(queue: "keel.notifications")),
+        (.approvalService, .read(queue: "keel.triggers")),
     ]
 
     @Test func eachServiceBrokerUserIsRefusedWhatBelongsToAnother() async throws {
         let stack = try await EngineStack(flows: [], startingExecutor: false, brokerUsers: true)
         do {
+            // The approval-service's queue, as its notifier declares it.
+            try await KeelTopology.notifications.declare(on: stack.channel)
             for (role, attempt) in Self.refusals {
                 let url = try #require(stack.brokerURLs[role])
                 let connection = try await AMQPConnection.connect(

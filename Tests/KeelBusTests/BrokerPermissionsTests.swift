@@ -17,6 +17,7 @@ struct BrokerPermissionsTests {
             (.stepExecutor, KeelTopology.stepExecutor(pool: "default", shards: 4)),
             (.stepExecutor, KeelTopology.stepExecutor(pool: "gpu-1", shards: 2)),
             (.stepExecutor, KeelTopology.stepExecutor(pool: "gpu+linux", shards: 12)),
+            (.approvalService, KeelTopology.notifications),
         ]
         for (service, declaration) in consumers {
             let permissions = BrokerPermissions.of(service)
@@ -65,6 +66,11 @@ struct BrokerPermissionsTests {
             (.approvalService, "read", "keel.steps.default.0"),
             (.approvalService, "configure", "keel.callbacks"),
             (.callbackGateway, "write", "keel.triggers"),
+            (.approvalService, "configure", "keel.triggers"),
+            (.approvalService, "read", "keel.callbacks"),
+            (.triggerIntake, "read", "keel.notifications"),
+            (.stepExecutor, "read", "keel.notifications"),
+            (.callbackGateway, "read", "keel.notifications"),
             (.callbackGateway, "read", "keel.steps.default.0"),
             (.callbackGateway, "configure", "keel.steps.default.0"),
             // Anchored: a prefix or suffix of an own name is not the name.

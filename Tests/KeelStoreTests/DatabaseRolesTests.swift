@@ -58,6 +58,13 @@ struct DatabaseRolesTests {
         Refusal(
             role: .stepExecutor, sql: "INSERT INTO amqp_publishers SELECT * FROM amqp_publishers WHERE false"),
         Refusal(role: .stepExecutor, sql: "DELETE FROM run_history"),
+        // Webhook deliveries are the approval-service's alone; their attempts are append-only even for it.
+        Refusal(role: .triggerIntake, sql: "SELECT * FROM webhook_deliveries"),
+        Refusal(role: .stepExecutor, sql: "SELECT * FROM webhook_attempts"),
+        Refusal(
+            role: .callbackGateway,
+            sql: "INSERT INTO webhook_deliveries SELECT * FROM webhook_deliveries WHERE false"),
+        Refusal(role: .approvalService, sql: "DELETE FROM webhook_attempts WHERE false"),
         // Readers read; operators act on runs; neither touches flows or tokens.
         Refusal(role: .reader, sql: "INSERT INTO run_history SELECT * FROM run_history WHERE false"),
         Refusal(role: .reader, sql: "UPDATE runs SET status = status WHERE false"),
@@ -109,6 +116,9 @@ struct DatabaseRolesTests {
             (.stepExecutor, "INSERT INTO resources SELECT * FROM resources WHERE false"),
             (.approvalService, "INSERT INTO approval_decisions SELECT * FROM approval_decisions WHERE false"),
             (.approvalService, "UPDATE api_tokens SET last_used_at = now() WHERE false"),
+            (.approvalService, "INSERT INTO webhook_deliveries SELECT * FROM webhook_deliveries WHERE false"),
+            (.approvalService, "UPDATE webhook_deliveries SET status = status WHERE false"),
+            (.approvalService, "INSERT INTO webhook_attempts SELECT * FROM webhook_attempts WHERE false"),
             (
                 .callbackGateway,
                 "INSERT INTO callbacks (wait_id, status) SELECT wait_id, status FROM callbacks WHERE false"

@@ -1,6 +1,7 @@
 extension FlowDecoder {
     static let flowFields = [
         "flow", "description", "input", "concurrency", "shard_key", "timeout", "schedules", "steps",
+        "notify",
     ]
     static let stepFields = [
         "id", "needs", "if", "run", "http", "ssh", "approval", "wait", "noop", "flow", "retry", "timeout",
@@ -22,6 +23,7 @@ extension FlowDecoder {
         let shardKey = fields["shard_key"].flatMap { template($0, "shard_key", step: nil) }
         let timeout = fields["timeout"].flatMap { duration($0, "timeout") }
         let schedules = fields["schedules"].flatMap { decodeSchedules($0, "schedules") } ?? []
+        let notify = fields["notify"].flatMap { decodeNotify($0, "notify") } ?? []
         var steps: [StepDefinition] = []
         if let stepsNode = required(fields, "steps"), let elements = list(stepsNode, "steps", nonEmpty: true)
         {
@@ -42,7 +44,7 @@ extension FlowDecoder {
         return FlowDefinition(
             name: name, description: description, input: input,
             concurrency: concurrency,
-            shardKey: shardKey, timeout: timeout, schedules: schedules, steps: steps)
+            shardKey: shardKey, timeout: timeout, schedules: schedules, steps: steps, notify: notify)
     }
 
     mutating func decodeConcurrency(_ node: SourceNode, _ path: String, step: Int?) -> ConcurrencyLimit? {

@@ -14,6 +14,7 @@ extension FlowDefinition: Codable {
         object["timeout"] = timeout.map { .string($0.description) }
         if !schedules.isEmpty { object["schedules"] = .array(schedules.map(\.jsonValue)) }
         object["steps"] = .array(steps.map(\.jsonValue))
+        if !notify.isEmpty { object["notify"] = .array(notify.map(\.jsonValue)) }
         return .object(object)
     }
 

@@ -20,12 +20,15 @@ public struct FlowDefinition: Sendable, Hashable {
     public var schedules: [FlowSchedule]
     /// In declaration order; ids are unique and `needs` form a DAG.
     public var steps: [StepDefinition]
+    /// Webhooks told about this flow's approvals and failed runs (`notify:`); at most 10.
+    public var notify: [FlowNotification]
 
     public init(
         name: String, description: String? = nil, input: JSONValue? = nil,
         concurrency: ConcurrencyLimit? = nil, shardKey: String? = nil, timeout: FlowDuration? = nil,
-        schedules: [FlowSchedule] = [], steps: [StepDefinition]
+        schedules: [FlowSchedule] = [], steps: [StepDefinition], notify: [FlowNotification] = []
     ) {
+        self.notify = notify
         self.schedules = schedules
         self.name = name
         self.description = description

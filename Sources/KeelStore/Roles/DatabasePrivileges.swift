@@ -17,7 +17,7 @@ public enum DatabasePrivileges {
         "resource_contents",
         "resource_chunks", "resource_uploads", "trigger_rejections", "api_tokens", "approvals",
         "approval_decisions", "waits", "callbacks", "amqp_publishers", "keel_schema_migrations",
-        "flow_schedules", "api_actions",
+        "flow_schedules", "api_actions", "webhook_deliveries", "webhook_attempts",
     ]
 
     /// The grants of `role`, table by table.
@@ -48,6 +48,9 @@ public enum DatabasePrivileges {
                 "flow_schedules": [.select, .insert, .update, .delete],
                 "trigger_rejections": [.select],
                 "api_actions": [.select, .insert],
+                // It alone sends webhook notifications (docs/notifications.md); attempts are append-only.
+                "webhook_deliveries": [.select, .insert, .update],
+                "webhook_attempts": [.select, .insert],
             ])
         case .callbackGateway:
             return engine.merging(resourceWriter).merging([
