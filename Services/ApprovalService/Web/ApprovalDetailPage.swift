@@ -31,7 +31,8 @@ enum ApprovalDetailPage {
             <p><a href="/approvals">Back to pending approvals</a></p>
             """
         return PageLayout.response(
-            status: status, title: "\(approval.flow) · \(approval.step)", viewer: viewer, body: body)
+            status: status, title: "\(approval.flow) · \(approval.step)", viewer: viewer, body: body,
+            section: "/approvals")
     }
 
     private static func facts(_ approval: ApprovalRecord, now: Date) -> HTML {

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 public import KeelCore
 public import PGClient
 
@@ -52,6 +52,69 @@ public struct TriggerRejectionStore: Sendable {
             guard !rows.isEmpty else { return false }
             try await OutboxStore.enqueue(messages, on: connection)
             return true
+        }
+    }
+}
+
+/// A refused trigger as recorded, for people reading why it was refused (the console's dead letters).
+/// The message body itself is not stored: it is in the broker's `keel.dead.keel.triggers` queue.
+public struct TriggerRejectionRecord: Sendable, Hashable, Codable {
+    public var id: Int64
+    public var messageID: String?
+    public var routingKey: String
+    /// The flow the trigger named, when it named one.
+    public var flow: String?
+    public var reason: String
+    public var field: String?
+    public var message: String
+    public var correlationID: String?
+    public var bodyBytes: Int
+    public var receivedAt: Date
+
+    public init(
+        id: Int64, messageID: String?, routingKey: String, flow: String?, reason: String, field: String?,
+        message: String, correlationID: String?, bodyBytes: Int, receivedAt: Date
+    ) {
+        self.id = id
+        self.messageID = messageID
+        self.routingKey = routingKey
+        self.flow = flow
+        self.reason = reason
+        self.field = field
+        self.message = message
+        self.correlationID = correlationID
+        self.bodyBytes = bodyBytes
+        self.receivedAt = receivedAt
+    }
+}
+
+extension TriggerRejectionStore {
+    /// The most rejections one listing returns.
+    public static let maximumLimit = 500
+
+    /// Rejections newest first, at most `limit` (capped at ``maximumLimit``); with `before`, only those
+    /// recorded before that rejection (the previous page's last id), so pages do not shift as new ones
+    /// arrive.
+    public func recent(limit: Int = 50, before: Int64? = nil) async throws -> [TriggerRejectionRecord] {
+        let limit = min(max(limit, 1), Self.maximumLimit)
+        return try await pool.withConnection { connection in
+            try await connection.query(
+                """
+                SELECT id, message_id, routing_key, flow, reason, field, message, correlation_id, body_bytes,
+                       received_at
+                FROM trigger_rejections
+                WHERE (\(before)::bigint IS NULL OR id < \(before))
+                ORDER BY id DESC LIMIT \(limit)
+                """
+            ).map { row in
+                let (id, messageID, routingKey, flow, reason, field, message, correlation, bytes, received) =
+                    try row.decode(
+                        (Int64, String?, String, String?, String, String?, String, String?, Int, Date).self)
+                return TriggerRejectionRecord(
+                    id: id, messageID: messageID, routingKey: routingKey, flow: flow, reason: reason,
+                    field: field, message: message, correlationID: correlation, bodyBytes: bytes,
+                    receivedAt: received)
+            }
         }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import KeelCore
 import KeelStore
 
 /// `keel flow diff NAME A B`: what changed between two versions, as a unified diff of their YAML.

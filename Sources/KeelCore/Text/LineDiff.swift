@@ -1,13 +1,14 @@
 /// A unified diff of two texts, line by line, with three lines of context — what `diff -u` prints.
-enum LineDiff {
-    enum Edit: Equatable {
+/// Shared by `keel flow diff` and the console's flow diff page, so both show the same diff.
+public enum LineDiff {
+    public enum Edit: Sendable, Equatable {
         case same(String)
         case removed(String)
         case added(String)
     }
 
     /// The edit script turning `old` into `new` (longest common subsequence of lines).
-    static func edits(old: [String], new: [String]) -> [Edit] {
+    public static func edits(old: [String], new: [String]) -> [Edit] {
         let n = old.count
         let m = new.count
         // lcs[i][j]: length of the LCS of old[i...] and new[j...].
@@ -37,7 +38,7 @@ enum LineDiff {
     }
 
     /// The unified diff, or "" when the texts are equal.
-    static func unified(old: String, new: String, oldLabel: String, newLabel: String, context: Int = 3)
+    public static func unified(old: String, new: String, oldLabel: String, newLabel: String, context: Int = 3)
         -> String
     {
         let oldLines = old.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
