@@ -17,6 +17,12 @@ enum ConsoleFormat {
         time(Date(timeIntervalSince1970: Double(timestamp.millisecondsSinceEpoch) / 1000))
     }
 
+    /// `just now`, `12 min ago`: how long ago, for people.
+    static func ago(_ date: Date, now: Date) -> String {
+        let age = Age.text(from: date, to: now)
+        return age == "just now" ? age : age + " ago"
+    }
+
     /// `12.345s`: how long from `start` to `end`.
     static func duration(from start: Date, to end: Date) -> String {
         TimelineView.seconds(Int64((end.timeIntervalSince(start) * 1000).rounded()))

@@ -15,7 +15,7 @@ enum DeadLettersPage {
     ) -> Response {
         let rows = rejections.map { rejection -> HTML in
             """
-            <tr><td>\(ConsoleFormat.time(rejection.receivedAt)) <small>(\(Age.text(from: rejection.receivedAt, to: now)) ago)</small></td>\
+            <tr><td>\(ConsoleFormat.time(rejection.receivedAt)) <small>(\(ConsoleFormat.ago(rejection.receivedAt, now: now)))</small></td>\
             <td><code>\(rejection.reason)</code></td><td>\(rejection.field ?? "")</td>\
             <td class="rejection-message">\(rejection.message)</td><td>\(rejection.flow ?? "—")</td>\
             <td><code>\(rejection.routingKey)</code></td><td><code>\(rejection.correlationID ?? "—")</code></td>\

@@ -58,7 +58,7 @@ enum RunsPage {
                 <tr><td><a href="\(ConsoleLinks.run(run.id))"><code>\(ConsoleFormat.shortID(run.id))</code></a></td>\
                 <td><a href="\(ConsoleLinks.flow(run.flow))">\(run.flow)</a> v\(run.version)</td>\
                 <td>\(PageLayout.status(run.status))</td><td>\(run.requester ?? "—")</td><td>\(run.actor)</td>\
-                <td>\(ConsoleFormat.time(run.createdAt)) <small>(\(Age.text(from: run.createdAt, to: now)) ago)</small></td>\
+                <td>\(ConsoleFormat.time(run.createdAt)) <small>(\(ConsoleFormat.ago(run.createdAt, now: now)))</small></td>\
                 <td>\(finished)</td></tr>
 
                 """
