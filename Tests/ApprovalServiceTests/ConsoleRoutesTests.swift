@@ -111,6 +111,34 @@ import Testing
         }
     }
 
+    @Test("a full page of runs links the older ones, keeping the filters")
+    func runsPaging() async throws {
+        try await web.withFixture { fixture in
+            let viewer = try await fixture.tokens.create(name: "vera", role: .approver, createdBy: "test")
+                .token
+            var created: [String] = []
+            for _ in 0...RunsQuery.pageSize {
+                created.append(String(try await fixture.pendingApproval(actor: "ana").prefix(36)))
+            }
+            let runs = created
+            try await web.withClient(fixture.web()) { client in
+                var (status, page, _) = try await Self.get(
+                    client, "/console/runs?flow=web-gated&status=waiting", token: viewer)
+                #expect(status == .ok)
+                #expect(!page.contains(ConsoleLinks.run(runs[0])), "the oldest is on the next page")
+                #expect(page.contains(ConsoleLinks.run(runs[1])))
+                let older = "/console/runs?flow=web-gated&amp;status=waiting&amp;before=\(runs[1])"
+                #expect(page.contains(#"<a id="older" href="\#(older)">Older runs</a>"#))
+                (status, page, _) = try await Self.get(
+                    client, older.replacingOccurrences(of: "&amp;", with: "&"), token: viewer)
+                #expect(status == .ok)
+                #expect(page.contains(ConsoleLinks.run(runs[0])))
+                #expect(!page.contains(ConsoleLinks.run(runs[1])))
+                #expect(!page.contains(#"id="older""#))
+            }
+        }
+    }
+
     @Test(
         "wrong filter values get a clear message and 400",
         arguments: [

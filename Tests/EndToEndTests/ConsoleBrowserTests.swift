@@ -4,6 +4,10 @@ import KeelStore
 import KeelTestSupport
 import Testing
 
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
 /// issue 20's console in a real browser on the real services: a flow pushed twice (v2 live), a run that
 /// failed (its input and its step's error hold a script tag), one waiting at an approval, one approved
 /// and finished, and a refused trigger whose routing key holds quotes and markup. A headless Chromium
@@ -172,6 +176,16 @@ import Testing
             #expect(text.contains("keel.dead.keel.triggers"))
             try await Self.shoot(browser, "console-dead-letters")
 
+            // A hostile filter value comes back as the field's value, not as markup.
+            try await browser.click("nav.sections a[href='/console/runs']")
+            try await browser.fill("#filter-flow", #""><script>alert(1)</script>"#)
+            try await browser.click("#filter")
+            #expect(try await Self.scripts(browser) == 0)
+            #expect(
+                try await browser.evaluate("document.querySelector('#filter-flow').value")
+                    == .string(#""><script>alert(1)</script>"#))
+            #expect(try await browser.text().contains("No runs match."))
+
             // An unknown run is a 404 page, still in the frame.
             try await browser.open(base + "/console/runs/0190a000-0000-7000-8000-000000000000")
             #expect(try await browser.text().contains("There is no run"))
@@ -180,7 +194,26 @@ import Testing
         }
         await browser.close()
         #expect(browser.survivingProcesses().isEmpty)
+
+        // What the service sent, before any browser parsed it: the hostile text only ever escaped.
+        for path in [
+            "/console/runs/" + failing, "/console/dead-letters", "/console/runs?flow=%22%3E%3Cscript%3E",
+        ] {
+            let (status, html) = try await Self.served(base + path, token: token)
+            #expect(status == 200, "\(path)")
+            #expect(!html.contains("<script"), "\(path)")
+            #expect(html.contains("&lt;script&gt;"), "\(path)")
+        }
         try await stack.stop()
+    }
+
+    /// A page as the service serves it to `token`'s session: status and HTML.
+    static func served(_ url: String, token: String) async throws -> (Int, String) {
+        var request = URLRequest(url: try #require(URL(string: url)))
+        request.setValue("keel_session=\(token)", forHTTPHeaderField: "Cookie")
+        request.timeoutInterval = 30
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
     }
 
     /// How many script elements the page holds (none: nothing hostile became markup).

@@ -39,7 +39,10 @@ enum ApprovalDetailPage {
         let approvals = approval.approvalCount
         var rows: [HTML] = [
             "<dt>Status</dt><dd id=\"status\">\(approval.status.rawValue)</dd>",
-            "<dt>Run</dt><dd><code>\(approval.runID)</code> (attempt \(approval.attempt))</dd>",
+            """
+            <dt>Run</dt><dd><a href="\(ConsoleLinks.run(approval.runID))"><code>\(approval.runID)</code></a> \
+            (attempt \(approval.attempt))</dd>
+            """,
             "<dt>Requested by</dt><dd>\(approval.requester ?? "a schedule")</dd>",
             """
             <dt>Requested</dt><dd>\(approval.requestedAt.formatted(.iso8601)) \
