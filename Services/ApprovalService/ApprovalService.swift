@@ -42,6 +42,7 @@ enum ApprovalService {
                 }
                 ApprovalWeb(
                     approvals: approvals, tokens: tokens, resources: resources, runs: runs,
+                    console: ConsoleStores(pool: dependencies.pool),
                     https: dependencies.configuration.webHTTPS, logger: dependencies.logger
                 ).addRoutes(to: router)
             })

@@ -52,6 +52,7 @@ import Testing
         func web(https: Bool = false) -> ApprovalWeb {
             ApprovalWeb(
                 approvals: approvals, tokens: tokens, resources: resources, runs: RunStore(pool: pool),
+                console: ConsoleStores(pool: pool),
                 https: https, logger: Logger(label: "test"))
         }
 

@@ -25,7 +25,7 @@ enum Problems {
     }
 
     /// A trigger trigger-intake refused, with its reason and the field at fault.
-    static func triggerRejected(_ rejected: TriggerRejectionStore.Rejected) -> ProblemDetails {
+    static func triggerRejected(_ rejected: TriggerRejectionRecord) -> ProblemDetails {
         ProblemDetails(
             status: .unprocessableContent, type: "/problems/trigger-rejected/\(rejected.reason)",
             title: "Trigger rejected", detail: rejected.message,

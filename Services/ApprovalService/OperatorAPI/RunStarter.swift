@@ -20,7 +20,7 @@ struct RunStarter: Sendable {
         case existing(RunSummary)
         /// Published and confirmed by the broker; trigger-intake had not answered within the wait.
         case accepted(idempotencyKey: String)
-        case rejected(TriggerRejectionStore.Rejected)
+        case rejected(TriggerRejectionRecord)
     }
 
     func start(

@@ -31,14 +31,18 @@ enum ApprovalDetailPage {
             <p><a href="/approvals">Back to pending approvals</a></p>
             """
         return PageLayout.response(
-            status: status, title: "\(approval.flow) · \(approval.step)", viewer: viewer, body: body)
+            status: status, title: "\(approval.flow) · \(approval.step)", viewer: viewer, body: body,
+            section: "/approvals")
     }
 
     private static func facts(_ approval: ApprovalRecord, now: Date) -> HTML {
         let approvals = approval.approvalCount
         var rows: [HTML] = [
             "<dt>Status</dt><dd id=\"status\">\(approval.status.rawValue)</dd>",
-            "<dt>Run</dt><dd><code>\(approval.runID)</code> (attempt \(approval.attempt))</dd>",
+            """
+            <dt>Run</dt><dd><a href="\(ConsoleLinks.run(approval.runID))"><code>\(approval.runID)</code></a> \
+            (attempt \(approval.attempt))</dd>
+            """,
             "<dt>Requested by</dt><dd>\(approval.requester ?? "a schedule")</dd>",
             """
             <dt>Requested</dt><dd>\(approval.requestedAt.formatted(.iso8601)) \

@@ -25,6 +25,7 @@ enum ApprovalListPage {
             </tbody>
             </table>
             """
-        return PageLayout.response(title: "Pending approvals", viewer: viewer, body: body)
+        return PageLayout.response(
+            title: "Pending approvals", viewer: viewer, body: body, section: "/approvals")
     }
 }

@@ -16,6 +16,8 @@ struct ApprovalWeb: Sendable {
     let resources: ResourceStore
     /// Where the run's timeline so far comes from (as `keel run show` computes it).
     let runs: RunStore
+    /// What the console's pages read besides runs and resources (flows, refused triggers).
+    let console: ConsoleStores
     /// The page is reached over https (a TLS-terminating proxy in front): cookies get `Secure`, and a
     /// POST's `Origin` must be `https://<Host>`.
     let https: Bool
@@ -48,11 +50,12 @@ struct ApprovalWeb: Sendable {
         router.post("/approvals/:id/decision") { request, context in
             try await page(request) { try await decide(request, context: context) }
         }
+        addConsoleRoutes(to: router)
     }
 
     /// Runs a page handler; an unexpected error becomes an HTML page naming an incident id (the error
     /// itself goes to the log only).
-    private func page(_ request: Request, _ handler: () async throws -> Response) async throws -> Response {
+    func page(_ request: Request, _ handler: () async throws -> Response) async throws -> Response {
         do {
             return try await handler()
         } catch {

@@ -1,7 +1,8 @@
 import Hummingbird
 
-/// The frame around every page: title, a header with who is signed in and a sign-out button, and the
-/// style sheet (plain CSS, no scripts; the Content-Security-Policy forbids them anyway).
+/// The frame around every page: title, a header with who is signed in, a navigation bar (approvals and the
+/// console's pages) and a sign-out button, and the style sheet (plain CSS, no scripts; the
+/// Content-Security-Policy forbids them anyway).
 enum PageLayout {
     /// Who is signed in, for the header; nil on the sign-in page.
     struct Viewer {
@@ -10,23 +11,39 @@ enum PageLayout {
         var csrf: String
     }
 
+    /// The navigation bar's entries, shown to a signed-in person: label and path.
+    static let sections: [(label: String, path: String)] = [
+        ("Approvals", "/approvals"), ("Runs", "/console/runs"), ("Flows", "/console/flows"),
+        ("Dead letters", "/console/dead-letters"),
+        // Webhook deliveries: ("Webhook deliveries", "/console/webhook-deliveries") goes here once its
+        // page exists (see Console/ConsoleRoutes.swift).
+    ]
+
+    /// - Parameter refresh: seconds after which the browser reloads the page (live status without
+    ///   scripts); nil for none.
+    /// - Parameter section: the navigation entry to mark current (a path from ``sections``).
     static func response(
-        status: HTTPResponse.Status = .ok, title: String, viewer: Viewer?, body: HTML
+        status: HTTPResponse.Status = .ok, title: String, viewer: Viewer?, body: HTML, refresh: Int? = nil,
+        section: String? = nil
     ) -> Response {
+        let reload: HTML =
+            refresh.map { seconds -> HTML in "<meta http-equiv=\"refresh\" content=\"\(seconds)\">\n" }
+            ?? .empty
         let page: HTML = """
             <!doctype html>
             <html lang="en">
             <head>
             <meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>\(title) · Keel approvals</title>
+            \(reload)<title>\(title) · Keel</title>
             <style>\(style)</style>
             </head>
             <body>
             <header>
-            <a class="brand" href="/approvals">Keel approvals</a>
+            <a class="brand" href="/approvals">Keel</a>
             \(viewer.map(header) ?? .empty)
             </header>
+            \(viewer == nil ? .empty : navigation(current: section))
             <main>
             \(body)
             </main>
@@ -48,6 +65,20 @@ enum PageLayout {
     /// A message box: `kind` is "error" or "notice".
     static func message(_ text: String, kind: String) -> HTML {
         "<p class=\"message \(kind)\" role=\"\(kind == "error" ? "alert" : "status")\">\(text)</p>"
+    }
+
+    /// A status word as a coloured badge (runs, steps, approvals): green done, red failed, amber waiting.
+    static func status(_ status: String) -> HTML {
+        "<span class=\"status status-\(status.replacingOccurrences(of: "_", with: "-"))\">\(status)</span>"
+    }
+
+    private static func navigation(current: String?) -> HTML {
+        let links = sections.map { section -> HTML in
+            section.path == current
+                ? "<a href=\"\(section.path)\" aria-current=\"page\">\(section.label)</a>"
+                : "<a href=\"\(section.path)\">\(section.label)</a>"
+        }
+        return "<nav class=\"sections\">\(links)</nav>"
     }
 
     private static func header(_ viewer: Viewer) -> HTML {
@@ -84,5 +115,26 @@ enum PageLayout {
         dt { font-weight: 600; }
         figure.run-timeline { margin: .8rem 0; overflow-x: auto; }
         figure.run-timeline svg { max-width: 100%; height: auto; }
+        nav.sections { display: flex; gap: 1.2rem; padding: .4rem 1.2rem; background: #eaeef2;
+                       border-bottom: 1px solid #d0d7de; }
+        nav.sections a { color: #0969da; text-decoration: none; }
+        nav.sections a[aria-current="page"] { color: #1d1d1f; font-weight: 600; }
+        .status { display: inline-block; padding: 0 .45rem; border-radius: 1rem; font-size: .9em;
+                  border: 1px solid #d0d7de; background: #f6f8fa; }
+        .status-succeeded, .status-approved { background: #dafbe1; border-color: #1a7f37; color: #116329; }
+        .status-failed, .status-rejected, .status-timed-out { background: #ffebe9; border-color: #cf222e;
+                  color: #82071e; }
+        .status-waiting, .status-pending, .status-changes-requested { background: #fff8c5;
+                  border-color: #bf8700; color: #7d4e00; }
+        .status-running { background: #ddf4ff; border-color: #0969da; color: #0550ae; }
+        .status-cancelled, .status-skipped { color: #57606a; }
+        form.filters { display: flex; flex-wrap: wrap; gap: .6rem; align-items: end; margin: .8rem 0;
+                       padding: .8rem; background: #fff; border: 1px solid #ddd; }
+        form.filters label { display: flex; flex-direction: column; font-size: .9em; }
+        pre.json { white-space: pre-wrap; word-break: break-all; margin: .2rem 0; }
+        td pre.json { border: 0; padding: 0; background: none; }
+        .pager { margin: .8rem 0; }
+        small, .muted { color: #57606a; }
+        section.step { margin: 1rem 0; padding: .6rem .8rem; background: #fff; border: 1px solid #ddd; }
         """
 }

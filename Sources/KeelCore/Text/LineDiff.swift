@@ -1,6 +1,7 @@
 /// A unified diff of two texts, line by line, with three lines of context — what `diff -u` prints.
+/// Shared by `keel flow diff` and the console's flow diff page, so both show the same diff.
 public enum LineDiff {
-    public enum Edit: Equatable, Sendable {
+    public enum Edit: Sendable, Equatable {
         case same(String)
         case removed(String)
         case added(String)
@@ -25,12 +26,13 @@ public enum LineDiff {
                 edits.append(.same(old[i]))
                 i += 1
                 j += 1
-            } else if j < m, i == n || lcs[i][j + 1] >= lcs[i + 1][j] {
-                edits.append(.added(new[j]))
-                j += 1
-            } else {
+            } else if i < n, j == m || lcs[i + 1][j] >= lcs[i][j + 1] {
+                // Removals before additions where either keeps the LCS, as `diff -u` prints a change.
                 edits.append(.removed(old[i]))
                 i += 1
+            } else {
+                edits.append(.added(new[j]))
+                j += 1
             }
         }
         return edits

@@ -56,53 +56,79 @@ public struct TriggerRejectionStore: Sendable {
     }
 }
 
+/// A refused trigger as recorded, for people reading why it was refused (the console's dead letters).
+/// The message body itself is not stored: it is in the broker's `keel.dead.keel.triggers` queue.
+public struct TriggerRejectionRecord: Sendable, Hashable, Codable {
+    public var id: Int64
+    public var messageID: String?
+    public var routingKey: String
+    /// The flow the trigger named, when it named one.
+    public var flow: String?
+    public var reason: String
+    public var field: String?
+    public var message: String
+    public var correlationID: String?
+    public var bodyBytes: Int
+    public var receivedAt: Date
+
+    public init(
+        id: Int64, messageID: String?, routingKey: String, flow: String?, reason: String, field: String?,
+        message: String, correlationID: String?, bodyBytes: Int, receivedAt: Date
+    ) {
+        self.id = id
+        self.messageID = messageID
+        self.routingKey = routingKey
+        self.flow = flow
+        self.reason = reason
+        self.field = field
+        self.message = message
+        self.correlationID = correlationID
+        self.bodyBytes = bodyBytes
+        self.receivedAt = receivedAt
+    }
+}
+
 extension TriggerRejectionStore {
-    /// A refused trigger as recorded, without the body (which stays in the dead-letter queue).
-    public struct Rejected: Sendable, Hashable, Codable {
-        public var id: Int64
-        public var messageID: String?
-        public var routingKey: String
-        public var flow: String?
-        public var reason: String
-        public var field: String?
-        public var message: String
-        public var correlationID: String?
-        public var bodyBytes: Int
-        public var receivedAt: Date
-    }
+    /// The most rejections one listing returns.
+    public static let maximumLimit = 500
 
-    static let rejectedColumns = """
-        SELECT id, message_id, routing_key, flow, reason, field, message, correlation_id, body_bytes, received_at
-        FROM trigger_rejections
-        """
-
-    /// The rejection recorded for this message id, if any.
-    public func find(messageID: String) async throws -> Rejected? {
-        try await pool.withConnection { connection in
-            try await connection.query(
-                "\(unescaped: Self.rejectedColumns) WHERE message_id = \(messageID)"
-            ).first.map(Self.rejected)
-        }
-    }
-
-    /// Refused triggers, newest first, older than `before` when given.
-    public func recent(limit: Int, before: Int64? = nil) async throws -> [Rejected] {
+    /// The rejection recorded for this message id, if any (how the operators' API learns that the
+    /// trigger it published was refused).
+    public func find(messageID: String) async throws -> TriggerRejectionRecord? {
         try await pool.withConnection { connection in
             try await connection.query(
                 """
-                \(unescaped: Self.rejectedColumns)
-                WHERE (\(before)::int8 IS NULL OR id < \(before)) ORDER BY id DESC LIMIT \(limit)
+                SELECT id, message_id, routing_key, flow, reason, field, message, correlation_id, body_bytes,
+                       received_at
+                FROM trigger_rejections WHERE message_id = \(messageID)
                 """
-            ).map(Self.rejected)
+            ).first.map(Self.decoded)
         }
     }
 
-    static func rejected(_ row: PGRow) throws -> Rejected {
-        let (id, messageID, routingKey, flow, reason, field, message, correlationID, bodyBytes, receivedAt) =
-            try row.decode(
-                (Int64, String?, String, String?, String, String?, String, String?, Int, Date).self)
-        return Rejected(
+    /// Rejections newest first, at most `limit` (capped at ``maximumLimit``); with `before`, only those
+    /// recorded before that rejection (the previous page's last id), so pages do not shift as new ones
+    /// arrive.
+    public func recent(limit: Int = 50, before: Int64? = nil) async throws -> [TriggerRejectionRecord] {
+        let limit = min(max(limit, 1), Self.maximumLimit)
+        return try await pool.withConnection { connection in
+            try await connection.query(
+                """
+                SELECT id, message_id, routing_key, flow, reason, field, message, correlation_id, body_bytes,
+                       received_at
+                FROM trigger_rejections
+                WHERE (\(before)::bigint IS NULL OR id < \(before))
+                ORDER BY id DESC LIMIT \(limit)
+                """
+            ).map(Self.decoded)
+        }
+    }
+
+    static func decoded(_ row: PGRow) throws -> TriggerRejectionRecord {
+        let (id, messageID, routingKey, flow, reason, field, message, correlation, bytes, received) =
+            try row.decode((Int64, String?, String, String?, String, String?, String, String?, Int, Date).self)
+        return TriggerRejectionRecord(
             id: id, messageID: messageID, routingKey: routingKey, flow: flow, reason: reason, field: field,
-            message: message, correlationID: correlationID, bodyBytes: bodyBytes, receivedAt: receivedAt)
+            message: message, correlationID: correlation, bodyBytes: bytes, receivedAt: received)
     }
 }

@@ -159,11 +159,22 @@ final class HeadlessChromium: Sendable {
 
     /// Saves a screenshot as `<name>.png` in `KEEL_BROWSER_SCREENSHOTS` when that names a folder (for
     /// looking at a page while debugging); does nothing otherwise.
-    func saveScreenshot(_ name: String) async throws {
+    /// With `size`, only the page's top-left `width` × `height` CSS pixels (small pictures for the docs).
+    func saveScreenshot(_ name: String, size: (width: Int, height: Int)? = nil) async throws {
         guard let folder = TestEnvironment.value("KEEL_BROWSER_SCREENSHOTS") else { return }
-        let png = try await screenshot()
+        let png = try await screenshot(size: size)
         let file = URL(fileURLWithPath: folder).appendingPathComponent("\(name).png")
         try await BlockingIO.run { try png.write(to: file) }
+    }
+
+    /// Lays the page out as on a window `width` × `height` CSS pixels wide and high (at scale 1).
+    func setViewport(width: Int, height: Int) async throws {
+        _ = try await send(
+            "Emulation.setDeviceMetricsOverride",
+            [
+                "width": .number(JSONNumber(width)), "height": .number(JSONNumber(height)),
+                "deviceScaleFactor": 1, "mobile": false,
+            ])
     }
 
     /// Every cookie the browser holds, with its HttpOnly, Secure and SameSite flags (which page
