@@ -49,9 +49,9 @@ public struct BrokerPermissions: Sendable, Hashable {
             // starts runs for the people its API authenticates: keel.triggers, as a publisher.
             let notifier = consumer(of: KeelTopology.notificationQueue, boundTo: KeelTopology.events.name)
             let triggers = names([KeelTopology.triggers.name])
+            // It never declares keel.triggers (trigger-intake does), so it cannot delete its queue either.
             return BrokerPermissions(
-                configure: notifier.configure + "|" + triggers, write: notifier.write + "|" + triggers,
-                read: notifier.read)
+                configure: notifier.configure, write: notifier.write + "|" + triggers, read: notifier.read)
         }
     }
 

@@ -37,7 +37,7 @@ public struct PublisherStore: Sendable {
             try await connection.execute(
                 """
                 INSERT INTO amqp_publishers (broker_user, principal, vhost, created_by, acts_for_others)
-                VALUES (\(user), \("service:" + user), \(vhost), \(createdBy), true)
+                VALUES (\(user), \("amqp:" + user), \(vhost), \(createdBy), true)
                 ON CONFLICT (broker_user) DO UPDATE SET acts_for_others = true
                 """)
         }

@@ -126,7 +126,8 @@ extension TriggerRejectionStore {
 
     static func decoded(_ row: PGRow) throws -> TriggerRejectionRecord {
         let (id, messageID, routingKey, flow, reason, field, message, correlation, bytes, received) =
-            try row.decode((Int64, String?, String, String?, String, String?, String, String?, Int, Date).self)
+            try row.decode(
+                (Int64, String?, String, String?, String, String?, String, String?, Int, Date).self)
         return TriggerRejectionRecord(
             id: id, messageID: messageID, routingKey: routingKey, flow: flow, reason: reason, field: field,
             message: message, correlationID: correlation, bodyBytes: bytes, receivedAt: received)

@@ -14,7 +14,7 @@ struct PublisherTrust: AsyncParsableCommand {
             starts runs for the people its API authenticates (POST /v1/runs), so it names them in a \
             keel-requester header; trigger-intake believes that header only from an account trusted here \
             and refuses it from any other. Trust only the account the approval-service logs in with \
-            (its KEEL_AMQP_URL's user). The account keeps its own principal, service:NAME, for triggers \
+            (its KEEL_AMQP_URL's user). The account keeps its own principal, amqp:NAME, for triggers \
             that name nobody.
             """)
 
