@@ -75,3 +75,27 @@ struct CLIOutput {
         return failure.exitCode
     }
 }
+
+extension CLIOutput {
+    /// Runs `body`, turning any failure into the documented exit code with a message.
+    func failing<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            throw fail(CLIFailure.from(error))
+        }
+    }
+
+    /// The same for asynchronous work.
+    func failing<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            throw fail(CLIFailure.from(error))
+        }
+    }
+}

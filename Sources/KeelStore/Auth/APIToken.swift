@@ -33,6 +33,20 @@ public struct APITokenRecord: Sendable, Hashable, Codable {
     public var createdAt: Date
     public var lastUsedAt: Date?
     public var revokedAt: Date?
+
+    public init(
+        id: String, name: String, role: APITokenRole, groups: [String], createdBy: String, createdAt: Date,
+        lastUsedAt: Date? = nil, revokedAt: Date? = nil
+    ) {
+        self.id = id
+        self.name = name
+        self.role = role
+        self.groups = groups
+        self.createdBy = createdBy
+        self.createdAt = createdAt
+        self.lastUsedAt = lastUsedAt
+        self.revokedAt = revokedAt
+    }
 }
 
 /// A token just created: the only time its full text exists outside its holder.
@@ -40,4 +54,9 @@ public struct IssuedAPIToken: Sendable {
     public var record: APITokenRecord
     /// `keel_<id>_<secret>`; shown once, stored nowhere.
     public var token: String
+
+    public init(record: APITokenRecord, token: String) {
+        self.record = record
+        self.token = token
+    }
 }

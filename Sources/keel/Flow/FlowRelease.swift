@@ -5,21 +5,65 @@ import KeelStore
 struct FlowRelease: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "release",
-        abstract: "Make a version live (the newest by default); recorded with who and why.")
+        abstract: "Make a version live (the newest by default); recorded with who and why.",
+        discussion: """
+            Releasing the version that is already live changes nothing and exits 0 ("unchanged"). With \
+            an API token (KEEL_API_TOKEN or --api-token) it goes through the operators' API as the \
+            token's holder, who must be an admin.
+            """)
 
     @Argument(help: "The flow's name.") var name: String
     @Option(help: "The version to release (default: the newest).") var version: Int?
     @Option(help: "Why, recorded with the release.") var reason: String?
     @OptionGroup var actor: ActorOption
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var api: OperatorAPIOptions
+
+    /// Releasing the version already live changes nothing and succeeds: deploy scripts release what
+    /// they pushed, whether or not it changed.
+    struct Unchanged: Encodable {
+        var flow: String
+        var liveVersion: Int
+        var unchanged = true
+    }
 
     func run() async throws {
-        let record = try await database.withPool { pool in
-            try await FlowStore(pool: pool).release(
-                flow: name, version: version, actor: actor.resolved, reason: reason)
+        if let connection = try database.output.failing({ try api.connection() }) {
+            let result = try await database.output.failing {
+                try await connection.call { client in
+                    try await client.releaseFlow(
+                        path: .init(flow: name), body: .json(.init(version: version, reason: reason))
+                    ).ok.body.json
+                }
+            }
+            OperatorAPIOutput.emit(result, json: database.json) {
+                result.unchanged
+                    ? "\(name): v\(result.liveVersion) is already live; nothing changed"
+                    : "\(name): v\(result.liveVersion) is live (was \(result.release?.fromVersion.map { "v\($0)" } ?? "none"))"
+            }
+            return
         }
-        database.output.emit(record) {
-            "\(name): v\(record.toVersion) is live (was \(record.fromVersion.map { "v\($0)" } ?? "none"))"
+        let outcome: Result<FlowReleaseRecord, FlowStoreError> = try await database.withPool { pool in
+            do {
+                return .success(
+                    try await FlowStore(pool: pool).release(
+                        flow: name, version: version, actor: actor.resolved, reason: reason))
+            } catch let error as FlowStoreError {
+                guard case .alreadyLive = error else { throw error }
+                return .failure(error)
+            }
+        }
+        switch outcome {
+        case .success(let record):
+            database.output.emit(record) {
+                "\(name): v\(record.toVersion) is live (was \(record.fromVersion.map { "v\($0)" } ?? "none"))"
+            }
+        case .failure(.alreadyLive(_, let live)):
+            database.output.emit(Unchanged(flow: name, liveVersion: live)) {
+                "\(name): v\(live) is already live; nothing changed"
+            }
+        case .failure(let error):
+            throw database.output.fail(CLIFailure.from(error))
         }
     }
 }
@@ -33,8 +77,22 @@ struct FlowRollback: AsyncParsableCommand {
     @Option(help: "Why, recorded with the rollback.") var reason: String?
     @OptionGroup var actor: ActorOption
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var api: OperatorAPIOptions
 
     func run() async throws {
+        if let connection = try database.output.failing({ try api.connection() }) {
+            let result = try await database.output.failing {
+                try await connection.call { client in
+                    try await client.rollbackFlow(path: .init(flow: name), body: .json(.init(reason: reason)))
+                        .ok
+                        .body.json
+                }
+            }
+            OperatorAPIOutput.emit(result, json: database.json) {
+                "\(name): rolled back from v\(result.release?.fromVersion.map(String.init) ?? "?") to v\(result.liveVersion)"
+            }
+            return
+        }
         let record = try await database.withPool { pool in
             try await FlowStore(pool: pool).rollback(flow: name, actor: actor.resolved, reason: reason)
         }

@@ -12,7 +12,8 @@ struct RunRetry: AsyncParsableCommand {
             pending and run again in the run's next pass (attempt numbers continue); other steps keep \
             their results, and the history keeps both passes. Prints the run's timeline afterwards. \
             Exit 1 for an unknown run, a run that has not finished, or a step the run's flow version \
-            does not have.
+            does not have. With an API token (KEEL_API_TOKEN or --api-token) it goes through the \
+            operators' API as the token's holder (role operator).
             """)
 
     @Argument(help: "The run's id.") var runID: String
@@ -20,8 +21,22 @@ struct RunRetry: AsyncParsableCommand {
     var step: String
     @OptionGroup var actor: ActorOption
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var api: OperatorAPIOptions
 
     func run() async throws {
+        if let connection = try database.output.failing({ try api.connection() }) {
+            let result = try await database.output.failing {
+                try await connection.call { client in
+                    try await client.retryRun(path: .init(runID: runID), body: .json(.init(fromStep: step)))
+                        .ok
+                        .body.json
+                }
+            }
+            OperatorAPIOutput.emit(result, json: database.json) {
+                "run \(runID): retry from \(step) requested through the API; now \(result.status.rawValue)"
+            }
+            return
+        }
         let request = OperatorRequest.retry(fromStep: step, actor: actor.resolved)
         let result = try await database.withPool {
             try await OperatorRequestSubmission.submit(request, run: runID, pool: $0)

@@ -13,7 +13,9 @@ struct TokenCreate: AsyncParsableCommand {
             reminder on standard error that it is shown only once; Keel stores only the SHA-256 of its \
             secret. Roles: approver (decides approvals it is listed for, by name or group), operator \
             (also cancels and retries runs), admin (also manages tokens). Decisions are recorded under \
-            the token's name. Exit 1 when a token of that name exists (revoked ones included).
+            the token's name. Exit 1 when a token of that name exists (revoked ones included). With an \
+            API token (KEEL_API_TOKEN or --api-token) the token commands go through the operators' API \
+            as its holder, who must be an admin.
             """)
 
     @Option(help: "Who holds the token; decisions are recorded under this name (an approver name in flows).")
@@ -24,6 +26,7 @@ struct TokenCreate: AsyncParsableCommand {
         help: "An approver group the holder belongs to (`group:NAME` in a flow's approvers); repeatable.")
     var groups: [String] = []
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var api: OperatorAPIOptions
 
     /// The `--json` document: the only output that carries the secret.
     struct Created: Encodable {
@@ -69,10 +72,26 @@ struct TokenCreate: AsyncParsableCommand {
                     "--group \(bad): expected letters, digits and . _ @ - (starting with a letter or digit), at most 128"
                 ))
         }
-        let createdBy = CLISettings().value("USER", flag: nil, default: "cli")
-        let issued = try await database.withPool {
-            try await APITokenStore(pool: $0).create(
-                name: name, role: role, groups: Array(Set(groups)), createdBy: createdBy)
+        let issued: IssuedAPIToken
+        if let connection = try output.failing({ try api.connection() }) {
+            // Through the API the token's holder (an admin) is recorded as its creator.
+            let made = try await output.failing {
+                try await connection.call { client in
+                    try await client.createToken(
+                        body: .json(
+                            .init(
+                                name: name, role: .init(rawValue: role.rawValue) ?? .approver,
+                                groups: Array(Set(groups))))
+                    ).created.body.json
+                }
+            }
+            issued = IssuedAPIToken(record: TokenRecord.from(made.record), token: made.token)
+        } else {
+            let createdBy = CLISettings().value("USER", flag: nil, default: "cli")
+            issued = try await database.withPool {
+                try await APITokenStore(pool: $0).create(
+                    name: name, role: role, groups: Array(Set(groups)), createdBy: createdBy)
+            }
         }
         if database.json {
             output.emit(Created(token: issued.token, record: issued.record)) { "" }

@@ -8,9 +8,19 @@ struct TokenList: AsyncParsableCommand {
         commandName: "list", abstract: "List API tokens, newest first (never their secrets).")
 
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var api: OperatorAPIOptions
 
     func run() async throws {
-        let tokens = try await database.withPool { try await APITokenStore(pool: $0).list() }
+        let tokens: [APITokenRecord]
+        if let connection = try database.output.failing({ try api.connection() }) {
+            tokens = try await database.output.failing {
+                try await connection.call { client in
+                    try await client.listTokens().ok.body.json.tokens.map(TokenRecord.from)
+                }
+            }
+        } else {
+            tokens = try await database.withPool { try await APITokenStore(pool: $0).list() }
+        }
         database.output.emit(tokens) {
             guard !tokens.isEmpty else {
                 return "no tokens yet; create one with keel token create --name N --role approver"

@@ -14,6 +14,7 @@ struct TokenRevoke: AsyncParsableCommand {
 
     @Argument(help: "The token's name.") var name: String
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var api: OperatorAPIOptions
 
     struct Revoked: Encodable {
         var name: String
@@ -21,6 +22,16 @@ struct TokenRevoke: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if let connection = try database.output.failing({ try api.connection() }) {
+            // A 404 from the API is the same refusal as below, with the API's words.
+            _ = try await database.output.failing {
+                try await connection.call { client in
+                    try await client.revokeToken(path: .init(name: name)).noContent
+                }
+            }
+            database.output.emit(Revoked(name: name, revoked: true)) { "token '\(name)' revoked" }
+            return
+        }
         let revoked = try await database.withPool { try await APITokenStore(pool: $0).revoke(name: name) }
         guard revoked else {
             throw database.output.fail(
