@@ -217,6 +217,10 @@ import Testing
         #expect(try String(contentsOfFile: out, encoding: .utf8) == "# Notes\nsmall resource\n")
         let stdout = try await fixture.keel(["resource", "get", reference])
         #expect(stdout.output == "# Notes\nsmall resource\n")
+        // `-o -` is standard output, as for other Unix tools; no file named "-" appears.
+        let dash = try await fixture.keel(["resource", "get", reference, "-o", "-"])
+        #expect(dash.output == "# Notes\nsmall resource\n")
+        #expect(!FileManager.default.fileExists(atPath: FileManager.default.currentDirectoryPath + "/-"))
 
         let ls = try await fixture.keel(["resource", "ls", "--run", UUID().uuidString, "--json"])
         #expect(ls.status == 0)

@@ -69,7 +69,10 @@ struct FlowDecoder {
     mutating func wrongType(_ node: SourceNode, _ path: String, expected: String) {
         var found = node.typeName
         if case .scalar(let scalar) = node.value, scalar != .null {
-            found += " '\(FlowError.quoted(node.plainText ?? String(describing: scalar)))'"
+            // A quoted scalar's text is the string itself ("3" reads: got string '3').
+            let text: String
+            if case .string(let string) = scalar { text = string } else { text = node.plainText ?? "\(scalar)" }
+            found += " '\(FlowError.quoted(text))'"
         }
         fail(.wrongType, at: node.position, path, "expected \(expected); got \(found)")
     }

@@ -15,11 +15,13 @@ struct ResourceGet: AsyncParsableCommand {
         abstract: "Write a resource's content to standard output or, with -o, to a file.",
         discussion: """
             With -o the content is written to a temporary file beside FILE and renamed onto it only once its \
-            SHA-256 matched the reference, so FILE is never left half written.
+            SHA-256 matched the reference, so FILE is never left half written. `-o -` is standard output, \
+            as for most Unix tools (a file named "-" is `-o ./-`).
             """)
 
     @Argument(help: "The reference, res:sha256:<hex>.") var reference: String
-    @Option(name: .shortAndLong, help: "Write to this file instead of standard output.") var output: String?
+    @Option(name: .shortAndLong, help: "Write to this file instead of standard output (- is standard output).")
+    var output: String?
     @OptionGroup var options: ResourceOptions
 
     struct Report: Encodable {
@@ -30,10 +32,10 @@ struct ResourceGet: AsyncParsableCommand {
 
     func run() async throws {
         let reference = try options.reference(reference)
-        if options.database.json && output == nil {
+        let target = output == "-" ? nil : output
+        if options.database.json && target == nil {
             throw options.output.fail(.user("--json needs -o FILE: standard output carries the content"))
         }
-        let target = output
         let size = try await options.withStore { store in
             let (content, chunks) = try await store.open(reference)
             let sink = try OutputSink(path: target)

@@ -180,6 +180,13 @@ struct FlowErrorTests {
         #expect(error.message == "expected a duration like 500ms, 5s, 15m, 2h, 1d or 1h30m; got integer '30'")
     }
 
+    @Test("a quoted number in an integer field is named by its text, not by its representation")
+    func quotedNumberWhereAnIntegerBelongs() throws {
+        let error = try only("flow: demo\nsteps: [{id: a, noop: {}, retry: {max_attempts: \"3\"}}]\n")
+        #expect(error.code == .wrongType)
+        #expect(error.message == "expected an integer; got string '3'")
+    }
+
     @Test(
         "limits are enforced",
         arguments: [
