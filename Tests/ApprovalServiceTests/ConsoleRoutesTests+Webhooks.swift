@@ -81,7 +81,9 @@ extension ConsoleRoutesTests {
                 #expect(page.contains("busy &lt;script&gt;alert(1)&lt;/script&gt;"), "the answer's excerpt")
                 #expect(page.contains("#2 HTTP 200 · 0.008s"))
                 #expect(page.contains(ConsoleLinks.run(run.uuidString.lowercased())))
-                #expect(page.contains("<code>approval.requested</code>") && page.contains("<td>slack</td>"))
+                #expect(
+                    page.contains("<code>approval.requested</code>")
+                        && page.contains(#"<small class="format">slack</small>"#))
                 #expect(!page.contains("http-equiv=\"refresh\""), "nothing pending")
                 #expect(page.contains(#"<a href="/console/actions">Actions</a>"#), "an admin's navigation")
 

@@ -141,7 +141,8 @@ enum PageLayout {
         .pager { margin: .8rem 0; }
         small, .muted { color: #57606a; }
         ol.attempts { margin: 0; padding-left: 1.2rem; }
-        td.url, td.last-error { word-break: break-all; }
+        td.url, td.last-error { overflow-wrap: anywhere; }
+        code.id { white-space: nowrap; }
         section.step { margin: 1rem 0; padding: .6rem .8rem; background: #fff; border: 1px solid #ddd; }
         """
 }

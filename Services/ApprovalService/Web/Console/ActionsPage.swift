@@ -61,7 +61,8 @@ enum ActionsPage {
     private static func target(_ action: APIAction) -> HTML {
         if action.action.hasPrefix("run."), let id = UUID(uuidString: action.target) {
             let run = id.uuidString.lowercased()
-            return "<a href=\"\(ConsoleLinks.run(run))\"><code>\(ConsoleFormat.shortID(run))</code></a>"
+            return
+                "<a href=\"\(ConsoleLinks.run(run))\"><code class=\"id\">\(ConsoleFormat.shortID(run))</code></a>"
         }
         if action.action.hasPrefix("flow."), action.target.isStorable, !action.target.isEmpty {
             return "<a href=\"\(ConsoleLinks.flow(action.target))\">\(action.target)</a>"

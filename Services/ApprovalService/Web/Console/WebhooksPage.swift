@@ -22,7 +22,7 @@ enum WebhooksPage {
             ? "<p>No webhook has been sent.</p>"
             : """
             <table class="webhooks">
-            <thead><tr><th>Created</th><th>Event</th><th>Flow</th><th>Run</th><th>Target</th><th>Format</th>\
+            <thead><tr><th>Created</th><th>Event and flow</th><th>Run</th><th>Target and format</th>\
             <th>Status</th><th>Attempts</th><th>Last error</th><th>Delivered</th></tr></thead>
             <tbody>
             \(rows)
@@ -63,8 +63,8 @@ enum WebhooksPage {
                 }
             return """
                 <li class="attempt">#\(attempt.attempt) \(answer) · \
-                \(TimelineView.seconds(Int64(attempt.durationMilliseconds))) · \
-                \(ConsoleFormat.time(attempt.attemptedAt))\(excerpt)</li>
+                \(TimelineView.seconds(Int64(attempt.durationMilliseconds)))\
+                <br><small>\(ConsoleFormat.time(attempt.attemptedAt))</small>\(excerpt)</li>
                 """
         }
         let claimed = delivery.attempts - delivery.attemptsMade.count
@@ -81,11 +81,12 @@ enum WebhooksPage {
         return """
             <tr id="delivery-\(delivery.id)"><td>\(ConsoleFormat.time(delivery.createdAt)) \
             <small>(\(ConsoleFormat.ago(delivery.createdAt, now: now)))</small></td>\
-            <td><code>\(delivery.eventType)</code></td>\
-            <td><a href="\(ConsoleLinks.flow(delivery.flow))">\(delivery.flow)</a></td>\
-            <td><a href="\(ConsoleLinks.run(run))"><code>\(ConsoleFormat.shortID(run))</code></a></td>\
-            <td class="url"><code>\(fullURL ? delivery.targetURL : shownURL(delivery.targetURL))</code></td>\
-            <td>\(delivery.format)</td><td>\(PageLayout.status(delivery.status))\(next)</td>\
+            <td><code>\(delivery.eventType)</code><br>\
+            <a href="\(ConsoleLinks.flow(delivery.flow))">\(delivery.flow)</a></td>\
+            <td><a href="\(ConsoleLinks.run(run))"><code class="id">\(ConsoleFormat.shortID(run))</code></a></td>\
+            <td class="url"><code>\(fullURL ? delivery.targetURL : shownURL(delivery.targetURL))</code>\
+            <br><small class="format">\(delivery.format)</small></td>\
+            <td>\(PageLayout.status(delivery.status))\(next)</td>\
             <td><ol class="attempts">\(attempts)</ol>\(inFlight)</td>\
             <td class="last-error">\(delivery.lastError ?? "—")</td><td>\(delivered)</td></tr>
 
