@@ -36,6 +36,7 @@ import Testing
                 for uri in [
                     "/console/runs", "/console/runs/x", "/console/flows", "/console/flows/web-gated",
                     "/console/flows/web-gated/diff?from=1&to=2", "/console/dead-letters",
+                    "/console/webhooks", "/console/actions",
                 ] {
                     let (status, _, headers) = try await Self.get(client, uri, token: "junk")
                     #expect(status == .seeOther, "\(uri)")

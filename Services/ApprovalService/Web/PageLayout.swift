@@ -9,15 +9,19 @@ enum PageLayout {
         var name: String
         var role: String
         var csrf: String
+
+        /// Whether the token's role is `admin`: it alone sees the record of operators' actions.
+        var isAdmin: Bool { role == "admin" }
     }
 
     /// The navigation bar's entries, shown to a signed-in person: label and path.
     static let sections: [(label: String, path: String)] = [
         ("Approvals", "/approvals"), ("Runs", "/console/runs"), ("Flows", "/console/flows"),
-        ("Dead letters", "/console/dead-letters"),
-        // Webhook deliveries: ("Webhook deliveries", "/console/webhook-deliveries") goes here once its
-        // page exists (see Console/ConsoleRoutes.swift).
+        ("Dead letters", "/console/dead-letters"), ("Webhook deliveries", "/console/webhooks"),
     ]
+
+    /// Entries shown after ``sections`` to admins only (other roles get a 403 page there).
+    static let adminSections: [(label: String, path: String)] = [("Actions", "/console/actions")]
 
     /// - Parameter refresh: seconds after which the browser reloads the page (live status without
     ///   scripts); nil for none.
@@ -43,7 +47,7 @@ enum PageLayout {
             <a class="brand" href="/approvals">Keel</a>
             \(viewer.map(header) ?? .empty)
             </header>
-            \(viewer == nil ? .empty : navigation(current: section))
+            \(viewer.map { navigation(current: section, admin: $0.isAdmin) } ?? .empty)
             <main>
             \(body)
             </main>
@@ -72,8 +76,8 @@ enum PageLayout {
         "<span class=\"status status-\(status.replacingOccurrences(of: "_", with: "-"))\">\(status)</span>"
     }
 
-    private static func navigation(current: String?) -> HTML {
-        let links = sections.map { section -> HTML in
+    private static func navigation(current: String?, admin: Bool) -> HTML {
+        let links = (sections + (admin ? adminSections : [])).map { section -> HTML in
             section.path == current
                 ? "<a href=\"\(section.path)\" aria-current=\"page\">\(section.label)</a>"
                 : "<a href=\"\(section.path)\">\(section.label)</a>"
@@ -121,10 +125,11 @@ enum PageLayout {
         nav.sections a[aria-current="page"] { color: #1d1d1f; font-weight: 600; }
         .status { display: inline-block; padding: 0 .45rem; border-radius: 1rem; font-size: .9em;
                   border: 1px solid #d0d7de; background: #f6f8fa; }
-        .status-succeeded, .status-approved { background: #dafbe1; border-color: #1a7f37; color: #116329; }
-        .status-failed, .status-rejected, .status-timed-out { background: #ffebe9; border-color: #cf222e;
-                  color: #82071e; }
-        .status-waiting, .status-pending, .status-changes-requested { background: #fff8c5;
+        .status-succeeded, .status-approved, .status-delivered, .status-done { background: #dafbe1;
+                  border-color: #1a7f37; color: #116329; }
+        .status-failed, .status-rejected, .status-timed-out, .status-forbidden { background: #ffebe9;
+                  border-color: #cf222e; color: #82071e; }
+        .status-waiting, .status-pending, .status-changes-requested, .status-refused { background: #fff8c5;
                   border-color: #bf8700; color: #7d4e00; }
         .status-running { background: #ddf4ff; border-color: #0969da; color: #0550ae; }
         .status-cancelled, .status-skipped { color: #57606a; }
@@ -135,6 +140,9 @@ enum PageLayout {
         td pre.json { border: 0; padding: 0; background: none; }
         .pager { margin: .8rem 0; }
         small, .muted { color: #57606a; }
+        ol.attempts { margin: 0; padding-left: 1.2rem; }
+        td.url, td.last-error { overflow-wrap: anywhere; }
+        code.id { white-space: nowrap; }
         section.step { margin: 1rem 0; padding: .6rem .8rem; background: #fff; border: 1px solid #ddd; }
         """
 }

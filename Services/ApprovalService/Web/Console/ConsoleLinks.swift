@@ -6,6 +6,8 @@ enum ConsoleLinks {
     static let runs = "/console/runs"
     static let flows = "/console/flows"
     static let deadLetters = "/console/dead-letters"
+    static let webhooks = "/console/webhooks"
+    static let actions = "/console/actions"
 
     static func run(_ id: String) -> String {
         runs + "/" + ApprovalLinks.encoded(id)

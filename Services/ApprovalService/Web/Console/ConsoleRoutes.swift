@@ -5,7 +5,8 @@ import KeelStore
 import Logging
 
 /// The operators' console, beside the approval pages and in their frame: runs, one run, flows, one flow,
-/// a diff of two flow versions, and dead letters. Every signed-in token may look; nothing here changes
+/// a diff of two flow versions, dead letters, webhook deliveries, and (admins only) the record of API
+/// actions. Every signed-in token may look at the rest; nothing here changes
 /// anything (operator actions are in the API), so the pages have no forms that post, and those they have
 /// are plain GET forms (filters, the versions to compare). Any POST added later must check the session's
 /// CSRF token and ``OriginCheck`` as ``DecisionRoute`` does.
@@ -32,8 +33,12 @@ extension ApprovalWeb {
         router.get("/console/dead-letters") { request, _ in
             try await page(request) { try await deadLettersPage(request) }
         }
-        // Webhook deliveries: `/console/webhook-deliveries` goes here, a page listing the webhook store's
-        // `recentDeliveries(limit:)` (built on another branch), with its entry in `PageLayout.sections`.
+        router.get("/console/webhooks") { request, _ in
+            try await page(request) { try await webhooksPage(request) }
+        }
+        router.get("/console/actions") { request, _ in
+            try await page(request) { try await actionsPage(request) }
+        }
     }
 
     func runsPage(_ request: Request) async throws -> Response {
@@ -130,6 +135,21 @@ extension ApprovalWeb {
         let rejections = try await console.rejections.recent(limit: DeadLettersPage.pageSize, before: before)
         return DeadLettersPage.response(
             rejections, paged: before != nil, viewer: session.viewer, now: Date())
+    }
+
+    func webhooksPage(_ request: Request) async throws -> Response {
+        guard let session = try await signedInSession(request) else { return Self.toSignIn }
+        let deliveries = try await console.webhooks.recentDeliveries(limit: WebhooksPage.pageSize)
+        return WebhooksPage.response(deliveries, viewer: session.viewer, now: Date())
+    }
+
+    /// The record of API actions names every token holder and what each tried: admins only, as the API's
+    /// `GET /v1/actions` is.
+    func actionsPage(_ request: Request) async throws -> Response {
+        guard let session = try await signedInSession(request) else { return Self.toSignIn }
+        guard session.principal.role >= .admin else { return ActionsPage.forbidden(viewer: session.viewer) }
+        let actions = try await console.actions.recent(limit: ActionsPage.pageSize)
+        return ActionsPage.response(actions, viewer: session.viewer, now: Date())
     }
 
     /// A path parameter, percent-decoded.
