@@ -161,7 +161,18 @@ import Testing
         let timestamp = try #require(Int(requested[0].timestamp))
         #expect(abs(timestamp - Int(Date().timeIntervalSince1970)) < 300)
 
-        // Both attempts are recorded, in order, and the delivery is delivered.
+        // Both attempts are recorded, in order, and the delivery is delivered. The receiver answers
+        // before the sender records the answer, so wait for the record (bounded far beyond need).
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            let status = try await stack.pool.withConnection { connection in
+                try await connection.query(
+                    "SELECT status FROM webhook_deliveries WHERE id = \(requested[0].id)"
+                ).first?.decode(String.self, at: 0)
+            }
+            if status != "pending" { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
         let attempts = try await stack.pool.withConnection { connection in
             try await connection.query(
                 """
