@@ -43,6 +43,11 @@ enum APIShapes {
             createdAt: record.createdAt)
     }
 
+    /// A release or rollback that changed the live version.
+    static func released(_ record: FlowReleaseRecord) -> Components.Schemas.ReleaseResult {
+        .init(flow: record.flow, liveVersion: record.toVersion, unchanged: false, release: release(record))
+    }
+
     static func token(_ record: APITokenRecord) -> Components.Schemas.Token {
         .init(
             id: record.id, name: record.name, role: .init(rawValue: record.role.rawValue) ?? .approver,

@@ -78,12 +78,7 @@ extension OperatorAPI {
                 flow: name, version: body.version, actor: principal.name, reason: body.reason)
             await actions.record(
                 "flow.release", target: name, by: principal, outcome: .done, detail: "v\(record.toVersion)")
-            return .ok(
-                .init(
-                    body: .json(
-                        .init(
-                            flow: name, liveVersion: record.toVersion, unchanged: false,
-                            release: APIShapes.release(record)))))
+            return .ok(.init(body: .json(APIShapes.released(record))))
         } catch FlowStoreError.alreadyLive(_, let version) {
             // Deploy scripts release what they pushed; the version being live already is success.
             return .ok(.init(body: .json(.init(flow: name, liveVersion: version, unchanged: true))))
@@ -104,12 +99,7 @@ extension OperatorAPI {
             await actions.record(
                 "flow.rollback", target: name, by: principal, outcome: .done,
                 detail: "v\(record.fromVersion.map(String.init) ?? "?") to v\(record.toVersion)")
-            return .ok(
-                .init(
-                    body: .json(
-                        .init(
-                            flow: name, liveVersion: record.toVersion, unchanged: false,
-                            release: APIShapes.release(record)))))
+            return .ok(.init(body: .json(APIShapes.released(record))))
         } catch let error as FlowStoreError {
             await actions.record(
                 "flow.rollback", target: name, by: principal, outcome: .refused, detail: error.description)

@@ -33,15 +33,8 @@ struct OperatorAPIConnection: Sendable {
         }
     }
 
-    /// The base URL without any user or password it may carry.
-    var displayURL: String {
-        guard var components = URLComponents(url: baseURL, resolvingAgainstBaseURL: false) else {
-            return "the configured URL"
-        }
-        components.user = nil
-        components.password = nil
-        return components.string ?? "the configured URL"
-    }
+    /// The base URL for messages, without any user or password it may carry.
+    var displayURL: String { baseURL.displayWithoutCredentials }
 
     /// An answer the generated client got that the document does not describe for this call.
     static func unexpected(_ what: String) -> CLIFailure {

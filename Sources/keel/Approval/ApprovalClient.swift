@@ -67,14 +67,7 @@ struct ApprovalClient: Sendable {
     }
 
     /// The base URL for messages, without any user or password it may carry.
-    var displayURL: String {
-        guard var components = URLComponents(url: baseURL, resolvingAgainstBaseURL: false) else {
-            return "the configured URL"
-        }
-        components.user = nil
-        components.password = nil
-        return components.string ?? "the configured URL"
-    }
+    var displayURL: String { baseURL.displayWithoutCredentials }
 
     /// An approval id (`<run>:<step>:<attempt>:approval`) as one path segment.
     static func pathSegment(_ id: String) -> String {

@@ -414,6 +414,42 @@ import Testing
         }
     }
 
+    @Test("The route table these tests walk is every operation of the document")
+    func routeTableCoversTheDocument() throws {
+        let document = try String(
+            contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+                .appendingPathComponent("../../../Sources/KeelAPI/openapi.yaml"), encoding: .utf8)
+        // The document's operations, "METHOD /path/{param}", but for the older approvals routes.
+        var operations = Set<String>()
+        var path = ""
+        var method = ""
+        for line in document.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("  /"), line.hasSuffix(":") {
+                path = String(line.dropFirst(2).dropLast())
+            } else if ["    get:", "    post:", "    delete:", "    put:", "    patch:"].contains(
+                String(line))
+            {
+                method = line.trimmingCharacters(in: .whitespaces).dropLast().uppercased()
+            } else if line.hasPrefix("      tags: ["), !line.contains("approvals") {
+                operations.insert("\(method) \(path)")
+            }
+        }
+        let run = "00000000-0000-7000-8000-000000000000"
+        let tested = Set(
+            Self.routes(run: run).map { route in
+                let template = route.path.split(separator: "?")[0]
+                    .replacingOccurrences(of: run, with: "{runID}")
+                    .replacingOccurrences(of: "/flows/api-quick", with: "/flows/{flow}")
+                    .replacingOccurrences(of: "/versions/1", with: "/versions/{version}")
+                    .replacingOccurrences(of: "/tokens/nobody", with: "/tokens/{name}")
+                return "\(route.method) \(template)"
+            })
+        #expect(operations.count == 17, "\(operations.sorted())")
+        #expect(
+            tested == operations,
+            "untested: \(operations.subtracting(tested)); unknown: \(tested.subtracting(operations))")
+    }
+
     @Test("The API document is served as written")
     func documentIsServed() async throws {
         try await withAPI { _, api, _ in
