@@ -8,7 +8,7 @@ extension OperatorAPI {
         -> Operations.ListDeadLetters.Output
     {
         _ = try await actions.authorize(.operator)
-        let limit = try Limits.check(input.query.limit ?? 50, "limit")
+        let limit = try Limits.check(input.query.limit ?? 50, "limit", inQuery: true)
         let found = try await rejections.recent(limit: limit, before: input.query.before)
         let letters = found.map {
             Components.Schemas.DeadLetter(
@@ -74,7 +74,7 @@ extension OperatorAPI {
 
     func listActions(_ input: Operations.ListActions.Input) async throws -> Operations.ListActions.Output {
         _ = try await actions.authorize(.admin)
-        let limit = try Limits.check(input.query.limit ?? 100, "limit")
+        let limit = try Limits.check(input.query.limit ?? 100, "limit", inQuery: true)
         let recent = try await actions.store.recent(limit: limit).map {
             Components.Schemas.Action(
                 id: $0.id ?? 0, principal: $0.principal, tokenId: $0.tokenID, role: $0.role,

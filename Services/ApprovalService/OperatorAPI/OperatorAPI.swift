@@ -23,10 +23,10 @@ struct OperatorAPI: APIProtocol {
     func listRuns(_ input: Operations.ListRuns.Input) async throws -> Operations.ListRuns.Output {
         _ = try await actions.authorize(.approver)
         let query = input.query
-        let limit = try Limits.check(query.limit ?? 50, "limit")
-        if let q = query.q { try Limits.text(q, "q", maximum: 200) }
+        let limit = try Limits.check(query.limit ?? 50, "limit", inQuery: true)
+        if let q = query.q { try Limits.text(q, "q", maximum: 200, inQuery: true) }
         if let before = query.before, UUID(uuidString: before) == nil {
-            throw Limits.invalid("before", "expected a run id (a UUID)")
+            throw Limits.invalid("before", "expected a run id (a UUID)", inQuery: true)
         }
         let found = try await runs.search(
             RunFilter(

@@ -27,7 +27,7 @@ enum OperatorAPIRoutes {
             actions: ActionLog(store: APIActionStore(pool: pool), logger: logger))
         do {
             try api.registerHandlers(
-                on: router,
+                on: router, configuration: .keel,
                 middlewares: [
                     ProblemResponses(logger: logger), BearerAuthentication(tokens: tokens), BodyLimit(),
                 ])

@@ -43,8 +43,20 @@ struct ProblemResponses: ServerMiddleware {
         var detail = error.causeDescription
         if let decoding = error.underlyingError as? DecodingError {
             let (path, reason) = describe(decoding)
-            pointer = "/" + path.map(\.stringValue).joined(separator: "/")
-            detail = "\(pointer ?? "/"): \(reason)"
+            if path.isEmpty {
+                // A query item or path parameter, which the runtime does not name.
+                if let (name, expected) = QueryItemCheck.firstInvalid(
+                    inPath: error.request.path, operationID: error.operationID)
+                {
+                    pointer = name
+                    detail = "\(name): \(expected)"
+                } else {
+                    detail = "a path parameter: \(reason)"
+                }
+            } else {
+                pointer = "/" + path.map(\.stringValue).joined(separator: "/")
+                detail = "\(pointer ?? "/"): \(reason)"
+            }
         } else {
             detail += ": \(error.underlyingError)"
         }

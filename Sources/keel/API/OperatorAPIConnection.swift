@@ -15,7 +15,7 @@ struct OperatorAPIConnection: Sendable {
 
     var client: Client {
         Client(
-            serverURL: baseURL,
+            serverURL: baseURL, configuration: .keel,
             transport: AsyncHTTPClientTransport(configuration: .init(client: .shared, timeout: .seconds(30))),
             middlewares: [Authorization(token: token), Problems()])
     }
