@@ -19,8 +19,10 @@ struct WebhookSender: Service {
     let secret: WebhookSecret
     let wakeup: WebhookWakeup
     let logger: Logger
-    /// How often due deliveries (retries, other replicas' new ones) are looked for.
-    var poll: Duration = .milliseconds(500)
+    /// How often due deliveries (retries, other replicas' new ones) are looked for when idle: this
+    /// replica's own new deliveries wake it at once (`wakeup`), so the poll only needs to be as fine as
+    /// the retry delays, not a constant load of claims on PostgreSQL.
+    var poll: Duration { min(max(settings.retryBase, .milliseconds(200)), .seconds(5)) }
     /// Deliveries claimed, and posted concurrently, at once.
     var batch = 16
 

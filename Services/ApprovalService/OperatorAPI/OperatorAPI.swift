@@ -45,8 +45,8 @@ struct OperatorAPI: APIProtocol {
         _ = try await actions.authorize(.approver)
         let id = input.path.runID.lowercased()
         guard let summary = try await runs.summary(of: id) else { throw Problems.runNotFound }
-        let timeline = try await runs.stored(run: id).timeline()
         let history = try await runs.history(run: id)
+        let timeline = try await runs.stored(run: id, history: history).timeline()
         return .ok(
             .init(
                 body: .json(

@@ -21,7 +21,11 @@ extension RunStore {
     /// Throws `RunStoreError.unknownRun` for an id that names no run, `StoredRunError` when its history or
     /// flow version cannot be read.
     public func stored(run runID: String) async throws -> StoredRun {
-        let recorded = try await history(run: runID)
+        try await stored(run: runID, history: try await history(run: runID))
+    }
+
+    /// The same from a history already read (`history(run:)`), for a caller that shows the history too.
+    public func stored(run runID: String, history recorded: [RecordedFact]) async throws -> StoredRun {
         var facts: [RunFact] = []
         facts.reserveCapacity(recorded.count)
         for fact in recorded {

@@ -63,7 +63,7 @@ extension ApprovalWeb {
         }
         var timeline: RunTimeline?
         do {
-            timeline = try await runs.stored(run: id).timeline()
+            timeline = try await runs.stored(run: id, history: history).timeline()
             timeline?.children = try await runs.children(of: id)
         } catch {
             logger.warning(
