@@ -1,4 +1,5 @@
 public import Foundation
+import Synchronization
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking
@@ -167,20 +168,40 @@ public enum TestHTTP {
         return last
     }
 
-    /// A TCP port on 127.0.0.1 that nothing listens on right now.
+    /// A TCP port on 127.0.0.1 that nothing listens on right now, and that no other caller in this
+    /// process has been given.
+    ///
+    /// Ports come from 10000–19999, below Linux's ephemeral range (32768–60999): a port the kernel hands
+    /// out for `bind(0)` is also the kind it gives the next outgoing connection (to PostgreSQL, to the
+    /// broker), so a service told to listen there a moment later could find it taken.
     public static func freePort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
-                bind(fd, generic, length) == 0 && getsockname(fd, generic, &length) == 0
+        handedOutPorts.withLock { handedOut in
+            while true {
+                let candidate = Int.random(in: 10000..<20000)
+                guard !handedOut.contains(candidate), canBind(port: candidate) else { continue }
+                handedOut.insert(candidate)
+                return candidate
             }
         }
-        return bound ? Int(UInt16(bigEndian: address.sin_port)) : Int.random(in: 20000..<30000)
+    }
+
+    private static let handedOutPorts = Mutex<Set<Int>>([])
+
+    /// Whether a listening socket could bind 127.0.0.1:`port` now.
+    private static func canBind(port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var reuse: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
+                bind(fd, generic, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
+        }
     }
 }
