@@ -139,7 +139,8 @@ struct TriggerHandler: Sendable {
             requester = onBehalfOf ?? publisher.principal
             if onBehalfOf != nil, !publisher.actsForOthers {
                 return try await reject(
-                    Self.onBehalfOfRefusal("only a publisher trusted to act for others may name the requester"),
+                    Self.onBehalfOfRefusal(
+                        "only a publisher trusted to act for others may name the requester"),
                     flow: request.flow, delivery: delivery, correlationID: correlationID,
                     idempotencyKey: request.idempotencyKey)
             }

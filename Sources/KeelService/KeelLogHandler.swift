@@ -53,7 +53,8 @@ public struct KeelLogHandler: LogHandler {
         if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
         if let extra = event.metadata { merged.merge(extra) { _, new in new } }
         let timestamp = Date().formatted(
-            .iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+            .iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted)
+        )
         var fields: [(String, String)] = [
             ("ts", timestamp), ("level", event.level.rawValue), ("service", service), ("logger", label),
             ("msg", Redaction.redacting(event.message.description, secrets: secrets)),

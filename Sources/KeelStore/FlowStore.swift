@@ -211,7 +211,8 @@ public struct FlowStore: Sendable {
         // Only the `schedules` member is read (each in its stored canonical form), so a release does not
         // depend on this build understanding every other field of the version.
         if let record = try await version(flow: flow, number: to, on: connection) {
-            let specifications = try JSONValue(parsing: record.definition).objectValue?["schedules"]?.arrayValue ?? []
+            let specifications =
+                try JSONValue(parsing: record.definition).objectValue?["schedules"]?.arrayValue ?? []
             let schedules = try specifications.map { try FlowSchedule(specification: $0) }
             try await ScheduleStore.replace(
                 flow: flow, version: to, schedules: schedules, now: Date(), on: connection)

@@ -100,7 +100,8 @@ struct AMQPSURLTests {
             url: "amqps://u:p@h1,h2:5999/v?cacertfile=/ca.pem&certfile=/c.pem&keyfile=/c.key")
         #expect(secure.port == 5671)
         #expect(secure.fallbackHosts.map(\.port) == [5999])
-        #expect(secure.tls == AMQPTLS(caCertificatePath: "/ca.pem", certificatePath: "/c.pem", keyPath: "/c.key"))
+        #expect(
+            secure.tls == AMQPTLS(caCertificatePath: "/ca.pem", certificatePath: "/c.pem", keyPath: "/c.key"))
         #expect(secure.description == "amqps://u@h1:5671,h2:5999/v")
         let unverified = try AMQPConfiguration(url: "amqps://u:p@h/v?verify=verify_none")
         #expect(unverified.tls?.verifyPeer == false && unverified.tls?.verifyHostname == false)

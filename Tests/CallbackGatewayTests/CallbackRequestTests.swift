@@ -106,7 +106,8 @@ import Testing
         for _ in 0..<200 {
             try expectTokensWrittenWithJSONEscapesAreReplaced(
                 CallbackToken.mint(
-                    CallbackClaims(run: "r", step: "s", attempt: 1, wait: "r:s:1:wait", expires: 1), keys: keys))
+                    CallbackClaims(run: "r", step: "s", attempt: 1, wait: "r:s:1:wait", expires: 1),
+                    keys: keys))
         }
     }
 
@@ -132,7 +133,8 @@ import Testing
         for _ in 0..<200 {
             try expectEscapedTokensInBodiesThatAreNotJSONAreReplaced(
                 CallbackToken.mint(
-                    CallbackClaims(run: "r", step: "s", attempt: 1, wait: "r:s:1:wait", expires: 1), keys: keys))
+                    CallbackClaims(run: "r", step: "s", attempt: 1, wait: "r:s:1:wait", expires: 1),
+                    keys: keys))
         }
     }
 

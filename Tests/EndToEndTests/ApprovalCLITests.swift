@@ -107,7 +107,8 @@ import Testing
         try await withGate { gate in
             // e2e publishes with broker credentials of their own, so they are the run's requester.
             try await gate.stack.trigger(
-                "cli-gate", input: #"{"change": "v2"}"#, as: .account(url: try await gate.stack.publisher(for: "e2e")))
+                "cli-gate", input: #"{"change": "v2"}"#,
+                as: .account(url: try await gate.stack.publisher(for: "e2e")))
             let pending = try await gate.pendingApproval()
             let id = try #require(pending["id"] as? String)
             let digests = try #require(pending["digests"] as? [String])

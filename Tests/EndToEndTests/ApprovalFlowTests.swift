@@ -59,8 +59,8 @@ import Testing
         }
     }
 
-    /// Examples/safe-code-change.yaml as it is, minus its `bench` step (the `ssh` kind and waits are
-    /// issue 7): `apply` follows the review directly.
+    /// Examples/safe-code-change.yaml as it is, minus its `bench` step (an `ssh` job and
+    /// its callback, tested in CallbackFlowTests): `apply` follows the review directly.
     static func safeCodeChange(name: String = "safe-code-change", review: [String: String] = [:]) throws
         -> String
     {

@@ -4,7 +4,7 @@ import KeelStore
 import KeelTestSupport
 import Testing
 
-/// issue 6's browser test: the real services, a run waiting at an approval step, and a real headless
+/// The approval page's browser test: the real services, a run waiting at an approval step, and a real headless
 /// Chromium that signs in with an approver's token, opens the approval, sees its summary and diff, and
 /// approves it with a note; the run then finishes and the decision is recorded with that note. And the
 /// same with a request for changes first, which sends the run back to `patch` and asks again.
@@ -76,7 +76,7 @@ import Testing
                 try await browser.evaluate(
                     "[...document.querySelectorAll('.diff-removed')].map(e => e.textContent)")
                     == ["-old <world>"])
-            // The run's trace id, to find what every service logged about it (issue 8).
+            // The run's trace id, to find what every service logged about it.
             let trace = try await browser.evaluate("document.querySelector('#trace').textContent")
             #expect(trace.stringValue?.count == 32, "\(trace)")
             #expect(trace.stringValue == approval.traceID)

@@ -14,7 +14,8 @@ import Testing
 @Suite(.serialized) struct BrokerAlarmTests: KeelCLITesting {
     @Test func triggersBecomeRunsDuringAMemoryAlarmAndTheirAnswersFollowIt() async throws {
         let database = try await TestDatabase.create()
-        let migrate = try await ServiceProcess.run("keel", arguments: ["migrate", "--database-url", database.url])
+        let migrate = try await ServiceProcess.run(
+            "keel", arguments: ["migrate", "--database-url", database.url])
         try #require(migrate.status == 0, "\(migrate.output)")
         let file = try temporaryFile(TriggerIntakeTests.flow)
         #expect(try await keel(["flow", "push", file], database: database).status == 0)
@@ -65,7 +66,9 @@ import Testing
         // Whatever happened, the broker's alarm ends here.
         _ = try await TestEnvironment.runScript(
             "scripts/servers/rabbitmqctl", "set_vm_memory_high_watermark", "0.4")
-        #expect(runsDuringAlarm == count, "only \(runsDuringAlarm) of \(count) runs during the alarm:\n\(service.output)")
+        #expect(
+            runsDuringAlarm == count,
+            "only \(runsDuringAlarm) of \(count) runs during the alarm:\n\(service.output)")
 
         // Once the alarm ends, the answers held in the outbox go out.
         var answered = Set<String>()
@@ -78,7 +81,9 @@ import Testing
                 try await Task.sleep(for: .milliseconds(100))
             }
         }
-        #expect(answered.count == count, "\(answered.count) of \(count) answered after the alarm:\n\(service.output)")
+        #expect(
+            answered.count == count,
+            "\(answered.count) of \(count) answered after the alarm:\n\(service.output)")
 
         try await channel.deleteQueue(replies)
         try await channel.close()

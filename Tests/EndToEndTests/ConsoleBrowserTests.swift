@@ -8,7 +8,7 @@ import Testing
     import FoundationNetworking
 #endif
 
-/// issue 20's console in a real browser on the real services: a flow pushed twice (v2 live), a run that
+/// The operators' console in a real browser on the real services: a flow pushed twice (v2 live), a run that
 /// failed (its input and its step's error hold a script tag), one waiting at an approval, one approved
 /// and finished, and a refused trigger whose routing key holds quotes and markup. A headless Chromium
 /// signs in through the page and visits every console page; each is checked for its content and for

@@ -51,13 +51,18 @@ import Testing
         try await Task.sleep(for: .seconds(lease + 3))
         let countAfterLease = tickCount()
         try await Task.sleep(for: .seconds(1))
-        #expect(tickCount() == countAfterLease, "the step still runs after its lease passed:\n\(executor.output)")
+        #expect(
+            tickCount() == countAfterLease, "the step still runs after its lease passed:\n\(executor.output)")
         let lines = ((try? String(contentsOfFile: ticks, encoding: .utf8)) ?? "").split(separator: "\n")
         let lastTick = try #require(lines.last.flatMap { Double($0) }) / 1000
         let stoppedAfter = lastTick - cut.timeIntervalSince1970
-        #expect(stoppedAfter < Double(lease) + 0.5, "the step ran \(stoppedAfter) s after the cut; lease \(lease) s")
+        #expect(
+            stoppedAfter < Double(lease) + 0.5,
+            "the step ran \(stoppedAfter) s after the cut; lease \(lease) s")
         #expect(executor.output.contains("lease passed without a renewal"), "\(executor.output)")
-        print("lease-loss: the step stopped \(stoppedAfter) s after the database went silent (lease \(lease) s)")
+        print(
+            "lease-loss: the step stopped \(stoppedAfter) s after the database went silent (lease \(lease) s)"
+        )
 
         proxy.close()
         _ = await executor.stop(signal: SIGKILL)

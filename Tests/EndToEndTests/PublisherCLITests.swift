@@ -11,7 +11,8 @@ import Testing
     static func refusal(
         _ url: String, _ body: @Sendable (AMQPChannel) async throws -> Void
     ) async throws -> AMQPError? {
-        let connection = try await AMQPConnection.connect(try AMQPConfiguration(url: url), logger: Logger(label: "test"))
+        let connection = try await AMQPConnection.connect(
+            try AMQPConfiguration(url: url), logger: Logger(label: "test"))
         var refusal: AMQPError?
         do {
             let channel = try await connection.openChannel()
@@ -32,13 +33,19 @@ import Testing
 
         let listed = try await keel(["publisher", "list", "--json"], database: stack.database)
         let publishers = try #require(listed.json as? [[String: Any]])
-        #expect(publishers.contains { $0["brokerUser"] as? String == account && $0["principal"] as? String == "ci-bot" })
+        #expect(
+            publishers.contains {
+                $0["brokerUser"] as? String == account && $0["principal"] as? String == "ci-bot"
+            })
 
         // A trigger, with its own user-id, becomes a run whose requester is the principal.
         let accepted = try await Self.refusal(url) { channel in
-            let replies = try await channel.declareQueue("", durable: false, exclusive: true, autoDelete: true)
+            let replies = try await channel.declareQueue(
+                "", durable: false, exclusive: true, autoDelete: true)
             try await channel.publish(
-                Array(#"{"flow": "intake-demo", "input": {"task": "t"}, "idempotency_key": "pub-1", "actor": "someone"}"#.utf8),
+                Array(
+                    #"{"flow": "intake-demo", "input": {"task": "t"}, "idempotency_key": "pub-1", "actor": "someone"}"#
+                        .utf8),
                 exchange: "keel.triggers", routingKey: "intake-demo",
                 properties: AMQPProperties(replyTo: replies.name, userID: account), mandatory: true)
         }
@@ -75,7 +82,8 @@ import Testing
         let removed = try await keel(["publisher", "remove", account], database: stack.database)
         #expect(removed.status == 0)
         await #expect(throws: (any Error).self) {
-            _ = try await AMQPConnection.connect(try AMQPConfiguration(url: url), logger: Logger(label: "test"))
+            _ = try await AMQPConnection.connect(
+                try AMQPConfiguration(url: url), logger: Logger(label: "test"))
         }
         try await stack.stop()
     }

@@ -101,7 +101,8 @@ struct StepIsolationEndToEndTests {
         let secrets = [probe, unused, callbackKey]
 
         let input: JSONValue = [
-            "scratch": .string(stack.scratch.path), "key_file": .string(keyFile), "state_env": .string(stateEnv),
+            "scratch": .string(stack.scratch.path), "key_file": .string(keyFile),
+            "state_env": .string(stateEnv),
             "leaked": .string(leaked), "root_only": .string(rootOnly),
         ]
         try await stack.trigger("hostile-step", input: input.jsonString(), key: "hostile")
@@ -130,7 +131,8 @@ struct StepIsolationEndToEndTests {
         #expect(probes["executor-mem"] == ["denied"], "\(report)")
         #expect(probes["executor-maps"] == ["denied", ""], "\(report)")
         for name in [
-            "executor-fds", "all-environ", "key-file", "state-env", "victim-list", "victim-secret", "victim-environ",
+            "executor-fds", "all-environ", "key-file", "state-env", "victim-list", "victim-secret",
+            "victim-environ",
             "victim-cwd", "siblings",
         ] {
             #expect(probes[name] == [""], "\(name): \(report.prefix(2000))")
@@ -139,7 +141,9 @@ struct StepIsolationEndToEndTests {
         for secret in secrets { #expect(!decoded.contains(secret), "a command line holds a secret") }
 
         // What it printed in plain text is masked, whole or split across two reads.
-        #expect(report.contains("plain ***") && report.contains("split ***") && report.contains("leaked ***"), "\(report)")
+        #expect(
+            report.contains("plain ***") && report.contains("split ***") && report.contains("leaked ***"),
+            "\(report)")
         #expect(stderr.contains("leaked ***"), "\(stderr)")
         // The symlinked output fails its step with a clear message and no content.
         let sneaky = history.compactMap { fact -> String? in
@@ -160,7 +164,9 @@ struct StepIsolationEndToEndTests {
             }
         }
         for text in stored {
-            for secret in secrets { #expect(!text.contains(secret), "stored text holds a secret: \(text.prefix(300))") }
+            for secret in secrets {
+                #expect(!text.contains(secret), "stored text holds a secret: \(text.prefix(300))")
+            }
         }
         try await stack.stop()
     }
@@ -169,7 +175,8 @@ struct StepIsolationEndToEndTests {
         let process = try ServiceProcess(
             "step-executor",
             environment: [
-                "KEEL_DATABASE_URL": "postgres://nobody@127.0.0.1:1/none", "KEEL_AMQP_URL": "amqp://127.0.0.1:1",
+                "KEEL_DATABASE_URL": "postgres://nobody@127.0.0.1:1/none",
+                "KEEL_AMQP_URL": "amqp://127.0.0.1:1",
                 "KEEL_HTTP_PORT": "\(TestHTTP.freePort())", "KEEL_STEP_UID_RANGE": "2000000-2000001",
                 "KEEL_AMQP_PREFETCH": "8",
             ])
@@ -184,7 +191,8 @@ struct StepIsolationEndToEndTests {
 
     func text(of reference: JSONValue?, _ stack: EngineStack) async throws -> String {
         let text = try #require(
-            reference?.objectValue?["$resource"]?.stringValue, "not a resource: \(String(describing: reference))")
+            reference?.objectValue?["$resource"]?.stringValue,
+            "not a resource: \(String(describing: reference))")
         let (_, chunks) = try await ResourceStore(pool: stack.pool, configuration: ResourceConfiguration())
             .open(try ResourceReference(parsing: text))
         var bytes: [UInt8] = []

@@ -4,7 +4,7 @@ import KeelStore
 import KeelTestSupport
 import Testing
 
-/// Structured logs end to end (issue 8): the four real services log a run with a retry, an approval
+/// Structured logs end to end: the four real services log a run with a retry, an approval
 /// decided over HTTP, a callback, a repeated trigger and a rejected one; every line they wrote must parse,
 /// every line about the run must carry its identity, and no secret or callback token may appear.
 @Suite(.serialized) struct StructuredLogTests {
@@ -33,7 +33,7 @@ import Testing
         """
     }
 
-    /// Fields every line about a run carries (DESIGN §5, issue 8).
+    /// Fields every line about a run carries (DESIGN §5).
     static let runFields = ["correlation_id", "flow", "release"]
 
     @Test(arguments: ["json", "logfmt"])

@@ -4,7 +4,7 @@ import KeelCore
 import KeelTestSupport
 import Testing
 
-/// W3C trace context end to end (issue 8): the trace a trigger brings is the run's trace in all four
+/// W3C trace context end to end: the trace a trigger brings is the run's trace in all four
 /// services — trigger-intake, step-executor, approval-service and callback-gateway — in the messages
 /// between them and in the callback a remote worker sends back.
 @Suite(.serialized) struct TraceFlowTests {

@@ -6,7 +6,8 @@ import Testing
 @Suite("Sorting a handler's failures")
 struct DeliveryFailureTests {
     func server(_ state: String) -> PGError {
-        PGError(code: .server, sqlState: state, message: #"invalid input syntax for type uuid: "secret-value""#)
+        PGError(
+            code: .server, sqlState: state, message: #"invalid input syntax for type uuid: "secret-value""#)
     }
 
     @Test func dataPostgreSQLRefusesIsPermanentAndItsReasonQuotesNoValue() {

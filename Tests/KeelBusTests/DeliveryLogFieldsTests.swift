@@ -4,7 +4,7 @@ import Testing
 
 @testable import KeelBus
 
-/// What the consumer's own lines say about a delivery it dead-letters, requeues or retries (issue 8): the
+/// What the consumer's own lines say about a delivery it dead-letters, requeues or retries: the
 /// message's correlation id and trace find the run, though the body is never read for them.
 @Suite struct DeliveryLogFieldsTests {
     @Test func aDeliveryNamesItsQueueIdsAndTrace() {

@@ -5,7 +5,7 @@ import Logging
 import Synchronization
 import Testing
 
-/// A run's identity on log lines (issue 8): one type, the same fields wherever a line is written.
+/// A run's identity on log lines: one type, the same fields wherever a line is written.
 @Suite struct RunLogContextTests {
     static let run = "0193a0c4-5b6d-7e8f-9a0b-1c2d3e4f5a6b"
     static let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"

@@ -218,7 +218,8 @@ import Testing
             await #expect(throws: ApprovalError.requesterUnauthenticated) {
                 try await fixture.store.decide(id, by: rui, decision: .approve, note: nil, digests: nil)
             }
-            let rejected = try await fixture.store.decide(id, by: rui, decision: .reject, note: "who?", digests: nil)
+            let rejected = try await fixture.store.decide(
+                id, by: rui, decision: .reject, note: "who?", digests: nil)
             #expect(rejected.status == .rejected)
         }
     }

@@ -4,7 +4,7 @@ import KeelStore
 import PGClient
 import Testing
 
-/// Callbacks against the real PostgreSQL (issue 7): each wait is answered exactly once, however many
+/// Callbacks against the real PostgreSQL: each wait is answered exactly once, however many
 /// callbacks race or repeat; an early one is kept and applied when its wait opens; late ones get the
 /// stored answer; a token never names another run's wait; and the token itself is never stored.
 @Suite struct CallbackStoreTests {

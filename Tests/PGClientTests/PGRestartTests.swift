@@ -114,7 +114,8 @@ extension PGClientTests {
             let base = try TestEnvironment.require("KEEL_DATABASE_URL")
             let port = try #require(URLComponents(string: base)?.port)
             let url =
-                base.replacingOccurrences(of: "@127.0.0.1:\(port)", with: "@127.0.0.1:\(dead),127.0.0.1:\(port)")
+                base.replacingOccurrences(
+                    of: "@127.0.0.1:\(port)", with: "@127.0.0.1:\(dead),127.0.0.1:\(port)")
                 + (base.contains("?") ? "&" : "?") + "target_session_attrs=read-write"
             var configuration = try PGConfiguration(url: url)
             configuration.connectTimeout = .seconds(15)

@@ -11,7 +11,9 @@ import Testing
 /// without any symbolic link, and the step's own when it ran as a user of its own.
 @Suite struct ConfinedFileTests {
     let base = FileManager.default.temporaryDirectory.appendingPathComponent("keel-confined-\(UUID())").path
-    let secret = FileManager.default.temporaryDirectory.appendingPathComponent("keel-confined-secret-\(UUID())").path
+    let secret = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "keel-confined-secret-\(UUID())"
+    ).path
 
     init() throws {
         try FileManager.default.createDirectory(atPath: base + "/sub", withIntermediateDirectories: true)
@@ -51,7 +53,9 @@ import Testing
     @Test func pathsOutsideGoingUpOrToSomethingElseThanAFileAreRefused() throws {
         defer { cleanUp() }
         #expect(throws: ConfinedFileError.self) { try read(secret) }
-        #expect(throws: ConfinedFileError.self) { try read("sub/../../\((secret as NSString).lastPathComponent)") }
+        #expect(throws: ConfinedFileError.self) {
+            try read("sub/../../\((secret as NSString).lastPathComponent)")
+        }
         #expect(throws: ConfinedFileError.self) { try read("sub") }
         // A FIFO would block an open for reading until a writer came: it must fail at once instead.
         #expect(mkfifo(base + "/fifo", 0o600) == 0)

@@ -17,7 +17,9 @@ struct RunStepIsolationTests {
     static func users() throws -> StepUserPool {
         try StepUserPool(
             range: 3_300_000...3_300_049, setpriv: try #require(StepIsolation.findSetpriv()),
-            lockDirectory: FileManager.default.temporaryDirectory.appendingPathComponent("keel-uid-locks-isolation").path)
+            lockDirectory: FileManager.default.temporaryDirectory.appendingPathComponent(
+                "keel-uid-locks-isolation"
+            ).path)
     }
 
     static func step(_ script: String, env: [String: String] = [:], outputs: [String: StepOutput] = [:])
@@ -31,9 +33,13 @@ struct RunStepIsolationTests {
         try await withResourceStore { resources in
             let kinds = StepKinds.testing(resources, stepUsers: try Self.users())
             let outcome = try await kinds.execute(
-                work(Self.step(#"id -u; id -g; id -G; ls -l /proc/self/fd/ > fds.txt; awk '/->/ && $NF !~ /^\/proc\/[0-9]+\/fd$/ { printf "%s ", $(NF-2) }' fds.txt; echo; pwd; stat -c %a .; grep NoNewPrivs /proc/$$/status"#)))
+                work(
+                    Self.step(
+                        #"id -u; id -g; id -G; ls -l /proc/self/fd/ > fds.txt; awk '/->/ && $NF !~ /^\/proc\/[0-9]+\/fd$/ { printf "%s ", $(NF-2) }' fds.txt; echo; pwd; stat -c %a .; grep NoNewPrivs /proc/$$/status"#
+                    )))
             let outputs = try #require(outcome.outputs, "\(outcome)")
-            let lines = try await resources.text(of: outputs["stdout"]).split(separator: "\n").map(String.init)
+            let lines = try await resources.text(of: outputs["stdout"]).split(separator: "\n").map(
+                String.init)
             try #require(lines.count == 7, "\(lines)")
             let uid = try #require(UInt32(lines[0]))
             #expect((3_300_000...3_300_049).contains(uid))
@@ -51,7 +57,9 @@ struct RunStepIsolationTests {
     }
 
     @Test func twoAttemptsAtOnceCannotReadEachOthersDirectoryOrProcess() async throws {
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("keel-isolation-\(UUID())").path
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "keel-isolation-\(UUID())"
+        ).path
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         try FileManager.default.setAttributes([.posixPermissions: 0o1777], ofItemAtPath: scratch)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
@@ -78,7 +86,9 @@ struct RunStepIsolationTests {
             let outputs = try #require(thiefOutcome.outputs, "\(thiefOutcome)")
             let report = try await resources.text(of: outputs["stdout"])
             for probe in ["read", "cwd", "environ", "parent"] {
-                #expect(report.contains("\n\(probe):\n") || report.hasPrefix("\(probe):\n"), "\(probe) in \(report)")
+                #expect(
+                    report.contains("\n\(probe):\n") || report.hasPrefix("\(probe):\n"),
+                    "\(probe) in \(report)")
             }
             // ls says why it failed, and nothing of what is inside.
             #expect(!report.contains(Self.hex("secret.txt")), "\(report)")
@@ -86,19 +96,26 @@ struct RunStepIsolationTests {
     }
 
     @Test func anOutputFileReplacedByASymlinkFailsTheAttemptWithoutTheFilesContents() async throws {
-        let secret = FileManager.default.temporaryDirectory.appendingPathComponent("keel-secret-\(UUID())").path
+        let secret = FileManager.default.temporaryDirectory.appendingPathComponent("keel-secret-\(UUID())")
+            .path
         try #"{"stolen": "root-only-secret-value"}"#.write(toFile: secret, atomically: false, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: secret) }
         try await withResourceStore { resources in
             for users in [try Self.users(), nil] {
                 let kinds = StepKinds.testing(resources, stepUsers: users)
-                let output = try await kinds.execute(work(Self.step(#"ln -sf "$0" "$KEEL_OUTPUT""#.replacingOccurrences(of: "$0", with: secret))))
+                let output = try await kinds.execute(
+                    work(
+                        Self.step(#"ln -sf "$0" "$KEEL_OUTPUT""#.replacingOccurrences(of: "$0", with: secret))
+                    ))
                 #expect(output.errorClass == .permanent)
                 #expect(output.message.contains("is a symbolic link"), "\(output)")
                 #expect(!output.message.contains("root-only-secret-value"))
                 let declared = try await kinds.execute(
-                    work(Self.step(#"ln -s "$0" report.json"#.replacingOccurrences(of: "$0", with: secret),
-                        outputs: ["report": .resource(name: "report.json", mediaType: "application/json")])))
+                    work(
+                        Self.step(
+                            #"ln -s "$0" report.json"#.replacingOccurrences(of: "$0", with: secret),
+                            outputs: ["report": .resource(name: "report.json", mediaType: "application/json")]
+                        )))
                 #expect(declared.errorClass == .permanent)
                 #expect(declared.message.contains("report.json is a symbolic link"), "\(declared)")
             }
@@ -123,7 +140,8 @@ struct RunStepIsolationTests {
             """#
         try await withResourceStore { resources in
             let kinds = StepKinds.testing(resources, secretSource: source, stepUsers: try Self.users())
-            let outcome = try await kinds.execute(work(Self.step(script, env: ["USED": "${{ secrets.USED }}"])))
+            let outcome = try await kinds.execute(
+                work(Self.step(script, env: ["USED": "${{ secrets.USED }}"])))
             let outputs = try #require(outcome.outputs, "\(outcome)")
             let stdout = try await resources.text(of: outputs["stdout"])
             let stderr = try await resources.text(of: outputs["stderr"])
@@ -132,7 +150,8 @@ struct RunStepIsolationTests {
                 #expect(!stdout.contains(value) && !stderr.contains(value))
                 #expect(!JSONValue.object(outputs).jsonString().contains(value))
             }
-            let failed = try await kinds.execute(work(Self.step(script + "; exit 1", env: ["USED": "${{ secrets.USED }}"])))
+            let failed = try await kinds.execute(
+                work(Self.step(script + "; exit 1", env: ["USED": "${{ secrets.USED }}"])))
             #expect(failed.errorClass == .transient)
             for value in known { #expect(!failed.message.contains(value), "\(failed.message)") }
         }

@@ -14,11 +14,16 @@ import Testing
 
     @Test func isolationIsOnByDefaultAndOnlyNoneTurnsItOff() throws {
         #expect(try StepIsolation(environment: [:]) == .uidRange(StepIsolation.defaultRange))
-        #expect(try StepIsolation(environment: ["KEEL_STEP_ISOLATION": ""]) == .uidRange(StepIsolation.defaultRange))
+        #expect(
+            try StepIsolation(environment: ["KEEL_STEP_ISOLATION": ""])
+                == .uidRange(StepIsolation.defaultRange))
         #expect(try StepIsolation(environment: ["KEEL_STEP_ISOLATION": "none"]) == .none)
         #expect(
-            try StepIsolation(environment: ["KEEL_STEP_UID_RANGE": "3000000-3000009"]) == .uidRange(3_000_000...3_000_009))
-        #expect(throws: StepIsolationError.self) { try StepIsolation(environment: ["KEEL_STEP_ISOLATION": "off"]) }
+            try StepIsolation(environment: ["KEEL_STEP_UID_RANGE": "3000000-3000009"])
+                == .uidRange(3_000_000...3_000_009))
+        #expect(throws: StepIsolationError.self) {
+            try StepIsolation(environment: ["KEEL_STEP_ISOLATION": "off"])
+        }
     }
 
     @Test(arguments: ["5-1", "0-10", "999-2000", "abc", "2000000", "2000000-", "1-2-3", "2000000-4294967295"])
@@ -31,17 +36,25 @@ import Testing
         let refused = try #require(
             isolation.problem(maxInFlight: 4, setpriv: "/usr/bin/setpriv", effectiveCapabilities: 0))
         #expect(refused.contains("CAP_SETUID") && refused.contains("KEEL_STEP_ISOLATION=none"))
-        #expect(isolation.problem(maxInFlight: 4, setpriv: nil, effectiveCapabilities: Self.allCapabilities) != nil)
         #expect(
-            isolation.problem(maxInFlight: 4, setpriv: "/usr/bin/setpriv", effectiveCapabilities: Self.allCapabilities)
+            isolation.problem(maxInFlight: 4, setpriv: nil, effectiveCapabilities: Self.allCapabilities)
+                != nil)
+        #expect(
+            isolation.problem(
+                maxInFlight: 4, setpriv: "/usr/bin/setpriv", effectiveCapabilities: Self.allCapabilities)
                 == nil)
         // One uid per attempt in flight, or two attempts would share one.
         let small = StepIsolation.uidRange(3_000_000...3_000_001)
-        #expect(small.problem(maxInFlight: 4, setpriv: "/usr/bin/setpriv", effectiveCapabilities: Self.allCapabilities)?
-            .contains("fewer than") == true)
+        #expect(
+            small.problem(
+                maxInFlight: 4, setpriv: "/usr/bin/setpriv", effectiveCapabilities: Self.allCapabilities)?
+                .contains("fewer than") == true)
         let own = StepIsolation.uidRange(getuid()...(getuid() + 100))
         if getuid() >= 1000 {
-            #expect(own.problem(maxInFlight: 4, setpriv: "/usr/bin/setpriv", effectiveCapabilities: Self.allCapabilities) != nil)
+            #expect(
+                own.problem(
+                    maxInFlight: 4, setpriv: "/usr/bin/setpriv", effectiveCapabilities: Self.allCapabilities)
+                    != nil)
         }
         #expect(StepIsolation.none.problem(maxInFlight: 4, setpriv: nil, effectiveCapabilities: 0) == nil)
     }
@@ -68,7 +81,8 @@ import Testing
 
     @Test func attemptsInFlightNeverShareAUidAndAUidGivenBackIsTheLastReused() async throws {
         try await withLockDirectory { directory in
-            let pool = try StepUserPool(range: 3_100_000...3_100_002, setpriv: "/usr/bin/setpriv", lockDirectory: directory)
+            let pool = try StepUserPool(
+                range: 3_100_000...3_100_002, setpriv: "/usr/bin/setpriv", lockDirectory: directory)
             let first = try await pool.acquire()
             let second = try await pool.acquire()
             let third = try await pool.acquire()
@@ -90,7 +104,8 @@ import Testing
 
     @Test func aUidLockedByAnotherExecutorOfTheHostIsSkipped() async throws {
         try await withLockDirectory { directory in
-            let pool = try StepUserPool(range: 3_200_000...3_200_001, setpriv: "/usr/bin/setpriv", lockDirectory: directory)
+            let pool = try StepUserPool(
+                range: 3_200_000...3_200_001, setpriv: "/usr/bin/setpriv", lockDirectory: directory)
             // Another executor: its own open of the lock file, with its flock.
             let other = open("\(directory)/3200000", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
             try #require(flock(other, LOCK_EX | LOCK_NB) == 0)
@@ -122,7 +137,9 @@ import Testing
     }
 
     func withLockDirectory(_ body: (String) async throws -> Void) async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("keel-uid-locks-\(UUID())").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "keel-uid-locks-\(UUID())"
+        ).path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try await body(directory)
     }

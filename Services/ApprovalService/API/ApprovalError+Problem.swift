@@ -18,7 +18,8 @@ extension ApprovalError {
                 status: .forbidden, type: "/problems/requester-unauthenticated",
                 title: "Requester not authenticated",
                 detail:
-                    "The run's requester was not authenticated and its gate does not allow self-approval, so it cannot be approved.")
+                    "The run's requester was not authenticated and its gate does not allow self-approval, so it cannot be approved."
+            )
         case .ownRun:
             ProblemDetails(
                 status: .forbidden, type: "/problems/own-run", title: "Cannot approve your own run",

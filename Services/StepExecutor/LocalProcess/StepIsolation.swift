@@ -80,7 +80,9 @@ enum StepIsolation: Sendable, Hashable {
 
     /// This process's effective capabilities (`CapEff` of /proc/self/status); nil when unreadable.
     static func effectiveCapabilities() -> UInt64? {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else {
+            return nil
+        }
         for line in status.split(separator: "\n") where line.hasPrefix("CapEff:") {
             return UInt64(line.dropFirst("CapEff:".count).trimmingCharacters(in: .whitespaces), radix: 16)
         }
@@ -99,7 +101,8 @@ enum StepIsolationError: Error, Sendable, Hashable, CustomStringConvertible {
 
     var description: String {
         switch self {
-        case .setting(let name, let value, let expected): "invalid setting \(name)=\(value): expected \(expected)"
+        case .setting(let name, let value, let expected):
+            "invalid setting \(name)=\(value): expected \(expected)"
         }
     }
 }

@@ -21,7 +21,9 @@ final class StepUserPool: Sendable {
     /// Where the next search starts (an offset in `range`), and the uids this executor holds.
     private let state = Mutex<(cursor: UInt32, held: Set<UInt32>)>((0, []))
 
-    init(range: ClosedRange<UInt32>, setpriv: String, lockDirectory: String = StepUserPool.defaultLockDirectory)
+    init(
+        range: ClosedRange<UInt32>, setpriv: String, lockDirectory: String = StepUserPool.defaultLockDirectory
+    )
         throws(StepUserPoolError)
     {
         self.range = range

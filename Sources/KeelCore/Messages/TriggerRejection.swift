@@ -51,7 +51,10 @@ public struct TriggerRejection: Error, Sendable, Hashable, Codable {
     public static func unstorableInput(_ problem: UnstorableValue) -> TriggerRejection {
         TriggerRejection(
             reason: .unstorableValue, field: "input", message: "the input cannot be stored: \(problem)",
-            errors: [InputError(path: problem.pointer.description.storable, keyword: "unstorable", message: "\(problem)")])
+            errors: [
+                InputError(
+                    path: problem.pointer.description.storable, keyword: "unstorable", message: "\(problem)")
+            ])
     }
 
     /// The input's schema violations as a rejection.

@@ -89,7 +89,8 @@ public struct TriggerRequest: Sendable, Hashable {
             return .failure(
                 TriggerRejection(
                     reason: .unstorableValue, field: field,
-                    message: "\(UnstorableValue(pointer: JSONPointer(tokens: [field]), reason: .nulCharacter))"))
+                    message:
+                        "\(UnstorableValue(pointer: JSONPointer(tokens: [field]), reason: .nulCharacter))"))
         }
         return .success(text)
     }

@@ -73,7 +73,7 @@ public struct ApprovalRecord: Sendable, Hashable, Codable {
     public var closedReason: String?
     public var decisions: [ApprovalDecisionRecord]
     /// The W3C trace id of the run the gate belongs to (from its trigger), so what the approval-service
-    /// logs about a decision joins the run's one trace (issue 8).
+    /// logs about a decision joins the run's one trace.
     public var traceID: String?
 
     enum CodingKeys: String, CodingKey {

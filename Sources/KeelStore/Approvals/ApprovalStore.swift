@@ -76,7 +76,9 @@ public struct ApprovalStore: Sendable {
 
     /// The trace of the run an approval id names, if it names one.
     private func runTraceparent(ofApproval id: String) async throws -> String? {
-        guard let run = id.split(separator: ":").first.flatMap({ UUID(uuidString: String($0)) }) else { return nil }
+        guard let run = id.split(separator: ":").first.flatMap({ UUID(uuidString: String($0)) }) else {
+            return nil
+        }
         return try await advancer.pool.withConnection { connection in
             try await connection.query("SELECT traceparent FROM runs WHERE id = \(run)").first?.decode(
                 String?.self, at: 0)

@@ -21,7 +21,8 @@ public struct PublisherStore: Sendable {
 
     /// The principal a broker account acts for, and whether it may name another (`acts_for_others`: the
     /// approval-service's account, which starts runs for the people its API authenticated).
-    public func publisher(forBrokerUser user: String) async throws -> (principal: String, actsForOthers: Bool) {
+    public func publisher(forBrokerUser user: String) async throws -> (principal: String, actsForOthers: Bool)
+    {
         let rows = try await pool.withConnection { connection in
             try await connection.query(
                 "SELECT principal, acts_for_others FROM amqp_publishers WHERE broker_user = \(user)")
@@ -44,7 +45,8 @@ public struct PublisherStore: Sendable {
     }
 
     /// Records `user` as publishing for `principal`; replaces an earlier mapping of the same account.
-    public func add(brokerUser user: String, principal: String, vhost: String, createdBy: String) async throws {
+    public func add(brokerUser user: String, principal: String, vhost: String, createdBy: String) async throws
+    {
         try await pool.withConnection { connection in
             try await connection.execute(
                 """
@@ -71,7 +73,8 @@ public struct PublisherStore: Sendable {
     public func list() async throws -> [Publisher] {
         let rows = try await pool.withConnection { connection in
             try await connection.query(
-                "SELECT broker_user, principal, vhost, created_by, created_at FROM amqp_publishers ORDER BY broker_user")
+                "SELECT broker_user, principal, vhost, created_by, created_at FROM amqp_publishers ORDER BY broker_user"
+            )
         }
         return try rows.map { row in
             Publisher(

@@ -114,7 +114,7 @@ public struct RunAdvancer: Sendable {
     }
 
     /// Applies the callbacks that arrived before the waits this advance opened: each becomes the run's
-    /// next fact, in this transaction, so an early callback is applied exactly once (issue 7).
+    /// next fact, in this transaction, so an early callback is applied exactly once.
     private func applyKeptCallbacks(after advance: RunAdvance, run runID: String, on connection: PGConnection)
         async throws -> RunAdvance
     {

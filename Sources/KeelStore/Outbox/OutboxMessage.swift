@@ -42,7 +42,7 @@ public struct PendingOutboxMessage: Sendable, Hashable {
 
 extension OutboxMessage {
     /// `headers` with a `traceparent` continuing the trace `traceparent` names — the same trace, a span
-    /// per message — when there is one (W3C Trace Context; issue 8).
+    /// per message — when there is one (W3C Trace Context).
     /// With a tracer, and when the work writing it is a span of that same trace, the message names that
     /// span, so the relay's publish span (and the consumer's after it) hang under the work that caused it.
     public static func traced(_ headers: [String: String], _ traceparent: String?) -> [String: String] {

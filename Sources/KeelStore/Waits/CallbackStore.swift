@@ -2,8 +2,8 @@ import Foundation
 public import KeelCore
 public import PGClient
 
-/// Receives verified callbacks, from HTTP and AMQP alike, and applies each wait's answer exactly once
-/// (issue 7): under the run's lock, a callback for an open wait advances the run; one for a wait not yet
+/// Receives verified callbacks, from HTTP and AMQP alike, and applies each wait's answer exactly once:
+/// under the run's lock, a callback for an open wait advances the run; one for a wait not yet
 /// open is kept and applied when it opens; one for a closed wait gets the stored answer and changes
 /// nothing. Every callback for a run that exists is recorded in `callbacks`, with the SHA-256 of its
 /// token's id, never the token (one naming no run leaves only the gateway's log line and metric).

@@ -38,7 +38,8 @@ struct PublisherAdd: AsyncParsableCommand {
     func run() async throws {
         let output = database.output
         let principal = principal ?? name
-        for (flag, value) in [("NAME", name), ("--principal", principal)] where !PrincipalName.isValid(value) {
+        for (flag, value) in [("NAME", name), ("--principal", principal)] where !PrincipalName.isValid(value)
+        {
             throw output.fail(
                 .user(
                     "\(flag) \(value): expected letters, digits and . _ @ - (starting with a letter or digit), at most 128"
@@ -49,7 +50,8 @@ struct PublisherAdd: AsyncParsableCommand {
                 "KEEL_AMQP_URL", flag: amqpURL, default: "amqp://keel:keel@127.0.0.1:5672/keel"))
         let vhost = vhost ?? base.vhost
         var generator = SystemRandomNumberGenerator()
-        let password = SecretBytes.base64URL((0..<24).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        let password = SecretBytes.base64URL(
+            (0..<24).map { _ in UInt8.random(in: 0...255, using: &generator) })
         let broker = BrokerAdministration(flag: rabbitmqctl)
         do {
             try await broker.run(["add_user", name], input: password)
@@ -58,7 +60,10 @@ struct PublisherAdd: AsyncParsableCommand {
         }
         do {
             // configure, write, read: its own reply queues; the trigger exchange; its own reply queues.
-            try await broker.run(["set_permissions", "-p", vhost, name, #"^amq\.gen-.*$"#, #"^keel\.triggers$"#, #"^amq\.gen-.*$"#])
+            try await broker.run([
+                "set_permissions", "-p", vhost, name, #"^amq\.gen-.*$"#, #"^keel\.triggers$"#,
+                #"^amq\.gen-.*$"#,
+            ])
         } catch {
             _ = try? await broker.run(["delete_user", name])
             throw output.fail(.infrastructure("cannot set the permissions of '\(name)': \(error)"))

@@ -14,7 +14,9 @@ struct PublisherRemove: AsyncParsableCommand {
 
     func run() async throws {
         let output = database.output
-        let removed = try await database.withPool { try await PublisherStore(pool: $0).remove(brokerUser: name) }
+        let removed = try await database.withPool {
+            try await PublisherStore(pool: $0).remove(brokerUser: name)
+        }
         guard removed else { throw output.fail(.user("no publisher named '\(name)'")) }
         do {
             try await BrokerAdministration(flag: rabbitmqctl).run(["delete_user", name])

@@ -20,7 +20,8 @@ struct ResourceGet: AsyncParsableCommand {
             """)
 
     @Argument(help: "The reference, res:sha256:<hex>.") var reference: String
-    @Option(name: .shortAndLong, help: "Write to this file instead of standard output (- is standard output).")
+    @Option(
+        name: .shortAndLong, help: "Write to this file instead of standard output (- is standard output).")
     var output: String?
     @OptionGroup var options: ResourceOptions
 

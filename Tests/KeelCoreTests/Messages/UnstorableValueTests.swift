@@ -7,12 +7,16 @@ struct UnstorableValueTests {
 
     @Test func aNULInANestedStringIsFoundWithItsPointer() throws {
         let found = try value(#"{"a": [1, {"b": "x\u0000y"}]}"#).firstUnstorableValue()
-        #expect(found == UnstorableValue(pointer: JSONPointer(tokens: ["a", "1", "b"]), reason: .nulCharacter))
-        #expect(found?.description == "the value at /a/1/b holds the character U+0000, which PostgreSQL cannot store")
+        #expect(
+            found == UnstorableValue(pointer: JSONPointer(tokens: ["a", "1", "b"]), reason: .nulCharacter))
+        #expect(
+            found?.description
+                == "the value at /a/1/b holds the character U+0000, which PostgreSQL cannot store")
     }
 
     @Test func aNULInAnObjectKeyIsFound() throws {
-        let found = try value(#"{"ok": 1, "k\u0000": 2}"#).firstUnstorableValue(under: JSONPointer(tokens: ["input"]))
+        let found = try value(#"{"ok": 1, "k\u0000": 2}"#).firstUnstorableValue(
+            under: JSONPointer(tokens: ["input"]))
         #expect(found?.pointer.description == "/input/k\u{0}")
         #expect(found?.description.isStorable == true)
         #expect(found?.reason == .nulCharacter)
@@ -21,8 +25,9 @@ struct UnstorableValueTests {
     @Test func numbersBeyondNumericAreFoundAndOrdinaryOnesAreNot() throws {
         #expect(try value(#"{"n": 1e131072}"#).firstUnstorableValue()?.reason == .numberOutOfRange)
         #expect(try value(#"{"n": 1e-16384}"#).firstUnstorableValue()?.reason == .numberOutOfRange)
-        #expect(try value(#"{"n": 1e131071, "m": 1e-16383, "big": 123456789012345678901234567890}"#)
-            .firstUnstorableValue() == nil)
+        #expect(
+            try value(#"{"n": 1e131071, "m": 1e-16383, "big": 123456789012345678901234567890}"#)
+                .firstUnstorableValue() == nil)
     }
 
     @Test func storableTextIsLeftAloneAndNULBecomesTheReplacementCharacter() {
