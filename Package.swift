@@ -221,8 +221,14 @@ let package = Package(
         // Tests against the real servers started by scripts/test.
         .target(
             name: "KeelTestSupport",
-            dependencies: ["PGClient", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["PGClient", "KeelStore", .product(name: "Logging", package: "swift-log")],
             path: "Tests/KeelTestSupport", swiftSettings: strict),
+        .testTarget(
+            name: "TriggerIntakeTests",
+            dependencies: [
+                "trigger-intake", "KeelTestSupport", "KeelStore", "KeelBus", "KeelCore", "AMQPClient",
+            ],
+            swiftSettings: strict),
         .testTarget(
             name: "PGClientTests", dependencies: ["PGClient", "KeelTestSupport"],
             swiftSettings: strict),

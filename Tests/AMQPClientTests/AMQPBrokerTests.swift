@@ -1,5 +1,6 @@
 import AMQPClient
 import Foundation
+import KeelTestSupport
 import Testing
 
 /// Every test that talks to the broker, in one serialized suite: the recovery test restarts the broker,
@@ -78,10 +79,10 @@ extension AMQPBrokerTests {
         let task = Task {
             for try await _ in consumer { received.withLock { $0 += 1 } }
         }
-        #expect(try await AMQPTest.eventually { received.withLock { $0 } == 1 })
+        #expect(await eventually { received.withLock { $0 } == 1 })
         #expect(try await channel.declareQueue(queue, durable: false).consumerCount == 1)
         task.cancel()
-        let cancelled = try await AMQPTest.eventually {
+        let cancelled = try await eventually {
             try await channel.declareQueue(queue, durable: false).consumerCount == 0
         }
         #expect(cancelled)

@@ -1,5 +1,6 @@
 import AMQPClient
 import Foundation
+import KeelTestSupport
 import Testing
 
 extension AMQPBrokerTests {
@@ -17,7 +18,7 @@ extension AMQPBrokerTests {
 
     private func awaitMessage(_ channel: AMQPChannel, in queue: String) async throws -> AMQPDelivery? {
         var found: AMQPDelivery?
-        _ = try await AMQPTest.eventually {
+        _ = try await eventually {
             found = try await channel.get(queue: queue)
             return found != nil
         }
@@ -69,7 +70,7 @@ extension AMQPBrokerTests {
 
         var attempts = 0
         var deadLettered: AMQPDelivery?
-        let arrived = try await AMQPTest.eventually {
+        let arrived = try await eventually {
             if let delivery = try await channel.get(queue: queue) {
                 attempts += 1
                 try await channel.nack(delivery, requeue: true)

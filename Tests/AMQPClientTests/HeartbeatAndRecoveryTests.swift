@@ -22,7 +22,7 @@ extension AMQPBrokerTests {
             throw error
         }
         try await channel.publish(AMQPTest.bytes("still here"), exchange: "", routingKey: queue)
-        let delivered = try await AMQPTest.eventually { try await channel.get(queue: queue) != nil }
+        let delivered = try await eventually { try await channel.get(queue: queue) != nil }
         #expect(delivered)
         #expect(!logs.contains("connection lost"))
         await connection.close()
@@ -94,10 +94,10 @@ extension AMQPBrokerTests {
                 }
             }
 
-            #expect(try await AMQPTest.eventually { confirmed.withLock { $0.count } >= 200 })
+            #expect(await eventually { confirmed.withLock { $0.count } >= 200 })
             try await TestEnvironment.runScript("scripts/servers/rabbitmq.sh", "restart")
             restarted.withLock { $0 = true }
-            let published = try await AMQPTest.eventually(timeout: .seconds(90)) {
+            let published = await eventually(within: .seconds(90)) {
                 publishersDone.withLock { $0 } == 4
             }
             guard published else {
@@ -112,7 +112,7 @@ extension AMQPBrokerTests {
             try await publishing.value
 
             let all = confirmed.withLock { $0 }
-            let complete = try await AMQPTest.eventually(timeout: .seconds(60)) {
+            let complete = await eventually(within: .seconds(60)) {
                 received.withLock { counts in all.allSatisfy { counts[$0] != nil } }
             }
             consuming.cancel()

@@ -29,19 +29,6 @@ enum AMQPTest {
         "keel.test.\(purpose).\(UUID().uuidString.prefix(8).lowercased())"
     }
 
-    /// Polls `condition` until it holds or `timeout` passes; generous for a loaded CI machine.
-    static func eventually(
-        timeout: Duration = .seconds(30), interval: Duration = .milliseconds(50),
-        _ condition: () async throws -> Bool
-    ) async throws -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if try await condition() { return true }
-            try await Task.sleep(for: interval)
-        }
-        return try await condition()
-    }
-
     static func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 }
 

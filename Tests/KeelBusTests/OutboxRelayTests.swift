@@ -2,6 +2,7 @@ import AMQPClient
 import Foundation
 import KeelBus
 import KeelStore
+import KeelTestSupport
 import Logging
 import PGClient
 import Testing

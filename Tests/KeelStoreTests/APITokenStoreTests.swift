@@ -1,5 +1,6 @@
 import Foundation
 import KeelStore
+import KeelTestSupport
 import PGClient
 import Testing
 

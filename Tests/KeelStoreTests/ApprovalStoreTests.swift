@@ -1,6 +1,7 @@
 import Foundation
 import KeelCore
 import KeelStore
+import KeelTestSupport
 import PGClient
 import Testing
 

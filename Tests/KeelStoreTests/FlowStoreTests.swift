@@ -1,4 +1,5 @@
 import KeelStore
+import KeelTestSupport
 import PGClient
 import Testing
 

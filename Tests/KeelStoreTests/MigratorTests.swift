@@ -156,7 +156,7 @@ import Testing
 
     func cancelMigration(_ slow: Migrator, marker: String, pool: PGPool, observer: PGPool) async throws {
         let migration = Task { try await slow.migrate(pool: pool, logger: logger) }
-        try await eventually("the slow migration to run") {
+        try await waitUntil("the slow migration to run") {
             try await observer.withConnection {
                 try await $0.query(
                     """
@@ -169,7 +169,7 @@ import Testing
         }
         migration.cancel()
         await #expect(throws: (any Error).self) { try await migration.value }
-        try await eventually("the migration lock to be free") {
+        try await waitUntil("the migration lock to be free") {
             try await observer.withConnection { connection in
                 let taken = try await connection.query(
                     "SELECT pg_try_advisory_lock(\(Migrator.lockKey))"
@@ -180,21 +180,6 @@ import Testing
                 return taken == true
             }
         }
-    }
-
-    /// Polls `check` every 100 ms for up to 30 s (generous for a loaded CI machine).
-    func eventually(_ what: String, _ check: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(30)
-        while ContinuousClock.now < deadline {
-            if try await check() { return }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        throw TimedOut(what: what)
-    }
-
-    struct TimedOut: Error, CustomStringConvertible {
-        let what: String
-        var description: String { "timed out waiting for \(what)" }
     }
 
     @Test func historyAndReleasesAreAppendOnly() async throws {

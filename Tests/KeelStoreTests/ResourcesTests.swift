@@ -1,4 +1,5 @@
 import Foundation
+import KeelTestSupport
 import Synchronization
 import KeelCore
 import KeelStore

@@ -1,5 +1,6 @@
 import Foundation
 import PGClient
+import KeelTestSupport
 import Testing
 
 extension PGClientTests {
@@ -74,7 +75,7 @@ extension PGClientTests {
                 }
                 for await _ in holding.stream { break }
                 let waiter = Task { try await pool.withConnection { _ in 1 } }
-                try await PGTest.eventually(.seconds(10), "the waiter queues") {
+                try await waitUntil("the waiter queues", within: .seconds(10)) {
                     pool.statistics.waiting == 1
                 }
                 waiter.cancel()

@@ -1,4 +1,5 @@
 import PGClient
+import KeelTestSupport
 import Testing
 
 extension PGClientTests {
@@ -58,7 +59,7 @@ extension PGClientTests {
                     return count
                 }
                 try await PGTest.withConnection(applicationName: "keel-pgclient-observer") { observer in
-                    try await PGTest.eventually(.seconds(10), "the listen connection appears") {
+                    try await waitUntil("the listen connection appears", within: .seconds(10)) {
                         try await PGTest.backendCount(applicationName: applicationName, using: observer) == 1
                     }
                     consumer.cancel()
@@ -66,7 +67,7 @@ extension PGClientTests {
                         await consumer.value
                     }
                     #expect(count == 0)
-                    try await PGTest.eventually(.seconds(10), "the listen connection closes") {
+                    try await waitUntil("the listen connection closes", within: .seconds(10)) {
                         try await PGTest.backendCount(applicationName: applicationName, using: observer) == 0
                     }
                 }

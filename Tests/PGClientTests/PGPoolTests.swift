@@ -1,4 +1,5 @@
 import PGClient
+import KeelTestSupport
 import Testing
 
 extension PGClientTests {
@@ -36,7 +37,7 @@ extension PGClientTests {
                 #expect(
                     try await PGTest.backendCount(applicationName: applicationName, using: observer) <= size)
                 await pool.close()
-                try await PGTest.eventually(.seconds(10), "the pool's connections close") {
+                try await waitUntil("the pool's connections close", within: .seconds(10)) {
                     try await PGTest.backendCount(applicationName: applicationName, using: observer) == 0
                 }
             }
@@ -57,7 +58,7 @@ extension PGClientTests {
                 var waiters: [Task<Void, any Error>] = []
                 for index in 0..<4 {
                     waiters.append(Task { try await pool.withConnection { _ in await order.append(index) } })
-                    try await PGTest.eventually(.seconds(10), "waiter \(index) queues") {
+                    try await waitUntil("waiter \(index) queues", within: .seconds(10)) {
                         pool.statistics.waiting == index + 1
                     }
                 }

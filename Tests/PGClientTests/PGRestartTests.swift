@@ -24,14 +24,14 @@ extension PGClientTests {
                 try await pool.withConnection {
                     try await $0.execute("SELECT pg_notify(\(channel), 'before')")
                 }
-                try await PGTest.eventually(.seconds(20), "the notification before the restart") {
+                try await waitUntil("the notification before the restart", within: .seconds(20)) {
                     await log.payloads.contains("before")
                 }
 
                 let inFlight = Task {
                     try await pool.withConnection { try await $0.execute("SELECT pg_sleep(60)") }
                 }
-                try await PGTest.eventually(.seconds(20), "the long query runs") {
+                try await waitUntil("the long query runs", within: .seconds(20)) {
                     try await pool.withConnection { connection in
                         let rows = try await connection.query(
                             "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(60)' AND state = 'active'"
@@ -65,8 +65,8 @@ extension PGClientTests {
 
                 // The listen stream reconnects on its own; notify until a post-restart payload arrives.
                 var sent = 0
-                try await PGTest.eventually(
-                    .seconds(30), "a notification after the restart", every: .milliseconds(200)
+                try await waitUntil(
+                    "a notification after the restart", within: .seconds(30), every: .milliseconds(200)
                 ) {
                     sent += 1
                     try await pool.withConnection {
@@ -123,7 +123,7 @@ extension PGClientTests {
             do {
                 #expect(try await pool.withConnection { try await $0.query("SELECT 1").count } == 1)
                 try await TestEnvironment.runScript(Self.script, "restart")
-                try await PGTest.eventually(.seconds(30), "a query after the restart") {
+                try await waitUntil("a query after the restart", within: .seconds(30)) {
                     (try? await pool.withConnection { try await $0.query("SELECT 1").count }) == 1
                 }
             } catch {

@@ -84,24 +84,11 @@ enum PGTest {
         }
     }
 
-    /// Polls `check` until it returns true or `limit` passes.
-    static func eventually(
-        _ limit: Duration, _ what: String, every interval: Duration = .milliseconds(100),
-        _ check: () async throws -> Bool
-    ) async throws {
-        let deadline = ContinuousClock.now + limit
-        while ContinuousClock.now < deadline {
-            if try await check() { return }
-            try await Task.sleep(for: interval)
-        }
-        throw DeadlineExceeded(what: what, limit: limit)
-    }
-
     /// Waits until the server runs a statement whose text contains `marker`, so a test cancels a
     /// statement that really runs instead of hoping a fixed pause was long enough.
     static func waitUntilRunning(_ marker: String) async throws {
         try await withConnection(applicationName: "keel-pgclient-observer") { observer in
-            try await eventually(.seconds(30), "a statement containing \(marker) to run") {
+            try await waitUntil("a statement containing \(marker) to run", within: .seconds(30)) {
                 let rows = try await observer.query(
                     """
                     SELECT count(*) FROM pg_stat_activity

@@ -1,5 +1,6 @@
 import Foundation
 import SSHClient
+import KeelTestSupport
 import Testing
 
 extension SSHServerTests {
@@ -67,7 +68,7 @@ extension SSHServerTests {
                 #expect(again == DetachedStart(pid: first.pid, alreadyStarted: true, running: true))
 
                 _ = try await session.execute("touch \(ShellQuote.quote(flag))")
-                #expect(await TestSSH.eventually { !TestSSH.isRunningLocally(first.pid) })
+                #expect(await eventually { !TestSSH.isRunningLocally(first.pid) })
                 let ended = try await session.startDetachedOnce("exec sleep 319", pidFile: pidFile)
                 #expect(ended == DetachedStart(pid: first.pid, alreadyStarted: true, running: false))
             }
@@ -93,7 +94,7 @@ extension SSHServerTests {
                 let own = try await session.stopDetached(
                     pidFile: pidFile, marker: ("KEEL_IDEMPOTENCY_KEY", "run-1:bench:1"))
                 #expect(own == .terminated)
-                #expect(await TestSSH.eventually { !TestSSH.isRunningLocally(job.pid) })
+                #expect(await eventually { !TestSSH.isRunningLocally(job.pid) })
             }
         }
 

@@ -1,5 +1,6 @@
 import Foundation
 import SSHClient
+import KeelTestSupport
 import Testing
 
 extension SSHServerTests {
@@ -27,7 +28,7 @@ extension SSHServerTests {
                 #expect(stdin == "/dev/null")
 
                 try await session.signal(pid: pid, "TERM")
-                #expect(await TestSSH.eventually { !TestSSH.isRunningLocally(pid) })
+                #expect(await eventually { !TestSSH.isRunningLocally(pid) })
             }
         }
 
@@ -39,14 +40,14 @@ extension SSHServerTests {
                 let pid = try await session.startDetached(
                     "echo \"out $KEEL_DETACHED\"; echo err >&2; sleep 60 & sleep 60; wait",
                     environment: ["KEEL_DETACHED": "it's $here"], logFile: log)
-                let logged = try await TestSSH.eventually {
+                let logged = try await eventually {
                     let result = try await session.execute("cat \(ShellQuote.quote(log))")
                     return result.stdoutText.contains("out it's $here\n")
                         && result.stdoutText.contains("err\n")
                 }
                 #expect(logged)
                 try await session.signal(pid: pid, "KILL", processGroup: true)
-                #expect(await TestSSH.eventually { !TestSSH.isRunningLocally(pid) })
+                #expect(await eventually { !TestSSH.isRunningLocally(pid) })
                 _ = try await session.execute("rm -rf \(directory)")
             }
         }

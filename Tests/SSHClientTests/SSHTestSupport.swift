@@ -72,20 +72,6 @@ enum TestSSH {
 
     struct NothingThrown: Error {}
 
-    /// Polls `condition` every 50 ms until it holds or `limit` passes; returns whether it held.
-    static func eventually(
-        within limit: Duration = .seconds(15), _ condition: () async throws -> Bool
-    )
-        async rethrows -> Bool
-    {
-        let deadline = ContinuousClock.now + limit
-        while ContinuousClock.now < deadline {
-            if try await condition() { return true }
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-        return try await condition()
-    }
-
     /// A fresh temporary folder, removed by the caller with `removeItem`.
     static func temporaryDirectory() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent(

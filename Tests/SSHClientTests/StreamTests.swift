@@ -1,4 +1,5 @@
 import SSHClient
+import KeelTestSupport
 import Testing
 
 extension SSHServerTests {
@@ -68,7 +69,7 @@ extension SSHServerTests {
                 #expect(ContinuousClock.now - started < .seconds(15))
                 #expect(events == [.stdout(Array("started\n".utf8))])
                 #expect(
-                    await TestSSH.eventually {
+                    await eventually {
                         TestSSH.localProcesses(withArguments: ["sleep", marker]).isEmpty
                     })
                 // The session survives the cancelled command.

@@ -1,4 +1,5 @@
 import SSHClient
+import KeelTestSupport
 import Testing
 
 extension SSHServerTests {
@@ -18,7 +19,7 @@ extension SSHServerTests {
                 #expect(elapsed >= .seconds(1))
                 #expect(elapsed < .seconds(10))
                 #expect(
-                    await TestSSH.eventually {
+                    await eventually {
                         TestSSH.localProcesses(withArguments: ["sleep", marker]).isEmpty
                     })
                 #expect(try await session.execute("echo still usable").stdoutText == "still usable\n")
@@ -37,7 +38,7 @@ extension SSHServerTests {
                 #expect(error.code == .timeout)
                 #expect(ContinuousClock.now - started < .seconds(15))
                 #expect(
-                    await TestSSH.eventually {
+                    await eventually {
                         TestSSH.localProcesses(withArguments: ["sleep", marker]).isEmpty
                     })
                 #expect(try await session.execute("echo still usable").stdoutText == "still usable\n")
@@ -49,7 +50,7 @@ extension SSHServerTests {
             let marker = "32.\(Int.random(in: 100_000...999_999))"
             try await TestSSH.withSession { session async throws in
                 let task = Task { try await session.execute("exec sleep \(marker)") }
-                let running = await TestSSH.eventually {
+                let running = await eventually {
                     !TestSSH.localProcesses(withArguments: ["sleep", marker]).isEmpty
                 }
                 try #require(running, "the remote sleep never started")
@@ -59,7 +60,7 @@ extension SSHServerTests {
                 #expect(ContinuousClock.now - cancelled < .seconds(10))
                 #expect(throws: CancellationError.self) { try result.get() }
                 #expect(
-                    await TestSSH.eventually {
+                    await eventually {
                         TestSSH.localProcesses(withArguments: ["sleep", marker]).isEmpty
                     })
             }

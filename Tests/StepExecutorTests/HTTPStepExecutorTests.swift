@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import KeelCore
 import KeelStore
+import KeelTestSupport
 import Synchronization
 import Testing
 

@@ -54,7 +54,7 @@ struct SSHReapDeliveryTests {
         let handled = try await runner.handle(Self.delivery(request.json.jsonBytes()))
         #expect(handled == .ack)
         try await host.withSession { session async throws in
-            #expect(try await SSHTestHost.eventually { try await !host.isRunning(pid, on: session) })
+            #expect(try await eventually { try await !host.isRunning(pid, on: session) })
         }
 
         let malformed = try await runner.handle(Self.delivery(Array(#"{"run_id": "x"}"#.utf8)))
@@ -127,7 +127,7 @@ struct SSHReapDeliveryTests {
                     body, exchange: "", routingKey: queue.name,
                     properties: AMQPProperties(headers: ["keel-schema": "1", "keel-type": "ssh.reap"]))
                 // Before the fix the handler kept the delivery forever: nothing ever reached the dead letters.
-                _ = await SSHTestHost.eventually(within: .seconds(120)) {
+                _ = await eventually(within: .seconds(120)) {
                     deadLetter = try? await channel.get(queue: queue.deadLetterQueue)
                     return deadLetter != nil
                 }

@@ -50,7 +50,7 @@ struct SSHStepExecutorTests {
             #expect(recorded.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "\(pid)")
 
             let envFile = ".keel/jobs/\(attempt.runID).env"
-            let written = try await SSHTestHost.eventually {
+            let written = try await eventually {
                 try await session.execute("grep -q '^KEEL_ATTEMPT=' \(envFile)").exitStatus == 0
             }
             #expect(written)
@@ -119,7 +119,7 @@ struct SSHStepExecutorTests {
             outcome.outputs?["pid"]?.int64Value.flatMap { Int(exactly: $0) }, "failed: \(outcome.message)")
         let childFile = ".keel/jobs/\(attempt.runID).child"
         let child = try await host.withSession { session async throws -> Int in
-            let written = try await SSHTestHost.eventually {
+            let written = try await eventually {
                 try await session.execute("test -s \(childFile)").exitStatus == 0
             }
             #expect(written)
@@ -134,8 +134,8 @@ struct SSHStepExecutorTests {
         let reaped = await host.reaper.reap(Self.reapRequest(attempt, pid: pid))
         #expect(reaped == .reaped(.killed))
         try await host.withSession { session async throws in
-            #expect(try await SSHTestHost.eventually { try await !host.isRunning(pid, on: session) })
-            #expect(try await SSHTestHost.eventually { try await !host.isRunning(child, on: session) })
+            #expect(try await eventually { try await !host.isRunning(pid, on: session) })
+            #expect(try await eventually { try await !host.isRunning(child, on: session) })
         }
         // Reaping again (a redelivered request) finds the group gone.
         #expect(await host.reaper.reap(Self.reapRequest(attempt, pid: pid)) == .reaped(.alreadyEnded))
@@ -183,7 +183,7 @@ struct SSHStepExecutorTests {
                 host: SSHTestHost.name, files: files, logger: host.logs.logger)
             try await host.withSession { session async throws in
                 #expect(
-                    try await SSHTestHost.eventually {
+                    try await eventually {
                         try await !host.isRunning(Int(started.pid), on: session)
                     })
             }

@@ -98,17 +98,6 @@ struct SSHTestHost {
         return try await session.execute(check).exitStatus == 0
     }
 
-    /// Polls `condition` every 100 ms until it holds or `limit` passes; returns whether it held.
-    static func eventually(within limit: Duration = .seconds(20), _ condition: () async throws -> Bool)
-        async rethrows -> Bool
-    {
-        let deadline = ContinuousClock.now + limit
-        while ContinuousClock.now < deadline {
-            if try await condition() { return true }
-            try? await Task.sleep(for: .milliseconds(100))
-        }
-        return try await condition()
-    }
 }
 
 /// Every log line (message and metadata) a logger wrote, at trace level, to look for leaks.

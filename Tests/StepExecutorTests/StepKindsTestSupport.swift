@@ -7,22 +7,6 @@ import PGClient
 
 @testable import step_executor
 
-/// A resource store (PostgreSQL backend) on a fresh migrated database of its own, dropped afterwards.
-func withResourceStore(_ body: (ResourceStore) async throws -> Void) async throws {
-    let database = try await TestDatabase.create()
-    let pool = try database.pool(size: 6)
-    do {
-        try await Migrator.bundled().migrate(pool: pool, logger: Logger(label: "test"))
-        try await body(ResourceStore(pool: pool, contents: PostgresContentStore(pool: pool)))
-    } catch {
-        await pool.close()
-        try await database.drop()
-        throw error
-    }
-    await pool.close()
-    try await database.drop()
-}
-
 /// An attempt of `step` in a run with `input`, as the engine would hand it over.
 func work(_ step: StepDefinition, input: JSONValue = [:], attempt: Int = 1) -> StepWork {
     let runID = UUID().uuidString.lowercased()
