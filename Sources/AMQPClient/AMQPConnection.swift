@@ -33,6 +33,23 @@ public final class AMQPConnection: Sendable {
         return AMQPChannel(connection: self, id: id)
     }
 
+    /// Opens a channel, runs `body` with it, and closes it however `body` ends: returned, threw, or was
+    /// cancelled. The scope that opens a channel closes it (NIO's `executeThenClose` shape), so no path
+    /// leaves one open on the broker. A close that fails after `body` returned is not reported: `body`'s
+    /// work is done, and a channel that cannot be closed is gone with its connection.
+    public func withChannel<Result>(_ body: (AMQPChannel) async throws -> Result) async throws -> Result {
+        let channel = try await openChannel()
+        let result: Result
+        do {
+            result = try await body(channel)
+        } catch {
+            try? await channel.close()
+            throw error
+        }
+        try? await channel.close()
+        return result
+    }
+
     /// Closes the connection; consumers end, calls in flight fail with `.connectionClosed`.
     public func close() async {
         // Closing must finish even when the calling task is cancelled, so this waits without a Waiter.

@@ -96,7 +96,13 @@ public final class DeliveryConsumer: Service, Sendable {
     }
 
     private func consume() async throws {
-        let channel = try await connection().openChannel()
+        try await connection().withChannel { channel in
+            try await consume(on: channel)
+        }
+    }
+
+    /// Declares the topology, sets the prefetch and handles deliveries until a consumer ends or fails.
+    private func consume(on channel: AMQPChannel) async throws {
         try await declaration.declare(on: channel)
         try await channel.setPrefetch(UInt16(prefetch))
         var consumers: [(String, AMQPConsumer)] = []
@@ -129,7 +135,6 @@ public final class DeliveryConsumer: Service, Sendable {
                 }
             }
         }
-        try? await channel.close()
     }
 
     /// What a line about a delivery can say before its body is read: where it came from, and the
@@ -220,18 +225,12 @@ public final class DeliveryConsumer: Service, Sendable {
         Counter(label: "keel_dead_letters_total", dimensions: [("queue", queue), ("reason", "rejected")])
             .increment()
         do {
-            let publisher = try await publishing().openChannel()
-            var failure: (any Error)?
-            do {
+            try await publishing().withChannel { publisher in
                 // Bounded: a broker that blocks publishers must not hold this delivery's slot for ever.
                 try await withPublishDeadline(.seconds(30)) {
                     try await self.publishRefusal(delivery, reason: reason, from: queue, on: publisher)
                 }
-            } catch {
-                failure = error
             }
-            try? await publisher.close()
-            if let failure { throw failure }
             try await channel.ack(delivery)
         } catch {
             logger.warning(

@@ -74,8 +74,7 @@ public final class AMQPConnectionService: Service, Sendable {
             reason: { $0 is NotConnected ? "broker connection down" : "broker does not answer" }
         ) { [self] in
             guard let connection else { throw NotConnected() }
-            let channel = try await connection.openChannel()
-            try await channel.close()
+            try await connection.withChannel { _ in }
         }
     }
 

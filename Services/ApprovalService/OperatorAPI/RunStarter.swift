@@ -73,23 +73,22 @@ struct RunStarter: Sendable {
         } catch {
             throw Problems.brokerUnavailable
         }
-        let channel = try await connection.openChannel()
         do {
-            try await channel.enablePublisherConfirms()
-            for attempt in 1...3 {
-                do {
-                    try await channel.publish(
-                        body, exchange: KeelTopology.triggers.name, routingKey: routingKey,
-                        properties: properties, mandatory: true)
-                    break
-                } catch let error as AMQPError where error == .nacked && attempt < 3 {
-                    try await Task.sleep(for: .milliseconds(100 * attempt))
+            try await connection.withChannel { channel in
+                try await channel.enablePublisherConfirms()
+                for attempt in 1...3 {
+                    do {
+                        try await channel.publish(
+                            body, exchange: KeelTopology.triggers.name, routingKey: routingKey,
+                            properties: properties, mandatory: true)
+                        break
+                    } catch let error as AMQPError where error == .nacked && attempt < 3 {
+                        try await Task.sleep(for: .milliseconds(100 * attempt))
+                    }
                 }
             }
         } catch {
-            try? await channel.close()
             throw error is AMQPError ? Problems.brokerUnavailable : error
         }
-        try? await channel.close()
     }
 }
