@@ -383,7 +383,7 @@ final class StepRunner: Service, Sendable {
         }
     }
 
-    /// The attempt's log fields (``RunLogContext``), with the run's `trace_id` (every line about a
+    /// The attempt's log fields (`RunLogContext`), with the run's `trace_id` (every line about a
     /// run can be found by its trace).
     private func metadata(_ attempt: ClaimedAttempt, _ extra: Logger.Metadata = [:]) -> Logger.Metadata {
         RunLogContext(attempt).metadata(adding: extra)

@@ -5,7 +5,7 @@ public import ServiceLifecycle
 
 /// Builds a service's HTTP application: problem-JSON errors (for requests the parser refuses too), request metrics, the health and metrics
 /// endpoints, and whatever routes the service adds. Tests call this directly with their own readiness
-/// checks and registry; the executables call it from ``KeelServiceMain``.
+/// checks and registry; the executables call it from `KeelServiceMain`.
 public func buildApplication(
     configuration: KeelConfiguration,
     readiness: Readiness,

@@ -3,10 +3,10 @@ public import Logging
 
 /// A swift-log handler writing one line per event to standard error, as logfmt or JSON.
 ///
-/// Every line carries the service name; metadata such as `run_id` and `correlation_id` (``RunLogContext``)
+/// Every line carries the service name; metadata such as `run_id` and `correlation_id` (`RunLogContext`)
 /// is flattened into the line. Values under secret-looking keys are masked, and in the message and every
 /// value URL passwords, callback and API tokens and the process's `KEEL_SECRET_*` values are hidden (see
-/// ``Redaction``), so a careless log call cannot leak a credential.
+/// `Redaction`), so a careless log call cannot leak a credential.
 public struct KeelLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level
@@ -15,7 +15,7 @@ public struct KeelLogHandler: LogHandler {
     let service: String
     let format: LogFormat
     let sink: @Sendable (String) -> Void
-    /// Values masked wherever they appear (``Redaction/secretValues(in:)``).
+    /// Values masked wherever they appear (`Redaction/secretValues(in:)`).
     let secrets: [String]
 
     public init(

@@ -3,7 +3,7 @@ import Logging
 
 /// Turns every error escaping a route into RFC 9457 problem JSON.
 ///
-/// ``ProblemDetails`` pass through as they are; Hummingbird's `HTTPError`s keep their status and their
+/// `ProblemDetails` pass through as they are; Hummingbird's `HTTPError`s keep their status and their
 /// message; a body over a route's limit is 413 `/problems/body-too-large`; anything else is a 500 whose body says only that the error was logged, under an id the
 /// operator can find in the logs. No error's own text reaches the caller unless it was written for them.
 public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {

@@ -8,8 +8,8 @@ import Logging
 /// see pending approvals, open one, and approve, reject or request changes with a note.
 ///
 /// Sessions are the token in an HttpOnly, SameSite=Strict cookie; every form carries a CSRF token derived
-/// from it (``CSRFToken``) and a POST from another origin is refused (``OriginCheck``). Pages are built
-/// from ``HTML`` fragments, which escape everything interpolated into them.
+/// from it (`CSRFToken`) and a POST from another origin is refused (`OriginCheck`). Pages are built
+/// from `HTML` fragments, which escape everything interpolated into them.
 struct ApprovalWeb: Sendable {
     let approvals: ApprovalStore
     let tokens: APITokenStore

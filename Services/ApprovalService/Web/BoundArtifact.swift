@@ -3,7 +3,7 @@ import KeelStore
 import Logging
 
 /// One value an approval is bound to, as the page shows it: a stored resource's content (at most
-/// ``BoundArtifact/displayLimit`` bytes of it), or the JSON value itself.
+/// `BoundArtifact/displayLimit` bytes of it), or the JSON value itself.
 struct BoundArtifact: Sendable {
     enum Content: Sendable {
         /// A resource's text; `truncated` when it is longer than the page shows.
@@ -70,7 +70,7 @@ struct BoundArtifact: Sendable {
         return artifacts
     }
 
-    /// The first ``displayLimit`` bytes of the content, and whether there is more.
+    /// The first `displayLimit` bytes of the content, and whether there is more.
     private static func prefix(of reference: ResourceReference, in store: ResourceStore) async throws
         -> ([UInt8], Bool)
     {

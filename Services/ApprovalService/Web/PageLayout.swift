@@ -20,12 +20,12 @@ enum PageLayout {
         ("Dead letters", "/console/dead-letters"), ("Webhook deliveries", "/console/webhooks"),
     ]
 
-    /// Entries shown after ``sections`` to admins only (other roles get a 403 page there).
+    /// Entries shown after `sections` to admins only (other roles get a 403 page there).
     static let adminSections: [(label: String, path: String)] = [("Actions", "/console/actions")]
 
     /// - Parameter refresh: seconds after which the browser reloads the page (live status without
     ///   scripts); nil for none.
-    /// - Parameter section: the navigation entry to mark current (a path from ``sections``).
+    /// - Parameter section: the navigation entry to mark current (a path from `sections`).
     static func response(
         status: HTTPResponse.Status = .ok, title: String, viewer: Viewer?, body: HTML, refresh: Int? = nil,
         section: String? = nil

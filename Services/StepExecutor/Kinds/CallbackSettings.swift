@@ -43,7 +43,7 @@ struct CallbackSettings: Sendable {
     }
 
     /// The callback token of the attempt's wait, valid for `lead` (how long the work may run before the
-    /// wait opens), then the wait's timeout plus ``expiryMargin``. A secret: it must reach only the work's
+    /// wait opens), then the wait's timeout plus `expiryMargin`. A secret: it must reach only the work's
     /// environment, never logs or stored outputs.
     func token(for work: StepWork, wait: WaitCondition, now: Date, lead: Duration = .zero) -> String {
         let lifetime = lead + wait.timeout.duration + Self.expiryMargin

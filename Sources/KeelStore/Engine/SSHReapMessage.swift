@@ -1,7 +1,7 @@
 import KeelCore
 
 /// The outbox message that has the executors stop a stopped `ssh` attempt's detached job
-/// (``SSHReapRequest``). Only an attempt that reported a started job (its outputs name the `host`) gets
+/// (`SSHReapRequest`). Only an attempt that reported a started job (its outputs name the `host`) gets
 /// one: an attempt stopped while it was still starting is stopped by its own executor, whose command
 /// the cancelled lease interrupts.
 ///

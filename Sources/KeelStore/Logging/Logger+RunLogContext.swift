@@ -1,7 +1,7 @@
 public import Logging
 
 extension Logger {
-    /// This logger with the run's identity (``RunLogContext``) on every line it writes: for code that
+    /// This logger with the run's identity (`RunLogContext`) on every line it writes: for code that
     /// logs several lines about the same attempt (a step kind, the ssh reaper).
     public func forRun(_ context: RunLogContext) -> Logger {
         var logger = self

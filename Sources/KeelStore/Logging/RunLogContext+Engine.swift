@@ -1,6 +1,6 @@
 public import KeelCore
 
-/// A ``RunLogContext`` from each thing the services hold when they log about a run.
+/// A `RunLogContext` from each thing the services hold when they log about a run.
 extension RunLogContext {
     /// The trace id of a W3C `traceparent`; nil when there is none or it is malformed.
     public static func traceID(of traceparent: String?) -> String? {

@@ -106,7 +106,7 @@ extension TriggerRejectionStore {
         }
     }
 
-    /// Rejections newest first, at most `limit` (capped at ``maximumLimit``); with `before`, only those
+    /// Rejections newest first, at most `limit` (capped at `maximumLimit`); with `before`, only those
     /// recorded before that rejection (the previous page's last id), so pages do not shift as new ones
     /// arrive.
     public func recent(limit: Int = 50, before: Int64? = nil) async throws -> [TriggerRejectionRecord] {

@@ -40,7 +40,7 @@ enum ConsoleFormat {
         return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
     }
 
-    /// The value's compact JSON text in a preformatted block, cut at ``jsonLimit`` characters with a note.
+    /// The value's compact JSON text in a preformatted block, cut at `jsonLimit` characters with a note.
     static func json(_ value: JSONValue) -> HTML {
         json(text: value.jsonString())
     }

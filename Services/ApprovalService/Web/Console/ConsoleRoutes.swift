@@ -9,7 +9,7 @@ import Logging
 /// actions. Every signed-in token may look at the rest; nothing here changes
 /// anything (operator actions are in the API), so the pages have no forms that post, and those they have
 /// are plain GET forms (filters, the versions to compare). Any POST added later must check the session's
-/// CSRF token and ``OriginCheck`` as ``DecisionRoute`` does.
+/// CSRF token and `OriginCheck` as `DecisionRoute` does.
 extension ApprovalWeb {
     func addConsoleRoutes(to router: Router<BasicRequestContext>) {
         router.get("/console") { request, _ in

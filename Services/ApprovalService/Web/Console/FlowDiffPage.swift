@@ -4,7 +4,7 @@ import KeelCore
 import KeelStore
 
 /// What changed between two versions of a flow: the unified diff of their YAML as pushed, the same diff
-/// `keel flow diff` prints (``LineDiff``), shown as a diff (``DiffView``). Says so when the versions differ
+/// `keel flow diff` prints (`LineDiff`), shown as a diff (`DiffView`). Says so when the versions differ
 /// only in formatting (their canonical forms are equal).
 enum FlowDiffPage {
     /// The most cells (lines of one version × lines of the other) the line diff may compare here; its

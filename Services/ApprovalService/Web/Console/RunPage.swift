@@ -8,7 +8,7 @@ import KeelStore
 /// attempts, errors and outputs, its approvals with their decisions, the resources it produced (described,
 /// never inlined: they may be large) and its full history. Reloads itself while the run is unfinished.
 enum RunPage {
-    /// What the page shows, read by ``ApprovalWeb/runPage(_:context:)``.
+    /// What the page shows, read by `ApprovalWeb/runPage(_:context:)`.
     struct Content: Sendable {
         var runID: String
         /// Nil when the run's history or flow version cannot be read; the history table still shows.

@@ -4,7 +4,7 @@ import KeelStore
 
 /// Runs, newest first, with the filter form (a plain GET form, so a filtered listing is a link people can
 /// share) and a link to older runs. While a listed run is unfinished the page reloads itself every
-/// ``refreshSeconds`` seconds: live status without scripts.
+/// `refreshSeconds` seconds: live status without scripts.
 enum RunsPage {
     static let refreshSeconds = 10
     static let unfinished: Set<String> = ["pending", "running", "waiting"]

@@ -3,7 +3,7 @@ import KeelCore
 import KeelStore
 
 /// The runs page's filter form as the query string carries it (`flow`, `status`, `requester`, `since`,
-/// `until`, `text`, `before`), read into a ``RunFilter``. Values people typed wrong are collected as
+/// `until`, `text`, `before`), read into a `RunFilter`. Values people typed wrong are collected as
 /// messages for the page (answered with 400) instead of failing the request.
 struct RunsQuery: Sendable, Hashable {
     /// The values as given (trimmed), to fill the form in again.

@@ -5,7 +5,7 @@ import KeelStore
 /// Recent webhook deliveries, newest first, each with every attempt made: what was sent (event, flow,
 /// run), where (target and format), and what became of it (status, each attempt's answer or error class,
 /// its duration and time, the last error). While a listed delivery is pending the page reloads itself
-/// every ``refreshSeconds`` seconds, as the runs page does.
+/// every `refreshSeconds` seconds, as the runs page does.
 ///
 /// A target URL can be a credential itself (Slack's carry their secret in the path; any URL may carry a
 /// user and password), so admins see it whole and everyone else only its scheme, host and port.

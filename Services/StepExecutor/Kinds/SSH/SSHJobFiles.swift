@@ -11,7 +11,7 @@ struct SSHJobFiles: Sendable, Hashable {
     /// that the process the pid file names is still this attempt's job.
     var idempotencyKey: String
 
-    /// What ``SSHSession/stopDetached(pidFile:grace:marker:)`` requires of the job's environment.
+    /// What `SSHSession/stopDetached(pidFile:grace:marker:)` requires of the job's environment.
     var marker: (name: String, value: String) { ("KEEL_IDEMPOTENCY_KEY", idempotencyKey) }
 
     init(idempotencyKey: String) {

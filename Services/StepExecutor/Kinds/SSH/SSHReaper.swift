@@ -3,8 +3,8 @@ import KeelStore
 import Logging
 import SSHClient
 
-/// Stops the detached job of an `ssh` attempt the engine stopped (``SSHReapRequest``): connects to the
-/// host again and, through the attempt's pid file (``SSHJobFiles``), sends TERM to the job's process
+/// Stops the detached job of an `ssh` attempt the engine stopped (`SSHReapRequest`): connects to the
+/// host again and, through the attempt's pid file (`SSHJobFiles`), sends TERM to the job's process
 /// group, then KILL after a grace period. The group is signalled only if one of its processes carries
 /// the attempt's `KEEL_IDEMPOTENCY_KEY` in its environment: a pid reused since is someone else's.
 struct SSHReaper: Sendable {

@@ -11,7 +11,7 @@ import SSHClient
 /// The job's environment is the step's `env` plus `KEEL_CALLBACK_URL`, `KEEL_CALLBACK_TOKEN` (minted
 /// here for the wait `<run>:<step>:<attempt>:wait`, valid for the wait's timeout plus a margin),
 /// `KEEL_IDEMPOTENCY_KEY`, `KEEL_RUN_ID`, `KEEL_STEP`, `KEEL_ATTEMPT` and `KEEL_CORRELATION_ID`. It is
-/// started at most once per attempt (``SSHJobFiles``: a repeated delivery finds the pid file and starts
+/// started at most once per attempt (`SSHJobFiles`: a repeated delivery finds the pid file and starts
 /// nothing). Outputs: `host`, `pid` and `log` (the job's output file on the host). The token never
 /// reaches outputs, messages or logs.
 ///
