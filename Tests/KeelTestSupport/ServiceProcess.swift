@@ -47,9 +47,11 @@ public final class ServiceProcess: @unchecked Sendable {
     /// A test that throws half-way never leaves a service running (holding its port and database) or
     /// its log file behind.
     deinit {
-        if process.isRunning {
+        if isRunning {
             kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            // Not waitUntilExit: it waits for Foundation's SIGCHLD handling, which can lag (see `ending`).
+            let deadline = ContinuousClock.now + .seconds(10)
+            while isRunning && ContinuousClock.now < deadline { usleep(10_000) }
         }
         try? FileManager.default.removeItem(at: logFile)
     }
@@ -59,14 +61,30 @@ public final class ServiceProcess: @unchecked Sendable {
         (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
     }
 
-    public var isRunning: Bool { process.isRunning }
+    public var isRunning: Bool { ending == nil }
+
+    /// How the process ended (by a signal or not, and the exit status or signal number), or nil while it
+    /// runs. Foundation's `Process` learns of an exit from SIGCHLD; on a loaded machine it has left an
+    /// exited child unreaped (a zombie, `isRunning` still true) past a test's whole timeout, so this also
+    /// asks the kernel with `waitid(WNOWAIT)`, which reads the exit without reaping it.
+    var ending: (bySignal: Bool, status: Int32)? {
+        if !process.isRunning {
+            return (process.terminationReason == .uncaughtSignal, process.terminationStatus)
+        }
+        var info = siginfo_t()
+        let pid = process.processIdentifier
+        guard waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0,
+            info._sifields._sigchld.si_pid == pid
+        else { return nil }
+        return (info.si_code != Int32(CLD_EXITED), info._sifields._sigchld.si_status)
+    }
 
     public var pid: Int32 { process.processIdentifier }
 
     /// The signal that ended the process (e.g. SIGSEGV), or nil while it runs or when it exited.
     public var endingSignal: Int32? {
-        guard !process.isRunning, process.terminationReason == .uncaughtSignal else { return nil }
-        return process.terminationStatus
+        guard let ending, ending.bySignal else { return nil }
+        return ending.status
     }
 
     /// The process's resident memory (`VmRSS` of /proc/PID/status), in bytes; nil once it has ended.
@@ -80,17 +98,17 @@ public final class ServiceProcess: @unchecked Sendable {
 
     /// Sends a signal (SIGTERM by default) and waits up to `timeout` for the exit status; nil if still running.
     public func stop(signal: Int32 = SIGTERM, timeout: Duration = .seconds(20)) async -> Int32? {
-        if process.isRunning { kill(process.processIdentifier, signal) }
+        if isRunning { kill(process.processIdentifier, signal) }
         let deadline = ContinuousClock.now + timeout
-        while process.isRunning && ContinuousClock.now < deadline {
+        while isRunning && ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(50))
         }
-        if process.isRunning {
+        guard let ending else {
             appendThreadStacks()
             kill(process.processIdentifier, SIGKILL)
             return nil
         }
-        return process.terminationStatus
+        return ending.status
     }
 
     /// Writes every thread's stack (gdb, when installed) after the process's own output, so a service
@@ -129,7 +147,7 @@ public final class ServiceProcess: @unchecked Sendable {
             _ = await child.stop(signal: SIGKILL)
             throw ScriptFailed(script: name, status: -1, output: "timed out: " + child.output)
         }
-        return (child.process.terminationStatus, child.output)
+        return (child.ending?.status ?? -1, child.output)
     }
 }
 
