@@ -46,7 +46,9 @@ import Testing
     @Test func aShadowReportsTheChangedStepAndDoesNothing() async throws {
         let stack = try await EngineStack(flows: [Self.released])
         do {
-            for index in 0..<3 { try await stack.trigger("shadow-demo", input: #"{"notify": true}"#, key: "run-\(index)") }
+            for index in 0..<3 {
+                try await stack.trigger("shadow-demo", input: #"{"notify": true}"#, key: "run-\(index)")
+            }
             let finished = try await stack.waitForFinishedRuns("shadow-demo", count: 3)
             #expect(finished.values.allSatisfy { $0 == "succeeded" }, "\(finished)")
 
@@ -69,7 +71,8 @@ import Testing
                 environment: ["KEEL_DATABASE_URL": stack.database.url])
             #expect(text.status == 0, "\(text.output)")
             #expect(
-                text.output.contains("shadow-demo v2 shadowed over 3 recorded runs: 3 with differences, none unexplained"),
+                text.output.contains(
+                    "shadow-demo v2 shadowed over 3 recorded runs: 3 with differences, none unexplained"),
                 "\(text.output)")
             #expect(text.output.contains("changed: build"), "\(text.output)")
             #expect(text.output.contains("touch"), "\(text.output)")
@@ -90,15 +93,21 @@ import Testing
                 #expect(run["shadow_outcome"] as? String == "incomplete")
                 let steps = try #require(run["steps"] as? [[String: Any]])
                 let differences = Dictionary(
-                    uniqueKeysWithValues: steps.map { ($0["step"] as? String ?? "", $0["difference"] as? String ?? "") })
+                    uniqueKeysWithValues: steps.map {
+                        ($0["step"] as? String ?? "", $0["difference"] as? String ?? "")
+                    })
                 #expect(
                     differences == [
                         "prepare": "none", "build": "action_changed", "publish": "outputs_unknown",
                         "notify": "none", "fallback": "none",
                     ])
                 let build = try #require(steps.first { $0["step"] as? String == "build" })
-                #expect((build["live_action"] as? [String: Any])?["command"] as? [String] == ["sh", "-c", "echo built"])
-                #expect((build["shadow_action"] as? [String: Any])?["command"] as? [String] == ["touch", proof])
+                #expect(
+                    (build["live_action"] as? [String: Any])?["command"] as? [String] == [
+                        "sh", "-c", "echo built",
+                    ])
+                #expect(
+                    (build["shadow_action"] as? [String: Any])?["command"] as? [String] == ["touch", proof])
                 #expect((build["shadow"] as? [String: Any])?["status"] as? String == "not_executed")
             }
 
@@ -127,7 +136,8 @@ import Testing
             #expect(!FileManager.default.fileExists(atPath: proof))
 
             // A flow with no finished runs has nothing to shadow.
-            let empty = try temporaryFile(Self.released.replacingOccurrences(of: "flow: shadow-demo", with: "flow: shadow-empty"))
+            let empty = try temporaryFile(
+                Self.released.replacingOccurrences(of: "flow: shadow-demo", with: "flow: shadow-empty"))
             defer { try? FileManager.default.removeItem(atPath: empty) }
             #expect(try await keel(["flow", "push", empty], database: stack.database).status == 0)
             let nothing = try await ServiceProcess.run(

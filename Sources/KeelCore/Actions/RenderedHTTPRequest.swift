@@ -33,7 +33,8 @@ public struct RenderedHTTPRequest: Sendable, Hashable {
             let value = try renderer.text(action.headers[name] ?? "", field: "headers.\(name)")
             // A header value is one line: a rendered CR or LF would start a header of its own.
             guard !value.contains(where: \.isNewline) else {
-                throw StepRenderError(field: "headers.\(name)", message: "a header value cannot hold a line break")
+                throw StepRenderError(
+                    field: "headers.\(name)", message: "a header value cannot hold a line break")
             }
             headers.append(Header(name: name, value: value))
         }

@@ -14,7 +14,8 @@ public struct StepActionRenderer: Sendable {
     ///   - secrets: the value of `${{ secrets.NAME }}`, nil when there is none.
     ///   - alwaysMasked: values to mask in what the attempt stores, read or not.
     public init(
-        context: ExpressionContext, secrets: @escaping @Sendable (String) -> String?, alwaysMasked: [String] = []
+        context: ExpressionContext, secrets: @escaping @Sendable (String) -> String?,
+        alwaysMasked: [String] = []
     ) {
         var context = context
         context.secretResolver = secrets

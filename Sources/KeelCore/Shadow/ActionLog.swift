@@ -25,7 +25,8 @@ struct ActionLog: Sendable {
             definition.id = scheduled.step
             key = AttemptAction(step: scheduled.step, attempt: scheduled.attempt, phase: .dispatch)
             action = .dispatched(
-                definition, context: state.expressionContext(attempt: scheduled.attempt, step: scheduled.step))
+                definition, context: state.expressionContext(attempt: scheduled.attempt, step: scheduled.step)
+            )
         case .waitOpened(let step, let attempt, _):
             // A `run` or `ssh` step's wait follows its command: the dispatch was its action.
             guard var definition = flow.definition(ofStepOrElement: step), case .wait = definition.kind else {

@@ -19,7 +19,9 @@ public struct FlowDefinitionDiff: Sendable, Hashable, Encodable {
         case toVersion = "to_version"
     }
 
-    public init(from old: FlowDefinition, version fromVersion: Int, to new: FlowDefinition, version toVersion: Int) {
+    public init(
+        from old: FlowDefinition, version fromVersion: Int, to new: FlowDefinition, version toVersion: Int
+    ) {
         self.fromVersion = fromVersion
         self.toVersion = toVersion
         added = new.steps.map(\.id).filter { old.step($0) == nil }

@@ -10,7 +10,8 @@ public struct ShadowReport: Sendable, Hashable, Encodable {
     /// Newest run first, as chosen.
     public var runs: [ShadowRunReport]
 
-    public init(flow: String, version: Int, definitionChanges: [FlowDefinitionDiff], runs: [ShadowRunReport]) {
+    public init(flow: String, version: Int, definitionChanges: [FlowDefinitionDiff], runs: [ShadowRunReport])
+    {
         self.flow = flow
         self.version = version
         self.definitionChanges = definitionChanges
@@ -44,12 +45,16 @@ public struct ShadowReport: Sendable, Hashable, Encodable {
         var totals: [StepTotal] = []
         for run in runs {
             for step in run.differences {
-                if let index = totals.firstIndex(where: { $0.step == step.step && $0.difference == step.difference }) {
+                if let index = totals.firstIndex(where: {
+                    $0.step == step.step && $0.difference == step.difference
+                }) {
                     totals[index].runs += 1
                     totals[index].unexplained = totals[index].unexplained || step.unexplained
                 } else {
                     totals.append(
-                        StepTotal(step: step.step, difference: step.difference, runs: 1, unexplained: step.unexplained))
+                        StepTotal(
+                            step: step.step, difference: step.difference, runs: 1,
+                            unexplained: step.unexplained))
                 }
             }
         }

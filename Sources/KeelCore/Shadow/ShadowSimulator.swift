@@ -39,17 +39,20 @@ public struct ShadowSimulator: Sendable {
     public func shadow(_ recording: ShadowRecording) -> ShadowRunReport {
         var live = ActionLog(flow: recording.flow)
         for fact in recording.facts { live.record(fact) }
-        let diff = FlowDefinitionDiff(from: recording.flow, version: recording.version, to: flow, version: version)
+        let diff = FlowDefinitionDiff(
+            from: recording.flow, version: recording.version, to: flow, version: version)
         var replay = Replay(shadow: ActionLog(flow: flow), state: reducer.initialState)
         if let trigger = live.state.trigger,
-            let at = recording.facts.first(where: { if case .runTriggered = $0.event { true } else { false } })?.at
+            let at = recording.facts.first(where: { if case .runTriggered = $0.event { true } else { false } }
+            )?.at
         {
             var shadowTrigger = trigger
             shadowTrigger.version = version
             // As trigger-intake would: the version's defaults fill what the recorded input lacks.
             shadowTrigger.input = InputDefaults.apply(flow.input, to: trigger.input)
             feed(RunFact(at: at, event: .runTriggered(shadowTrigger)), into: &replay, live: live)
-            for fact in recording.facts where !fact.derived && shouldFeed(fact, replay, runID: trigger.runID) {
+            for fact in recording.facts where !fact.derived && shouldFeed(fact, replay, runID: trigger.runID)
+            {
                 feed(fact, into: &replay, live: live)
             }
         }
@@ -63,7 +66,8 @@ public struct ShadowSimulator: Sendable {
         guard !transition.ignored else { return }
         replay.state = transition.state
         for recorded in [fact] + transition.derived {
-            guard let key = replay.shadow.record(recorded), let shadowAction = replay.shadow.actions[key] else {
+            guard let key = replay.shadow.record(recorded), let shadowAction = replay.shadow.actions[key]
+            else {
                 matchWaitOfCommand(recorded, &replay)
                 continue
             }
@@ -125,7 +129,9 @@ public struct ShadowSimulator: Sendable {
     static func step(ofTimer timerID: String, runID: String) -> String? {
         guard timerID.hasPrefix(runID + ":") else { return nil }
         let rest = timerID.dropFirst(runID.count + 1)
-        guard let step = rest.split(separator: ":", maxSplits: 1).first, step != "run-timeout" else { return nil }
+        guard let step = rest.split(separator: ":", maxSplits: 1).first, step != "run-timeout" else {
+            return nil
+        }
         return String(step)
     }
 
@@ -141,7 +147,8 @@ public struct ShadowSimulator: Sendable {
         for step in flow.steps {
             let change: ShadowStepReport.DefinitionChange =
                 diff.added.contains(step.id) ? .added : diff.changed.contains(step.id) ? .changed : .unchanged
-            let livePath = change == .added ? ShadowStepPath.absent : Self.path(of: step.id, in: live, held: nil)
+            let livePath =
+                change == .added ? ShadowStepPath.absent : Self.path(of: step.id, in: live, held: nil)
             let shadowPath = Self.path(of: step.id, in: replay.shadow, held: replay.held[step.id])
             var report = ShadowStepReport(
                 step: step.id, definition: change, live: livePath, shadow: shadowPath, difference: .none,
@@ -158,7 +165,8 @@ public struct ShadowSimulator: Sendable {
                 report.liveAction = .object(liveAction.json)
                 report.shadowAction = .object(shadowAction.json)
             } else if liveCondition != shadowCondition
-                && [.reached, .skipped].contains(livePath.path) && [.reached, .skipped].contains(shadowPath.path)
+                && [.reached, .skipped].contains(livePath.path)
+                && [.reached, .skipped].contains(shadowPath.path)
             {
                 report.difference = .conditionChanged
                 if case .unrecorded(let shadow) = hold { report.shadowAction = .object(shadow.json) }
@@ -187,13 +195,16 @@ public struct ShadowSimulator: Sendable {
         for id in diff.removed {
             steps.append(
                 ShadowStepReport(
-                    step: id, definition: .removed, live: Self.path(of: id, in: live, held: nil), shadow: .absent,
-                    difference: .removed, liveAction: nil, shadowAction: nil, waitingOn: [], unexplained: false))
+                    step: id, definition: .removed, live: Self.path(of: id, in: live, held: nil),
+                    shadow: .absent,
+                    difference: .removed, liveAction: nil, shadowAction: nil, waitingOn: [],
+                    unexplained: false))
         }
         let liveOutcome = liveState.outcome?.rawValue ?? liveState.status.rawValue
         let shadowOutcome = shadowState.outcome?.rawValue ?? "incomplete"
         return ShadowRunReport(
-            runID: liveState.trigger?.runID ?? "", recordedVersion: recording.version, liveOutcome: liveOutcome,
+            runID: liveState.trigger?.runID ?? "", recordedVersion: recording.version,
+            liveOutcome: liveOutcome,
             shadowOutcome: shadowOutcome, steps: steps)
     }
 

@@ -4,7 +4,9 @@ import PGClient
 extension RunStore {
     /// The ids of the `limit` most recent finished runs of `flow` that pinned a version other than
     /// `excludingVersion`, newest first: the recorded runs a shadow of that version replays.
-    public func recentFinished(flow: String, excludingVersion version: Int, limit: Int) async throws -> [String] {
+    public func recentFinished(flow: String, excludingVersion version: Int, limit: Int) async throws
+        -> [String]
+    {
         try await pool.withConnection { connection in
             try await connection.query(
                 """

@@ -24,11 +24,14 @@ public struct ShadowRuns: Sendable {
         do {
             candidate = try FlowDefinition(canonicalJSON: try JSONValue(parsing: record.definition))
         } catch {
-            throw ShadowRunsError(description: "flow \(flow) v\(version): the stored definition cannot be read: \(error)")
+            throw ShadowRunsError(
+                description: "flow \(flow) v\(version): the stored definition cannot be read: \(error)")
         }
         let runs = RunStore(pool: pool)
-        let ids = runIDs.isEmpty
-            ? try await runs.recentFinished(flow: flow, excludingVersion: version, limit: count) : runIDs
+        var ids = runIDs
+        if ids.isEmpty {
+            ids = try await runs.recentFinished(flow: flow, excludingVersion: version, limit: count)
+        }
         var recordings: [ShadowRecording] = []
         for id in ids {
             let stored = try await runs.stored(run: id)
@@ -36,9 +39,11 @@ public struct ShadowRuns: Sendable {
                 throw ShadowRunsError(description: "run \(id) has no run.triggered fact")
             }
             guard trigger.flow == flow else {
-                throw ShadowRunsError(description: "run \(id) is a run of flow '\(trigger.flow)', not '\(flow)'")
+                throw ShadowRunsError(
+                    description: "run \(id) is a run of flow '\(trigger.flow)', not '\(flow)'")
             }
-            recordings.append(ShadowRecording(flow: stored.flow, version: trigger.version, facts: stored.facts))
+            recordings.append(
+                ShadowRecording(flow: stored.flow, version: trigger.version, facts: stored.facts))
         }
         return ShadowReport(flow: flow, version: version, candidate: candidate, recordings: recordings)
     }

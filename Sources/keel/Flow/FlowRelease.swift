@@ -138,13 +138,6 @@ struct FlowRollback: AsyncParsableCommand {
 
     func run() async throws {
         if let connection = try database.output.failing({ try api.connection() }) {
-            if requireShadow {
-                throw database.output.fail(
-                    .user(
-                        "--require-shadow reads the recorded runs from the database, which the operators' API "
-                            + "does not offer: release without an API token (with --database-url), or run "
-                            + "`keel flow shadow` and release without --require-shadow"))
-            }
             let result = try await database.output.failing {
                 try await connection.call { client in
                     try await client.rollbackFlow(path: .init(flow: name), body: .json(.init(reason: reason)))

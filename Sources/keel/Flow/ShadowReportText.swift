@@ -31,7 +31,9 @@ enum ShadowReportText {
             lines.append(
                 TextTable.render(
                     header: ["STEP", "DIFFERENCE", "RUNS", "UNEXPLAINED"],
-                    rows: totals.map { [$0.step, $0.difference.rawValue, "\($0.runs)", $0.unexplained ? "yes" : "no"] }))
+                    rows: totals.map {
+                        [$0.step, $0.difference.rawValue, "\($0.runs)", $0.unexplained ? "yes" : "no"]
+                    }))
         }
         for run in report.runs {
             lines.append("")
@@ -52,7 +54,8 @@ enum ShadowReportText {
                 difference(step),
             ]
         }
-        let table = TextTable.render(header: ["  STEP", "DEFINITION", "LIVE", "SHADOW", "DIFFERENCE"], rows: rows)
+        let table = TextTable.render(
+            header: ["  STEP", "DEFINITION", "LIVE", "SHADOW", "DIFFERENCE"], rows: rows)
         let tableLines = table.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         lines.append(tableLines[0])
         for (index, step) in run.steps.enumerated() {

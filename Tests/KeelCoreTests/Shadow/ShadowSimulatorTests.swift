@@ -15,7 +15,7 @@ struct ShadowSimulatorTests {
           - id: test
             needs: [build]
             run: {command: [make, test]}
-            retry: {max_attempts: 3, backoff: fixed, initial: 1s, on: [transient]}
+            retry: {max_attempts: 3, backoff: fixed, initial: 1s, jitter: false, on: [transient]}
           - id: review
             needs: [test]
             approval: {approvers: ["group:reviewers"], summary: "ship ${{ input.branch }}"}
@@ -35,7 +35,7 @@ struct ShadowSimulatorTests {
         run.complete("build", outputs: ["artifact": "a.tgz"])
         run.start("test")
         run.fail("test", .transient)
-        run.fire(.retry)
+        run.fire(.retry(step: "test", attempt: 2))
         run.complete("test", outputs: ["ok": true])
         run.feed(
             .approvalDecided(
@@ -92,12 +92,13 @@ struct ShadowSimulatorTests {
 
     @Test("A new step is reported with its rendering and never executed")
     func newStep() throws {
-        let added = Self.released + """
+        let added =
+            Self.released + """
 
-              - id: announce
-                needs: [deploy]
-                http: {method: POST, url: "https://chat.example/hooks", body: {text: "shipped ${{ input.branch }}"}}
-            """
+                  - id: announce
+                    needs: [deploy]
+                    http: {method: POST, url: "https://chat.example/hooks", body: {text: "shipped ${{ input.branch }}"}}
+                """
         let report = try Self.shadow(try Self.recordedRun(), against: added)
         #expect(report.differences.map(\.step) == ["announce"])
         let announce = try #require(Self.step(report, "announce"))
@@ -122,7 +123,9 @@ struct ShadowSimulatorTests {
         #expect(report.shadowOutcome == "succeeded")
     }
 
-    @Test("A changed condition that decides differently shows the step skipped in one run and reached in the other")
+    @Test(
+        "A changed condition that decides differently shows the step skipped in one run and reached in the other"
+    )
     func changedCondition() throws {
         let changed = Self.released.replacingOccurrences(
             of: "steps.test.outputs.ok == true", with: "steps.test.outputs.ok == false")
@@ -207,7 +210,8 @@ struct ShadowSimulatorTests {
 
         // Even where a secret would resolve, the shadow's rendering never asks for it.
         let step = try #require(try FlowTest.parse(Self.released).step("build"))
-        var context = ExpressionContext(run: RunContext(id: "r", flow: "ship", version: 1, correlationID: "c"))
+        var context = ExpressionContext(
+            run: RunContext(id: "r", flow: "ship", version: 1, correlationID: "c"))
         context.secretResolver = { _ in "s3cr3t-value" }
         let rendered = RenderedAction.dispatched(step, context: context)
         #expect(rendered.json["env"] == ["TOKEN": "«secret:DEPLOY_TOKEN»"])
