@@ -88,29 +88,14 @@ struct HTTPStepExecutor: StepKindExecutor {
         for action: HTTPAction, idempotencyKey: String, traceparent: String? = nil,
         renderer: inout StepActionRenderer
     ) throws(StepRenderError) -> HTTPClientRequest {
-        let text = try renderer.text(action.url, field: "url")
-        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(),
-            scheme == "http" || scheme == "https", url.host?.isEmpty == false
-        else {
-            throw StepRenderError(field: "url", message: "not an absolute http or https URL")
+        let rendered = try RenderedHTTPRequest(action, renderer: &renderer)
+        var request = HTTPClientRequest(url: rendered.url)
+        request.method = HTTPMethod(rawValue: rendered.method)
+        for header in rendered.headers {
+            request.headers.replaceOrAdd(name: header.name, value: header.value)
         }
-        var request = HTTPClientRequest(url: text)
-        request.method = HTTPMethod(rawValue: action.method)
-        for name in action.headers.keys.sorted() {
-            let value = try renderer.text(action.headers[name] ?? "", field: "headers.\(name)")
-            // A header value is one line: a rendered CR or LF would start a header of its own.
-            guard !value.contains(where: \.isNewline) else {
-                throw StepRenderError(
-                    field: "headers.\(name)", message: "a header value cannot hold a line break")
-            }
-            request.headers.replaceOrAdd(name: name, value: value)
-        }
-        if let body = action.body {
-            request.body = .bytes(
-                ByteBuffer(bytes: try renderer.json(body, field: "body").jsonBytes(.compact)))
-            if !action.headers.keys.contains(where: { $0.lowercased() == "content-type" }) {
-                request.headers.replaceOrAdd(name: "Content-Type", value: "application/json")
-            }
+        if let body = rendered.body {
+            request.body = .bytes(ByteBuffer(bytes: body.jsonBytes(.compact)))
         }
         request.headers.replaceOrAdd(name: "Idempotency-Key", value: idempotencyKey)
         // The receiver continues the run's trace (W3C Trace Context); the flow cannot override it.

@@ -8,6 +8,6 @@ struct FlowCommand: AsyncParsableCommand {
         subcommands: [
             FlowValidate.self, FlowPush.self, FlowList.self, FlowShow.self, FlowVersions.self,
             FlowRelease.self, FlowRollback.self,
-            FlowDiff.self, FlowCreate.self,
+            FlowDiff.self, FlowShadow.self, FlowCreate.self,
         ])
 }

@@ -1,17 +1,15 @@
-import KeelCore
-
 /// A `run` action with its templates evaluated: what the process is started with.
-struct RenderedRunAction: Sendable {
-    var arguments: [String]
+public struct RenderedRunAction: Sendable, Hashable {
+    public var arguments: [String]
     /// The step's own `env`, before the variables Keel adds.
-    var environment: [String: String]
-    var workingDirectory: String?
-    var standardInput: [UInt8]
+    public var environment: [String: String]
+    public var workingDirectory: String?
+    public var standardInput: [UInt8]
     /// Per attempt; the process group is stopped when it passes.
-    var timeout: FlowDuration?
+    public var timeout: FlowDuration?
 
     /// Evaluates every template of `action`; the first that fails is reported with its field.
-    init(_ action: RunAction, renderer: inout StepActionRenderer) throws(StepRenderError) {
+    public init(_ action: RunAction, renderer: inout StepActionRenderer) throws(StepRenderError) {
         (arguments, environment) = try renderer.process(command: action.command, env: action.env)
         if let template = action.workingDirectory {
             let directory = try renderer.text(template, field: "working_dir")

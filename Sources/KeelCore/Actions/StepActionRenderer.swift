@@ -1,36 +1,52 @@
-import KeelCore
-
-/// Evaluates the templates of a step's action with the attempt's context and the executor's secrets,
+/// Evaluates the templates of a step's action with the attempt's context and a source of secrets,
 /// remembering every secret value read so the attempt's output can be redacted.
-struct StepActionRenderer {
+///
+/// The step-executor renders with the real secrets before it starts the work; `keel flow shadow`
+/// renders with `secretPlaceholders`, so it compares what a step would do without ever reading a secret.
+public struct StepActionRenderer: Sendable {
     private var context: ExpressionContext
     /// The values of the secrets read so far, each once.
-    private(set) var usedSecrets: [String] = []
-    /// Every secret of the executor and its own credentials, masked whether the step read them or not.
+    public private(set) var usedSecrets: [String] = []
+    /// Values masked whether the step read them or not (the executor's secrets and credentials).
     private let alwaysMasked: [String]
 
-    init(context: ExpressionContext, secrets: SecretSource) {
+    /// - Parameters:
+    ///   - secrets: the value of `${{ secrets.NAME }}`, nil when there is none.
+    ///   - alwaysMasked: values to mask in what the attempt stores, read or not.
+    public init(
+        context: ExpressionContext, secrets: @escaping @Sendable (String) -> String?,
+        alwaysMasked: [String] = []
+    ) {
         var context = context
-        context.secretResolver = secrets.resolver
+        context.secretResolver = secrets
         self.context = context
-        alwaysMasked = secrets.masked
+        self.alwaysMasked = alwaysMasked
     }
 
+    /// A renderer that never reads a secret: `${{ secrets.NAME }}` renders as `«secret:NAME»`, the same
+    /// text for the same reference, whatever the value.
+    public static func withSecretPlaceholders(context: ExpressionContext) -> StepActionRenderer {
+        StepActionRenderer(context: context, secrets: { secretPlaceholder($0) })
+    }
+
+    /// The stable text a secret reference renders as when secrets are not resolved.
+    public static func secretPlaceholder(_ name: String) -> String { "«secret:\(name)»" }
+
     /// The values an attempt's stored output must never hold: the secrets read so far and `alwaysMasked`.
-    var maskedSecrets: [String] { alwaysMasked + usedSecrets }
+    public var maskedSecrets: [String] { alwaysMasked + usedSecrets }
 
     /// A redactor for `maskedSecrets`.
-    var redactor: SecretRedactor { SecretRedactor(secrets: maskedSecrets) }
+    public var redactor: SecretRedactor { SecretRedactor(secrets: maskedSecrets) }
 
     /// The template's value as text: a string as is, null as empty, anything else as compact JSON
     /// (the same text `${{ }}` interpolation gives).
-    mutating func text(_ template: String, field: String) throws(StepRenderError) -> String {
+    public mutating func text(_ template: String, field: String) throws(StepRenderError) -> String {
         Self.text(of: try value(template, field: field))
     }
 
     /// A process's `command` and `env`, as the kinds that start one (`run`, `ssh`) render them: each
     /// element a text, the program not empty; errors name `command[i]` or `env.NAME`.
-    mutating func process(command: [String], env: [String: String]) throws(StepRenderError) -> (
+    public mutating func process(command: [String], env: [String: String]) throws(StepRenderError) -> (
         arguments: [String], environment: [String: String]
     ) {
         var arguments: [String] = []
@@ -48,7 +64,7 @@ struct StepActionRenderer {
     }
 
     /// The template's value, its JSON type kept when it is a lone `${{ }}`.
-    mutating func value(_ template: String, field: String) throws(StepRenderError) -> JSONValue {
+    public mutating func value(_ template: String, field: String) throws(StepRenderError) -> JSONValue {
         do {
             let compiled = try ExpressionTemplate(parsing: template, limits: context.limits)
             return try compiled.evaluate(in: context, usedSecrets: &usedSecrets)
@@ -58,7 +74,7 @@ struct StepActionRenderer {
     }
 
     /// `json` with every string in it (not the keys) evaluated as a template.
-    mutating func json(_ json: JSONValue, field: String) throws(StepRenderError) -> JSONValue {
+    public mutating func json(_ json: JSONValue, field: String) throws(StepRenderError) -> JSONValue {
         switch json {
         case .null, .bool, .number:
             return json
@@ -80,21 +96,11 @@ struct StepActionRenderer {
         }
     }
 
-    static func text(of value: JSONValue) -> String {
+    public static func text(of value: JSONValue) -> String {
         switch value {
         case .null: ""
         case .string(let string): string
         case .bool, .number, .array, .object: value.jsonString(.compact)
         }
     }
-}
-
-/// A template of the action that could not be evaluated: the step fails as `permanent`. The message
-/// is the expression error's, which quotes only source text, never a value (so never a secret).
-struct StepRenderError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// Where in the action, e.g. `command[1]`, `env.TOKEN`, `body.items[0]`.
-    var field: String
-    var message: String
-
-    var description: String { "\(field): \(message)" }
 }
