@@ -11,6 +11,7 @@ public struct StepActionRenderer: Sendable {
     private let alwaysMasked: [String]
 
     /// - Parameters:
+    ///   - context: the attempt's expression context (input, steps' outputs, run fields).
     ///   - secrets: the value of `${{ secrets.NAME }}`, nil when there is none.
     ///   - alwaysMasked: values to mask in what the attempt stores, read or not.
     public init(

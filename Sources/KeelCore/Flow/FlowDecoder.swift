@@ -71,7 +71,11 @@ struct FlowDecoder {
         if case .scalar(let scalar) = node.value, scalar != .null {
             // A quoted scalar's text is the string itself ("3" reads: got string '3').
             let text: String
-            if case .string(let string) = scalar { text = string } else { text = node.plainText ?? "\(scalar)" }
+            if case .string(let string) = scalar {
+                text = string
+            } else {
+                text = node.plainText ?? "\(scalar)"
+            }
             found += " '\(FlowError.quoted(text))'"
         }
         fail(.wrongType, at: node.position, path, "expected \(expected); got \(found)")

@@ -56,7 +56,8 @@ struct EngineHarness {
             .runTriggered(
                 RunTrigger(
                     runID: runID, flow: reducer.flow.name, version: 3, input: input, actor: actor,
-                    requester: requester, correlationID: "corr-1", idempotencyKey: "key-1", replyTo: replyTo)))
+                    requester: requester, correlationID: "corr-1", idempotencyKey: "key-1", replyTo: replyTo))
+        )
     }
 
     func step(_ id: String) -> StepState { state.steps[id] ?? StepState() }
