@@ -15,6 +15,7 @@ extension FlowDefinition: Codable {
         if !schedules.isEmpty { object["schedules"] = .array(schedules.map(\.jsonValue)) }
         object["steps"] = .array(steps.map(\.jsonValue))
         if !notify.isEmpty { object["notify"] = .array(notify.map(\.jsonValue)) }
+        object["budget"] = budget?.jsonValue
         return .object(object)
     }
 
