@@ -78,7 +78,8 @@ struct CallbackRequest: Sendable, Hashable {
         case nil, .null?: break
         case .string(let text)? where text.isStorable: waitID = text
         case .string?:
-            errors.append(.init(pointer: "/wait_id", detail: "holds the character U+0000, which cannot be stored"))
+            errors.append(
+                .init(pointer: "/wait_id", detail: "holds the character U+0000, which cannot be stored"))
         default: errors.append(.init(pointer: "/wait_id", detail: "expected a string"))
         }
         var usage = Usage.zero

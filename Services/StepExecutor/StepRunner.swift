@@ -244,7 +244,8 @@ final class StepRunner: Service, Sendable {
                     usage += split.usage
                 } catch {
                     return await record(
-                        attempt, .failed(.permanent, message: "\(error)"), continuingIn: continuingIn, usage: usage)
+                        attempt, .failed(.permanent, message: "\(error)"), continuingIn: continuingIn,
+                        usage: usage)
                 }
                 // A step's own output that PostgreSQL cannot store fails the attempt, said plainly,
                 // instead of a result that could never be recorded.

@@ -67,7 +67,8 @@ public struct Usage: Sendable, Hashable {
             let path = "\(field).\(key)"
             guard let dimension = UsageDimension(rawValue: key) else {
                 let known = UsageDimension.allCases.map(\.rawValue).joined(separator: ", ")
-                throw UsageProblem(field: path, key: key, message: "unknown usage key; expected one of \(known)")
+                throw UsageProblem(
+                    field: path, key: key, message: "unknown usage key; expected one of \(known)")
             }
             guard case .number(let number) = value else {
                 throw UsageProblem(field: path, key: key, message: "expected a number; got \(value.typeName)")
@@ -110,7 +111,8 @@ enum UsageAmount {
     static func text(_ amount: Double) -> String {
         let scaled: (Double, String) =
             amount >= 1e9
-            ? (amount / 1e9, "G") : amount >= 1e6 ? (amount / 1e6, "M") : amount >= 1e4 ? (amount / 1e3, "K") : (amount, "")
+            ? (amount / 1e9, "G")
+            : amount >= 1e6 ? (amount / 1e6, "M") : amount >= 1e4 ? (amount / 1e3, "K") : (amount, "")
         let places = scaled.1.isEmpty ? 100.0 : 10.0
         let rounded = (scaled.0 * places).rounded() / places
         var text = rounded == rounded.rounded() ? String(Int64(rounded)) : String(rounded)

@@ -89,7 +89,8 @@ struct RunDecision {
             afterDecision(id, before: before)
             advance()
         case .stepScheduled, .stepRetryScheduled, .stepSkipped, .stepTimedOut, .stepCancelled, .waitOpened,
-            .approvalRequested, .runFinished, .mapExpanded, .subflowStarted, .usageRecorded, .budgetGateOpened,
+            .approvalRequested, .runFinished, .mapExpanded, .subflowStarted, .usageRecorded,
+            .budgetGateOpened,
             .budgetRaised:
             break
         }
@@ -483,7 +484,8 @@ struct RunDecision {
         record(.budgetGateOpened(gate))
         commands.append(
             .requestApproval(
-                ApprovalRequest(step: id, attempt: 0, approvalID: gate.approvalID, summary: gate.summary, bound: []),
+                ApprovalRequest(
+                    step: id, attempt: 0, approvalID: gate.approvalID, summary: gate.summary, bound: []),
                 requester: state.trigger?.requester, timeoutAt: nil, reminderAt: nil))
         publish(
             "approval.requested.\(flow.name)", step: id, attempt: nil,

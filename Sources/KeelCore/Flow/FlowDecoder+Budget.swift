@@ -16,15 +16,23 @@ extension FlowDecoder {
         if let minutes = fields["machine_minutes"] {
             limits.machineMinutes = amount(minutes, fields.path("machine_minutes"), integer: false)
         }
-        if let moneyNode = fields["money"], let money = self.fields(moneyNode, fields.path("money"), allowed: ["amount", "currency"]) {
-            limits.money = required(money, "amount").flatMap { amount($0, money.path("amount"), integer: false) }
-            if let codeNode = required(money, "currency"), let code = string(codeNode, money.path("currency")) {
-                if code.utf8.count == 3, code.utf8.allSatisfy({ (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }) {
+        if let moneyNode = fields["money"],
+            let money = self.fields(moneyNode, fields.path("money"), allowed: ["amount", "currency"])
+        {
+            limits.money = required(money, "amount").flatMap {
+                amount($0, money.path("amount"), integer: false)
+            }
+            if let codeNode = required(money, "currency"), let code = string(codeNode, money.path("currency"))
+            {
+                if code.utf8.count == 3,
+                    code.utf8.allSatisfy({ (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) })
+                {
                     currency = code
                 } else {
                     fail(
                         .invalidValue, at: codeNode.position, money.path("currency"),
-                        "expected an ISO 4217 currency code of three capital letters (USD, EUR); got '\(FlowError.quoted(code))'")
+                        "expected an ISO 4217 currency code of three capital letters (USD, EUR); got '\(FlowError.quoted(code))'"
+                    )
                 }
             }
         }
@@ -34,7 +42,10 @@ extension FlowDecoder {
                 "expected at least one of tokens, machine_minutes, money")
         }
         var raise: UsageLimits?
-        if let raiseNode = fields["raise"], let raiseFields = self.fields(raiseNode, fields.path("raise"), allowed: UsageDimension.allCases.map(\.rawValue)) {
+        if let raiseNode = fields["raise"],
+            let raiseFields = self.fields(
+                raiseNode, fields.path("raise"), allowed: UsageDimension.allCases.map(\.rawValue))
+        {
             var amounts = UsageLimits()
             for dimension in UsageDimension.allCases {
                 guard let amountNode = raiseFields[dimension.rawValue] else { continue }
@@ -42,14 +53,16 @@ extension FlowDecoder {
                 guard fields.has(dimension.rawValue) else {
                     fail(
                         .invalidValue, at: amountNode.position, amountPath,
-                        "expected a raise only for a limited dimension; the budget has no \(dimension.rawValue)")
+                        "expected a raise only for a limited dimension; the budget has no \(dimension.rawValue)"
+                    )
                     continue
                 }
                 amounts[dimension] = amount(amountNode, amountPath, integer: dimension == .tokens)
             }
             raise = amounts
         }
-        let approvers = required(fields, "approvers").map { decodeApprovers($0, fields.path("approvers")) } ?? []
+        let approvers =
+            required(fields, "approvers").map { decodeApprovers($0, fields.path("approvers")) } ?? []
         let allowSelf = fields["allow_self_approval"].flatMap { bool($0, fields.path("allow_self_approval")) }
         guard errors.count == errorCount else { return nil }
         return FlowBudget(
@@ -65,7 +78,9 @@ extension FlowDecoder {
         }
         let value = number.doubleValue
         guard value > 0, value <= Usage.maximumAmount else {
-            fail(.invalidValue, at: node.position, path, "expected a number greater than 0 and at most 1e15; got \(number)")
+            fail(
+                .invalidValue, at: node.position, path,
+                "expected a number greater than 0 and at most 1e15; got \(number)")
             return nil
         }
         return value
@@ -80,11 +95,16 @@ extension FlowBudget {
             if let limit = limits[dimension] { object[dimension.rawValue] = .number(UsageAmount.json(limit)) }
         }
         if let money = limits.money {
-            object["money"] = ["amount": .number(UsageAmount.json(money)), "currency": currency.map(JSONValue.string) ?? .null]
+            object["money"] = [
+                "amount": .number(UsageAmount.json(money)),
+                "currency": currency.map(JSONValue.string) ?? .null,
+            ]
         }
         var raised = JSONObject()
         for dimension in limits.dimensions where raise[dimension] != limits[dimension] {
-            if let amount = raise[dimension] { raised[dimension.rawValue] = .number(UsageAmount.json(amount)) }
+            if let amount = raise[dimension] {
+                raised[dimension.rawValue] = .number(UsageAmount.json(amount))
+            }
         }
         if !raised.isEmpty { object["raise"] = .object(raised) }
         object["approvers"] = .array(approvers.map { .string($0.description) })

@@ -224,7 +224,8 @@ extension FlowDecoder {
         ]
         guard let fields = fields(node, path, allowed: allowed) else { return nil }
         let errorCount = errors.count
-        let approvers = required(fields, "approvers").map { decodeApprovers($0, fields.path("approvers")) } ?? []
+        let approvers =
+            required(fields, "approvers").map { decodeApprovers($0, fields.path("approvers")) } ?? []
         let required = fields["required_approvals"].flatMap {
             integer($0, fields.path("required_approvals"), in: 1...100)
         }
@@ -309,27 +310,27 @@ extension FlowDecoder {
     mutating func decodeApprovers(_ node: SourceNode, _ path: String) -> [Approver] {
         var approvers: [Approver] = []
         guard let elements = list(node, path, nonEmpty: true) else { return [] }
-            for (index, element) in elements.enumerated() {
-                let elementPath = FlowPath.index(path, index)
-                guard let text = string(element, elementPath) else { continue }
-                let isGroup = text.hasPrefix("group:")
-                let name = isGroup ? String(text.dropFirst(6)) : text
-                guard NamePattern.principal.matches(name) else {
-                    fail(
-                        .invalidName, at: element.position, elementPath,
-                        "expected a user name or group:NAME (letters, digits, . _ @ -); got '\(FlowError.quoted(text))'"
-                    )
-                    continue
-                }
-                let approver: Approver = isGroup ? .group(name) : .user(name)
-                if approvers.contains(approver) {
-                    fail(
-                        .invalidValue, at: element.position, elementPath,
-                        "expected each approver once; '\(text)' is listed twice")
-                    continue
-                }
-                approvers.append(approver)
+        for (index, element) in elements.enumerated() {
+            let elementPath = FlowPath.index(path, index)
+            guard let text = string(element, elementPath) else { continue }
+            let isGroup = text.hasPrefix("group:")
+            let name = isGroup ? String(text.dropFirst(6)) : text
+            guard NamePattern.principal.matches(name) else {
+                fail(
+                    .invalidName, at: element.position, elementPath,
+                    "expected a user name or group:NAME (letters, digits, . _ @ -); got '\(FlowError.quoted(text))'"
+                )
+                continue
             }
+            let approver: Approver = isGroup ? .group(name) : .user(name)
+            if approvers.contains(approver) {
+                fail(
+                    .invalidValue, at: element.position, elementPath,
+                    "expected each approver once; '\(text)' is listed twice")
+                continue
+            }
+            approvers.append(approver)
+        }
         return approvers
     }
 }

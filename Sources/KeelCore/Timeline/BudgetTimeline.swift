@@ -55,7 +55,9 @@ private struct UsageKey: CodingKey {
     var stringValue: String
     var intValue: Int? { nil }
 
-    init(_ dimension: UsageDimension) { stringValue = dimension == .machineMinutes ? "machineMinutes" : dimension.rawValue }
+    init(_ dimension: UsageDimension) {
+        stringValue = dimension == .machineMinutes ? "machineMinutes" : dimension.rawValue
+    }
     init?(stringValue: String) { self.stringValue = stringValue }
     init?(intValue: Int) { nil }
 }

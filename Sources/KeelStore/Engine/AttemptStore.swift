@@ -98,7 +98,8 @@ public struct AttemptStore: Sendable {
     /// Nil `pool`: every next attempt is dispatched through the broker. What the attempt spent, `usage`, is
     /// recorded (`usage.recorded`) right before the result, in the same transaction and under the same lease.
     public func complete(
-        _ attempt: ClaimedAttempt, with result: AttemptResult, continuingIn pool: String?, usage: Usage = .zero
+        _ attempt: ClaimedAttempt, with result: AttemptResult, continuingIn pool: String?,
+        usage: Usage = .zero
     ) async throws -> (completion: AttemptCompletion, next: ClaimedAttempt?) {
         guard let run = UUID(uuidString: attempt.dispatch.runID) else { return (.refused, nil) }
         let dispatch = attempt.dispatch
@@ -146,7 +147,8 @@ public struct AttemptStore: Sendable {
         if !usage.isZero {
             try await advancer.advance(run: dispatch.runID, on: connection) { _ in
                 RunFact(
-                    at: .now, event: .usageRecorded(step: dispatch.step, attempt: dispatch.attempt, usage: usage))
+                    at: .now,
+                    event: .usageRecorded(step: dispatch.step, attempt: dispatch.attempt, usage: usage))
             }
         }
         try await advancer.advance(run: dispatch.runID, on: connection) { _ in

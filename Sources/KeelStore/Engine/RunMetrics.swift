@@ -40,7 +40,8 @@ public struct RunMetrics: Sendable {
             counter("keel_runs_finished_total", runLabels(before) + [("outcome", outcome.rawValue)])
                 .increment()
             if RunFailure(reason: reason) == .budgetExceeded {
-                counter("keel_budget_gates_total", [("flow", before.flow.name), ("outcome", "rejected")]).increment()
+                counter("keel_budget_gates_total", [("flow", before.flow.name), ("outcome", "rejected")])
+                    .increment()
             }
         case .usageRecorded(_, _, let usage):
             for dimension in UsageDimension.allCases where usage[dimension] > 0 {
@@ -49,9 +50,11 @@ public struct RunMetrics: Sendable {
                 ).increment(by: usage[dimension])
             }
         case .budgetGateOpened:
-            counter("keel_budget_gates_total", [("flow", before.flow.name), ("outcome", "opened")]).increment()
+            counter("keel_budget_gates_total", [("flow", before.flow.name), ("outcome", "opened")])
+                .increment()
         case .budgetRaised:
-            counter("keel_budget_gates_total", [("flow", before.flow.name), ("outcome", "approved")]).increment()
+            counter("keel_budget_gates_total", [("flow", before.flow.name), ("outcome", "approved")])
+                .increment()
         case .stepStarted(let id, let attempt, _, _):
             // A takeover after an expired lease starts the attempt again; it was queued only once.
             guard let step = before.steps[id], step.attempt == attempt, step.startedAt == nil,

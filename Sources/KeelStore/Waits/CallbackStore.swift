@@ -69,7 +69,8 @@ public struct CallbackStore: Sendable {
                 try await advancer.advance(run: claims.run, on: connection) { state in
                     guard state.steps[claims.step]?.waitID == claims.wait else { return nil }
                     return RunFact(
-                        at: .now, event: .usageRecorded(step: claims.step, attempt: claims.attempt, usage: usage))
+                        at: .now,
+                        event: .usageRecorded(step: claims.step, attempt: claims.attempt, usage: usage))
                 }
             }
             // A heartbeat the history need not record (`HeartbeatRecording`) is kept on the wait's row only.

@@ -54,7 +54,8 @@ struct EngineBudgetTests {
         #expect(
             run.commands.contains(
                 .requestApproval(
-                    ApprovalRequest(step: "test", attempt: 0, approvalID: gateID, summary: gate.summary, bound: []),
+                    ApprovalRequest(
+                        step: "test", attempt: 0, approvalID: gateID, summary: gate.summary, bound: []),
                     requester: "alice", timeoutAt: nil, reminderAt: nil)))
         #expect(run.state.status == .running)
         run.checkHistory()
@@ -67,16 +68,24 @@ struct EngineBudgetTests {
         run.start("patch")
         spend(&run, "patch", tokens: 1200)
         run.succeed("patch")
-        #expect(run.feed(.approvalDecided(step: "test", approvalID: "forged", decision: .approve, actor: "bob", note: nil)).ignored)
-        run.feed(.approvalDecided(step: "test", approvalID: gateID, decision: .approve, actor: "bob", note: nil))
+        #expect(
+            run.feed(
+                .approvalDecided(
+                    step: "test", approvalID: "forged", decision: .approve, actor: "bob", note: nil)
+            ).ignored)
+        run.feed(
+            .approvalDecided(step: "test", approvalID: gateID, decision: .approve, actor: "bob", note: nil))
         #expect(run.state.budgetLimits == UsageLimits(tokens: 1500))
         #expect(run.derivedKinds.contains("budget.raised"))
         #expect(run.dispatched == ["test"])
         #expect(run.state.budgetGate == nil)
         #expect(run.commands.contains(.closeApproval(approvalID: gateID)))
         #expect(
-            run.feed(.approvalDecided(step: "test", approvalID: gateID, decision: .approve, actor: "bob", note: nil))
-                .ignored)
+            run.feed(
+                .approvalDecided(
+                    step: "test", approvalID: gateID, decision: .approve, actor: "bob", note: nil)
+            )
+            .ignored)
         run.complete("test")
         #expect(run.state.outcome == .succeeded)
         run.checkHistory()
@@ -89,7 +98,8 @@ struct EngineBudgetTests {
         run.start("patch")
         spend(&run, "patch", tokens: 5000)
         run.succeed("patch")
-        run.feed(.approvalDecided(step: "test", approvalID: gateID, decision: .approve, actor: "bob", note: nil))
+        run.feed(
+            .approvalDecided(step: "test", approvalID: gateID, decision: .approve, actor: "bob", note: nil))
         #expect(run.dispatched.isEmpty)
         #expect(run.state.budgetGate?.number == 2)
         #expect(run.state.budgetGate?.approvalID == "0193a1b2-0000-7000-8000-000000000001:budget:2")
@@ -103,7 +113,9 @@ struct EngineBudgetTests {
         run.start("patch")
         spend(&run, "patch", tokens: 1000)
         run.succeed("patch")
-        run.feed(.approvalDecided(step: "test", approvalID: gateID, decision: .reject, actor: "bob", note: "too dear"))
+        run.feed(
+            .approvalDecided(
+                step: "test", approvalID: gateID, decision: .reject, actor: "bob", note: "too dear"))
         #expect(run.state.status == .finished)
         #expect(run.state.outcome == .failed)
         #expect(RunFailure(reason: run.state.finishReason) == .budgetExceeded)
@@ -170,7 +182,8 @@ struct EngineBudgetTests {
     @Test("A flow without a budget never gates")
     func noBudget() throws {
         var run = try EngineHarness(
-            "flow: free\nsteps:\n  - {id: a, run: {command: [a]}}\n  - {id: b, needs: [a], run: {command: [b]}}\n")
+            "flow: free\nsteps:\n  - {id: a, run: {command: [a]}}\n  - {id: b, needs: [a], run: {command: [b]}}\n"
+        )
         run.trigger()
         run.start("a")
         spend(&run, "a", tokens: 1e12)

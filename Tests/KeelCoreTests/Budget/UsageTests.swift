@@ -35,15 +35,20 @@ struct UsageTests {
     func factsRoundTrip() throws {
         let at = Timestamp(millisecondsSinceEpoch: 1_800_000_000_123)
         let facts = [
-            RunFact(at: at, event: .usageRecorded(step: "patch", attempt: 2, usage: Usage(tokens: 1500, money: 0.25))),
+            RunFact(
+                at: at,
+                event: .usageRecorded(step: "patch", attempt: 2, usage: Usage(tokens: 1500, money: 0.25))),
             RunFact(
                 at: at,
                 event: .budgetGateOpened(
                     BudgetGate(
-                        number: 1, approvalID: "R:budget:1", step: "test", summary: "used 2K of 2K tokens: approve 1K more?",
+                        number: 1, approvalID: "R:budget:1", step: "test",
+                        summary: "used 2K of 2K tokens: approve 1K more?",
                         used: Usage(tokens: 2000, machineMinutes: 1.5), limits: UsageLimits(tokens: 2000))),
                 derived: true),
-            RunFact(at: at, event: .budgetRaised(gate: 1, limits: UsageLimits(tokens: 3000, money: 12.5)), derived: true),
+            RunFact(
+                at: at, event: .budgetRaised(gate: 1, limits: UsageLimits(tokens: 3000, money: 12.5)),
+                derived: true),
         ]
         for fact in facts {
             let data = try JSONEncoder().encode(fact)
