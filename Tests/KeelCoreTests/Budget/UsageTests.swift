@@ -12,16 +12,26 @@ struct UsageTests {
         #expect(usage == Usage(tokens: 1234, money: 0.12))
     }
 
-    @Test(
-        "A bad usage report is refused naming the member",
-        arguments: [
-            (JSONValue(["tokens": -1]), "usage.tokens", "expected a finite number"),
-            (JSONValue(["tokens": 1e300]), "usage.tokens", "expected a finite number"),
-            (JSONValue(["tokens": "NaN"]), "usage.tokens", "expected a number; got string"),
-            (JSONValue(["money": true]), "usage.money", "expected a number"),
-            (JSONValue(["dollars": 3]), "usage.dollars", "unknown usage key"),
-            (JSONValue([1, 2]), "usage", "expected an object"),
-        ])
+    /// Each bad report, the member at fault and what the message says (typed apart: the literals are
+    /// too much for one expression's type-checking).
+    static let badReports: [(JSONValue, String, String)] = {
+        let negative: JSONValue = ["tokens": -1]
+        let huge: JSONValue = ["tokens": 1e300]
+        let text: JSONValue = ["tokens": "NaN"]
+        let flag: JSONValue = ["money": true]
+        let unknown: JSONValue = ["dollars": 3]
+        let list: JSONValue = [1, 2]
+        return [
+            (negative, "usage.tokens", "expected a finite number"),
+            (huge, "usage.tokens", "expected a finite number"),
+            (text, "usage.tokens", "expected a number; got string"),
+            (flag, "usage.money", "expected a number"),
+            (unknown, "usage.dollars", "unknown usage key"),
+            (list, "usage", "expected an object"),
+        ]
+    }()
+
+    @Test("A bad usage report is refused naming the member", arguments: badReports)
     func refuses(report: JSONValue, field: String, message: String) {
         #expect {
             try Usage(json: report, field: "usage")
