@@ -38,7 +38,9 @@ public struct RunSnapshot: Sendable, Hashable, Codable {
         pass = state.pass
         cancelReason = state.cancelReason
         steps = state.steps.mapValues(StepSnapshot.init)
-        usage = state.usage.isZero ? nil : state.usage.jsonValue
+        // `JSONValue?.none`, not `nil`: JSONValue is itself nil-expressible, and a bare `nil` here would be
+        // `.null`, which no usage reads as.
+        usage = state.usage.isZero ? JSONValue?.none : state.usage.jsonValue
         budgetLimits = state.budgetLimits?.jsonValue
         budgetGate = state.budgetGate.map(BudgetGateSnapshot.init)
         budgetGates = state.budgetGates == 0 ? nil : state.budgetGates
@@ -67,7 +69,7 @@ public struct RunSnapshot: Sendable, Hashable, Codable {
         state.runDeadline = runDeadline
         state.pass = pass
         state.cancelReason = cancelReason
-        if let usage {
+        if let usage, !usage.isNull {
             guard let sums = try? Usage(json: usage, field: "usage") else { return nil }
             state.usage = sums
         }
