@@ -87,6 +87,7 @@ struct EngineBudgetTests {
             )
             .ignored)
         run.complete("test")
+        run.complete("report")
         #expect(run.state.outcome == .succeeded)
         run.checkHistory()
     }
