@@ -239,7 +239,7 @@ final class StepRunner: Service, Sendable {
             case .succeeded(let written):
                 let outputs: JSONObject
                 do {
-                    let split = try AttemptUsage.split(written, of: definition)
+                    let split = try AttemptUsage.split(written, of: definition, context: work.context)
                     outputs = split.outputs
                     usage += split.usage
                 } catch {

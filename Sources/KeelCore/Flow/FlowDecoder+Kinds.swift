@@ -137,7 +137,7 @@ extension FlowDecoder {
     }
 
     mutating func decodeHTTP(_ node: SourceNode, _ path: String, step: Int) -> HTTPAction? {
-        let allowed = ["method", "url", "headers", "body", "success", "timeout"]
+        let allowed = ["method", "url", "headers", "body", "success", "timeout", "usage"]
         guard let fields = fields(node, path, allowed: allowed) else { return nil }
         let errorCount = errors.count
         let method =
@@ -181,9 +181,20 @@ extension FlowDecoder {
             success = matches.sorted()
         }
         let timeout = fields["timeout"].flatMap { duration($0, fields.path("timeout")) }
+        var usage: [UsageDimension: String] = [:]
+        if let usageNode = fields["usage"],
+            let usageFields = self.fields(
+                usageNode, fields.path("usage"), allowed: UsageDimension.allCases.map(\.rawValue))
+        {
+            for dimension in UsageDimension.allCases {
+                guard let node = usageFields[dimension.rawValue] else { continue }
+                usage[dimension] = template(node, usageFields.path(dimension.rawValue), step: step)
+            }
+        }
         guard errors.count == errorCount, let url else { return nil }
         return HTTPAction(
-            method: method, url: url, headers: headers, body: body, success: success, timeout: timeout)
+            method: method, url: url, headers: headers, body: body, success: success, timeout: timeout,
+            usage: usage)
     }
 
     mutating func decodeSSH(_ node: SourceNode, _ path: String, step: Int) -> SSHAction? {

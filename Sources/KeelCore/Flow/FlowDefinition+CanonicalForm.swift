@@ -116,6 +116,13 @@ extension HTTPAction {
             object["success"] = .array(success.sorted().map { .string($0.description) })
         }
         object["timeout"] = timeout.map { .string($0.description) }
+        if !usage.isEmpty {
+            var templates = JSONObject()
+            for dimension in UsageDimension.allCases {
+                if let template = usage[dimension] { templates[dimension.rawValue] = .string(template) }
+            }
+            object["usage"] = .object(templates)
+        }
         return .object(object)
     }
 }
