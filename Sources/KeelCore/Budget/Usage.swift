@@ -83,6 +83,21 @@ public struct Usage: Sendable, Hashable {
     }
 }
 
+extension Usage {
+    /// Short text for people: `1.9M of 2M tokens, 3.5 machine minutes, 0.42 of 25 USD`; each dimension
+    /// spent or limited, `none` when there is none.
+    public func text(limits: UsageLimits?, currency: String?) -> String {
+        let parts = UsageDimension.allCases.compactMap { dimension -> String? in
+            let limit = limits?[dimension]
+            guard self[dimension] > 0 || limit != nil else { return nil }
+            let unit = dimension == .money ? (currency ?? "money") : dimension.unit
+            let spent = UsageAmount.text(self[dimension])
+            return limit.map { "\(spent) of \(UsageAmount.text($0)) \(unit)" } ?? "\(spent) \(unit)"
+        }
+        return parts.isEmpty ? "none" : parts.joined(separator: ", ")
+    }
+}
+
 /// Why a usage report was refused; `field` is the JSON path of the offending member.
 public struct UsageProblem: Error, Sendable, Hashable, CustomStringConvertible {
     public var field: String
