@@ -66,7 +66,7 @@ struct CallbackReceiver: Sendable {
         let stored = try await storedOutput(request.output, claims: claims)
         let outcome = try await callbacks.receive(
             claims: claims, status: request.status, output: request.output, stored: stored,
-            resources: request.resources)
+            resources: request.resources, usage: request.usage)
         return await finish(
             .taken(outcome), claims: claims, status: request.status, via: channel, trace: trace)
     }

@@ -12,6 +12,8 @@ struct CallbackRequest: Sendable, Hashable {
     var resources: [String: ResourceReference]
     /// When given, the wait the worker means to answer: a token issued for another wait is refused.
     var waitID: String?
+    /// What the job spent (`usage`), counted against the run's budget; zero when absent.
+    var usage: Usage
 
     /// The largest body read; bigger results belong in an upload (`POST /v1/callbacks/resources`).
     static let maximumBodyBytes = 1 << 20
@@ -80,6 +82,15 @@ struct CallbackRequest: Sendable, Hashable {
                 .init(pointer: "/wait_id", detail: "holds the character U+0000, which cannot be stored"))
         default: errors.append(.init(pointer: "/wait_id", detail: "expected a string"))
         }
+        var usage = Usage.zero
+        if let reported = object["usage"], !reported.isNull {
+            do {
+                usage = try Usage(json: reported, field: "usage")
+            } catch {
+                let member = error.key.map { "/" + JSONPointer(tokens: [$0]).description.dropFirst() } ?? ""
+                errors.append(.init(pointer: "/usage" + member, detail: error.message))
+            }
+        }
         let output = object["output"].flatMap { $0.isNull ? nil : $0 } ?? .object([:])
         // Refused here, located, rather than by PostgreSQL later, where no retry could help.
         if let problem = output.firstUnstorableValue(under: JSONPointer(tokens: ["output"])) {
@@ -90,6 +101,7 @@ struct CallbackRequest: Sendable, Hashable {
         self.output = output
         self.resources = resources
         self.waitID = waitID
+        self.usage = usage
     }
 
     /// Parses a body: a JSON object, or a failure naming what is wrong.

@@ -216,6 +216,7 @@ final class StepRunner: Service, Sendable {
                 .child().traceparent)
         logger.debug("attempt started", metadata: metadata(attempt))
 
+        let began = ContinuousClock.now
         let ending = await withTaskGroup(of: Ending?.self) { group in
             group.addTask { .finished(await executor.execute(work)) }
             // The watchdog is apart from the heartbeats: a heartbeat stuck on a silent network must not
@@ -231,10 +232,21 @@ final class StepRunner: Service, Sendable {
             await handBack(attempt)
             return nil
         }
+        var usage = AttemptUsage.machineTime(ContinuousClock.now - began, of: definition)
         switch ending {
         case .finished(let outcome):
             switch outcome {
-            case .succeeded(let outputs):
+            case .succeeded(let written):
+                let outputs: JSONObject
+                do {
+                    let split = try AttemptUsage.split(written, of: definition, context: work.context)
+                    outputs = split.outputs
+                    usage += split.usage
+                } catch {
+                    return await record(
+                        attempt, .failed(.permanent, message: "\(error)"), continuingIn: continuingIn,
+                        usage: usage)
+                }
                 // A step's own output that PostgreSQL cannot store fails the attempt, said plainly,
                 // instead of a result that could never be recorded.
                 if let problem = JSONValue.object(outputs).firstUnstorableValue(
@@ -243,13 +255,15 @@ final class StepRunner: Service, Sendable {
                     return await record(
                         attempt,
                         .failed(.permanent, message: "the step's output cannot be stored: \(problem)"),
-                        continuingIn: continuingIn)
+                        continuingIn: continuingIn, usage: usage)
                 } else {
-                    return await record(attempt, .succeeded(outputs: outputs), continuingIn: continuingIn)
+                    return await record(
+                        attempt, .succeeded(outputs: outputs), continuingIn: continuingIn, usage: usage)
                 }
             case .failed(let errorClass, let message):
                 return await record(
-                    attempt, .failed(errorClass, message: message.storable), continuingIn: continuingIn)
+                    attempt, .failed(errorClass, message: message.storable), continuingIn: continuingIn,
+                    usage: usage)
             case .interrupted(let reason):
                 logger.warning(
                     "attempt interrupted by the executor; handing it back",
@@ -319,15 +333,15 @@ final class StepRunner: Service, Sendable {
     /// Records the result, retrying while the database is unreachable (the lease bounds how long that
     /// can help: after it expires the result is refused and the attempt runs again elsewhere). Returns
     /// the run's next attempt when it was claimed in place (for `continuingIn`, a pool).
-    private func record(_ attempt: ClaimedAttempt, _ result: AttemptResult, continuingIn pool: String?) async
-        -> ClaimedAttempt?
-    {
+    private func record(
+        _ attempt: ClaimedAttempt, _ result: AttemptResult, continuingIn pool: String?, usage: Usage = .zero
+    ) async -> ClaimedAttempt? {
         var delay = Duration.milliseconds(100)
         while true {
             do {
                 let claimSent = ContinuousClock.now
                 let (completion, next) = try await attempts.complete(
-                    attempt, with: result, continuingIn: pool)
+                    attempt, with: result, continuingIn: pool, usage: usage)
                 switch completion {
                 case .recorded:
                     finished.increment()
@@ -353,7 +367,7 @@ final class StepRunner: Service, Sendable {
                     .failed(
                         .permanent,
                         message: "the step's result cannot be stored: \(error.dataFreeDescription)"),
-                    continuingIn: pool)
+                    continuingIn: pool, usage: usage)
             } catch {
                 logger.warning(
                     "result not recorded yet; retrying",

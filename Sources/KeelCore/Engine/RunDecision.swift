@@ -76,6 +76,9 @@ struct RunDecision {
                 afterFailure(id, attempt: attempt, errorClass: .permanent)
                 advance()
             }
+        case .approvalDecided(let id, let approvalID, let decision, let actor, _)
+        where before.budgetGate?.approvalID == approvalID:
+            decideBudget(id, approvalID: approvalID, decision, actor: actor)
         case .approvalDecided(let id, let approvalID, let decision, let actor, _):
             // Beside an ssh wait, the decision came first: the job's callback is no longer wanted.
             if let previous = before.steps[id], holdsWork(previous, id) {
@@ -86,7 +89,9 @@ struct RunDecision {
             afterDecision(id, before: before)
             advance()
         case .stepScheduled, .stepRetryScheduled, .stepSkipped, .stepTimedOut, .stepCancelled, .waitOpened,
-            .approvalRequested, .runFinished, .mapExpanded, .subflowStarted:
+            .approvalRequested, .runFinished, .mapExpanded, .subflowStarted, .usageRecorded,
+            .budgetGateOpened,
+            .budgetRaised:
             break
         }
     }
@@ -225,7 +230,7 @@ struct RunDecision {
             }
             if let map = definition.map {
                 expand(id, map: map, attempt: attempt)
-            } else {
+            } else if !heldByBudget(id) {
                 startAttempt(id, attempt: attempt)
             }
         }
@@ -273,6 +278,7 @@ struct RunDecision {
         } else {
             var active = elements.count { !status($0).isFinal && status($0) != .pending }
             for element in elements where status(element) == .pending && active < map.maxConcurrency {
+                if heldByBudget(element) { break }
                 startAttempt(element, attempt: step(element).attempt + 1)
                 if !status(element).isFinal { active += 1 }
             }
@@ -455,6 +461,59 @@ struct RunDecision {
             extra: ["approval_id": .string(request.approvalID)])
     }
 
+    // MARK: Budget
+
+    /// Whether a step that costs must wait instead of beginning: a budget gate is open, or the run has used
+    /// a limit up (then this opens the gate). Retries of a step already begun are not held, as a running
+    /// step is not stopped: the gate comes before the next step.
+    private mutating func heldByBudget(_ id: String) -> Bool {
+        switch definition(id)?.kind {
+        case .run?, .http?, .ssh?, .subflow?: break
+        default: return false
+        }
+        if state.budgetGate != nil { return true }
+        guard let budget = flow.budget, let limits = state.budgetLimits,
+            !limits.exhausted(by: state.usage).isEmpty
+        else { return false }
+        let number = state.budgetGates + 1
+        let gate = BudgetGate(
+            number: number, approvalID: BudgetGate.approvalID(run: runID, number: number), step: id,
+            summary: BudgetGate.summary(
+                used: state.usage, limits: limits, raise: budget.raise, currency: budget.currency),
+            used: state.usage, limits: limits)
+        record(.budgetGateOpened(gate))
+        commands.append(
+            .requestApproval(
+                ApprovalRequest(
+                    step: id, attempt: 0, approvalID: gate.approvalID, summary: gate.summary, bound: []),
+                requester: state.trigger?.requester, timeoutAt: nil, reminderAt: nil))
+        publish(
+            "approval.requested.\(flow.name)", step: id, attempt: nil,
+            extra: ["approval_id": .string(gate.approvalID), "budget": true])
+        return true
+    }
+
+    /// Approving raises every limit by the budget's `raise` and lets the held steps begin (or opens the next
+    /// gate at once if that is still not enough); rejecting fails the run as `budget_exceeded`.
+    private mutating func decideBudget(
+        _ id: String, approvalID: String, _ decision: StepContext.Decision, actor: String?
+    ) {
+        publishDecision(id, attempt: nil, approvalID: approvalID, decision, actor: actor)
+        guard decision == .approve, let budget = flow.budget, let limits = state.budgetLimits else {
+            let reason =
+                "\(RunFailure.budgetExceeded): more budget was refused" + (actor.map { " by \($0)" } ?? "")
+            for other in state.liveOrder where !step(other).status.isFinal {
+                let attempt = step(other).attempt
+                stopIfActive(other, reason: reason)
+                record(.stepCancelled(step: other, attempt: attempt, reason: reason))
+            }
+            finish(.failed, reason: reason)
+            return
+        }
+        record(.budgetRaised(gate: state.budgetGates, limits: limits.raised(by: budget.raise)))
+        advance()
+    }
+
     // MARK: Ending
 
     private mutating func cancel(reason: String) {
@@ -577,7 +636,12 @@ struct RunDecision {
         for waitID in open(before, \.waitID).subtracting(open(state, \.waitID)).sorted() {
             commands.append(.closeWait(waitID: waitID))
         }
-        for approvalID in open(before, \.approvalID).subtracting(open(state, \.approvalID)).sorted() {
+        func openBudget(_ run: RunState) -> Set<String> {
+            run.status == .running ? Set([run.budgetGate?.approvalID].compactMap { $0 }) : []
+        }
+        let approvalsBefore = open(before, \.approvalID).union(openBudget(before))
+        let approvalsAfter = open(state, \.approvalID).union(openBudget(state))
+        for approvalID in approvalsBefore.subtracting(approvalsAfter).sorted() {
             commands.append(.closeApproval(approvalID: approvalID))
         }
     }

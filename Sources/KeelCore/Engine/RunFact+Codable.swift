@@ -26,6 +26,7 @@ extension RunFact: Codable {
         case shardKey = "shard_key"
         case concurrency
         case changeRequest = "change_request"
+        case usage, gate, used, limits
     }
 
     public init(from decoder: any Decoder) throws {
@@ -134,6 +135,27 @@ extension RunFact: Codable {
         case "run.finished":
             event = .runFinished(
                 outcome: try raw(RunOutcome.self, .outcome), reason: try optionalString(.reason))
+        case "usage.recorded":
+            let report = try container.decode(JSONValue.self, forKey: .usage)
+            do {
+                event = .usageRecorded(
+                    step: try string(.step), attempt: try int(.attempt),
+                    usage: try Usage(json: report, field: "usage"))
+            } catch let problem as UsageProblem {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .usage, in: container, debugDescription: problem.description)
+            }
+        case "budget.gate_opened":
+            let used = try container.decode(JSONValue.self, forKey: .used)
+            event = .budgetGateOpened(
+                BudgetGate(
+                    number: try int(.gate), approvalID: try string(.approvalID), step: try string(.step),
+                    summary: try string(.summary), used: (try? Usage(json: used, field: "used")) ?? .zero,
+                    limits: UsageLimits(json: try container.decode(JSONValue.self, forKey: .limits))))
+        case "budget.raised":
+            event = .budgetRaised(
+                gate: try int(.gate),
+                limits: UsageLimits(json: try container.decode(JSONValue.self, forKey: .limits)))
         default:
             throw DecodingError.dataCorruptedError(
                 forKey: .kind, in: container, debugDescription: "unknown fact kind '\(kind)'")
@@ -240,6 +262,20 @@ extension RunFact: Codable {
         case .runFinished(let outcome, let reason):
             try container.encode(outcome.rawValue, forKey: .outcome)
             try container.encodeIfPresent(reason, forKey: .reason)
+        case .usageRecorded(let step, let attempt, let usage):
+            try container.encode(step, forKey: .step)
+            try container.encode(attempt, forKey: .attempt)
+            try container.encode(usage.jsonValue, forKey: .usage)
+        case .budgetGateOpened(let gate):
+            try container.encode(gate.number, forKey: .gate)
+            try container.encode(gate.approvalID, forKey: .approvalID)
+            try container.encode(gate.step, forKey: .step)
+            try container.encode(gate.summary, forKey: .summary)
+            try container.encode(gate.used.jsonValue, forKey: .used)
+            try container.encode(gate.limits.jsonValue, forKey: .limits)
+        case .budgetRaised(let gate, let limits):
+            try container.encode(gate, forKey: .gate)
+            try container.encode(limits.jsonValue, forKey: .limits)
         }
     }
 }

@@ -61,6 +61,13 @@ public struct RunFact: Sendable, Hashable {
             step: String, approvalID: String, decision: StepContext.Decision, actor: String?, note: String?)
         /// The run is over (derived).
         case runFinished(outcome: RunOutcome, reason: String?)
+        /// What an attempt spent (the executor with the attempt's result, the callback-gateway with a
+        /// callback), recorded right before that result in the same transaction.
+        case usageRecorded(step: String, attempt: Int, usage: Usage)
+        /// The run's usage reached a limit of its budget as a step would begin: it waits for approvers (derived).
+        case budgetGateOpened(BudgetGate)
+        /// The budget gate `gate` was approved: the limits are now `limits` (derived).
+        case budgetRaised(gate: Int, limits: UsageLimits)
     }
 }
 
@@ -263,6 +270,9 @@ extension RunFact.Event {
         case .approvalRequested: "approval.requested"
         case .approvalDecided: "approval.decided"
         case .runFinished: "run.finished"
+        case .usageRecorded: "usage.recorded"
+        case .budgetGateOpened: "budget.gate_opened"
+        case .budgetRaised: "budget.raised"
         }
     }
 
@@ -279,7 +289,9 @@ extension RunFact.Event {
             .approvalDecided(let step, _, _, _, _):
             step
         case .runRetryRequested(let step, _, _): step
-        case .runTriggered, .timerFired, .runCancelRequested, .runFinished: nil
+        case .usageRecorded(let step, _, _): step
+        case .budgetGateOpened(let gate): gate.step
+        case .runTriggered, .timerFired, .runCancelRequested, .runFinished, .budgetRaised: nil
         }
     }
 
@@ -293,7 +305,7 @@ extension RunFact.Event {
             .stepFailed(_, let attempt, _, _),
             .stepRetryScheduled(_, let attempt, _, _), .stepTimedOut(_, let attempt, _),
             .stepCancelled(_, let attempt, _), .waitOpened(_, let attempt, _),
-            .mapExpanded(_, let attempt, _):
+            .mapExpanded(_, let attempt, _), .usageRecorded(_, let attempt, _):
             attempt
         default: nil
         }

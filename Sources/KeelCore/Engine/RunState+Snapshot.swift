@@ -10,8 +10,17 @@ public struct RunSnapshot: Sendable, Hashable, Codable {
     var pass: Int
     var cancelReason: String?
     var steps: [String: StepSnapshot]
+    /// The budget's sums, limits and open gate; absent in snapshots written before budgets.
+    var usage: JSONValue?
+    var budgetLimits: JSONValue?
+    var budgetGate: BudgetGateSnapshot?
+    var budgetGates: Int?
 
     private enum CodingKeys: String, CodingKey {
+        case usage
+        case budgetLimits = "budget_limits"
+        case budgetGate = "budget_gate"
+        case budgetGates = "budget_gates"
         case status, trigger, outcome
         case finishReason = "finish_reason"
         case runDeadline = "run_deadline"
@@ -29,6 +38,12 @@ public struct RunSnapshot: Sendable, Hashable, Codable {
         pass = state.pass
         cancelReason = state.cancelReason
         steps = state.steps.mapValues(StepSnapshot.init)
+        // `JSONValue?.none`, not `nil`: JSONValue is itself nil-expressible, and a bare `nil` here would be
+        // `.null`, which no usage reads as.
+        usage = state.usage.isZero ? JSONValue?.none : state.usage.jsonValue
+        budgetLimits = state.budgetLimits?.jsonValue
+        budgetGate = state.budgetGate.map(BudgetGateSnapshot.init)
+        budgetGates = state.budgetGates == 0 ? nil : state.budgetGates
     }
 
     /// The state this snapshot records, for a run of `flow`; nil when the snapshot does not fit the flow
@@ -54,6 +69,13 @@ public struct RunSnapshot: Sendable, Hashable, Codable {
         state.runDeadline = runDeadline
         state.pass = pass
         state.cancelReason = cancelReason
+        if let usage, !usage.isNull {
+            guard let sums = try? Usage(json: usage, field: "usage") else { return nil }
+            state.usage = sums
+        }
+        state.budgetLimits = budgetLimits.map(UsageLimits.init(json:))
+        state.budgetGate = budgetGate?.gate
+        state.budgetGates = budgetGates ?? 0
         for (id, snapshot) in steps {
             guard let step = snapshot.step else { return nil }
             state.steps[id] = step
@@ -237,5 +259,36 @@ struct StepSnapshot: Sendable, Hashable, Codable {
         step.mapItems = mapItems
         step.elementAttempts = elementAttempts ?? 0
         return step
+    }
+}
+
+/// An open budget gate in a snapshot.
+struct BudgetGateSnapshot: Sendable, Hashable, Codable {
+    var number: Int
+    var approvalID: String
+    var step: String
+    var summary: String
+    var used: JSONValue
+    var limits: JSONValue
+
+    private enum CodingKeys: String, CodingKey {
+        case number
+        case approvalID = "approval_id"
+        case step, summary, used, limits
+    }
+
+    init(_ gate: BudgetGate) {
+        number = gate.number
+        approvalID = gate.approvalID
+        step = gate.step
+        summary = gate.summary
+        used = gate.used.jsonValue
+        limits = gate.limits.jsonValue
+    }
+
+    var gate: BudgetGate {
+        BudgetGate(
+            number: number, approvalID: approvalID, step: step, summary: summary,
+            used: (try? Usage(json: used, field: "used")) ?? .zero, limits: UsageLimits(json: limits))
     }
 }

@@ -28,6 +28,14 @@ public struct RunState: Sendable, Hashable {
     public internal(set) var pass = 0
     /// Set by `run.cancel_requested` until the run is retried.
     public internal(set) var cancelReason: String?
+    /// What the run has spent so far: the sum of its `usage.recorded` facts.
+    public internal(set) var usage = Usage.zero
+    /// The budget's limits as they stand (raised by each approved gate); nil without a budget.
+    public internal(set) var budgetLimits: UsageLimits?
+    /// The budget gate the run waits at, if any.
+    public internal(set) var budgetGate: BudgetGate?
+    /// Budget gates opened so far (numbers the next one).
+    public internal(set) var budgetGates = 0
     /// Step ids, each after all it needs; among steps ready together, declaration order.
     public let order: [String]
     /// Direct dependents of each step.
@@ -119,13 +127,20 @@ public struct RunState: Sendable, Hashable {
         case .callbackReceived(let id, let waitID, _, _):
             guard let step = steps[id] else { return false }
             return step.status == .waiting && step.waitID == waitID
+        case .usageRecorded(let id, let attempt, _):
+            // Spent by the current attempt, with its result: counted once, as the result is.
+            guard let step = steps[id] else { return false }
+            return attempt > 0 && step.attempt == attempt
+                && [.scheduled, .running, .waiting].contains(step.status)
         case .approvalDecided(let id, let approvalID, _, _, _):
+            if let gate = budgetGate, gate.approvalID == approvalID { return true }
             guard let step = steps[id] else { return false }
             return step.status == .waiting && step.approvalID == approvalID
         case .runTriggered, .runRetryRequested, .stepScheduled, .stepRetryScheduled, .stepSkipped,
             .mapExpanded,
             .stepTimedOut,
-            .stepCancelled, .waitOpened, .approvalRequested, .runFinished, .subflowStarted:
+            .stepCancelled, .waitOpened, .approvalRequested, .runFinished, .subflowStarted, .budgetGateOpened,
+            .budgetRaised:
             return false
         }
     }
@@ -141,6 +156,7 @@ public struct RunState: Sendable, Hashable {
             status = .running
             pass = 1
             runDeadline = flow.timeout.map { at.adding($0) }
+            budgetLimits = flow.budget?.limits
         case .stepScheduled(let scheduled):
             let definition = flow.definition(ofStepOrElement: scheduled.step)
             let queueTimeout = definition?.queueTimeout
@@ -291,12 +307,25 @@ public struct RunState: Sendable, Hashable {
                 step.approvalDeadline = gate?.timeout.map { at.adding($0) }
                 step.reminderDue = gate?.reminder.map { at.adding($0) }
             }
-        case .approvalDecided(let id, _, let decision, let actor, let note):
-            applyDecision(step: id, decision: decision, actor: actor, note: note)
+        case .approvalDecided(let id, let approvalID, let decision, let actor, let note):
+            if let gate = budgetGate, gate.approvalID == approvalID {
+                // A budget gate's decision is the run's, not the step's: the step has not begun.
+                budgetGate = nil
+            } else {
+                applyDecision(step: id, decision: decision, actor: actor, note: note)
+            }
         case .runFinished(let outcome, let reason):
             status = .finished
             self.outcome = outcome
             finishReason = reason
+            budgetGate = nil
+        case .usageRecorded(_, _, let spent):
+            usage += spent
+        case .budgetGateOpened(let gate):
+            budgetGate = gate
+            budgetGates = gate.number
+        case .budgetRaised(_, let limits):
+            budgetLimits = limits
         }
     }
 

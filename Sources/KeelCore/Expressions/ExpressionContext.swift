@@ -11,6 +11,9 @@ public struct ExpressionContext: Sendable {
     public var run: RunContext
     /// `map`: set only while an element of a mapped step is decided or rendered.
     public var map: MapContext?
+    /// `response`: set only while an `http` step's `usage` is read from its response (`{status, headers,
+    /// body}`, as its outputs).
+    public var response: JSONValue?
     /// Returns the value of a secret by name, or nil when there is none.
     public var secretResolver: @Sendable (String) -> String?
     /// Evaluation limits (steps, string length, value depth).

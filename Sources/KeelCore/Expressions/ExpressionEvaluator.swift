@@ -121,6 +121,11 @@ struct ExpressionEvaluator {
                     .unknownName, "map.\(field.rawValue) is defined only in a step with map", at: node)
             }
             return map.value(of: field)
+        case .response:
+            guard let response = context.response else {
+                throw failure(.unknownName, "response is defined only in an http step's usage", at: node)
+            }
+            return response
         case .secret(let name):
             return .string(try secret(name, at: node))
         case .member(let base, let name):

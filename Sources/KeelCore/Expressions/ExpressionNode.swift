@@ -8,6 +8,8 @@ struct ExpressionNode: Sendable {
         case stepDecision(String)
         case run(RunField)
         case map(MapField)
+        /// `response`: the response an `http` step got, read only by its `usage`.
+        case response
         case secret(String)
         /// `base.name` or `base['name']`.
         case member(ExpressionNode, String)

@@ -341,7 +341,8 @@ struct ExpressionParser {
     /// Children of a node, so a parenthesised node keeps its height.
     private func children(of node: ExpressionNode) -> [ExpressionNode] {
         switch node.kind {
-        case .literal, .input, .stepOutputs, .stepStatus, .stepDecision, .run, .map, .secret: return []
+        case .literal, .input, .stepOutputs, .stepStatus, .stepDecision, .run, .map, .response, .secret:
+            return []
         case .member(let base, _): return [base]
         case .index(let base, let index): return [base, index]
         case .not(let operand): return [operand]
@@ -385,6 +386,9 @@ struct ExpressionParser {
             }
             references.add(mapField: field)
             return (ExpressionNode(.map(field), start: token.start, end: fieldToken.end), .none)
+        case "response":
+            references.readsResponse = true
+            return (ExpressionNode(.response, start: token.start, end: token.end), .none)
         case "secrets":
             let (secret, secretToken) = try parseSelector(after: "secrets")
             references.add(secret: secret)

@@ -49,6 +49,8 @@ public struct ExpressionReferences: Sendable, Hashable {
     public private(set) var runFields: [RunField] = []
     /// Fields of `map` read.
     public private(set) var mapFields: [MapField] = []
+    /// Whether `response` is read (only an `http` step's `usage` may).
+    public internal(set) var readsResponse = false
 
     public init() {}
 
@@ -61,6 +63,7 @@ public struct ExpressionReferences: Sendable, Hashable {
     /// True when nothing outside the expression's literals is read.
     public var isEmpty: Bool {
         steps.isEmpty && secrets.isEmpty && inputPaths.isEmpty && runFields.isEmpty && mapFields.isEmpty
+            && !readsResponse
     }
 
     mutating func add(step: StepReference) {
@@ -93,5 +96,6 @@ public struct ExpressionReferences: Sendable, Hashable {
         for path in other.inputPaths { add(inputPath: path) }
         for field in other.runFields { add(runField: field) }
         for field in other.mapFields { add(mapField: field) }
+        if other.readsResponse { readsResponse = true }
     }
 }

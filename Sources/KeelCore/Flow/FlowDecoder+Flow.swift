@@ -1,7 +1,7 @@
 extension FlowDecoder {
     static let flowFields = [
         "flow", "description", "input", "concurrency", "shard_key", "timeout", "schedules", "steps",
-        "notify",
+        "notify", "budget",
     ]
     static let stepFields = [
         "id", "needs", "if", "run", "http", "ssh", "approval", "wait", "noop", "flow", "retry", "timeout",
@@ -24,6 +24,7 @@ extension FlowDecoder {
         let timeout = fields["timeout"].flatMap { duration($0, "timeout") }
         let schedules = fields["schedules"].flatMap { decodeSchedules($0, "schedules") } ?? []
         let notify = fields["notify"].flatMap { decodeNotify($0, "notify") } ?? []
+        let budget = fields["budget"].flatMap { decodeBudget($0, "budget") }
         var steps: [StepDefinition] = []
         if let stepsNode = required(fields, "steps"), let elements = list(stepsNode, "steps", nonEmpty: true)
         {
@@ -44,7 +45,8 @@ extension FlowDecoder {
         return FlowDefinition(
             name: name, description: description, input: input,
             concurrency: concurrency,
-            shardKey: shardKey, timeout: timeout, schedules: schedules, steps: steps, notify: notify)
+            shardKey: shardKey, timeout: timeout, schedules: schedules, steps: steps, notify: notify,
+            budget: budget)
     }
 
     mutating func decodeConcurrency(_ node: SourceNode, _ path: String, step: Int?) -> ConcurrencyLimit? {

@@ -137,7 +137,7 @@ extension FlowDecoder {
     }
 
     mutating func decodeHTTP(_ node: SourceNode, _ path: String, step: Int) -> HTTPAction? {
-        let allowed = ["method", "url", "headers", "body", "success", "timeout"]
+        let allowed = ["method", "url", "headers", "body", "success", "timeout", "usage"]
         guard let fields = fields(node, path, allowed: allowed) else { return nil }
         let errorCount = errors.count
         let method =
@@ -181,9 +181,20 @@ extension FlowDecoder {
             success = matches.sorted()
         }
         let timeout = fields["timeout"].flatMap { duration($0, fields.path("timeout")) }
+        var usage: [UsageDimension: String] = [:]
+        if let usageNode = fields["usage"],
+            let usageFields = self.fields(
+                usageNode, fields.path("usage"), allowed: UsageDimension.allCases.map(\.rawValue))
+        {
+            for dimension in UsageDimension.allCases {
+                guard let node = usageFields[dimension.rawValue] else { continue }
+                usage[dimension] = template(node, usageFields.path(dimension.rawValue), step: step)
+            }
+        }
         guard errors.count == errorCount, let url else { return nil }
         return HTTPAction(
-            method: method, url: url, headers: headers, body: body, success: success, timeout: timeout)
+            method: method, url: url, headers: headers, body: body, success: success, timeout: timeout,
+            usage: usage)
     }
 
     mutating func decodeSSH(_ node: SourceNode, _ path: String, step: Int) -> SSHAction? {
@@ -224,32 +235,8 @@ extension FlowDecoder {
         ]
         guard let fields = fields(node, path, allowed: allowed) else { return nil }
         let errorCount = errors.count
-        var approvers: [Approver] = []
-        if let approversNode = required(fields, "approvers"),
-            let elements = list(approversNode, fields.path("approvers"), nonEmpty: true)
-        {
-            for (index, element) in elements.enumerated() {
-                let elementPath = FlowPath.index(fields.path("approvers"), index)
-                guard let text = string(element, elementPath) else { continue }
-                let isGroup = text.hasPrefix("group:")
-                let name = isGroup ? String(text.dropFirst(6)) : text
-                guard NamePattern.principal.matches(name) else {
-                    fail(
-                        .invalidName, at: element.position, elementPath,
-                        "expected a user name or group:NAME (letters, digits, . _ @ -); got '\(FlowError.quoted(text))'"
-                    )
-                    continue
-                }
-                let approver: Approver = isGroup ? .group(name) : .user(name)
-                if approvers.contains(approver) {
-                    fail(
-                        .invalidValue, at: element.position, elementPath,
-                        "expected each approver once; '\(text)' is listed twice")
-                    continue
-                }
-                approvers.append(approver)
-            }
-        }
+        let approvers =
+            required(fields, "approvers").map { decodeApprovers($0, fields.path("approvers")) } ?? []
         let required = fields["required_approvals"].flatMap {
             integer($0, fields.path("required_approvals"), in: 1...100)
         }
@@ -326,5 +313,35 @@ extension FlowDecoder {
         default:
             break
         }
+    }
+}
+
+extension FlowDecoder {
+    /// A non-empty list of users and `group:NAME`s, each once (an approval's or a budget's `approvers`).
+    mutating func decodeApprovers(_ node: SourceNode, _ path: String) -> [Approver] {
+        var approvers: [Approver] = []
+        guard let elements = list(node, path, nonEmpty: true) else { return [] }
+        for (index, element) in elements.enumerated() {
+            let elementPath = FlowPath.index(path, index)
+            guard let text = string(element, elementPath) else { continue }
+            let isGroup = text.hasPrefix("group:")
+            let name = isGroup ? String(text.dropFirst(6)) : text
+            guard NamePattern.principal.matches(name) else {
+                fail(
+                    .invalidName, at: element.position, elementPath,
+                    "expected a user name or group:NAME (letters, digits, . _ @ -); got '\(FlowError.quoted(text))'"
+                )
+                continue
+            }
+            let approver: Approver = isGroup ? .group(name) : .user(name)
+            if approvers.contains(approver) {
+                fail(
+                    .invalidValue, at: element.position, elementPath,
+                    "expected each approver once; '\(text)' is listed twice")
+                continue
+            }
+            approvers.append(approver)
+        }
+        return approvers
     }
 }

@@ -15,6 +15,7 @@ extension FlowDefinition: Codable {
         if !schedules.isEmpty { object["schedules"] = .array(schedules.map(\.jsonValue)) }
         object["steps"] = .array(steps.map(\.jsonValue))
         if !notify.isEmpty { object["notify"] = .array(notify.map(\.jsonValue)) }
+        object["budget"] = budget?.jsonValue
         return .object(object)
     }
 
@@ -115,6 +116,13 @@ extension HTTPAction {
             object["success"] = .array(success.sorted().map { .string($0.description) })
         }
         object["timeout"] = timeout.map { .string($0.description) }
+        if !usage.isEmpty {
+            var templates = JSONObject()
+            for dimension in UsageDimension.allCases {
+                if let template = usage[dimension] { templates[dimension.rawValue] = .string(template) }
+            }
+            object["usage"] = .object(templates)
+        }
         return .object(object)
     }
 }

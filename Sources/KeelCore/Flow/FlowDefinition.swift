@@ -22,12 +22,16 @@ public struct FlowDefinition: Sendable, Hashable {
     public var steps: [StepDefinition]
     /// Webhooks told about this flow's approvals and failed runs (`notify:`); at most 10.
     public var notify: [FlowNotification]
+    /// Per-run spending limits (`budget:`); nil spends without limit.
+    public var budget: FlowBudget?
 
     public init(
         name: String, description: String? = nil, input: JSONValue? = nil,
         concurrency: ConcurrencyLimit? = nil, shardKey: String? = nil, timeout: FlowDuration? = nil,
-        schedules: [FlowSchedule] = [], steps: [StepDefinition], notify: [FlowNotification] = []
+        schedules: [FlowSchedule] = [], steps: [StepDefinition], notify: [FlowNotification] = [],
+        budget: FlowBudget? = nil
     ) {
+        self.budget = budget
         self.notify = notify
         self.schedules = schedules
         self.name = name

@@ -23,6 +23,7 @@ extension FlowValidator {
             }
             checkInputPaths(template.references.inputPaths, site: site)
             checkMapReads(template.references.mapFields, site: site, skeletons: skeletons)
+            checkUsageTemplate(template, site: site)
             if let secret = template.references.secrets.first, site.path.contains(".flow.input") {
                 // A child's input is recorded in both runs' histories, where no secret may be.
                 decoder.fail(
@@ -86,6 +87,25 @@ extension FlowValidator {
             mapped
                 ? "expected no map.\(field.rawValue) here: it is evaluated once for the whole step, before its elements"
                 : "expression reads map.\(field.rawValue), which only a step with map has")
+    }
+
+    /// `response` exists only for an `http` step's `usage`, read after a successful exchange; there each
+    /// template is one `${{ }}` expression, so it can evaluate to a number.
+    private mutating func checkUsageTemplate(_ template: ExpressionTemplate, site: FlowDecoder.TemplateSite) {
+        let isUsage = site.stepIndex != nil && site.path.contains(".http.usage.")
+        if isUsage {
+            guard template.parts.count == 1, case .expression = template.parts[0] else {
+                decoder.fail(
+                    .invalidExpression, at: site.position, site.path,
+                    "expected one ${{ }} expression that gives a number, e.g. ${{ response.body.usage.total_tokens }}"
+                )
+                return
+            }
+        } else if template.references.readsResponse {
+            decoder.fail(
+                .invalidExpression, at: site.position, site.path,
+                "expression reads response, which only an http step's usage has")
+        }
     }
 
     /// With a closed input schema (`properties` and `additionalProperties: false`), `input.NAME`

@@ -12,14 +12,20 @@ public struct HTTPAction: Sendable, Hashable {
     public var success: [HTTPStatusMatch]
     /// Per-attempt limit for the whole exchange.
     public var timeout: FlowDuration?
+    /// What a successful exchange spent, read from the response: a template per dimension that may read
+    /// `response` (`{status, headers, body}`, the step's outputs), e.g.
+    /// `tokens: "${{ response.body.usage.total_tokens }}"`.
+    public var usage: [UsageDimension: String]
 
     public static let methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
     public static let defaultSuccess: [HTTPStatusMatch] = [.statusClass(2)]
 
     public init(
         method: String = "GET", url: String, headers: [String: String] = [:], body: JSONValue? = nil,
-        success: [HTTPStatusMatch] = HTTPAction.defaultSuccess, timeout: FlowDuration? = nil
+        success: [HTTPStatusMatch] = HTTPAction.defaultSuccess, timeout: FlowDuration? = nil,
+        usage: [UsageDimension: String] = [:]
     ) {
+        self.usage = usage
         self.method = method
         self.url = url
         self.headers = headers

@@ -8,18 +8,20 @@ extension RunStatistics {
         var approvals: [Int64] = []
         var perVersion: [VersionKey: ReleaseFigures] = [:]
         var perStep: [StepKey: StepSamples] = [:]
+        var perFlow: [String: FlowFigures] = [:]
 
         for run in runs {
             counts.count(run.outcome)
             perVersion[VersionKey(run.flow, run.version), default: .empty(run.flow, run.version)].runs.count(
                 run.outcome)
             runRetries += run.retries.count
+            perFlow[run.flow, default: .empty(run.flow)].add(run)
             // A mapped step's work is its elements': their attempts count under its id, and its own
             // expansion (which spans them) is not an attempt of its own.
             let mapped = Set(run.steps.compactMap { MapElement.parse($0.id)?.step })
             for step in run.steps where !mapped.contains(step.id) {
                 let key = StepKey(flow: run.flow, step: MapElement.parse(step.id)?.step ?? step.id)
-                perStep[key, default: StepSamples(kind: step.kind)].add(step.attempts)
+                perStep[key, default: StepSamples(kind: step.kind)].add(step.attempts, usage: step.usage)
             }
             for attempt in run.steps.lazy.flatMap(\.attempts) {
                 if let wait = attempt.wait, let answered = wait.callbackAt {
@@ -53,7 +55,9 @@ extension RunStatistics {
                 $0.value.figures(flow: $0.key.flow, step: $0.key.step)
             },
             releases: perVersion.values.sorted { ($0.flow, $0.version) < ($1.flow, $1.version) },
-            recoveries: recoveries, timeToRecover: DurationSummary(recoveries.compactMap(\.milliseconds)))
+            recoveries: recoveries, timeToRecover: DurationSummary(recoveries.compactMap(\.milliseconds)),
+            usage: perFlow.values.reduce(Usage.zero) { $0 + $1.usage },
+            flows: perFlow.values.sorted { $0.flow < $1.flow })
     }
 
     /// Walks each flow's finished runs in the order they ended (cancelled runs neither open nor
@@ -97,10 +101,12 @@ private struct StepSamples {
     var errorClasses: [ErrorClass: Int] = [:]
     var durations: [Int64] = []
     var queueTimes: [Int64] = []
+    var usage = Usage.zero
 
     init(kind: String) { self.kind = kind }
 
-    mutating func add(_ attempts: [AttemptTimeline]) {
+    mutating func add(_ attempts: [AttemptTimeline], usage: Usage) {
+        self.usage += usage
         for attempt in attempts {
             self.attempts += 1
             if let errorClass = attempt.errorClass { errorClasses[errorClass, default: 0] += 1 }
@@ -118,13 +124,14 @@ private struct StepSamples {
         errorClasses.merge(other.errorClasses, uniquingKeysWith: +)
         durations += other.durations
         queueTimes += other.queueTimes
+        usage += other.usage
     }
 
     func figures(flow: String, step: String) -> RunStatistics.StepFigures {
         RunStatistics.StepFigures(
             flow: flow, step: step, kind: kind, attempts: attempts, retries: retries,
             errorClasses: errorClasses, duration: DurationSummary(durations),
-            queueTime: DurationSummary(queueTimes))
+            queueTime: DurationSummary(queueTimes), usage: usage)
     }
 }
 
@@ -147,6 +154,25 @@ extension RunStatistics.RunCounts {
         case .cancelled: cancelled += 1
         case nil: unfinished += 1
         }
+    }
+}
+
+extension RunStatistics.FlowFigures {
+    fileprivate static func empty(_ flow: String) -> Self {
+        Self(
+            flow: flow, runs: 0, usage: .zero, currency: nil, budgetGates: 0, budgetGatesApproved: 0,
+            budgetGatesRejected: 0)
+    }
+
+    /// Counts a run of this flow.
+    fileprivate mutating func add(_ run: RunTimeline) {
+        runs += 1
+        usage += run.usage
+        guard let budget = run.budget else { return }
+        if let code = budget.currency { currency = code }
+        budgetGates += budget.gates.count
+        budgetGatesApproved += budget.gates.count { $0.decision == .approve }
+        budgetGatesRejected += budget.gates.count { $0.decision != nil && $0.decision != .approve }
     }
 }
 

@@ -3,7 +3,7 @@
 extension RunStatistics: Encodable {
     private enum Key: String, CodingKey {
         case runs, successRate, errorClasses, retries, runRetries, stepDurationMs, queueMs, waitMs
-        case approvalTurnaroundMs, steps, releases, recoveries, timeToRecoverMs
+        case approvalTurnaroundMs, steps, releases, recoveries, timeToRecoverMs, usage, flows
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -24,6 +24,25 @@ extension RunStatistics: Encodable {
         try container.encode(releases, forKey: .releases)
         try container.encode(recoveries, forKey: .recoveries)
         try container.encode(timeToRecover, forKey: .timeToRecoverMs)
+        try container.encode(usage, forKey: .usage)
+        try container.encode(flows, forKey: .flows)
+    }
+}
+
+extension RunStatistics.FlowFigures: Encodable {
+    private enum Key: String, CodingKey {
+        case flow, runs, usage, currency, budgetGates, budgetGatesApproved, budgetGatesRejected
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Key.self)
+        try container.encode(flow, forKey: .flow)
+        try container.encode(runs, forKey: .runs)
+        try container.encode(usage, forKey: .usage)
+        try container.encode(currency, forKey: .currency)
+        try container.encode(budgetGates, forKey: .budgetGates)
+        try container.encode(budgetGatesApproved, forKey: .budgetGatesApproved)
+        try container.encode(budgetGatesRejected, forKey: .budgetGatesRejected)
     }
 }
 
@@ -55,7 +74,7 @@ extension RunStatistics.RunCounts: Encodable {
 
 extension RunStatistics.StepFigures: Encodable {
     private enum Key: String, CodingKey {
-        case flow, step, kind, attempts, retries, errorClasses, durationMs, queueMs
+        case flow, step, kind, attempts, retries, errorClasses, durationMs, queueMs, usage
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -71,6 +90,7 @@ extension RunStatistics.StepFigures: Encodable {
             forKey: .errorClasses)
         try container.encode(duration, forKey: .durationMs)
         try container.encode(queueTime, forKey: .queueMs)
+        try container.encode(usage, forKey: .usage)
     }
 }
 

@@ -31,6 +31,10 @@ public struct RunStatistics: Sendable, Hashable {
     public var recoveries: [Recovery]
     /// Over the recovered episodes: from the failed run's end to the recovering run's end.
     public var timeToRecover: DurationSummary
+    /// What the runs spent in all (their `usage.recorded` facts).
+    public var usage: Usage
+    /// What each flow's runs spent, and their budget gates, by flow.
+    public var flows: [FlowFigures]
 
     /// Runs by outcome.
     public struct RunCounts: Sendable, Hashable {
@@ -57,6 +61,22 @@ public struct RunStatistics: Sendable, Hashable {
         public var errorClasses: [ErrorClass: Int]
         public var duration: DurationSummary
         public var queueTime: DurationSummary
+        /// What the step's attempts (a mapped step's: its elements') spent.
+        public var usage: Usage = .zero
+    }
+
+    /// One flow's spending across the runs.
+    public struct FlowFigures: Sendable, Hashable {
+        public var flow: String
+        /// Runs of the flow in the window.
+        public var runs: Int
+        public var usage: Usage
+        /// The currency of `money` when the flow's budget limits money; nil otherwise.
+        public var currency: String?
+        /// Budget gates opened, and of those approved and rejected (the rest are undecided).
+        public var budgetGates: Int
+        public var budgetGatesApproved: Int
+        public var budgetGatesRejected: Int
     }
 
     /// A flow version's adoption and rollbacks.

@@ -33,10 +33,15 @@ extension RunTimeline {
                         id: id, kind: definition.kind.name,
                         needs: id == definition.id ? definition.needs : [],
                         status: step.status, errorClass: step.errorClass, message: step.message,
-                        attempts: fold.attempts[id] ?? [])
+                        attempts: fold.attempts[id] ?? [], usage: fold.usage[id] ?? .zero)
                 }
             })
         parent = trigger.parent
+        usage = state.usage
+        budget = flow.budget.map { budget in
+            BudgetTimeline(
+                limits: state.budgetLimits ?? budget.limits, currency: budget.currency, gates: fold.gates)
+        }
     }
 
     /// `runs.status` as the engine's `RunAdvancer` sets it, except that a run no step has begun in
@@ -64,6 +69,8 @@ private struct TimelineFold {
     var cancellation: RunTimeline.CancelRequest?
     var retries: [RunTimeline.RetryRequest] = []
     var attempts: [String: [AttemptTimeline]] = [:]
+    var usage: [String: Usage] = [:]
+    var gates: [BudgetTimeline.Gate] = []
 
     /// Records an accepted fact; `state` is the run after it.
     mutating func record(_ fact: RunFact, after state: RunState) {
@@ -166,6 +173,23 @@ private struct TimelineFold {
                 var attempt = AttemptTimeline(attempt: request.attempt, pass: state.pass, scheduledAt: at)
                 attempt.approval = approval
                 attempts[request.step, default: []].append(attempt)
+            }
+        case .usageRecorded(let step, _, let spent):
+            usage[step, default: .zero] += spent
+        case .budgetGateOpened(let gate):
+            gates.append(
+                BudgetTimeline.Gate(
+                    number: gate.number, approvalID: gate.approvalID, step: gate.step, summary: gate.summary,
+                    openedAt: at))
+        case .budgetRaised(let number, let limits):
+            if let index = gates.lastIndex(where: { $0.number == number }) { gates[index].raisedTo = limits }
+        case .approvalDecided(_, let approvalID, let decision, let actor, let note)
+        where gates.contains(where: { $0.approvalID == approvalID }):
+            if let index = gates.lastIndex(where: { $0.approvalID == approvalID }) {
+                gates[index].decision = decision
+                gates[index].actor = actor
+                gates[index].note = note
+                gates[index].decidedAt = at
             }
         case .approvalDecided(let step, let approvalID, let decision, let actor, let note):
             let after = state.steps[step]

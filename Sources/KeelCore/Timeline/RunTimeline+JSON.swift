@@ -4,7 +4,7 @@
 extension RunTimeline: Encodable {
     private enum Key: String, CodingKey {
         case runID, flow, version, status, outcome, reason, pass, trigger, triggeredAt, finishedAt
-        case durationMs, cancellation, retries, steps, parent, children
+        case durationMs, cancellation, retries, steps, parent, children, usage, budget
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -25,6 +25,8 @@ extension RunTimeline: Encodable {
         try container.encode(steps, forKey: .steps)
         try container.encode(parent, forKey: .parent)
         try container.encode(children, forKey: .children)
+        try container.encode(usage, forKey: .usage)
+        try container.encode(budget, forKey: .budget)
     }
 }
 
@@ -69,7 +71,7 @@ extension RunTimeline.RetryRequest: Encodable {
 
 extension StepTimeline: Encodable {
     private enum Key: String, CodingKey {
-        case id, kind, needs, status, errorClass, message, skipReason, attempts
+        case id, kind, needs, status, errorClass, message, skipReason, attempts, usage
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -82,6 +84,7 @@ extension StepTimeline: Encodable {
         try container.encode(message, forKey: .message)
         try container.encode(skipReason, forKey: .skipReason)
         try container.encode(attempts, forKey: .attempts)
+        try container.encode(usage, forKey: .usage)
     }
 }
 

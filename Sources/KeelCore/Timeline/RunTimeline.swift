@@ -45,6 +45,10 @@ public struct RunTimeline: Sendable, Hashable {
     /// The runs this one's `flow` steps started: not in its history (each child is a run of its own),
     /// so whoever reads the run adds them.
     public var children: [ChildRun] = []
+    /// What the run spent: the sum of its `usage.recorded` facts.
+    public var usage = Usage.zero
+    /// The flow's budget, its limits as they stand and its gates; nil for a flow without one.
+    public var budget: BudgetTimeline?
 
     /// `finishedAt − triggeredAt`, in milliseconds.
     public var durationMilliseconds: Int64? {

@@ -1,7 +1,9 @@
 /// A run's timeline as a picture (SVG): one row per step, one bar per attempt (so retries and the
 /// attempts of a later pass are separate bars), each bar split into its queued, running and waiting
 /// stretches and coloured by how the attempt ended, over an axis of offsets from the trigger, with a
-/// legend. `keel run show --svg` writes it; the approval page inlines it.
+/// legend. `keel run show --svg` writes it; the approval page inlines it. A run that spent something or
+/// has a budget gets a line under the title with its usage (against the limits), and each budget gate a
+/// dashed amber line where it opened.
 ///
 /// Pure: no clock, no I/O, no scripts. Every bar and line has a `<title>` (a tooltip, and what a screen
 /// reader says); every piece of text from the run is escaped.
@@ -50,7 +52,7 @@ private struct Drawing {
     let width = 960.0
     let labelWidth = 200.0
     let rightMargin = 30.0
-    let headerHeight = 44.0
+    let headerHeight: Double
     let rowHeight = 26.0
     let barHeight = 14.0
     let font = "font-family=\"system-ui, -apple-system, 'Segoe UI', sans-serif\""
@@ -61,7 +63,16 @@ private struct Drawing {
         let recorded = Self.latestTime(in: run)
         end = run.finishedAt ?? max(now ?? recorded, recorded)
         axis = TimelineAxis(spanMilliseconds: end.millisecondsSinceEpoch - origin.millisecondsSinceEpoch)
+        headerHeight = Self.usageLine(of: run) == nil ? 44 : 60
     }
+
+    /// `usage: 1.9M of 2M tokens, 3.5 machine minutes`, for a run that spent something or has a budget.
+    static func usageLine(of run: RunTimeline) -> String? {
+        guard !run.usage.isZero || run.budget != nil else { return nil }
+        return "usage: " + run.usage.text(limits: run.budget?.limits, currency: run.budget?.currency)
+    }
+
+    static let budgetColour = "#bf8700"
 
     var plotLeft: Double { labelWidth + 10 }
     var plotWidth: Double { width - plotLeft - rightMargin }
@@ -98,6 +109,12 @@ private struct Drawing {
             <text x="12" y="24" font-size="14" font-weight="600" fill="#1f2328">\(SVGText.escape(SVGText.truncated(heading, limit: 120)))</text>
 
             """
+        if let usage = Self.usageLine(of: run) {
+            svg += """
+                <text class="usage" x="12" y="42" fill="#57606a">\(SVGText.escape(SVGText.truncated(usage, limit: 140)))</text>
+
+                """
+        }
         svg += grid()
         for (index, step) in run.steps.enumerated() {
             svg += row(step, index: index)
@@ -233,10 +250,20 @@ private struct Drawing {
             marks.append(
                 (cancel.at, "#6e7781", "cancel requested by \(cancel.actor ?? "someone"): \(cancel.reason)"))
         }
+        for gate in run.budget?.gates ?? [] {
+            var text = "budget gate \(gate.number) before \(gate.step): \(gate.summary)"
+            if let decision = gate.decision {
+                text += " — \(decision == .approve ? "approved" : "refused") by \(gate.actor ?? "someone")"
+                if let decidedAt = gate.decidedAt { text += " at \(offset(decidedAt))" }
+            } else {
+                text += " — waiting for approvers"
+            }
+            marks.append((gate.openedAt, Self.budgetColour, text))
+        }
         let n = SVGText.number
         return marks.map { at, colour, text in
             """
-            <g class="run-mark"><title>\(SVGText.escape("\(offset(at)): \(text)"))</title>
+            <g class="\(colour == Self.budgetColour ? "budget-gate" : "run-mark")"><title>\(SVGText.escape("\(offset(at)): \(text)"))</title>
             <line x1="\(n(x(at)))" y1="\(n(headerHeight - 6))" x2="\(n(x(at)))" y2="\(n(rowsBottom + 4))" \
             stroke="\(colour)" stroke-width="2" stroke-dasharray="4 3"/></g>
 
@@ -253,6 +280,9 @@ private struct Drawing {
             ("running: \(RunTimelineSVG.name($0))", "fill=\"\(RunTimelineSVG.colour($0))\"")
         }
         items.append(("waiting (callback, approval)", "fill=\"#2da44e\" fill-opacity=\"0.4\""))
+        if run.budget?.gates.isEmpty == false {
+            items.append(("budget gate", "fill=\"\(Self.budgetColour)\""))
+        }
         var markup = "<g class=\"legend\" fill=\"#1f2328\">\n"
         var left = 12.0
         var line = 0.0
@@ -287,6 +317,9 @@ private struct Drawing {
         }
         for retry in run.retries { latest = max(latest, retry.at) }
         if let cancel = run.cancellation { latest = max(latest, cancel.at) }
+        for gate in run.budget?.gates ?? [] {
+            latest = max(latest, gate.decidedAt ?? gate.openedAt)
+        }
         return latest
     }
 }

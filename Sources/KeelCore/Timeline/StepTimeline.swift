@@ -10,6 +10,8 @@ public struct StepTimeline: Sendable, Hashable {
     public var message: String?
     /// Oldest first; attempt numbers only grow, also across passes.
     public var attempts: [AttemptTimeline]
+    /// What the step's attempts spent, across passes.
+    public var usage = Usage.zero
 
     /// The reason the step will not run, when it is skipped.
     public var skipReason: String? {

@@ -12,6 +12,10 @@ struct ApprovalGateCommands {
     func open(_ request: ApprovalRequest, state: RunState, requester: String?, timeoutAt: Timestamp?)
         async throws
     {
+        if let gate = state.budgetGate, gate.approvalID == request.approvalID {
+            try await openBudget(gate, state: state, requester: requester)
+            return
+        }
         guard let trigger = state.trigger, let gate = state.flow.step(request.step)?.approvalGate else {
             return
         }
@@ -35,6 +39,24 @@ struct ApprovalGateCommands {
                     \(request.attempt), \(request.summary), \(PGJSON(bytes: JSONValue.array(request.bound).jsonBytes())),
                     \(digests), \(gate.approvers.map(\.description)), \(gate.requiredApprovals),
                     \(gate.allowSelfApproval), \(gate.requestChanges?.step), \(requester), \(timeoutAt?.date))
+            ON CONFLICT (id) DO NOTHING
+            """)
+    }
+
+    /// A budget gate's approval: the budget's approvers, one approval settles it, nothing bound, no
+    /// changes to request; it concerns the run, so no step's pending approval is voided.
+    private func openBudget(_ gate: BudgetGate, state: RunState, requester: String?) async throws {
+        guard let trigger = state.trigger, let budget = state.flow.budget else { return }
+        let noDigests: [String] = []
+        try await connection.execute(
+            """
+            INSERT INTO approvals (id, run_id, flow, version, step, attempt, summary, bound, digests, approvers,
+                                   required_approvals, allow_self_approval, request_changes_step, requester,
+                                   timeout_at)
+            VALUES (\(gate.approvalID), \(runID), \(trigger.flow), \(trigger.version), \(gate.step), 0,
+                    \(gate.summary), \(PGJSON(bytes: JSONValue.array([]).jsonBytes())), \(noDigests),
+                    \(budget.approvers.map(\.description)), 1, \(budget.allowSelfApproval), \(nil as String?),
+                    \(requester), \(nil as Date?))
             ON CONFLICT (id) DO NOTHING
             """)
     }

@@ -86,19 +86,21 @@ public struct AttemptStore: Sendable {
     }
 
     /// Records the result and advances the run, if the lease is still this executor's.
-    public func complete(_ attempt: ClaimedAttempt, with result: AttemptResult) async throws
-        -> AttemptCompletion
+    public func complete(_ attempt: ClaimedAttempt, with result: AttemptResult, usage: Usage = .zero)
+        async throws -> AttemptCompletion
     {
-        try await complete(attempt, with: result, continuingIn: nil).completion
+        try await complete(attempt, with: result, continuingIn: nil, usage: usage).completion
     }
 
     /// Records the result and advances the run, if the lease is still this executor's; when the run's
     /// next attempt is for `pool` (and needs no concurrency slot), claims it for this executor in the
     /// same transaction and returns it to be run here, in place of its dispatch (`InPlaceContinuation`).
-    /// Nil `pool`: every next attempt is dispatched through the broker.
-    public func complete(_ attempt: ClaimedAttempt, with result: AttemptResult, continuingIn pool: String?)
-        async throws -> (completion: AttemptCompletion, next: ClaimedAttempt?)
-    {
+    /// Nil `pool`: every next attempt is dispatched through the broker. What the attempt spent, `usage`, is
+    /// recorded (`usage.recorded`) right before the result, in the same transaction and under the same lease.
+    public func complete(
+        _ attempt: ClaimedAttempt, with result: AttemptResult, continuingIn pool: String?,
+        usage: Usage = .zero
+    ) async throws -> (completion: AttemptCompletion, next: ClaimedAttempt?) {
         guard let run = UUID(uuidString: attempt.dispatch.runID) else { return (.refused, nil) }
         let dispatch = attempt.dispatch
         let (status, errorClass, message, outputs): (String, String?, String?, JSONObject?) =
@@ -121,7 +123,7 @@ public struct AttemptStore: Sendable {
                 """)
             guard !fenced.isEmpty else { return (.refused, nil) }
             guard let pool else {
-                try await recordResult(result, of: dispatch, on: connection)
+                try await recordResult(result, of: dispatch, usage: usage, on: connection)
                 return (.recorded, nil)
             }
             // Fresh ones per try of the transaction: what a rolled-back try took is not taken. The run
@@ -129,7 +131,7 @@ public struct AttemptStore: Sendable {
             let continuation = InPlaceContinuation(pool: pool, runID: dispatch.runID)
             let next = try await advancer.withDeferredSnapshots(on: connection) {
                 try await InPlaceContinuation.$current.withValue(continuation) {
-                    try await recordResult(result, of: dispatch, on: connection)
+                    try await recordResult(result, of: dispatch, usage: usage, on: connection)
                 }
                 guard let next = continuation.dispatch else { return nil as ClaimedAttempt? }
                 // The run is still locked: the next attempt's claim commits with this result, or neither does.
@@ -139,9 +141,16 @@ public struct AttemptStore: Sendable {
         }
     }
 
-    private func recordResult(_ result: AttemptResult, of dispatch: StepDispatch, on connection: PGConnection)
-        async throws
-    {
+    private func recordResult(
+        _ result: AttemptResult, of dispatch: StepDispatch, usage: Usage, on connection: PGConnection
+    ) async throws {
+        if !usage.isZero {
+            try await advancer.advance(run: dispatch.runID, on: connection) { _ in
+                RunFact(
+                    at: .now,
+                    event: .usageRecorded(step: dispatch.step, attempt: dispatch.attempt, usage: usage))
+            }
+        }
         try await advancer.advance(run: dispatch.runID, on: connection) { _ in
             switch result {
             case .succeeded(let outputs):

@@ -19,6 +19,7 @@ final class MetricHandles: Sendable {
     private let factory: (any MetricsFactory)?
     private let counters = Mutex<[Key: Counter]>([:])
     private let timers = Mutex<[Key: Timer]>([:])
+    private let amounts = Mutex<[Key: FloatingPointCounter]>([:])
 
     init(factory: (any MetricsFactory)?) {
         self.factory = factory
@@ -31,6 +32,19 @@ final class MetricHandles: Sendable {
             let counter =
                 factory.map { Counter(label: label, dimensions: dimensions, factory: $0) }
                 ?? Counter(label: label, dimensions: dimensions)
+            made[key] = counter
+            return counter
+        }
+    }
+
+    /// A counter of fractional amounts (machine minutes, money).
+    func amountCounter(_ label: String, _ dimensions: [(String, String)]) -> FloatingPointCounter {
+        amounts.withLock { made in
+            let key = Key(label, dimensions)
+            if let counter = made[key] { return counter }
+            let counter =
+                factory.map { FloatingPointCounter(label: label, dimensions: dimensions, factory: $0) }
+                ?? FloatingPointCounter(label: label, dimensions: dimensions)
             made[key] = counter
             return counter
         }

@@ -213,7 +213,9 @@ public struct RunAdvancer: Sendable {
         case .finished: return (state.outcome ?? .failed).rawValue
         case .running:
             let open = state.steps.values.filter { !$0.status.isFinal && $0.status != .pending }
-            return !open.isEmpty && open.allSatisfy { $0.status == .waiting } ? "waiting" : "running"
+            // A budget gate waits for people too, with the steps it holds still pending.
+            let waits = !open.isEmpty || state.budgetGate != nil
+            return waits && open.allSatisfy { $0.status == .waiting } ? "waiting" : "running"
         }
     }
 }

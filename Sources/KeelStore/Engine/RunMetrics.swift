@@ -36,8 +36,24 @@ public struct RunMetrics: Sendable {
                 "keel_runs_started_total",
                 [("flow", trigger.flow), ("release", String(trigger.version))]
             ).increment()
-        case .runFinished(let outcome, _):
+        case .runFinished(let outcome, let reason):
             counter("keel_runs_finished_total", runLabels(before) + [("outcome", outcome.rawValue)])
+                .increment()
+            if RunFailure(reason: reason) == .budgetExceeded {
+                counter("keel_budget_gates_total", [("flow", before.flow.name), ("outcome", "rejected")])
+                    .increment()
+            }
+        case .usageRecorded(_, _, let usage):
+            for dimension in UsageDimension.allCases where usage[dimension] > 0 {
+                handles.amountCounter(
+                    "keel_run_usage_total", [("flow", before.flow.name), ("dimension", dimension.rawValue)]
+                ).increment(by: usage[dimension])
+            }
+        case .budgetGateOpened:
+            counter("keel_budget_gates_total", [("flow", before.flow.name), ("outcome", "opened")])
+                .increment()
+        case .budgetRaised:
+            counter("keel_budget_gates_total", [("flow", before.flow.name), ("outcome", "approved")])
                 .increment()
         case .stepStarted(let id, let attempt, _, _):
             // A takeover after an expired lease starts the attempt again; it was queued only once.

@@ -20,9 +20,11 @@ public struct CallbackStore: Sendable {
     /// `resources` are uploaded resources the output refers to by name. `output` is what the worker sent
     /// (the wait's schema judges it); `stored`, when given, is the same output with values over the inline
     /// limit replaced by resource references (`ResourceStore.inlineOrStore`): what the history keeps.
+    /// `usage`, what the job spent, is recorded (`usage.recorded`) right before a callback applied now; usage sent
+    /// with a callback kept early is not counted.
     public func receive(
         claims: CallbackClaims, status: CallbackStatus, output: JSONValue, stored: JSONValue? = nil,
-        resources: [String: ResourceReference] = [:]
+        resources: [String: ResourceReference] = [:], usage: Usage = .zero
     ) async throws -> CallbackOutcome {
         try await advancer.withTransaction { connection in
             guard let run = UUID(uuidString: claims.run),
@@ -62,6 +64,14 @@ public struct CallbackStore: Sendable {
             if let answer = wait.answer {
                 return try await received.record(
                     answer.status.isCallback ? .alreadyAnswered(answer) : .refused(.waitClosed(answer)))
+            }
+            if !usage.isZero {
+                try await advancer.advance(run: claims.run, on: connection) { state in
+                    guard state.steps[claims.step]?.waitID == claims.wait else { return nil }
+                    return RunFact(
+                        at: .now,
+                        event: .usageRecorded(step: claims.step, attempt: claims.attempt, usage: usage))
+                }
             }
             // A heartbeat the history need not record (`HeartbeatRecording`) is kept on the wait's row only.
             var coalesced: RunState?

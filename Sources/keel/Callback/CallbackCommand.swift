@@ -39,6 +39,13 @@ struct CallbackCommand: AsyncParsableCommand {
             """)
     var resources: [String] = []
 
+    @Option(
+        help: """
+            What the job spent, counted against the run's budget: a JSON object with tokens, \
+            machine_minutes and money (finite numbers, not negative), e.g. '{"tokens": 1200}'.
+            """)
+    var usage: String?
+
     @Flag(help: "Send a heartbeat (status heartbeat): the job is alive; --output is its progress.")
     var heartbeat = false
 
@@ -113,7 +120,7 @@ struct CallbackCommand: AsyncParsableCommand {
                 uploaded.append((file.name, try await delivery.upload(file, sha256: digest)))
             }
             answer = try await delivery.callback(
-                status: prepared.status, output: prepared.output, resources: uploaded)
+                status: prepared.status, output: prepared.output, resources: uploaded, usage: prepared.usage)
         } catch let failure as CLIFailure {
             throw CLIOutput(json: json).fail(failure)
         }
@@ -124,6 +131,8 @@ struct CallbackCommand: AsyncParsableCommand {
     struct Prepared {
         var status: String
         var output: JSONObject
+        /// `--usage`, checked as the gateway checks it; nil without the flag.
+        var usage: Usage?
         var files: [CallbackResourceFile]
         /// Each file's SHA-256, in the same order.
         var digests: [String]
@@ -138,11 +147,21 @@ struct CallbackCommand: AsyncParsableCommand {
         }
         let output = try await CallbackOutputArgument.read(output)
         try Self.checkNames(files, against: output)
+        var spent: Usage?
+        if let usage {
+            let value = try CallbackOutputArgument.parse(usage, flag: "--usage")
+            do {
+                spent = try Usage(json: .object(value), field: "--usage")
+            } catch {
+                throw ValidationError(error.description)
+            }
+        }
         let endpoint = try await CallbackEndpoint.resolve(
             url: url, tokenFile: tokenFile, environment: ProcessInfo.processInfo.environment)
         var digests: [String] = []
         for file in files { digests.append(try await file.digest()) }
-        return Prepared(status: status, output: output, files: files, digests: digests, endpoint: endpoint)
+        return Prepared(
+            status: status, output: output, usage: spent, files: files, digests: digests, endpoint: endpoint)
     }
 
     /// Reports a usage error found after parsing as ArgumentParser reports its own — the message, then

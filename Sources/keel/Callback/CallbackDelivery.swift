@@ -27,12 +27,13 @@ struct CallbackDelivery: Sendable {
     }
 
     /// Sends the callback; returns the gateway's body and the line that says what happened.
-    func callback(status: String, output: JSONObject, resources: [(name: String, resource: String)])
-        async throws -> (body: Data, summary: String)
-    {
+    func callback(
+        status: String, output: JSONObject, resources: [(name: String, resource: String)], usage: Usage? = nil
+    ) async throws -> (body: Data, summary: String) {
         var document = JSONObject()
         document["status"] = .string(status)
         document["output"] = .object(output)
+        if let usage { document["usage"] = usage.jsonValue }
         if !resources.isEmpty {
             document["resources"] = .array(
                 resources.map {

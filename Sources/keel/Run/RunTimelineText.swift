@@ -38,6 +38,19 @@ enum RunTimelineText {
             lines.append("finished:    \(finishedAt)")
             lines.append("duration:    \(seconds(duration))")
         }
+        if !run.usage.isZero || run.budget != nil {
+            lines.append(
+                "usage:       \(UsageText.render(run.usage, limits: run.budget?.limits, currency: run.budget?.currency))"
+            )
+        }
+        for gate in run.budget?.gates ?? [] {
+            var line =
+                "budget gate: \(offset(gate.openedAt, from: origin)) before \(gate.step): \(gate.summary)"
+            if let decision = gate.decision, let decidedAt = gate.decidedAt {
+                line += " — \(decision.rawValue)d at \(offset(decidedAt, from: origin))\(by(gate.actor))"
+            }
+            lines.append(line)
+        }
         if let cancel = run.cancellation {
             lines.append(
                 "cancelled:   \(offset(cancel.at, from: origin))\(by(cancel.actor)): \(cancel.reason)")
@@ -58,6 +71,9 @@ enum RunTimelineText {
         }
         if let message = step.message { title += ": " + indented(message, by: 4) }
         var lines = [title]
+        if !step.usage.isZero {
+            lines.append("  usage: \(UsageText.render(step.usage, limits: nil, currency: nil))")
+        }
         if !step.needs.isEmpty { lines.append("  needs: \(step.needs.joined(separator: ", "))") }
         for attempt in step.attempts {
             lines += self.attempt(attempt, origin: run.triggeredAt, passes: run.pass > 1)

@@ -1,3 +1,4 @@
+import Foundation
 import KeelCore
 
 /// `keel stats` for people: a summary, then tables of latencies, flow versions and recoveries.
@@ -32,6 +33,30 @@ enum StatsText {
                         "QUEUE P50", "QUEUE P90",
                     ],
                     rows: stats.steps.map(stepRow)))
+        }
+        // Spending, when any run spent or met a budget gate.
+        if stats.flows.contains(where: { !$0.usage.isZero || $0.budgetGates > 0 }) {
+            lines.append("")
+            lines.append(
+                TextTable.render(
+                    header: ["FLOW", "RUNS", "TOKENS", "MACHINE MINUTES", "MONEY", "BUDGET GATES"],
+                    rows: stats.flows.map {
+                        [$0.flow, "\($0.runs)"] + amounts($0.usage, currency: $0.currency) + [
+                            "\($0.budgetGates) (\($0.budgetGatesApproved) approved, "
+                                + "\($0.budgetGatesRejected) rejected)"
+                        ]
+                    }))
+            let spending = stats.steps.filter { !$0.usage.isZero }
+            if !spending.isEmpty {
+                lines.append("")
+                lines.append(
+                    TextTable.render(
+                        header: ["FLOW", "STEP", "TOKENS", "MACHINE MINUTES", "MONEY"],
+                        rows: spending.map { step in
+                            let currency = stats.flows.first { $0.flow == step.flow }?.currency
+                            return [step.flow, step.step] + amounts(step.usage, currency: currency)
+                        }))
+            }
         }
         if !stats.releases.isEmpty {
             lines.append("")
@@ -86,6 +111,14 @@ enum StatsText {
             + [summary.p50, summary.p90, summary.p99, summary.max].map {
                 $0.map(RunTimelineText.seconds) ?? "-"
             }
+    }
+
+    /// Tokens, machine minutes and money, at most two decimals; money with its currency.
+    private static func amounts(_ usage: Usage, currency: String?) -> [String] {
+        UsageDimension.allCases.map { dimension in
+            let text = usage[dimension].formatted(.number.precision(.fractionLength(0...2)).grouping(.never))
+            return dimension == .money && usage.money > 0 ? text + (currency.map { " \($0)" } ?? "") : text
+        }
     }
 
     /// `75.0%`.

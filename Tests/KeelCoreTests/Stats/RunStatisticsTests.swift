@@ -210,8 +210,10 @@ struct RunStatisticsTests {
         let object = try #require(document.objectValue)
         #expect(
             object.keys.sorted() == [
-                "approvalTurnaroundMs", "errorClasses", "queueMs", "recoveries", "releases", "retries",
-                "runRetries", "runs", "stepDurationMs", "steps", "successRate", "timeToRecoverMs", "waitMs",
+                "approvalTurnaroundMs", "errorClasses", "flows", "queueMs", "recoveries", "releases",
+                "retries",
+                "runRetries", "runs", "stepDurationMs", "steps", "successRate", "timeToRecoverMs", "usage",
+                "waitMs",
             ])
         #expect(object["successRate"] == .null)
         #expect(object["errorClasses"] == ["cancelled": 0, "permanent": 0, "timeout": 0, "transient": 0])

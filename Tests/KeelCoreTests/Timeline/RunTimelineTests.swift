@@ -370,7 +370,10 @@ struct RunTimelineTests {
                     "runID", "flow", "version", "status", "outcome", "reason", "pass", "trigger",
                     "triggeredAt",
                     "finishedAt", "durationMs", "cancellation", "retries", "steps", "parent", "children",
+                    "usage", "budget",
                 ])
+        #expect(object["budget"] is NSNull)
+        #expect(object["usage"] as? [String: Double] == ["tokens": 0, "machineMinutes": 0, "money": 0])
         #expect(object["parent"] is NSNull)
         #expect(object["children"] as? [Any] != nil)
         #expect(object["status"] as? String == "running")
