@@ -1,7 +1,9 @@
+import KeelService
+import Configuration
 import KeelCore
 import KeelStore
 
-/// The gateway's own settings, from the environment: the callback keys (`KEEL_CALLBACK_KEYS`,
+/// The gateway's own settings, read through the service's reader: the callback keys (`KEEL_CALLBACK_KEYS`,
 /// `KEEL_CALLBACK_SIGNING_KEY`; the same as the step-executor's, which signs), the largest upload
 /// (`KEEL_CALLBACK_UPLOAD_MAX_BYTES`, default 1 GiB) and the resource store's settings.
 struct CallbackGatewaySettings: Sendable {
@@ -11,19 +13,20 @@ struct CallbackGatewaySettings: Sendable {
 
     static let defaultUploadMaximumBytes: Int64 = 1 << 30
 
-    init(environment: [String: String]) throws(CallbackGatewaySettingsError) {
-        guard let keys = environment["KEEL_CALLBACK_KEYS"], !keys.isEmpty else {
+    init(reader: ConfigReader) throws(CallbackGatewaySettingsError) {
+        guard let keys = reader.string(environmentName: "KEEL_CALLBACK_KEYS", isSecret: true), !keys.isEmpty
+        else {
             throw CallbackGatewaySettingsError(
                 "KEEL_CALLBACK_KEYS: required (<id>:<base64 secret>,...); callbacks cannot be verified without it"
             )
         }
         do {
             self.keys = try CallbackKeyRing(
-                keysSetting: keys, signingKeyID: environment["KEEL_CALLBACK_SIGNING_KEY"])
+                keysSetting: keys, signingKeyID: reader.string(environmentName: "KEEL_CALLBACK_SIGNING_KEY"))
         } catch {
             throw CallbackGatewaySettingsError(error.description)
         }
-        if let text = environment["KEEL_CALLBACK_UPLOAD_MAX_BYTES"] {
+        if let text = reader.string(environmentName: "KEEL_CALLBACK_UPLOAD_MAX_BYTES") {
             guard let value = Int64(text), value > 0 else {
                 throw CallbackGatewaySettingsError(
                     "KEEL_CALLBACK_UPLOAD_MAX_BYTES: expected a positive number of bytes")
@@ -33,7 +36,7 @@ struct CallbackGatewaySettings: Sendable {
             uploadMaximumBytes = Self.defaultUploadMaximumBytes
         }
         do {
-            resources = try ResourceConfiguration(value: { environment[$0] })
+            resources = try ResourceConfiguration(reader: reader)
         } catch {
             throw CallbackGatewaySettingsError(error.description)
         }
@@ -41,7 +44,7 @@ struct CallbackGatewaySettings: Sendable {
 }
 
 /// A setting the gateway cannot start with; names the setting, never a key.
-struct CallbackGatewaySettingsError: Error, CustomStringConvertible {
+struct CallbackGatewaySettingsError: ConfigurationProblem {
     var description: String
     init(_ description: String) { self.description = description }
 }

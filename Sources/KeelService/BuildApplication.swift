@@ -12,14 +12,14 @@ public func buildApplication(
     registry: PrometheusCollectorRegistry,
     logger: Logger,
     services: [any Service] = [],
-    routes: (Router<BasicRequestContext>) -> Void = { _ in }
-) -> some ApplicationProtocol {
+    routes: (Router<BasicRequestContext>) throws -> Void = { _ in }
+) rethrows -> some ApplicationProtocol {
     let router = Router()
     router.add(middleware: ProblemMiddleware())
     router.add(middleware: MetricsMiddleware())
     HealthRoutes.add(
         to: router, service: configuration.service, readiness: readiness, registry: registry)
-    routes(router)
+    try routes(router)
     return Application(
         router: router,
         server: .http1(configuration: .init(additionalChannelHandlers: [HTTPConnectionGuard()])),

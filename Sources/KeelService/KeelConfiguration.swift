@@ -110,9 +110,15 @@ public struct KeelConfiguration: Sendable {
 
     /// The standard sources: command-line flags, then `KEEL_`-prefixed environment variables.
     public static func standardReader(arguments: [String] = CommandLine.arguments) -> ConfigReader {
+        reader(environment: ProcessInfo.processInfo.environment, arguments: arguments)
+    }
+
+    /// The standard sources over the given environment rather than the process's: how a test reads a
+    /// service's settings exactly as the service would.
+    public static func reader(environment: [String: String], arguments: [String] = []) -> ConfigReader {
         ConfigReader(providers: [
             CommandLineArgumentsProvider(arguments: arguments),
-            EnvironmentVariablesProvider().prefixKeys(with: ["keel"]),
+            EnvironmentVariablesProvider(environmentVariables: environment).prefixKeys(with: ["keel"]),
         ])
     }
 }
@@ -145,6 +151,13 @@ public struct ConfigurationError: Error, CustomStringConvertible {
     public let setting: String
     public let value: String
     public let expected: String
+
+    public init(setting: String, value: String, expected: String) {
+        self.setting = setting
+        self.value = value
+        self.expected = expected
+    }
+
     public var description: String {
         "invalid setting \(setting)=\(value): expected \(expected)"
     }

@@ -1,5 +1,6 @@
 public import KeelCore
 import AMQPClient
+public import Configuration
 import Foundation
 public import Hummingbird
 import KeelStore
@@ -18,6 +19,12 @@ public enum KeelServiceMain {
     /// The dependencies a service's own work is built from.
     public struct Dependencies: Sendable {
         public let configuration: KeelConfiguration
+        /// Where every setting comes from (flags, then `KEEL_` environment variables): what a service's own
+        /// settings types read with `init(reader:)`.
+        public let reader: ConfigReader
+        /// The process environment as it was at start, for the one kind of setting a reader cannot give: a
+        /// family named by prefix, whose names are not known in advance (`KEEL_SECRET_<NAME>`).
+        public let environment: [String: String]
         public let pool: PGPool
         /// The broker connection consumers use.
         public let amqp: AMQPConnectionService
@@ -27,11 +34,14 @@ public enum KeelServiceMain {
         public let logger: Logger
     }
 
+    /// Builds the service from `reader` and runs it until SIGTERM or SIGINT. Tests and `main` call this;
+    /// a setting that cannot be used throws a `ConfigurationProblem` before anything starts.
     public static func run(
         _ service: KeelServiceKind,
-        arguments: [String] = CommandLine.arguments,
-        services: @Sendable (Dependencies) -> [any Service] = { _ in [] },
-        routes: @escaping @Sendable (Router<BasicRequestContext>, Dependencies) -> Void = { _, _ in }
+        reader: ConfigReader = KeelConfiguration.standardReader(),
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        services: @Sendable (Dependencies) throws -> [any Service] = { _ in [] },
+        routes: @escaping @Sendable (Router<BasicRequestContext>, Dependencies) throws -> Void = { _, _ in }
     ) async throws {
         // Before anything secret is read: no other process of this user may read our memory or environ.
         if !ProcessDumpability.makeNonDumpable() {
@@ -39,8 +49,7 @@ public enum KeelServiceMain {
         }
         let configuration: KeelConfiguration
         do {
-            configuration = try KeelConfiguration(
-                service: service, reader: KeelConfiguration.standardReader(arguments: arguments))
+            configuration = try KeelConfiguration(service: service, reader: reader)
         } catch {
             KeelLogHandler.standardError("\(service.rawValue): \(error)")
             throw error
@@ -64,7 +73,8 @@ public enum KeelServiceMain {
             configuration: publishingConfiguration, name: "rabbitmq-publishing", logger: logger)
         let poolService = PGPoolService(pool: pool)
         let dependencies = Dependencies(
-            configuration: configuration, pool: pool, amqp: amqp, publishing: publishing, logger: logger)
+            configuration: configuration, reader: reader, environment: environment, pool: pool, amqp: amqp,
+            publishing: publishing, logger: logger)
 
         Gauge(
             label: "keel_service_info",
@@ -78,9 +88,10 @@ public enum KeelServiceMain {
                 amqp.readinessCheck,
                 publishing.readinessCheck,
             ], logger: logger)
-        let app = buildApplication(
+        let own = try services(dependencies)
+        let app = try buildApplication(
             configuration: configuration, readiness: readiness, registry: registry, logger: logger,
-            routes: { routes($0, dependencies) })
+            routes: { try routes($0, dependencies) })
         let group = ServiceGroup(
             configuration: .init(
                 // The exporter first: a group stops in reverse order, so it flushes the others' last spans.
@@ -89,7 +100,7 @@ public enum KeelServiceMain {
                         .init(service: poolService),
                         .init(service: amqp),
                         .init(service: publishing),
-                    ] + services(dependencies).map { .init(service: $0) } + [.init(service: app)],
+                    ] + own.map { .init(service: $0) } + [.init(service: app)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         logger.info(
@@ -100,20 +111,45 @@ public enum KeelServiceMain {
 }
 
 extension KeelServiceMain {
-    /// Runs a service and exits the process: 0 after a graceful shutdown, 1 when start-up or the service
-    /// failed (the reason is on standard error). It leaves through `ServiceExit`, once the libpq and
-    /// librabbitmq threads have ended, without exit-time clean-up.
+    /// Runs a service and exits the process: 0 after a graceful shutdown, 2 when a setting cannot be used
+    /// (a `ConfigurationProblem`, said on standard error before anything starts), 1 when start-up or the
+    /// service failed. It leaves through `ServiceExit`, once the libpq and librabbitmq threads have ended,
+    /// without exit-time clean-up.
     public static func main(
         _ service: KeelServiceKind,
-        services: @Sendable (Dependencies) -> [any Service] = { _ in [] },
-        routes: @escaping @Sendable (Router<BasicRequestContext>, Dependencies) -> Void = { _, _ in }
+        services: @Sendable (Dependencies) throws -> [any Service] = { _ in [] },
+        routes: @escaping @Sendable (Router<BasicRequestContext>, Dependencies) throws -> Void = { _, _ in }
     ) async -> Never {
         do {
             try await run(service, services: services, routes: routes)
             await ServiceExit.exit(0)
+        } catch let problem as any ConfigurationProblem {
+            KeelLogHandler.standardError("\(service.rawValue): invalid configuration: \(problem)")
+            await ServiceExit.exit(2)
         } catch {
             KeelLogHandler.standardError("\(service.rawValue) stopped: \(error)")
             await ServiceExit.exit(1)
         }
+    }
+
+    /// `main` for a service with settings of its own: reads them with `settings` from the standard reader
+    /// first (exit 2, naming the setting, when they cannot be used), then builds and runs the service.
+    public static func main<Settings: Sendable>(
+        _ service: KeelServiceKind,
+        settings read: (ConfigReader) throws -> Settings,
+        services: @escaping @Sendable (Dependencies, Settings) throws -> [any Service],
+        routes: @escaping @Sendable (Router<BasicRequestContext>, Dependencies, Settings) throws -> Void = {
+            _, _, _ in
+        }
+    ) async -> Never {
+        let settings: Settings
+        do {
+            settings = try read(KeelConfiguration.standardReader())
+        } catch {
+            KeelLogHandler.standardError("\(service.rawValue): invalid configuration: \(error)")
+            await ServiceExit.exit(2)
+        }
+        await main(
+            service, services: { try services($0, settings) }, routes: { try routes($0, $1, settings) })
     }
 }

@@ -15,7 +15,7 @@ struct SSHHostsTests {
              "build": {"address": "build.internal", "port": 2200, "user": "ci", "key_file": "/etc/keel/id",
                        "key_passphrase_secret": "BUILD_PASS", "known_hosts": "/etc/keel/known_hosts"}}
             """
-        let inline = try SSHHosts(environment: ["KEEL_SSH_HOSTS": json])
+        let inline = try SSHHosts(reader: .of(["KEEL_SSH_HOSTS": json]))
         #expect(inline.names == ["build", "gpu-1"])
         let gpu = try inline.host(named: "gpu-1")
         #expect(gpu.port == 22 && gpu.user == "keel" && gpu.key == .secret("GPU_KEY"))
@@ -32,8 +32,8 @@ struct SSHHostsTests {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("hosts-\(UUID()).json").path
         try json.write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        #expect(try SSHHosts(environment: ["KEEL_SSH_HOSTS": path]).names == ["build", "gpu-1"])
-        #expect(try SSHHosts(environment: [:]).names.isEmpty)
+        #expect(try SSHHosts(reader: .of(["KEEL_SSH_HOSTS": path])).names == ["build", "gpu-1"])
+        #expect(try SSHHosts(reader: .of([:])).names.isEmpty)
     }
 
     @Test(
@@ -68,7 +68,7 @@ struct SSHHostsTests {
         ])
     func errors(json: String, expected: String) {
         do {
-            _ = try SSHHosts(environment: ["KEEL_SSH_HOSTS": json])
+            _ = try SSHHosts(reader: .of(["KEEL_SSH_HOSTS": json]))
             Issue.record("accepted \(json)")
         } catch {
             #expect(error.description.hasPrefix("KEEL_SSH_HOSTS"))
@@ -79,7 +79,7 @@ struct SSHHostsTests {
     @Test("a missing file is named")
     func missingFile() {
         #expect(throws: SSHHostsError.self) {
-            try SSHHosts(environment: ["KEEL_SSH_HOSTS": "/nonexistent/hosts.json"])
+            try SSHHosts(reader: .of(["KEEL_SSH_HOSTS": "/nonexistent/hosts.json"]))
         }
     }
 
@@ -93,21 +93,24 @@ struct SSHHostsTests {
 
     @Test("callback settings: none, complete, or an error naming the setting")
     func callbackSettings() throws {
-        #expect(try CallbackSettings.from(environment: [:]) == nil)
+        #expect(try CallbackSettings.from(reader: .of([:])) == nil)
         let key = Data((0..<32).map { UInt8($0) }).base64EncodedString()
         let settings = try #require(
-            try CallbackSettings.from(environment: [
-                "KEEL_CALLBACK_KEYS": "k1:\(key)", "KEEL_CALLBACK_GATEWAY_URL": "https://keel.example/cb/",
-            ]))
+            try CallbackSettings.from(
+                reader: .of([
+                    "KEEL_CALLBACK_KEYS": "k1:\(key)",
+                    "KEEL_CALLBACK_GATEWAY_URL": "https://keel.example/cb/",
+                ])))
         #expect(settings.callbackURL == "https://keel.example/cb/v1/callbacks")
         #expect(settings.keys.signingKeyID == "k1")
         #expect(throws: CallbackSettingsError.self) {
-            try CallbackSettings.from(environment: ["KEEL_CALLBACK_KEYS": "k1:\(key)"])
+            try CallbackSettings.from(reader: .of(["KEEL_CALLBACK_KEYS": "k1:\(key)"]))
         }
         #expect(throws: CallbackSettingsError.self) {
-            try CallbackSettings.from(environment: [
-                "KEEL_CALLBACK_KEYS": "k1:\(key)", "KEEL_CALLBACK_GATEWAY_URL": "ftp://x",
-            ])
+            try CallbackSettings.from(
+                reader: .of([
+                    "KEEL_CALLBACK_KEYS": "k1:\(key)", "KEEL_CALLBACK_GATEWAY_URL": "ftp://x",
+                ]))
         }
     }
 }

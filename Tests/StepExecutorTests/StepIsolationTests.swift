@@ -13,16 +13,16 @@ import Testing
     static let allCapabilities: UInt64 = StepIsolation.requiredCapabilities.reduce(0) { $0 | (1 << $1.bit) }
 
     @Test func isolationIsOnByDefaultAndOnlyNoneTurnsItOff() throws {
-        #expect(try StepIsolation(environment: [:]) == .uidRange(StepIsolation.defaultRange))
+        #expect(try StepIsolation(reader: .of([:])) == .uidRange(StepIsolation.defaultRange))
         #expect(
-            try StepIsolation(environment: ["KEEL_STEP_ISOLATION": ""])
+            try StepIsolation(reader: .of(["KEEL_STEP_ISOLATION": ""]))
                 == .uidRange(StepIsolation.defaultRange))
-        #expect(try StepIsolation(environment: ["KEEL_STEP_ISOLATION": "none"]) == .none)
+        #expect(try StepIsolation(reader: .of(["KEEL_STEP_ISOLATION": "none"])) == .none)
         #expect(
-            try StepIsolation(environment: ["KEEL_STEP_UID_RANGE": "3000000-3000009"])
+            try StepIsolation(reader: .of(["KEEL_STEP_UID_RANGE": "3000000-3000009"]))
                 == .uidRange(3_000_000...3_000_009))
         #expect(throws: StepIsolationError.self) {
-            try StepIsolation(environment: ["KEEL_STEP_ISOLATION": "off"])
+            try StepIsolation(reader: .of(["KEEL_STEP_ISOLATION": "off"]))
         }
     }
 

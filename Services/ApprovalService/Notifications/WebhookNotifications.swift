@@ -1,4 +1,3 @@
-import Configuration
 import Foundation
 import KeelService
 import KeelStore
@@ -8,17 +7,9 @@ import ServiceLifecycle
 /// into deliveries and the sender that posts them — or nothing, with one line saying so, when no
 /// signing secret is set. Settings that cannot be used stop the service at start.
 enum WebhookNotifications {
-    static func services(_ dependencies: KeelServiceMain.Dependencies) -> [any Service] {
-        let reader = KeelConfiguration.standardReader()
-        let settings: WebhookSettings
-        do {
-            settings = try WebhookSettings { key, isSecret in
-                reader.string(forKey: ConfigKey(key), isSecret: isSecret)
-            }
-        } catch {
-            dependencies.logger.critical("invalid webhook settings", metadata: ["error": "\(error)"])
-            exit(2)
-        }
+    static func services(_ dependencies: KeelServiceMain.Dependencies, _ settings: WebhookSettings)
+        -> [any Service]
+    {
         guard let secret = settings.secret else {
             dependencies.logger.info(
                 "webhook notifications are off: KEEL_WEBHOOK_SECRET is not set (flows' notify: is ignored)")

@@ -1,5 +1,7 @@
+import Configuration
 import Foundation
 import KeelCore
+import KeelService
 import KeelStore
 
 /// The approval-service's webhook settings (docs/notifications.md#settings), read like every other
@@ -24,6 +26,11 @@ struct WebhookSettings: Sendable {
     var enabled: Bool { secret != nil }
 
     static let defaultRetryBase = Duration.seconds(5)
+
+    /// Reads the settings through the service's reader.
+    init(reader: ConfigReader) throws {
+        try self.init(value: { key, isSecret in reader.string(forKey: ConfigKey(key), isSecret: isSecret) })
+    }
 
     /// - Parameter value: the setting's text for a key (`webhook.urls`), and whether it is a secret
     ///   (never shown in configuration access logs).
@@ -93,7 +100,7 @@ struct WebhookSettings: Sendable {
 }
 
 /// A webhook setting that cannot be used: names the setting and what was expected, never a secret.
-struct WebhookSettingsError: Error, CustomStringConvertible {
+struct WebhookSettingsError: ConfigurationProblem {
     let setting: String
     let value: String
     let expected: String

@@ -1,3 +1,5 @@
+import KeelService
+import Configuration
 import Foundation
 import KeelCore
 
@@ -19,16 +21,16 @@ struct CallbackSettings: Sendable {
     /// nil when none of the settings is present (the executor then refuses `run` and `ssh` steps with a
     /// `wait`);
     /// a description of the problem when they are present but unusable.
-    static func from(environment: [String: String]) throws(CallbackSettingsError) -> CallbackSettings? {
-        let keys = environment["KEEL_CALLBACK_KEYS"] ?? ""
-        let url = environment["KEEL_CALLBACK_GATEWAY_URL"] ?? ""
+    static func from(reader: ConfigReader) throws(CallbackSettingsError) -> CallbackSettings? {
+        let keys = reader.string(environmentName: "KEEL_CALLBACK_KEYS", isSecret: true) ?? ""
+        let url = reader.string(environmentName: "KEEL_CALLBACK_GATEWAY_URL") ?? ""
         if keys.isEmpty && url.isEmpty { return nil }
         guard !keys.isEmpty else { throw .missing("KEEL_CALLBACK_KEYS") }
         guard !url.isEmpty else { throw .missing("KEEL_CALLBACK_GATEWAY_URL") }
         guard url.hasPrefix("http://") || url.hasPrefix("https://") else { throw .gatewayURL }
         do {
             let ring = try CallbackKeyRing(
-                keysSetting: keys, signingKeyID: environment["KEEL_CALLBACK_SIGNING_KEY"])
+                keysSetting: keys, signingKeyID: reader.string(environmentName: "KEEL_CALLBACK_SIGNING_KEY"))
             return CallbackSettings(keys: ring, gatewayURL: url)
         } catch {
             throw .keys(error)

@@ -1,3 +1,5 @@
+import KeelService
+import Configuration
 /// What a `run` step gets when its action does not say: the host's `PATH` for its programs and the
 /// directory it runs in (where the agent's checkout lives on this executor). Set by the operator with
 /// `KEEL_RUN_PATH` and `KEEL_RUN_WORKING_DIR`; without the latter each attempt runs in a fresh private
@@ -13,8 +15,12 @@ struct RunDefaults: Sendable, Hashable {
         self.workingDirectory = workingDirectory
     }
 
-    init(environment: [String: String]) {
-        path = environment["KEEL_RUN_PATH"].flatMap { $0.isEmpty ? nil : $0 } ?? Self.standardPath
-        workingDirectory = environment["KEEL_RUN_WORKING_DIR"].flatMap { $0.isEmpty ? nil : $0 }
+    init(reader: ConfigReader) {
+        path =
+            reader.string(environmentName: "KEEL_RUN_PATH").flatMap { $0.isEmpty ? nil : $0 }
+            ?? Self.standardPath
+        workingDirectory = reader.string(environmentName: "KEEL_RUN_WORKING_DIR").flatMap {
+            $0.isEmpty ? nil : $0
+        }
     }
 }

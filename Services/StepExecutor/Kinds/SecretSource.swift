@@ -25,8 +25,10 @@ struct SecretSource: Sendable {
         self.masked = masked + credentials
     }
 
-    /// The `KEEL_SECRET_<NAME>` variables of `environment` (by default the process's own).
-    init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+    /// The `KEEL_SECRET_<NAME>` variables of `environment` (the process's, as the service started with it:
+    /// `KeelServiceMain.Dependencies.environment`). Secrets are the one setting family read from the
+    /// environment itself: their names are not known in advance, and a reader answers only for known keys.
+    init(environment: [String: String]) {
         var values: [String: String] = [:]
         for (key, value) in environment where key.hasPrefix(Self.environmentPrefix) {
             let name = String(key.dropFirst(Self.environmentPrefix.count))

@@ -1,6 +1,8 @@
 #if canImport(Glibc)
     import Glibc
 #endif
+import KeelService
+import Configuration
 import Foundation
 
 /// Whose identity `run` steps get (`KEEL_STEP_ISOLATION`, docs/security.md).
@@ -18,13 +20,17 @@ enum StepIsolation: Sendable, Hashable {
     static let defaultRange: ClosedRange<UInt32> = 2_000_000...2_000_999
 
     /// Reads `KEEL_STEP_ISOLATION` and `KEEL_STEP_UID_RANGE` (`<first>-<last>`).
-    init(environment: [String: String]) throws(StepIsolationError) {
-        let mode = environment["KEEL_STEP_ISOLATION"].flatMap { $0.isEmpty ? nil : $0 } ?? "uid-range"
+    init(reader: ConfigReader) throws(StepIsolationError) {
+        let mode =
+            reader.string(environmentName: "KEEL_STEP_ISOLATION").flatMap { $0.isEmpty ? nil : $0 }
+            ?? "uid-range"
         switch mode {
         case "none":
             self = .none
         case "uid-range":
-            let setting = environment["KEEL_STEP_UID_RANGE"].flatMap { $0.isEmpty ? nil : $0 }
+            let setting = reader.string(environmentName: "KEEL_STEP_UID_RANGE").flatMap {
+                $0.isEmpty ? nil : $0
+            }
             self = .uidRange(try setting.map(Self.parseRange) ?? Self.defaultRange)
         default:
             throw .setting("KEEL_STEP_ISOLATION", mode, expected: "uid-range or none")

@@ -1,3 +1,5 @@
+import KeelService
+import Configuration
 import Foundation
 import KeelCore
 import SSHClient
@@ -20,9 +22,11 @@ struct SSHHosts: Sendable {
         self.hosts = Dictionary(hosts.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
     }
 
-    /// Reads `KEEL_SSH_HOSTS` from `environment`; no setting means no hosts.
-    init(environment: [String: String]) throws(SSHHostsError) {
-        guard let value = environment[Self.setting]?.trimmingCharacters(in: .whitespacesAndNewlines),
+    /// Reads `KEEL_SSH_HOSTS` through `reader`; no setting means no hosts.
+    init(reader: ConfigReader) throws(SSHHostsError) {
+        guard
+            let value = reader.string(environmentName: Self.setting)?.trimmingCharacters(
+                in: .whitespacesAndNewlines),
             !value.isEmpty
         else {
             self.init()
