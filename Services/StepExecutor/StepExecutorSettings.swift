@@ -16,7 +16,7 @@ struct StepExecutorSettings: Sendable {
     /// `PATH` and working directory for `run` steps (`KEEL_RUN_PATH`, `KEEL_RUN_WORKING_DIR`).
     var runDefaults: RunDefaults
     /// How many steps of one run an executor runs in place, one after another, before handing the run
-    /// back to the queue (`KEEL_STEP_IN_PLACE_LIMIT`, default 32).
+    /// back to the queue (`KEEL_STEP_IN_PLACE_LIMIT`, default 32; 0: every step through the broker).
     var inPlaceLimit: Int
     /// Fault injection for the crash tests: exit right after the n-th claim (`KEEL_FAULT_EXIT_AFTER_CLAIM`).
     var exitAfterClaim: Int?
@@ -27,15 +27,19 @@ struct StepExecutorSettings: Sendable {
         callbacks = try CallbackSettings.from(reader: reader)
         isolation = try StepIsolation(reader: reader)
         runDefaults = RunDefaults(reader: reader)
-        inPlaceLimit = try Self.count(reader, "KEEL_STEP_IN_PLACE_LIMIT") ?? 32
-        exitAfterClaim = try Self.count(reader, "KEEL_FAULT_EXIT_AFTER_CLAIM")
+        inPlaceLimit = try Self.count(reader, "KEEL_STEP_IN_PLACE_LIMIT", atLeast: 0) ?? 32
+        exitAfterClaim = try Self.count(reader, "KEEL_FAULT_EXIT_AFTER_CLAIM", atLeast: 1)
     }
 
-    /// A whole number of at least 1, or nil when the setting is not given.
-    private static func count(_ reader: ConfigReader, _ name: String) throws(ConfigurationError) -> Int? {
+    /// A whole number of at least `minimum`, or nil when the setting is not given.
+    private static func count(_ reader: ConfigReader, _ name: String, atLeast minimum: Int)
+        throws(ConfigurationError)
+        -> Int?
+    {
         guard let text = reader.string(environmentName: name), !text.isEmpty else { return nil }
-        guard let value = Int(text), value >= 1 else {
-            throw ConfigurationError(setting: name, value: text, expected: "a whole number of at least 1")
+        guard let value = Int(text), value >= minimum else {
+            throw ConfigurationError(
+                setting: name, value: text, expected: "a whole number of at least \(minimum)")
         }
         return value
     }

@@ -35,11 +35,12 @@ public enum KeelServiceMain {
     }
 
     /// Builds the service from `reader` and runs it until SIGTERM or SIGINT. Tests and `main` call this;
-    /// a setting that cannot be used throws a `ConfigurationProblem` before anything starts.
+    /// a setting that cannot be used throws a `ConfigurationProblem` before anything starts. `environment`
+    /// (by default the process's) is what `Dependencies.environment` hands the service.
     public static func run(
         _ service: KeelServiceKind,
         reader: ConfigReader = KeelConfiguration.standardReader(),
-        environment: [String: String] = ProcessInfo.processInfo.environment,
+        environment: [String: String]? = nil,
         services: @Sendable (Dependencies) throws -> [any Service] = { _ in [] },
         routes: @escaping @Sendable (Router<BasicRequestContext>, Dependencies) throws -> Void = { _, _ in }
     ) async throws {
@@ -73,7 +74,8 @@ public enum KeelServiceMain {
             configuration: publishingConfiguration, name: "rabbitmq-publishing", logger: logger)
         let poolService = PGPoolService(pool: pool)
         let dependencies = Dependencies(
-            configuration: configuration, reader: reader, environment: environment, pool: pool, amqp: amqp,
+            configuration: configuration, reader: reader,
+            environment: environment ?? ProcessInfo.processInfo.environment, pool: pool, amqp: amqp,
             publishing: publishing, logger: logger)
 
         Gauge(

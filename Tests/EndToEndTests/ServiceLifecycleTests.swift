@@ -42,6 +42,42 @@ import Testing
         #expect(process.output.contains("KEEL_CALLBACK_KEYS: required"), "\(process.output)")
     }
 
+    @Test(
+        "Each service refuses a setting it cannot use with exit status 2, naming the setting, before it connects",
+        arguments: [
+            ("trigger-intake", "KEEL_HTTP_PORT", "99999"),
+            ("step-executor", "KEEL_STEP_IN_PLACE_LIMIT", "none"),
+            ("step-executor", "KEEL_SSH_HOSTS", "{not json"),
+            ("step-executor", "KEEL_RESOURCE_BACKEND", "tape"),
+            ("approval-service", "KEEL_WEBHOOK_FORMAT", "carrier-pigeon"),
+            ("callback-gateway", "KEEL_CALLBACK_UPLOAD_MAX_BYTES", "-1"),
+        ])
+    func anUnusableSettingStopsTheServiceWithStatusTwo(service: String, setting: String, value: String)
+        async throws
+    {
+        var environment = Self.callbackSettings
+        // Nothing answers at these addresses: a service that got past its settings would fail differently.
+        environment["KEEL_DATABASE_URL"] = "postgres://nobody@127.0.0.1:1/none"
+        environment["KEEL_AMQP_URL"] = "amqp://127.0.0.1:1"
+        environment["KEEL_HTTP_PORT"] = "\(TestHTTP.freePort())"
+        environment["KEEL_STEP_ISOLATION"] = "none"
+        environment["KEEL_CALLBACK_GATEWAY_URL"] = "http://127.0.0.1:1"
+        environment[setting] = value
+        let process = try ServiceProcess(service, environment: environment)
+        let deadline = ContinuousClock.now + .seconds(60)
+        while process.isRunning, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(!process.isRunning, "\(service) started with \(setting)=\(value)")
+        #expect(await process.stop() == 2, "\(process.output)")
+        let named =
+            setting.hasPrefix("KEEL_WEBHOOK_") || setting == "KEEL_HTTP_PORT"
+            ? ConfigKeyName.dotted(setting) : setting
+        #expect(process.output.contains("invalid configuration"), "\(process.output)")
+        #expect(process.output.contains(named), "\(process.output)")
+        #expect(!process.output.contains("connected"), "\(process.output)")
+    }
+
     @Test func everyServiceBecomesReadyServesMetricsAndStopsOnSIGTERM() async throws {
         let database = try await migratedDatabase()
         let amqpURL = try TestEnvironment.require("KEEL_AMQP_URL")
@@ -196,5 +232,13 @@ import Testing
         let malformed = try await ServiceProcess.run(
             "keel", arguments: ["migrate", "--database-url", "not a url"])
         #expect(malformed.status == 1, "\(malformed.output)")
+    }
+}
+
+/// How settings read through a key rather than a variable name are named in their errors: `http.port`
+/// for `KEEL_HTTP_PORT`.
+enum ConfigKeyName {
+    static func dotted(_ variable: String) -> String {
+        variable.dropFirst("KEEL_".count).lowercased().replacingOccurrences(of: "_", with: ".")
     }
 }
