@@ -85,6 +85,28 @@ import Testing
             #expect(RunFailure(reason: reason) == .budgetExceeded)
             #expect(!applied(appliedFile).contains(second))
             try await stack.expectHistoryReplays(second)
+
+            // Two runs each used 1200 tokens before their gate and the first 300 more after it; two gates
+            // opened, one approved (in the approval-service), one rejected. Counters are recorded just after
+            // the commits above, so scrape until they have caught up.
+            let flow = ["flow": "agent-budget"]
+            var tokens = 0.0
+            var gates: [String: Double] = [:]
+            _ = await eventually(within: .seconds(30)) {
+                guard let engine = try? await MetricsScrapeTests.scrape(stack).all,
+                    let page = await TestHTTP.get(client.url + "/metrics"),
+                    let approvals = try? PrometheusScrape(parsing: page.body)
+                else { return false }
+                let both = engine + approvals
+                tokens = both.sum("keel_run_usage_total", flow.merging(["dimension": "tokens"]) { $1 })
+                for outcome in ["opened", "approved", "rejected"] {
+                    gates[outcome] = both.sum(
+                        "keel_budget_gates_total", flow.merging(["outcome": outcome]) { $1 })
+                }
+                return tokens == 2700 && gates == ["opened": 2, "approved": 1, "rejected": 1]
+            }
+            #expect(tokens == 2700)
+            #expect(gates == ["opened": 2, "approved": 1, "rejected": 1])
         } catch {
             Issue.record("\(error)\n\(stack.logs)")
         }

@@ -2,7 +2,7 @@ import Foundation
 import KeelTestSupport
 import Testing
 
-/// Issue 8's "done means" for metrics: known runs go through the real services, then their `/metrics`
+/// Metrics end to end: known runs go through the real services, then their `/metrics`
 /// pages are scraped, parsed, and the series the runs must have left are checked by exact count.
 @Suite(.serialized) struct MetricsScrapeTests {
     /// `flaky` fails once (its marker file does not exist yet) and is retried; `doomed` fails, without a
