@@ -98,7 +98,7 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
-            swiftSettings: strict),
+            exclude: ["README.md"], swiftSettings: strict),
         .target(
             name: "KeelBus",
             dependencies: [
@@ -127,7 +127,7 @@ let package = Package(
                 .product(name: "OTel", package: "swift-otel"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
-            swiftSettings: strict),
+            exclude: ["README.md"], swiftSettings: strict),
 
         // The operators' API (docs/api.md): types, server interface and client generated from
         // openapi.yaml, which the approval-service also serves as it is.
