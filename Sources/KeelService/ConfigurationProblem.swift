@@ -8,16 +8,4 @@ public protocol ConfigurationProblem: Error, CustomStringConvertible {}
 
 extension ConfigurationError: ConfigurationProblem {}
 
-/// A settings type's own error, kept whole, marked as a configuration problem: what `main` throws when a
-/// service's `init(reader:)` fails.
-public struct InvalidSettings: ConfigurationProblem {
-    public let underlying: any Error
-
-    public init(_ underlying: any Error) {
-        self.underlying = underlying
-    }
-
-    public var description: String { "\(underlying)" }
-}
-
 extension ResourceConfigurationError: ConfigurationProblem {}

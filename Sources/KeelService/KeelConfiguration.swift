@@ -42,18 +42,18 @@ public struct KeelConfiguration: Sendable {
     public init(service: KeelServiceKind, reader: ConfigReader) throws {
         self.service = service
         host = reader.string(forKey: "http.host", default: "127.0.0.1")
-        port = reader.int(forKey: "http.port", default: service.defaultPort)
+        port = try Self.int(reader, "http.port", default: service.defaultPort)
         databaseURL = reader.string(
             forKey: "database.url", isSecret: true, default: Self.defaultDatabaseURL)
         amqpURL = reader.string(forKey: "amqp.url", isSecret: true, default: Self.defaultAMQPURL)
-        databasePoolSize = reader.int(forKey: "database.pool.size", default: 8)
-        prefetch = reader.int(forKey: "amqp.prefetch", default: 32)
-        let shards = reader.int(forKey: "step.shards", default: 4)
+        databasePoolSize = try Self.int(reader, "database.pool.size", default: 8)
+        prefetch = try Self.int(reader, "amqp.prefetch", default: 32)
+        let shards = try Self.int(reader, "step.shards", default: 4)
         guard (1...256).contains(shards) else {
             throw ConfigurationError(
                 setting: "step.shards", value: String(shards), expected: "between 1 and 256")
         }
-        let lease = reader.double(forKey: "step.lease.seconds", default: 30)
+        let lease = try Self.double(reader, "step.lease.seconds", default: 30)
         guard lease >= 1, lease <= 3600 else {
             throw ConfigurationError(
                 setting: "step.lease.seconds", value: String(lease), expected: "between 1 and 3600")
@@ -63,7 +63,7 @@ public struct KeelConfiguration: Sendable {
             $0.trimmingCharacters(in: .whitespaces)
         }.filter { !$0.isEmpty }
 
-        webHTTPS = reader.bool(forKey: "web.https", default: false)
+        webHTTPS = try Self.bool(reader, "web.https", default: false)
         otlpEndpoint = reader.string(forKey: "otlp.endpoint").flatMap { $0.isEmpty ? nil : $0 }
         otlpProtocol = reader.string(forKey: "otlp.protocol", default: "http/protobuf")
         guard ["http/protobuf", "http/json"].contains(otlpProtocol) else {
@@ -106,6 +106,50 @@ public struct KeelConfiguration: Sendable {
                 setting: "database.pool.size", value: String(databasePoolSize),
                 expected: "at least 1")
         }
+    }
+
+    /// A whole number, or `value` when the setting is not given. Read as text and parsed here: the
+    /// reader's own `int(forKey:default:)` falls back to the default for text that does not parse, and a
+    /// mistyped port must stop the service, not start it on another.
+    static func int(_ reader: ConfigReader, _ key: String, default value: Int) throws(ConfigurationError)
+        -> Int
+    {
+        guard let text = given(reader, key) else { return value }
+        guard let number = Int(text) else {
+            throw ConfigurationError(setting: key, value: text, expected: "a whole number")
+        }
+        return number
+    }
+
+    /// A number, or `value` when the setting is not given; text that does not parse is an error.
+    static func double(_ reader: ConfigReader, _ key: String, default value: Double)
+        throws(ConfigurationError)
+        -> Double
+    {
+        guard let text = given(reader, key) else { return value }
+        guard let number = Double(text), number.isFinite else {
+            throw ConfigurationError(setting: key, value: text, expected: "a number")
+        }
+        return number
+    }
+
+    /// `true` or `false`, or `value` when the setting is not given; anything else is an error.
+    static func bool(_ reader: ConfigReader, _ key: String, default value: Bool) throws(ConfigurationError)
+        -> Bool
+    {
+        guard let text = given(reader, key) else { return value }
+        switch text.lowercased() {
+        case "true", "1", "yes": return true
+        case "false", "0", "no": return false
+        default: throw ConfigurationError(setting: key, value: text, expected: "true or false")
+        }
+    }
+
+    private static func given(_ reader: ConfigReader, _ key: String) -> String? {
+        guard let text = reader.string(forKey: ConfigKey(key))?.trimmingCharacters(in: .whitespaces),
+            !text.isEmpty
+        else { return nil }
+        return text
     }
 
     /// The standard sources: command-line flags, then `KEEL_`-prefixed environment variables.

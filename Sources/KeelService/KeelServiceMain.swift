@@ -144,6 +144,10 @@ extension KeelServiceMain {
             _, _, _ in
         }
     ) async -> Never {
+        // Before the settings (callback keys, URLs) are read: no other process of this user may read them.
+        if !ProcessDumpability.makeNonDumpable() {
+            KeelLogHandler.standardError("\(service.rawValue): cannot make the process non-dumpable")
+        }
         let settings: Settings
         do {
             settings = try read(KeelConfiguration.standardReader())

@@ -21,6 +21,23 @@ import Testing
         #expect(configuration.databaseURL == "postgres://a:b@h/d")
     }
 
+    @Test(
+        "A number or switch that does not parse is refused naming the setting, not replaced by its default",
+        arguments: [
+            ("KEEL_HTTP_PORT", "80a"), ("KEEL_AMQP_PREFETCH", "many"), ("KEEL_DATABASE_POOL_SIZE", "8.5"),
+            ("KEEL_STEP_SHARDS", "four"), ("KEEL_STEP_LEASE_SECONDS", "soon"), ("KEEL_WEB_HTTPS", "maybe"),
+        ])
+    func unparsableValuesAreRefused(variable: String, value: String) throws {
+        let reader = KeelConfiguration.reader(environment: [variable: value])
+        let error = try #require(throws: ConfigurationError.self) {
+            try KeelConfiguration(service: .approvalService, reader: reader)
+        }
+        #expect(
+            error.setting
+                == variable.dropFirst("KEEL_".count).lowercased().replacingOccurrences(of: "_", with: "."))
+        #expect(error.value == value)
+    }
+
     @Test func environmentVariablesAreKeelPrefixed() throws {
         let reader = ConfigReader(providers: [
             EnvironmentVariablesProvider(environmentVariables: [
