@@ -27,17 +27,9 @@ struct SSHReapDeliveryTests {
                 started.outputs?["pid"]?.int64Value.flatMap { Int(exactly: $0) }, "failed: \(started.message)"
             )
 
-            let database = try await TestDatabase.create()
-            let pool = try database.pool(size: 2)
-            do {
+            try await withDatabase(poolSize: 2) { pool in
                 try await Self.check(host: host, attempt: attempt, pid: pid, pool: pool)
-            } catch {
-                await pool.close()
-                try await database.drop()
-                throw error
             }
-            await pool.close()
-            try await database.drop()
         }
     }
 
