@@ -139,6 +139,9 @@ stop() {
         if ! wait_for "! kill -0 $pid" 60; then
             say "rabbitmq did not stop within 60 s; killing it"
             kill -9 "$pid" 2>/dev/null || true
+            # SIGKILL is not instant: until the process is gone it still holds the port, and a start
+            # right after (restart) would find it "in use by another process".
+            wait_for "! kill -0 $pid" 30 || say "rabbitmq (pid $pid) still there 30 s after SIGKILL"
         fi
     fi
     rm -f "$RABBITMQ_PID_FILE"
