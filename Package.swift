@@ -113,7 +113,7 @@ let package = Package(
         .target(
             name: "KeelService",
             dependencies: [
-                "CKeelProcess", "PGClient", "AMQPClient", "KeelStore", "KeelCore",
+                "CKeelProcess", "PGClient", "AMQPClient", "KeelBus", "KeelStore", "KeelCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

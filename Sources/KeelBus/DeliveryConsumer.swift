@@ -5,6 +5,7 @@ import KeelCore
 import KeelStore
 import Metrics
 public import ServiceLifecycle
+import Synchronization
 
 /// A service that consumes work queues with a bounded number of deliveries in flight, and acks each
 /// delivery only after its handler returned (so the outcome committed first).
@@ -22,7 +23,8 @@ public final class DeliveryConsumer: Service, Sendable {
     /// Decides a delivery's fate; throws only for failures worth retrying (the database is down).
     public typealias Handler = @Sendable (AMQPDelivery) async throws -> DeliveryDisposition
 
-    let name: String
+    /// What logs and readiness call it, e.g. `trigger consumer`.
+    public let name: String
     let declaration: KeelDeclaration
     let queues: [String]
     let prefetch: Int
@@ -34,6 +36,12 @@ public final class DeliveryConsumer: Service, Sendable {
     let refusal: Refusal
     let inPlaceAttempts: Int
     let logger: Logger
+    /// Whether the consumer has declared its queues and is taking deliveries. Until it is, a message
+    /// published to an exchange the queues bind to may have nowhere to go, so the service is not ready.
+    private let consuming = Mutex(false)
+
+    /// True from the moment the consumer is taking deliveries until it stops (a broker outage, shutdown).
+    public var isConsuming: Bool { consuming.withLock { $0 } }
 
     /// How a consumer answers and keeps a delivery it refuses.
     public struct Refusal: Sendable {
@@ -111,6 +119,8 @@ public final class DeliveryConsumer: Service, Sendable {
         }
         logger.info(
             "consuming", metadata: ["queues": "\(queues.joined(separator: ","))", "prefetch": "\(prefetch)"])
+        consuming.withLock { $0 = true }
+        defer { consuming.withLock { $0 = false } }
         let depth = DeadLetterQueueDepth(
             queues: declaration.queues.filter { queues.contains($0.name) }, interval: .seconds(15))
         try await withThrowingDiscardingTaskGroup { group in

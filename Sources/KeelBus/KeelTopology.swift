@@ -114,6 +114,12 @@ public struct KeelBinding: Sendable, Hashable {
     public var queue: String
     public var exchange: String
     public var routingKey: String
+
+    public init(queue: String, exchange: String, routingKey: String) {
+        self.queue = queue
+        self.exchange = exchange
+        self.routingKey = routingKey
+    }
 }
 
 /// A set of objects to declare; declaring is idempotent.

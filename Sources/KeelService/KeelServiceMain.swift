@@ -1,5 +1,6 @@
 public import KeelCore
 import AMQPClient
+import KeelBus
 public import Configuration
 import Foundation
 public import Hummingbird
@@ -83,14 +84,14 @@ public enum KeelServiceMain {
             dimensions: [("service", service.rawValue), ("version", KeelVersion.current)]
         )
         .record(1)
+        let own = try services(dependencies)
         let readiness = Readiness(
             checks: [
                 poolService.readinessCheck,
                 poolService.schemaCheck(migrator: try Migrator.bundled()),
                 amqp.readinessCheck,
                 publishing.readinessCheck,
-            ], logger: logger)
-        let own = try services(dependencies)
+            ] + own.compactMap { ($0 as? DeliveryConsumer)?.readinessCheck }, logger: logger)
         let app = try buildApplication(
             configuration: configuration, readiness: readiness, registry: registry, logger: logger,
             routes: { try routes($0, dependencies) })
