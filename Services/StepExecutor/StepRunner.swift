@@ -76,7 +76,7 @@ final class StepRunner: Service, Sendable {
             )
         }
         guard
-            [dispatch.runID, dispatch.flow, dispatch.step, dispatch.idempotencyKey, dispatch.correlationID]
+            [dispatch.flow, dispatch.step, dispatch.idempotencyKey, dispatch.correlationID]
                 .allSatisfy(\.isStorable)
         else {
             return .deadLetter(
@@ -179,7 +179,7 @@ final class StepRunner: Service, Sendable {
             "attempt \(dispatch.step)",
             context: TraceSpans.context(traceparent: attempt.state.trigger?.traceparent)
         ) { span in
-            span.attributes["keel.run_id"] = dispatch.runID
+            span.attributes["keel.run_id"] = dispatch.runID.description
             span.attributes["keel.step"] = dispatch.step
             span.attributes["keel.attempt"] = dispatch.attempt
             return await executeInSpan(

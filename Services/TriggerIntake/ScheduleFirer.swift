@@ -59,7 +59,7 @@ final class ScheduleFirer: Service, Sendable {
             let firing: Date? =
                 missed
                 ? (schedule.missed == .runOnce ? schedule.latestTick(from: tick, notAfter: now) : nil) : tick
-            var runID: String?
+            var runID: RunID?
             if let firing {
                 runID = try await start(record, tick: firing)
             } else {
@@ -81,7 +81,7 @@ final class ScheduleFirer: Service, Sendable {
     /// Creates the tick's run (or finds the one a racing replica created); nil when the flow cannot
     /// start one (no live release any more, or an input its schema now refuses): logged, and the tick
     /// counts as handled.
-    func start(_ record: ScheduleRecord, tick: Date) async throws -> String? {
+    func start(_ record: ScheduleRecord, tick: Date) async throws -> RunID? {
         let schedule = record.schedule
         let fields: Logger.Metadata = [
             "flow": "\(record.flow)", "schedule": "\(schedule.id)", "tick": "\(FlowSchedule.tickText(tick))",

@@ -34,8 +34,8 @@ struct TriggerHandler: Sendable {
     }
 
     enum Outcome: Sendable, Hashable {
-        case accepted(runID: String)
-        case duplicate(runID: String)
+        case accepted(runID: RunID)
+        case duplicate(runID: RunID)
         case rejected(TriggerRejection.Reason)
     }
 
@@ -153,7 +153,7 @@ struct TriggerHandler: Sendable {
         let runID = Self.newRunID()
         var child = NewRun(
             id: runID, flow: request.flow, version: version.version, input: input,
-            idempotencyKey: request.idempotencyKey ?? runID, correlationID: correlationID,
+            idempotencyKey: request.idempotencyKey ?? runID.description, correlationID: correlationID,
             actor: request.actor ?? "anonymous", requester: requester, replyTo: properties.replyTo,
             // With a tracer, the run's trace continues from the span handling this trigger.
             traceparent: TraceSpans.traceparent(of: ServiceContext.current ?? .topLevel)
@@ -310,9 +310,9 @@ struct TriggerHandler: Sendable {
         traceparent.flatMap(TraceContext.init(traceparent:)) ?? .start()
     }
 
-    static func newRunID() -> String {
+    static func newRunID() -> RunID {
         var generator = SystemRandomNumberGenerator()
-        return UUIDv7.make(
+        return RunID.make(
             millisecondsSinceEpoch: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)),
             using: &generator)
     }

@@ -10,7 +10,7 @@ enum TriggerReply {
     static func accepted(run: NewRun, creation: RunCreation, replyTo: String) -> OutboxMessage {
         var body = JSONObject()
         body["type"] = "run.accepted"
-        body["run_id"] = .string(creation.runID)
+        body["run_id"] = .string(creation.runID.description)
         body["flow"] = .string(run.flow)
         switch creation {
         case .created: body["version"] = .number(JSONNumber(run.version))

@@ -80,7 +80,7 @@ extension ConsoleRoutesTests {
                 #expect(page.contains("#1 HTTP 500 · 1.234s"))
                 #expect(page.contains("busy &lt;script&gt;alert(1)&lt;/script&gt;"), "the answer's excerpt")
                 #expect(page.contains("#2 HTTP 200 · 0.008s"))
-                #expect(page.contains(ConsoleLinks.run(run.uuidString.lowercased())))
+                #expect(page.contains(ConsoleLinks.run(RunID(run))))
                 #expect(
                     page.contains("<code>approval.requested</code>")
                         && page.contains(#"<small class="format">slack</small>"#))
@@ -132,7 +132,8 @@ extension ConsoleRoutesTests {
                 .token
             let op = try await fixture.tokens.create(name: "otto", role: .operator, createdBy: "test").token
             let admin = try await fixture.tokens.create(name: "ada", role: .admin, createdBy: "test").token
-            let run = UUID().uuidString.lowercased()
+            let id = RunID(UUID())
+            let run = id.description
             let actions = APIActionStore(pool: fixture.pool)
             try await actions.record(
                 APIAction(
@@ -161,7 +162,7 @@ extension ConsoleRoutesTests {
                 #expect(page.contains("wrong ticket &lt;script&gt;alert(1)&lt;/script&gt;"))
                 #expect(
                     page.contains("<td>fl&quot;ow&#39; &quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;</td>"))
-                #expect(page.contains(#"<a href="\#(ConsoleLinks.run(run))">"#), "the run, linked")
+                #expect(page.contains(#"<a href="\#(ConsoleLinks.run(id))">"#), "the run, linked")
                 #expect(
                     page.contains(#"<a href="/console/flows/web-gated">web-gated</a>"#), "the flow, linked")
                 #expect(page.contains(#"<span class="status status-done">done</span>"#))

@@ -56,8 +56,8 @@ import Testing
                 .token
             let first = try await fixture.pendingApproval(actor: "ana")
             let second = try await fixture.pendingApproval(actor: "bo")
-            let firstRun = String(first.prefix(36))
-            let secondRun = String(second.prefix(36))
+            let firstRun = try #require(RunID(String(first.prefix(36))))
+            let secondRun = try #require(RunID(String(second.prefix(36))))
             try await web.withClient(fixture.web()) { client in
                 var (status, page, _) = try await Self.get(client, "/console/runs", token: viewer)
                 #expect(status == .ok)
@@ -117,9 +117,10 @@ import Testing
         try await web.withFixture { fixture in
             let viewer = try await fixture.tokens.create(name: "vera", role: .approver, createdBy: "test")
                 .token
-            var created: [String] = []
+            var created: [RunID] = []
             for _ in 0...RunsQuery.pageSize {
-                created.append(String(try await fixture.pendingApproval(actor: "ana").prefix(36)))
+                created.append(
+                    try #require(RunID(String(try await fixture.pendingApproval(actor: "ana").prefix(36)))))
             }
             let runs = created
             try await web.withClient(fixture.web()) { client in
@@ -188,7 +189,7 @@ import Testing
             let viewer = try await fixture.tokens.create(name: "vera", role: .approver, createdBy: "test")
                 .token
             let approval = try await fixture.pendingApproval(actor: "ana")
-            let run = String(approval.prefix(36))
+            let run = try #require(RunID(String(approval.prefix(36))))
             try await web.withClient(fixture.web()) { client in
                 let (status, page, _) = try await Self.get(client, ConsoleLinks.run(run), token: viewer)
                 #expect(status == .ok)

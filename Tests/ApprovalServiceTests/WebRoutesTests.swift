@@ -65,14 +65,14 @@ import Testing
             let stored = try await resources.put(
                 bytes: content, description: ResourceDescription(name: "patch.diff", mediaType: mediaType))
             var generator = SystemRandomNumberGenerator()
-            let id = UUIDv7.make(
+            let id = RunID.make(
                 millisecondsSinceEpoch: Timestamp.now.millisecondsSinceEpoch, using: &generator)
             let run = NewRun(
                 id: id, flow: "web-gated", version: 1,
                 input: [
                     "change": .string(stored.reference.description), "title": .string(WebRoutesTests.hostile),
                 ],
-                idempotencyKey: id, correlationID: "c-\(id)", actor: actor, requester: actor)
+                idempotencyKey: id.description, correlationID: "c-\(id)", actor: actor, requester: actor)
             _ = try await RunStore(pool: pool).create(run, at: .now, advancer: advancer) { _ in [] }
             return "\(id):review:1:approval"
         }

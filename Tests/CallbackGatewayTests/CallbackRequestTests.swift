@@ -75,7 +75,8 @@ import Testing
     @Test func tokensAreReplacedWhereverTheyAppear() throws {
         let keys = try CallbackKeyRing(keys: ["k1": Array(repeating: 1, count: 32)], signingKeyID: "k1")
         let token = CallbackToken.mint(
-            CallbackClaims(run: "r", step: "s", attempt: 1, wait: "r:s:1:wait", expires: 1), keys: keys)
+            CallbackClaims(run: RunID(UUID()), step: "s", attempt: 1, wait: "r:s:1:wait", expires: 1),
+            keys: keys)
         let body = #"{"token": "\#(token)", "status": "succeeded", "note": "again: \#(token)"}"#
         let redacted = String(decoding: CallbackTokenRedaction.redact(Array(body.utf8)), as: UTF8.self)
         #expect(!redacted.contains("kcb1."))
@@ -106,7 +107,7 @@ import Testing
         for _ in 0..<200 {
             try expectTokensWrittenWithJSONEscapesAreReplaced(
                 CallbackToken.mint(
-                    CallbackClaims(run: "r", step: "s", attempt: 1, wait: "r:s:1:wait", expires: 1),
+                    CallbackClaims(run: RunID(UUID()), step: "s", attempt: 1, wait: "r:s:1:wait", expires: 1),
                     keys: keys))
         }
     }
@@ -133,7 +134,7 @@ import Testing
         for _ in 0..<200 {
             try expectEscapedTokensInBodiesThatAreNotJSONAreReplaced(
                 CallbackToken.mint(
-                    CallbackClaims(run: "r", step: "s", attempt: 1, wait: "r:s:1:wait", expires: 1),
+                    CallbackClaims(run: RunID(UUID()), step: "s", attempt: 1, wait: "r:s:1:wait", expires: 1),
                     keys: keys))
         }
     }

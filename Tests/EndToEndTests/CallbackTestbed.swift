@@ -151,7 +151,7 @@ struct CallbackTestbed {
     ) -> String {
         CallbackToken.mint(
             CallbackClaims(
-                run: run, step: step, attempt: attempt,
+                run: RunID(run)!, step: step, attempt: attempt,
                 wait: WaitID.of(run: run, step: step, attempt: attempt),
                 expires: Int64(expires.timeIntervalSince1970)),
             keys: keys ?? self.keys)

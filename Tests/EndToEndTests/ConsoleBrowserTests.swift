@@ -234,7 +234,7 @@ import Testing
         let deadline = ContinuousClock.now + .seconds(120)
         while ContinuousClock.now < deadline {
             if let approval = try await approvals.list(for: principal, status: .pending).first(where: {
-                $0.runID == run
+                $0.runID.description == run
             }) {
                 return approval
             }

@@ -334,7 +334,9 @@ final class EngineStack: KeelCLITesting, @unchecked Sendable {
 
     /// A run's facts, in order, decoded.
     func history(_ runID: String) async throws -> [RunFact] {
-        try await RunStore(pool: pool).history(run: runID).map { try $0.entry.decodedFact() }
+        try await RunStore(pool: pool).history(run: try #require(RunID(runID))).map {
+            try $0.entry.decodedFact()
+        }
     }
 
     /// Checks DESIGN invariant 2 on a stored run: replaying its history gives the stored state, and

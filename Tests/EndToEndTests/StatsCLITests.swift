@@ -23,11 +23,11 @@ import Testing
     func run(
         version: Int, base: Timestamp, queue: Int64, duration: Int64, failing: Bool, advancer: RunAdvancer,
         pool: PGPool
-    ) async throws -> String {
+    ) async throws -> RunID {
         var generator = SystemRandomNumberGenerator()
-        let id = UUIDv7.make(millisecondsSinceEpoch: base.millisecondsSinceEpoch, using: &generator)
+        let id = RunID.make(millisecondsSinceEpoch: base.millisecondsSinceEpoch, using: &generator)
         let run = NewRun(
-            id: id, flow: "stats-demo", version: version, input: [:], idempotencyKey: id,
+            id: id, flow: "stats-demo", version: version, input: [:], idempotencyKey: id.description,
             correlationID: "c-\(id)", actor: "ana")
         _ = try await RunStore(pool: pool).create(run, at: base, advancer: advancer) { _ in [] }
         let started = base.adding(milliseconds: queue)
@@ -112,8 +112,8 @@ import Testing
 
             let recoveries = try #require(stats["recoveries"] as? [[String: Any]])
             #expect(recoveries.count == 1)
-            #expect(recoveries.first?["failedRunID"] as? String == failed)
-            #expect(recoveries.first?["recoveredRunID"] as? String == recovered)
+            #expect(recoveries.first?["failedRunID"] as? String == failed.description)
+            #expect(recoveries.first?["recoveredRunID"] as? String == recovered.description)
             #expect(recoveries.first?["ms"] as? Int == 1_110)
             #expect((stats["timeToRecoverMs"] as? [String: Any])?["p50"] as? Int == 1_110)
 

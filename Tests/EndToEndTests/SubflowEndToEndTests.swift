@@ -63,7 +63,8 @@ import Testing
             return
         }
         let waitID = WaitID.of(run: parentID, step: "child", attempt: 1)
-        #expect(trigger.parent == RunParent(runID: parentID, step: "child", waitID: waitID))
+        #expect(
+            trigger.parent == RunParent(runID: try #require(RunID(parentID)), step: "child", waitID: waitID))
         #expect(trigger.idempotencyKey == waitID)
         #expect(trigger.actor == "ana")
         #expect(trigger.correlationID == "corr-p-1")

@@ -39,17 +39,17 @@ import Testing
         /// authenticated requester is `actor` unless `requester` says otherwise (`.some(nil)`: none).
         func run(
             _ flow: String, actor: String = "ana", requester: String?? = nil, at time: Timestamp = .now
-        ) async throws -> String {
+        ) async throws -> RunID {
             var generator = SystemRandomNumberGenerator()
-            let id = UUIDv7.make(millisecondsSinceEpoch: time.millisecondsSinceEpoch, using: &generator)
+            let id = RunID.make(millisecondsSinceEpoch: time.millisecondsSinceEpoch, using: &generator)
             let run = NewRun(
-                id: id, flow: flow, version: 1, input: ["change": "v2"], idempotencyKey: id,
+                id: id, flow: flow, version: 1, input: ["change": "v2"], idempotencyKey: id.description,
                 correlationID: "c-\(id)", actor: actor, requester: requester ?? actor)
             _ = try await RunStore(pool: pool).create(run, at: time, advancer: advancer) { _ in [] }
             return id
         }
 
-        func history(_ run: String) async throws -> [RunFact] {
+        func history(_ run: RunID) async throws -> [RunFact] {
             try await RunStore(pool: pool).history(run: run).map { try $0.entry.decodedFact() }
         }
     }

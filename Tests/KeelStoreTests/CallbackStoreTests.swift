@@ -46,27 +46,28 @@ import Testing
         let store: CallbackStore
 
         /// Triggers a run of `flow` at `time` and returns its id.
-        func run(_ flow: String, at time: Timestamp = .now) async throws -> String {
+        func run(_ flow: String, at time: Timestamp = .now) async throws -> RunID {
             var generator = SystemRandomNumberGenerator()
-            let id = UUIDv7.make(millisecondsSinceEpoch: time.millisecondsSinceEpoch, using: &generator)
+            let id = RunID.make(millisecondsSinceEpoch: time.millisecondsSinceEpoch, using: &generator)
             let run = NewRun(
-                id: id, flow: flow, version: 1, input: [:], idempotencyKey: id, correlationID: "c-\(id)",
+                id: id, flow: flow, version: 1, input: [:], idempotencyKey: id.description,
+                correlationID: "c-\(id)",
                 actor: "ana")
             _ = try await RunStore(pool: pool).create(run, at: time, advancer: advancer) { _ in [] }
             return id
         }
 
-        func claims(_ run: String, step: String = "job", wait: String? = nil) -> CallbackClaims {
+        func claims(_ run: RunID, step: String = "job", wait: String? = nil) -> CallbackClaims {
             CallbackClaims(
                 run: run, step: step, attempt: 1, wait: wait ?? "\(run):\(step):1:wait",
                 expires: Int64(Date().timeIntervalSince1970) + 3600)
         }
 
-        func history(_ run: String) async throws -> [RunFact] {
+        func history(_ run: RunID) async throws -> [RunFact] {
             try await RunStore(pool: pool).history(run: run).map { try $0.entry.decodedFact() }
         }
 
-        func callbacksReceived(_ run: String) async throws -> [RunFact] {
+        func callbacksReceived(_ run: RunID) async throws -> [RunFact] {
             try await history(run).filter { $0.event.kind == "callback.received" }
         }
 

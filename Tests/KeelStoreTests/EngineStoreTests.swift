@@ -17,12 +17,13 @@ import Testing
 
     /// Creates a run of version 1 of `flow`, triggered at `time`.
     func createRun(_ flow: String, at time: Timestamp, advancer: RunAdvancer, pool: PGPool) async throws
-        -> String
+        -> RunID
     {
         var generator = SystemRandomNumberGenerator()
-        let id = UUIDv7.make(millisecondsSinceEpoch: time.millisecondsSinceEpoch, using: &generator)
+        let id = RunID.make(millisecondsSinceEpoch: time.millisecondsSinceEpoch, using: &generator)
         let run = NewRun(
-            id: id, flow: flow, version: 1, input: [:], idempotencyKey: id, correlationID: "c-\(id)",
+            id: id, flow: flow, version: 1, input: [:], idempotencyKey: id.description,
+            correlationID: "c-\(id)",
             actor: "ana")
         _ = try await RunStore(pool: pool).create(run, at: time, advancer: advancer) { _ in [] }
         return id
@@ -33,7 +34,7 @@ import Testing
             try await push("flow: timed\ntimeout: 1s\nsteps:\n  - id: a\n    noop: {}\n", pool)
             let advancer = RunAdvancer(pool: pool)
             // Triggered long ago: every run's run-timeout timer is already due.
-            var runs: [String] = []
+            var runs: [RunID] = []
             for index in 0..<20 {
                 runs.append(
                     try await createRun(

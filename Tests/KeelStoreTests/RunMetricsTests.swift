@@ -26,7 +26,7 @@ import Testing
         let metrics: RunMetrics
         var state: RunState
         var now: Int64 = 1_800_000_000_000
-        let runID = "0193a1b2-0000-7000-8000-000000000001"
+        let runID = RunID("0193a1b2-0000-7000-8000-000000000001")!
 
         init(factory: TestMetrics) throws {
             reducer = RunReducer(flow: try FlowParser.parse(yaml: RunMetricsTests.flow, file: "flow.yaml"))

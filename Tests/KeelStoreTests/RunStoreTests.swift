@@ -20,7 +20,7 @@ import Testing
     func newRun(key: String) -> NewRun {
         var generator = SystemRandomNumberGenerator()
         return NewRun(
-            id: UUIDv7.make(millisecondsSinceEpoch: 1_764_201_600_000, using: &generator), flow: "demo",
+            id: RunID.make(millisecondsSinceEpoch: 1_764_201_600_000, using: &generator), flow: "demo",
             version: 1,
             input: ["task": "x"], idempotencyKey: key, correlationID: "c-1", actor: "ana", replyTo: "replies")
     }
@@ -41,7 +41,10 @@ import Testing
             let store = RunStore(pool: pool)
             let first = newRun(key: "k-1")
             let reply: @Sendable (RunCreation) -> [OutboxMessage] = { creation in
-                [OutboxMessage(exchange: "", routingKey: "replies", body: Array(creation.runID.utf8))]
+                [
+                    OutboxMessage(
+                        exchange: "", routingKey: "replies", body: Array(creation.runID.description.utf8))
+                ]
             }
             let advancer = RunAdvancer(pool: pool, settings: EngineSettings(stepShards: 4))
             let created = try await store.create(
@@ -81,17 +84,20 @@ import Testing
             }
             try #require(messages.count == 3)
             #expect(messages[0].0 == "keel.steps")
-            #expect(messages[0].1 == "default.\(StepRoute.shard(of: first.id, shards: 4))")
+            #expect(messages[0].1 == "default.\(StepRoute.shard(of: first.id.description, shards: 4))")
             let dispatch = try #require(StepDispatch(json: try JSONValue(parsing: messages[0].2)))
             #expect(
                 dispatch
                     == StepDispatch(
                         runID: first.id, flow: "demo", version: 1, step: "a", attempt: 1,
                         idempotencyKey: "\(first.id):a:1", correlationID: "c-1"))
-            #expect(messages[1...].map { String(decoding: $0.2, as: UTF8.self) } == [first.id, first.id])
+            #expect(
+                messages[1...].map { String(decoding: $0.2, as: UTF8.self) } == [
+                    first.id.description, first.id.description,
+                ])
             let state = try await pool.withConnection { connection in
                 try await connection.query(
-                    "SELECT status, last_seq FROM runs WHERE id = \(UUID(uuidString: first.id))"
+                    "SELECT status, last_seq FROM runs WHERE id = \(first.id)"
                 ).first.map { (try $0.decode(String.self, at: 0), try $0.decode(Int.self, at: 1)) }
             }
             #expect(state?.0 == "running")

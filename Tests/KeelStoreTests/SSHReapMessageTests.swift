@@ -59,12 +59,13 @@ import Testing
             let shards = 16
             let advancer = try await Self.prepare(pool, yaml: Self.shardedFlow, shards: shards)
             var generator = SystemRandomNumberGenerator()
-            let id = UUIDv7.make(
+            let id = RunID.make(
                 millisecondsSinceEpoch: Timestamp.now.millisecondsSinceEpoch, using: &generator)
             // A tenant whose shard differs from the run id's: the reap must follow the tenant.
             let tenant = try #require(
                 (0..<1_000).map { "tenant-\($0)" }.first {
-                    StepRoute.shard(of: $0, shards: shards) != StepRoute.shard(of: id, shards: shards)
+                    StepRoute.shard(of: $0, shards: shards)
+                        != StepRoute.shard(of: id.description, shards: shards)
                 })
             let run = try await Self.startedJob(
                 pool, advancer: advancer, id: id, flow: "sharded", input: ["tenant": .string(tenant)])
@@ -107,15 +108,16 @@ import Testing
     }
 
     static func createRun(
-        _ pool: PGPool, advancer: RunAdvancer, id: String? = nil, flow: String = "remote",
+        _ pool: PGPool, advancer: RunAdvancer, id: RunID? = nil, flow: String = "remote",
         input: JSONValue = [:]
-    ) async throws -> String {
+    ) async throws -> RunID {
         var generator = SystemRandomNumberGenerator()
         let id =
             id
-            ?? UUIDv7.make(millisecondsSinceEpoch: Timestamp.now.millisecondsSinceEpoch, using: &generator)
+            ?? RunID.make(millisecondsSinceEpoch: Timestamp.now.millisecondsSinceEpoch, using: &generator)
         let run = NewRun(
-            id: id, flow: flow, version: 1, input: input, idempotencyKey: id, correlationID: "c-\(id)",
+            id: id, flow: flow, version: 1, input: input, idempotencyKey: id.description,
+            correlationID: "c-\(id)",
             actor: "ana")
         _ = try await RunStore(pool: pool).create(run, at: .now, advancer: advancer) { _ in [] }
         return id
@@ -123,9 +125,9 @@ import Testing
 
     /// A run whose `bench` attempt started its job (pid 4242) and now waits for the callback.
     static func startedJob(
-        _ pool: PGPool, advancer: RunAdvancer, id: String? = nil, flow: String = "remote",
+        _ pool: PGPool, advancer: RunAdvancer, id: RunID? = nil, flow: String = "remote",
         input: JSONValue = [:]
-    ) async throws -> String {
+    ) async throws -> RunID {
         let run = try await createRun(pool, advancer: advancer, id: id, flow: flow, input: input)
         let attempts = AttemptStore(advancer: advancer)
         let dispatch = StepDispatch(

@@ -28,24 +28,25 @@ import Testing
         let tokens: APITokenStore
 
         /// Triggers a run, whose wait and approval open at once, and returns its id.
-        func run() async throws -> String {
+        func run() async throws -> RunID {
             var generator = SystemRandomNumberGenerator()
-            let id = UUIDv7.make(
+            let id = RunID.make(
                 millisecondsSinceEpoch: Timestamp.now.millisecondsSinceEpoch, using: &generator)
             let run = NewRun(
-                id: id, flow: "agentic", version: 1, input: [:], idempotencyKey: id, correlationID: "c-\(id)",
+                id: id, flow: "agentic", version: 1, input: [:], idempotencyKey: id.description,
+                correlationID: "c-\(id)",
                 actor: "ana", requester: "ana")
             _ = try await RunStore(pool: pool).create(run, at: .now, advancer: advancer) { _ in [] }
             return id
         }
 
-        func claims(_ run: String) -> CallbackClaims {
+        func claims(_ run: RunID) -> CallbackClaims {
             CallbackClaims(
                 run: run, step: "agent", attempt: 1, wait: "\(run):agent:1:wait",
                 expires: Int64(Date().timeIntervalSince1970) + 3600)
         }
 
-        func history(_ run: String) async throws -> [RunFact] {
+        func history(_ run: RunID) async throws -> [RunFact] {
             try await RunStore(pool: pool).history(run: run).map { try $0.entry.decodedFact() }
         }
     }

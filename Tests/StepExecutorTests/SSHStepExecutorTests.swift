@@ -56,7 +56,7 @@ struct SSHStepExecutorTests {
             #expect(written)
             let environment = Self.variables(try await session.execute("cat \(envFile)").stdoutText)
             #expect(environment["MODEL"] == "tiny")
-            #expect(environment["KEEL_RUN_ID"] == attempt.runID)
+            #expect(environment["KEEL_RUN_ID"] == attempt.runID.description)
             #expect(environment["KEEL_STEP"] == "bench")
             #expect(environment["KEEL_ATTEMPT"] == "1")
             #expect(environment["KEEL_IDEMPOTENCY_KEY"] == attempt.idempotencyKey)

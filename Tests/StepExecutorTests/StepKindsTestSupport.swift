@@ -9,7 +9,7 @@ import PGClient
 
 /// An attempt of `step` in a run with `input`, as the engine would hand it over.
 func work(_ step: StepDefinition, input: JSONValue = [:], attempt: Int = 1) -> StepWork {
-    let runID = UUID().uuidString.lowercased()
+    let runID = RunID(UUID())
     let correlationID = "corr-\(UUID().uuidString.prefix(8))"
     return StepWork(
         runID: runID, flow: "test-flow", version: 1, step: step, attempt: attempt,
@@ -17,7 +17,8 @@ func work(_ step: StepDefinition, input: JSONValue = [:], attempt: Int = 1) -> S
         context: ExpressionContext(
             input: input,
             run: RunContext(
-                id: runID, flow: "test-flow", version: 1, correlationID: correlationID, attempt: attempt)
+                id: runID.description, flow: "test-flow", version: 1, correlationID: correlationID,
+                attempt: attempt)
         ))
 }
 

@@ -12,7 +12,7 @@ enum APIShapes {
             throw CocoaError(.coderInvalidValue)
         }
         return .init(
-            id: run.id, flow: run.flow, version: run.version, status: status,
+            id: run.id.description, flow: run.flow, version: run.version, status: status,
             idempotencyKey: run.idempotencyKey,
             correlationId: run.correlationID, actor: run.actor, requester: run.requester,
             createdAt: run.createdAt, finishedAt: run.finishedAt)
@@ -22,7 +22,8 @@ enum APIShapes {
         -> Components.Schemas.StartedRun
     {
         .init(
-            runId: run.id, flow: run.flow, idempotencyKey: run.idempotencyKey, requester: run.requester,
+            runId: run.id.description, flow: run.flow, idempotencyKey: run.idempotencyKey,
+            requester: run.requester,
             status: status)
     }
 

@@ -25,26 +25,31 @@ struct OperatorAPI: APIProtocol {
         let query = input.query
         let limit = try Limits.check(query.limit ?? 50, "limit", inQuery: true)
         if let q = query.q { try Limits.text(q, "q", maximum: 200, inQuery: true) }
-        if let before = query.before, UUID(uuidString: before) == nil {
-            throw Limits.invalid("before", "expected a run id (a UUID)", inQuery: true)
+        var before: RunID?
+        if let text = query.before {
+            guard let id = RunID(text) else {
+                throw Limits.invalid("before", "expected a run id (a UUID)", inQuery: true)
+            }
+            before = id
         }
         let found = try await runs.search(
             RunFilter(
                 flow: query.flow, status: query.status?.rawValue, requester: query.requester,
                 since: query.since,
-                until: query.until, text: query.q, before: query.before, limit: limit))
+                until: query.until, text: query.q, before: before, limit: limit))
         return .ok(
             .init(
                 body: .json(
                     .init(
                         runs: try found.map(APIShapes.run),
-                        nextBefore: found.count == limit ? found.last?.id : nil))))
+                        nextBefore: found.count == limit ? found.last?.id.description : nil))))
     }
 
     func getRun(_ input: Operations.GetRun.Input) async throws -> Operations.GetRun.Output {
         _ = try await actions.authorize(.approver)
-        let id = input.path.runID.lowercased()
-        guard let summary = try await runs.summary(of: id) else { throw Problems.runNotFound }
+        guard let id = RunID(input.path.runID), let summary = try await runs.summary(of: id) else {
+            throw Problems.runNotFound
+        }
         let history = try await runs.history(run: id)
         let timeline = try await runs.stored(run: id, history: history).timeline()
         return .ok(
@@ -67,7 +72,7 @@ struct OperatorAPI: APIProtocol {
             wait: .seconds(wait))
         switch started {
         case .created(let run):
-            await actions.record("run.start", target: run.id, by: principal, outcome: .done)
+            await actions.record("run.start", target: run.id.description, by: principal, outcome: .done)
             return .created(.init(body: .json(APIShapes.started(run, status: .created))))
         case .existing(let run):
             return .ok(.init(body: .json(APIShapes.started(run, status: .existing))))
@@ -117,13 +122,16 @@ struct OperatorAPI: APIProtocol {
     /// Carries an operator's request to the run through the engine, as `keel run cancel|retry` does:
     /// checked against the run's state under its lock, the fact and its consequences committed together.
     private func submit(
-        _ request: OperatorRequest, run id: String, action: String, by principal: APITokenRecord,
+        _ request: OperatorRequest, run text: String, action: String, by principal: APITokenRecord,
         detail: String
     ) async throws -> Components.Schemas.OperatorResult {
-        guard try await runs.summary(of: id) != nil else { throw Problems.runNotFound }
+        guard let run = RunID(text), try await runs.summary(of: run) != nil else {
+            throw Problems.runNotFound
+        }
+        let id = run.description
         let advance: RunAdvance
         do {
-            advance = try await advancer.advance(run: id) { state in
+            advance = try await advancer.advance(run: run) { state in
                 try request.fact(for: state, at: .now).get()
             }
         } catch let refusal as OperatorRequestRefusal {
@@ -136,8 +144,8 @@ struct OperatorAPI: APIProtocol {
             throw Problems.conflict("The engine did not accept the request.")
         }
         await actions.record(action, target: id, by: principal, outcome: .done, detail: detail)
-        let timeline = try await runs.stored(run: id).timeline()
-        let status = try await runs.summary(of: id)?.status ?? "pending"
+        let timeline = try await runs.stored(run: run).timeline()
+        let status = try await runs.summary(of: run)?.status ?? "pending"
         return .init(
             runId: id, fact: try HistoryEntry(fact).kind,
             status: Components.Schemas.RunStatus(rawValue: status) ?? .pending,

@@ -37,7 +37,8 @@ struct CallbackUploads: Sendable {
         if let expected, ResourceReference(sha256: expected) == nil {
             errors.append(.init(pointer: "Keel-Content-SHA256", detail: "expected 64 lowercase hex digits"))
         }
-        guard errors.isEmpty, let runID = UUID(uuidString: claims.run) else {
+        let runID = claims.run.uuid
+        guard errors.isEmpty else {
             return await receiver.record(.invalid(errors), claims: claims, via: .http)
         }
         let limit = maximumBytes

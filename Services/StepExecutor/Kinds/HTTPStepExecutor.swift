@@ -120,9 +120,8 @@ struct HTTPStepExecutor: StepKindExecutor {
                 headers[name] = .string(redactor.redacting(value))
             }
         }
-        let producer = UUID(uuidString: work.runID).map {
-            ResourceProducer(runID: $0, step: work.step.id, attempt: work.attempt)
-        }
+        let producer: ResourceProducer? = ResourceProducer(
+            runID: work.runID.uuid, step: work.step.id, attempt: work.attempt)
         let bodyValue: JSONValue
         do {
             bodyValue = try await self.body(

@@ -123,7 +123,7 @@ struct RunStepExecutor: StepKindExecutor {
         var environment = action.environment
         if environment["PATH"] == nil { environment["PATH"] = path }
         environment.merge(callbackVariables) { _, callback in callback }
-        environment["KEEL_RUN_ID"] = work.runID
+        environment["KEEL_RUN_ID"] = work.runID.description
         environment["KEEL_STEP"] = work.step.id
         environment["KEEL_ATTEMPT"] = String(work.attempt)
         environment["KEEL_IDEMPOTENCY_KEY"] = work.idempotencyKey
@@ -151,9 +151,8 @@ struct RunStepExecutor: StepKindExecutor {
             workingDirectory: workingDirectory(action, directory), standardInput: action.standardInput,
             user: directory.owner, setpriv: users?.setpriv ?? StepUser.standardSetpriv,
             timeout: action.timeout?.duration)
-        let producer = UUID(uuidString: work.runID).map {
-            ResourceProducer(runID: $0, step: work.step.id, attempt: work.attempt)
-        }
+        let producer: ResourceProducer? = ResourceProducer(
+            runID: work.runID.uuid, step: work.step.id, attempt: work.attempt)
         let standardOutput = CapturedOutput(redactor: redactor)
         let standardError = CapturedOutput(redactor: redactor)
         let prefix = "\(work.step.id).\(work.attempt)"

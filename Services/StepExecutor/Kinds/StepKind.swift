@@ -5,7 +5,7 @@ import Logging
 
 /// Everything an attempt needs to run, loaded by the engine when it claimed the attempt.
 struct StepWork: Sendable {
-    var runID: String
+    var runID: RunID
     var flow: String
     var version: Int
     var step: StepDefinition

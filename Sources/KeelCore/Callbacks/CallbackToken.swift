@@ -5,7 +5,7 @@ public import Foundation
 /// until it expires. The token is these claims signed with HMAC-SHA256; nothing of it is stored but
 /// its `id`'s digest, so a leaked database does not leak live tokens.
 public struct CallbackClaims: Sendable, Hashable, Codable {
-    public var run: String
+    public var run: RunID
     public var step: String
     public var attempt: Int
     public var wait: String
@@ -17,7 +17,7 @@ public struct CallbackClaims: Sendable, Hashable, Codable {
     public var id: String
 
     public init(
-        run: String, step: String, attempt: Int, wait: String, audience: String = CallbackToken.audience,
+        run: RunID, step: String, attempt: Int, wait: String, audience: String = CallbackToken.audience,
         expires: Int64, id: String = CallbackToken.randomID()
     ) {
         self.run = run

@@ -12,7 +12,7 @@ public enum OperatorRequest: Sendable, Hashable {
 
     /// The fact for a run in `state`, stamped `at`, or why the request does not fit it.
     public func fact(for state: RunState, at: Timestamp) -> Result<RunFact, OperatorRequestRefusal> {
-        let runID = state.trigger?.runID ?? ""
+        let runID = state.trigger?.runID.description ?? ""
         guard state.status != .pending else { return .failure(.notTriggered(runID: runID)) }
         switch self {
         case .cancel(let actor, let reason):

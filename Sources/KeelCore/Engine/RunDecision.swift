@@ -14,7 +14,7 @@ struct RunDecision {
     }
 
     private var flow: FlowDefinition { reducer.flow }
-    private var runID: String { state.trigger?.runID ?? "" }
+    private var runID: String { state.trigger?.runID.description ?? "" }
 
     /// Appends a derived fact and folds it.
     private mutating func record(_ event: RunFact.Event) {

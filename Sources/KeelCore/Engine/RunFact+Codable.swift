@@ -52,7 +52,8 @@ extension RunFact: Codable {
         case "run.triggered":
             event = .runTriggered(
                 RunTrigger(
-                    runID: try string(.runID), flow: try string(.flow), version: try int(.version),
+                    runID: try container.decode(RunID.self, forKey: .runID), flow: try string(.flow),
+                    version: try int(.version),
                     input: try container.decode(JSONValue.self, forKey: .input),
                     actor: try optionalString(.actor), requester: try optionalString(.requester),
                     correlationID: try string(.correlationID), idempotencyKey: try string(.idempotencyKey),

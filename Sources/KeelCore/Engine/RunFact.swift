@@ -73,8 +73,7 @@ public struct RunFact: Sendable, Hashable {
 
 /// What a trigger brought: the run's identity and input.
 public struct RunTrigger: Sendable, Hashable {
-    /// UUIDv7 text.
-    public var runID: String
+    public var runID: RunID
     public var flow: String
     public var version: Int
     /// Already validated against the flow's input schema.
@@ -96,7 +95,7 @@ public struct RunTrigger: Sendable, Hashable {
     public var parent: RunParent?
 
     public init(
-        runID: String, flow: String, version: Int, input: JSONValue, actor: String? = nil,
+        runID: RunID, flow: String, version: Int, input: JSONValue, actor: String? = nil,
         requester: String? = nil, correlationID: String,
         idempotencyKey: String, replyTo: String? = nil, traceparent: String? = nil, parent: RunParent? = nil
     ) {
@@ -116,11 +115,11 @@ public struct RunTrigger: Sendable, Hashable {
 
 /// Where a child run came from: the parent run, its `flow` step, and the wait that step holds.
 public struct RunParent: Sendable, Hashable, Codable {
-    public var runID: String
+    public var runID: RunID
     public var step: String
     public var waitID: String
 
-    public init(runID: String, step: String, waitID: String) {
+    public init(runID: RunID, step: String, waitID: String) {
         self.runID = runID
         self.step = step
         self.waitID = waitID

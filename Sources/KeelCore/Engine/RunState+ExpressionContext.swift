@@ -20,7 +20,7 @@ extension RunState {
         return ExpressionContext(
             input: trigger?.input ?? .null, steps: steps,
             run: RunContext(
-                id: trigger?.runID ?? "", flow: flow.name, version: trigger?.version ?? 0,
+                id: trigger?.runID.description ?? "", flow: flow.name, version: trigger?.version ?? 0,
                 correlationID: trigger?.correlationID ?? "", actor: trigger?.actor, attempt: attempt),
             map: map)
     }

@@ -85,7 +85,7 @@ public struct RunSnapshot: Sendable, Hashable, Codable {
 }
 
 struct TriggerSnapshot: Sendable, Hashable, Codable {
-    var runID: String
+    var runID: RunID
     var flow: String
     var version: Int
     var input: JSONValue

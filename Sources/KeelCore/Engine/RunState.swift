@@ -61,7 +61,7 @@ public struct RunState: Sendable, Hashable {
 
     /// The stable idempotency key of an attempt: `<run id>:<step>:<attempt>`.
     public func idempotencyKey(step: String, attempt: Int) -> String {
-        "\(trigger?.runID ?? ""):\(step):\(attempt)"
+        "\(trigger?.runID.description ?? ""):\(step):\(attempt)"
     }
 
     /// The approver's note the attempts of `id` carry: its own, or for an element the mapped step's (a

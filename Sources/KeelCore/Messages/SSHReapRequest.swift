@@ -11,7 +11,7 @@
 public struct SSHReapRequest: Sendable, Hashable {
     public static let messageType = "ssh.reap"
 
-    public var runID: String
+    public var runID: RunID
     public var step: String
     public var attempt: Int
     public var idempotencyKey: String
@@ -25,7 +25,7 @@ public struct SSHReapRequest: Sendable, Hashable {
     public var correlationID: String?
 
     public init(
-        runID: String, step: String, attempt: Int, idempotencyKey: String, host: String, pid: Int?,
+        runID: RunID, step: String, attempt: Int, idempotencyKey: String, host: String, pid: Int?,
         reason: String, flow: String? = nil, version: Int? = nil, correlationID: String? = nil
     ) {
         self.runID = runID
@@ -42,7 +42,7 @@ public struct SSHReapRequest: Sendable, Hashable {
 
     public var json: JSONValue {
         var object: JSONObject = [
-            "type": .string(Self.messageType), "run_id": .string(runID), "step": .string(step),
+            "type": .string(Self.messageType), "run_id": .string(runID.description), "step": .string(step),
             "attempt": .number(JSONNumber(attempt)), "idempotency_key": .string(idempotencyKey),
             "host": .string(host), "pid": pid.map { .number(JSONNumber($0)) } ?? .null,
             "reason": .string(reason),
@@ -56,7 +56,8 @@ public struct SSHReapRequest: Sendable, Hashable {
     /// Reads a body; nil when a required field is missing or of the wrong type.
     public init?(json: JSONValue) {
         guard let object = json.objectValue,
-            let runID = object["run_id"]?.stringValue, let step = object["step"]?.stringValue,
+            let runID = object["run_id"]?.stringValue.flatMap(RunID.init),
+            let step = object["step"]?.stringValue,
             let attempt = object["attempt"]?.int64Value.flatMap({ Int(exactly: $0) }),
             let idempotencyKey = object["idempotency_key"]?.stringValue,
             let host = object["host"]?.stringValue, !host.isEmpty

@@ -5,7 +5,7 @@
 /// Body: `{"run_id", "flow", "version", "step", "attempt", "idempotency_key", "correlation_id"}`; unknown
 /// fields are ignored.
 public struct StepDispatch: Sendable, Hashable {
-    public var runID: String
+    public var runID: RunID
     public var flow: String
     public var version: Int
     public var step: String
@@ -14,7 +14,7 @@ public struct StepDispatch: Sendable, Hashable {
     public var correlationID: String
 
     public init(
-        runID: String, flow: String, version: Int, step: String, attempt: Int, idempotencyKey: String,
+        runID: RunID, flow: String, version: Int, step: String, attempt: Int, idempotencyKey: String,
         correlationID: String
     ) {
         self.runID = runID
@@ -28,7 +28,8 @@ public struct StepDispatch: Sendable, Hashable {
 
     public var json: JSONValue {
         .object([
-            "run_id": .string(runID), "flow": .string(flow), "version": .number(JSONNumber(version)),
+            "run_id": .string(runID.description), "flow": .string(flow),
+            "version": .number(JSONNumber(version)),
             "step": .string(step), "attempt": .number(JSONNumber(attempt)),
             "idempotency_key": .string(idempotencyKey), "correlation_id": .string(correlationID),
         ])
@@ -37,7 +38,8 @@ public struct StepDispatch: Sendable, Hashable {
     /// Reads a dispatch body; nil when a field is missing or of the wrong type (a poison message).
     public init?(json: JSONValue) {
         guard let object = json.objectValue,
-            let runID = object["run_id"]?.stringValue, let flow = object["flow"]?.stringValue,
+            let runID = object["run_id"]?.stringValue.flatMap(RunID.init),
+            let flow = object["flow"]?.stringValue,
             let version = object["version"]?.int64Value.flatMap({ Int(exactly: $0) }),
             let step = object["step"]?.stringValue,
             let attempt = object["attempt"]?.int64Value.flatMap({ Int(exactly: $0) }),

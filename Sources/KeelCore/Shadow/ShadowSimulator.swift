@@ -51,8 +51,8 @@ public struct ShadowSimulator: Sendable {
             // As trigger-intake would: the version's defaults fill what the recorded input lacks.
             shadowTrigger.input = InputDefaults.apply(flow.input, to: trigger.input)
             feed(RunFact(at: at, event: .runTriggered(shadowTrigger)), into: &replay, live: live)
-            for fact in recording.facts where !fact.derived && shouldFeed(fact, replay, runID: trigger.runID)
-            {
+            for fact in recording.facts
+            where !fact.derived && shouldFeed(fact, replay, runID: trigger.runID.description) {
                 feed(fact, into: &replay, live: live)
             }
         }
@@ -203,7 +203,7 @@ public struct ShadowSimulator: Sendable {
         let liveOutcome = liveState.outcome?.rawValue ?? liveState.status.rawValue
         let shadowOutcome = shadowState.outcome?.rawValue ?? "incomplete"
         return ShadowRunReport(
-            runID: liveState.trigger?.runID ?? "", recordedVersion: recording.version,
+            runID: liveState.trigger?.runID.description ?? "", recordedVersion: recording.version,
             liveOutcome: liveOutcome,
             shadowOutcome: shadowOutcome, steps: steps)
     }

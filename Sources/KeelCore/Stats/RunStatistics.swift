@@ -95,11 +95,11 @@ public struct RunStatistics: Sendable, Hashable {
     /// open, and ended when the next run of the flow (any version) succeeded.
     public struct Recovery: Sendable, Hashable {
         public var flow: String
-        public var failedRunID: String
+        public var failedRunID: RunID
         public var failedVersion: Int
         public var failedAt: Timestamp
         /// Nil while the flow has not recovered.
-        public var recoveredRunID: String?
+        public var recoveredRunID: RunID?
         public var recoveredVersion: Int?
         public var recoveredAt: Timestamp?
 

@@ -19,7 +19,7 @@ public struct RunTimeline: Sendable, Hashable {
         case cancelled
     }
 
-    public var runID: String
+    public var runID: RunID
     public var flow: String
     public var version: Int
     public var status: Status
@@ -80,12 +80,12 @@ public struct RunTimeline: Sendable, Hashable {
 
     /// A run started by one of this run's `flow` steps.
     public struct ChildRun: Sendable, Hashable, Encodable {
-        public var runID: String
+        public var runID: RunID
         public var step: String
         public var flow: String
         public var status: String
 
-        public init(runID: String, step: String, flow: String, status: String) {
+        public init(runID: RunID, step: String, flow: String, status: String) {
             self.runID = runID
             self.step = step
             self.flow = flow

@@ -46,7 +46,7 @@ public struct ApprovalDecisionRecord: Sendable, Hashable, Codable {
 public struct ApprovalRecord: Sendable, Hashable, Codable {
     /// `<run>:<step>:<attempt>:approval`, the id the run's history uses.
     public var id: String
-    public var runID: String
+    public var runID: RunID
     public var flow: String
     public var version: Int
     public var step: String

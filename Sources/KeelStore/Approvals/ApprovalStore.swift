@@ -76,7 +76,7 @@ public struct ApprovalStore: Sendable {
 
     /// The trace of the run an approval id names, if it names one.
     private func runTraceparent(ofApproval id: String) async throws -> String? {
-        guard let run = id.split(separator: ":").first.flatMap({ UUID(uuidString: String($0)) }) else {
+        guard let run = id.split(separator: ":").first.flatMap({ RunID(String($0)) }) else {
             return nil
         }
         return try await advancer.pool.withConnection { connection in
@@ -90,9 +90,9 @@ public struct ApprovalStore: Sendable {
         digests: [String]?
     ) async throws -> ApprovalRecord {
         try await advancer.withTransaction { connection in
-            guard let peek = try await Self.load(id, on: connection), peek.isVisible(to: principal),
-                let run = UUID(uuidString: peek.runID)
+            guard let peek = try await Self.load(id, on: connection), peek.isVisible(to: principal)
             else { throw ApprovalError.notFound }
+            let run = peek.runID
             // Lock order is the run first, as every advance does; then the approval as it now is.
             _ = try await lockRun(run, on: connection)
             guard var approval = try await Self.load(id, on: connection) else { throw ApprovalError.notFound }
@@ -153,7 +153,7 @@ public struct ApprovalStore: Sendable {
     }
 
     static let columns = """
-        id, run_id::text, flow, version, step, attempt, status, summary, bound, digests, approvers,
+        id, run_id, flow, version, step, attempt, status, summary, bound, digests, approvers,
         required_approvals, allow_self_approval, request_changes_step, requester, requested_at, timeout_at,
         closed_at, closed_reason,
         (SELECT runs.traceparent FROM runs WHERE runs.id = approvals.run_id)
@@ -177,7 +177,7 @@ public struct ApprovalStore: Sendable {
         }
         let bound = try JSONValue(parsing: try row.decode(PGJSON.self, at: 8).text)
         return ApprovalRecord(
-            id: try row.decode(String.self, at: 0), runID: try row.decode(String.self, at: 1),
+            id: try row.decode(String.self, at: 0), runID: try row.decode(RunID.self, at: 1),
             flow: try row.decode(String.self, at: 2), version: try row.decode(Int.self, at: 3),
             step: try row.decode(String.self, at: 4), attempt: try row.decode(Int.self, at: 5),
             status: parsed,

@@ -23,7 +23,7 @@ public struct AttemptStore: Sendable {
     /// attempt is already claimed or finished (a duplicate delivery), was stopped, or the run no longer
     /// wants it; the caller acks the dispatch either way.
     public func claim(_ dispatch: StepDispatch, executor: String) async throws -> ClaimedAttempt? {
-        guard let run = UUID(uuidString: dispatch.runID) else { return nil }
+        let run = dispatch.runID
         return try await advancer.withTransaction { connection in
             guard try await lockRun(run, on: connection) else { return nil }
             return try await claimLocked(dispatch, run: run, executor: executor, on: connection)
@@ -32,7 +32,7 @@ public struct AttemptStore: Sendable {
 
     /// Claims the attempt in the caller's transaction, which holds the run's lock.
     private func claimLocked(
-        _ dispatch: StepDispatch, run: UUID, executor: String, on connection: PGConnection
+        _ dispatch: StepDispatch, run: RunID, executor: String, on connection: PGConnection
     )
         async throws -> ClaimedAttempt?
     {
@@ -47,7 +47,7 @@ public struct AttemptStore: Sendable {
               AND status = 'scheduled'
             RETURNING lease_token
             """)
-        guard let token = try claimed.first?.decode(Int64.self, at: 0) else { return nil }
+        guard let (token) = try claimed.first?.decode((Int64).self) else { return nil }
         let advance = try await advancer.advance(run: dispatch.runID, on: connection) { _ in
             RunFact(
                 at: .now,
@@ -76,7 +76,7 @@ public struct AttemptStore: Sendable {
             let rows = try await connection.query(
                 """
                 UPDATE step_attempts SET lease_expires_at = now() + make_interval(secs => \(lease.seconds))
-                WHERE run_id = \(UUID(uuidString: attempt.dispatch.runID)) AND step = \(attempt.dispatch.step)
+                WHERE run_id = \(attempt.dispatch.runID) AND step = \(attempt.dispatch.step)
                   AND attempt = \(attempt.dispatch.attempt) AND lease_token = \(attempt.leaseToken)
                   AND status = 'running'
                 RETURNING 1
@@ -101,7 +101,7 @@ public struct AttemptStore: Sendable {
         _ attempt: ClaimedAttempt, with result: AttemptResult, continuingIn pool: String?,
         usage: Usage = .zero
     ) async throws -> (completion: AttemptCompletion, next: ClaimedAttempt?) {
-        guard let run = UUID(uuidString: attempt.dispatch.runID) else { return (.refused, nil) }
+        let run = attempt.dispatch.runID
         let dispatch = attempt.dispatch
         let (status, errorClass, message, outputs): (String, String?, String?, JSONObject?) =
             switch result {
@@ -175,14 +175,14 @@ public struct AttemptStore: Sendable {
             let rows = try await connection.query(
                 """
                 UPDATE step_attempts SET status = 'scheduled', lease_owner = NULL, lease_expires_at = NULL
-                WHERE run_id = \(UUID(uuidString: attempt.dispatch.runID)) AND step = \(attempt.dispatch.step)
+                WHERE run_id = \(attempt.dispatch.runID) AND step = \(attempt.dispatch.step)
                   AND attempt = \(attempt.dispatch.attempt) AND lease_token = \(attempt.leaseToken)
                   AND status = 'running'
                 RETURNING pool, shard
                 """)
             guard let row = rows.first else { return }
-            let route = StepRoute(
-                pool: try row.decode(String.self, at: 0), shard: try row.decode(Int.self, at: 1))
+            let (pool, shard) = try row.decode((String, Int).self)
+            let route = StepRoute(pool: pool, shard: shard)
             try await OutboxStore.enqueue(
                 [
                     RunCommands.message(
@@ -214,16 +214,16 @@ public struct AttemptStore: Sendable {
                           a.pool, a.shard, r.traceparent
                 """)
             let reclaimed = try rows.map { row in
-                (
+                let (
+                    run, flow, version, step, attempt, idempotencyKey, correlationID, pool, shard, traceparent
+                ) =
+                    try row.decode(
+                        (RunID, String, Int, String, Int, String, String, String, Int, String?).self)
+                return (
                     dispatch: StepDispatch(
-                        runID: try row.decode(UUID.self, at: 0).uuidString.lowercased(),
-                        flow: try row.decode(String.self, at: 1), version: try row.decode(Int.self, at: 2),
-                        step: try row.decode(String.self, at: 3), attempt: try row.decode(Int.self, at: 4),
-                        idempotencyKey: try row.decode(String.self, at: 5),
-                        correlationID: try row.decode(String.self, at: 6)),
-                    route: StepRoute(
-                        pool: try row.decode(String.self, at: 7), shard: try row.decode(Int.self, at: 8)),
-                    traceparent: try row.decode(String?.self, at: 9)
+                        runID: run, flow: flow, version: version, step: step, attempt: attempt,
+                        idempotencyKey: idempotencyKey, correlationID: correlationID),
+                    route: StepRoute(pool: pool, shard: shard), traceparent: traceparent
                 )
             }
             try await OutboxStore.enqueue(
@@ -250,8 +250,13 @@ public struct AttemptStore: Sendable {
 }
 
 /// Locks a run row for the rest of the transaction; false when there is no such run.
-func lockRun(_ run: UUID, on connection: PGConnection) async throws -> Bool {
+func lockRun(_ run: RunID, on connection: PGConnection) async throws -> Bool {
     !(try await connection.query("SELECT 1 FROM runs WHERE id = \(run) FOR UPDATE")).isEmpty
+}
+
+/// As `lockRun(_:on:)`, for callers that still hold the id as a `UUID`.
+func lockRun(_ run: UUID, on connection: PGConnection) async throws -> Bool {
+    try await lockRun(RunID(run), on: connection)
 }
 
 extension Duration {

@@ -14,7 +14,7 @@ struct ConcurrencySlots {
     static let grantScan = 32
 
     /// Takes every slot in `claims` for the attempt, or none and queues the attempt as a waiter.
-    func acquire(_ claims: [SlotClaim], run: UUID, dispatch: StepDispatch, routingKey: String) async throws
+    func acquire(_ claims: [SlotClaim], run: RunID, dispatch: StepDispatch, routingKey: String) async throws
         -> Bool
     {
         if try await take(claims, run: run) { return true }
@@ -32,7 +32,7 @@ struct ConcurrencySlots {
     /// Frees what the run no longer needs after a transition (the slots of attempts that ended; all of
     /// them once the run finished), drops waiters that will never start, and dispatches the waiters the
     /// freed places now admit.
-    func reconcile(run: UUID, state: RunState) async throws -> [OutboxMessage] {
+    func reconcile(run: RunID, state: RunState) async throws -> [OutboxMessage] {
         let flow = state.flow
         guard flow.concurrency != nil || flow.steps.contains(where: { $0.concurrency != nil }) else {
             return []
@@ -51,7 +51,10 @@ struct ConcurrencySlots {
             WHERE run_id = \(run) AND NOT (holder = ANY(\(Array(active))) OR (\(keepRun) AND holder = 'run'))
             RETURNING slot
             """
-        ).map { try $0.decode(String.self, at: 0) }
+        ).map { row in
+            let (holder) = try row.decode((String).self)
+            return holder
+        }
         try await connection.execute(
             """
             DELETE FROM concurrency_waiters
@@ -75,28 +78,23 @@ struct ConcurrencySlots {
             """)
         var messages: [OutboxMessage] = []
         for waiter in waiters {
-            let claims = try JSONDecoder().decode(
-                [SlotClaim].self, from: Data(try waiter.decode(String.self, at: 2).utf8))
+            let (id, run, claimsJSON, dispatchJSON, routingKey, traceparent) =
+                try waiter.decode((Int64, RunID, String, String, String, String?).self)
+            let claims = try JSONDecoder().decode([SlotClaim].self, from: Data(claimsJSON.utf8))
             guard let limit = claims.first(where: { $0.slot == slot })?.limit else { continue }
             if try await count(slot) >= limit { break }
-            let run = try waiter.decode(UUID.self, at: 1)
             guard try await take(claims, run: run),
-                let dispatch = StepDispatch(
-                    json: try JSONValue(parsing: try waiter.decode(String.self, at: 3)))
+                let dispatch = StepDispatch(json: try JSONValue(parsing: dispatchJSON))
             else { continue }
-            try await connection.execute(
-                "DELETE FROM concurrency_waiters WHERE id = \(try waiter.decode(Int64.self, at: 0))")
-            messages.append(
-                RunCommands.message(
-                    dispatch, routingKey: try waiter.decode(String.self, at: 4),
-                    traceparent: try waiter.decode(String?.self, at: 5)))
+            try await connection.execute("DELETE FROM concurrency_waiters WHERE id = \(id)")
+            messages.append(RunCommands.message(dispatch, routingKey: routingKey, traceparent: traceparent))
         }
         return messages
     }
 
     /// Takes all of `claims` or none. Slots are locked in name order, so two transactions taking
     /// overlapping sets cannot deadlock on each other.
-    private func take(_ claims: [SlotClaim], run: UUID) async throws -> Bool {
+    private func take(_ claims: [SlotClaim], run: RunID) async throws -> Bool {
         var missing: [SlotClaim] = []
         for claim in claims.sorted(by: { $0.slot < $1.slot }) {
             try await lock(claim.slot)
@@ -106,8 +104,8 @@ struct ConcurrencySlots {
                 FROM concurrency_holders WHERE slot = \(claim.slot)
                 """
             ).first
-            let held = try row?.decode(Int64.self, at: 0) ?? 0
-            if try row?.decode(Bool.self, at: 1) ?? false { continue }
+            let (held, holdsIt) = try row?.decode((Int64, Bool).self) ?? (Int64(0), false)
+            if holdsIt { continue }
             guard held < Int64(claim.limit) else { return false }
             missing.append(claim)
         }
@@ -125,7 +123,8 @@ struct ConcurrencySlots {
         try await lock(slot)
         let row = try await connection.query("SELECT count(*) FROM concurrency_holders WHERE slot = \(slot)")
             .first
-        return Int(try row?.decode(Int64.self, at: 0) ?? 0)
+        let count: Int64 = try row?.decode((Int64).self) ?? 0
+        return Int(count)
     }
 
     private func lock(_ slot: String) async throws {

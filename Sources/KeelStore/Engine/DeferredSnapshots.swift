@@ -18,18 +18,18 @@ final class DeferredSnapshots: Sendable {
         var lastSeq: Int
     }
 
-    private let pending = Mutex<[UUID: Pending]>([:])
+    private let pending = Mutex<[RunID: Pending]>([:])
 
-    func pending(of run: UUID) -> Pending? {
+    func pending(of run: RunID) -> Pending? {
         pending.withLock { $0[run] }
     }
 
-    func keep(_ state: RunState, lastSeq: Int, of run: UUID) {
+    func keep(_ state: RunState, lastSeq: Int, of run: RunID) {
         pending.withLock { $0[run] = Pending(state: state, lastSeq: lastSeq) }
     }
 
     /// Takes every pending write, leaving none.
-    func take() -> [(run: UUID, pending: Pending)] {
+    func take() -> [(run: RunID, pending: Pending)] {
         pending.withLock { pending in
             defer { pending.removeAll() }
             return pending.map { ($0.key, $0.value) }

@@ -19,10 +19,10 @@ final class InPlaceContinuation: Sendable {
     let pool: String
     /// The run whose result is being recorded, still locked: only its own next attempt can be claimed
     /// in place (a finished child's parent, advanced in the same transaction, dispatches as usual).
-    let runID: String
+    let runID: RunID
     private let taken = Mutex<StepDispatch?>(nil)
 
-    init(pool: String, runID: String) {
+    init(pool: String, runID: RunID) {
         self.pool = pool
         self.runID = runID
     }

@@ -17,7 +17,7 @@ public struct RunAdvancer: Sendable {
     public let metrics: RunMetrics
     /// The runs whose commands this task is carrying out: a child cancelled by its parent does not report
     /// back to the parent in the middle of the parent's own advance.
-    @TaskLocal static var advancing: Set<UUID> = []
+    @TaskLocal static var advancing: Set<RunID> = []
 
     public init(
         pool: PGPool, reducers: RunReducers = RunReducers(), settings: EngineSettings = EngineSettings(),
@@ -32,11 +32,28 @@ public struct RunAdvancer: Sendable {
     /// Advances `runID` in a transaction of its own. `decide` sees the run's current state and returns
     /// the fact to add, or nil to add nothing (the fact no longer applies).
     @discardableResult
-    public func advance(run runID: String, _ decide: (RunState) throws -> RunFact?) async throws -> RunAdvance
+    public func advance(run runID: RunID, _ decide: (RunState) throws -> RunFact?) async throws -> RunAdvance
     {
         try await withTransaction { connection in
             try await advance(run: runID, on: connection, decide)
         }
+    }
+
+    /// As `advance(run:_:)`, for a run id still held as text; an id that is not one is an unknown run.
+    @discardableResult
+    public func advance(run runID: String, _ decide: (RunState) throws -> RunFact?) async throws -> RunAdvance
+    {
+        guard let id = RunID(runID) else { throw RunStoreError.unknownRun(runID) }
+        return try await advance(run: id, decide)
+    }
+
+    /// As `advance(run:on:_:)`, for a run id still held as text.
+    @discardableResult
+    public func advance(
+        run runID: String, on connection: PGConnection, _ decide: (RunState) throws -> RunFact?
+    ) async throws -> RunAdvance {
+        guard let id = RunID(runID) else { throw RunStoreError.unknownRun(runID) }
+        return try await advance(run: id, on: connection, decide)
     }
 
     /// Advances `runID` inside the caller's transaction, so the caller's own writes (a claimed lease, a
@@ -44,7 +61,7 @@ public struct RunAdvancer: Sendable {
     /// `withTransaction`, which records the advance's metrics once it has committed.
     @discardableResult
     public func advance(
-        run runID: String, on connection: PGConnection, _ decide: (RunState) throws -> RunFact?
+        run runID: RunID, on connection: PGConnection, _ decide: (RunState) throws -> RunFact?
     ) async throws -> RunAdvance {
         let advance = try await advanceUncounted(run: runID, on: connection, decide)
         if !advance.ignored { CommittedAdvances.current?.append(advance) }
@@ -52,7 +69,7 @@ public struct RunAdvancer: Sendable {
     }
 
     private func advanceUncounted(
-        run runID: String, on connection: PGConnection, _ decide: (RunState) throws -> RunFact?
+        run runID: RunID, on connection: PGConnection, _ decide: (RunState) throws -> RunFact?
     ) async throws -> RunAdvance {
         let loaded = try await load(runID, on: connection)
         guard let fact = try decide(loaded.state) else {
@@ -85,7 +102,8 @@ public struct RunAdvancer: Sendable {
     }
 
     /// Stores a run's state, status and history position in its row (locked by the caller).
-    func writeSnapshot(_ state: RunState, lastSeq: Int, of id: UUID, on connection: PGConnection) async throws
+    func writeSnapshot(_ state: RunState, lastSeq: Int, of id: RunID, on connection: PGConnection)
+        async throws
     {
         let updated = try await connection.query(
             """
@@ -95,7 +113,7 @@ public struct RunAdvancer: Sendable {
             WHERE id = \(id)
             RETURNING xmin::text
             """)
-        if let rowVersion = try updated.first?.decode(String.self, at: 0) {
+        if let (rowVersion) = try updated.first?.decode((String).self) {
             states.store(state, of: id, rowVersion: rowVersion)
         }
     }
@@ -115,7 +133,7 @@ public struct RunAdvancer: Sendable {
 
     /// Applies the callbacks that arrived before the waits this advance opened: each becomes the run's
     /// next fact, in this transaction, so an early callback is applied exactly once.
-    private func applyKeptCallbacks(after advance: RunAdvance, run runID: String, on connection: PGConnection)
+    private func applyKeptCallbacks(after advance: RunAdvance, run runID: RunID, on connection: PGConnection)
         async throws -> RunAdvance
     {
         var combined = advance
@@ -133,14 +151,13 @@ public struct RunAdvancer: Sendable {
     }
 
     private struct Loaded {
-        var id: UUID
+        var id: RunID
         var reducer: RunReducer
         var state: RunState
         var lastSeq: Int
     }
 
-    private func load(_ runID: String, on connection: PGConnection) async throws -> Loaded {
-        guard let id = UUID(uuidString: runID) else { throw RunStoreError.unknownRun(runID) }
+    private func load(_ id: RunID, on connection: PGConnection) async throws -> Loaded {
         // The snapshot is only sent when this process does not hold the row's current state already.
         let cachedVersion = states.rowVersion(of: id)
         let rows = try await connection.query(
@@ -149,12 +166,9 @@ public struct RunAdvancer: Sendable {
                    last_seq, xmin::text
             FROM runs WHERE id = \(id) FOR UPDATE
             """)
-        guard let row = rows.first else { throw RunStoreError.unknownRun(runID) }
-        let flow = try row.decode(String.self, at: 0)
-        let version = try row.decode(Int.self, at: 1)
-        let snapshot = try row.decode(String?.self, at: 2)
-        let lastSeq = try row.decode(Int.self, at: 3)
-        let rowVersion = try row.decode(String.self, at: 4)
+        guard let row = rows.first else { throw RunStoreError.unknownRun(id.description) }
+        let (flow, version, snapshot, lastSeq, rowVersion) = try row.decode(
+            (String, Int, String?, Int, String).self)
         let reducer = try await reducer(flow: flow, version: version, on: connection)
         // Advanced earlier in this transaction, its row not written yet: that state is the current one.
         if let pending = DeferredSnapshots.current?.pending(of: id) {
@@ -172,7 +186,8 @@ public struct RunAdvancer: Sendable {
         let facts = try await connection.query(
             "SELECT fact::text FROM run_history WHERE run_id = \(id) ORDER BY seq"
         ).map { row in
-            try JSONDecoder().decode(RunFact.self, from: Data(try row.decode(String.self, at: 0).utf8))
+            let (fact) = try row.decode((String).self)
+            return try JSONDecoder().decode(RunFact.self, from: Data(fact.utf8))
         }
         return Loaded(
             id: id, reducer: reducer, state: RunState.replay(facts, flow: reducer.flow), lastSeq: lastSeq)
@@ -186,11 +201,11 @@ public struct RunAdvancer: Sendable {
         guard let row = rows.first else {
             throw PGError(code: .protocolViolation, message: "the run's flow version is missing")
         }
-        let definition = try row.decode(String.self, at: 0)
+        let (definition) = try row.decode((String).self)
         return try reducers.reducer(flow: flow, version: version) { definition }
     }
 
-    private func append(_ facts: [RunFact], to id: UUID, after lastSeq: Int, on connection: PGConnection)
+    private func append(_ facts: [RunFact], to id: RunID, after lastSeq: Int, on connection: PGConnection)
         async throws
     {
         let entries = try facts.map(HistoryEntry.init)

@@ -5,7 +5,7 @@ import PGClient
 /// Carries out a transition's commands inside the transaction that recorded its facts: every message
 /// goes through the outbox, every timer and slot into its table.
 struct RunCommands {
-    let runID: UUID
+    let runID: RunID
     let state: RunState
     let settings: EngineSettings
     let connection: PGConnection
@@ -13,10 +13,12 @@ struct RunCommands {
     let advancer: RunAdvancer
 
     private var trigger: RunTrigger? { state.trigger }
-    private var approvals: ApprovalGateCommands { ApprovalGateCommands(runID: runID, connection: connection) }
-    private var waits: WaitCommands { WaitCommands(runID: runID, connection: connection) }
+    private var approvals: ApprovalGateCommands {
+        ApprovalGateCommands(runID: runID.uuid, connection: connection)
+    }
+    private var waits: WaitCommands { WaitCommands(runID: runID.uuid, connection: connection) }
     private var subflows: SubflowCommands {
-        SubflowCommands(runID: runID, state: state, advancer: advancer, connection: connection)
+        SubflowCommands(runID: runID.uuid, state: state, advancer: advancer, connection: connection)
     }
     private var slots: ConcurrencySlots {
         ConcurrencySlots(connection: connection, shards: settings.stepShards)
@@ -96,8 +98,8 @@ struct RunCommands {
             SELECT pool, shard FROM step_attempts
             WHERE run_id = \(runID) AND step = \(step) AND attempt = \(attempt)
             """)
-        guard let row = rows.first else { return nil }
-        return StepRoute(pool: try row.decode(String.self, at: 0), shard: try row.decode(Int.self, at: 1))
+        guard let (pool, shard) = try rows.first?.decode((String, Int).self) else { return nil }
+        return StepRoute(pool: pool, shard: shard)
     }
 
     private func dispatch(_ scheduled: ScheduledAttempt) async throws -> OutboxMessage? {
@@ -140,7 +142,7 @@ struct RunCommands {
     /// `{"type": "run.finished", "run_id", "flow", "version", "outcome", "reason"}` on the trigger's `reply_to`.
     private func finished(_ outcome: RunOutcome, replyTo: String) -> OutboxMessage {
         var body: JSONObject = ["type": "run.finished", "outcome": .string(outcome.rawValue)]
-        body["run_id"] = .string(trigger?.runID ?? runID.uuidString.lowercased())
+        body["run_id"] = .string(runID.description)
         body["flow"] = .string(state.flow.name)
         body["version"] = .number(JSONNumber(trigger?.version ?? 0))
         body["reason"] = state.finishReason.map(JSONValue.string) ?? .null

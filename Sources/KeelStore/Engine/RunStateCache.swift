@@ -15,7 +15,7 @@ final class RunStateCache: Sendable {
         var state: RunState
     }
 
-    private let entries = Mutex<[UUID: Entry]>([:])
+    private let entries = Mutex<[RunID: Entry]>([:])
     /// Beyond this many runs the cache starts over.
     private let capacity: Int
 
@@ -24,19 +24,19 @@ final class RunStateCache: Sendable {
     }
 
     /// The cached row version of `run`, to compare with the locked row's.
-    func rowVersion(of run: UUID) -> String? {
+    func rowVersion(of run: RunID) -> String? {
         entries.withLock { $0[run]?.rowVersion }
     }
 
     /// The cached state, if it is the one the row at `rowVersion` stores.
-    func state(of run: UUID, rowVersion: String) -> RunState? {
+    func state(of run: RunID, rowVersion: String) -> RunState? {
         entries.withLock { entries in
             guard let entry = entries[run], entry.rowVersion == rowVersion else { return nil }
             return entry.state
         }
     }
 
-    func store(_ state: RunState, of run: UUID, rowVersion: String) {
+    func store(_ state: RunState, of run: RunID, rowVersion: String) {
         entries.withLock { entries in
             if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
             entries[run] = Entry(rowVersion: rowVersion, state: state)

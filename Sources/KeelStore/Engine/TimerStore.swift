@@ -24,7 +24,10 @@ public struct TimerStore: Sendable {
         let due = try await pool.withConnection { connection in
             try await connection.query(
                 "SELECT id, run_id FROM run_timers WHERE due_at <= now() ORDER BY due_at LIMIT \(limit)"
-            ).map { (id: try $0.decode(String.self, at: 0), run: try $0.decode(UUID.self, at: 1)) }
+            ).map { row in
+                let (id, run) = try row.decode((String, RunID).self)
+                return (id: id, run: run)
+            }
         }
         var fired: [FiredTimer] = []
         for timer in due {
@@ -36,17 +39,19 @@ public struct TimerStore: Sendable {
     /// When the next timer is due, if any is armed.
     public func nextDue() async throws -> Date? {
         try await pool.withConnection { connection in
-            try await connection.query("SELECT min(due_at) FROM run_timers").first?.decode(Date?.self, at: 0)
+            let (due) = try await connection.query("SELECT min(due_at) FROM run_timers").first?.decode(
+                (Date?).self)
+            return due ?? nil
         }
     }
 
-    private func fire(_ id: String, run: UUID) async throws -> FiredTimer? {
+    private func fire(_ id: String, run: RunID) async throws -> FiredTimer? {
         try await advancer.withTransaction { connection in
             guard try await lockRun(run, on: connection) else { return nil }
             let deleted = try await connection.query("DELETE FROM run_timers WHERE id = \(id) RETURNING 1")
             guard !deleted.isEmpty else { return nil }
             var purpose: RunTimer.Purpose?
-            let advance = try await advancer.advance(run: run.uuidString.lowercased(), on: connection) {
+            let advance = try await advancer.advance(run: run, on: connection) {
                 state in
                 purpose = state.timers[id]?.purpose
                 return RunFact(at: .now, event: .timerFired(timerID: id))

@@ -1,4 +1,5 @@
 public import Logging
+public import KeelCore
 
 /// Who a log line is about: a run's identity, as DESIGN §5 asks every line about a run to carry it, so
 /// an operator can follow one run (or one attempt) across the four services by `run_id`,
@@ -8,7 +9,7 @@ public import Logging
 /// approval, a row of `runs`); a field it does not know is left off the line, never guessed.
 public struct RunLogContext: Sendable, Hashable {
     /// The run's UUIDv7, lowercase.
-    public var runID: String
+    public var runID: RunID
     /// The id the trigger's sender correlates the run by (its AMQP `correlation_id`).
     public var correlationID: String?
     public var flow: String?
@@ -20,7 +21,7 @@ public struct RunLogContext: Sendable, Hashable {
     public var traceID: String?
 
     public init(
-        runID: String, correlationID: String? = nil, flow: String? = nil, release: Int? = nil,
+        runID: RunID, correlationID: String? = nil, flow: String? = nil, release: Int? = nil,
         step: String? = nil, attempt: Int? = nil, traceID: String? = nil
     ) {
         self.runID = runID
@@ -57,7 +58,7 @@ public struct RunLogContext: Sendable, Hashable {
 
     /// The fields a log line carries: `run_id` always, the others when known.
     public var metadata: Logger.Metadata {
-        var fields: Logger.Metadata = ["run_id": .string(runID)]
+        var fields: Logger.Metadata = ["run_id": .string(runID.description)]
         if let correlationID { fields["correlation_id"] = .string(correlationID) }
         if let flow { fields["flow"] = .string(flow) }
         if let release { fields["release"] = .string(String(release)) }

@@ -2,8 +2,7 @@ public import KeelCore
 
 /// A run about to be created from an accepted trigger, with its first facts.
 public struct NewRun: Sendable, Hashable {
-    /// UUIDv7 text.
-    public var id: String
+    public var id: RunID
     public var flow: String
     public var version: Int
     public var input: JSONValue
@@ -19,7 +18,7 @@ public struct NewRun: Sendable, Hashable {
     public var depth = 0
 
     public init(
-        id: String, flow: String, version: Int, input: JSONValue, idempotencyKey: String,
+        id: RunID, flow: String, version: Int, input: JSONValue, idempotencyKey: String,
         correlationID: String,
         actor: String, requester: String? = nil, replyTo: String? = nil, traceparent: String? = nil
     ) {
@@ -75,11 +74,11 @@ public struct HistoryEntry: Sendable, Hashable {
 /// What creating a run did.
 public enum RunCreation: Sendable, Hashable {
     /// A new run.
-    case created(runID: String)
+    case created(runID: RunID)
     /// The (flow, idempotency key) was seen before: this is that run, and nothing was written.
-    case existing(runID: String, version: Int)
+    case existing(runID: RunID, version: Int)
 
-    public var runID: String {
+    public var runID: RunID {
         switch self {
         case .created(let id), .existing(let id, _): id
         }

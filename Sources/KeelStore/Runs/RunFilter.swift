@@ -1,4 +1,5 @@
 public import Foundation
+public import KeelCore
 
 /// Which runs a listing asks for (`keel run list`, `GET /v1/runs`, the console's runs page); every field
 /// narrows it, nil fields do not.
@@ -14,7 +15,7 @@ public struct RunFilter: Sendable, Hashable {
     /// Text the run's input contains (case-insensitive, matched against the input's JSON text).
     public var text: String?
     /// Only runs older than this run id (the previous page's last): ids are time-ordered UUIDv7.
-    public var before: String?
+    public var before: RunID?
     public var limit: Int
 
     /// The most runs one listing returns.
@@ -23,7 +24,7 @@ public struct RunFilter: Sendable, Hashable {
 
     public init(
         flow: String? = nil, status: String? = nil, requester: String? = nil, since: Date? = nil,
-        until: Date? = nil, text: String? = nil, before: String? = nil, limit: Int = 50
+        until: Date? = nil, text: String? = nil, before: RunID? = nil, limit: Int = 50
     ) {
         self.flow = flow
         self.status = status

@@ -1,11 +1,12 @@
 import Foundation
+public import KeelCore
 import PGClient
 
 extension RunStore {
     /// The ids of the `limit` most recent finished runs of `flow` that pinned a version other than
     /// `excludingVersion`, newest first: the recorded runs a shadow of that version replays.
     public func recentFinished(flow: String, excludingVersion version: Int, limit: Int) async throws
-        -> [String]
+        -> [RunID]
     {
         try await pool.withConnection { connection in
             try await connection.query(
@@ -15,7 +16,10 @@ extension RunStore {
                   AND status IN ('succeeded', 'failed', 'cancelled')
                 ORDER BY id DESC LIMIT \(max(limit, 0))
                 """
-            ).map { try $0.decode(UUID.self, at: 0).uuidString.lowercased() }
+            ).map { row in
+                let (id) = try row.decode((RunID).self)
+                return id
+            }
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+public import KeelCore
 import PGClient
 
 extension RunStore {
@@ -8,7 +9,7 @@ extension RunStore {
     /// in it mean themselves); a window or flow keeps it to the rows an index finds.
     public func search(_ filter: RunFilter) async throws -> [RunSummary] {
         let limit = min(max(filter.limit, 1), RunFilter.maximumLimit)
-        let before = filter.before.flatMap(UUID.init(uuidString:))
+        let before = filter.before
         let text = filter.text.map { $0.lowercased() }
         return try await pool.withConnection { connection in
             try await connection.query(
@@ -32,9 +33,8 @@ extension RunStore {
 
 extension RunStore {
     /// One run as listed, or nil when no run has this id.
-    public func summary(of runID: String) async throws -> RunSummary? {
-        guard let id = UUID(uuidString: runID) else { return nil }
-        return try await pool.withConnection { connection in
+    public func summary(of id: RunID) async throws -> RunSummary? {
+        try await pool.withConnection { connection in
             try await connection.query(
                 """
                 SELECT id, flow, version, status, idempotency_key, correlation_id, actor, requester, created_at,
@@ -60,9 +60,9 @@ extension RunStore {
 
     static func summary(_ row: PGRow) throws -> RunSummary {
         let (id, flow, version, status, key, correlation, actor, requester, created, finished) =
-            try row.decode((UUID, String, Int, String, String, String, String, String?, Date, Date?).self)
+            try row.decode((RunID, String, Int, String, String, String, String, String?, Date, Date?).self)
         return RunSummary(
-            id: id.uuidString.lowercased(), flow: flow, version: version, status: status,
+            id: id, flow: flow, version: version, status: status,
             idempotencyKey: key, correlationID: correlation, actor: actor, requester: requester,
             createdAt: created, finishedAt: finished)
     }

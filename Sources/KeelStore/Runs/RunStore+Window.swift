@@ -16,16 +16,14 @@ extension RunStore {
                 WHERE r.created_at >= \(since) AND (\(flow)::text IS NULL OR r.flow = \(flow))
                 ORDER BY r.id, h.seq
                 """)
-            var histories: [(runID: String, facts: [RunFact])] = []
+            var histories: [(runID: RunID, facts: [RunFact])] = []
             for row in rows {
-                let runID = try row.decode(UUID.self, at: 0).uuidString.lowercased()
-                let entry = HistoryEntry(
-                    kind: try row.decode(String.self, at: 2), fact: try row.decode(String.self, at: 3))
+                let (runID, seq, kind, factJSON) = try row.decode((RunID, Int, String, String).self)
+                let entry = HistoryEntry(kind: kind, fact: factJSON)
                 let fact: RunFact
                 do {
                     fact = try entry.decodedFact()
                 } catch {
-                    let seq = try row.decode(Int.self, at: 1)
                     throw StoredRunError(
                         description:
                             "run \(runID): history entry \(seq) (\(entry.kind)) cannot be read: \(error)")
@@ -65,11 +63,10 @@ extension RunStore {
             """)
         var definitions: [PinnedVersion: FlowDefinition] = [:]
         for row in rows {
-            let pinned = PinnedVersion(
-                flow: try row.decode(String.self, at: 0), version: try row.decode(Int.self, at: 1))
+            let (flow, version, definition) = try row.decode((String, Int, String).self)
+            let pinned = PinnedVersion(flow: flow, version: version)
             do {
-                definitions[pinned] = try FlowDefinition(
-                    canonicalJSON: try JSONValue(parsing: try row.decode(String.self, at: 2)))
+                definitions[pinned] = try FlowDefinition(canonicalJSON: try JSONValue(parsing: definition))
             } catch {
                 let version = "flow \(pinned.flow) v\(pinned.version)"
                 throw StoredRunError(

@@ -24,10 +24,10 @@ public struct RunStore: Sendable {
                 INSERT INTO runs (id, flow, version, status, input, idempotency_key, correlation_id, actor,
                                   reply_to, traceparent, parent_run_id, parent_step, parent_wait_id, depth,
                                   requester)
-                VALUES (\(UUID(uuidString: run.id)), \(run.flow), \(run.version), 'pending',
+                VALUES (\(run.id), \(run.flow), \(run.version), 'pending',
                         \(PGJSON(run.input.jsonString())), \(run.idempotencyKey), \(run.correlationID),
                         \(run.actor), \(run.replyTo), \(run.traceparent),
-                        \(run.parent.flatMap { UUID(uuidString: $0.runID) }), \(run.parent?.step),
+                        \(run.parent?.runID), \(run.parent?.step),
                         \(run.parent?.waitID), \(run.depth), \(run.requester))
                 ON CONFLICT (flow, idempotency_key) DO NOTHING
                 RETURNING id
@@ -37,12 +37,10 @@ public struct RunStore: Sendable {
                 let existing = try await connection.query(
                     "SELECT id, version FROM runs WHERE flow = \(run.flow) AND idempotency_key = \(run.idempotencyKey)"
                 )
-                guard let row = existing.first else {
+                guard let (id, version) = try existing.first?.decode((RunID, Int).self) else {
                     throw PGError(code: .protocolViolation, message: "conflicting run not found")
                 }
-                creation = .existing(
-                    runID: try row.decode(UUID.self, at: 0).uuidString.lowercased(),
-                    version: try row.decode(Int.self, at: 1))
+                creation = .existing(runID: id, version: version)
             } else {
                 try await advancer.advance(run: run.id, on: connection) { _ in
                     RunFact(at: time, event: .runTriggered(run.trigger))
@@ -63,9 +61,10 @@ extension RunStore {
             """
             SELECT state->'steps'->\(parent.step)->>'status' = 'waiting'
                    AND state->'steps'->\(parent.step)->>'wait_id' = \(parent.waitID)
-            FROM runs WHERE id = \(UUID(uuidString: parent.runID)) FOR SHARE
+            FROM runs WHERE id = \(parent.runID) FOR SHARE
             """)
-        guard try rows.first?.decode(Bool?.self, at: 0) == true else {
+        let waiting: Bool?? = try rows.first?.decode((Bool?).self)
+        guard waiting == true else {
             throw SubflowParentNotWaiting(parent: parent)
         }
     }
@@ -77,25 +76,24 @@ extension RunStore {
     }
 
     /// Every fact of a run, in order; throws `RunStoreError.unknownRun` for an id that names no run.
-    public func history(run id: String) async throws -> [RecordedFact] {
-        guard let uuid = UUID(uuidString: id) else { throw RunStoreError.unknownRun(id) }
-        return try await pool.withConnection { connection in
-            let exists = try await connection.query("SELECT 1 FROM runs WHERE id = \(uuid)")
-            guard !exists.isEmpty else { throw RunStoreError.unknownRun(id) }
+    public func history(run id: RunID) async throws -> [RecordedFact] {
+        try await pool.withConnection { connection in
+            let exists = try await connection.query("SELECT 1 FROM runs WHERE id = \(id)")
+            guard !exists.isEmpty else { throw RunStoreError.unknownRun(id.description) }
             return try await connection.query(
                 """
                 SELECT seq, kind, step, attempt, actor, error_class, fact::text, recorded_at
-                FROM run_history WHERE run_id = \(uuid) ORDER BY seq
+                FROM run_history WHERE run_id = \(id) ORDER BY seq
                 """
             ).map { row in
-                RecordedFact(
-                    seq: try row.decode(Int.self, at: 0),
+                let (seq, kind, step, attempt, actor, errorClass, fact, recordedAt) =
+                    try row.decode((Int, String, String?, Int?, String?, String?, String, Date).self)
+                return RecordedFact(
+                    seq: seq,
                     entry: HistoryEntry(
-                        kind: try row.decode(String.self, at: 1), step: try row.decode(String?.self, at: 2),
-                        attempt: try row.decode(Int?.self, at: 3), actor: try row.decode(String?.self, at: 4),
-                        errorClass: try row.decode(String?.self, at: 5),
-                        fact: try row.decode(String.self, at: 6)),
-                    recordedAt: try row.decode(Date.self, at: 7))
+                        kind: kind, step: step, attempt: attempt, actor: actor, errorClass: errorClass,
+                        fact: fact),
+                    recordedAt: recordedAt)
             }
         }
     }
@@ -103,7 +101,7 @@ extension RunStore {
 
 /// A run as listed.
 public struct RunSummary: Sendable, Hashable, Codable {
-    public var id: String
+    public var id: RunID
     public var flow: String
     public var version: Int
     /// pending, running, waiting, succeeded, failed or cancelled.
@@ -138,18 +136,15 @@ public enum RunStoreError: Error, Sendable, Hashable, CustomStringConvertible {
 
 extension RunStore {
     /// The runs `flow` steps of this run started, oldest first.
-    public func children(of runID: String) async throws -> [RunTimeline.ChildRun] {
-        guard let id = UUID(uuidString: runID) else { return [] }
-        return try await pool.withConnection { connection in
+    public func children(of id: RunID) async throws -> [RunTimeline.ChildRun] {
+        try await pool.withConnection { connection in
             try await connection.query(
                 """
                 SELECT id, parent_step, flow, status FROM runs WHERE parent_run_id = \(id) ORDER BY id
                 """
             ).map { row in
-                RunTimeline.ChildRun(
-                    runID: try row.decode(UUID.self, at: 0).uuidString.lowercased(),
-                    step: try row.decode(String.self, at: 1), flow: try row.decode(String.self, at: 2),
-                    status: try row.decode(String.self, at: 3))
+                let (id, step, flow, status) = try row.decode((RunID, String, String, String).self)
+                return RunTimeline.ChildRun(runID: id, step: step, flow: flow, status: status)
             }
         }
     }

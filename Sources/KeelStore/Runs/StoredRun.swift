@@ -20,12 +20,12 @@ public struct StoredRunError: Error, Sendable, Hashable, CustomStringConvertible
 extension RunStore {
     /// Throws `RunStoreError.unknownRun` for an id that names no run, `StoredRunError` when its history or
     /// flow version cannot be read.
-    public func stored(run runID: String) async throws -> StoredRun {
+    public func stored(run runID: RunID) async throws -> StoredRun {
         try await stored(run: runID, history: try await history(run: runID))
     }
 
     /// The same from a history already read (`history(run:)`), for a caller that shows the history too.
-    public func stored(run runID: String, history recorded: [RecordedFact]) async throws -> StoredRun {
+    public func stored(run runID: RunID, history recorded: [RecordedFact]) async throws -> StoredRun {
         var facts: [RunFact] = []
         facts.reserveCapacity(recorded.count)
         for fact in recorded {

@@ -1,5 +1,5 @@
 public import Foundation
-import KeelCore
+public import KeelCore
 public import PGClient
 
 /// The live schedules (`flow_schedules`): replaced when a release changes, listed, paused and resumed by
@@ -89,14 +89,14 @@ public struct ScheduleStore: Sendable {
     /// Moves a schedule on from `tick` (compare and set: false when another replica already did, or the
     /// schedule was paused or replaced meanwhile).
     public func advance(
-        flow: String, id: String, from tick: Date, to next: Date?, handled: Date, runID: String?
+        flow: String, id: String, from tick: Date, to next: Date?, handled: Date, runID: RunID?
     ) async throws -> Bool {
         try await pool.withConnection { connection in
             try await connection.query(
                 """
                 UPDATE flow_schedules
                 SET next_fire_at = \(next), last_tick_at = \(handled),
-                    last_run_id = coalesce(\(runID.flatMap(UUID.init(uuidString:))), last_run_id), updated_at = now()
+                    last_run_id = coalesce(\(runID), last_run_id), updated_at = now()
                 WHERE flow = \(flow) AND id = \(id) AND NOT paused AND next_fire_at = \(tick)
                 RETURNING 1
                 """

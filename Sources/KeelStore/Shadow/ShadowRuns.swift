@@ -16,7 +16,7 @@ public struct ShadowRuns: Sendable {
 
     /// Shadows `runIDs`, or when empty the `count` most recent finished runs of `flow` that ran another
     /// version, against `version`. A report with no runs means there was nothing recorded to replay.
-    public func report(flow: String, version: Int, count: Int = defaultRunCount, runIDs: [String] = [])
+    public func report(flow: String, version: Int, count: Int = defaultRunCount, runIDs: [RunID] = [])
         async throws -> ShadowReport
     {
         let record = try await FlowStore(pool: pool).version(flow: flow, number: version)

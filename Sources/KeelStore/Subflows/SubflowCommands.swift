@@ -45,10 +45,10 @@ struct SubflowCommands {
             SELECT id FROM runs
             WHERE parent_wait_id = \(waitID) AND status NOT IN ('succeeded', 'failed', 'cancelled')
             """)
-        guard let child = try rows.first?.decode(UUID.self, at: 0) else { return }
+        guard let (child) = try rows.first?.decode((RunID).self) else { return }
         let why = "the parent run's step '\(step)' stopped: \(reason)"
-        try await RunAdvancer.$advancing.withValue(RunAdvancer.advancing.union([runID])) {
-            _ = try await advancer.advance(run: child.uuidString.lowercased(), on: connection) { child in
+        try await RunAdvancer.$advancing.withValue(RunAdvancer.advancing.union([RunID(runID)])) {
+            _ = try await advancer.advance(run: child, on: connection) { child in
                 child.status == .running
                     ? RunFact(at: at, event: .runCancelRequested(actor: nil, reason: why)) : nil
             }
@@ -60,8 +60,7 @@ struct SubflowCommands {
     /// when the parent is the run stopping this child: its step has already ended.
     func reportToParent(_ outcome: RunOutcome, at: Timestamp) async throws {
         guard let trigger = state.trigger, let parent = trigger.parent,
-            let parentID = UUID(uuidString: parent.runID),
-            !RunAdvancer.advancing.contains(parentID)
+            !RunAdvancer.advancing.contains(parent.runID)
         else { return }
         var steps = JSONObject()
         for id in state.order {
@@ -69,7 +68,8 @@ struct SubflowCommands {
             steps[id] = .object(outputs)
         }
         var output: JSONObject = [
-            "run_id": .string(trigger.runID), "outcome": .string(outcome.rawValue), "steps": .object(steps),
+            "run_id": .string(trigger.runID.description), "outcome": .string(outcome.rawValue),
+            "steps": .object(steps),
         ]
         let status: CallbackStatus = outcome == .succeeded ? .succeeded : .failed
         if outcome != .succeeded {

@@ -27,8 +27,8 @@ public struct CallbackStore: Sendable {
         resources: [String: ResourceReference] = [:], usage: Usage = .zero
     ) async throws -> CallbackOutcome {
         try await advancer.withTransaction { connection in
-            guard let run = UUID(uuidString: claims.run),
-                claims.wait == WaitID.of(run: claims.run, step: claims.step, attempt: claims.attempt)
+            let run = claims.run.uuid
+            guard claims.wait == WaitID.of(run: claims.run, step: claims.step, attempt: claims.attempt)
             else { return .refused(.foreignWait) }
             let received = Received(
                 claims: claims, run: run, status: status, output: stored ?? output, resources: resources,

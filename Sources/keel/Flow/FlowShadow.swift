@@ -31,8 +31,9 @@ struct FlowShadow: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let ids = try runIDs.map(RunID.named)
         let report = try await database.withPool { pool in
-            try await ShadowRuns(pool: pool).report(flow: name, version: version, count: runs, runIDs: runIDs)
+            try await ShadowRuns(pool: pool).report(flow: name, version: version, count: runs, runIDs: ids)
         }
         guard !report.runs.isEmpty else {
             throw database.output.fail(.user(ShadowReportText.noRuns(flow: name, version: version)))

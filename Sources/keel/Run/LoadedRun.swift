@@ -23,7 +23,7 @@ struct LoadedRun {
     /// stored history or flow version cannot be read.
     static func load(run runID: String, pool: PGPool) async throws -> LoadedRun {
         do {
-            return LoadedRun(stored: try await RunStore(pool: pool).stored(run: runID))
+            return LoadedRun(stored: try await RunStore(pool: pool).stored(run: try RunID.named(runID)))
         } catch let error as StoredRunError {
             throw CLIFailure.infrastructure(error.description)
         }

@@ -18,7 +18,9 @@ struct RunHistory: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let facts = try await database.withPool { try await RunStore(pool: $0).history(run: runID) }
+        let facts = try await database.withPool {
+            try await RunStore(pool: $0).history(run: try RunID.named(runID))
+        }
         let entries = facts.map {
             Entry(
                 seq: $0.seq, recordedAt: $0.recordedAt,

@@ -27,7 +27,10 @@ struct RunList: AsyncParsableCommand {
             return TextTable.render(
                 header: ["RUN", "FLOW", "VERSION", "STATUS", "ACTOR", "CREATED"],
                 rows: runs.map {
-                    [$0.id, $0.flow, "v\($0.version)", $0.status, $0.actor, $0.createdAt.formatted(.iso8601)]
+                    [
+                        $0.id.description, $0.flow, "v\($0.version)", $0.status, $0.actor,
+                        $0.createdAt.formatted(.iso8601),
+                    ]
                 })
         }
     }

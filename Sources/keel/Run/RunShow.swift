@@ -26,7 +26,7 @@ struct RunShow: AsyncParsableCommand {
     func run() async throws {
         let timeline = try await database.withPool { pool in
             var timeline = try await LoadedRun.load(run: runID, pool: pool).timeline()
-            timeline.children = try await RunStore(pool: pool).children(of: runID)
+            timeline.children = try await RunStore(pool: pool).children(of: timeline.runID)
             return timeline
         }
         if let svgFile {

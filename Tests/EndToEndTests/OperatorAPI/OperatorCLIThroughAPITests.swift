@@ -1,4 +1,5 @@
 import Foundation
+import KeelCore
 import KeelStore
 import KeelTestSupport
 import Testing
@@ -50,7 +51,7 @@ import Testing
                 ["run", "retry", run, "--from", "gate", "--json"], api: api, token: op)
             #expect(retried.status == 0, "\(retried.output)")
             #expect(retried.output.contains("run.retry_requested"))
-            let history = try await RunStore(pool: stack.pool).history(run: run)
+            let history = try await RunStore(pool: stack.pool).history(run: try #require(RunID(run)))
             #expect(history.first { $0.entry.kind == "run.cancel_requested" }?.entry.actor == "otto")
 
             let unchanged = try await keel(

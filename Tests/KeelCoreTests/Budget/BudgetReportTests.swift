@@ -60,7 +60,7 @@ struct BudgetReportTests {
         #expect(run.state.outcome == .failed)
         run.checkHistory()
         var timeline = try RunTimeline(flow: run.reducer.flow, history: run.history)
-        timeline.runID = "second"
+        timeline.runID = .fixture(2)
         return timeline
     }
 

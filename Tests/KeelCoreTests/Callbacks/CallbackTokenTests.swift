@@ -9,7 +9,9 @@ import Testing
     static let new = Array(repeating: UInt8(9), count: 32)
 
     func claims(expires: Int64 = 4_000_000_000) -> CallbackClaims {
-        CallbackClaims(run: "r1", step: "bench", attempt: 2, wait: "r1:bench:2:wait", expires: expires)
+        CallbackClaims(
+            run: .fixture(1), step: "bench", attempt: 2, wait: "\(RunID.fixture(1)):bench:2:wait",
+            expires: expires)
     }
 
     @Test func aMintedTokenVerifiesToItsClaims() throws {

@@ -13,7 +13,7 @@ struct EngineHarness {
     var allCommands: [RunCommand] = []
     /// The caller's clock, in milliseconds since the epoch.
     var now: Int64 = 1_800_000_000_000
-    let runID = "0193a1b2-0000-7000-8000-000000000001"
+    let runID = RunID.fixture(1)
 
     init(_ yaml: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
         self.init(flow: try FlowTest.parse(yaml, sourceLocation: sourceLocation))

@@ -10,11 +10,12 @@ struct EngineHistoryCodingTests {
     static let events: [RunFact.Event] = [
         .runTriggered(
             RunTrigger(
-                runID: "r1", flow: "f", version: 2, input: ["repo": "keel", "n": 3], actor: "alice",
+                runID: .fixture(1), flow: "f", version: 2, input: ["repo": "keel", "n": 3], actor: "alice",
                 requester: "amqp:ci", correlationID: "c1", idempotencyKey: "k1", replyTo: "amq.gen-1")),
         .runTriggered(
             RunTrigger(
-                runID: "r1", flow: "f", version: 2, input: [:], correlationID: "c1", idempotencyKey: "k1")),
+                runID: .fixture(1), flow: "f", version: 2, input: [:], correlationID: "c1",
+                idempotencyKey: "k1")),
         .stepScheduled(
             ScheduledAttempt(
                 step: "a", attempt: 1, idempotencyKey: "r1:a:1", runsOn: ["gpu"], shardKey: "keel",

@@ -128,8 +128,10 @@ struct EngineRetryTests {
         #expect(
             delays
                 == (1...3).map {
-                    RetryDelay.delay(policy, failures: $0, runID: run.runID, step: "a", attempt: $0 + 1)
-                        .milliseconds
+                    RetryDelay.delay(
+                        policy, failures: $0, runID: run.runID.description, step: "a", attempt: $0 + 1
+                    )
+                    .milliseconds
                 })
         run.checkHistory()
     }

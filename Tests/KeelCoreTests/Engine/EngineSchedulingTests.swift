@@ -71,7 +71,7 @@ struct EngineSchedulingTests {
             Issue.record("no dispatch")
             return
         }
-        #expect(attempt.shardKey == run.runID)
+        #expect(attempt.shardKey == run.runID.description)
         #expect(attempt.concurrency.isEmpty)
     }
 

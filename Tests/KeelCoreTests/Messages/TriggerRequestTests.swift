@@ -80,8 +80,8 @@ struct TriggerRequestTests {
 struct UUIDv7Tests {
     @Test func layoutVersionVariantAndOrder() {
         var generator = SplitMix64(seed: 7)
-        let first = UUIDv7.make(millisecondsSinceEpoch: 1_764_201_600_000, using: &generator)
-        let second = UUIDv7.make(millisecondsSinceEpoch: 1_764_201_600_001, using: &generator)
+        let first = RunID.make(millisecondsSinceEpoch: 1_764_201_600_000, using: &generator).description
+        let second = RunID.make(millisecondsSinceEpoch: 1_764_201_600_001, using: &generator).description
         #expect(first.count == 36)
         #expect(first.split(separator: "-").map(\.count) == [8, 4, 4, 4, 12])
         #expect(Array(first)[14] == "7")

@@ -18,6 +18,9 @@ import Testing
 /// - r7 (v2, at 700 s): build queues 80 ms and is still running.
 @Suite("RunStatistics")
 struct RunStatisticsTests {
+    /// The run id a test names `r1`, `r2`...
+    static func runID(_ name: String) -> RunID { .fixture(Int(name.dropFirst())!) }
+
     private static let origin: Int64 = 1_800_000_000_000
     private let flow = """
         flow: deploy
@@ -38,7 +41,7 @@ struct RunStatisticsTests {
         run.trigger()
         try script(&run)
         var timeline = try RunTimeline(flow: run.reducer.flow, history: run.history)
-        timeline.runID = id
+        timeline.runID = Self.runID(id)
         timeline.version = version
         return timeline
     }
@@ -186,12 +189,16 @@ struct RunStatisticsTests {
         // r2 fails (r3's failure joins it) until r4 succeeds; r5 is cancelled and ignored; r6 is still open.
         #expect(stats.recoveries.count == 2)
         let first = stats.recoveries[0]
-        #expect(first.failedRunID == "r2" && first.failedVersion == 2 && first.failedAt == at(110_050))
         #expect(
-            first.recoveredRunID == "r4" && first.recoveredVersion == 1 && first.recoveredAt == at(410_050))
+            first.failedRunID == Self.runID("r2") && first.failedVersion == 2 && first.failedAt == at(110_050)
+        )
+        #expect(
+            first.recoveredRunID == Self.runID("r4") && first.recoveredVersion == 1
+                && first.recoveredAt == at(410_050))
         #expect(first.milliseconds == 300_000)
         let open = stats.recoveries[1]
-        #expect(open.failedRunID == "r6" && open.recoveredRunID == nil && open.milliseconds == nil)
+        #expect(
+            open.failedRunID == Self.runID("r6") && open.recoveredRunID == nil && open.milliseconds == nil)
         #expect(stats.timeToRecover == summary(count: 1, 300_000, 300_000, 300_000, max: 300_000))
     }
 

@@ -22,7 +22,8 @@ struct OperatorRequestTests {
         #expect(fact == RunFact(at: run.at, event: .runCancelRequested(actor: "ana", reason: "not needed")))
         #expect(run.state.accepts(fact))
         run.feed(fact.event)
-        let refusal = OperatorRequestRefusal.alreadyFinished(runID: run.runID, outcome: .cancelled)
+        let refusal = OperatorRequestRefusal.alreadyFinished(
+            runID: run.runID.description, outcome: .cancelled)
         #expect(throws: refusal) { try cancel.fact(for: run.state, at: run.at).get() }
         #expect(refusal.description.contains("already finished (cancelled)"))
     }
@@ -31,7 +32,7 @@ struct OperatorRequestTests {
         var run = try EngineHarness(flow)
         run.trigger()
         let retry = OperatorRequest.retry(fromStep: "b", actor: "dave")
-        #expect(throws: OperatorRequestRefusal.stillRunning(runID: run.runID)) {
+        #expect(throws: OperatorRequestRefusal.stillRunning(runID: run.runID.description)) {
             try retry.fact(for: run.state, at: run.at).get()
         }
         let unknown = OperatorRequestRefusal.unknownStep("z", flow: "o", version: 3, steps: ["a", "b"])

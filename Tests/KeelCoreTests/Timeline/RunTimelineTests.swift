@@ -28,11 +28,11 @@ struct RunTimelineTests {
             at: at(0),
             event: .runTriggered(
                 RunTrigger(
-                    runID: "r-1", flow: "p", version: 4, input: ["task": "fix the bug"], actor: "ana",
+                    runID: .fixture(1), flow: "p", version: 4, input: ["task": "fix the bug"], actor: "ana",
                     correlationID: "corr-9", idempotencyKey: "k-1")))
         let timeline = try RunTimeline(flow: flow, history: [trigger])
         #expect(timeline.status == .pending)
-        #expect(timeline.runID == "r-1" && timeline.flow == "p" && timeline.version == 4)
+        #expect(timeline.runID == .fixture(1) && timeline.flow == "p" && timeline.version == 4)
         #expect(timeline.trigger.actor == "ana")
         #expect(timeline.trigger.correlationID == "corr-9")
         #expect(timeline.trigger.inputSummary() == #"{"task":"fix the bug"}"#)

@@ -59,8 +59,7 @@ enum ActionsPage {
 
     /// The target, linked to its run or flow when the action names one.
     private static func target(_ action: APIAction) -> HTML {
-        if action.action.hasPrefix("run."), let id = UUID(uuidString: action.target) {
-            let run = id.uuidString.lowercased()
+        if action.action.hasPrefix("run."), let run = RunID(action.target) {
             return
                 "<a href=\"\(ConsoleLinks.run(run))\"><code class=\"id\">\(ConsoleFormat.shortID(run))</code></a>"
         }

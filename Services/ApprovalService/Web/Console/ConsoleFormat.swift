@@ -54,7 +54,7 @@ enum ConsoleFormat {
     }
 
     /// A run id shortened for tables (its last 12 hex digits: UUIDv7 ids share their leading time bits).
-    static func shortID(_ id: String) -> String {
-        id.count > 12 ? "…" + id.suffix(12) : id
+    static func shortID(_ id: RunID) -> String {
+        "…" + id.description.suffix(12)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import KeelCore
 
 /// The console's URLs. Path segments (flow names, run ids) are percent-encoded as the approval links
 /// are; query values are percent-encoded for a query.
@@ -9,8 +10,8 @@ enum ConsoleLinks {
     static let webhooks = "/console/webhooks"
     static let actions = "/console/actions"
 
-    static func run(_ id: String) -> String {
-        runs + "/" + ApprovalLinks.encoded(id)
+    static func run(_ id: RunID) -> String {
+        runs + "/" + id.description
     }
 
     static func flow(_ name: String) -> String {

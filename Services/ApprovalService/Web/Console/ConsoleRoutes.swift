@@ -51,10 +51,9 @@ extension ApprovalWeb {
     func runPage(_ request: Request, context: BasicRequestContext) async throws -> Response {
         guard let session = try await signedInSession(request) else { return Self.toSignIn }
         let given = try Self.parameter("id", context)
-        guard let uuid = UUID(uuidString: given) else {
+        guard let id = RunID(given) else {
             return RunPage.notFound(given, viewer: session.viewer)
         }
-        let id = uuid.uuidString.lowercased()
         let history: [RecordedFact]
         do {
             history = try await runs.history(run: id)
@@ -68,9 +67,9 @@ extension ApprovalWeb {
         } catch {
             logger.warning(
                 "run timeline unavailable",
-                metadata: ["run_id": .string(id), "error": .string(String(describing: error))])
+                metadata: ["run_id": .string(id.description), "error": .string(String(describing: error))])
         }
-        let resources = try await self.resources.list(run: uuid)
+        let resources = try await self.resources.list(run: id.uuid)
         var approvals: [String: ApprovalRecord] = [:]
         for step in timeline?.steps ?? [] {
             for approval in step.attempts.compactMap(\.approval) {

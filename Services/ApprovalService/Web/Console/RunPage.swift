@@ -10,7 +10,7 @@ import KeelStore
 enum RunPage {
     /// What the page shows, read by `ApprovalWeb/runPage(_:context:)`.
     struct Content: Sendable {
-        var runID: String
+        var runID: RunID
         /// Nil when the run's history or flow version cannot be read; the history table still shows.
         var timeline: RunTimeline?
         var history: [RecordedFact]

@@ -66,7 +66,7 @@ enum RunsPage {
         let older: HTML =
             if runs.count >= query.filter.limit, let last = runs.last {
                 """
-                <p class="pager"><a id="older" href="\(ConsoleLinks.runs + ConsoleLinks.query(query.items + [("before", last.id)]))">Older runs</a></p>
+                <p class="pager"><a id="older" href="\(ConsoleLinks.runs + ConsoleLinks.query(query.items + [("before", last.id.description)]))">Older runs</a></p>
                 """
             } else {
                 .empty

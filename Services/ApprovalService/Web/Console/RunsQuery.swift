@@ -75,8 +75,8 @@ struct RunsQuery: Sendable, Hashable {
             }
         }
         if !before.isEmpty {
-            if UUID(uuidString: before) != nil {
-                filter.before = before
+            if let id = RunID(before) {
+                filter.before = id
             } else {
                 problems.append("The before value “\(before)” is not a run id.")
             }

@@ -1,4 +1,5 @@
 import Foundation
+import KeelCore
 import Hummingbird
 import KeelStore
 
@@ -47,7 +48,7 @@ enum WebhooksPage {
     }
 
     private static func row(_ delivery: WebhookDeliveryRecord, fullURL: Bool, now: Date) -> HTML {
-        let run = delivery.runID.uuidString.lowercased()
+        let run = RunID(delivery.runID)
         let attempts = delivery.attemptsMade.map { attempt -> HTML in
             let answer: HTML =
                 if let status = attempt.statusCode {

@@ -84,7 +84,7 @@ struct SSHStepExecutor: StepKindExecutor {
         var environment = action.environment
         environment.merge(callbacks.variables(token: token)) { _, callback in callback }
         environment["KEEL_IDEMPOTENCY_KEY"] = work.idempotencyKey
-        environment["KEEL_RUN_ID"] = work.runID
+        environment["KEEL_RUN_ID"] = work.runID.description
         environment["KEEL_STEP"] = work.step.id
         environment["KEEL_ATTEMPT"] = String(work.attempt)
         environment["KEEL_CORRELATION_ID"] = work.correlationID
