@@ -12,9 +12,9 @@ extension ResourceStore {
             var available = Set(
                 try await connection.query(
                     "SELECT DISTINCT sha256 FROM resources WHERE run_id = \(runID)"
-                ).map { try Self.reference(try $0.decode(String.self, at: 0)) })
+                ).map { try Self.reference(try $0.decode((String).self)) })
             if let input = try await connection.query("SELECT input::text FROM runs WHERE id = \(runID)")
-                .first?.decode(String.self, at: 0)
+                .first?.decode((String).self)
             {
                 available.formUnion(ResourceReference.references(in: try JSONValue(parsing: input)))
             }
