@@ -45,7 +45,7 @@ struct SubflowCommands {
             SELECT id FROM runs
             WHERE parent_wait_id = \(waitID) AND status NOT IN ('succeeded', 'failed', 'cancelled')
             """)
-        guard let child = try rows.first?.decode(UUID.self, at: 0) else { return }
+        guard let child = try rows.first?.decode((UUID).self) else { return }
         let why = "the parent run's step '\(step)' stopped: \(reason)"
         try await RunAdvancer.$advancing.withValue(RunAdvancer.advancing.union([runID])) {
             _ = try await advancer.advance(run: child.uuidString.lowercased(), on: connection) { child in

@@ -39,9 +39,8 @@ public struct CallbackStore: Sendable {
                     "SELECT flow, version FROM runs WHERE id = \(run) FOR UPDATE"
                 ).first
             else { return .refused(.foreignWait) }
-            let reducer = try await advancer.reducer(
-                flow: try row.decode(String.self, at: 0), version: try row.decode(Int.self, at: 1),
-                on: connection)
+            let (flow, version) = try row.decode((String, Int).self)
+            let reducer = try await advancer.reducer(flow: flow, version: version, on: connection)
             guard let condition = reducer.flow.step(claims.step)?.waitCondition else {
                 return try await received.record(.refused(.foreignWait))
             }
@@ -121,13 +120,12 @@ public struct CallbackStore: Sendable {
             """
         ).first
         guard let row else { return "the run does not exist" }
-        let status = try row.decode(String.self, at: 0)
+        let (status, latestAttempt, attemptStatus, latestWait) = try row.decode(
+            (String, Int?, String?, Int?).self)
         if ["succeeded", "failed", "cancelled"].contains(status) { return "the run \(status)" }
-        let latest = max(try row.decode(Int?.self, at: 1) ?? 0, try row.decode(Int?.self, at: 3) ?? 0)
+        let latest = max(latestAttempt ?? 0, latestWait ?? 0)
         if latest > claims.attempt { return "attempt \(latest) of the step replaced it" }
-        if let attempt = try row.decode(String?.self, at: 2),
-            ["failed", "cancelled", "timed_out"].contains(attempt)
-        {
+        if let attempt = attemptStatus, ["failed", "cancelled", "timed_out"].contains(attempt) {
             return "its attempt \(attempt.replacingOccurrences(of: "_", with: " "))"
         }
         return nil
