@@ -17,7 +17,7 @@ struct PendingApprovalsGauge: Service {
                 let rows = try await pool.withConnection { connection in
                     try await connection.query("SELECT count(*) FROM approvals WHERE status = 'pending'")
                 }
-                gauge.record(try rows.first?.decode(Int.self, at: 0) ?? 0)
+                gauge.record(try rows.first?.decode((Int).self) ?? 0)
             } catch {
                 logger.warning("counting pending approvals failed", metadata: ["error": "\(error)"])
             }

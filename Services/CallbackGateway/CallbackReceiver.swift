@@ -116,7 +116,7 @@ struct CallbackReceiver: Sendable {
             }
             + ResourceReference.locatedReferences(in: request.output, under: JSONPointer(tokens: ["output"]))
         guard !named.isEmpty else { return nil }
-        let available = try await resources.available(to: claims.run.uuid)
+        let available = try await resources.available(to: claims.run)
         let foreign = named.filter { !available.contains($0.reference) }
         guard !foreign.isEmpty else { return nil }
         return .invalid(
@@ -134,7 +134,7 @@ struct CallbackReceiver: Sendable {
     private func storedOutput(_ output: JSONValue, claims: CallbackClaims) async throws -> JSONValue? {
         guard limits.exceedsInlineLimit(output) else { return nil }
         let producer = ResourceProducer(
-            runID: claims.run.uuid, step: claims.step, attempt: claims.attempt)
+            runID: claims.run, step: claims.step, attempt: claims.attempt)
         guard var fields = output.objectValue else {
             return try await resources.inlineOrStore(
                 output, limits: limits, name: "output", producer: producer)

@@ -44,7 +44,7 @@ public struct FlowStore: Sendable {
             let next =
                 try await connection.query(
                     "SELECT COALESCE(max(version), 0)::int8 + 1 FROM flow_versions WHERE flow = \(flow)"
-                ).first?.decode(Int.self, at: 0) ?? 1
+                ).first?.decode((Int).self) ?? 1
             let row = try await connection.query(
                 """
                 INSERT INTO flow_versions (flow, version, sha256, definition, source, author)
@@ -79,7 +79,7 @@ public struct FlowStore: Sendable {
                 target =
                     try await connection.query(
                         "SELECT max(version)::int8 FROM flow_versions WHERE flow = \(flow)"
-                    ).first?.decode(Int.self, at: 0) ?? 0
+                    ).first?.decode((Int).self) ?? 0
             }
             if live == target { throw FlowStoreError.alreadyLive(flow: flow, version: target) }
             return try await makeLive(
@@ -122,7 +122,9 @@ public struct FlowStore: Sendable {
             if let draft {
                 number = draft
             } else {
-                guard let live = try flowRow.decode(Int?.self, at: 0) else {
+                // Annotated: a one-type pack of an optional, bound by `guard let`, would be wrapped once more.
+                let live: Int? = try flowRow.decode((Int?).self)
+                guard let live else {
                     throw FlowStoreError.noLiveRelease(flow: flow)
                 }
                 number = live
@@ -165,11 +167,11 @@ public struct FlowStore: Sendable {
                 GROUP BY f.name ORDER BY f.name
                 """
             ).map { row in
-                FlowSummary(
-                    name: try row.decode(String.self, at: 0), description: try row.decode(String.self, at: 1),
-                    liveVersion: try row.decode(Int?.self, at: 2),
-                    latestVersion: try row.decode(Int.self, at: 3),
-                    updatedAt: try row.decode(Date.self, at: 4))
+                let (name, description, liveVersion, latestVersion, updatedAt) = try row.decode(
+                    (String, String, Int?, Int, Date).self)
+                return FlowSummary(
+                    name: name, description: description, liveVersion: liveVersion,
+                    latestVersion: latestVersion, updatedAt: updatedAt)
             }
         }
     }
@@ -189,7 +191,7 @@ public struct FlowStore: Sendable {
         let rows = try await connection.query(
             "SELECT live_version FROM flows WHERE name = \(flow) FOR UPDATE")
         guard let row = rows.first else { throw FlowStoreError.unknownFlow(flow) }
-        return try row.decode(Int?.self, at: 0)
+        return try row.decode((Int?).self)
     }
 
     func makeLive(
@@ -241,22 +243,21 @@ public struct FlowStore: Sendable {
     static let releaseColumnList = "id, flow, from_version, to_version, kind, actor, reason, created_at"
 
     static func versionRecord(_ row: PGRow) throws -> FlowVersionRecord {
-        FlowVersionRecord(
-            flow: try row.decode(String.self, at: 0), version: try row.decode(Int.self, at: 1),
-            sha256: try row.decode(String.self, at: 2), definition: try row.decode(PGJSON.self, at: 3).text,
-            source: try row.decode(String.self, at: 4), author: try row.decode(String.self, at: 5),
-            createdAt: try row.decode(Date.self, at: 6))
+        let (flow, version, sha256, definition, source, author, createdAt) = try row.decode(
+            (String, Int, String, PGJSON, String, String, Date).self)
+        return FlowVersionRecord(
+            flow: flow, version: version, sha256: sha256, definition: definition.text, source: source,
+            author: author, createdAt: createdAt)
     }
 
     static func releaseRecord(_ row: PGRow) throws -> FlowReleaseRecord {
-        let kind = try row.decode(String.self, at: 4)
+        let (id, flow, fromVersion, toVersion, kind, actor, reason, createdAt) = try row.decode(
+            (Int64, String, Int?, Int, String, String, String?, Date).self)
         guard let parsedKind = FlowReleaseRecord.Kind(rawValue: kind) else {
             throw PGError(code: .decoding, message: "unknown release kind '\(kind)'")
         }
         return FlowReleaseRecord(
-            id: try row.decode(Int64.self, at: 0), flow: try row.decode(String.self, at: 1),
-            fromVersion: try row.decode(Int?.self, at: 2), toVersion: try row.decode(Int.self, at: 3),
-            kind: parsedKind, actor: try row.decode(String.self, at: 5),
-            reason: try row.decode(String?.self, at: 6), createdAt: try row.decode(Date.self, at: 7))
+            id: id, flow: flow, fromVersion: fromVersion, toVersion: toVersion, kind: parsedKind,
+            actor: actor, reason: reason, createdAt: createdAt)
     }
 }

@@ -67,7 +67,7 @@ public struct Migrator: Sendable {
             let exists =
                 try await connection.query(
                     "SELECT to_regclass('keel_schema_migrations') IS NOT NULL"
-                ).first?.decode(Bool.self, at: 0) ?? false
+                ).first?.decode((Bool).self) ?? false
             let applied = exists ? try await appliedMigrations(on: connection) : []
             return compare(applied: applied)
         }
@@ -127,17 +127,14 @@ public struct Migrator: Sendable {
                 SELECT EXISTS (SELECT FROM information_schema.columns
                                WHERE table_name = 'keel_schema_migrations' AND column_name = 'compatible')
                 """
-            ).first?.decode(Bool.self, at: 0) ?? false
+            ).first?.decode((Bool).self) ?? false
         return try await connection.query(
             marked
                 ? "SELECT version, name, checksum, compatible FROM keel_schema_migrations ORDER BY version"
                 : "SELECT version, name, checksum, false FROM keel_schema_migrations ORDER BY version"
         ).map { row in
-            AppliedMigration(
-                version: try row.decode(Int.self, at: 0),
-                name: try row.decode(String.self, at: 1),
-                checksum: try row.decode(String.self, at: 2),
-                compatible: try row.decode(Bool.self, at: 3))
+            let (version, name, checksum, compatible) = try row.decode((Int, String, String, Bool).self)
+            return AppliedMigration(version: version, name: name, checksum: checksum, compatible: compatible)
         }
     }
 

@@ -38,7 +38,7 @@ public struct TemplateStore: Sendable {
             let next =
                 try await connection.query(
                     "SELECT COALESCE(max(version), 0)::int8 + 1 FROM flow_templates WHERE name = \(template)"
-                ).first?.decode(Int.self, at: 0) ?? 1
+                ).first?.decode((Int).self) ?? 1
             let rows = try await connection.query(
                 """
                 INSERT INTO flow_templates (name, version, sha256, parameters, definition, source, author)
@@ -92,11 +92,11 @@ public struct TemplateStore: Sendable {
     static let columns = "SELECT " + columnList
 
     static func record(_ row: PGRow) throws -> TemplateVersionRecord {
-        TemplateVersionRecord(
-            name: try row.decode(String.self, at: 0), version: try row.decode(Int.self, at: 1),
-            sha256: try row.decode(String.self, at: 2),
-            parameters: try row.decode(PGJSON.self, at: 3).decode([TemplateParameterRecord].self),
-            source: try row.decode(String.self, at: 4), author: try row.decode(String.self, at: 5),
-            createdAt: try row.decode(Date.self, at: 6))
+        let (name, version, sha256, parameters, source, author, createdAt) = try row.decode(
+            (String, Int, String, PGJSON, String, String, Date).self)
+        return TemplateVersionRecord(
+            name: name, version: version, sha256: sha256,
+            parameters: try parameters.decode([TemplateParameterRecord].self), source: source,
+            author: author, createdAt: createdAt)
     }
 }

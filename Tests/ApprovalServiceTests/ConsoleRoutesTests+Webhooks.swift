@@ -20,7 +20,7 @@ extension ConsoleRoutesTests {
             let approver = try await fixture.tokens.create(name: "vera", role: .approver, createdBy: "test")
                 .token
             let admin = try await fixture.tokens.create(name: "ada", role: .admin, createdBy: "test").token
-            let run = UUID()
+            let run = RunID(UUID())
             let store = WebhookDeliveryStore(pool: fixture.pool)
             // The older delivery: a 500, then delivered at the second attempt.
             let retried = NewWebhookDelivery(
@@ -80,7 +80,7 @@ extension ConsoleRoutesTests {
                 #expect(page.contains("#1 HTTP 500 · 1.234s"))
                 #expect(page.contains("busy &lt;script&gt;alert(1)&lt;/script&gt;"), "the answer's excerpt")
                 #expect(page.contains("#2 HTTP 200 · 0.008s"))
-                #expect(page.contains(ConsoleLinks.run(RunID(run))))
+                #expect(page.contains(ConsoleLinks.run(run)))
                 #expect(
                     page.contains("<code>approval.requested</code>")
                         && page.contains(#"<small class="format">slack</small>"#))
@@ -107,7 +107,8 @@ extension ConsoleRoutesTests {
                 #expect(status == .ok)
                 #expect(page.contains("No webhook has been sent."))
                 try await WebhookDeliveryStore(pool: fixture.pool).enqueue(
-                    WebhookEvent(messageID: "m-1", type: .approvalDecided, runID: UUID(), flow: "web-gated"),
+                    WebhookEvent(
+                        messageID: "m-1", type: .approvalDecided, runID: RunID(UUID()), flow: "web-gated"),
                     deliveries: [
                         NewWebhookDelivery(target: WebhookTarget(url: "http://10.0.0.1"), body: ["a": 1])
                     ])

@@ -399,7 +399,7 @@ import Testing
             #expect(output.objectValue?["result"] == "ok")
             let stored = try await ResourceStore(pool: stack.pool, configuration: ResourceConfiguration())
                 .list(
-                    run: try #require(UUID(uuidString: run)))
+                    run: try #require(RunID(run)))
             #expect(stored.map(\.name) == ["log"], "only the verified upload is kept")
             #expect(stored.first?.producer?.step == "job")
         }

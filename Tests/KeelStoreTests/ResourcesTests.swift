@@ -125,11 +125,11 @@ import Testing
         async throws
     {
         try await withResourceStore(backend) { store, pool, root in
-            let oldRun = UUID()
-            let liveRun = UUID()
+            let oldRun = RunID(UUID())
+            let liveRun = RunID(UUID())
             try await insertRun(oldRun, finishedDaysAgo: 40, on: pool)
             try await insertRun(liveRun, finishedDaysAgo: nil, on: pool)
-            func put(_ text: String, run: UUID?, retention: ResourceRetention = .standard) async throws
+            func put(_ text: String, run: RunID?, retention: ResourceRetention = .standard) async throws
                 -> ResourceRecord
             {
                 try await store.put(
@@ -262,7 +262,7 @@ import Testing
         }
     }
 
-    func insertRun(_ id: UUID, finishedDaysAgo: Int?, on pool: PGPool) async throws {
+    func insertRun(_ id: RunID, finishedDaysAgo: Int?, on pool: PGPool) async throws {
         let status = finishedDaysAgo == nil ? "running" : "succeeded"
         let finished = finishedDaysAgo.map { Date().addingTimeInterval(-Double($0) * 86_400) }
         try await pool.withTransaction { connection in
@@ -278,7 +278,7 @@ import Testing
                 """
                 INSERT INTO runs (id, flow, version, status, input, idempotency_key, correlation_id, actor,
                                   created_at, finished_at)
-                VALUES (\(id), 'resource-test', 1, \(status), '{}', \(id.uuidString), 'c', 'test',
+                VALUES (\(id), 'resource-test', 1, \(status), '{}', \(id.description), 'c', 'test',
                         now() - interval '45 days', \(finished))
                 """)
         }

@@ -10,7 +10,7 @@ import Testing
 @Suite("Webhook delivery store", .serialized)
 struct WebhookDeliveryStoreTests {
     static func event(_ id: String = UUID().uuidString) -> WebhookEvent {
-        WebhookEvent(messageID: id, type: .approvalRequested, runID: UUID(), flow: "deploy")
+        WebhookEvent(messageID: id, type: .approvalRequested, runID: RunID(UUID()), flow: "deploy")
     }
 
     static func deliveries(_ urls: [String]) -> [NewWebhookDelivery] {

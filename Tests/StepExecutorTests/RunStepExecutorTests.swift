@@ -72,10 +72,10 @@ import Testing
             let record = try await resources.show(reference)
             #expect(record.name == "build.3.stdout")
             #expect(record.mediaType == "text/plain")
-            #expect(record.producer?.runID == attempt.runID.uuid)
+            #expect(record.producer?.runID == attempt.runID)
             #expect(record.producer?.step == "build")
             #expect(record.producer?.attempt == 3)
-            let names = try await resources.list(run: attempt.runID.uuid)
+            let names = try await resources.list(run: attempt.runID)
                 .compactMap(\.name)
             #expect(Set(names) == ["build.3.stdout", "build.3.stderr"])
         }

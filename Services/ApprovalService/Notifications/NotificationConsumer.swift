@@ -23,7 +23,7 @@ struct NotificationHandler: Sendable {
             return .deadLetter(reason: "an event without a message id cannot be notified once")
         }
         guard let data = (try? JSONValue(parsing: delivery.body))?.objectValue,
-            let run = data["run_id"]?.stringValue.flatMap(UUID.init(uuidString:)),
+            let run = data["run_id"]?.stringValue.flatMap(RunID.init),
             let flow = data["flow"]?.stringValue
         else {
             return .deadLetter(reason: "the event's body is not a Keel event (run_id, flow)")

@@ -37,7 +37,7 @@ struct CallbackUploads: Sendable {
         if let expected, ResourceReference(sha256: expected) == nil {
             errors.append(.init(pointer: "Keel-Content-SHA256", detail: "expected 64 lowercase hex digits"))
         }
-        let runID = claims.run.uuid
+        let runID = claims.run
         guard errors.isEmpty else {
             return await receiver.record(.invalid(errors), claims: claims, via: .http)
         }

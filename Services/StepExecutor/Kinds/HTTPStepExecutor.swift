@@ -121,7 +121,7 @@ struct HTTPStepExecutor: StepKindExecutor {
             }
         }
         let producer: ResourceProducer? = ResourceProducer(
-            runID: work.runID.uuid, step: work.step.id, attempt: work.attempt)
+            runID: work.runID, step: work.step.id, attempt: work.attempt)
         let bodyValue: JSONValue
         do {
             bodyValue = try await self.body(

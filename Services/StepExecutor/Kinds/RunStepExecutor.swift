@@ -152,7 +152,7 @@ struct RunStepExecutor: StepKindExecutor {
             user: directory.owner, setpriv: users?.setpriv ?? StepUser.standardSetpriv,
             timeout: action.timeout?.duration)
         let producer: ResourceProducer? = ResourceProducer(
-            runID: work.runID.uuid, step: work.step.id, attempt: work.attempt)
+            runID: work.runID, step: work.step.id, attempt: work.attempt)
         let standardOutput = CapturedOutput(redactor: redactor)
         let standardError = CapturedOutput(redactor: redactor)
         let prefix = "\(work.step.id).\(work.attempt)"

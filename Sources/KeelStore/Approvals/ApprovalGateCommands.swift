@@ -6,7 +6,7 @@ import PGClient
 /// a request opens a row (voiding an older pending request of the same step), a close ends the row with
 /// the reason the run's new state tells.
 struct ApprovalGateCommands {
-    let runID: UUID
+    let runID: RunID
     let connection: PGConnection
 
     func open(_ request: ApprovalRequest, state: RunState, requester: String?, timeoutAt: Timestamp?)
@@ -23,7 +23,7 @@ struct ApprovalGateCommands {
         let previous = try await connection.query(
             "SELECT digests FROM approvals WHERE run_id = \(runID) AND step = \(request.step) AND status = 'pending'"
         )
-        let changed = try previous.contains { try $0.decode([String].self, at: 0) != digests }
+        let changed = try previous.contains { try $0.decode(([String]).self) != digests }
         try await connection.execute(
             """
             UPDATE approvals SET status = 'void', closed_at = now(), closed_reason = \(

@@ -79,10 +79,11 @@ public struct ApprovalStore: Sendable {
         guard let run = id.split(separator: ":").first.flatMap({ RunID(String($0)) }) else {
             return nil
         }
-        return try await advancer.pool.withConnection { connection in
-            try await connection.query("SELECT traceparent FROM runs WHERE id = \(run)").first?.decode(
-                String?.self, at: 0)
+        let rows = try await advancer.pool.withConnection { connection in
+            try await connection.query("SELECT traceparent FROM runs WHERE id = \(run)")
         }
+        guard let row = rows.first else { return nil }
+        return try row.decode((String?).self)
     }
 
     private func decideInSpan(
@@ -121,7 +122,7 @@ public struct ApprovalStore: Sendable {
             approval.decisions.append(
                 ApprovalDecisionRecord(
                     approver: principal.name, decision: decision, note: note, digests: approval.digests,
-                    decidedAt: try recorded[0].decode(Date.self, at: 0)))
+                    decidedAt: try recorded[0].decode((Date).self)))
             guard let status = Self.settled(approval, by: decision) else { return approval }
             let reason = "\(status.rawValue.replacingOccurrences(of: "_", with: " ")) by \(principal.name)"
             let closed = try await connection.query(
@@ -130,7 +131,7 @@ public struct ApprovalStore: Sendable {
                 WHERE id = \(id) RETURNING closed_at
                 """)
             approval.status = status
-            approval.closedAt = try closed[0].decode(Date.self, at: 0)
+            approval.closedAt = try closed[0].decode((Date).self)
             approval.closedReason = reason
             let step = approval.step
             try await advancer.advance(run: approval.runID, on: connection) { _ in
@@ -171,26 +172,28 @@ public struct ApprovalStore: Sendable {
     }
 
     static func record(_ row: PGRow) throws -> ApprovalRecord {
-        let status = try row.decode(String.self, at: 6)
+        let (
+            id, runID, flow, version, step, attempt, status, summary, bound, digests, approvers,
+            requiredApprovals, allowSelfApproval, requestChangesStep, requester, requestedAt, timeoutAt,
+            closedAt, closedReason, traceparent
+        ) = try row.decode(
+            (
+                String, RunID, String, Int, String, Int, String, String?, PGJSON, [String], [String],
+                Int, Bool, String?, String?, Date, Date?,
+                Date?, String?, String?
+            ).self)
         guard let parsed = ApprovalStatus(rawValue: status) else {
             throw PGError(code: .decoding, message: "unknown approval status")
         }
-        let bound = try JSONValue(parsing: try row.decode(PGJSON.self, at: 8).text)
+        let boundValue = try JSONValue(parsing: bound.text)
         return ApprovalRecord(
-            id: try row.decode(String.self, at: 0), runID: try row.decode(RunID.self, at: 1),
-            flow: try row.decode(String.self, at: 2), version: try row.decode(Int.self, at: 3),
-            step: try row.decode(String.self, at: 4), attempt: try row.decode(Int.self, at: 5),
-            status: parsed,
-            summary: try row.decode(String?.self, at: 7), bound: bound.arrayValue ?? [],
-            digests: try row.decode([String].self, at: 9), approvers: try row.decode([String].self, at: 10),
-            requiredApprovals: try row.decode(Int.self, at: 11),
-            allowSelfApproval: try row.decode(Bool.self, at: 12),
-            requestChangesStep: try row.decode(String?.self, at: 13),
-            requester: try row.decode(String?.self, at: 14),
-            requestedAt: try row.decode(Date.self, at: 15), timeoutAt: try row.decode(Date?.self, at: 16),
-            closedAt: try row.decode(Date?.self, at: 17), closedReason: try row.decode(String?.self, at: 18),
-            decisions: [],
-            traceID: try row.decode(String?.self, at: 19).flatMap(TraceContext.init(traceparent:))?.traceID)
+            id: id, runID: runID, flow: flow, version: version, step: step, attempt: attempt,
+            status: parsed, summary: summary, bound: boundValue.arrayValue ?? [],
+            digests: digests, approvers: approvers, requiredApprovals: requiredApprovals,
+            allowSelfApproval: allowSelfApproval, requestChangesStep: requestChangesStep,
+            requester: requester, requestedAt: requestedAt, timeoutAt: timeoutAt,
+            closedAt: closedAt, closedReason: closedReason, decisions: [],
+            traceID: traceparent.flatMap(TraceContext.init(traceparent:))?.traceID)
     }
 
     static func decisions(of ids: [String], on connection: PGConnection) async throws
@@ -204,14 +207,15 @@ public struct ApprovalStore: Sendable {
             """)
         var byApproval: [String: [ApprovalDecisionRecord]] = [:]
         for row in rows {
-            guard let decision = StepContext.Decision(rawValue: try row.decode(String.self, at: 2)) else {
+            let (approvalID, approver, rawDecision, note, digests, decidedAt) = try row.decode(
+                (String, String, String, String?, [String], Date).self)
+            guard let decision = StepContext.Decision(rawValue: rawDecision) else {
                 throw PGError(code: .decoding, message: "unknown approval decision")
             }
-            byApproval[try row.decode(String.self, at: 0), default: []].append(
+            byApproval[approvalID, default: []].append(
                 ApprovalDecisionRecord(
-                    approver: try row.decode(String.self, at: 1), decision: decision,
-                    note: try row.decode(String?.self, at: 3), digests: try row.decode([String].self, at: 4),
-                    decidedAt: try row.decode(Date.self, at: 5)))
+                    approver: approver, decision: decision, note: note, digests: digests,
+                    decidedAt: decidedAt))
         }
         return byApproval
     }

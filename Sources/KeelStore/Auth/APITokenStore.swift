@@ -41,11 +41,11 @@ public struct APITokenStore: Sendable {
         let presented = ContentDigest.sha256Hex(of: Array(secret.utf8))
         return try await pool.withConnection { connection in
             let rows = try await connection.query(
-                "SELECT \(unescaped: Self.columns), secret_hash FROM api_tokens WHERE id = \(id)")
+                "SELECT secret_hash, revoked_at FROM api_tokens WHERE id = \(id)")
             guard let row = rows.first else { return nil }
-            let stored = try row.decode(String.self, at: 8)
+            let (stored, revokedAt) = try row.decode((String, Date?).self)
             guard SecretBytes.constantTimeEqual(Array(stored.utf8), Array(presented.utf8)) else { return nil }
-            guard try Self.record(row).revokedAt == nil else { return nil }
+            guard revokedAt == nil else { return nil }
             return try await connection.query(
                 """
                 UPDATE api_tokens SET last_used_at = now() WHERE id = \(id) AND revoked_at IS NULL
@@ -77,15 +77,14 @@ public struct APITokenStore: Sendable {
     static let columns = "id, name, role, groups, created_by, created_at, last_used_at, revoked_at"
 
     static func record(_ row: PGRow) throws -> APITokenRecord {
-        let role = try row.decode(String.self, at: 2)
+        let (id, name, role, groups, createdBy, createdAt, lastUsedAt, revokedAt) = try row.decode(
+            (String, String, String, [String], String, Date, Date?, Date?).self)
         guard let parsed = APITokenRole(rawValue: role) else {
             throw PGError(code: .decoding, message: "unknown token role")
         }
         return APITokenRecord(
-            id: try row.decode(String.self, at: 0), name: try row.decode(String.self, at: 1), role: parsed,
-            groups: try row.decode([String].self, at: 3), createdBy: try row.decode(String.self, at: 4),
-            createdAt: try row.decode(Date.self, at: 5), lastUsedAt: try row.decode(Date?.self, at: 6),
-            revokedAt: try row.decode(Date?.self, at: 7))
+            id: id, name: name, role: parsed, groups: groups, createdBy: createdBy, createdAt: createdAt,
+            lastUsedAt: lastUsedAt, revokedAt: revokedAt)
     }
 
     /// `keel_<16 hex>_<43 base64url>` → (id, secret).

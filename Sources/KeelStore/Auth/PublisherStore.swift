@@ -77,10 +77,11 @@ public struct PublisherStore: Sendable {
             )
         }
         return try rows.map { row in
-            Publisher(
-                brokerUser: try row.decode(String.self, at: 0), principal: try row.decode(String.self, at: 1),
-                vhost: try row.decode(String.self, at: 2), createdBy: try row.decode(String.self, at: 3),
-                createdAt: try row.decode(Date.self, at: 4))
+            let (brokerUser, principal, vhost, createdBy, createdAt) = try row.decode(
+                (String, String, String, String, Date).self)
+            return Publisher(
+                brokerUser: brokerUser, principal: principal, vhost: vhost, createdBy: createdBy,
+                createdAt: createdAt)
         }
     }
 }

@@ -254,11 +254,6 @@ func lockRun(_ run: RunID, on connection: PGConnection) async throws -> Bool {
     !(try await connection.query("SELECT 1 FROM runs WHERE id = \(run) FOR UPDATE")).isEmpty
 }
 
-/// As `lockRun(_:on:)`, for callers that still hold the id as a `UUID`.
-func lockRun(_ run: UUID, on connection: PGConnection) async throws -> Bool {
-    try await lockRun(RunID(run), on: connection)
-}
-
 extension Duration {
     /// Whole and fractional seconds, for `make_interval`.
     var seconds: Double {

@@ -39,23 +39,6 @@ public struct RunAdvancer: Sendable {
         }
     }
 
-    /// As `advance(run:_:)`, for a run id still held as text; an id that is not one is an unknown run.
-    @discardableResult
-    public func advance(run runID: String, _ decide: (RunState) throws -> RunFact?) async throws -> RunAdvance
-    {
-        guard let id = RunID(runID) else { throw RunStoreError.unknownRun(runID) }
-        return try await advance(run: id, decide)
-    }
-
-    /// As `advance(run:on:_:)`, for a run id still held as text.
-    @discardableResult
-    public func advance(
-        run runID: String, on connection: PGConnection, _ decide: (RunState) throws -> RunFact?
-    ) async throws -> RunAdvance {
-        guard let id = RunID(runID) else { throw RunStoreError.unknownRun(runID) }
-        return try await advance(run: id, on: connection, decide)
-    }
-
     /// Advances `runID` inside the caller's transaction, so the caller's own writes (a claimed lease, a
     /// fired timer's deletion) commit or roll back together with the facts. Open that transaction with
     /// `withTransaction`, which records the advance's metrics once it has committed.

@@ -14,11 +14,11 @@ struct RunCommands {
 
     private var trigger: RunTrigger? { state.trigger }
     private var approvals: ApprovalGateCommands {
-        ApprovalGateCommands(runID: runID.uuid, connection: connection)
+        ApprovalGateCommands(runID: runID, connection: connection)
     }
-    private var waits: WaitCommands { WaitCommands(runID: runID.uuid, connection: connection) }
+    private var waits: WaitCommands { WaitCommands(runID: runID, connection: connection) }
     private var subflows: SubflowCommands {
-        SubflowCommands(runID: runID.uuid, state: state, advancer: advancer, connection: connection)
+        SubflowCommands(runID: runID, state: state, advancer: advancer, connection: connection)
     }
     private var slots: ConcurrencySlots {
         ConcurrencySlots(connection: connection, shards: settings.stepShards)

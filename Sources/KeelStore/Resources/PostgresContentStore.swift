@@ -117,7 +117,7 @@ public struct PostgresContentStore: ResourceContentStore {
             let data = try await pool.withConnection { connection in
                 try await connection.query(
                     "SELECT data FROM resource_chunks WHERE blob_id = \(blobID) AND seq = \(seq)"
-                ).first?.decode([UInt8].self, at: 0)
+                ).first?.decode(([UInt8]).self)
             }
             guard let data else {
                 guard delivered == content.size else {
@@ -146,7 +146,7 @@ public struct PostgresContentStore: ResourceContentStore {
         try await pool.withTransaction { connection in
             let rows = try await connection.query(
                 "DELETE FROM resource_uploads WHERE started_at < \(started) RETURNING blob_id")
-            let blobs = try rows.map { try $0.decode(UUID.self, at: 0) }
+            let blobs = try rows.map { try $0.decode((UUID).self) }
             if !blobs.isEmpty {
                 try await connection.execute(
                     """

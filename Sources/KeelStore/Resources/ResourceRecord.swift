@@ -17,11 +17,11 @@ public struct ResourceRecord: Sendable, Hashable, Codable {
 
 /// The run, step and attempt that produced a resource; absent for a resource put by hand.
 public struct ResourceProducer: Sendable, Hashable, Codable {
-    public var runID: UUID
+    public var runID: RunID
     public var step: String?
     public var attempt: Int?
 
-    public init(runID: UUID, step: String? = nil, attempt: Int? = nil) {
+    public init(runID: RunID, step: String? = nil, attempt: Int? = nil) {
         self.runID = runID
         self.step = step
         self.attempt = attempt

@@ -42,7 +42,7 @@ extension ResourceStore {
                 binds.append(cutoff)
                 report.resources =
                     try await connection.query(PGQuery("SELECT count(*)::int8 \(doomed)", binds: binds))
-                    .first?.decode(Int.self, at: 0) ?? 0
+                    .first?.decode((Int).self) ?? 0
                 let freed = try await connection.query(
                     PGQuery(
                         """
@@ -50,8 +50,7 @@ extension ResourceStore {
                         WHERE NOT EXISTS (SELECT 1 FROM resources r WHERE r.sha256 = c.sha256
                             AND r.id NOT IN (SELECT r.id \(doomed)))
                         """, binds: binds))
-                report.contents = try freed.first?.decode(Int.self, at: 0) ?? 0
-                report.bytes = try freed.first?.decode(Int64.self, at: 1) ?? 0
+                (report.contents, report.bytes) = try freed.first?.decode((Int, Int64).self) ?? (0, 0)
                 return report
             }
         }
@@ -66,7 +65,7 @@ extension ResourceStore {
                 SELECT c.sha256 FROM resource_contents c
                 WHERE NOT EXISTS (SELECT 1 FROM resources r WHERE r.sha256 = c.sha256)
                 """
-            ).map { try $0.decode(String.self, at: 0) }
+            ).map { try $0.decode((String).self) }
         }
         for sha256 in candidates {
             try Task.checkCancellation()

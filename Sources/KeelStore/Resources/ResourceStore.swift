@@ -110,8 +110,8 @@ public struct ResourceStore: Sendable {
             guard let row = row.first else {
                 throw PGError(code: .protocolViolation, message: "INSERT ... RETURNING returned no row")
             }
-            let inserted = try row.decode(Bool.self, at: 0)
-            let storedBackend = ResourceBackendKind(rawValue: try row.decode(String.self, at: 1)) ?? .postgres
+            let (inserted, backendName) = try row.decode((Bool, String).self)
+            let storedBackend = ResourceBackendKind(rawValue: backendName) ?? .postgres
             if inserted { try await contents.promote(staged, on: connection) }
             let runID = description.producer?.runID
             let step = description.producer?.step
@@ -123,7 +123,7 @@ public struct ResourceStore: Sendable {
                         \(runID), \(step), \(attempt), \(description.retention.rawValue))
                 RETURNING created_at
                 """
-            ).first?.decode(Date.self, at: 0)
+            ).first?.decode((Date).self)
             let record = ResourceRecord(
                 id: id, reference: try Self.reference(staged.sha256), name: description.name,
                 mediaType: description.mediaType, size: staged.size, producer: description.producer,
@@ -155,7 +155,7 @@ public struct ResourceStore: Sendable {
     }
 
     /// The resources a run produced, oldest first.
-    public func list(run runID: UUID) async throws -> [ResourceRecord] {
+    public func list(run runID: RunID) async throws -> [ResourceRecord] {
         try await pool.withConnection { connection in
             try await connection.query(
                 "\(unescaped: Self.recordColumns) WHERE r.run_id = \(runID) ORDER BY r.created_at, r.id"
@@ -192,28 +192,21 @@ public struct ResourceStore: Sendable {
         """
 
     static func record(_ row: PGRow) throws -> ResourceRecord {
-        let runID = try row.decode(UUID?.self, at: 5)
+        let (id, sha256, name, mediaType, size, runID, step, attempt, retention, createdAt, backend) =
+            try row.decode(
+                (UUID, String, String?, String, Int64, RunID?, String?, Int?, String, Date, String).self)
         return ResourceRecord(
-            id: try row.decode(UUID.self, at: 0),
-            reference: try reference(try row.decode(String.self, at: 1)),
-            name: try row.decode(String?.self, at: 2),
-            mediaType: try row.decode(String.self, at: 3),
-            size: try row.decode(Int64.self, at: 4),
-            producer: runID.map {
-                ResourceProducer(
-                    runID: $0, step: try? row.decode(String?.self, at: 6),
-                    attempt: (try? row.decode(Int?.self, at: 7)) ?? nil)
-            },
-            retention: ResourceRetention(rawValue: try row.decode(String.self, at: 8)) ?? .standard,
-            createdAt: try row.decode(Date.self, at: 9),
-            backend: ResourceBackendKind(rawValue: try row.decode(String.self, at: 10)) ?? .postgres)
+            id: id, reference: try reference(sha256), name: name, mediaType: mediaType, size: size,
+            producer: runID.map { ResourceProducer(runID: $0, step: step, attempt: attempt) },
+            retention: ResourceRetention(rawValue: retention) ?? .standard, createdAt: createdAt,
+            backend: ResourceBackendKind(rawValue: backend) ?? .postgres)
     }
 
     static func content(_ row: PGRow) throws -> StoredContent {
-        StoredContent(
-            sha256: try row.decode(String.self, at: 0), size: try row.decode(Int64.self, at: 1),
-            backend: ResourceBackendKind(rawValue: try row.decode(String.self, at: 2)) ?? .postgres,
-            blobID: try row.decode(UUID?.self, at: 3))
+        let (sha256, size, backend, blobID) = try row.decode((String, Int64, String, UUID?).self)
+        return StoredContent(
+            sha256: sha256, size: size, backend: ResourceBackendKind(rawValue: backend) ?? .postgres,
+            blobID: blobID)
     }
 
     static func reference(_ sha256: String) throws -> ResourceReference {

@@ -94,7 +94,7 @@ public enum DatabaseRoles {
             WHERE g.rolname = ANY(\(names)) AND m.rolcanlogin ORDER BY 1, 2
             """)
         return try rows.compactMap { row in
-            let (login, group) = (try row.decode(String.self, at: 0), try row.decode(String.self, at: 1))
+            let (login, group) = try row.decode((String, String).self)
             return DatabaseRole.allCases.first { $0.name == group }.map { (login, $0) }
         }
     }

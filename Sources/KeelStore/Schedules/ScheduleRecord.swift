@@ -13,5 +13,5 @@ public struct ScheduleRecord: Sendable {
     /// The last tick handled: fired, or skipped as missed.
     public var lastTickAt: Date?
     /// The run the last fired tick started.
-    public var lastRunID: String?
+    public var lastRunID: RunID?
 }

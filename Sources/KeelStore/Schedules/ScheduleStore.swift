@@ -54,8 +54,8 @@ public struct ScheduleStore: Sendable {
             let rows = try await connection.query(
                 "SELECT spec FROM flow_schedules WHERE flow = \(flow) AND id = \(id) FOR UPDATE")
             guard let row = rows.first else { throw FlowStoreError.unknownSchedule(flow: flow, id: id) }
-            let schedule = try FlowSchedule(
-                specification: JSONValue(parsing: try row.decode(PGJSON.self, at: 0).text))
+            let spec = try row.decode((PGJSON).self)
+            let schedule = try FlowSchedule(specification: JSONValue(parsing: spec.text))
             let next = paused ? nil : schedule.nextTick(after: now)
             let updated = try await connection.query(
                 """
@@ -80,10 +80,11 @@ public struct ScheduleStore: Sendable {
 
     /// When the earliest tick of any running schedule is due.
     public func nextDue() async throws -> Date? {
-        try await pool.withConnection { connection in
+        let rows = try await pool.withConnection { connection in
             try await connection.query("SELECT min(next_fire_at) FROM flow_schedules WHERE NOT paused")
-                .first?.decode(Date?.self, at: 0)
         }
+        guard let row = rows.first else { return nil }
+        return try row.decode((Date?).self)
     }
 
     /// Moves a schedule on from `tick` (compare and set: false when another replica already did, or the
@@ -107,12 +108,11 @@ public struct ScheduleStore: Sendable {
     static let columns = "flow, spec, version, paused, next_fire_at, last_tick_at, last_run_id"
 
     static func record(_ row: PGRow) throws -> ScheduleRecord {
-        ScheduleRecord(
-            flow: try row.decode(String.self, at: 0),
-            schedule: try FlowSchedule(
-                specification: JSONValue(parsing: try row.decode(PGJSON.self, at: 1).text)),
-            version: try row.decode(Int.self, at: 2), paused: try row.decode(Bool.self, at: 3),
-            nextFireAt: try row.decode(Date?.self, at: 4), lastTickAt: try row.decode(Date?.self, at: 5),
-            lastRunID: try row.decode(UUID?.self, at: 6)?.uuidString.lowercased())
+        let (flow, spec, version, paused, nextFireAt, lastTickAt, lastRunID) = try row.decode(
+            (String, PGJSON, Int, Bool, Date?, Date?, RunID?).self)
+        return ScheduleRecord(
+            flow: flow, schedule: try FlowSchedule(specification: JSONValue(parsing: spec.text)),
+            version: version, paused: paused, nextFireAt: nextFireAt, lastTickAt: lastTickAt,
+            lastRunID: lastRunID)
     }
 }

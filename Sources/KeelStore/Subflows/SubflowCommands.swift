@@ -14,7 +14,7 @@ struct SubflowCommands {
     /// the parent's history before it believes it.
     static let parentHeader = "keel-parent-wait"
 
-    let runID: UUID
+    let runID: RunID
     let state: RunState
     let advancer: RunAdvancer
     let connection: PGConnection
@@ -47,7 +47,7 @@ struct SubflowCommands {
             """)
         guard let (child) = try rows.first?.decode((RunID).self) else { return }
         let why = "the parent run's step '\(step)' stopped: \(reason)"
-        try await RunAdvancer.$advancing.withValue(RunAdvancer.advancing.union([RunID(runID)])) {
+        try await RunAdvancer.$advancing.withValue(RunAdvancer.advancing.union([runID])) {
             _ = try await advancer.advance(run: child, on: connection) { child in
                 child.status == .running
                     ? RunFact(at: at, event: .runCancelRequested(actor: nil, reason: why)) : nil

@@ -23,7 +23,7 @@ public struct SubflowParents: Sendable {
     /// asked for it (a forged or mistaken header).
     public func verify(waitID: String, flow: String, input: JSONValue) async throws -> VerifiedParent? {
         let parts = waitID.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 4, parts[3] == "wait", let run = UUID(uuidString: String(parts[0])),
+        guard parts.count == 4, parts[3] == "wait", let run = RunID(String(parts[0])),
             let attempt = Int(parts[2])
         else { return nil }
         let step = String(parts[1])
@@ -39,10 +39,10 @@ public struct SubflowParents: Sendable {
                 """)
         }
         guard let row = rows.first else { return nil }
-        let depth = try row.decode(Int.self, at: 0)
+        let (depth, triggeredFact, startedFact) = try row.decode((Int, String, String).self)
         let decoder = JSONDecoder()
-        let triggered = try decoder.decode(RunFact.self, from: Data(try row.decode(String.self, at: 1).utf8))
-        let started = try decoder.decode(RunFact.self, from: Data(try row.decode(String.self, at: 2).utf8))
+        let triggered = try decoder.decode(RunFact.self, from: Data(triggeredFact.utf8))
+        let started = try decoder.decode(RunFact.self, from: Data(startedFact.utf8))
         guard case .runTriggered(let trigger) = triggered.event,
             case .subflowStarted(let request) = started.event,
             request.waitID == waitID, request.flow == flow, request.input == input

@@ -36,18 +36,18 @@ public struct CallbackRecord: Sendable, Hashable {
             FROM callbacks WHERE wait_id = \(waitID) ORDER BY id
             """
         ).map { row in
-            guard let status = CallbackStatus(rawValue: try row.decode(String.self, at: 2)),
-                let disposition = CallbackDisposition(rawValue: try row.decode(String.self, at: 6))
+            let (
+                tokenDigest, waitID, rawStatus, output, resources, receivedAt, rawDisposition, applied, answer
+            ) = try row.decode((String, String, String, String, String, Date, String, Bool, String?).self)
+            guard let status = CallbackStatus(rawValue: rawStatus),
+                let disposition = CallbackDisposition(rawValue: rawDisposition)
             else { throw PGError(code: .decoding, message: "unknown callback status or disposition") }
             return CallbackRecord(
-                tokenDigest: try row.decode(String.self, at: 0), waitID: try row.decode(String.self, at: 1),
-                status: status, output: try JSONValue(parsing: try row.decode(String.self, at: 3)),
-                resources: CallbackPayload.resources(
-                    try JSONValue(parsing: try row.decode(String.self, at: 4))),
-                receivedAt: try row.decode(Date.self, at: 5), disposition: disposition,
-                applied: try row.decode(Bool.self, at: 7),
-                answer: try row.decode(String?.self, at: 8).map { try JSONValue(parsing: $0) }.flatMap(
-                    WaitAnswer.init(json:)))
+                tokenDigest: tokenDigest, waitID: waitID, status: status,
+                output: try JSONValue(parsing: output),
+                resources: CallbackPayload.resources(try JSONValue(parsing: resources)),
+                receivedAt: receivedAt, disposition: disposition, applied: applied,
+                answer: try answer.map { try JSONValue(parsing: $0) }.flatMap(WaitAnswer.init(json:)))
         }
     }
 }

@@ -27,7 +27,7 @@ public struct CallbackStore: Sendable {
         resources: [String: ResourceReference] = [:], usage: Usage = .zero
     ) async throws -> CallbackOutcome {
         try await advancer.withTransaction { connection in
-            let run = claims.run.uuid
+            let run = claims.run
             guard claims.wait == WaitID.of(run: claims.run, step: claims.step, attempt: claims.attempt)
             else { return .refused(.foreignWait) }
             let received = Received(
@@ -39,9 +39,8 @@ public struct CallbackStore: Sendable {
                     "SELECT flow, version FROM runs WHERE id = \(run) FOR UPDATE"
                 ).first
             else { return .refused(.foreignWait) }
-            let reducer = try await advancer.reducer(
-                flow: try row.decode(String.self, at: 0), version: try row.decode(Int.self, at: 1),
-                on: connection)
+            let (flow, version) = try row.decode((String, Int).self)
+            let reducer = try await advancer.reducer(flow: flow, version: version, on: connection)
             guard let condition = reducer.flow.step(claims.step)?.waitCondition else {
                 return try await received.record(.refused(.foreignWait))
             }
@@ -107,7 +106,7 @@ public struct CallbackStore: Sendable {
     /// Why a wait that has not opened never will, or nil while it still may: its run finished, or its
     /// attempt ended without starting the job, or a later attempt of the step replaced it. A callback for
     /// such a wait is refused instead of kept, so the job learns its answer will never be applied.
-    static func neverOpens(_ claims: CallbackClaims, run: UUID, on connection: PGConnection) async throws
+    static func neverOpens(_ claims: CallbackClaims, run: RunID, on connection: PGConnection) async throws
         -> String?
     {
         let row = try await connection.query(
@@ -121,13 +120,12 @@ public struct CallbackStore: Sendable {
             """
         ).first
         guard let row else { return "the run does not exist" }
-        let status = try row.decode(String.self, at: 0)
+        let (status, latestAttempt, attemptStatus, latestWait) = try row.decode(
+            (String, Int?, String?, Int?).self)
         if ["succeeded", "failed", "cancelled"].contains(status) { return "the run \(status)" }
-        let latest = max(try row.decode(Int?.self, at: 1) ?? 0, try row.decode(Int?.self, at: 3) ?? 0)
+        let latest = max(latestAttempt ?? 0, latestWait ?? 0)
         if latest > claims.attempt { return "attempt \(latest) of the step replaced it" }
-        if let attempt = try row.decode(String?.self, at: 2),
-            ["failed", "cancelled", "timed_out"].contains(attempt)
-        {
+        if let attempt = attemptStatus, ["failed", "cancelled", "timed_out"].contains(attempt) {
             return "its attempt \(attempt.replacingOccurrences(of: "_", with: " "))"
         }
         return nil
@@ -148,7 +146,7 @@ public struct CallbackStore: Sendable {
 /// One callback being received: records it with what became of it.
 private struct Received {
     let claims: CallbackClaims
-    let run: UUID
+    let run: RunID
     let status: CallbackStatus
     let output: JSONValue
     let resources: [String: ResourceReference]

@@ -18,13 +18,14 @@ struct KeptCallback {
                 SELECT id, status, output::text, resources::text FROM callbacks
                 WHERE wait_id = \(waitID) AND disposition = 'early' AND NOT applied AND status <> 'heartbeat'
                 """
-            ).first,
-            let status = CallbackStatus(rawValue: try row.decode(String.self, at: 1))
+            ).first
         else { return nil }
-        let output = try JSONValue(parsing: try row.decode(String.self, at: 2))
-        let resources = CallbackPayload.resources(try JSONValue(parsing: try row.decode(String.self, at: 3)))
+        let (id, rawStatus, outputText, resourcesText) = try row.decode((Int, String, String, String).self)
+        guard let status = CallbackStatus(rawValue: rawStatus) else { return nil }
+        let output = try JSONValue(parsing: outputText)
+        let resources = CallbackPayload.resources(try JSONValue(parsing: resourcesText))
         return KeptCallback(
-            id: try row.decode(Int.self, at: 0), waitID: waitID, status: status,
+            id: id, waitID: waitID, status: status,
             outputs: CallbackPayload.outputs(output, resources: resources).0)
     }
 

@@ -5,7 +5,7 @@ import PGClient
 /// Writes the engine's wait commands into `waits`, inside the transaction that advanced the run: an open
 /// inserts the row, a close ends it with the answer every later callback gets.
 struct WaitCommands {
-    let runID: UUID
+    let runID: RunID
     let connection: PGConnection
 
     func open(

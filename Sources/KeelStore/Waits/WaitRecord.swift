@@ -6,7 +6,7 @@ import PGClient
 public struct WaitRecord: Sendable, Hashable {
     /// `<run>:<step>:<attempt>:wait`, the id the run's history uses.
     public var id: String
-    public var runID: UUID
+    public var runID: RunID
     public var step: String
     public var attempt: Int
     /// The step's `wait.schema`, which a callback's output must match.
@@ -35,15 +35,17 @@ public struct WaitRecord: Sendable, Hashable {
                 """
             ).first
         else { return nil }
-        let schema = try row.decode(String?.self, at: 4).map { try JSONValue(parsing: $0) }
-        let outcome = try row.decode(String?.self, at: 8).map { try JSONValue(parsing: $0) }
+        let (
+            id, runID, step, attempt, schema, openedAt, timeoutAt, heartbeatAt, outcome, heartbeats,
+            lastHeartbeatAt, progress
+        ) = try row.decode(
+            (String, RunID, String, Int, String?, Date, Date, Date?, String?, Int, Date?, String?).self)
+        let answer = try outcome.map { try JSONValue(parsing: $0) }.flatMap(WaitAnswer.init(json:))
         return WaitRecord(
-            id: try row.decode(String.self, at: 0), runID: try row.decode(UUID.self, at: 1),
-            step: try row.decode(String.self, at: 2), attempt: try row.decode(Int.self, at: 3),
-            schema: schema,
-            openedAt: try row.decode(Date.self, at: 5), timeoutAt: try row.decode(Date.self, at: 6),
-            heartbeatAt: try row.decode(Date?.self, at: 7), answer: outcome.flatMap(WaitAnswer.init(json:)),
-            heartbeats: try row.decode(Int.self, at: 9), lastHeartbeatAt: try row.decode(Date?.self, at: 10),
-            progress: try row.decode(String?.self, at: 11).map { try JSONValue(parsing: $0) })
+            id: id, runID: runID, step: step, attempt: attempt,
+            schema: try schema.map { try JSONValue(parsing: $0) }, openedAt: openedAt, timeoutAt: timeoutAt,
+            heartbeatAt: heartbeatAt, answer: answer, heartbeats: heartbeats,
+            lastHeartbeatAt: lastHeartbeatAt,
+            progress: try progress.map { try JSONValue(parsing: $0) })
     }
 }

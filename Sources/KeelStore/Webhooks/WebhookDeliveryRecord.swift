@@ -1,11 +1,12 @@
 public import Foundation
+public import KeelCore
 
 /// A delivery as an operator sees it (`WebhookDeliveryStore.recentDeliveries`), with every attempt.
 public struct WebhookDeliveryRecord: Sendable, Hashable, Codable {
     public var id: String
     public var eventMessageID: String
     public var eventType: String
-    public var runID: UUID
+    public var runID: RunID
     public var flow: String
     public var targetURL: String
     public var format: String

@@ -66,10 +66,11 @@ public struct WebhookDeliveryStore: Sendable {
                 RETURNING id, target_url, format, body::text, attempts
                 """
             ).map { row in
-                ClaimedWebhookDelivery(
-                    id: try row.decode(String.self, at: 0), targetURL: try row.decode(String.self, at: 1),
-                    format: NotificationFormat(rawValue: try row.decode(String.self, at: 2)) ?? .standard,
-                    body: try row.decode(String.self, at: 3), attempt: try row.decode(Int.self, at: 4))
+                let (id, targetURL, format, body, attempt) = try row.decode(
+                    (String, String, String, String, Int).self)
+                return ClaimedWebhookDelivery(
+                    id: id, targetURL: targetURL, format: NotificationFormat(rawValue: format) ?? .standard,
+                    body: body, attempt: attempt)
             }
         }
     }
@@ -133,19 +134,19 @@ public struct WebhookDeliveryStore: Sendable {
                 FROM webhook_deliveries ORDER BY created_at DESC, id LIMIT \(max(0, limit))
                 """
             ).map { row in
-                WebhookDeliveryRecord(
-                    id: try row.decode(String.self, at: 0),
-                    eventMessageID: try row.decode(String.self, at: 1),
-                    eventType: try row.decode(String.self, at: 2), runID: try row.decode(UUID.self, at: 3),
-                    flow: try row.decode(String.self, at: 4), targetURL: try row.decode(String.self, at: 5),
-                    format: try row.decode(String.self, at: 6), status: try row.decode(String.self, at: 7),
-                    attempts: try row.decode(Int.self, at: 8),
-                    nextAttemptAt: try row.decode(Date.self, at: 9),
-                    createdAt: try row.decode(Date.self, at: 10),
-                    deliveredAt: try row.decode(Date?.self, at: 11),
-                    lastError: try row.decode(String?.self, at: 12),
-                    body: try row.decode(String.self, at: 13),
-                    attemptsMade: [])
+                let (
+                    id, eventMessageID, eventType, runID, flow, targetURL, format, status, attempts,
+                    nextAttemptAt, createdAt, deliveredAt, lastError, body
+                ) = try row.decode(
+                    (
+                        String, String, String, RunID, String, String, String, String, Int,
+                        Date, Date, Date?, String?, String
+                    ).self)
+                return WebhookDeliveryRecord(
+                    id: id, eventMessageID: eventMessageID, eventType: eventType, runID: runID, flow: flow,
+                    targetURL: targetURL, format: format, status: status, attempts: attempts,
+                    nextAttemptAt: nextAttemptAt, createdAt: createdAt, deliveredAt: deliveredAt,
+                    lastError: lastError, body: body, attemptsMade: [])
             }
             guard !deliveries.isEmpty else { return [] }
             let ids = deliveries.map(\.id)
@@ -156,14 +157,13 @@ public struct WebhookDeliveryStore: Sendable {
                 FROM webhook_attempts WHERE delivery_id = ANY(\(ids)) ORDER BY delivery_id, attempt
                 """)
             {
-                attempts[try row.decode(String.self, at: 0), default: []].append(
+                let (deliveryID, attempt, statusCode, errorClass, responseExcerpt, duration, attemptedAt) =
+                    try row.decode((String, Int, Int?, String?, String?, Int, Date).self)
+                attempts[deliveryID, default: []].append(
                     WebhookAttemptRecord(
-                        attempt: try row.decode(Int.self, at: 1),
-                        statusCode: try row.decode(Int?.self, at: 2),
-                        errorClass: try row.decode(String?.self, at: 3),
-                        responseExcerpt: try row.decode(String?.self, at: 4),
-                        durationMilliseconds: try row.decode(Int.self, at: 5),
-                        attemptedAt: try row.decode(Date.self, at: 6)))
+                        attempt: attempt, statusCode: statusCode, errorClass: errorClass,
+                        responseExcerpt: responseExcerpt, durationMilliseconds: duration,
+                        attemptedAt: attemptedAt))
             }
             for index in deliveries.indices {
                 deliveries[index].attemptsMade = attempts[deliveries[index].id] ?? []

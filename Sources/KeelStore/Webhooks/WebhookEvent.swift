@@ -6,10 +6,10 @@ public import KeelCore
 public struct WebhookEvent: Sendable, Hashable {
     public var messageID: String
     public var type: NotificationEvent
-    public var runID: UUID
+    public var runID: RunID
     public var flow: String
 
-    public init(messageID: String, type: NotificationEvent, runID: UUID, flow: String) {
+    public init(messageID: String, type: NotificationEvent, runID: RunID, flow: String) {
         self.messageID = messageID
         self.type = type
         self.runID = runID

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KeelCore
 import KeelStore
 
 /// `keel resource ls --run RUN`: the resources a run produced.
@@ -11,7 +12,7 @@ struct ResourceList: AsyncParsableCommand {
     @OptionGroup var options: ResourceOptions
 
     func run() async throws {
-        guard let runID = UUID(uuidString: run) else {
+        guard let runID = RunID(run) else {
             throw options.output.fail(.user("not a run id: \(run) (expected a UUID)"))
         }
         let records = try await options.withStore { try await $0.list(run: runID) }

@@ -34,7 +34,7 @@ struct ResourceShow: AsyncParsableCommand {
                 var line =
                     "  \(record.createdAt.formatted(.iso8601)) \(record.name ?? "-") (\(record.mediaType))"
                 if let producer = record.producer {
-                    line += " run \(producer.runID.uuidString.lowercased())"
+                    line += " run \(producer.runID)"
                     if let step = producer.step { line += " step \(step)" }
                     if let attempt = producer.attempt { line += "#\(attempt)" }
                 }

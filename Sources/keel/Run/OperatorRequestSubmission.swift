@@ -20,7 +20,7 @@ enum OperatorRequestSubmission {
         let advancer = RunAdvancer(pool: pool, settings: engineSettings())
         let advance: RunAdvance
         do {
-            advance = try await advancer.advance(run: runID) { state in
+            advance = try await advancer.advance(run: try RunID.named(runID)) { state in
                 try request.fact(for: state, at: at).get()
             }
         } catch let refusal as OperatorRequestRefusal {

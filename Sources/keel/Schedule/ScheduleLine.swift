@@ -13,7 +13,7 @@ struct ScheduleLine: Encodable {
     var paused: Bool
     var nextFireAt: Date?
     var lastTickAt: Date?
-    var lastRunID: String?
+    var lastRunID: RunID?
 
     init(_ record: ScheduleRecord) {
         flow = record.flow

@@ -69,7 +69,7 @@ extension ApprovalWeb {
                 "run timeline unavailable",
                 metadata: ["run_id": .string(id.description), "error": .string(String(describing: error))])
         }
-        let resources = try await self.resources.list(run: id.uuid)
+        let resources = try await self.resources.list(run: id)
         var approvals: [String: ApprovalRecord] = [:]
         for step in timeline?.steps ?? [] {
             for approval in step.attempts.compactMap(\.approval) {

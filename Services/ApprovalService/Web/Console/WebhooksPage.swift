@@ -48,7 +48,7 @@ enum WebhooksPage {
     }
 
     private static func row(_ delivery: WebhookDeliveryRecord, fullURL: Bool, now: Date) -> HTML {
-        let run = RunID(delivery.runID)
+        let run = delivery.runID
         let attempts = delivery.attemptsMade.map { attempt -> HTML in
             let answer: HTML =
                 if let status = attempt.statusCode {
