@@ -83,7 +83,7 @@ public struct OutboxStore: Sendable {
     public func backlog() async throws -> Int {
         try await pool.withConnection { connection in
             try await connection.query("SELECT count(*) FROM outbox WHERE sent_at IS NULL").first?
-                .decode(Int.self, at: 0) ?? 0
+                .decode((Int).self) ?? 0
         }
     }
 
@@ -96,16 +96,17 @@ public struct OutboxStore: Sendable {
     public static let replyToHeader = "x-keel-reply-to"
 
     static func pending(_ row: PGRow) throws -> PendingOutboxMessage {
-        var headers = try row.decode(PGJSON.self, at: 5).decode([String: String].self)
+        let (id, exchange, routingKey, messageID, correlationID, storedHeaders, body, attempts, createdAt) =
+            try row.decode((Int64, String, String, UUID, String?, PGJSON, [UInt8], Int, Date).self)
+        var headers = try storedHeaders.decode([String: String].self)
         let replyTo = headers.removeValue(forKey: replyToHeader)
         return PendingOutboxMessage(
-            id: try row.decode(Int64.self, at: 0),
+            id: id,
             message: OutboxMessage(
-                exchange: try row.decode(String.self, at: 1), routingKey: try row.decode(String.self, at: 2),
-                messageID: try row.decode(UUID.self, at: 3),
-                correlationID: try row.decode(String?.self, at: 4),
-                replyTo: replyTo, headers: headers, body: try row.decode([UInt8].self, at: 6)),
-            attempts: try row.decode(Int.self, at: 7), createdAt: try row.decode(Date.self, at: 8))
+                exchange: exchange, routingKey: routingKey, messageID: messageID,
+                correlationID: correlationID,
+                replyTo: replyTo, headers: headers, body: body),
+            attempts: attempts, createdAt: createdAt)
     }
 }
 

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import KeelCore
 
 /// The `keel.events` message a notification is made from: its message id makes enqueueing idempotent
