@@ -79,10 +79,7 @@ import Testing
     }
 
     func withFixture(_ body: (Fixture) async throws -> Void) async throws {
-        let database = try await TestDatabase.create()
-        let pool = try database.pool(size: 6)
-        do {
-            try await Migrator.bundled().migrate(pool: pool, logger: Logger(label: "test"))
+        try await withMigratedDatabase(poolSize: 6) { pool in
             let flow = try FlowParser.parse(yaml: Self.gate, file: "flow.yaml")
             _ = try await FlowStore(pool: pool).push(
                 flow: flow.name, description: "", canonicalJSON: flow.canonicalJSON, sha256: flow.contentHash,
@@ -93,13 +90,7 @@ import Testing
                     pool: pool, advancer: advancer, tokens: APITokenStore(pool: pool),
                     approvals: ApprovalStore(pool: pool, advancer: advancer),
                     resources: ResourceStore(pool: pool, contents: PostgresContentStore(pool: pool))))
-        } catch {
-            await pool.close()
-            try await database.drop()
-            throw error
         }
-        await pool.close()
-        try await database.drop()
     }
 
     /// Runs `body` with a test client on the web routes.

@@ -68,25 +68,17 @@ struct SSHReapDeliveryTests {
         var request = SSHStepExecutorTests.reapRequest(attempt, pid: 4242)
         request.host = unreachable.name
 
-        let database = try await TestDatabase.create()
-        let pool = try database.pool(size: 2)
-        let runner = StepRunner(
-            attempts: AttemptStore(advancer: RunAdvancer(pool: pool)),
-            kinds: StepKinds(
-                resources: ResourceStore(pool: pool, contents: PostgresContentStore(pool: pool)),
-                secrets: host.secrets, logger: host.logs.logger,
-                sshHosts: SSHHosts([host.host, unreachable]), callbacks: host.callbacks),
-            maxInFlight: 1, executorID: "test", pool: "default", logger: host.logs.logger,
-            reapRetryPause: .milliseconds(100))
-        do {
+        try await withDatabase(poolSize: 2) { pool in
+            let runner = StepRunner(
+                attempts: AttemptStore(advancer: RunAdvancer(pool: pool)),
+                kinds: StepKinds(
+                    resources: ResourceStore(pool: pool, contents: PostgresContentStore(pool: pool)),
+                    secrets: host.secrets, logger: host.logs.logger,
+                    sshHosts: SSHHosts([host.host, unreachable]), callbacks: host.callbacks),
+                maxInFlight: 1, executorID: "test", pool: "default", logger: host.logs.logger,
+                reapRetryPause: .milliseconds(100))
             try await Self.checkRequeued(request, runner: runner)
-        } catch {
-            await pool.close()
-            try await database.drop()
-            throw error
         }
-        await pool.close()
-        try await database.drop()
     }
 
     /// Runs a real ``DeliveryConsumer`` over a queue of its own with a delivery limit of 1: the request is

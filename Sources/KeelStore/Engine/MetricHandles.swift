@@ -26,39 +26,36 @@ final class MetricHandles: Sendable {
     }
 
     func counter(_ label: String, _ dimensions: [(String, String)]) -> Counter {
-        counters.withLock { made in
-            let key = Key(label, dimensions)
-            if let counter = made[key] { return counter }
-            let counter =
-                factory.map { Counter(label: label, dimensions: dimensions, factory: $0) }
+        Self.handle(in: counters, Key(label, dimensions)) {
+            factory.map { Counter(label: label, dimensions: dimensions, factory: $0) }
                 ?? Counter(label: label, dimensions: dimensions)
-            made[key] = counter
-            return counter
         }
     }
 
     /// A counter of fractional amounts (machine minutes, money).
     func amountCounter(_ label: String, _ dimensions: [(String, String)]) -> FloatingPointCounter {
-        amounts.withLock { made in
-            let key = Key(label, dimensions)
-            if let counter = made[key] { return counter }
-            let counter =
-                factory.map { FloatingPointCounter(label: label, dimensions: dimensions, factory: $0) }
+        Self.handle(in: amounts, Key(label, dimensions)) {
+            factory.map { FloatingPointCounter(label: label, dimensions: dimensions, factory: $0) }
                 ?? FloatingPointCounter(label: label, dimensions: dimensions)
-            made[key] = counter
-            return counter
         }
     }
 
     func timer(_ label: String, _ dimensions: [(String, String)]) -> Timer {
-        timers.withLock { made in
-            let key = Key(label, dimensions)
-            if let timer = made[key] { return timer }
-            let timer =
-                factory.map { Timer(label: label, dimensions: dimensions, factory: $0) }
+        Self.handle(in: timers, Key(label, dimensions)) {
+            factory.map { Timer(label: label, dimensions: dimensions, factory: $0) }
                 ?? Timer(label: label, dimensions: dimensions)
-            made[key] = timer
-            return timer
+        }
+    }
+
+    /// The handle made for `key` before, or the one `make` makes now, kept for next time.
+    private static func handle<Handle: Sendable>(
+        in cache: borrowing Mutex<[Key: Handle]>, _ key: Key, make: () -> Handle
+    ) -> Handle {
+        cache.withLock { made in
+            if let handle = made[key] { return handle }
+            let handle = make()
+            made[key] = handle
+            return handle
         }
     }
 }
