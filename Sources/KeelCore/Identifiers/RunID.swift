@@ -7,19 +7,26 @@ public import Foundation
 /// or `Codable`), and code past that point never converts ids to and from `UUID` by hand.
 public struct RunID: Hashable, Sendable, Comparable, LosslessStringConvertible {
     public let uuid: UUID
+    /// Lower-case text, e.g. `0193a5e2-7c1f-7b3a-9f1e-2c4d5e6f7a8b`. Made once: the engine composes wait,
+    /// approval and idempotency keys from it for every step, and logs and messages carry it.
+    public let description: String
 
     public init(_ uuid: UUID) {
         self.uuid = uuid
+        self.description = uuid.uuidString.lowercased()
     }
 
     /// The id in `text`, in any case; nil when it is not a UUID.
     public init?(_ text: String) {
         guard let uuid = UUID(uuidString: text) else { return nil }
-        self.uuid = uuid
+        self.init(uuid)
     }
 
-    /// Lower-case text, e.g. `0193a5e2-7c1f-7b3a-9f1e-2c4d5e6f7a8b`.
-    public var description: String { uuid.uuidString.lowercased() }
+    public static func == (lhs: RunID, rhs: RunID) -> Bool { lhs.uuid == rhs.uuid }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(uuid)
+    }
 
     /// Text order, which for version 7 ids is creation order.
     public static func < (lhs: RunID, rhs: RunID) -> Bool { lhs.description < rhs.description }
