@@ -25,6 +25,18 @@ import Testing
         ("invalid UTF-8", json(#"{"run_id": ""#) + [0xFF] + json(#""}"#), "not a step dispatch"),
         ("a wrong type", json(#"{"run_id": 5}"#), "not a step dispatch"),
         (
+            "a run id that is not a UUID",
+            json(
+                #"{"run_id": "run-1", "flow": "hostile-steps", "version": 1, "step": "one", "attempt": 1, "idempotency_key": "k", "correlation_id": "c"}"#
+            ), "not a step dispatch"
+        ),
+        (
+            "NUL in the run id",
+            json(
+                #"{"run_id": "\#(runID)\u0000", "flow": "hostile-steps", "version": 1, "step": "one", "attempt": 1, "idempotency_key": "k", "correlation_id": "c"}"#
+            ), "not a step dispatch"
+        ),
+        (
             "NUL in the step",
             json(
                 #"{"run_id": "\#(runID)", "flow": "hostile-steps", "version": 1, "step": "o\u0000ne", "attempt": 1, "idempotency_key": "k", "correlation_id": "c"}"#
@@ -54,7 +66,7 @@ import Testing
                     mandatory: true)
             }
         }
-        // Twelve times the prefetch of bad messages ahead of it: a wedged consumer would never get here.
+        // Forty times the prefetch of bad messages ahead of it: a wedged consumer would never get here.
         try await stack.trigger("hostile-steps", key: "after")
         let run = try await stack.runID(key: "after", flow: "hostile-steps")
         #expect(try await stack.finish(run, expected: "succeeded") == "succeeded")

@@ -11,6 +11,8 @@ import Testing
 
     @Test(arguments: [
         "", "r1", "0193a5e2-7c1f-7b3a-9f1e", "0193a5e2-7c1f-7b3a-9f1e-2c4d5e6f7a8b ", "0193a5e2\u{0}",
+        // The UUID parser reads C strings: a valid id followed by U+0000 and more must not pass as that id.
+        "0193a5e2-7c1f-7b3a-9f1e-2c4d5e6f7a8b\u{0}", "0193a5e2-7c1f-7b3a-9f1e-2c4d5e6f7a8b\u{0}' OR 1=1",
     ])
     func textThatIsNotAUUIDIsNoRunID(_ text: String) {
         #expect(RunID(text) == nil)

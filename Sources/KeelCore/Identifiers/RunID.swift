@@ -16,9 +16,10 @@ public struct RunID: Hashable, Sendable, Comparable, LosslessStringConvertible {
         self.description = uuid.uuidString.lowercased()
     }
 
-    /// The id in `text`, in any case; nil when it is not a UUID.
+    /// The id in `text`, in any case; nil when it is not a UUID. The length is checked first: the UUID
+    /// parser reads the text as a C string, so `<uuid>\u{0}<anything>` would otherwise pass as the UUID.
     public init?(_ text: String) {
-        guard let uuid = UUID(uuidString: text) else { return nil }
+        guard text.utf8.count == 36, let uuid = UUID(uuidString: text) else { return nil }
         self.init(uuid)
     }
 
