@@ -268,6 +268,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
+            exclude: ["Recorded"],
             swiftSettings: strict),
         .testTarget(
             name: "KeelBusTests",

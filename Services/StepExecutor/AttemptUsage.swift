@@ -1,8 +1,8 @@
 import KeelCore
 
 /// What an attempt spent, as the executor records it with the result: the `usage` a `run` step wrote in its
-/// outputs file or an `http` step's `usage` read from its response, plus the wall time of `run` and `ssh`
-/// attempts as machine minutes.
+/// outputs file, an `http` step's `usage` read from its response or the tokens and cost an `agent` step's
+/// tool reported, plus the wall time of `run`, `ssh` and `agent` attempts as machine minutes.
 enum AttemptUsage {
     /// The outputs without `usage`, and the usage it held. A `run` step's `usage` is accounting, not an
     /// output: it goes to the history as `usage.recorded`, and people read the sums in `keel run show`.
@@ -19,6 +19,10 @@ enum AttemptUsage {
             return (rest, usage)
         case .http(let action):
             return (outputs, try action.spent(response: .object(outputs), context: context))
+        case .agent:
+            // An agent step keeps its `usage` output (what its tool reported) and spends it too.
+            guard let reported = outputs["usage"] else { return (outputs, .zero) }
+            return (outputs, try AgentUsage(json: reported, field: "usage").spent)
         default:
             return (outputs, .zero)
         }
@@ -27,7 +31,7 @@ enum AttemptUsage {
     /// The wall time of an attempt as machine minutes, for the kinds that hold a machine while they run.
     static func machineTime(_ elapsed: Duration, of step: StepDefinition) -> Usage {
         switch step.kind {
-        case .run, .ssh:
+        case .run, .ssh, .agent:
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             return Usage(machineMinutes: max(0, seconds) / 60)
         default:

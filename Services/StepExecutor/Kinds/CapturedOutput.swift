@@ -10,10 +10,13 @@ final class CapturedOutput: Sendable {
 
     let channel: OutputChannel
     private let state: Mutex<(redactor: SecretRedactor, tail: [UInt8])>
+    /// Sees every chunk as it is stored, secrets masked (an agent step reads its transcript here).
+    private let observer: (@Sendable ([UInt8]) -> Void)?
 
-    init(redactor: SecretRedactor, capacity: Int = 1 << 20) {
+    init(redactor: SecretRedactor, capacity: Int = 1 << 20, observer: (@Sendable ([UInt8]) -> Void)? = nil) {
         channel = OutputChannel(capacity: capacity)
         state = Mutex((redactor: redactor, tail: []))
+        self.observer = observer
     }
 
     /// Takes the next chunk read from the pipe (on the reading thread; may block while the store catches up).
@@ -23,6 +26,7 @@ final class CapturedOutput: Sendable {
             Self.keep(redacted, in: &state.tail)
             return redacted
         }
+        observer?(redacted)
         channel.send(redacted)
     }
 
@@ -33,6 +37,7 @@ final class CapturedOutput: Sendable {
             Self.keep(rest, in: &state.tail)
             return rest
         }
+        observer?(rest)
         channel.send(rest)
         channel.finish()
     }

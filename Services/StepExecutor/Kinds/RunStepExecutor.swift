@@ -82,6 +82,19 @@ struct RunStepExecutor: StepKindExecutor {
         _ action: RenderedRunAction, work: StepWork, callbackVariables: [String: String],
         redactor: SecretRedactor, logger: Logger
     ) async -> StepOutcome {
+        await sandboxed(action, logger: logger) { directory in
+            await run(
+                action, work: work, callbackVariables: callbackVariables, directory: directory,
+                redactor: redactor)
+        }
+    }
+
+    /// Runs `body` in the attempt's sandbox: once `action`'s program is known to start, with a uid of the
+    /// pool (when isolation is on) and the attempt's private directory, both given back afterwards.
+    func sandboxed(
+        _ action: RenderedRunAction, logger: Logger,
+        body: (AttemptDirectory) async -> StepOutcome
+    ) async -> StepOutcome {
         let program = action.arguments[0]
         let canStart = await ProgramLookup.canExecute(
             program, searchPath: action.environment["PATH"] ?? defaults.path,
@@ -106,9 +119,7 @@ struct RunStepExecutor: StepKindExecutor {
             logger.error("cannot create the attempt's directory", metadata: ["error": "\(error)"])
             return .interrupted(reason: "cannot create the attempt's directory: \(error)")
         }
-        let outcome = await run(
-            action, work: work, callbackVariables: callbackVariables, directory: directory, redactor: redactor
-        )
+        let outcome = await body(directory)
         await directory.remove()
         if let lease { users?.release(lease) }
         return outcome
@@ -143,7 +154,33 @@ struct RunStepExecutor: StepKindExecutor {
         _ action: RenderedRunAction, work: StepWork, callbackVariables: [String: String],
         directory: AttemptDirectory, redactor: SecretRedactor
     ) async -> StepOutcome {
-        let spec = LocalProcessSpec(
+        let ended = await runProcess(
+            action, work: work, callbackVariables: callbackVariables, directory: directory, redactor: redactor
+        )
+        guard case .exited(let streams) = ended else {
+            if case .ended(let outcome) = ended { return outcome }
+            return .failed(.permanent, message: "the process did not end")
+        }
+        return await outputs(
+            directory: directory, workingDirectory: workingDirectory(action, directory), work: work,
+            redactor: redactor,
+            producer: ResourceProducer(runID: work.runID, step: work.step.id, attempt: work.attempt),
+            streams: streams)
+    }
+
+    /// How an attempt's process ended: with exit status 0 and both streams stored, or with the outcome
+    /// that ends the attempt (a non-zero exit, a signal, the timeout, cancellation, a store that failed).
+    enum ProcessEnd {
+        case exited(streams: (output: ResourceRecord, error: ResourceRecord))
+        case ended(StepOutcome)
+    }
+
+    /// The process for `action` as this attempt runs it: its environment, working directory and user.
+    func processSpec(
+        _ action: RenderedRunAction, work: StepWork, callbackVariables: [String: String] = [:],
+        directory: AttemptDirectory
+    ) -> LocalProcessSpec {
+        LocalProcessSpec(
             arguments: action.arguments,
             environment: Self.environment(
                 of: action, work: work, outputPath: directory.outputPath, path: defaults.path,
@@ -151,12 +188,25 @@ struct RunStepExecutor: StepKindExecutor {
             workingDirectory: workingDirectory(action, directory), standardInput: action.standardInput,
             user: directory.owner, setpriv: users?.setpriv ?? StepUser.standardSetpriv,
             timeout: action.timeout?.duration)
+    }
+
+    /// Runs the attempt's process, streaming stdout into the resource `<step>.<attempt>.<outputName>` of
+    /// `outputType` (`stdout`, `text/plain` for a `run` step) and stderr into `<step>.<attempt>.stderr`.
+    /// `onOutput` sees each chunk of stdout as stored, secrets masked.
+    func runProcess(
+        _ action: RenderedRunAction, work: StepWork, callbackVariables: [String: String] = [:],
+        directory: AttemptDirectory, redactor: SecretRedactor,
+        output: (name: String, mediaType: String) = ("stdout", "text/plain"),
+        onOutput: (@Sendable ([UInt8]) -> Void)? = nil
+    ) async -> ProcessEnd {
+        let spec = processSpec(action, work: work, callbackVariables: callbackVariables, directory: directory)
         let producer: ResourceProducer? = ResourceProducer(
             runID: work.runID, step: work.step.id, attempt: work.attempt)
-        let standardOutput = CapturedOutput(redactor: redactor)
+        let standardOutput = CapturedOutput(redactor: redactor, observer: onOutput)
         let standardError = CapturedOutput(redactor: redactor)
         let prefix = "\(work.step.id).\(work.attempt)"
-        async let storedOutput = store(standardOutput, name: "\(prefix).stdout", producer: producer)
+        async let storedOutput = store(
+            standardOutput, name: "\(prefix).\(output.name)", mediaType: output.mediaType, producer: producer)
         async let storedError = store(standardError, name: "\(prefix).stderr", producer: producer)
         let ended: Result<LocalProcessResult, any Error>
         do {
@@ -178,43 +228,38 @@ struct RunStepExecutor: StepKindExecutor {
 
         let result: LocalProcessResult
         switch ended {
-        case .failure(let error): return .failed(.permanent, message: "\(error)")
+        case .failure(let error): return .ended(.failed(.permanent, message: "\(error)"))
         case .success(let success): result = success
         }
         if result.cancelled || Task.isCancelled {
-            return .failed(.cancelled, message: "cancelled while running")
+            return .ended(.failed(.cancelled, message: "cancelled while running"))
         }
         if result.timedOut {
-            return .failed(
-                .timeout, message: "timed out after \(action.timeout?.description ?? "its timeout")")
+            return .ended(
+                .failed(.timeout, message: "timed out after \(action.timeout?.description ?? "its timeout")"))
         }
         guard let exitCode = result.exitCode else {
-            return .failed(
-                .transient,
-                message: Self.message("killed by signal \(result.signal ?? 0)", stderr: standardError))
+            return .ended(
+                .failed(
+                    .transient,
+                    message: Self.message("killed by signal \(result.signal ?? 0)", stderr: standardError)))
         }
         guard exitCode == 0 else {
-            return .failed(.transient, message: Self.message("exit code \(exitCode)", stderr: standardError))
+            return .ended(
+                .failed(.transient, message: Self.message("exit code \(exitCode)", stderr: standardError)))
         }
-        let stdoutRecord: ResourceRecord
-        let stderrRecord: ResourceRecord
         switch streams {
         case (.success(let output), .success(let error)):
-            stdoutRecord = output
-            stderrRecord = error
+            return .exited(streams: (output, error))
         case (.failure(let error), _), (_, .failure(let error)):
-            return .interrupted(reason: "cannot store the output streams: \(error)")
+            return .ended(.interrupted(reason: "cannot store the output streams: \(error)"))
         }
-        return await outputs(
-            directory: directory, workingDirectory: workingDirectory(action, directory), work: work,
-            redactor: redactor, producer: producer,
-            streams: (stdoutRecord, stderrRecord))
     }
 
     /// The step's `working_dir`, else the executor's `KEEL_RUN_WORKING_DIR`, else the attempt's directory;
     /// a relative `working_dir` is relative to the latter two (as `./model` in the examples means the
     /// checkout's `model`), never to wherever the executor itself was started.
-    private func workingDirectory(_ action: RenderedRunAction, _ directory: AttemptDirectory) -> String {
+    func workingDirectory(_ action: RenderedRunAction, _ directory: AttemptDirectory) -> String {
         Self.resolve(action.workingDirectory, against: defaults.workingDirectory ?? directory.path)
             ?? directory.path
     }
@@ -228,15 +273,16 @@ struct RunStepExecutor: StepKindExecutor {
 
     /// Streams one output into its resource; the channel is closed whatever happens, so the process's
     /// reader never waits on a store that gave up.
-    private func store(_ captured: CapturedOutput, name: String, producer: ResourceProducer?) async
-        -> Result<ResourceRecord, any Error>
-    {
+    func store(
+        _ captured: CapturedOutput, name: String, mediaType: String = "text/plain",
+        producer: ResourceProducer?
+    ) async -> Result<ResourceRecord, any Error> {
         defer { captured.channel.close() }
         do {
             return .success(
                 try await resources.put(
                     captured.channel,
-                    description: ResourceDescription(name: name, mediaType: "text/plain", producer: producer))
+                    description: ResourceDescription(name: name, mediaType: mediaType, producer: producer))
             )
         } catch {
             return .failure(error)
@@ -245,7 +291,7 @@ struct RunStepExecutor: StepKindExecutor {
 
     /// The outputs of a successful attempt: what the step wrote to `KEEL_OUTPUT` (secrets masked, each
     /// value over the inline limit stored as a resource), then `exit_code`, `stdout`, `stderr`.
-    private func outputs(
+    func outputs(
         directory: AttemptDirectory, workingDirectory: String, work: StepWork, redactor: SecretRedactor,
         producer: ResourceProducer?,
         streams: (output: ResourceRecord, error: ResourceRecord)

@@ -39,12 +39,13 @@ protocol StepKindExecutor: Sendable {
     func execute(_ work: StepWork) async -> StepOutcome
 }
 
-/// Picks the executor for a step's kind (noop, run, http, ssh); nil for kinds step-executor does not run.
+/// Picks the executor for a step's kind (noop, run, http, ssh, agent); nil for kinds step-executor does not run.
 struct StepKinds: Sendable {
     let noop: NoopStepExecutor
     let run: RunStepExecutor
     let http: HTTPStepExecutor
     let ssh: SSHStepExecutor
+    let agent: AgentStepExecutor
     /// Stops the jobs of `ssh` attempts the engine stopped.
     let sshReaper: SSHReaper
 
@@ -69,6 +70,7 @@ struct StepKinds: Sendable {
         run = RunStepExecutor(
             resources: resources, secrets: secrets, limits: limits, temporaryDirectory: temporaryDirectory,
             defaults: runDefaults, logger: logger, callbacks: callbacks, users: stepUsers)
+        agent = AgentStepExecutor(run: run, secrets: secrets, logger: logger)
         http = HTTPStepExecutor(resources: resources, secrets: secrets, limits: limits, logger: logger)
         let connector = SSHConnector(
             hosts: sshHosts, secrets: secrets, connectTimeout: sshConnectTimeout, logger: logger)
@@ -82,6 +84,7 @@ struct StepKinds: Sendable {
         case .run: run
         case .http: http
         case .ssh: ssh
+        case .agent: agent
         // Decided by the engine itself: a decision, a callback, a child run.
         case .approval, .wait, .subflow: nil
         }

@@ -8,6 +8,17 @@ public struct RenderedRunAction: Sendable, Hashable {
     /// Per attempt; the process group is stopped when it passes.
     public var timeout: FlowDuration?
 
+    public init(
+        arguments: [String], environment: [String: String], workingDirectory: String?, standardInput: [UInt8],
+        timeout: FlowDuration?
+    ) {
+        self.arguments = arguments
+        self.environment = environment
+        self.workingDirectory = workingDirectory
+        self.standardInput = standardInput
+        self.timeout = timeout
+    }
+
     /// Evaluates every template of `action`; the first that fails is reported with its field.
     public init(_ action: RunAction, renderer: inout StepActionRenderer) throws(StepRenderError) {
         (arguments, environment) = try renderer.process(command: action.command, env: action.env)

@@ -313,7 +313,7 @@ struct RunDecision {
             startSubflow(id, attempt: attempt, action: action)
         case .approval(let gate):
             requestApproval(id, attempt: attempt, gate: gate)
-        case .run, .http, .ssh, .noop:
+        case .run, .http, .ssh, .agent, .noop:
             let context = context(attempt: attempt, step: id)
             var claims: [ConcurrencyClaim] = []
             var shardKey = runID
@@ -468,7 +468,7 @@ struct RunDecision {
     /// step is not stopped: the gate comes before the next step.
     private mutating func heldByBudget(_ id: String) -> Bool {
         switch definition(id)?.kind {
-        case .run?, .http?, .ssh?, .subflow?: break
+        case .run?, .http?, .ssh?, .agent?, .subflow?: break
         default: return false
         }
         if state.budgetGate != nil { return true }

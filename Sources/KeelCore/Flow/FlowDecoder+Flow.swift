@@ -4,7 +4,7 @@ extension FlowDecoder {
         "notify", "budget",
     ]
     static let stepFields = [
-        "id", "needs", "if", "run", "http", "ssh", "approval", "wait", "noop", "flow", "retry", "timeout",
+        "id", "needs", "if", "run", "http", "ssh", "agent", "approval", "wait", "noop", "flow", "retry", "timeout",
         "queue_timeout", "concurrency", "runs_on", "outputs", "map",
     ]
 
@@ -132,7 +132,7 @@ extension FlowDecoder {
         if let kind, ["approval", "wait", "flow"].contains(kind.name) || kind.waitCondition != nil {
             fail(
                 .invalidValue, at: node.position, path,
-                "expected map on a run, http, ssh or noop step without wait; got a \(kind.name) step"
+                "expected map on a run, http, ssh, agent or noop step without wait; got a \(kind.name) step"
                     + (kind.waitCondition != nil && kind.name != "wait" ? " with wait" : ""))
             return nil
         }

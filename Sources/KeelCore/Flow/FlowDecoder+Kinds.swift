@@ -13,7 +13,7 @@ extension FlowDecoder {
                 ? (fields.entries[present[1]]?.keyPosition ?? fields.node.position) : fields.node.position
             fail(
                 .stepKind, at: position, fields.path,
-                "expected exactly one of run, http, ssh, approval, wait, noop, flow "
+                "expected exactly one of run, http, ssh, agent, approval, wait, noop, flow "
                     + "(run and ssh may add wait; wait may add approval); got \(found)"
             )
             // Still read each kind, so its own mistakes are reported in the same pass.
@@ -24,6 +24,7 @@ extension FlowDecoder {
                 case "run": _ = decodeRun(node, path, step: step)
                 case "http": _ = decodeHTTP(node, path, step: step)
                 case "ssh": _ = decodeSSH(node, path, step: step)
+                case "agent": _ = decodeAgent(node, path, step: step)
                 case "approval": _ = decodeApproval(node, path, step: step)
                 case "wait": _ = decodeWait(node, path)
                 case "flow": _ = decodeSubflow(node, path, step: step)
@@ -41,6 +42,9 @@ extension FlowDecoder {
                 StepKind.http)
         case "ssh":
             return fields["ssh"].flatMap { decodeSSH($0, fields.path("ssh"), step: step) }.map(StepKind.ssh)
+        case "agent":
+            return fields["agent"].flatMap { decodeAgent($0, fields.path("agent"), step: step) }.map(
+                StepKind.agent)
         case "approval":
             return fields["approval"].flatMap { decodeApproval($0, fields.path("approval"), step: step) }.map(
                 StepKind.approval)

@@ -53,6 +53,7 @@ extension StepDefinition {
         case .run(let run): object["run"] = run.jsonValue
         case .http(let http): object["http"] = http.jsonValue
         case .ssh(let ssh): object["ssh"] = ssh.jsonValue
+        case .agent(let agent): object["agent"] = agent.jsonValue
         case .approval(let gate): object["approval"] = gate.jsonValue
         case .subflow(let action): object["flow"] = ["name": .string(action.flow), "input": action.input]
         case .wait, .noop: break
@@ -133,6 +134,21 @@ extension SSHAction {
         var object = JSONObject()
         object["host"] = .string(host)
         object["command"] = .array(command.map(JSONValue.string))
+        if !env.isEmpty { object["env"] = env.jsonValue }
+        object["timeout"] = timeout.map { .string($0.description) }
+        return .object(object)
+    }
+}
+
+extension AgentAction {
+    var jsonValue: JSONValue {
+        var object = JSONObject()
+        object["adapter"] = .string(adapter.rawValue)
+        object["prompt"] = .string(prompt)
+        object["working_dir"] = .string(workingDirectory)
+        object["command"] = command.map { .array($0.map(JSONValue.string)) }
+        object["model"] = model.map(JSONValue.string)
+        if !arguments.isEmpty { object["args"] = .array(arguments.map(JSONValue.string)) }
         if !env.isEmpty { object["env"] = env.jsonValue }
         object["timeout"] = timeout.map { .string($0.description) }
         return .object(object)

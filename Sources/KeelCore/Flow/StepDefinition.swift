@@ -45,6 +45,8 @@ public enum StepKind: Sendable, Hashable {
     case run(RunAction)
     case http(HTTPAction)
     case ssh(SSHAction)
+    /// A coding agent's command-line tool on a working copy (docs/agents.md).
+    case agent(AgentAction)
     case approval(ApprovalGate)
     case wait(WaitCondition)
     /// Does nothing; joins branches or marks a milestone.
@@ -58,6 +60,7 @@ public enum StepKind: Sendable, Hashable {
         case .run: "run"
         case .http: "http"
         case .ssh: "ssh"
+        case .agent: "agent"
         case .approval: "approval"
         case .wait: "wait"
         case .noop: "noop"
@@ -65,7 +68,7 @@ public enum StepKind: Sendable, Hashable {
         }
     }
 
-    static let names = ["run", "http", "ssh", "approval", "wait", "noop", "flow"]
+    static let names = ["run", "http", "ssh", "agent", "approval", "wait", "noop", "flow"]
 
     /// The callback wait of a `wait` step, or of a `run` or `ssh` step with `wait`.
     public var waitCondition: WaitCondition? {
@@ -73,7 +76,7 @@ public enum StepKind: Sendable, Hashable {
         case .wait(let condition): condition
         case .run(let action): action.wait
         case .ssh(let action): action.wait
-        case .http, .approval, .noop, .subflow: nil
+        case .http, .agent, .approval, .noop, .subflow: nil
         }
     }
 }

@@ -1,6 +1,6 @@
 /// What an attempt of a step would do, its templates evaluated, as one JSON object that compares equal
 /// exactly when the work would be the same: `kind` and the fields that kind renders (argv, env, HTTP
-/// method, URL, headers and body, ssh host and command, approval summary and bound values, sub-flow
+/// method, URL, headers and body, ssh host and command, agent adapter, prompt and argv, approval summary and bound values, sub-flow
 /// name and input). Secrets are never resolved: `${{ secrets.X }}` renders as `«secret:X»`.
 ///
 /// A template that cannot be evaluated renders as `{"kind": "error", "field": ..., "message": ...}`:
@@ -14,7 +14,7 @@ public struct RenderedAction: Sendable, Hashable {
     }
 
     /// The action `step` (of the flow version the attempt runs) renders to with `context`, for the kinds
-    /// an executor runs (`run`, `http`, `ssh`, `noop`) and `wait`, whose definition is its action.
+    /// an executor runs (`run`, `http`, `ssh`, `agent`, `noop`) and `wait`, whose definition is its action.
     public static func dispatched(_ step: StepDefinition, context: ExpressionContext) -> RenderedAction {
         var renderer = StepActionRenderer.withSecretPlaceholders(context: context)
         do {
@@ -52,6 +52,17 @@ public struct RenderedAction: Sendable, Hashable {
                 ]
                 if let timeout = action.timeout { json["timeout"] = .string(timeout.description) }
                 if let wait = action.wait { json["wait"] = waitJSON(wait) }
+                return RenderedAction(json: json)
+            case .agent(let action):
+                let rendered = try RenderedAgentAction(action, renderer: &renderer)
+                let process = rendered.process(prompt: rendered.prompt)
+                var json: JSONObject = [
+                    "kind": "agent", "adapter": .string(rendered.adapter.rawValue),
+                    "prompt": .string(rendered.prompt), "working_dir": .string(rendered.workingDirectory),
+                    "command": .array(process.arguments.map(JSONValue.string)),
+                    "env": environment(process.environment),
+                ]
+                if let timeout = rendered.timeout { json["timeout"] = .string(timeout.description) }
                 return RenderedAction(json: json)
             case .wait(let wait):
                 var json = waitJSON(wait).objectValue ?? [:]

@@ -219,7 +219,7 @@ struct FlowMapTests {
     @Test func mapIsRefusedWhereItCannotHoldAndMapItemWhereThereIsNone() {
         #expect(
             messages("  - {id: a, map: {over: '${{ input.x }}'}, approval: {approvers: [ana]}}\n").contains(
-                "steps[0].map: expected map on a run, http, ssh or noop step without wait; got a approval step"
+                "steps[0].map: expected map on a run, http, ssh, agent or noop step without wait; got a approval step"
             ))
         #expect(
             messages("  - {id: a, map: {over: '${{ input.x }}', max_concurrency: 0}, noop: {}}\n").contains(

@@ -116,7 +116,7 @@ struct FlowErrorTests {
         #expect(error.path == "steps[0]")
         #expect(
             error.message
-                == "expected exactly one of run, http, ssh, approval, wait, noop, flow (run and ssh may add wait; wait may add approval); got none"
+                == "expected exactly one of run, http, ssh, agent, approval, wait, noop, flow (run and ssh may add wait; wait may add approval); got none"
         )
     }
 

@@ -145,11 +145,11 @@ struct FlowStepKindTests {
             ])
         #expect(
             errors("    run: {command: [./x]}\n    approval: {approvers: [bob]}\n") == [
-                "5:5 steps[0]: expected exactly one of run, http, ssh, approval, wait, noop, flow (run and ssh may add wait; wait may add approval); got run, approval"
+                "5:5 steps[0]: expected exactly one of run, http, ssh, agent, approval, wait, noop, flow (run and ssh may add wait; wait may add approval); got run, approval"
             ])
         #expect(
             errors("    http: {url: https://x}\n    wait: {timeout: 1h}\n") == [
-                "5:5 steps[0]: expected exactly one of run, http, ssh, approval, wait, noop, flow (run and ssh may add wait; wait may add approval); got http, wait"
+                "5:5 steps[0]: expected exactly one of run, http, ssh, agent, approval, wait, noop, flow (run and ssh may add wait; wait may add approval); got http, wait"
             ])
     }
 
@@ -219,7 +219,7 @@ struct FlowStepKindTests {
         #expect(
             errors("    run: {command: []}\n    http: {}\n") == [
                 "4:20 steps[0].run.command: expected at least one element",
-                "5:5 steps[0]: expected exactly one of run, http, ssh, approval, wait, noop, flow (run and ssh may add wait; wait may add approval); got run, http",
+                "5:5 steps[0]: expected exactly one of run, http, ssh, agent, approval, wait, noop, flow (run and ssh may add wait; wait may add approval); got run, http",
                 "5:11 steps[0].http: missing required field 'url'",
             ])
     }
