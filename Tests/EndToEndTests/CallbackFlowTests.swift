@@ -132,18 +132,6 @@ import Testing
             })
     }
 
-    func text(of reference: JSONValue?, _ stack: EngineStack) async throws -> String {
-        let text = try #require(
-            reference?.objectValue?["$resource"]?.stringValue,
-            "not a resource: \(String(describing: reference))")
-        let (_, chunks) = try await ResourceStore(pool: stack.pool, configuration: ResourceConfiguration())
-            .open(
-                try ResourceReference(parsing: text))
-        var bytes: [UInt8] = []
-        for try await chunk in chunks { bytes += chunk }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
     @Test func theGPUBenchmarkRunsItsJobOverSSHAndResumesOnItsCallback() async throws {
         try await withStack(flows: { [try $0.gpuBenchmark()] }) { stack, testbed, gateway in
             try testbed.setMode("succeeded")
@@ -170,10 +158,10 @@ import Testing
             let bench = try #require(received.last?.output.objectValue)
             #expect(received.last?.output.objectValue?["p50_ms"] == 1.5)
             #expect(received.last?.output.objectValue?["iterations"] == 1000)
-            let log = try await text(of: bench["log"], stack)
+            let log = try await stack.text(of: bench["log"])
             #expect(log.hasPrefix("bench succeeded of ") && log.contains("res:sha256:"), "\(log)")
             let report = try #require(try await outputs(stack, run, "report"))
-            let markdown = try await text(of: report["report"], stack)
+            let markdown = try await stack.text(of: report["report"])
             #expect(markdown.hasPrefix("# Benchmark of abc1234\n"))
             #expect(markdown.contains("4.25"))
             #expect(try await skipped(stack, run) == ["report-partial", "triage"])
@@ -215,7 +203,7 @@ import Testing
             #expect(try await skipped(stack, partial) == ["report", "triage"])
             let report = try #require(try await outputs(stack, partial, "report-partial"))
             #expect(
-                try await text(of: report["report"], stack).hasPrefix("# Benchmark of bbb2222 (partial)\n"))
+                try await stack.text(of: report["report"]).hasPrefix("# Benchmark of bbb2222 (partial)\n"))
 
             try testbed.setMode("failed")
             try await stack.trigger("gpu-benchmark", input: #"{"commit": "ccc3333"}"#, key: "failed")
@@ -395,7 +383,7 @@ import Testing
             #expect(applied.status == 200, "\(applied.body)")
             #expect(try await stack.finish(run, expected: "succeeded") == "succeeded")
             let output = try #require(try await callbacks(stack, run).first?.output)
-            #expect(try await text(of: output.objectValue?["log"], stack) == "hello world!")
+            #expect(try await stack.text(of: output.objectValue?["log"]) == "hello world!")
             #expect(output.objectValue?["result"] == "ok")
             let stored = try await ResourceStore(pool: stack.pool, configuration: ResourceConfiguration())
                 .list(

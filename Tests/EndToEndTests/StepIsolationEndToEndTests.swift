@@ -115,8 +115,8 @@ struct StepIsolationEndToEndTests {
                 guard case .stepSucceeded("hostile", _, let outputs) = fact.event else { return nil }
                 return outputs
             }.last, "\(history.map(\.event))\n\(stack.logs)")
-        let report = try await text(of: outputs["stdout"], stack)
-        let stderr = try await text(of: outputs["stderr"], stack)
+        let report = try await stack.text(of: outputs["stdout"])
+        let stderr = try await stack.text(of: outputs["stderr"])
         var probes: [String: [String]] = [:]
         for line in report.split(separator: "\n") {
             let parts = line.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
@@ -159,7 +159,7 @@ struct StepIsolationEndToEndTests {
         for fact in history {
             if case .stepSucceeded(_, _, let outputs) = fact.event {
                 for value in outputs.values where ResourceStore.storedReference(in: value) != nil {
-                    stored.append(try await text(of: value, stack))
+                    stored.append(try await stack.text(of: value))
                 }
             }
         }
@@ -187,17 +187,6 @@ struct StepIsolationEndToEndTests {
         #expect(!process.isRunning, "it started without a uid per attempt")
         #expect(await process.stop() == 2)
         #expect(process.output.contains("cannot isolate run steps"), "\(process.output)")
-    }
-
-    func text(of reference: JSONValue?, _ stack: EngineStack) async throws -> String {
-        let text = try #require(
-            reference?.objectValue?["$resource"]?.stringValue,
-            "not a resource: \(String(describing: reference))")
-        let (_, chunks) = try await ResourceStore(pool: stack.pool, configuration: ResourceConfiguration())
-            .open(try ResourceReference(parsing: text))
-        var bytes: [UInt8] = []
-        for try await chunk in chunks { bytes += chunk }
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     static func decodeHex(_ hex: String) -> String {

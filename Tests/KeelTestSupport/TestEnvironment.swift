@@ -81,25 +81,35 @@ public enum TestEnvironment {
         _ relativePath: String, arguments: [String], environment: [String: String],
         timeout: Duration = .seconds(300)
     ) async throws -> String {
-        let script = ([relativePath] + arguments).joined(separator: " ")
-        let log = FileManager.default.temporaryDirectory
-            .appendingPathComponent("keel-script-\(UUID().uuidString).log").path
-        defer { try? FileManager.default.removeItem(atPath: log) }
         let settings = environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         let argv =
             (settings.isEmpty ? [] : ["/usr/bin/env"] + settings)
             + [packageRoot.appendingPathComponent(relativePath).path] + arguments
+        return try await run(argv, in: packageRoot.path, timeout: timeout)
+    }
+
+    /// Runs a program (`argv[0]` looked up in `PATH`) in `directory` with the test's environment, as
+    /// `runScript` runs scripts, and returns its output (stdout and stderr together); throws with the
+    /// output when it fails.
+    @discardableResult
+    public static func run(_ argv: [String], in directory: String, timeout: Duration = .seconds(300))
+        async throws -> String
+    {
+        let command = argv.joined(separator: " ")
+        let log = FileManager.default.temporaryDirectory
+            .appendingPathComponent("keel-script-\(UUID().uuidString).log").path
+        defer { try? FileManager.default.removeItem(atPath: log) }
         let status: Int32 = await withCheckedContinuation { continuation in
             Thread {
                 continuation.resume(
-                    returning: spawnAndWait(argv, directory: packageRoot.path, log: log, timeout: timeout))
+                    returning: spawnAndWait(argv, directory: directory, log: log, timeout: timeout))
             }.start()
         }
         let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         guard status != timedOut else {
-            throw ScriptFailed(script: script, status: status, output: "killed after \(timeout):\n" + output)
+            throw ScriptFailed(script: command, status: status, output: "killed after \(timeout):\n" + output)
         }
-        guard status == 0 else { throw ScriptFailed(script: script, status: status, output: output) }
+        guard status == 0 else { throw ScriptFailed(script: command, status: status, output: output) }
         return output
     }
 
