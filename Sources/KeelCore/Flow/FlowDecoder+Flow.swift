@@ -4,7 +4,8 @@ extension FlowDecoder {
         "notify", "budget",
     ]
     static let stepFields = [
-        "id", "needs", "if", "run", "http", "ssh", "agent", "approval", "wait", "noop", "flow", "retry", "timeout",
+        "id", "needs", "if", "run", "http", "ssh", "agent", "approval", "wait", "noop", "flow", "retry",
+        "timeout",
         "queue_timeout", "concurrency", "runs_on", "outputs", "map",
     ]
 

@@ -171,6 +171,7 @@ struct FlowSubflowTests {
             })
         #expect(
             messages("  - {id: a, map: {over: '${{ input.x }}'}, flow: {name: c}}\n").contains(
-                "steps[0].map: expected map on a run, http, ssh, agent or noop step without wait; got a flow step"))
+                "steps[0].map: expected map on a run, http, ssh, agent or noop step without wait; got a flow step"
+            ))
     }
 }
