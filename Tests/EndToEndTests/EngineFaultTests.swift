@@ -202,7 +202,7 @@ import Testing
                 try await connection.query(
                     "SELECT DISTINCT lease_owner FROM step_attempts WHERE lease_owner IS NOT NULL"
                 )
-                .map { try $0.decode(String.self, at: 0) }
+                .map { try $0.decode((String).self) }
             })
         #expect(executors.count == 2, "\(executors)")
         try await stack.stop()

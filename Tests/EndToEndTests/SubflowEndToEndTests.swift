@@ -44,7 +44,7 @@ import Testing
         try await stack.pool.withConnection { connection in
             try await connection.query(
                 "SELECT id::text FROM runs WHERE parent_run_id = \(UUID(uuidString: parentID))"
-            ).first?.decode(String.self, at: 0)
+            ).first?.decode((String).self)
         }
     }
 
@@ -205,7 +205,7 @@ import Testing
             try await connection.query(
                 "SELECT count(*)::int8 FROM runs WHERE flow = 'sf-child' AND parent_run_id IS NULL"
             )
-            .first?.decode(Int.self, at: 0)
+            .first?.decode((Int).self)
         }
         #expect(forged == 0)
         // The real child (one only) still belongs to the parent.
@@ -213,7 +213,7 @@ import Testing
             try await connection.query(
                 "SELECT count(*)::int8 FROM runs WHERE parent_run_id = \(UUID(uuidString: parentID))"
             )
-            .first?.decode(Int.self, at: 0)
+            .first?.decode((Int).self)
         }
         #expect(children == 1)
         _ = try await keel(["run", "cancel", parentID, "--reason", "done"], database: stack.database)
