@@ -112,8 +112,8 @@ import Testing
         try await stack.pool.withConnection { connection in
             try await connection.query(
                 "SELECT disposition, status FROM callbacks WHERE run_id = \(UUID(uuidString: run)) ORDER BY id"
-            ).map {
-                let (disposition, status) = try $0.decode((String, String).self)
+            ).map { row -> String in
+                let (disposition, status) = try row.decode((String, String).self)
                 return "\(disposition) \(status)"
             }
         }

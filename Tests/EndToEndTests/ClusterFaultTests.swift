@@ -128,8 +128,8 @@ import Testing
                 SELECT extract(epoch FROM created_at)::float8, extract(epoch FROM finished_at)::float8
                 FROM runs WHERE flow = 'fault-chain' ORDER BY finished_at
                 """
-            ).map {
-                let (created, finished) = try $0.decode((Double, Double).self)
+            ).map { row -> (created: Double, finished: Double) in
+                let (created, finished) = try row.decode((Double, Double).self)
                 return (created: created, finished: finished)
             }
         }

@@ -235,14 +235,14 @@ final class EngineStack: KeelCLITesting, @unchecked Sendable {
         let diagnosis = try await pool.withConnection { connection in
             let attempts = try await connection.query(
                 "SELECT run_id::text, step, attempt::text, status, lease_token::text, lease_expires_at::text FROM step_attempts ORDER BY run_id, step"
-            ).map { row in
+            ).map { row -> String in
                 let (run, step, attempt, status, token, expires) = try row.decode(
                     (String?, String?, String?, String?, String?, String?).self)
                 return [run, step, attempt, status, token, expires].map { $0 ?? "-" }.joined(separator: " ")
             }
             let outbox = try await connection.query(
                 "SELECT exchange, routing_key, attempts::text, coalesce(last_error, '') FROM outbox WHERE sent_at IS NULL"
-            ).map { row in
+            ).map { row -> String in
                 let (exchange, routingKey, tries, lastError) = try row.decode(
                     (String?, String?, String?, String?).self)
                 return [exchange, routingKey, tries, lastError].map { $0 ?? "-" }.joined(separator: " ")

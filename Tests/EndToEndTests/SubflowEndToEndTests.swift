@@ -41,7 +41,7 @@ import Testing
         """
 
     func childOf(_ parentID: String, stack: EngineStack) async throws -> String? {
-        try await stack.pool.withConnection { connection in
+        try await stack.pool.withConnection { connection -> String? in
             try await connection.query(
                 "SELECT id::text FROM runs WHERE parent_run_id = \(UUID(uuidString: parentID))"
             ).first?.decode((String).self)

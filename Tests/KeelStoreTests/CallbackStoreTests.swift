@@ -72,8 +72,8 @@ import Testing
         }
 
         func count(_ sql: String) async throws -> Int64 {
-            try await pool.withConnection {
-                try await $0.query("\(unescaped: sql)").first?.decode((Int64).self)
+            try await pool.withConnection { connection -> Int64? in
+                try await connection.query("\(unescaped: sql)").first?.decode((Int64).self)
             }
                 ?? -1
         }

@@ -157,14 +157,15 @@ import Testing
     func cancelMigration(_ slow: Migrator, marker: String, pool: PGPool, observer: PGPool) async throws {
         let migration = Task { try await slow.migrate(pool: pool, logger: logger) }
         try await waitUntil("the slow migration to run") {
-            try await observer.withConnection {
-                try await $0.query(
+            try await observer.withConnection { connection in
+                let active = try await connection.query(
                     """
                     SELECT count(*)::int8 FROM pg_stat_activity
                     WHERE state = 'active' AND query LIKE '%' || \(marker) || '%'
                       AND pid <> pg_backend_pid()
                     """
-                ).first?.decode((Int).self) == 1
+                ).first?.decode((Int).self)
+                return active == 1
             }
         }
         migration.cancel()

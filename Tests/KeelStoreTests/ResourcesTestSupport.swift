@@ -161,7 +161,7 @@ struct StoreCounts: Equatable, CustomStringConvertible {
                        (SELECT count(*) FROM resource_uploads)::int8,
                        (SELECT count(DISTINCT blob_id) FROM resource_chunks)::int8
                 """
-            ).first.map { row in
+            ).first.map { row -> [Int] in
                 let (contents, resources, uploads, blobs) = try row.decode((Int, Int, Int, Int).self)
                 return [contents, resources, uploads, blobs]
             } ?? []

@@ -122,8 +122,8 @@ import Testing
             let counts = try await pool.withConnection { connection in
                 try await connection.query(
                     "SELECT (SELECT count(*) FROM runs)::int8, (SELECT count(*) FROM run_history)::int8, (SELECT count(*) FROM outbox)::int8"
-                ).first.map {
-                    let (runs, history, outbox) = try $0.decode((Int, Int, Int).self)
+                ).first.map { row -> [Int] in
+                    let (runs, history, outbox) = try row.decode((Int, Int, Int).self)
                     return [runs, history, outbox]
                 }
             }
