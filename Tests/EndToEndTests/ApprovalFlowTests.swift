@@ -234,9 +234,9 @@ import Testing
             #expect(try await stack.finish(run, expected: "succeeded") == "succeeded")
             let decisions = try await stack.pool.withConnection { connection in
                 try await connection.query(
-                    "SELECT approver, note FROM approval_decisions WHERE approval_id = \(id)"
+                    "SELECT approver FROM approval_decisions WHERE approval_id = \(id)"
                 )
-                .map { try $0.decode(String.self, at: 0) }
+                .map { try $0.decode((String).self) }
             }
             #expect(decisions.count == 1)
             let decided = try await stack.history(run).filter { $0.event.kind == "approval.decided" }

@@ -57,7 +57,7 @@ import Testing
             while runsDuringAlarm < count, ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(200))
                 runsDuringAlarm = try await pool.withConnection {
-                    try await $0.query("SELECT count(*)::int8 FROM runs").first?.decode(Int.self, at: 0) ?? 0
+                    try await $0.query("SELECT count(*)::int8 FROM runs").first?.decode((Int).self) ?? 0
                 }
             }
         } catch {

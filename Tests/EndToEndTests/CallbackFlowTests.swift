@@ -82,7 +82,7 @@ import Testing
                     SELECT id FROM waits
                     WHERE run_id = \(UUID(uuidString: run)) AND step = \(step) AND status = 'open'
                     """
-                ).first?.decode(String.self, at: 0)
+                ).first?.decode((String).self)
             }
             if let id { return id }
             try await Task.sleep(for: .milliseconds(100))
@@ -112,7 +112,10 @@ import Testing
         try await stack.pool.withConnection { connection in
             try await connection.query(
                 "SELECT disposition, status FROM callbacks WHERE run_id = \(UUID(uuidString: run)) ORDER BY id"
-            ).map { "\(try $0.decode(String.self, at: 0)) \(try $0.decode(String.self, at: 1))" }
+            ).map { row -> String in
+                let (disposition, status) = try row.decode((String, String).self)
+                return "\(disposition) \(status)"
+            }
         }
     }
 
@@ -489,7 +492,7 @@ import Testing
                     try await connection.query(
                         "SELECT applied FROM callbacks WHERE run_id = \(UUID(uuidString: run))"
                     ).first
-                ).decode(Bool.self, at: 0)
+                ).decode((Bool).self)
             }
             #expect(applied)
             let again = try await post(gateway, token: token, #"{"status": "succeeded", "output": {"n": 2}}"#)

@@ -149,10 +149,10 @@ struct CallbackTestbed {
         run: String, step: String, attempt: Int = 1, expires: Date = Date().addingTimeInterval(3600),
         keys: CallbackKeyRing? = nil
     ) -> String {
-        CallbackToken.mint(
+        let id = AttemptID(run: RunID(run)!, step: step, attempt: attempt)
+        return CallbackToken.mint(
             CallbackClaims(
-                run: RunID(run)!, step: step, attempt: attempt,
-                wait: WaitID.of(run: run, step: step, attempt: attempt),
+                run: id.run, step: step, attempt: attempt, wait: id.waitID,
                 expires: Int64(expires.timeIntervalSince1970)),
             keys: keys ?? self.keys)
     }

@@ -112,7 +112,7 @@ import Testing
         #expect(runs.count == confirmed.count, "\(runs.count) runs for \(confirmed.count) confirmed triggers")
         let keys = try await stack.pool.withConnection { connection in
             try await connection.query("SELECT idempotency_key FROM runs WHERE flow = 'fault-chain'")
-                .map { try $0.decode(String.self, at: 0) }
+                .map { try $0.decode((String).self) }
         }
         #expect(Set(keys) == Set(confirmed.keys), "a confirmed trigger has no run, or a run no trigger")
         #expect(runs.values.allSatisfy { $0 == "succeeded" }, "\(runs.filter { $0.value != "succeeded" })")
@@ -128,8 +128,9 @@ import Testing
                 SELECT extract(epoch FROM created_at)::float8, extract(epoch FROM finished_at)::float8
                 FROM runs WHERE flow = 'fault-chain' ORDER BY finished_at
                 """
-            ).map {
-                (created: try $0.decode(Double.self, at: 0), finished: try $0.decode(Double.self, at: 1))
+            ).map { row -> (created: Double, finished: Double) in
+                let (created, finished) = try row.decode((Double, Double).self)
+                return (created: created, finished: finished)
             }
         }
         let killTime = killedAt.timeIntervalSince1970

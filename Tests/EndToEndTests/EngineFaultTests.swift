@@ -198,11 +198,11 @@ import Testing
         #expect(executions.count == 48)
         #expect(executions.values.allSatisfy { $0 == 1 }, "\(executions)")
         let executors = Set(
-            try await stack.pool.withConnection { connection in
+            try await stack.pool.withConnection { connection -> [String] in
                 try await connection.query(
                     "SELECT DISTINCT lease_owner FROM step_attempts WHERE lease_owner IS NOT NULL"
                 )
-                .map { try $0.decode(String.self, at: 0) }
+                .map { try $0.decode((String).self) }
             })
         #expect(executors.count == 2, "\(executors)")
         try await stack.stop()

@@ -220,8 +220,8 @@ final class EngineStack: KeelCLITesting, @unchecked Sendable {
             runs = try await pool.withConnection { connection in
                 var runs: [String: String] = [:]
                 for row in try await connection.query("SELECT id, status FROM runs WHERE flow = \(flow)") {
-                    runs[try row.decode(UUID.self, at: 0).uuidString.lowercased()] = try row.decode(
-                        String.self, at: 1)
+                    let (id, status) = try row.decode((UUID, String).self)
+                    runs[id.uuidString.lowercased()] = status
                 }
                 return runs
             }
@@ -234,16 +234,18 @@ final class EngineStack: KeelCLITesting, @unchecked Sendable {
         }
         let diagnosis = try await pool.withConnection { connection in
             let attempts = try await connection.query(
-                "SELECT run_id::text, step, attempt, status, lease_token, lease_expires_at::text FROM step_attempts ORDER BY run_id, step"
-            ).map { row in
-                (0..<6).map { (try? row.decode(String?.self, at: $0)).flatMap { $0 } ?? "-" }.joined(
-                    separator: " ")
+                "SELECT run_id::text, step, attempt::text, status, lease_token::text, lease_expires_at::text FROM step_attempts ORDER BY run_id, step"
+            ).map { row -> String in
+                let (run, step, attempt, status, token, expires) = try row.decode(
+                    (String?, String?, String?, String?, String?, String?).self)
+                return [run, step, attempt, status, token, expires].map { $0 ?? "-" }.joined(separator: " ")
             }
             let outbox = try await connection.query(
-                "SELECT exchange, routing_key, attempts, coalesce(last_error, '') FROM outbox WHERE sent_at IS NULL"
-            ).map { row in
-                (0..<4).map { (try? row.decode(String?.self, at: $0)).flatMap { $0 } ?? "-" }.joined(
-                    separator: " ")
+                "SELECT exchange, routing_key, attempts::text, coalesce(last_error, '') FROM outbox WHERE sent_at IS NULL"
+            ).map { row -> String in
+                let (exchange, routingKey, tries, lastError) = try row.decode(
+                    (String?, String?, String?, String?).self)
+                return [exchange, routingKey, tries, lastError].map { $0 ?? "-" }.joined(separator: " ")
             }
             return "attempts:\n" + attempts.joined(separator: "\n") + "\nunsent:\n"
                 + outbox.joined(separator: "\n")
@@ -259,7 +261,7 @@ final class EngineStack: KeelCLITesting, @unchecked Sendable {
             let id = try await pool.withConnection { connection in
                 try await connection.query(
                     "SELECT id::text FROM runs WHERE flow = \(flow) AND idempotency_key = \(key)"
-                ).first?.decode(String.self, at: 0)
+                ).first?.decode((String).self)
             }
             if let id { return id }
             try await Task.sleep(for: .milliseconds(100))
@@ -311,7 +313,7 @@ final class EngineStack: KeelCLITesting, @unchecked Sendable {
             try #require(
                 try await connection.query("SELECT status FROM runs WHERE id = \(UUID(uuidString: run))")
                     .first
-            ).decode(String.self, at: 0)
+            ).decode((String).self)
         }
     }
 
@@ -349,10 +351,7 @@ final class EngineStack: KeelCLITesting, @unchecked Sendable {
                 try await connection.query(
                     "SELECT flow, version, state::text FROM runs WHERE id = \(UUID(uuidString: runID))"
                 ).first)
-            return (
-                try row.decode(String.self, at: 0), try row.decode(Int.self, at: 1),
-                try row.decode(String.self, at: 2)
-            )
+            return try row.decode((String, Int, String).self)
         }
         let record = try await FlowStore(pool: pool).version(flow: flow, number: version)
         let definition = try FlowDefinition(canonicalJSON: JSONValue(parsing: record.definition))

@@ -120,7 +120,7 @@ import Testing
         while ContinuousClock.now < deadline {
             created = try await stack.pool.withConnection { connection in
                 try await connection.query("SELECT count(*)::int8 FROM runs WHERE flow = 'flood'")[0].decode(
-                    Int.self, at: 0)
+                    (Int).self)
             }
             if created >= count { return created }
             try await Task.sleep(for: .milliseconds(500))
@@ -142,7 +142,7 @@ import Testing
 
     func outboxBacklog(_ stack: EngineStack) async throws -> Int {
         try await stack.pool.withConnection { connection in
-            try await connection.query("SELECT count(*)::int8 FROM outbox")[0].decode(Int.self, at: 0)
+            try await connection.query("SELECT count(*)::int8 FROM outbox")[0].decode((Int).self)
         }
     }
 }

@@ -175,7 +175,7 @@ import Testing
 
         // Nothing was recorded; the gate is still decidable, once.
         let decisions = try await stack.pool.withConnection {
-            try await $0.query("SELECT count(*)::int8 FROM approval_decisions").first?.decode(Int.self, at: 0)
+            try await $0.query("SELECT count(*)::int8 FROM approval_decisions").first?.decode((Int).self)
         }
         #expect(decisions == 0)
         let approved = try await client.decide(id, "approve", token: rui)

@@ -55,7 +55,7 @@ import Testing
             let pool = try database.pool(size: 1)
             do {
                 let value = try await pool.withConnection { connection in
-                    try await connection.query(PGQuery(sql)).first?.decode(Int.self, at: 0)
+                    try await connection.query(PGQuery(sql)).first?.decode((Int).self)
                 }
                 await pool.close()
                 return value ?? -1

@@ -256,8 +256,9 @@ import Testing
             if row == nil { try await Task.sleep(for: .milliseconds(50)) }
         }
         let created = try #require(row, "no run was created:\n\(waiting.output)")
-        let runID = try created.decode(UUID.self, at: 0).uuidString.lowercased()
-        let replyTo = try #require(try created.decode(String?.self, at: 1))
+        let (id, storedReplyTo) = try created.decode((UUID, String?).self)
+        let runID = id.uuidString.lowercased()
+        let replyTo = try #require(storedReplyTo)
         #expect(replyTo.hasPrefix("amq.gen-"), "a broker-named queue")
 
         let connection = try await AMQPConnection.connect(

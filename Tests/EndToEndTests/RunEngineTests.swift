@@ -179,12 +179,7 @@ import Testing
         let attempts = try await stack.pool.withConnection { connection in
             try await connection.query(
                 "SELECT step, pool, lease_owner FROM step_attempts WHERE run_id = \(UUID(uuidString: runID))"
-            ).map {
-                (
-                    try $0.decode(String.self, at: 0), try $0.decode(String.self, at: 1),
-                    try $0.decode(String.self, at: 2)
-                )
-            }
+            ).map { try $0.decode((String, String, String).self) }
         }
         let byStep = Dictionary(uniqueKeysWithValues: attempts.map { ($0.0, ($0.1, $0.2)) })
         #expect(byStep["anywhere"]?.0 == "default")

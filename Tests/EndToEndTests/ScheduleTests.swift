@@ -45,11 +45,11 @@ import Testing
             for row in try await connection.query(
                 "SELECT idempotency_key, id::text FROM runs WHERE flow = 'ticking' ORDER BY idempotency_key")
             {
-                let key = try row.decode(String.self, at: 0)
+                let (key, run) = try row.decode((String, String).self)
                 let parts = key.split(separator: ":", maxSplits: 2)
                 guard parts.count == 3, parts[0] == "schedule" else { continue }
                 runs[String(parts[1]), default: []].append(
-                    (String(parts[2]), try row.decode(String.self, at: 1)))
+                    (String(parts[2]), run))
             }
             return runs
         }
@@ -162,7 +162,7 @@ import Testing
             let next = try await stack.pool.withConnection { connection in
                 try await connection.query(
                     "SELECT bool_and(next_fire_at > now()) FROM flow_schedules WHERE id IN ('hourly-once', 'hourly-skip')"
-                ).first?.decode(Bool.self, at: 0)
+                ).first?.decode((Bool).self)
             }
             #expect(next == true, "the missed schedules did not move on to their next tick")
         } catch {

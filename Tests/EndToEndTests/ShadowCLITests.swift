@@ -37,7 +37,7 @@ import Testing
             var counts: [String: Int] = [:]
             for table in ["runs", "run_history", "step_attempts", "outbox"] {
                 let rows = try await connection.query("SELECT count(*)::int FROM \(unescaped: table)")
-                counts[table] = try rows.first?.decode(Int.self, at: 0) ?? -1
+                counts[table] = try rows.first?.decode((Int).self) ?? -1
             }
             return counts
         }

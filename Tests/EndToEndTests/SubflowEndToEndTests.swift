@@ -41,10 +41,10 @@ import Testing
         """
 
     func childOf(_ parentID: String, stack: EngineStack) async throws -> String? {
-        try await stack.pool.withConnection { connection in
+        try await stack.pool.withConnection { connection -> String? in
             try await connection.query(
                 "SELECT id::text FROM runs WHERE parent_run_id = \(UUID(uuidString: parentID))"
-            ).first?.decode(String.self, at: 0)
+            ).first?.decode((String).self)
         }
     }
 
@@ -62,9 +62,9 @@ import Testing
             Issue.record("the child's history does not start with run.triggered")
             return
         }
-        let waitID = WaitID.of(run: parentID, step: "child", attempt: 1)
-        #expect(
-            trigger.parent == RunParent(runID: try #require(RunID(parentID)), step: "child", waitID: waitID))
+        let parent = try #require(RunID(parentID))
+        let waitID = AttemptID(run: parent, step: "child", attempt: 1).waitID
+        #expect(trigger.parent == RunParent(runID: parent, step: "child", waitID: waitID))
         #expect(trigger.idempotencyKey == waitID)
         #expect(trigger.actor == "ana")
         #expect(trigger.correlationID == "corr-p-1")
@@ -142,7 +142,7 @@ import Testing
         // A real parent, waiting on its child (held), whose wait a forger could name.
         try await stack.trigger("sf-parent", input: #"{"n": 1, "hold": true}"#, key: "p-real")
         let parentID = try await stack.runID(key: "p-real", flow: "sf-parent")
-        let waitID = WaitID.of(run: parentID, step: "child", attempt: 1)
+        let waitID = AttemptID(run: try #require(RunID(parentID)), step: "child", attempt: 1).waitID
         var realChild: String?
         for _ in 0..<200 where realChild == nil {
             realChild = try await childOf(parentID, stack: stack)
@@ -205,7 +205,7 @@ import Testing
             try await connection.query(
                 "SELECT count(*)::int8 FROM runs WHERE flow = 'sf-child' AND parent_run_id IS NULL"
             )
-            .first?.decode(Int.self, at: 0)
+            .first?.decode((Int).self)
         }
         #expect(forged == 0)
         // The real child (one only) still belongs to the parent.
@@ -213,7 +213,7 @@ import Testing
             try await connection.query(
                 "SELECT count(*)::int8 FROM runs WHERE parent_run_id = \(UUID(uuidString: parentID))"
             )
-            .first?.decode(Int.self, at: 0)
+            .first?.decode((Int).self)
         }
         #expect(children == 1)
         _ = try await keel(["run", "cancel", parentID, "--reason", "done"], database: stack.database)

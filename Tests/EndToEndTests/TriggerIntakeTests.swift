@@ -77,7 +77,7 @@ import Testing
 
         func count(_ sql: String) async throws -> Int {
             try await pool.withConnection {
-                try await $0.query(PGQuery(sql)).first?.decode(Int.self, at: 0) ?? -1
+                try await $0.query(PGQuery(sql)).first?.decode((Int).self) ?? -1
             }
         }
     }
@@ -137,19 +137,22 @@ import Testing
                     "SELECT actor, correlation_id, traceparent, input::text FROM runs WHERE id = \(UUID(uuidString: runID))"
                 ).first
             })
-        #expect(try row.decode(String.self, at: 0) == "ana")
-        #expect(try row.decode(String.self, at: 1).hasPrefix("corr-"))
-        #expect(try row.decode(String?.self, at: 2)?.hasPrefix("00-0af76519") == true)
-        #expect(try row.decode(String.self, at: 3).contains("fix bug"))
+        let (actor, correlationID, traceparent, input) = try row.decode(
+            (String, String, String?, String).self)
+        #expect(actor == "ana")
+        #expect(correlationID.hasPrefix("corr-"))
+        #expect(traceparent?.hasPrefix("00-0af76519") == true)
+        #expect(input.contains("fix bug"))
         let fact = try #require(
             try await stack.pool.withConnection {
                 try await $0.query(
                     "SELECT seq, kind, fact->>'run_id' FROM run_history WHERE run_id = \(UUID(uuidString: runID))"
                 ).first
             })
-        #expect(try fact.decode(Int.self, at: 0) == 1)
-        #expect(try fact.decode(String.self, at: 1) == "run.triggered")
-        #expect(try fact.decode(String.self, at: 2) == runID)
+        let (seq, kind, factRunID) = try fact.decode((Int, String, String).self)
+        #expect(seq == 1)
+        #expect(kind == "run.triggered")
+        #expect(factRunID == runID)
         try await stack.stop()
     }
 
@@ -199,7 +202,7 @@ import Testing
                 try await $0.query("SELECT errors::text FROM trigger_rejections WHERE message_id = 'bad-6'")
                     .first
             })
-        #expect(try invalidInput.decode(String.self, at: 0).contains("maxLength"))
+        #expect(try invalidInput.decode((String).self).contains("maxLength"))
 
         // A redelivered rejection is recorded, dead-lettered and answered once.
         try await stack.publish(cases[0].body, messageID: "bad-0")

@@ -168,7 +168,7 @@ import Testing
             let status = try await stack.pool.withConnection { connection in
                 try await connection.query(
                     "SELECT status FROM webhook_deliveries WHERE id = \(requested[0].id)"
-                ).first?.decode(String.self, at: 0)
+                ).first?.decode((String).self)
             }
             if status != "pending" { break }
             try await Task.sleep(for: .milliseconds(100))
@@ -180,13 +180,7 @@ import Testing
                 JOIN webhook_deliveries d ON d.id = a.delivery_id
                 WHERE a.delivery_id = \(requested[0].id) ORDER BY a.attempt
                 """
-            ).map {
-                (
-                    try $0.decode(Int.self, at: 0), try $0.decode(Int?.self, at: 1),
-                    try $0.decode(String.self, at: 2),
-                    try $0.decode(Int.self, at: 3)
-                )
-            }
+            ).map { try $0.decode((Int, Int?, String, Int).self) }
         }
         #expect(attempts.map(\.0) == [1, 2])
         #expect(attempts.map(\.1) == [500, 200])
@@ -224,7 +218,7 @@ import Testing
         let goneRows = try await stack.pool.withConnection { connection in
             try await connection.query(
                 "SELECT status, attempts FROM webhook_deliveries WHERE target_url LIKE '%/gone'"
-            ).map { (try $0.decode(String.self, at: 0), try $0.decode(Int.self, at: 1)) }
+            ).map { try $0.decode((String, Int).self) }
         }
         #expect(!goneRows.isEmpty && goneRows.allSatisfy { $0 == ("failed", 1) }, "\(goneRows)")
 
@@ -244,7 +238,7 @@ import Testing
                 SELECT count(*)::int8 FROM webhook_deliveries d
                 WHERE d.body::text LIKE \("%" + keyText + "%") OR d.last_error LIKE \("%" + keyText + "%")
                 """
-            ).first?.decode(Int.self, at: 0)
+            ).first?.decode((Int).self)
         }
         #expect(stored == 0)
     }

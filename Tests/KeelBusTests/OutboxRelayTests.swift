@@ -20,12 +20,7 @@ import Testing
         try await pool.withConnection { connection in
             try await connection.query(
                 "SELECT routing_key, attempts, last_error FROM outbox WHERE sent_at IS NULL ORDER BY id"
-            ).map {
-                (
-                    try $0.decode(String.self, at: 0), try $0.decode(Int.self, at: 1),
-                    try $0.decode(String?.self, at: 2)
-                )
-            }
+            ).map { try $0.decode((String, Int, String?).self) }
         }
     }
 

@@ -81,7 +81,8 @@ import Testing
 
     @Test func fromCallbackClaimsAndAReapRequest() {
         let claims = CallbackClaims(
-            run: Self.run, step: "job", attempt: 2, wait: WaitID.of(run: Self.run, step: "job", attempt: 2),
+            run: Self.run, step: "job", attempt: 2,
+            wait: AttemptID(run: Self.run, step: "job", attempt: 2).waitID,
             expires: 0)
         #expect(RunLogContext(claims) == RunLogContext(runID: Self.run, step: "job", attempt: 2))
         let request = SSHReapRequest(

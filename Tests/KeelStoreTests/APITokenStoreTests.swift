@@ -19,7 +19,7 @@ import Testing
             let secret = String(issued.token.split(separator: "_", maxSplits: 2)[2])
             let stored = try await pool.withConnection { connection in
                 try await connection.query("SELECT row_to_json(t)::text FROM api_tokens t").map {
-                    try $0.decode(String.self, at: 0)
+                    try $0.decode((String).self)
                 }
             }
             #expect(stored.count == 1 && !stored[0].contains(secret))

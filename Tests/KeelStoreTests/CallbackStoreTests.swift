@@ -72,8 +72,8 @@ import Testing
         }
 
         func count(_ sql: String) async throws -> Int64 {
-            try await pool.withConnection {
-                try await $0.query("\(unescaped: sql)").first?.decode(Int64.self, at: 0)
+            try await pool.withConnection { connection -> Int64? in
+                try await connection.query("\(unescaped: sql)").first?.decode((Int64).self)
             }
                 ?? -1
         }
@@ -345,7 +345,7 @@ import Testing
                     UNION ALL SELECT coalesce(string_agg(row_to_json(w)::text, ' '), '') FROM waits w
                     UNION ALL SELECT coalesce(string_agg(fact::text, ' '), '') FROM run_history
                     """
-                ).map { try $0.decode(String.self, at: 0) }.joined(separator: " ")
+                ).map { try $0.decode((String).self) }.joined(separator: " ")
             }
             #expect(!everything.isEmpty)
             for secret in [token, signature, claims.id] {

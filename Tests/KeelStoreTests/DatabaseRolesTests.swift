@@ -146,7 +146,7 @@ struct DatabaseRolesTests {
             let pool = try database.database.pool(size: 1)
             let tables = try await pool.withConnection { connection in
                 try await connection.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
-                    .map { try $0.decode(String.self, at: 0) }
+                    .map { try $0.decode((String).self) }
             }
             await pool.close()
             #expect(Set(tables) == Set(DatabasePrivileges.tables))

@@ -42,7 +42,7 @@ import Testing
                         advancer: advancer, pool: pool))
             }
             let armed = try await pool.withConnection {
-                try await $0.query("SELECT count(*) FROM run_timers").first?.decode(Int64.self, at: 0)
+                try await $0.query("SELECT count(*) FROM run_timers").first?.decode((Int64).self)
             }
             #expect(armed == 20)
             let fired = try await withThrowingTaskGroup(of: Int.self) { group in
@@ -62,7 +62,7 @@ import Testing
                 )
             }
             let left = try await pool.withConnection {
-                try await $0.query("SELECT count(*) FROM run_timers").first?.decode(Int64.self, at: 0)
+                try await $0.query("SELECT count(*) FROM run_timers").first?.decode((Int64).self)
             }
             #expect(left == 0)
         }
@@ -109,7 +109,7 @@ import Testing
             // The re-dispatch the reclaim enqueued is in the outbox, beside the first one.
             let dispatches = try await pool.withConnection {
                 try await $0.query("SELECT count(*) FROM outbox WHERE exchange = 'keel.steps'").first?.decode(
-                    Int64.self, at: 0)
+                    (Int64).self)
             }
             #expect(dispatches == 2)
         }

@@ -27,7 +27,7 @@ import Testing
             ] {
                 let exists = try await pool.withConnection {
                     try await $0.query("SELECT to_regclass(\(table)) IS NOT NULL").first?.decode(
-                        Bool.self, at: 0)
+                        (Bool).self)
                 }
                 #expect(exists == true, "table \(table)")
             }
@@ -73,7 +73,7 @@ import Testing
             #expect(applied.map(\.version).sorted() == migrator.files.map(\.version))
             let rows = try await pool.withConnection {
                 try await $0.query("SELECT count(*)::int8 FROM keel_schema_migrations").first?.decode(
-                    Int.self, at: 0)
+                    (Int).self)
             }
             #expect(rows == migrator.files.count)
         }
@@ -127,7 +127,7 @@ import Testing
             let status = try await broken.status(pool: pool)
             #expect(status.applied.map(\.version) == [1])
             let tableB = try await pool.withConnection {
-                try await $0.query("SELECT to_regclass('b') IS NOT NULL").first?.decode(Bool.self, at: 0)
+                try await $0.query("SELECT to_regclass('b') IS NOT NULL").first?.decode((Bool).self)
             }
             #expect(tableB == false)
         }
@@ -157,14 +157,15 @@ import Testing
     func cancelMigration(_ slow: Migrator, marker: String, pool: PGPool, observer: PGPool) async throws {
         let migration = Task { try await slow.migrate(pool: pool, logger: logger) }
         try await waitUntil("the slow migration to run") {
-            try await observer.withConnection {
-                try await $0.query(
+            try await observer.withConnection { connection in
+                let active = try await connection.query(
                     """
                     SELECT count(*)::int8 FROM pg_stat_activity
                     WHERE state = 'active' AND query LIKE '%' || \(marker) || '%'
                       AND pid <> pg_backend_pid()
                     """
-                ).first?.decode(Int.self, at: 0) == 1
+                ).first?.decode((Int).self)
+                return active == 1
             }
         }
         migration.cancel()
@@ -173,7 +174,7 @@ import Testing
             try await observer.withConnection { connection in
                 let taken = try await connection.query(
                     "SELECT pg_try_advisory_lock(\(Migrator.lockKey))"
-                ).first?.decode(Bool.self, at: 0)
+                ).first?.decode((Bool).self)
                 if taken == true {
                     try await connection.execute("SELECT pg_advisory_unlock(\(Migrator.lockKey))")
                 }
@@ -214,7 +215,7 @@ import Testing
             }
             let kinds = try await pool.withConnection {
                 try await $0.query("SELECT kind FROM run_history WHERE run_id = \(run)").map {
-                    try $0.decode(String.self, at: 0)
+                    try $0.decode((String).self)
                 }
             }
             #expect(kinds == ["run.triggered"])

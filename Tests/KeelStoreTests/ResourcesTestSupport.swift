@@ -161,7 +161,10 @@ struct StoreCounts: Equatable, CustomStringConvertible {
                        (SELECT count(*) FROM resource_uploads)::int8,
                        (SELECT count(DISTINCT blob_id) FROM resource_chunks)::int8
                 """
-            ).first.map { row in try (0..<4).map { try row.decode(Int.self, at: $0) } } ?? []
+            ).first.map { row -> [Int] in
+                let (contents, resources, uploads, blobs) = try row.decode((Int, Int, Int, Int).self)
+                return [contents, resources, uploads, blobs]
+            } ?? []
         }
         var staging = 0
         var files = 0

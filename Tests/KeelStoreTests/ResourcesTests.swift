@@ -200,7 +200,7 @@ import Testing
             let dangling = try await pool.withConnection { connection in
                 try await connection.query(
                     "SELECT count(*)::int8 FROM resources r WHERE NOT EXISTS (SELECT 1 FROM resource_contents c WHERE c.sha256 = r.sha256)"
-                ).first?.decode(Int.self, at: 0)
+                ).first?.decode((Int).self)
             }
             #expect(dangling == 0)
         }

@@ -58,28 +58,25 @@ import Testing
                 outbox: reply)
             #expect(again == .existing(runID: first.id, version: 1))
             let runs = try await pool.withConnection { connection in
-                try await connection.query("SELECT count(*)::int8 FROM runs").first?.decode(Int.self, at: 0)
+                try await connection.query("SELECT count(*)::int8 FROM runs").first?.decode((Int).self)
             }
             #expect(runs == 1)
 
             let rows = try await pool.withConnection { connection in
                 try await connection.query(
-                    "SELECT kind, actor, fact::text FROM run_history ORDER BY run_id, seq")
+                    "SELECT kind, actor, fact::text FROM run_history ORDER BY run_id, seq"
+                ).map { try $0.decode((String, String?, String).self) }
             }
             // The trigger, then the reducer's decision: the flow's only step is scheduled.
-            #expect(
-                try rows.map { try $0.decode(String.self, at: 0) } == ["run.triggered", "step.scheduled"])
-            #expect(try rows[0].decode(String?.self, at: 1) == "ana")
-            let stored = HistoryEntry(kind: "run.triggered", fact: try rows[0].decode(String.self, at: 2))
+            #expect(rows.map(\.0) == ["run.triggered", "step.scheduled"])
+            #expect(rows[0].1 == "ana")
+            let stored = HistoryEntry(kind: "run.triggered", fact: rows[0].2)
             #expect(try stored.decodedFact() == fact(first))
 
             // The step's dispatch and the creation's reply, then only the repeat's reply naming the same run.
             let messages = try await pool.withConnection { connection in
                 try await connection.query("SELECT exchange, routing_key, body FROM outbox ORDER BY id").map {
-                    (
-                        try $0.decode(String.self, at: 0), try $0.decode(String.self, at: 1),
-                        try $0.decode([UInt8].self, at: 2)
-                    )
+                    try $0.decode((String, String, [UInt8]).self)
                 }
             }
             try #require(messages.count == 3)
@@ -98,7 +95,7 @@ import Testing
             let state = try await pool.withConnection { connection in
                 try await connection.query(
                     "SELECT status, last_seq FROM runs WHERE id = \(first.id)"
-                ).first.map { (try $0.decode(String.self, at: 0), try $0.decode(Int.self, at: 1)) }
+                ).first?.decode((String, Int).self)
             }
             #expect(state?.0 == "running")
             #expect(state?.1 == 2)
@@ -125,11 +122,9 @@ import Testing
             let counts = try await pool.withConnection { connection in
                 try await connection.query(
                     "SELECT (SELECT count(*) FROM runs)::int8, (SELECT count(*) FROM run_history)::int8, (SELECT count(*) FROM outbox)::int8"
-                ).first.map {
-                    [
-                        try $0.decode(Int.self, at: 0), try $0.decode(Int.self, at: 1),
-                        try $0.decode(Int.self, at: 2),
-                    ]
+                ).first.map { row -> [Int] in
+                    let (runs, history, outbox) = try row.decode((Int, Int, Int).self)
+                    return [runs, history, outbox]
                 }
             }
             #expect(counts == [0, 0, 0])

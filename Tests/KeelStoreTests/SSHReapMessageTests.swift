@@ -75,7 +75,7 @@ import Testing
             let dispatches = try await pool.withConnection {
                 try await $0.query(
                     "SELECT routing_key FROM outbox WHERE headers->>'keel-type' = 'step.dispatch'")
-            }.map { try $0.decode(String.self, at: 0) }
+            }.map { try $0.decode((String).self) }
             #expect(dispatches == ["gpu.\(StepRoute.shard(of: tenant, shards: shards))"])
             let reaps = try await Self.reapMessages(pool)
             try #require(reaps.count == 1)
@@ -150,9 +150,10 @@ import Testing
             )
         }
         return try rows.map { row in
-            let headers = try JSONValue(parsing: try row.decode(String.self, at: 1)).objectValue ?? [:]
-            let body = try JSONValue(parsing: try row.decode([UInt8].self, at: 2))
-            return (try row.decode(String.self, at: 0), headers, body)
+            let (routingKey, headersText, bodyBytes) = try row.decode((String, String, [UInt8]).self)
+            let headers = try JSONValue(parsing: headersText).objectValue ?? [:]
+            let body = try JSONValue(parsing: bodyBytes)
+            return (routingKey, headers, body)
         }
     }
 }

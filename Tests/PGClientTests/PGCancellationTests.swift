@@ -22,7 +22,7 @@ extension PGClientTests {
                 // nothing, and the 30 s statement_timeout would end it only after pg_sleep was done.
                 #expect(error.sqlState == "57014", "ended by the cancel, not after pg_sleep's 30 s")
                 let after = try await connection.query("SELECT \(7) + 1")
-                #expect(try after[0].decode(Int.self, at: 0) == 8, "the connection stays usable")
+                #expect(try after[0].decode((Int).self) == 8, "the connection stays usable")
             }
         }
 
@@ -59,7 +59,7 @@ extension PGClientTests {
                 let error = try await #require(throws: PGError.self) { try await attempt.value }
                 #expect(error.code == .cancelled)
                 let exists = try await connection.query("SELECT to_regclass(\(table)) IS NOT NULL")
-                #expect(try exists[0].decode(Bool.self, at: 0) == false)
+                #expect(try exists[0].decode((Bool).self) == false)
             }
         }
 

@@ -169,10 +169,10 @@ extension PGClientTests {
         configuration.options["target_session_attrs"] = "read-write"
         let connection = try await PGConnection.connect(configuration, logger: PGTest.logger)
         let port = try await connection.query("SELECT current_setting('port')::int8").first?.decode(
-            Int.self, at: 0)
+            (Int).self)
         #expect(port == real.port)
         let primary = try await connection.query("SELECT NOT pg_is_in_recovery()").first?.decode(
-            Bool.self, at: 0)
+            (Bool).self)
         #expect(primary == true)
         await connection.close()
     }

@@ -16,7 +16,7 @@ extension PGClientTests {
                     for payload in payloads {
                         try await connection.execute("SELECT pg_notify(\(channel), \(payload))")
                     }
-                    return try await connection.query("SELECT pg_backend_pid()")[0].decode(Int.self, at: 0)
+                    return try await connection.query("SELECT pg_backend_pid()")[0].decode((Int).self)
                 }
                 let received = try await PGTest.within(.seconds(20), "5 notifications") {
                     var received: [PGNotification] = []

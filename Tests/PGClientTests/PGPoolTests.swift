@@ -25,7 +25,7 @@ extension PGClientTests {
                                     SELECT count(*) FROM pg_stat_activity, pg_sleep(0.15)
                                     WHERE application_name = \(applicationName) AND \(user) >= 0
                                     """)
-                                return try rows[0].decode(Int.self, at: 0)
+                                return try rows[0].decode((Int).self)
                             }
                         }
                     }
@@ -105,8 +105,9 @@ extension PGClientTests {
                     try await connection.query(
                         "SELECT count(*), count(DISTINCT (task, step)) FROM \(unescaped: table)")[0]
                 }
-                #expect(try row.decode(Int.self, at: 0) == 400)
-                #expect(try row.decode(Int.self, at: 1) == 400)
+                let (rows, distinct) = try row.decode((Int, Int).self)
+                #expect(rows == 400)
+                #expect(distinct == 400)
                 #expect(pool.statistics.waiting == 0)
                 #expect(pool.statistics.open <= 3)
                 #expect(pool.statistics.idle == pool.statistics.open)

@@ -9,7 +9,7 @@ extension PGClientTests {
             try await connection.query(
                 "SELECT count(*)::int8 FROM pg_prepared_statements WHERE statement = \(sql)"
             )
-            .first?.decode(Int.self, at: 0) ?? -1
+            .first?.decode((Int).self) ?? -1
         }
 
         @Test func aStatementIsPreparedOnceAndRunsByNameAfter() async throws {
@@ -24,7 +24,7 @@ extension PGClientTests {
                 let sql = "INSERT INTO \(table) (id, name) VALUES ($1, $2)"
                 #expect(try await Self.prepared(connection, sql) == 1)
                 let names = try await connection.query("SELECT name FROM \(unescaped: table) ORDER BY id")
-                    .map { try $0.decode(String.self, at: 0) }
+                    .map { try $0.decode((String).self) }
                 #expect(names == ["n1", "n2", "n3"])
             }
         }
@@ -42,7 +42,7 @@ extension PGClientTests {
                 }
                 #expect(error?.sqlState == "0A000", "\(String(describing: error))")
                 let again = try await connection.query("SELECT * FROM \(unescaped: table)")
-                #expect(try again.first?.decode(String.self, at: 1) == "x")
+                #expect(try again.first?.decode((Int, String).self).1 == "x")
             }
         }
 
@@ -52,7 +52,7 @@ extension PGClientTests {
                 #expect(error?.sqlState == "42601")
                 let preparedCount = try await Self.prepared(connection, "SELEC 2")
                 #expect(preparedCount == 0)
-                let two = try await connection.query("SELECT 2").first?.decode(Int.self, at: 0)
+                let two = try await connection.query("SELECT 2").first?.decode((Int).self)
                 #expect(two == 2)
             }
         }

@@ -36,7 +36,7 @@ extension PGClientTests {
                         let rows = try await connection.query(
                             "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(60)' AND state = 'active'"
                         )
-                        return try rows[0].decode(Int.self, at: 0) == 1
+                        return try rows[0].decode((Int).self) == 1
                     }
                 }
 
@@ -53,8 +53,8 @@ extension PGClientTests {
                     for value in 1...2 {
                         group.addTask {
                             try await pool.withConnection { connection in
-                                try await connection.query("SELECT \(value), pg_sleep(0.1)")[0].decode(
-                                    Int.self, at: 0)
+                                try await connection.query("SELECT \(value) FROM pg_sleep(0.1)")[0].decode(
+                                    (Int).self)
                             }
                         }
                     }
@@ -101,7 +101,7 @@ extension PGClientTests {
                 try await TestEnvironment.runScript(Self.script, "start")
 
                 let value = try await pool.withConnection { connection in
-                    try await connection.query("SELECT \(41) + 1")[0].decode(Int.self, at: 0)
+                    try await connection.query("SELECT \(41) + 1")[0].decode((Int).self)
                 }
                 #expect(value == 42)
             }

@@ -37,7 +37,7 @@ extension PGClientTests {
             let connection = try await Self.connect(
                 try Self.url(host: "localhost", "sslmode=verify-full&sslrootcert=\(Self.tls)/ca.pem"))
             let encrypted = try await connection.query(
-                "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")[0].decode(Bool.self, at: 0)
+                "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")[0].decode((Bool).self)
             await connection.close()
             #expect(encrypted)
         }

@@ -94,7 +94,7 @@ enum PGTest {
                     SELECT count(*) FROM pg_stat_activity
                     WHERE state = 'active' AND pid <> pg_backend_pid() AND strpos(query, \(marker)) > 0
                     """)
-                return try rows[0].decode(Int.self, at: 0) > 0
+                return try rows[0].decode((Int).self) > 0
             }
         }
     }
@@ -105,7 +105,7 @@ enum PGTest {
     {
         let rows = try await connection.query(
             "SELECT count(*) FROM pg_stat_activity WHERE application_name = \(applicationName)")
-        return try rows[0].decode(Int.self, at: 0)
+        return try rows[0].decode((Int).self)
     }
 }
 

@@ -11,8 +11,9 @@ extension PGClientTests {
             try await PGTest.withConnection { connection in
                 let rows = try await connection.query(
                     "SELECT current_setting('statement_timeout'), current_setting('lock_timeout')")
-                #expect(try rows[0].decode(String.self, at: 0) == "30s")
-                #expect(try rows[0].decode(String.self, at: 1) == "10s")
+                let (statementTimeout, lockTimeout) = try rows[0].decode((String, String).self)
+                #expect(statementTimeout == "30s")
+                #expect(lockTimeout == "10s")
             }
         }
 
@@ -24,8 +25,9 @@ extension PGClientTests {
             let rows = try await connection.query(
                 "SELECT current_setting('statement_timeout'), current_setting('lock_timeout')")
             await connection.close()
-            #expect(try rows[0].decode(String.self, at: 0) == "1500ms")
-            #expect(try rows[0].decode(String.self, at: 1) == "0")
+            let (statementTimeout, lockTimeout) = try rows[0].decode((String, String).self)
+            #expect(statementTimeout == "1500ms")
+            #expect(lockTimeout == "0")
         }
 
         @Test func aStatementPastTheStatementTimeoutFailsAndTheConnectionStaysUsable() async throws {

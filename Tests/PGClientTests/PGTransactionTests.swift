@@ -23,7 +23,7 @@ extension PGClientTests {
         func values(_ pool: PGPool, _ table: String) async throws -> [String] {
             try await pool.withConnection { connection in
                 try await connection.query("SELECT v FROM \(unescaped: table) ORDER BY id").map {
-                    try $0.decode(String.self, at: 0)
+                    try $0.decode((String).self)
                 }
             }
         }
@@ -73,7 +73,7 @@ extension PGClientTests {
                                 let attempt = localAttempts.increment()
                                 let rows = try await connection.query(
                                     "SELECT count(*) FROM \(unescaped: table)")
-                                let count = try rows[0].decode(Int.self, at: 0)
+                                let count = try rows[0].decode((Int).self)
                                 if attempt == 1 { await barrier.arriveAndWait() }
                                 try await connection.execute(
                                     "INSERT INTO \(unescaped: table) (v) VALUES (\("\(name) saw \(count)"))")
@@ -144,7 +144,7 @@ extension PGClientTests {
             try await PGTest.withPool(size: 1) { pool in
                 let table = try await createTable(pool, prefix: "tx_leftover")
                 let firstPID = try await pool.withConnection { connection in
-                    try await connection.query("SELECT pg_backend_pid()")[0].decode(Int32.self, at: 0)
+                    try await connection.query("SELECT pg_backend_pid()")[0].decode((Int32).self)
                 }
                 await #expect(throws: Abort.self) {
                     try await pool.withConnection { connection in
@@ -157,7 +157,7 @@ extension PGClientTests {
                 let (pid, inTransaction) = try await pool.withConnection { connection in
                     let row = try await connection.query(
                         "SELECT pg_backend_pid(), pg_current_xact_id_if_assigned() IS NOT NULL")[0]
-                    return (try row.decode(Int32.self, at: 0), try row.decode(Bool.self, at: 1))
+                    return try row.decode((Int32, Bool).self)
                 }
                 #expect(pid == firstPID, "the pool of one reused its connection")
                 #expect(!inTransaction, "the next user is not inside the abandoned transaction")

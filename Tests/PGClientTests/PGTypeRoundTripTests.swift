@@ -39,9 +39,10 @@ extension PGClientTests {
                     try await connection.query(
                         "SELECT \(Int64.min) = '-9223372036854775808'::int8, \(Int32(-7)) + 1, 5::int2"
                     ).first)
-                #expect(try row.decode(Bool.self, at: 0))
-                #expect(try row.decode(Int32.self, at: 1) == -6)
-                #expect(try row.decode(Int.self, at: 2) == 5, "int2 widens to Int")
+                let (equal, sum, small) = try row.decode((Bool, Int32, Int).self)
+                #expect(equal)
+                #expect(sum == -6)
+                #expect(small == 5, "int2 widens to Int")
             }
         }
 
@@ -58,8 +59,9 @@ extension PGClientTests {
                 #expect(try await echo(false, on: connection) == false)
                 let row = try #require(
                     try await connection.query("SELECT \(2.5) * 2 = 5.0, NOT \(true)").first)
-                #expect(try row.decode(Bool.self, at: 0))
-                #expect(try row.decode(Bool.self, at: 1) == false)
+                let (equal, negated) = try row.decode((Bool, Bool).self)
+                #expect(equal)
+                #expect(negated == false)
             }
         }
 
@@ -74,10 +76,11 @@ extension PGClientTests {
                 }
                 let row = try #require(
                     try await connection.query("SELECT char_length(\("🐘日本")), octet_length(\("🐘日本"))").first)
-                #expect(try row.decode(Int.self, at: 0) == 3)
-                #expect(try row.decode(Int.self, at: 1) == 10)
+                let (characters, octets) = try row.decode((Int, Int).self)
+                #expect(characters == 3)
+                #expect(octets == 10)
                 let name = try #require(try await connection.query("SELECT current_user::name").first)
-                #expect(try name.decode(String.self, at: 0) == "keel")
+                #expect(try name.decode((String).self) == "keel")
             }
         }
 
@@ -86,11 +89,11 @@ extension PGClientTests {
                 let id = UUID()
                 #expect(try await echo(id, on: connection) == id)
                 let row = try #require(try await connection.query("SELECT \(id)::text").first)
-                #expect(try row.decode(String.self, at: 0) == id.uuidString.lowercased())
+                #expect(try row.decode((String).self) == id.uuidString.lowercased())
                 let fixed = try #require(UUID(uuidString: "A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11"))
                 let parsed = try #require(
                     try await connection.query("SELECT 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid").first)
-                #expect(try parsed.decode(UUID.self, at: 0) == fixed)
+                #expect(try parsed.decode((UUID).self) == fixed)
             }
         }
 
@@ -109,10 +112,11 @@ extension PGClientTests {
                                '2023-11-14 22:13:20.25'::timestamp
                         """
                     ).first)
-                #expect(try row.decode(Bool.self, at: 0), "the server sees the exact microsecond")
-                #expect(try row.decode(Date.self, at: 1).timeIntervalSince1970 == 946_684_799.5)
-                #expect(try row.decode(Date.self, at: 2) == .distantFuture)
-                #expect(try row.decode(Date.self, at: 3).timeIntervalSince1970 == 1_700_000_000.25)
+                let (exact, halfSecond, infinity, withoutZone) = try row.decode((Bool, Date, Date, Date).self)
+                #expect(exact, "the server sees the exact microsecond")
+                #expect(halfSecond.timeIntervalSince1970 == 946_684_799.5)
+                #expect(infinity == .distantFuture)
+                #expect(withoutZone.timeIntervalSince1970 == 1_700_000_000.25)
                 let beforeEpoch = Date(timeIntervalSince1970: 946_684_799.25)
                 #expect(try await echo(beforeEpoch, on: connection) == beforeEpoch)
             }
@@ -129,9 +133,10 @@ extension PGClientTests {
                     try await connection.query(
                         "SELECT octet_length(\(bytes)), \(bytes) = '\\x000100ff7f00'::bytea, \([UInt8]()) IS NULL"
                     ).first)
-                #expect(try row.decode(Int.self, at: 0) == 6)
-                #expect(try row.decode(Bool.self, at: 1))
-                #expect(try row.decode(Bool.self, at: 2) == false, "empty bytea is not NULL")
+                let (length, equal, emptyIsNull) = try row.decode((Int, Bool, Bool).self)
+                #expect(length == 6)
+                #expect(equal)
+                #expect(emptyIsNull == false, "empty bytea is not NULL")
             }
         }
 
@@ -146,10 +151,11 @@ extension PGClientTests {
                     try await connection.query(
                         "SELECT \(json)->>'name', (\(json)->>'retries')::int, jsonb_typeof(\(json)->'tags'), '{\"k\": [1, null]}'::json"
                     ).first)
-                #expect(try row.decode(String.self, at: 0) == "déploiement ✓")
-                #expect(try row.decode(Int.self, at: 1) == 3)
-                #expect(try row.decode(String.self, at: 2) == "array")
-                #expect(try row.decode(PGJSON.self, at: 3).text == "{\"k\": [1, null]}")
+                let (name, retries, tagsType, literal) = try row.decode((String, Int, String, PGJSON).self)
+                #expect(name == "déploiement ✓")
+                #expect(retries == 3)
+                #expect(tagsType == "array")
+                #expect(literal.text == "{\"k\": [1, null]}")
                 let invalid = PGJSON("{not json")
                 await #expect(throws: PGError.self) { try await connection.query("SELECT \(invalid)") }
             }
@@ -182,12 +188,14 @@ extension PGClientTests {
                                cardinality(\([String]())), ARRAY[1, 2, 3]::int4[], '{}'::text[]
                         """
                     ).first)
-                #expect(try row.decode(Int.self, at: 0) == 6)
-                #expect(try row.decode(Bool.self, at: 1))
-                #expect(try row.decode(Int.self, at: 2) == 2)
-                #expect(try row.decode(Int.self, at: 3) == 0)
-                #expect(try row.decode([Int].self, at: 4) == [1, 2, 3], "int4[] widens to [Int]")
-                #expect(try row.decode([String].self, at: 5) == [])
+                let (count, contains, position, emptyCount, ints, empty) = try row.decode(
+                    (Int, Bool, Int, Int, [Int], [String]).self)
+                #expect(count == 6)
+                #expect(contains)
+                #expect(position == 2)
+                #expect(emptyCount == 0)
+                #expect(ints == [1, 2, 3], "int4[] widens to [Int]")
+                #expect(empty == [])
             }
         }
 
@@ -212,9 +220,11 @@ extension PGClientTests {
                 let row = try #require(
                     try await connection.query("SELECT \(noText) IS NULL, \(noInt) IS NULL, NULL::int8").first
                 )
-                #expect(try row.decode(Bool.self, at: 0))
-                #expect(try row.decode(Bool.self, at: 1))
-                #expect(try row.decode(Int?.self, at: 2) == nil)
+                let (textIsNull, intIsNull, none) = try row.decode((Bool, Bool, Int?).self)
+                #expect(textIsNull)
+                #expect(intIsNull)
+                #expect(none == nil)
+                // The positional decode refuses NULL for a column decoded as non-optional.
                 #expect {
                     try row.decode(Int.self, at: 2)
                 } throws: { error in
@@ -275,6 +285,11 @@ extension PGClientTests {
                 #expect(throws: PGError.self) { try row.decode(String.self, column: "missing") }
                 #expect(throws: PGError.self) { try row.decode(String.self, at: 9) }
                 #expect(try row.decode(Int32.self, column: "i") == 70_000)
+                // A tuple decodes the whole row: one naming fewer or more columns than the row has is refused.
+                #expect(throws: PGError.self) { try row.decode((String).self) }
+                #expect(throws: PGError.self) { try row.decode((String, Int32, Int).self) }
+                let (text, number) = try row.decode((String, Int32).self)
+                #expect(text == "text" && number == 70_000)
             }
         }
     }

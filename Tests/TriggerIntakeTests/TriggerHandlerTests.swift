@@ -53,7 +53,7 @@ import Testing
     func outboxCount(exchange: String, pool: PGPool) async throws -> Int {
         try await pool.withConnection { connection in
             try await connection.query("SELECT count(*) FROM outbox WHERE exchange = \(exchange)")[0]
-                .decode(Int.self, at: 0)
+                .decode((Int).self)
         }
     }
 

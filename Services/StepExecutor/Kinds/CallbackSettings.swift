@@ -52,7 +52,8 @@ struct CallbackSettings: Sendable {
         let expires = Int64(now.timeIntervalSince1970) + lifetime.components.seconds
         let claims = CallbackClaims(
             run: work.runID, step: work.step.id, attempt: work.attempt,
-            wait: WaitID.of(run: work.runID, step: work.step.id, attempt: work.attempt), expires: expires)
+            wait: AttemptID(run: work.runID, step: work.step.id, attempt: work.attempt).waitID,
+            expires: expires)
         return CallbackToken.mint(claims, keys: keys)
     }
 

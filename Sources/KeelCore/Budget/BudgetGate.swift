@@ -29,6 +29,15 @@ public struct BudgetGate: Sendable, Hashable {
     /// `<run>:budget:<number>`.
     public static func approvalID(run: String, number: Int) -> String { "\(run):budget:\(number)" }
 
+    /// The run a gate's approval id names; nil for any other text, an attempt's approval id among them.
+    public static func run(ofApprovalID text: String) -> RunID? {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 3, let run = RunID(String(parts[0])), let number = Int(parts[2]), number > 0,
+            approvalID(run: run.description, number: number) == text
+        else { return nil }
+        return run
+    }
+
     /// The approvers' question: each exhausted dimension's spend against its limit, then what approving
     /// adds. Money is written in the budget's currency.
     public static func summary(

@@ -12,7 +12,7 @@ public enum RunCommand: Sendable, Hashable {
     /// Disarm a timer; one that already fired is ignored by the reducer anyway.
     case cancelTimer(id: String)
     /// Open a callback wait: its `waits` row, whose `wait.schema` judges callbacks (the step-executor
-    /// mints the token, for the deterministic `WaitID`).
+    /// mints the token, for the deterministic `AttemptID.waitID`).
     case openWait(step: String, attempt: Int, waitID: String, timeoutAt: Timestamp, heartbeatAt: Timestamp?)
     /// The wait is over (answered, timed out or cancelled): later callbacks get its stored outcome.
     case closeWait(waitID: String)

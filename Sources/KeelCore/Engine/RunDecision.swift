@@ -338,7 +338,8 @@ struct RunDecision {
                 return
             }
             let scheduled = ScheduledAttempt(
-                step: id, attempt: attempt, idempotencyKey: state.idempotencyKey(step: id, attempt: attempt),
+                step: id, attempt: attempt,
+                idempotencyKey: state.attemptID(step: id, attempt: attempt)?.idempotencyKey ?? "",
                 runsOn: definition.runsOn, shardKey: shardKey, concurrency: claims,
                 changeRequest: state.changeRequest(for: id))
             record(.stepScheduled(scheduled))
@@ -371,7 +372,7 @@ struct RunDecision {
             return
         }
         let request = SubflowRequest(
-            step: id, attempt: attempt, waitID: WaitID.of(run: runID, step: id, attempt: attempt),
+            step: id, attempt: attempt, waitID: state.attemptID(step: id, attempt: attempt)?.waitID ?? "",
             flow: action.flow, input: input)
         record(.subflowStarted(request))
         commands.append(.startSubflow(request))
@@ -411,7 +412,7 @@ struct RunDecision {
             guard let rendered = approvalRequest(id, attempt: attempt, gate: gate) else { return }
             request = rendered
         }
-        let waitID = WaitID.of(run: runID, step: id, attempt: attempt)
+        let waitID = state.attemptID(step: id, attempt: attempt)?.waitID ?? ""
         record(.waitOpened(step: id, attempt: attempt, waitID: waitID))
         let now = step(id)
         commands.append(
@@ -445,7 +446,8 @@ struct RunDecision {
             return nil
         }
         return ApprovalRequest(
-            step: id, attempt: attempt, approvalID: "\(runID):\(id):\(attempt):approval", summary: summary,
+            step: id, attempt: attempt,
+            approvalID: state.attemptID(step: id, attempt: attempt)?.approvalID ?? "", summary: summary,
             bound: bound)
     }
 
@@ -575,7 +577,8 @@ struct RunDecision {
     private mutating func stop(_ id: String, attempt: Int, reason: String) {
         commands.append(
             .stopAttempt(
-                step: id, attempt: attempt, idempotencyKey: state.idempotencyKey(step: id, attempt: attempt),
+                step: id, attempt: attempt,
+                idempotencyKey: state.attemptID(step: id, attempt: attempt)?.idempotencyKey ?? "",
                 reason: reason))
     }
 

@@ -59,9 +59,10 @@ public struct RunState: Sendable, Hashable {
         return state
     }
 
-    /// The stable idempotency key of an attempt: `<run id>:<step>:<attempt>`.
-    public func idempotencyKey(step: String, attempt: Int) -> String {
-        "\(trigger?.runID.description ?? ""):\(step):\(attempt)"
+    /// Attempt `attempt` of step `step` of this run, whose ids are stable (`AttemptID`); nil before the
+    /// run's trigger names the run (a pending run accepts nothing else, so the reducer never asks then).
+    public func attemptID(step: String, attempt: Int) -> AttemptID? {
+        trigger.map { AttemptID(run: $0.runID, step: step, attempt: attempt) }
     }
 
     /// The approver's note the attempts of `id` carry: its own, or for an element the mapped step's (a

@@ -15,7 +15,7 @@ public struct SubflowAction: Sendable, Hashable {
     /// Idempotency keys of this shape (`<run>:<step>:<attempt>:wait`) belong to child runs: an ordinary
     /// trigger may not take one, or it could claim a child's place before the child is created.
     public static func isChildKey(_ key: String) -> Bool {
-        key.hasSuffix(":wait") && key.split(separator: ":", omittingEmptySubsequences: false).count == 4
+        AttemptID(waitID: key) != nil
     }
 
     /// The child flow's name; its live release when the step starts.

@@ -74,11 +74,9 @@ public struct ApprovalStore: Sendable {
         }
     }
 
-    /// The trace of the run an approval id names, if it names one.
+    /// The trace of the run an approval id names, if it names one: an attempt's, or a budget gate's.
     private func runTraceparent(ofApproval id: String) async throws -> String? {
-        guard let run = id.split(separator: ":").first.flatMap({ RunID(String($0)) }) else {
-            return nil
-        }
+        guard let run = AttemptID(approvalID: id)?.run ?? BudgetGate.run(ofApprovalID: id) else { return nil }
         let rows = try await advancer.pool.withConnection { connection in
             try await connection.query("SELECT traceparent FROM runs WHERE id = \(run)")
         }

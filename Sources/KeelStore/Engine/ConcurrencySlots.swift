@@ -42,7 +42,8 @@ struct ConcurrencySlots {
             ? []
             : Set(
                 state.steps.compactMap { id, step in
-                    [.scheduled, .running].contains(step.status) ? "\(id):\(step.attempt)" : nil
+                    [.scheduled, .running].contains(step.status)
+                        ? AttemptID(run: run, step: id, attempt: step.attempt).slotHolder : nil
                 })
         let keepRun = state.status != .finished
         let released = try await connection.query(

@@ -116,9 +116,8 @@ struct RunCommands {
             runID: trigger.runID, flow: trigger.flow, version: trigger.version, step: scheduled.step,
             attempt: scheduled.attempt, idempotencyKey: scheduled.idempotencyKey,
             correlationID: trigger.correlationID)
-        let claims = scheduled.concurrency.map {
-            SlotClaim($0, flow: trigger.flow, step: scheduled.step, attempt: scheduled.attempt)
-        }
+        let attempt = AttemptID(run: runID, step: scheduled.step, attempt: scheduled.attempt)
+        let claims = scheduled.concurrency.map { SlotClaim($0, flow: trigger.flow, attempt: attempt) }
         if !claims.isEmpty {
             let granted = try await slots.acquire(
                 claims, run: runID, dispatch: dispatch, routingKey: route.routingKey)

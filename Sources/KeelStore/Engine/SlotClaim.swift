@@ -15,16 +15,15 @@ struct SlotClaim: Sendable, Hashable, Codable {
         self.holder = holder
     }
 
-    init(_ claim: ConcurrencyClaim, flow: String, step: String, attempt: Int) {
+    init(_ claim: ConcurrencyClaim, flow: String, attempt: AttemptID) {
         switch claim.scope {
         case .flow:
             self.init(slot: "flow:\(flow):\(claim.key)", limit: claim.limit, holder: Self.runHolder)
         case .step:
             // The elements of a mapped step share its limit.
-            let limited = MapElement.parse(step)?.step ?? step
+            let limited = MapElement.parse(attempt.step)?.step ?? attempt.step
             self.init(
-                slot: "step:\(flow):\(limited):\(claim.key)", limit: claim.limit, holder: "\(step):\(attempt)"
-            )
+                slot: "step:\(flow):\(limited):\(claim.key)", limit: claim.limit, holder: attempt.slotHolder)
         }
     }
 }

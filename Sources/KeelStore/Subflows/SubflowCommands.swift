@@ -39,7 +39,7 @@ struct SubflowCommands {
     /// has not finished. A child not created yet never will be: intake refuses a parent no longer waiting.
     func stopChild(step: String, attempt: Int, reason: String, at: Timestamp) async throws {
         guard let parentRunID = state.trigger?.runID else { return }
-        let waitID = WaitID.of(run: parentRunID, step: step, attempt: attempt)
+        let waitID = AttemptID(run: parentRunID, step: step, attempt: attempt).waitID
         let rows = try await connection.query(
             """
             SELECT id FROM runs

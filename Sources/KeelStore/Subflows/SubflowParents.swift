@@ -22,11 +22,8 @@ public struct SubflowParents: Sendable {
     /// The parent a child's trigger names, when its history asked for exactly this child; nil when no run
     /// asked for it (a forged or mistaken header).
     public func verify(waitID: String, flow: String, input: JSONValue) async throws -> VerifiedParent? {
-        let parts = waitID.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 4, parts[3] == "wait", let run = RunID(String(parts[0])),
-            let attempt = Int(parts[2])
-        else { return nil }
-        let step = String(parts[1])
+        guard let waited = AttemptID(waitID: waitID) else { return nil }
+        let (run, step, attempt) = (waited.run, waited.step, waited.attempt)
         let rows = try await pool.withConnection { connection in
             try await connection.query(
                 """

@@ -28,7 +28,7 @@ public struct CallbackStore: Sendable {
     ) async throws -> CallbackOutcome {
         try await advancer.withTransaction { connection in
             let run = claims.run
-            guard claims.wait == WaitID.of(run: claims.run, step: claims.step, attempt: claims.attempt)
+            guard claims.wait == AttemptID(run: claims.run, step: claims.step, attempt: claims.attempt).waitID
             else { return .refused(.foreignWait) }
             let received = Received(
                 claims: claims, run: run, status: status, output: stored ?? output, resources: resources,

@@ -33,11 +33,12 @@ struct WaitCommands {
             switch fact.event {
             case .callbackReceived(_, let id, let status, _) where id == waitID && status != .heartbeat:
                 ending = WaitEnding(status)
-            case .stepTimedOut(let step, let attempt, _) where waitID.hasSuffix(Self.suffix(step, attempt)):
+            case .stepTimedOut(let step, let attempt, _) where waitID == wait(step, attempt):
                 ending = .timedOut
-            case .stepCancelled(let step, let attempt, _) where waitID.hasSuffix(Self.suffix(step, attempt)):
+            case .stepCancelled(let step, let attempt, _) where waitID == wait(step, attempt):
                 ending = .cancelled
-            case .approvalDecided(_, let approvalID, _, _, _) where Self.sameAttempt(waitID, approvalID):
+            case .approvalDecided(_, let approvalID, _, _, _)
+            where AttemptID(approvalID: approvalID)?.waitID == waitID:
                 ending = .decided
             default:
                 continue
@@ -65,12 +66,8 @@ struct WaitCommands {
             """)
     }
 
-    /// The wait id's `<step>:<attempt>:wait` suffix, to match a step's facts against it.
-    private static func suffix(_ step: String, _ attempt: Int) -> String { ":\(step):\(attempt):wait" }
-
-    /// Whether an approval (`<run>:<step>:<attempt>:approval`) was requested beside this wait.
-    private static func sameAttempt(_ waitID: String, _ approvalID: String) -> Bool {
-        waitID.hasSuffix(":wait") && approvalID.hasSuffix(":approval")
-            && waitID.dropLast("wait".count) == approvalID.dropLast("approval".count)
+    /// The id of this run's wait for a step's attempt, to match the step's facts against a wait.
+    private func wait(_ step: String, _ attempt: Int) -> String {
+        AttemptID(run: runID, step: step, attempt: attempt).waitID
     }
 }

@@ -155,7 +155,7 @@ import Testing
             // Separation of duties holds: otto cannot approve otto's run even in the reviewers group.
             let requester = try await stack.pool.withConnection { connection in
                 try await connection.query("SELECT requester FROM runs WHERE id = \(UUID(uuidString: runID))")
-                    .first?.decode(String?.self, at: 0)
+                    .first?.decode((String?).self)
             }
             #expect(requester == "otto")
 

@@ -26,7 +26,7 @@ struct EngineSubflowTests {
         var run = try EngineHarness(deploy)
         run.trigger(input: ["table": "users"])
         run.complete("build")
-        let waitID = WaitID.of(run: run.runID, step: "migrate", attempt: 1)
+        let waitID = AttemptID(run: run.runID, step: "migrate", attempt: 1).waitID
         #expect(
             started(run) == [
                 SubflowRequest(
@@ -51,21 +51,21 @@ struct EngineSubflowTests {
         var run = try EngineHarness(deploy)
         run.trigger(input: ["table": "users"])
         run.complete("build")
-        let first = WaitID.of(run: run.runID, step: "migrate", attempt: 1)
+        let first = AttemptID(run: run.runID, step: "migrate", attempt: 1).waitID
         run.feed(
             .callbackReceived(
                 step: "migrate", waitID: first, status: .failed,
                 output: ["error": "the child run c1 of db-migrate failed"]))
         #expect(run.step("migrate").status == .retrying)
         run.fire(.retry(step: "migrate", attempt: 2))
-        #expect(started(run).map(\.waitID) == [WaitID.of(run: run.runID, step: "migrate", attempt: 2)])
+        #expect(started(run).map(\.waitID) == [AttemptID(run: run.runID, step: "migrate", attempt: 2).waitID])
         // The first child's late answer no longer counts.
         #expect(
             run.feed(.callbackReceived(step: "migrate", waitID: first, status: .succeeded, output: [:]))
                 .ignored)
         run.feed(
             .callbackReceived(
-                step: "migrate", waitID: WaitID.of(run: run.runID, step: "migrate", attempt: 2),
+                step: "migrate", waitID: AttemptID(run: run.runID, step: "migrate", attempt: 2).waitID,
                 status: .failed,
                 output: ["error": "the child run c2 of db-migrate was cancelled"]))
         #expect(run.step("migrate").status == .failed)
