@@ -1,4 +1,4 @@
-import KeelCore
+@testable import KeelCore
 import Testing
 
 @Suite struct AttemptIDTests {
@@ -92,5 +92,20 @@ import Testing
         #expect(BudgetGate.run(ofApprovalID: "\(Self.run):budget:0") == nil)
         #expect(BudgetGate.run(ofApprovalID: "r1:budget:1") == nil)
         #expect(BudgetGate.run(ofApprovalID: "\(Self.run)\u{0}:budget:1") == nil)
+    }
+
+    @Test("a timer id names its attempt and purpose; the run's own timer names none")
+    func timerIDs() {
+        let heartbeat = Self.attempt.timerID("heartbeat:3")
+        #expect(heartbeat == "\(Self.run):\(Self.attempt.step):\(Self.attempt.attempt):heartbeat:3")
+        #expect(AttemptID.timer(heartbeat)?.attempt == Self.attempt)
+        #expect(AttemptID.timer(heartbeat)?.purpose == "heartbeat:3")
+        #expect(AttemptID.timer("\(Self.run):run-timeout:1") == nil)
+        #expect(AttemptID.timer(Self.attempt.idempotencyKey + ":") == nil)
+        #expect(AttemptID.timer("r1:tests:2:retry") == nil)
+        #expect(ShadowSimulator.step(ofTimer: heartbeat, runID: Self.run.description) == Self.attempt.step)
+        #expect(
+            ShadowSimulator.step(ofTimer: "\(Self.run):run-timeout:1", runID: Self.run.description) == nil)
+        #expect(ShadowSimulator.step(ofTimer: heartbeat, runID: RunID.fixture(9).description) == nil)
     }
 }

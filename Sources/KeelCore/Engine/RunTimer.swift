@@ -46,30 +46,32 @@ extension RunState {
             guard step.deadline != nil || [.scheduled, .retrying, .waiting].contains(step.status) else {
                 continue
             }
-            let prefix = "\(runID):\(id):"
-            add(prefix + "\(step.roundStart):step-timeout", step.deadline, .stepTimeout(step: id))
+            func timer(_ attempt: Int, _ purpose: String) -> String {
+                AttemptID(run: runID, step: id, attempt: attempt).timerID(purpose)
+            }
+            add(timer(step.roundStart, "step-timeout"), step.deadline, .stepTimeout(step: id))
             let attempt = step.attempt
             switch step.status {
             case .scheduled:
                 add(
-                    prefix + "\(attempt):queue-timeout", step.queueDeadline,
+                    timer(attempt, "queue-timeout"), step.queueDeadline,
                     .queueTimeout(step: id, attempt: attempt))
             case .retrying:
                 if let next = step.retryAttempt {
-                    add(prefix + "\(next):retry", step.retryDue, .retry(step: id, attempt: next))
+                    add(timer(next, "retry"), step.retryDue, .retry(step: id, attempt: next))
                 }
             case .waiting:
                 add(
-                    prefix + "\(attempt):wait-timeout", step.waitDeadline,
+                    timer(attempt, "wait-timeout"), step.waitDeadline,
                     .waitTimeout(step: id, attempt: attempt))
                 add(
-                    prefix + "\(attempt):heartbeat:\(step.heartbeats)", step.heartbeatDue,
+                    timer(attempt, "heartbeat:\(step.heartbeats)"), step.heartbeatDue,
                     .heartbeat(step: id, attempt: attempt))
                 add(
-                    prefix + "\(attempt):approval-timeout", step.approvalDeadline,
+                    timer(attempt, "approval-timeout"), step.approvalDeadline,
                     .approvalTimeout(step: id, attempt: attempt))
                 add(
-                    prefix + "\(attempt):approval-reminder", step.reminderDue,
+                    timer(attempt, "approval-reminder"), step.reminderDue,
                     .approvalReminder(step: id, attempt: attempt))
             case .pending, .running, .succeeded, .partial, .failed, .timedOut, .skipped, .cancelled:
                 break

@@ -2,7 +2,8 @@
 ///
 /// Its text forms (docs/history.md, "Identifiers") are stored in history, database rows and messages,
 /// and are written and read here only: the idempotency key `<run>:<step>:<attempt>`, the wait id
-/// `<run>:<step>:<attempt>:wait`, the approval id `<run>:<step>:<attempt>:approval`, and the holder
+/// `<run>:<step>:<attempt>:wait`, the approval id `<run>:<step>:<attempt>:approval`, the attempt's timers
+/// `<run>:<step>:<attempt>:<purpose>`, and the holder
 /// `<step>:<attempt>` of a step-scope concurrency slot (the slot's row names the run). A text parses only
 /// when it is exactly what an id would write: a lower-case UUID run, a step without `:` or NUL, and an
 /// attempt of 1 or more without sign or leading zeros.
@@ -30,6 +31,21 @@ public struct AttemptID: Sendable, Hashable, CustomStringConvertible {
 
     /// `<run>:<step>:<attempt>:approval`: the approval requested for the attempt.
     public var approvalID: String { idempotencyKey + ":" + Self.approvalSuffix }
+
+    /// `<run>:<step>:<attempt>:<purpose>`: a timer the run arms for the attempt (`queue-timeout`, `retry`,
+    /// `wait-timeout`, `heartbeat:<n>`, `approval-timeout`, `approval-reminder`; `step-timeout` for the
+    /// attempt that began the step's round).
+    public func timerID(_ purpose: String) -> String { idempotencyKey + ":" + purpose }
+
+    /// The attempt a timer id names and the timer's purpose; nil for the run's own timer
+    /// (`<run>:run-timeout:<pass>`) and any other text.
+    public static func timer(_ text: String) -> (attempt: AttemptID, purpose: String)? {
+        let parts = text.split(separator: ":", maxSplits: 3, omittingEmptySubsequences: false)
+        guard parts.count == 4, !parts[3].isEmpty,
+            let attempt = AttemptID(idempotencyKey: parts[0...2].joined(separator: ":"))
+        else { return nil }
+        return (attempt, String(parts[3]))
+    }
 
     /// `<step>:<attempt>`: who holds a step-scope concurrency slot (the slot's row names the run).
     public var slotHolder: String { "\(step):\(attempt)" }

@@ -127,12 +127,8 @@ public struct ShadowSimulator: Sendable {
 
     /// The step a timer id (docs/history.md, "Identifiers") belongs to; nil for the run's own timers.
     static func step(ofTimer timerID: String, runID: String) -> String? {
-        guard timerID.hasPrefix(runID + ":") else { return nil }
-        let rest = timerID.dropFirst(runID.count + 1)
-        guard let step = rest.split(separator: ":", maxSplits: 1).first, step != "run-timeout" else {
-            return nil
-        }
-        return String(step)
+        guard let timer = AttemptID.timer(timerID), timer.attempt.run.description == runID else { return nil }
+        return timer.attempt.step
     }
 
     // MARK: The report
