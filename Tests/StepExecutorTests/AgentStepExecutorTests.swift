@@ -79,6 +79,20 @@ import Testing
         return script
     }
 
+    /// A fresh working copy, a stand-in replaying `transcript` there, a resource store and the kinds on it,
+    /// for `body`; the copy is removed afterwards.
+    static func withStandIn(
+        replaying transcript: String,
+        _ body: (WorkingCopy, String, ResourceStore, StepKinds) async throws -> Void
+    ) async throws {
+        let copy = try await WorkingCopy.make()
+        defer { copy.remove() }
+        let program = try standIn(transcript: transcript, in: copy)
+        try await withResourceStore { resources in
+            try await body(copy, program, resources, StepKinds.testing(resources))
+        }
+    }
+
     static func agentStep(_ action: AgentAction) -> StepDefinition {
         StepDefinition(id: "fix", kind: .agent(action))
     }
@@ -127,11 +141,7 @@ import Testing
     }
 
     @Test func aChangeRequestReachesTheAgentInItsPrompt() async throws {
-        let copy = try await WorkingCopy.make()
-        defer { copy.remove() }
-        let program = try Self.standIn(transcript: "codex.jsonl", in: copy)
-        try await withResourceStore { resources in
-            let kinds = StepKinds.testing(resources)
+        try await Self.withStandIn(replaying: "codex.jsonl") { copy, program, resources, kinds in
             var attempt = work(
                 Self.agentStep(
                     AgentAction(
@@ -197,23 +207,19 @@ import Testing
     }
 
     @Test func theAgentsRepositoryCannotMakeTheDiffRunAProgram() async throws {
-        let copy = try await WorkingCopy.make()
-        defer { copy.remove() }
-        let marker = copy.notes + "/pwned"
-        // What a hostile agent could leave behind for whoever runs git here next.
-        try await copy.shell(
-            """
-            git config core.fsmonitor 'touch \(marker)'
-            git config diff.external '\(copy.notes)/external.sh'
-            printf '#!/bin/sh\\ntouch \(marker)\\n' > '\(copy.notes)/external.sh' && chmod +x '\(copy.notes)/external.sh'
-            mkdir -p .git/hooks && printf '#!/bin/sh\\ntouch \(marker)\\n' > .git/hooks/post-index-change
-            chmod +x .git/hooks/post-index-change
-            git config color.ui always
-            git config diff.noprefix true
-            """)
-        let program = try Self.standIn(transcript: "codex.jsonl", in: copy)
-        try await withResourceStore { resources in
-            let kinds = StepKinds.testing(resources)
+        try await Self.withStandIn(replaying: "codex.jsonl") { copy, program, resources, kinds in
+            let marker = copy.notes + "/pwned"
+            // What a hostile agent could leave behind for whoever runs git here next.
+            try await copy.shell(
+                """
+                git config core.fsmonitor 'touch \(marker)'
+                git config diff.external '\(copy.notes)/external.sh'
+                printf '#!/bin/sh\\ntouch \(marker)\\n' > '\(copy.notes)/external.sh' && chmod +x '\(copy.notes)/external.sh'
+                mkdir -p .git/hooks && printf '#!/bin/sh\\ntouch \(marker)\\n' > .git/hooks/post-index-change
+                chmod +x .git/hooks/post-index-change
+                git config color.ui always
+                git config diff.noprefix true
+                """)
             let outcome = try await kinds.execute(
                 work(
                     Self.agentStep(
@@ -228,11 +234,7 @@ import Testing
     }
 
     @Test func aWorkingDirectoryThatIsNotAGitWorkingCopyFailsPermanently() async throws {
-        let copy = try await WorkingCopy.make()
-        defer { copy.remove() }
-        let program = try Self.standIn(transcript: "codex.jsonl", in: copy)
-        try await withResourceStore { resources in
-            let kinds = StepKinds.testing(resources)
+        try await Self.withStandIn(replaying: "codex.jsonl") { copy, program, resources, kinds in
             let outcome = try await kinds.execute(
                 work(
                     Self.agentStep(
@@ -246,11 +248,7 @@ import Testing
     }
 
     @Test func aToolThatReportsAnErrorFailsTheAttemptAsTransient() async throws {
-        let copy = try await WorkingCopy.make()
-        defer { copy.remove() }
-        let program = try Self.standIn(transcript: "claude-code-error.jsonl", in: copy)
-        try await withResourceStore { resources in
-            let kinds = StepKinds.testing(resources)
+        try await Self.withStandIn(replaying: "claude-code-error.jsonl") { copy, program, resources, kinds in
             let outcome = try await kinds.execute(
                 work(
                     Self.agentStep(

@@ -157,9 +157,10 @@ struct RunStepExecutor: StepKindExecutor {
         let ended = await runProcess(
             action, work: work, callbackVariables: callbackVariables, directory: directory, redactor: redactor
         )
-        guard case .exited(let streams) = ended else {
-            if case .ended(let outcome) = ended { return outcome }
-            return .failed(.permanent, message: "the process did not end")
+        let streams: StoredStreams
+        switch ended {
+        case .ended(let outcome): return outcome
+        case .exited(let stored): streams = stored
         }
         return await outputs(
             directory: directory, workingDirectory: workingDirectory(action, directory), work: work,
@@ -168,10 +169,13 @@ struct RunStepExecutor: StepKindExecutor {
             streams: streams)
     }
 
+    /// The stored stdout (or transcript) and stderr of a process that exited 0.
+    typealias StoredStreams = (output: ResourceRecord, error: ResourceRecord)
+
     /// How an attempt's process ended: with exit status 0 and both streams stored, or with the outcome
     /// that ends the attempt (a non-zero exit, a signal, the timeout, cancellation, a store that failed).
     enum ProcessEnd {
-        case exited(streams: (output: ResourceRecord, error: ResourceRecord))
+        case exited(streams: StoredStreams)
         case ended(StepOutcome)
     }
 
@@ -294,7 +298,7 @@ struct RunStepExecutor: StepKindExecutor {
     func outputs(
         directory: AttemptDirectory, workingDirectory: String, work: StepWork, redactor: SecretRedactor,
         producer: ResourceProducer?,
-        streams: (output: ResourceRecord, error: ResourceRecord)
+        streams: StoredStreams
     ) async -> StepOutcome {
         let bytes: [UInt8]
         do {

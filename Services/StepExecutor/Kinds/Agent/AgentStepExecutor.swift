@@ -65,9 +65,10 @@ struct AgentStepExecutor: StepKindExecutor {
             process, work: work, directory: directory, redactor: redactor,
             output: ("transcript", action.adapter.transcriptMediaType), onOutput: onOutput)
         let report = transcript?.finish()
-        guard case .exited(let streams) = ended else {
-            if case .ended(let outcome) = ended { return outcome }
-            return .failed(.permanent, message: "the agent's process did not end")
+        let streams: RunStepExecutor.StoredStreams
+        switch ended {
+        case .ended(let outcome): return outcome
+        case .exited(let stored): streams = stored
         }
         if let problem = report?.error {
             return .failed(.transient, message: "the agent reported an error: \(Self.shortened(problem))")
@@ -94,6 +95,8 @@ struct AgentStepExecutor: StepKindExecutor {
             }
         }
         outputs["usage"] = usage.jsonValue
+        // The transcript was masked as bytes; a secret the tool wrote JSON-escaped is only whole again
+        // once its events are decoded, so what is read from them is masked once more.
         if let message = report?.finalMessage {
             do {
                 outputs["final_message"] = try await run.resources.inlineOrStore(
