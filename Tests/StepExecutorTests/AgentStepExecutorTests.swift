@@ -206,6 +206,34 @@ import Testing
         }
     }
 
+    @Test func aSecretTheToolWritesIntoItsJSONTranscriptIsMaskedThereAndInTheFinalMessage() async throws {
+        let copy = try await WorkingCopy.make()
+        defer { copy.remove() }
+        let secret = #"sk-"quoted"-42"#
+        let script = copy.notes + "/claude.sh"
+        // A tool that quotes its key back in its result event, JSON-escaped as any JSON writer would.
+        try #"""
+        #!/bin/sh
+        key="$(printf '%s' "$AGENT_KEY" | sed 's/"/\\"/g')"
+        printf '{"type":"result","subtype":"success","is_error":false,"result":"the key is %s"}\n' "$key"
+        """#.write(toFile: script, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script)
+        try await withResourceStore { resources in
+            let kinds = StepKinds.testing(resources, secrets: ["KEY": secret])
+            let outcome = try await kinds.execute(
+                work(
+                    Self.agentStep(
+                        AgentAction(
+                            adapter: .claudeCode, prompt: "p", workingDirectory: copy.path, command: [script],
+                            env: ["AGENT_KEY": "${{ secrets.KEY }}"]))))
+            let outputs = try #require(outcome.outputs, "\(outcome)")
+            #expect(outputs["final_message"] == "the key is ***")
+            let transcript = try await resources.text(of: outputs["transcript"])
+            #expect(transcript.contains(#""result":"the key is ***""#), "\(transcript)")
+            #expect(!transcript.contains("quoted"))
+        }
+    }
+
     @Test func theAgentsRepositoryCannotMakeTheDiffRunAProgram() async throws {
         try await Self.withStandIn(replaying: "codex.jsonl") { copy, program, resources, kinds in
             let marker = copy.notes + "/pwned"

@@ -6,6 +6,9 @@
 /// chunk (or `finish()`) decides. The output is therefore the same however the input is chunked. Where
 /// secrets overlap, the longest one starting leftmost wins.
 ///
+/// Each secret is also masked in its JSON-string form (`a"b` as `a\"b`), so a secret a program wrote
+/// into JSON is masked in the bytes, before anything decodes them.
+///
 /// Feed chunks with `redact(_:)`, then call `finish()` once for the held tail.
 public struct SecretRedactor: Sendable {
     /// What each occurrence becomes.
@@ -25,6 +28,9 @@ public struct SecretRedactor: Sendable {
         var unique = Set<[UInt8]>()
         for secret in secrets where secret.utf8.count >= Self.minimumSecretLength {
             unique.insert(Array(secret.utf8))
+            // A secret with a quote, backslash or control character is written differently inside a
+            // JSON string (a tool's JSON transcript, a JSON output): that form is masked too.
+            unique.insert(Self.jsonEscaped(secret))
         }
         // Longest first, so the first full match at a position is the longest one.
         self.secrets = unique.sorted {
@@ -34,6 +40,11 @@ public struct SecretRedactor: Sendable {
         for secret in self.secrets { starts[Int(secret[0])] = true }
         startsSecret = starts
         self.mask = mask
+    }
+
+    /// The bytes of `secret` as they stand between the quotes of a JSON string.
+    static func jsonEscaped(_ secret: String) -> [UInt8] {
+        Array(JSONValue.string(secret).jsonString(.compact).utf8.dropFirst().dropLast())
     }
 
     /// Whether there is anything to redact.

@@ -20,6 +20,18 @@ import Testing
         #expect(SecretRedactor(secrets: []).redacting("nothing") == "nothing")
     }
 
+    @Test func aSecretIsMaskedInItsJSONStringFormToo() {
+        let secret = #"pa"ss\word"#
+        let redactor = SecretRedactor(secrets: [secret])
+        let json = #"{"result":"the key is pa\"ss\\word."}"#
+        #expect(redactor.redacting(json) == #"{"result":"the key is ***."}"#)
+        #expect(redactor.redacting("raw: " + secret) == "raw: ***")
+        // Split anywhere, the escaped form is still found.
+        let bytes = Array(json.utf8)
+        #expect(
+            redact([Array(bytes[..<27]), Array(bytes[27...])], redactor) == #"{"result":"the key is ***."}"#)
+    }
+
     @Test func holdsBackOnlyWhatMightStillBecomeASecret() {
         var redactor = SecretRedactor(secrets: ["password"])
         #expect(redactor.redact(Array("my pass".utf8)) == Array("my ".utf8))
