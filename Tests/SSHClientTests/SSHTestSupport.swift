@@ -4,8 +4,9 @@ import Logging
 import SSHClient
 import Testing
 
-/// Every test of this module talks to the one sshd of scripts/servers/sshd.sh, and one of them restarts
-/// it, so they all live in this serialized suite (nested suites inherit `.serialized`).
+/// Every test of this module talks to the one sshd of scripts/servers/sshd.sh, so they live in this
+/// serialized suite (nested suites inherit `.serialized`). The one that restarts it is
+/// `SSHServerRestartTests`, which `scripts/test` runs after everything else.
 @Suite("SSHClient against the test sshd", .serialized)
 struct SSHServerTests {}
 
