@@ -107,7 +107,10 @@ public struct ScheduleStore: Sendable {
 
     static let columns = "flow, spec, version, paused, next_fire_at, last_tick_at, last_run_id"
 
-    static func record(_ row: PGRow) throws -> ScheduleRecord {
+    /// Kept out of line: inlined into `list(flow:)`'s closure, this seven-column tuple decode crashes the
+    /// Swift 6.3.1 optimizer (signal 11 while splitting the closure's coroutine) in release builds, the
+    /// builds the Dockerfiles make. `scripts/validate release` builds them, so a crash like it fails CI.
+    @inline(never) static func record(_ row: PGRow) throws -> ScheduleRecord {
         let (flow, spec, version, paused, nextFireAt, lastTickAt, lastRunID) = try row.decode(
             (String, PGJSON, Int, Bool, Date?, Date?, RunID?).self)
         return ScheduleRecord(
