@@ -64,12 +64,7 @@ import Testing
         for run in try await RunStore(pool: stack.pool).list(flow: "quickstart") {
             histories += "\(run.id): \(try await stack.history(run.id.description))\n"
         }
-        let unsent = try await stack.pool.withConnection { connection in
-            try await connection.query(
-                "SELECT exchange || ' ' || routing_key || ' attempts=' || attempts || ' ' || coalesce(last_error, '') FROM outbox WHERE sent_at IS NULL"
-            ).map { try $0.decode(String.self) }
-        }
-        return histories + "unsent: \(unsent)"
+        return histories + (try await stack.diagnosis())
     }
 
     struct NoApproval: Error {}

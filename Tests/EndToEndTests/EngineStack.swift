@@ -232,7 +232,14 @@ final class EngineStack: KeelCLITesting, @unchecked Sendable {
             }
             try await Task.sleep(for: .milliseconds(100))
         }
-        let diagnosis = try await pool.withConnection { connection in
+        Issue.record("runs of \(flow) did not finish: \(runs)\n\(try await diagnosis())\n\(logs)")
+        return runs
+    }
+
+    /// Every attempt's row and every message the outbox has not sent, for a failure's message: what a run
+    /// that stopped moving was doing, and what it was waiting to send.
+    func diagnosis() async throws -> String {
+        try await pool.withConnection { connection in
             let attempts = try await connection.query(
                 "SELECT run_id::text, step, attempt::text, status, lease_token::text, lease_expires_at::text FROM step_attempts ORDER BY run_id, step"
             ).map { row -> String in
@@ -250,8 +257,6 @@ final class EngineStack: KeelCLITesting, @unchecked Sendable {
             return "attempts:\n" + attempts.joined(separator: "\n") + "\nunsent:\n"
                 + outbox.joined(separator: "\n")
         }
-        Issue.record("runs of \(flow) did not finish: \(runs)\n\(diagnosis)\n\(logs)")
-        return runs
     }
 
     /// The id of the run `trigger(flow, key: key)` created, once it exists.
