@@ -125,6 +125,13 @@ extension CallbackFlowTests {
     }
 
     /// The whole HTTP request, bytes as they are.
+    /// The gateway's log lines about dead letters, for a failure message: when it cannot publish its
+    /// redacted copy, it hands the original to the broker, and only its log says why.
+    static func deadLetterLines(_ output: String) -> String {
+        output.split(separator: "\n").filter { $0.contains("dead") }.suffix(6).map { String($0.prefix(400)) }
+            .joined(separator: "\n")
+    }
+
     func rawRequest(_ hostile: Hostile) -> [UInt8] {
         var head = Array(
             "POST /v1/callbacks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n".utf8)
@@ -203,7 +210,9 @@ extension CallbackFlowTests {
                     let removed = sent.removeValue(forKey: id)
                     let hostile = try #require(removed, "an unexpected dead letter: \(id)")
                     let label = "AMQP dead letter, round \(round), \(hostile.label)"
-                    #expect(dead.properties.headers["keel-reason"]?.stringValue == hostile.reason, "\(label)")
+                    #expect(
+                        dead.properties.headers["keel-reason"]?.stringValue == hostile.reason,
+                        "\(label); the gateway said: \(Self.deadLetterLines(process.output))")
                     #expect(dead.properties.headers["keel-error"]?.stringValue?.isEmpty == false, "\(label)")
                     #expect(
                         !String(decoding: dead.body, as: UTF8.self).contains("kcb1."), "\(label): a token")

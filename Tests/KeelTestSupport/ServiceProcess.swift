@@ -24,6 +24,13 @@ public final class ServiceProcess: @unchecked Sendable {
         return TestEnvironment.packageRoot.appendingPathComponent(".build/debug")
     }
 
+    /// Settings `scripts/stack up` adds to .keel/env for the developer's own stack (its callback keys),
+    /// which scripts/test then exports: a service under test gets them only from its test, so a test that
+    /// starts one without keys, or with keys of its own, means the same after `scripts/stack up` as on CI.
+    static let stackOnly: Set<String> = [
+        "KEEL_CALLBACK_KEYS", "KEEL_CALLBACK_SIGNING_KEY", "KEEL_CALLBACK_GATEWAY_URL",
+    ]
+
     /// Starts `name` with the given extra environment and arguments.
     public init(_ name: String, arguments: [String] = [], environment: [String: String]) throws {
         self.name = name
@@ -31,7 +38,7 @@ public final class ServiceProcess: @unchecked Sendable {
         process = Process()
         process.executableURL = Self.binDirectory.appendingPathComponent(name)
         process.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
+        var env = ProcessInfo.processInfo.environment.filter { !Self.stackOnly.contains($0.key) }
         env.merge(environment) { _, new in new }
         process.environment = env
         logFile = FileManager.default.temporaryDirectory.appendingPathComponent(

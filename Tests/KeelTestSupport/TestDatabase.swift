@@ -5,6 +5,9 @@ public import PGClient
 /// A fresh, empty PostgreSQL database on the test server, dropped by `drop()`, so tests that migrate or
 /// fill a schema never see each other's tables.
 public struct TestDatabase: Sendable {
+    /// `CREATE` and `DROP DATABASE` a few at a time (`Admission` says why).
+    static let administration = Admission(width: 3)
+
     public let name: String
     public let url: String
     let adminURL: String
@@ -16,7 +19,9 @@ public struct TestDatabase: Sendable {
         let admin = PGPool(configuration: try Self.administering(adminURL), size: 1, logger: logger)
         do {
             // Identifiers cannot be bound; this one is made only of hex digits above.
-            _ = try await admin.withConnection { try await $0.execute("CREATE DATABASE \(unescaped: name)") }
+            _ = try await administration.run {
+                try await admin.withConnection { try await $0.execute("CREATE DATABASE \(unescaped: name)") }
+            }
         } catch {
             await admin.close()
             throw error
@@ -41,8 +46,10 @@ public struct TestDatabase: Sendable {
         do {
             while true {
                 do {
-                    _ = try await admin.withConnection {
-                        try await $0.execute("DROP DATABASE IF EXISTS \(unescaped: name) WITH (FORCE)")
+                    _ = try await Self.administration.run {
+                        try await admin.withConnection {
+                            try await $0.execute("DROP DATABASE IF EXISTS \(unescaped: name) WITH (FORCE)")
+                        }
                     }
                     break
                 } catch let error as PGError where error.sqlState == "42501" && ContinuousClock.now < deadline

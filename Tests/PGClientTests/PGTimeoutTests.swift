@@ -68,7 +68,9 @@ extension PGClientTests {
             defer { proxy.close() }
             configuration.host = "127.0.0.1"
             configuration.port = proxy.port
-            configuration.statementTimeout = .milliseconds(500)
+            // Long enough for a real statement on a server the whole suite is loading; the silent one
+            // still fails after this and the grace, well inside the wait below.
+            configuration.statementTimeout = .seconds(3)
             configuration.replyGrace = .milliseconds(500)
             let connection = try await PGConnection.connect(configuration, logger: PGTest.logger)
             #expect(try await connection.query("SELECT 1").count == 1, "the proxy forwards at first")
@@ -91,7 +93,9 @@ extension PGClientTests {
             defer { proxy.close() }
             configuration.host = "127.0.0.1"
             configuration.port = proxy.port
-            configuration.statementTimeout = .milliseconds(500)
+            // Long enough for a real statement on a server the whole suite is loading; the silent one
+            // still fails after this and the grace, well inside the wait below.
+            configuration.statementTimeout = .seconds(3)
             configuration.replyGrace = .milliseconds(500)
             let pool = PGPool(configuration: configuration, size: 1, logger: PGTest.logger)
             #expect(try await pool.withConnection { try await $0.query("SELECT 1").count } == 1)
