@@ -5,8 +5,11 @@ public import PGClient
 /// A fresh, empty PostgreSQL database on the test server, dropped by `drop()`, so tests that migrate or
 /// fill a schema never see each other's tables.
 public struct TestDatabase: Sendable {
-    /// `CREATE` and `DROP DATABASE` a few at a time (`Admission` says why).
-    static let administration = Admission(width: 3)
+    /// `CREATE DATABASE` a few at a time (`Admission` says why).
+    static let creation = Admission(width: 3)
+    /// `DROP DATABASE` a few at a time, in a queue of its own: a test that ends does not wait behind the
+    /// creations of the tests still starting.
+    static let dropping = Admission(width: 2)
 
     public let name: String
     public let url: String
@@ -19,7 +22,7 @@ public struct TestDatabase: Sendable {
         let admin = PGPool(configuration: try Self.administering(adminURL), size: 1, logger: logger)
         do {
             // Identifiers cannot be bound; this one is made only of hex digits above.
-            _ = try await administration.run {
+            _ = try await creation.run {
                 try await admin.withConnection { try await $0.execute("CREATE DATABASE \(unescaped: name)") }
             }
         } catch {
@@ -38,30 +41,48 @@ public struct TestDatabase: Sendable {
 
     /// Drops the database, ending any sessions still connected to it.
     ///
-    /// An autovacuum worker still going through freshly written data (resource chunks) is not ended by
-    /// `WITH (FORCE)` for a non-superuser (SQLSTATE 42501), so that refusal is retried for up to a minute.
+    /// `WITH (FORCE)` ends the sessions of a service a test left behind, but a non-superuser may not end
+    /// an autovacuum worker that way (SQLSTATE 42501), and on a loaded machine one can stay in a database
+    /// of freshly written resource chunks for over a minute. A plain `DROP DATABASE` ends autovacuum
+    /// workers itself, so that refusal is followed by one; if sessions are still there (55006), both are
+    /// tried again, for up to a minute.
     public func drop(logger: Logger = Logger(label: "test")) async throws {
         let admin = PGPool(configuration: try Self.administering(adminURL), size: 1, logger: logger)
-        let deadline = ContinuousClock.now + .seconds(60)
         do {
-            while true {
-                do {
-                    _ = try await Self.administration.run {
-                        try await admin.withConnection {
-                            try await $0.execute("DROP DATABASE IF EXISTS \(unescaped: name) WITH (FORCE)")
-                        }
-                    }
-                    break
-                } catch let error as PGError where error.sqlState == "42501" && ContinuousClock.now < deadline
-                {
-                    try await Task.sleep(for: .milliseconds(500))
-                }
+            // Tries are counted, not timed: waiting in `dropping`'s queue uses none of the minute.
+            for attempt in 1...Self.dropTries {
+                if try await Self.dropOnce(name, admin: admin, lastTry: attempt == Self.dropTries) { break }
+                try await Task.sleep(for: .milliseconds(200))
             }
         } catch {
             await admin.close()
             throw error
         }
         await admin.close()
+    }
+
+    /// A minute of tries 200 ms apart.
+    static let dropTries = 300
+
+    /// One `WITH (FORCE)` drop, and a plain one after its autovacuum refusal: whether the database is gone.
+    /// On the last try, every failure is thrown.
+    static func dropOnce(_ name: String, admin: PGPool, lastTry: Bool) async throws -> Bool {
+        try await dropping.run {
+            try await admin.withConnection { connection in
+                do {
+                    _ = try await connection.execute(
+                        "DROP DATABASE IF EXISTS \(unescaped: name) WITH (FORCE)")
+                    return true
+                } catch let error as PGError where error.sqlState == "42501" {
+                    do {
+                        _ = try await connection.execute("DROP DATABASE IF EXISTS \(unescaped: name)")
+                        return true
+                    } catch let error as PGError where error.sqlState == "55006" && !lastTry {
+                        return false
+                    }
+                }
+            }
+        }
     }
 
     /// The server's URL without statement and lock timeouts: CREATE and DROP DATABASE wait for a
