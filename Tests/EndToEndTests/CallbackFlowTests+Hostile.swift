@@ -124,7 +124,6 @@ extension CallbackFlowTests {
         ]
     }
 
-    /// The whole HTTP request, bytes as they are.
     /// The gateway's log lines about dead letters, for a failure message: when it cannot publish its
     /// redacted copy, it hands the original to the broker, and only its log says why.
     static func deadLetterLines(_ output: String) -> String {
@@ -132,6 +131,7 @@ extension CallbackFlowTests {
             .joined(separator: "\n")
     }
 
+    /// The whole HTTP request, bytes as they are.
     func rawRequest(_ hostile: Hostile) -> [UInt8] {
         var head = Array(
             "POST /v1/callbacks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n".utf8)

@@ -2,11 +2,11 @@ import Synchronization
 
 /// A limit on how many tests of this process do one kind of heavy work on a shared server at once.
 ///
-/// Swift Testing starts every test of a run together. Unlimited, the first seconds of a run sent some 150
+/// Swift Testing starts every test of a run together. Unlimited, the first seconds of a run sent up to 151
 /// `CREATE DATABASE` statements to the one test PostgreSQL at once: each copies a template through the
-/// WAL, and while they all ran, a new connection took over 10 seconds to be answered (the connect timeout)
-/// and a `SELECT 1` missed a 500 ms statement timeout. Tests queued here, first come first served, start
-/// a little later instead of failing for a server the suite itself overloaded.
+/// WAL, and while they all ran, a new connection went unanswered for up to 6.7 s here (tests give a
+/// connect 10 s), and on CI a plain `SELECT` missed a 500 ms statement timeout. Tests queued here, first
+/// come first served, start a little later instead of failing for a server the suite itself overloaded.
 ///
 /// A waiting task is not woken by cancellation: what it waits for is short and always ends.
 public final class Admission: Sendable {

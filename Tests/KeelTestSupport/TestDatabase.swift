@@ -42,10 +42,10 @@ public struct TestDatabase: Sendable {
     /// Drops the database, ending any sessions still connected to it.
     ///
     /// `WITH (FORCE)` ends the sessions of a service a test left behind, but a non-superuser may not end
-    /// an autovacuum worker that way (SQLSTATE 42501), and on a loaded machine one can stay in a database
-    /// of freshly written resource chunks for over a minute. A plain `DROP DATABASE` ends autovacuum
-    /// workers itself, so that refusal is followed by one; if sessions are still there (55006), both are
-    /// tried again, for up to a minute.
+    /// an autovacuum worker that way (SQLSTATE 42501), and on a loaded machine one can stay a long time in a
+    /// database of freshly written resource chunks. A plain `DROP DATABASE` ends autovacuum workers itself,
+    /// so that refusal is followed by one; if sessions are still there (55006), both are tried again, for
+    /// up to a minute.
     public func drop(logger: Logger = Logger(label: "test")) async throws {
         let admin = PGPool(configuration: try Self.administering(adminURL), size: 1, logger: logger)
         do {
